@@ -1,0 +1,58 @@
+# activekv: two commands on a fresh Debian machine: `make demo` and `make test`.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler-grpc \
+  libprotobuf-dev protobuf-compiler libabsl-dev libssl-dev libspdlog-dev libgtest-dev \
+  libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
+  clang-format python3
+
+.PHONY: all deps build test test-unit demo format format-check asan tsan clean
+
+all: build
+
+# Installs whatever Debian packages are missing; a quick no-op when all are present.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD_DIR)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/Makefile
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Every test: unit, integration (real processes, real redis-server / redis-cli).
+test: build format-check
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j 2
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L unit -j 2
+
+demo: build
+	tools/demo.sh topology/examples/local-3.yaml
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	@bad=$$(git ls-files '*.h' '*.cc' | xargs clang-format --dry-run 2>&1 | grep -c 'warning:' || true); \
+	if [ "$$bad" != "0" ]; then echo "format-check: $$bad lines need clang-format (make format)"; \
+	  git ls-files '*.h' '*.cc' | xargs clang-format --dry-run 2>&1 | head -20; exit 1; fi
+
+asan:
+	$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS="-DACTIVEKV_ASAN=ON -DCMAKE_BUILD_TYPE=Debug"
+
+tsan:
+	$(MAKE) test BUILD_DIR=build-tsan CMAKE_FLAGS="-DACTIVEKV_TSAN=ON -DCMAKE_BUILD_TYPE=Debug"
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-tsan
