@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "crdt/region_table.h"
+#include "crdt/types.h"
+#include "crdt/version_vector.h"
+
+namespace activekv::crdt {
+
+// No expiry.
+constexpr int64_t kNoDeadline = 0;
+
+// The CRDT state of one string key (docs/crdt-semantics.md is the specification):
+//
+//  * Value: an observed-remove multi-value register. A write removes every write and pending
+//    increment its context observed, then adds itself; concurrent surviving writes are resolved
+//    at read time by last-writer-wins on (HLC, region name).
+//  * Counter: pending increments (INCR & co) not observed by any write. The visible value is the
+//    winning write (or 0) with the pending increments added on top in (HLC, region name) order,
+//    each step rounded through Redis's text form exactly as redis-server does. Increments that
+//    are causally stable (every region has seen them, and the base write too) are folded into
+//    the base, so a single-region keyspace stores exactly what redis-server stores.
+//  * Expiry: an observed-remove register of deadlines; among concurrent survivors PERSIST wins,
+//    otherwise the latest deadline.
+//
+// Removal knowledge that matters for ops still to arrive (their dots are covered by an applied
+// context but they have not been applied yet) is kept in per-key frontiers and pruned as soon
+// as the keyspace has applied everything they cover.
+//
+// Not thread-safe; owned by a Keyspace.
+class Entry {
+ public:
+  struct Context {
+    const RegionTable* regions;
+    const VersionVector* applied;  // ops applied by the keyspace, including the current one
+    const VersionVector*
+        stable;  // ops every region has seen before creating any op not applied yet
+  };
+
+  void ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
+                  const Context& ctx);
+  void ApplyIncrement(const Dot& dot, Hlc hlc, int64_t delta, const Context& ctx);
+  void ApplyFloatIncrement(const Dot& dot, Hlc hlc, long double delta, const Context& ctx);
+  // deadline_ms == kNoDeadline means PERSIST.
+  void ApplyExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
+                   const Context& ctx);
+  // Observed-remove of value, increments and expiries.
+  void ApplyDelete(const VersionVector& observed, const Context& ctx);
+
+  // True when the key has a value (a surviving write or a pending increment).
+  bool Exists() const { return !writes_.empty() || (extra_ && !extra_->increments.empty()); }
+  // Visible value; only meaningful when Exists(). Returns a view of the stored bytes, or of
+  // `*scratch` when increments had to be added on top.
+  std::string_view Value(const RegionTable& regions, std::string* scratch) const;
+  // Visible expiry deadline (unix ms), kNoDeadline when none.
+  int64_t DeadlineMs() const;
+  // Nothing left, not even removal knowledge: the keyspace may erase the entry.
+  bool Empty() const;
+
+ private:
+  struct ValueWrite {
+    Dot dot;
+    Hlc hlc;
+    std::string value;
+  };
+  struct Increment {
+    Dot dot;
+    Hlc hlc;
+    bool is_float;
+    int64_t delta;
+    long double float_delta;
+  };
+  struct ExpiryWrite {
+    Dot dot;
+    Hlc hlc;
+    int64_t deadline_ms;
+  };
+  // Rarely needed state, allocated on demand.
+  struct Extra {
+    std::vector<Increment> increments;  // sorted by (hlc, region name)
+    std::vector<ExpiryWrite> expiries;
+    VersionVector value_frontier;
+    VersionVector expiry_frontier;
+  };
+
+  Extra& extra();
+  void RemoveObservedValue(const VersionVector& observed, const Context& ctx);
+  void RemoveObservedExpiry(const VersionVector& observed, const Context& ctx);
+  bool ValueRemoved(const Dot& dot) const;
+  void InsertIncrement(Increment inc, const Context& ctx);
+  const ValueWrite* Winner(const RegionTable& regions) const;
+  void Compact(const Context& ctx);
+  void MaybeFreeExtra();
+
+  absl::InlinedVector<ValueWrite, 1> writes_;
+  std::unique_ptr<Extra> extra_;
+};
+
+}  // namespace activekv::crdt

@@ -1,0 +1,191 @@
+#include "crdt/keyspace.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "crdt/digest.h"
+#include "crdt/redis_number.h"
+
+namespace activekv::crdt {
+
+Keyspace::Keyspace(std::string_view local_region, const std::vector<std::string>& regions) {
+  local_ = regions_.Intern(local_region);
+  members_.push_back(local_);
+  for (const std::string& name : regions) {
+    RegionId id = regions_.Intern(name);
+    if (std::find(members_.begin(), members_.end(), id) == members_.end()) {
+      members_.push_back(id);
+    }
+  }
+  RecomputeStable();
+}
+
+uint64_t Keyspace::KeyHash(std::string_view key) {
+  uint64_t h = StableHash64(key, 0);
+  return h == 0 ? 1 : h;
+}
+
+void Keyspace::RecomputeStable() {
+  VersionVector stable = applied_;
+  for (RegionId q : members_) {
+    if (q == local_) continue;
+    auto it = known_.find(q);
+    const Known* known = it == known_.end() ? nullptr : &it->second;
+    bool ack_usable = known != nullptr && applied_.Get(q) >= known->from_ack.Get(q);
+    for (RegionId r = 0; r < regions_.size(); ++r) {
+      uint64_t k = known == nullptr ? 0 : known->from_ops.Get(r);
+      if (ack_usable) k = std::max(k, known->from_ack.Get(r));
+      if (k < stable.Get(r)) stable.Set(r, k);
+    }
+  }
+  stable_ = std::move(stable);
+}
+
+void Keyspace::ObservePeerApplied(
+    std::string_view region, const google::protobuf::RepeatedPtrField<v1::VersionEntry>& applied) {
+  VersionVector& known = known_[regions_.Intern(region)].from_ack;
+  for (const v1::VersionEntry& e : applied) {
+    RegionId r = regions_.Intern(e.region());
+    if (e.seq() > known.Get(r)) known.Set(r, e.seq());
+  }
+  RecomputeStable();
+}
+
+void Keyspace::Reindex(const std::string& key, int64_t before, const Entry* entry) {
+  int64_t after = entry == nullptr ? 0 : IndexedDeadline(*entry);
+  if (before == after) return;
+  if (before != 0) deadlines_.erase({before, key});
+  if (after != 0) deadlines_.insert({after, key});
+}
+
+absl::Status Keyspace::DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out) {
+  for (const v1::VersionEntry& e : op.context()) {
+    if (e.region().empty()) return absl::InvalidArgumentError("op context: empty region name");
+    RegionId r = regions_.Intern(e.region());
+    if (r == origin) return absl::InvalidArgumentError("op context names the op's own origin");
+    out->Set(r, e.seq());
+  }
+  out->Set(origin, op.seq() - 1);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
+  if (op.origin().empty() || op.seq() == 0) {
+    return absl::InvalidArgumentError("op without a dot (origin, seq)");
+  }
+  if (op.body_case() == v1::Op::BODY_NOT_SET) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("op ", op.origin(), ":", op.seq(), " has no body"));
+  }
+  long double float_delta = 0;
+  if (op.has_add() && !op.add().float_delta().empty() &&
+      !ParseRedisLongDouble(op.add().float_delta(), &float_delta)) {
+    return absl::InvalidArgumentError("op float_delta is not a valid float");
+  }
+  RegionId origin = regions_.Intern(op.origin());
+  uint64_t have = applied_.Get(origin);
+  if (op.seq() <= have) return Outcome::kDuplicate;
+  if (op.seq() != have + 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("op ", op.origin(), ":", op.seq(), " out of order: have up to ", have));
+  }
+  VersionVector observed;
+  absl::Status s = DecodeObserved(op, origin, &observed);
+  if (!s.ok()) return s;
+
+  applied_.Set(origin, op.seq());
+  ++applied_ops_;
+  if (origin != local_) {
+    VersionVector& known = known_[origin].from_ops;
+    known.Merge(observed);
+    known.Set(origin, op.seq());
+  }
+  RecomputeStable();
+
+  Dot dot{origin, op.seq()};
+  Entry::Context ctx{&regions_, &applied_, &stable_};
+
+  if (op.has_flush()) {
+    for (auto it = map_.begin(); it != map_.end();) {
+      bool existed = it->second.Exists();
+      int64_t deadline = IndexedDeadline(it->second);
+      it->second.ApplyDelete(observed, ctx);
+      if (existed && !it->second.Exists()) --live_keys_;
+      bool empty = it->second.Empty();
+      Reindex(it->first.key, deadline, empty ? nullptr : &it->second);
+      it = empty ? map_.erase(it) : std::next(it);
+    }
+    flush_frontier_.Merge(observed);
+    flush_frontier_.PruneCoveredBy(applied_);
+    return Outcome::kApplied;
+  }
+  // Check before pruning: applied_ already includes this op.
+  bool flushed = flush_frontier_.Covers(dot);  // a FLUSHALL observed it
+  flush_frontier_.PruneCoveredBy(applied_);
+  if (flushed) return Outcome::kApplied;
+
+  const uint64_t hash = KeyHash(op.key());
+  auto it = map_.find(KeyRef{hash, op.key()});
+  if (it == map_.end()) {
+    // A delete of an unknown key only matters if it observed ops not applied here yet: then
+    // the entry keeps that removal knowledge for when they arrive.
+    if (op.has_del() && observed.LessOrEqual(applied_)) return Outcome::kApplied;
+    it = map_.try_emplace(MapKey{hash, op.key()}).first;
+  }
+  Entry& entry = it->second;
+  bool existed = entry.Exists();
+  int64_t deadline = IndexedDeadline(entry);
+  switch (op.body_case()) {
+    case v1::Op::kSet: {
+      const v1::SetValue& set = op.set();
+      entry.ApplyWrite(dot, op.hlc(), set.value(), observed, ctx);
+      if (set.expiry().kind() == v1::ExpiryChange::PERSIST) {
+        entry.ApplyExpiry(dot, op.hlc(), kNoDeadline, observed, ctx);
+      } else if (set.expiry().kind() == v1::ExpiryChange::DEADLINE) {
+        entry.ApplyExpiry(dot, op.hlc(), set.expiry().deadline_ms(), observed, ctx);
+      }
+      break;
+    }
+    case v1::Op::kDel:
+      entry.ApplyDelete(observed, ctx);
+      break;
+    case v1::Op::kAdd:
+      if (op.add().float_delta().empty()) {
+        entry.ApplyIncrement(dot, op.hlc(), op.add().delta(), ctx);
+      } else {
+        entry.ApplyFloatIncrement(dot, op.hlc(), float_delta, ctx);
+      }
+      break;
+    case v1::Op::kExpire: {
+      const v1::ExpiryChange& e = op.expire().expiry();
+      int64_t deadline = e.kind() == v1::ExpiryChange::DEADLINE ? e.deadline_ms() : kNoDeadline;
+      if (e.kind() != v1::ExpiryChange::KEEP) {
+        entry.ApplyExpiry(dot, op.hlc(), deadline, observed, ctx);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  bool exists = entry.Exists();
+  if (exists && !existed) ++live_keys_;
+  if (!exists && existed) --live_keys_;
+  bool empty = entry.Empty();
+  Reindex(it->first.key, deadline, empty ? nullptr : &entry);
+  if (empty) map_.erase(it);
+  return Outcome::kApplied;
+}
+
+std::string Keyspace::Digest() const {
+  DigestAccumulator acc;
+  std::string scratch;
+  for (const auto& [key, entry] : map_) {
+    if (!entry.Exists()) continue;
+    acc.AddKey(key.key, entry.Value(regions_, &scratch), entry.DeadlineMs());
+  }
+  return acc.Hex();
+}
+
+}  // namespace activekv::crdt

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "activekv/v1/op.pb.h"
+#include "crdt/entry.h"
+#include "crdt/region_table.h"
+#include "crdt/version_vector.h"
+
+namespace activekv::crdt {
+
+// The replicated state of one region: every key's CRDT state plus the version vector of the ops
+// applied. Pure and deterministic: no I/O, no clock reads, no threads, no logging.
+//
+// Apply() contract (docs/crdt-semantics.md, docs/replication-protocol.md):
+//  * An op whose dot is already covered by applied() is a duplicate: ignored, kDuplicate.
+//  * An origin's ops must arrive in seq order: seq == applied(origin) + 1, else FailedPrecondition
+//    (the caller asks for the gap; nothing changes).
+//  * Ops of different origins commute: applying the same set of ops in any order allowed by the
+//    two rules above gives identical Digest()s.
+//
+// Not thread-safe: one owner (the region's event loop) calls everything.
+class Keyspace {
+ public:
+  enum class Outcome { kApplied, kDuplicate };
+
+  // Keys are ordered by (stable 64-bit hash, bytes): a SCAN cursor is a hash value, so keys that
+  // are added or removed never make a scan skip the others, and a random key is one lower_bound.
+  struct MapKey {
+    uint64_t hash;
+    std::string key;
+  };
+  struct KeyRef {
+    uint64_t hash;
+    std::string_view key;
+  };
+  struct MapKeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.hash != b.hash) return a.hash < b.hash;
+      return std::string_view(a.key) < std::string_view(b.key);
+    }
+  };
+  using Map = absl::btree_map<MapKey, Entry, MapKeyLess>;
+
+  // Never 0 (0 is the SCAN cursor that starts and ends a scan).
+  static uint64_t KeyHash(std::string_view key);
+
+  // `regions`: every region of the topology (the local one included). Ops from other origins are
+  // accepted too; stability (and so folding of increments) waits for every listed region.
+  Keyspace(std::string_view local_region, const std::vector<std::string>& regions);
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  absl::StatusOr<Outcome> Apply(const v1::Op& op);
+
+  // What `region` is known to have applied (e.g. from a replication ack). Future ops from it
+  // observe at least this much, which lets increments become stable and fold.
+  void ObservePeerApplied(std::string_view region,
+                          const google::protobuf::RepeatedPtrField<v1::VersionEntry>& applied);
+
+  const Entry* Find(std::string_view key) const {
+    auto it = map_.find(KeyRef{KeyHash(key), key});
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  const Map& entries() const { return map_; }
+  // Keys whose Entry::Exists() (expired-but-not-yet-deleted keys included).
+  size_t key_count() const { return live_keys_; }
+
+  // (deadline ms, key) of every existing key that has an expiry, earliest first.
+  const absl::btree_set<std::pair<int64_t, std::string>>& deadlines() const { return deadlines_; }
+
+  const RegionTable& regions() const { return regions_; }
+  RegionId local() const { return local_; }
+  const std::string& local_name() const { return regions_.Name(local_); }
+  const VersionVector& applied() const { return applied_; }
+  const VersionVector& stable() const { return stable_; }
+  uint64_t applied_ops() const { return applied_ops_; }
+
+  // 128-bit digest of the visible state (key, value, expiry deadline of every existing key),
+  // independent of insertion order, of process and of internal compaction: two regions with
+  // equal digests hold the same data. 32 lowercase hex digits.
+  std::string Digest() const;
+
+ private:
+  absl::Status DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out);
+  void RecomputeStable();
+  // Keeps deadlines_ in step with an entry whose indexed deadline was `before`.
+  void Reindex(const std::string& key, int64_t before, const Entry* entry);
+  static int64_t IndexedDeadline(const Entry& e) { return e.Exists() ? e.DeadlineMs() : 0; }
+
+  RegionTable regions_;
+  RegionId local_;
+  std::vector<RegionId> members_;
+  VersionVector applied_;
+  // What region q had applied when it created ops that are still to arrive here. Two sources:
+  //  * from_ops: the context of q's latest op applied here (q's later ops observed at least it);
+  //  * from_ack: an ack of q's; it bounds q's ops created after it, i.e. those with seq above
+  //    from_ack[q], so it only counts once every op of q up to from_ack[q] is applied here.
+  struct Known {
+    VersionVector from_ops;
+    VersionVector from_ack;
+  };
+  absl::flat_hash_map<RegionId, Known> known_;
+  VersionVector stable_;
+  VersionVector flush_frontier_;
+  Map map_;
+  absl::btree_set<std::pair<int64_t, std::string>> deadlines_;
+  size_t live_keys_ = 0;
+  uint64_t applied_ops_ = 0;
+};
+
+}  // namespace activekv::crdt

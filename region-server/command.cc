@@ -1,0 +1,64 @@
+#include "region-server/command.h"
+
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "region-server/errors.h"
+#include "region-server/region.h"
+
+namespace activekv::server {
+
+void CommandTable::Register(const CommandSpec& spec) {
+  index_[std::string(spec.name)] = specs_.size();
+  specs_.push_back(spec);
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[64];
+  if (name.size() > sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    buf[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(name[i])));
+  }
+  auto it = index_.find(absl::string_view(buf, name.size()));
+  return it == index_.end() ? nullptr : &specs_[it->second];
+}
+
+std::vector<std::string_view> CommandTable::FlagNames(uint32_t flags) {
+  std::vector<std::string_view> out;
+  if (flags & kWrite) out.push_back("write");
+  if (flags & kReadOnly) out.push_back("readonly");
+  if (flags & kDenyOom) out.push_back("denyoom");
+  if (flags & kAdmin) out.push_back("admin");
+  if (flags & kNoScript) out.push_back("noscript");
+  if (flags & kLoading) out.push_back("loading");
+  if (flags & kStale) out.push_back("stale");
+  if (flags & kFast) out.push_back("fast");
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
+        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void ReplyArityError(CommandContext& ctx) {
+  std::string name(ctx.args[0]);
+  absl::AsciiStrToLower(&name);
+  ctx.reply->Error(absl::StrCat("ERR wrong number of arguments for '", name, "' command"));
+}
+
+bool RefuseWrite(CommandContext& ctx) {
+  absl::Status health = ctx.region->aof()->health();
+  if (health.ok()) return false;
+  ctx.reply->Error(absl::StrCat(std::string(kErrMisconfAof), health.message()));
+  return true;
+}
+
+}  // namespace activekv::server

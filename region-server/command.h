@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
+#include "region-server/resp/reply.h"
+
+namespace activekv::server {
+
+class Region;
+class Server;
+struct Client;
+
+// Redis command flags we act on (and report in COMMAND INFO).
+enum CommandFlag : uint32_t {
+  kWrite = 1 << 0,
+  kReadOnly = 1 << 1,
+  kFast = 1 << 2,
+  kDenyOom = 1 << 3,
+  kAdmin = 1 << 4,
+  kNoScript = 1 << 5,
+  kLoading = 1 << 6,  // allowed while loading
+  kStale = 1 << 7,
+};
+
+// What a handler sees. `args[0]` is the command name as the client sent it.
+struct CommandContext {
+  absl::Span<const std::string_view> args;
+  resp::ReplyBuilder* reply;
+  Client* client;
+  Region* region;
+  Server* server;
+};
+
+using CommandHandler = void (*)(CommandContext& ctx);
+
+// One line of a family's registration block (dragonfly style). Arity is Redis's: N = exactly N
+// arguments including the name, -N = at least N.
+struct CommandSpec {
+  std::string_view name;  // lower case
+  int arity;
+  uint32_t flags;
+  int first_key;
+  int last_key;
+  int step;
+  CommandHandler handler;
+  std::string_view group;    // COMMAND DOCS
+  std::string_view summary;  // COMMAND DOCS
+  std::string_view since;    // COMMAND DOCS
+};
+
+class CommandTable {
+ public:
+  void Register(const CommandSpec& spec);
+  // Case-insensitive.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<CommandSpec>& all() const { return specs_; }
+  // Redis's flag names, e.g. {"write", "denyoom"}.
+  static std::vector<std::string_view> FlagNames(uint32_t flags);
+
+ private:
+  std::vector<CommandSpec> specs_;
+  absl::flat_hash_map<std::string, size_t> index_;
+};
+
+// Registration blocks, one per family.
+void RegisterStringFamily(CommandTable* table);
+void RegisterKeysFamily(CommandTable* table);
+void RegisterServerFamily(CommandTable* table);
+
+// Helpers shared by the families.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// "ERR wrong number of arguments for '<name>' command".
+void ReplyArityError(CommandContext& ctx);
+// The error a write gets while the AOF is failing; returns true (and replies) if writes are
+// refused right now.
+bool RefuseWrite(CommandContext& ctx);
+
+}  // namespace activekv::server

@@ -1,0 +1,173 @@
+// CONFIG GET / SET / RESETSTAT / REWRITE / HELP over the parameters activekv has.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "crdt/redis_number.h"
+#include "region-server/glob.h"
+#include "region-server/info.h"
+#include "region-server/region.h"
+#include "region-server/server.h"
+
+namespace activekv::server {
+namespace {
+
+// Returns an error text ("" on success) for CONFIG SET.
+using Setter = std::function<std::string(Server&, std::string_view)>;
+using Getter = std::function<std::string(Server&)>;
+
+struct Param {
+  std::string_view name;
+  Getter get;
+  Setter set;  // empty: immutable
+};
+
+Setter IntSetter(int64_t min, int64_t max, std::function<void(Server&, int64_t)> apply) {
+  return [=](Server& s, std::string_view v) -> std::string {
+    int64_t n;
+    if (!crdt::ParseRedisInt(v, &n)) return "argument couldn't be parsed into an integer";
+    if (n < min || n > max) {
+      return absl::StrCat("argument must be between ", min, " and ", max, " inclusive");
+    }
+    apply(s, n);
+    return "";
+  };
+}
+
+const std::vector<Param>& Params() {
+  static const std::vector<Param>* params = new std::vector<Param>{
+      {"appendonly", [](Server&) { return std::string("yes"); }, nullptr},
+      {"appendfsync", [](Server& s) { return s.config().appendfsync; },
+       [](Server& s, std::string_view v) -> std::string {
+         std::string lower(v);
+         absl::AsciiStrToLower(&lower);
+         absl::StatusOr<persistence::FsyncPolicy> p = persistence::ParseFsyncPolicy(lower);
+         if (!p.ok()) return "argument(s) must be one of the following: always, everysec, no";
+         absl::Status st = s.region().SetFsyncPolicy(*p);
+         if (!st.ok()) return std::string(st.message());
+         s.config().appendfsync = lower;
+         return "";
+       }},
+      {"appendfilename", [](Server&) { return std::string("appendonly.aof"); }, nullptr},
+      {"dir", [](Server& s) { return s.config().dir; }, nullptr},
+      {"port", [](Server& s) { return absl::StrCat(s.config().port); }, nullptr},
+      {"bind", [](Server& s) { return s.config().bind_host; }, nullptr},
+      {"databases", [](Server&) { return std::string("1"); }, nullptr},
+      {"save", [](Server&) { return std::string(""); },
+       [](Server&, std::string_view v) -> std::string {
+         if (!v.empty()) return "activekv keeps no RDB snapshots; only \"\" is accepted";
+         return "";
+       }},
+      {"maxmemory", [](Server&) { return std::string("0"); }, nullptr},
+      {"maxmemory-policy", [](Server&) { return std::string("noeviction"); }, nullptr},
+      {"proto-max-bulk-len", [](Server& s) { return absl::StrCat(s.config().proto_max_bulk_len); },
+       IntSetter(1024 * 1024, INT64_MAX,
+                 [](Server& s, int64_t n) { s.config().proto_max_bulk_len = n; })},
+      {"maxclients", [](Server& s) { return absl::StrCat(s.config().maxclients); },
+       IntSetter(1, 1000000, [](Server& s, int64_t n) { s.config().maxclients = n; })},
+      {"timeout", [](Server& s) { return absl::StrCat(s.config().timeout); },
+       IntSetter(0, INT32_MAX, [](Server& s, int64_t n) { s.config().timeout = n; })},
+      {"hz", [](Server& s) { return absl::StrCat(s.config().hz); },
+       IntSetter(1, 500, [](Server& s, int64_t n) { s.config().hz = n; })},
+  };
+  return *params;
+}
+
+const Param* FindParam(std::string_view name) {
+  for (const Param& p : Params()) {
+    if (EqualsIgnoreCase(p.name, name)) return &p;
+  }
+  return nullptr;
+}
+
+void ConfigGet(CommandContext& ctx) {
+  std::vector<const Param*> hits;
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    for (const Param& p : Params()) {
+      bool dup = false;
+      for (const Param* h : hits) dup |= h == &p;
+      if (!dup && GlobMatch(ctx.args[i], p.name, true)) hits.push_back(&p);
+    }
+  }
+  ctx.reply->MapLen(hits.size());
+  for (const Param* p : hits) {
+    ctx.reply->Bulk(p->name);
+    ctx.reply->Bulk(p->get(*ctx.server));
+  }
+}
+
+void ConfigSet(CommandContext& ctx) {
+  if (ctx.args.size() < 4 || ctx.args.size() % 2 != 0) {
+    ctx.reply->Error("ERR wrong number of arguments for 'config|set' command");
+    return;
+  }
+  // Validate everything first, as Redis 7.0 does (all or nothing for unknown / immutable).
+  for (size_t i = 2; i < ctx.args.size(); i += 2) {
+    const Param* p = FindParam(ctx.args[i]);
+    if (p == nullptr) {
+      ctx.reply->Error(absl::StrCat("ERR Unknown option or number of arguments for CONFIG SET - '",
+                                    std::string(ctx.args[i]), "'"));
+      return;
+    }
+    if (!p->set) {
+      ctx.reply->Error(absl::StrCat("ERR CONFIG SET failed (possibly related to argument '",
+                                    std::string(ctx.args[i]), "') - can't set immutable config"));
+      return;
+    }
+  }
+  for (size_t i = 2; i < ctx.args.size(); i += 2) {
+    const Param* p = FindParam(ctx.args[i]);
+    std::string err = p->set(*ctx.server, ctx.args[i + 1]);
+    if (!err.empty()) {
+      ctx.reply->Error(absl::StrCat("ERR CONFIG SET failed (possibly related to argument '",
+                                    std::string(ctx.args[i]), "') - ", err));
+      return;
+    }
+  }
+  ctx.reply->Ok();
+}
+
+}  // namespace
+
+void ConfigCommand(CommandContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  if (EqualsIgnoreCase(sub, "get") && ctx.args.size() >= 3) {
+    ConfigGet(ctx);
+  } else if (EqualsIgnoreCase(sub, "set")) {
+    ConfigSet(ctx);
+  } else if (EqualsIgnoreCase(sub, "resetstat") && ctx.args.size() == 2) {
+    ServerStats& s = ctx.server->stats();
+    s = ServerStats{};
+    ctx.reply->Ok();
+  } else if (EqualsIgnoreCase(sub, "rewrite") && ctx.args.size() == 2) {
+    ctx.reply->Error("ERR The server is running without a config file");
+  } else if (EqualsIgnoreCase(sub, "help") && ctx.args.size() == 2) {
+    static const char* kHelp[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Print this help."};
+    ctx.reply->ArrayLen(std::size(kHelp));
+    for (const char* line : kHelp) ctx.reply->SimpleString(line);
+  } else if (EqualsIgnoreCase(sub, "get") || EqualsIgnoreCase(sub, "resetstat") ||
+             EqualsIgnoreCase(sub, "rewrite") || EqualsIgnoreCase(sub, "help")) {
+    std::string lower(sub);
+    absl::AsciiStrToLower(&lower);
+    ctx.reply->Error(
+        absl::StrCat("ERR wrong number of arguments for 'config|", lower, "' command"));
+  } else {
+    ctx.reply->Error(absl::StrCat("ERR unknown subcommand '", std::string(sub.substr(0, 128)),
+                                  "'. Try CONFIG HELP."));
+  }
+}
+
+}  // namespace activekv::server

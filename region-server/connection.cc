@@ -1,0 +1,179 @@
+#include "region-server/connection.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "region-server/errors.h"
+
+namespace activekv::server {
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kCompactThreshold = 64 * 1024;
+
+std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
+  return absl::StrCat(ep.address().to_string(), ":", ep.port());
+}
+}  // namespace
+
+Connection::Connection(Server* server, asio::ip::tcp::socket socket)
+    : server_(server), socket_(std::move(socket)), reply_(&out_) {
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  client_.id = server_->NextClientId();
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) client_.addr = EndpointText(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) client_.laddr = EndpointText(local);
+  client_.created_ms = server_->region().NowMs();
+  client_.last_interaction_ms = client_.created_ms;
+  server_->Register(this);
+}
+
+Connection::~Connection() { server_->Unregister(this); }
+
+void Connection::Start() { WaitReadable(); }
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+void Connection::WaitReadable() {
+  if (closed_) return;
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](const asio::error_code& ec) { self->OnReadable(ec); });
+}
+
+void Connection::OnReadable(const asio::error_code& ec) {
+  if (ec || closed_) {
+    Close();
+    return;
+  }
+  // Make room: drop consumed bytes, then grow for what the parser says is still needed.
+  if (in_start_ > 0 && (in_start_ == in_.size() || in_start_ >= kCompactThreshold)) {
+    in_.erase(0, in_start_);
+    in_start_ = 0;
+  }
+  size_t want = std::max(kReadChunk, parser_.bytes_hint());
+  size_t old_size = in_.size();
+  in_.resize(old_size + want);
+  asio::error_code rec;
+  size_t n = socket_.read_some(asio::buffer(in_.data() + old_size, want), rec);
+  in_.resize(old_size + n);
+  if (rec == asio::error::would_block || rec == asio::error::try_again) {
+    WaitReadable();
+    return;
+  }
+  if (rec || n == 0) {
+    Close();
+    return;
+  }
+  server_->stats().total_net_input_bytes += n;
+  bool keep = ProcessInput();
+  if (!keep) client_.close_after_reply = true;
+  FlushOutput();
+}
+
+bool Connection::ProcessInput() {
+  Region& region = server_->region();
+  while (!client_.close_after_reply) {
+    std::string_view input(in_.data() + in_start_, in_.size() - in_start_);
+    if (input.empty()) break;
+    size_t consumed = 0;
+    resp::Parser::Result r = parser_.Parse(input, &consumed, &args_);
+    in_start_ += consumed;
+    if (r == resp::Parser::Result::kInputPending) break;
+    if (r == resp::Parser::Result::kError) {
+      ++server_->stats().protocol_errors;
+      reply_.Error(parser_.error());
+      return false;
+    }
+    Dispatch(args_);
+    uint64_t lsn = region.Commit();
+    if (lsn != 0) pending_lsn_ = lsn;
+  }
+  // Views into in_ are dead from here on; the buffer may now move.
+  if (in_start_ == in_.size()) {
+    in_.clear();
+    in_start_ = 0;
+  }
+  return true;
+}
+
+void Connection::Dispatch(const std::vector<std::string_view>& args) {
+  Server& server = *server_;
+  ++server.stats().total_commands_processed;
+  client_.last_interaction_ms = server.region().NowMs();
+  const CommandSpec* spec = server.commands().Find(args[0]);
+  if (spec == nullptr) {
+    std::string rest;
+    for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
+      absl::StrAppend(&rest, "'", std::string(args[i].substr(0, 128 - rest.size())), "' ");
+    }
+    std::string msg = absl::StrCat("ERR unknown command '", std::string(args[0].substr(0, 128)),
+                                   "', with args beginning with: ", rest);
+    reply_.Error(msg);
+    return;
+  }
+  client_.last_command = std::string(spec->name);
+  CommandContext ctx{absl::MakeConstSpan(args), &reply_, &client_, &server.region(), &server};
+  if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
+      (static_cast<int>(args.size()) < -spec->arity)) {
+    ReplyArityError(ctx);
+    return;
+  }
+  spec->handler(ctx);
+}
+
+void Connection::FlushOutput() {
+  if (closed_) return;
+  if (out_start_ == out_.size()) {
+    out_.clear();
+    out_start_ = 0;
+    if (client_.close_after_reply) {
+      Close();
+      return;
+    }
+    WaitReadable();
+    return;
+  }
+  if (pending_lsn_ != 0) {
+    uint64_t lsn = pending_lsn_;
+    pending_lsn_ = 0;
+    server_->WaitDurable(shared_from_this(), lsn);
+    return;
+  }
+  asio::error_code ec;
+  size_t n =
+      socket_.write_some(asio::buffer(out_.data() + out_start_, out_.size() - out_start_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    Close();
+    return;
+  }
+  out_start_ += n;
+  server_->stats().total_net_output_bytes += n;
+  if (out_start_ < out_.size()) {
+    socket_.async_wait(
+        asio::ip::tcp::socket::wait_write,
+        [self = shared_from_this()](const asio::error_code& e) { self->OnWritable(e); });
+    return;
+  }
+  FlushOutput();
+}
+
+void Connection::OnWritable(const asio::error_code& ec) {
+  if (ec) {
+    Close();
+    return;
+  }
+  FlushOutput();
+}
+
+void Connection::OnDurable() { FlushOutput(); }
+
+}  // namespace activekv::server

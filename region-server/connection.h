@@ -1,0 +1,60 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asio.hpp"
+#include "region-server/resp/parser.h"
+#include "region-server/resp/reply.h"
+#include "region-server/server.h"
+
+namespace activekv::server {
+
+// One client connection. Reads what is available, runs every complete command (pipelining),
+// and writes all replies with one write. Replies that follow a write are held back until the
+// AOF covers it (DESIGN.md §1): after fsync for appendfsync always (group commit), after write()
+// for everysec / no, as redis-server does.
+//
+// Malformed input: Redis's protocol error is sent and the connection closed; others are unaffected.
+// Event-loop thread only. Owned by shared_ptrs held by pending asynchronous operations.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server* server, asio::ip::tcp::socket socket);
+  ~Connection();
+
+  void Start();
+  // The AOF now covers what this connection waited for.
+  void OnDurable();
+  void Close();
+
+  const Client& client() const { return client_; }
+  Client& client() { return client_; }
+  size_t query_buffer_size() const { return in_.size() - in_start_; }
+  size_t output_buffer_size() const { return out_.size(); }
+
+ private:
+  void WaitReadable();
+  void OnReadable(const asio::error_code& ec);
+  // Returns false when the connection must close.
+  bool ProcessInput();
+  void Dispatch(const std::vector<std::string_view>& args);
+  // Sends pending output (or parks until it is durable), then resumes reading.
+  void FlushOutput();
+  void OnWritable(const asio::error_code& ec);
+
+  Server* server_;
+  asio::ip::tcp::socket socket_;
+  std::string in_;
+  size_t in_start_ = 0;
+  std::string out_;
+  size_t out_start_ = 0;
+  resp::Parser parser_;
+  resp::ReplyBuilder reply_;
+  std::vector<std::string_view> args_;
+  Client client_;
+  uint64_t pending_lsn_ = 0;  // reply bytes in out_ wait until the AOF covers this LSN
+  bool closed_ = false;
+};
+
+}  // namespace activekv::server

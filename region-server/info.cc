@@ -1,0 +1,193 @@
+#include "region-server/info.h"
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "region-server/connection.h"
+#include "region-server/region.h"
+#include "region-server/server.h"
+
+namespace activekv::server {
+namespace {
+
+uint64_t RssBytes() {
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long pages = 0, rss = 0;
+  int n = fscanf(f, "%lu %lu", &pages, &rss);
+  fclose(f);
+  return n == 2 ? rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+std::string Human(uint64_t bytes) {
+  double b = static_cast<double>(bytes);
+  if (b < 1024) return absl::StrCat(bytes, "B");
+  if (b < 1024.0 * 1024) return absl::StrFormat("%.2fK", b / 1024);
+  if (b < 1024.0 * 1024 * 1024) return absl::StrFormat("%.2fM", b / 1024 / 1024);
+  return absl::StrFormat("%.2fG", b / 1024 / 1024 / 1024);
+}
+
+void Section(std::string* out, std::string_view title) {
+  if (!out->empty()) out->append("\r\n");
+  absl::StrAppend(out, "# ", std::string(title), "\r\n");
+}
+
+void Field(std::string* out, std::string_view name, const absl::AlphaNum& value) {
+  absl::StrAppend(out, std::string(name), ":", value, "\r\n");
+}
+
+std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
+  auto want = [&](std::string_view section, bool in_default) {
+    if (wanted.empty()) return in_default;
+    for (const std::string& w : wanted) {
+      if (w == section || w == "all" || w == "everything" || (w == "default" && in_default)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  Region& region = server.region();
+  const crdt::Keyspace& ks = region.ks();
+  int64_t now = region.NowMs();
+  std::string out;
+  if (want("server", true)) {
+    Section(&out, "Server");
+    struct utsname u;
+    uname(&u);
+    int64_t uptime = (now - server.start_ms()) / 1000;
+    Field(&out, "redis_version", std::string(kRedisVersion));
+    Field(&out, "activekv_version", std::string(kActivekvVersion));
+    Field(&out, "redis_mode", "standalone");
+    Field(&out, "os", absl::StrCat(u.sysname, " ", u.release, " ", u.machine));
+    Field(&out, "arch_bits", 64);
+    Field(&out, "process_id", getpid());
+    Field(&out, "tcp_port", server.config().port);
+    Field(&out, "uptime_in_seconds", uptime);
+    Field(&out, "uptime_in_days", uptime / 86400);
+    Field(&out, "hz", server.config().hz);
+    Field(&out, "config_file", server.options().topology.source_path);
+  }
+  if (want("clients", true)) {
+    Section(&out, "Clients");
+    Field(&out, "connected_clients", server.clients().size());
+    Field(&out, "maxclients", server.config().maxclients);
+    Field(&out, "blocked_clients", 0);
+  }
+  if (want("memory", true)) {
+    Section(&out, "Memory");
+    uint64_t rss = RssBytes();
+    Field(&out, "used_memory", rss);
+    Field(&out, "used_memory_human", Human(rss));
+    Field(&out, "used_memory_rss", rss);
+    Field(&out, "used_memory_rss_human", Human(rss));
+    Field(&out, "maxmemory", 0);
+    Field(&out, "maxmemory_policy", "noeviction");
+    Field(&out, "mem_allocator", "libc");
+  }
+  if (want("persistence", true)) {
+    Section(&out, "Persistence");
+    persistence::Aof* aof = region.aof();
+    persistence::Aof::Stats st = aof->stats();
+    absl::Status health = aof->health();
+    Field(&out, "loading", server.loading() ? 1 : 0);
+    Field(&out, "async_loading", 0);
+    Field(&out, "rdb_changes_since_last_save", st.appended_lsn - st.durable_lsn);
+    Field(&out, "rdb_bgsave_in_progress", 0);
+    Field(&out, "aof_enabled", 1);
+    Field(&out, "aof_rewrite_in_progress", 0);
+    Field(&out, "aof_last_write_status", health.ok() ? "ok" : "err");
+    if (!health.ok()) Field(&out, "aof_last_error", std::string(health.message()));
+    Field(&out, "aof_current_size", st.file_size);
+    Field(&out, "aof_appendfsync", server.config().appendfsync);
+    Field(&out, "aof_appended_lsn", st.appended_lsn);
+    Field(&out, "aof_durable_lsn", st.durable_lsn);
+    Field(&out, "aof_fsyncs", st.fsyncs);
+    Field(&out, "aof_last_fsync_unix_ms", st.last_fsync_unix_ms);
+    Field(&out, "aof_write_errors", st.write_errors + st.fsync_errors);
+  }
+  if (want("stats", true)) {
+    Section(&out, "Stats");
+    ServerStats& s = server.stats();
+    Field(&out, "total_connections_received", s.total_connections_received);
+    Field(&out, "total_commands_processed", s.total_commands_processed);
+    Field(&out, "instantaneous_ops_per_sec", static_cast<uint64_t>(s.ops_per_sec));
+    Field(&out, "total_net_input_bytes", s.total_net_input_bytes);
+    Field(&out, "total_net_output_bytes", s.total_net_output_bytes);
+    Field(&out, "rejected_connections", s.rejected_connections);
+    Field(&out, "expired_keys", region.expired_keys());
+    Field(&out, "evicted_keys", 0);
+    Field(&out, "total_error_replies", 0);
+    Field(&out, "unexpected_error_replies", 0);
+    Field(&out, "protocol_errors", s.protocol_errors);
+  }
+  if (want("replication", true)) {
+    Section(&out, "Replication");
+    Field(&out, "role", "master");
+    Field(&out, "connected_slaves", 0);
+  }
+  if (want("cpu", true)) {
+    Section(&out, "CPU");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    Field(&out, "used_cpu_sys",
+          absl::StrFormat("%.6f", ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+    Field(&out, "used_cpu_user",
+          absl::StrFormat("%.6f", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6));
+  }
+  if (want("keyspace", true)) {
+    Section(&out, "Keyspace");
+    if (ks.key_count() > 0) {
+      Field(
+          &out, "db0",
+          absl::StrCat("keys=", ks.key_count(), ",expires=", ks.deadlines().size(), ",avg_ttl=0"));
+    }
+  }
+  if (want("crdt", true)) {
+    Section(&out, "CRDT");
+    Field(&out, "crdt_region", ks.local_name());
+    std::string regions;
+    for (const auto& r : server.options().topology.regions) {
+      absl::StrAppend(&regions, regions.empty() ? "" : ",", r.name);
+    }
+    Field(&out, "crdt_regions", regions);
+    Field(&out, "crdt_version_vector", ks.applied().ToString(ks.regions()));
+    Field(&out, "crdt_stable_vector", ks.stable().ToString(ks.regions()));
+    Field(&out, "crdt_applied_ops", ks.applied_ops());
+    Field(&out, "crdt_keys", ks.key_count());
+  }
+  return out;
+}
+
+}  // namespace
+
+void InfoCommand(CommandContext& ctx) {
+  std::vector<std::string> wanted;
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    std::string s(ctx.args[i]);
+    absl::AsciiStrToLower(&s);
+    wanted.push_back(std::move(s));
+  }
+  ctx.reply->Verbatim(BuildInfo(*ctx.server, wanted));
+}
+
+std::string ClientInfoLine(Server& server, const Connection& c) {
+  const Client& cl = c.client();
+  int64_t now = server.region().NowMs();
+  return absl::StrCat(
+      "id=", cl.id, " addr=", cl.addr, " laddr=", cl.laddr, " fd=-1 name=", cl.name,
+      " age=", (now - cl.created_ms) / 1000, " idle=", (now - cl.last_interaction_ms) / 1000,
+      " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=", c.query_buffer_size(),
+      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", c.output_buffer_size(),
+      " tot-mem=0 events=r cmd=", cl.last_command, " user=default redir=-1 resp=", cl.protocol,
+      " lib-name=", cl.lib_name, " lib-ver=", cl.lib_ver);
+}
+
+}  // namespace activekv::server

@@ -1,0 +1,333 @@
+// DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME
+// PERSIST KEYS SCAN RANDOMKEY RENAME RENAMENX (Redis 7.0 db.c / expire.c).
+#include <cerrno>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "crdt/redis_number.h"
+#include "region-server/command.h"
+#include "region-server/errors.h"
+#include "region-server/expire_args.h"
+#include "region-server/glob.h"
+#include "region-server/region.h"
+
+namespace activekv::server {
+namespace {
+
+using v1::ExpiryChange;
+
+void Del(CommandContext& ctx) {
+  if (RefuseWrite(ctx)) return;
+  int64_t deleted = 0;
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    if (ctx.region->Lookup(ctx.args[i]) != nullptr) {
+      ctx.region->EmitDelete(ctx.args[i]);
+      ++deleted;
+    }
+  }
+  ctx.reply->Integer(deleted);
+}
+
+void Exists(CommandContext& ctx) {
+  int64_t n = 0;
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    if (ctx.region->Lookup(ctx.args[i]) != nullptr) ++n;
+  }
+  ctx.reply->Integer(n);
+}
+
+void Type(CommandContext& ctx) {
+  ctx.reply->SimpleString(ctx.region->Lookup(ctx.args[1]) == nullptr ? "none" : "string");
+}
+
+enum ExpireFlag { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
+
+// expireGenericCommand: `base_ms` is now for EXPIRE/PEXPIRE, 0 for the *AT forms.
+void ExpireGeneric(CommandContext& ctx, int64_t base_ms, bool seconds) {
+  int flags = 0;
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    std::string_view opt = ctx.args[j];
+    if (EqualsIgnoreCase(opt, "nx")) {
+      flags |= kNx;
+    } else if (EqualsIgnoreCase(opt, "xx")) {
+      flags |= kXx;
+    } else if (EqualsIgnoreCase(opt, "gt")) {
+      flags |= kGt;
+    } else if (EqualsIgnoreCase(opt, "lt")) {
+      flags |= kLt;
+    } else {
+      ctx.reply->Error(absl::StrCat("ERR Unsupported option ", std::string(opt)));
+      return;
+    }
+  }
+  if ((flags & kNx) && (flags & (kXx | kGt | kLt))) {
+    ctx.reply->Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    return;
+  }
+  if ((flags & kGt) && (flags & kLt)) {
+    ctx.reply->Error("ERR GT and LT options at the same time are not compatible");
+    return;
+  }
+  int64_t when;
+  if (!crdt::ParseRedisInt(ctx.args[2], &when)) {
+    ctx.reply->Error(kErrNotInteger);
+    return;
+  }
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  if (seconds) {
+    if (when > kMax / 1000 || when < kMin / 1000) {
+      ReplyInvalidExpireTime(ctx);
+      return;
+    }
+    when *= 1000;
+  }
+  if (when > kMax - base_ms) {
+    ReplyInvalidExpireTime(ctx);
+    return;
+  }
+  when += base_ms;
+  Region& region = *ctx.region;
+  std::string_view key = ctx.args[1];
+  const crdt::Entry* e = region.Lookup(key);
+  if (e == nullptr) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  int64_t current = e->DeadlineMs();  // kNoDeadline (0) = no expiry
+  bool has = current != crdt::kNoDeadline;
+  if (((flags & kNx) && has) || ((flags & kXx) && !has) ||
+      ((flags & kGt) && (!has || when <= current)) || ((flags & kLt) && has && when >= current)) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  if (RefuseWrite(ctx)) return;
+  if (when <= region.NowMs()) {
+    region.EmitDelete(key);
+  } else {
+    region.EmitExpire(key, ExpiryChange::DEADLINE, when);
+  }
+  ctx.reply->Integer(1);
+}
+
+void Expire(CommandContext& ctx) { ExpireGeneric(ctx, ctx.region->NowMs(), true); }
+void PExpire(CommandContext& ctx) { ExpireGeneric(ctx, ctx.region->NowMs(), false); }
+void ExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, 0, true); }
+void PExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, 0, false); }
+
+// ttlGenericCommand.
+void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
+  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
+  if (e == nullptr) {
+    ctx.reply->Integer(-2);
+    return;
+  }
+  int64_t deadline = e->DeadlineMs();
+  if (deadline == crdt::kNoDeadline) {
+    ctx.reply->Integer(-1);
+    return;
+  }
+  int64_t ttl = absolute ? deadline : deadline - ctx.region->NowMs();
+  if (ttl < 0) ttl = 0;
+  ctx.reply->Integer(ms ? ttl : (ttl + 500) / 1000);
+}
+
+void Ttl(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
+void PTtl(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
+void ExpireTime(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
+void PExpireTime(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
+
+void Persist(CommandContext& ctx) {
+  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
+  if (e == nullptr || e->DeadlineMs() == crdt::kNoDeadline) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  if (RefuseWrite(ctx)) return;
+  ctx.region->EmitExpire(ctx.args[1], ExpiryChange::PERSIST);
+  ctx.reply->Integer(1);
+}
+
+bool Visible(const crdt::Entry& e, int64_t now) {
+  if (!e.Exists()) return false;
+  int64_t d = e.DeadlineMs();
+  return d == crdt::kNoDeadline || d > now;
+}
+
+void Keys(CommandContext& ctx) {
+  std::string_view pattern = ctx.args[1];
+  bool all = pattern == "*";
+  Region& region = *ctx.region;
+  int64_t now = region.NowMs();
+  std::vector<std::string_view> out;
+  for (const auto& [k, e] : region.ks().entries()) {
+    if (!Visible(e, now)) continue;
+    if (all || GlobMatch(pattern, k.key)) out.push_back(k.key);
+  }
+  ctx.reply->ArrayLen(out.size());
+  for (std::string_view k : out) ctx.reply->Bulk(k);
+}
+
+void Scan(CommandContext& ctx) {
+  // parseScanCursorOrReply: strtoul semantics.
+  std::string cursor_text(ctx.args[1]);
+  errno = 0;
+  char* end = nullptr;
+  uint64_t cursor = strtoull(cursor_text.c_str(), &end, 10);
+  if (cursor_text.empty() || isspace(static_cast<unsigned char>(cursor_text[0])) || *end != '\0' ||
+      errno == ERANGE) {
+    ctx.reply->Error("ERR invalid cursor");
+    return;
+  }
+  int64_t count = 10;
+  std::string_view pattern;
+  bool has_pattern = false;
+  std::string_view type;
+  bool has_type = false;
+  for (size_t j = 2; j < ctx.args.size(); j += 2) {
+    std::string_view opt = ctx.args[j];
+    bool has_value = j + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(opt, "count") && has_value) {
+      if (!crdt::ParseRedisInt(ctx.args[j + 1], &count)) {
+        ctx.reply->Error(kErrNotInteger);
+        return;
+      }
+      if (count < 1) {
+        ctx.reply->Error(kErrSyntax);
+        return;
+      }
+    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
+      pattern = ctx.args[j + 1];
+      has_pattern = !(pattern.size() == 1 && pattern[0] == '*');
+    } else if (EqualsIgnoreCase(opt, "type") && has_value) {
+      type = ctx.args[j + 1];
+      has_type = true;
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return;
+    }
+  }
+  Region& region = *ctx.region;
+  int64_t now = region.NowMs();
+  const auto& map = region.ks().entries();
+  auto it = map.lower_bound(crdt::Keyspace::KeyRef{cursor, std::string_view()});
+  std::vector<std::string_view> out;
+  for (int64_t visited = 0; it != map.end() && visited < count; ++it, ++visited) {
+    const auto& [k, e] = *it;
+    if (!Visible(e, now)) continue;
+    if (has_pattern && !GlobMatch(pattern, k.key)) continue;
+    if (has_type && !EqualsIgnoreCase(type, "string")) continue;
+    out.push_back(k.key);
+  }
+  // Keys sharing the next key's hash are all >= (hash, "") and so none is skipped.
+  uint64_t next = it == map.end() ? 0 : it->first.hash;
+  ctx.reply->ArrayLen(2);
+  ctx.reply->Bulk(absl::StrCat(next));
+  ctx.reply->ArrayLen(out.size());
+  for (std::string_view k : out) ctx.reply->Bulk(k);
+}
+
+void RandomKey(CommandContext& ctx) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  Region& region = *ctx.region;
+  int64_t now = region.NowMs();
+  const auto& map = region.ks().entries();
+  // A bounded number of probes: each lands on a random point of the hash ring.
+  for (int tries = 0; tries < 100 && region.ks().key_count() > 0; ++tries) {
+    auto it = map.lower_bound(crdt::Keyspace::KeyRef{rng(), std::string_view()});
+    if (it == map.end()) it = map.begin();
+    if (Visible(it->second, now)) {
+      ctx.reply->Bulk(it->first.key);
+      return;
+    }
+  }
+  ctx.reply->Null();
+}
+
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  Region& region = *ctx.region;
+  std::string_view src = ctx.args[1];
+  std::string_view dst = ctx.args[2];
+  const crdt::Entry* e = region.Lookup(src);
+  if (e == nullptr) {
+    ctx.reply->Error(kErrNoSuchKey);
+    return;
+  }
+  if (src == dst) {
+    if (nx) {
+      ctx.reply->Integer(0);
+    } else {
+      ctx.reply->Ok();
+    }
+    return;
+  }
+  if (nx && region.Lookup(dst) != nullptr) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  if (RefuseWrite(ctx)) return;
+  std::string value(region.ValueOf(*e));
+  int64_t deadline = e->DeadlineMs();
+  if (deadline != crdt::kNoDeadline) {
+    region.EmitSet(dst, value, ExpiryChange::DEADLINE, deadline);
+  } else {
+    region.EmitSet(dst, value, ExpiryChange::PERSIST);
+  }
+  region.EmitDelete(src);
+  if (nx) {
+    ctx.reply->Integer(1);
+  } else {
+    ctx.reply->Ok();
+  }
+}
+
+void Rename(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+}  // namespace
+
+void RegisterKeysFamily(CommandTable* t) {
+  constexpr uint32_t kW = kWrite;
+  constexpr uint32_t kR = kReadOnly | kFast;
+  t->Register({"del", -2, kW, 1, -1, 1, Del, "generic", "Delete a key", "1.0.0"});
+  t->Register({"unlink", -2, kW | kFast, 1, -1, 1, Del, "generic",
+               "Delete a key asynchronously in another thread", "4.0.0"});
+  t->Register(
+      {"exists", -2, kR, 1, -1, 1, Exists, "generic", "Determine if a key exists", "1.0.0"});
+  t->Register(
+      {"type", 2, kR, 1, 1, 1, Type, "generic", "Determine the type stored at key", "1.0.0"});
+  t->Register({"expire", -3, kW | kFast, 1, 1, 1, Expire, "generic",
+               "Set a key's time to live in seconds", "1.0.0"});
+  t->Register({"pexpire", -3, kW | kFast, 1, 1, 1, PExpire, "generic",
+               "Set a key's time to live in milliseconds", "2.6.0"});
+  t->Register({"expireat", -3, kW | kFast, 1, 1, 1, ExpireAt, "generic",
+               "Set the expiration for a key as a UNIX timestamp", "1.2.0"});
+  t->Register({"pexpireat", -3, kW | kFast, 1, 1, 1, PExpireAt, "generic",
+               "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+               "2.6.0"});
+  t->Register({"ttl", 2, kR, 1, 1, 1, Ttl, "generic", "Get the time to live for a key in seconds",
+               "1.0.0"});
+  t->Register({"pttl", 2, kR, 1, 1, 1, PTtl, "generic",
+               "Get the time to live for a key in milliseconds", "2.6.0"});
+  t->Register({"expiretime", 2, kR, 1, 1, 1, ExpireTime, "generic",
+               "Get the expiration Unix timestamp for a key", "7.0.0"});
+  t->Register({"pexpiretime", 2, kR, 1, 1, 1, PExpireTime, "generic",
+               "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0"});
+  t->Register({"persist", 2, kW | kFast, 1, 1, 1, Persist, "generic",
+               "Remove the expiration from a key", "2.2.0"});
+  t->Register({"keys", 2, kReadOnly, 0, 0, 0, Keys, "generic",
+               "Find all keys matching the given pattern", "1.0.0"});
+  t->Register({"scan", -2, kReadOnly, 0, 0, 0, Scan, "generic",
+               "Incrementally iterate the keys space", "2.8.0"});
+  t->Register({"randomkey", 1, kReadOnly, 0, 0, 0, RandomKey, "generic",
+               "Return a random key from the keyspace", "1.0.0"});
+  t->Register({"rename", 3, kW, 1, 2, 1, Rename, "generic", "Rename a key", "1.0.0"});
+  t->Register({"renamenx", 3, kW | kFast, 1, 2, 1, RenameNx, "generic",
+               "Rename a key, only if the new key does not exist", "1.0.0"});
+}
+
+}  // namespace activekv::server

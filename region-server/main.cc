@@ -1,0 +1,97 @@
+// activekv-server --topology FILE --region NAME: runs one region in the foreground.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "asio.hpp"
+#include "region-server/info.h"
+#include "region-server/server.h"
+#include "spdlog/spdlog.h"
+#include "topology/topology.h"
+
+namespace {
+
+void Usage() {
+  fprintf(
+      stderr,
+      "usage: activekv-server --topology FILE --region NAME [--log-level LEVEL]\n"
+      "                       [--clock-offset-ms N]   (test only: skews this region's clock)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string topology_path, region, log_level = "info";
+  int64_t clock_offset_ms = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "activekv-server: %s needs a value\n", arg.c_str());
+        Usage();
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--topology") {
+      topology_path = value();
+    } else if (arg == "--region") {
+      region = value();
+    } else if (arg == "--log-level") {
+      log_level = value();
+    } else if (arg == "--clock-offset-ms") {
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &clock_offset_ms)) {
+        fprintf(stderr, "activekv-server: --clock-offset-ms: '%s' is not an integer\n", v.c_str());
+        return 2;
+      }
+    } else if (arg == "--version") {
+      printf("activekv-server %s (redis %s compatible)\n",
+             std::string(activekv::server::kActivekvVersion).c_str(),
+             std::string(activekv::server::kRedisVersion).c_str());
+      return 0;
+    } else if (arg == "-h" || arg == "--help") {
+      Usage();
+      return 0;
+    } else {
+      fprintf(stderr, "activekv-server: unknown argument '%s'\n", arg.c_str());
+      Usage();
+      return 2;
+    }
+  }
+  if (topology_path.empty() || region.empty()) {
+    Usage();
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [" + region + "] %v");
+  std::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<activekv::topology::Topology> topology =
+      activekv::topology::LoadTopologyFile(topology_path);
+  if (!topology.ok()) {
+    spdlog::critical("{}", std::string(topology.status().message()));
+    return 1;
+  }
+  activekv::server::Server::Options options;
+  options.topology = std::move(*topology);
+  options.region = region;
+  options.clock_offset_ms = clock_offset_ms;
+  activekv::server::Server server(std::move(options));
+  absl::Status s = server.Start();
+  if (!s.ok()) {
+    spdlog::critical("cannot start: {}", std::string(s.message()));
+    return 1;
+  }
+  asio::signal_set signals(server.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", sig);
+    server.Stop();
+  });
+  server.Run();
+  spdlog::info("bye");
+  return 0;
+}

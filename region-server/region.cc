@@ -1,0 +1,157 @@
+#include "region-server/region.h"
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "crdt/op_builder.h"
+#include "persistence/recovery.h"
+
+namespace activekv::server {
+
+WallClock SystemWallClock(int64_t offset_ms) {
+  return [offset_ms] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           offset_ms;
+  };
+}
+
+Region::Region(Options options)
+    : options_(std::move(options)), ks_(options_.name, options_.all_regions) {
+  if (options_.env == nullptr) options_.env = persistence::Env::Default();
+  if (!options_.wall_clock) options_.wall_clock = SystemWallClock();
+}
+
+Region::~Region() = default;
+
+absl::Status Region::Open(persistence::RecoveryResult* recovery) {
+  absl::Status s = options_.env->CreateDirs(options_.data_dir);
+  if (!s.ok()) return s;
+  const std::string path = options_.data_dir + "/appendonly.aof";
+  v1::OpBatch batch;
+  s = persistence::RecoverAof(
+      options_.env, path,
+      [&](std::string_view payload) -> absl::Status {
+        if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+          return absl::DataLossError(absl::StrCat(path, ": record is not a valid op batch"));
+        }
+        for (const v1::Op& op : batch.ops()) {
+          clock_.Observe(op.hlc());
+          absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+          if (!r.ok()) {
+            return absl::DataLossError(absl::StrCat(path, ": op ", op.origin(), ":", op.seq(), ": ",
+                                                    r.status().message()));
+          }
+        }
+        return absl::OkStatus();
+      },
+      recovery);
+  if (!s.ok()) return s;
+  return OpenAof();
+}
+
+absl::Status Region::OpenAof() {
+  persistence::Aof::Options aof_options;
+  aof_options.env = options_.env;
+  aof_options.path = options_.data_dir + "/appendonly.aof";
+  aof_options.policy = options_.fsync;
+  aof_options.on_durable = options_.on_durable;
+  absl::StatusOr<std::unique_ptr<persistence::Aof>> aof = persistence::Aof::Open(aof_options);
+  if (!aof.ok()) return aof.status();
+  aof_ = std::move(*aof);
+  return absl::OkStatus();
+}
+
+absl::Status Region::SetFsyncPolicy(persistence::FsyncPolicy policy) {
+  if (policy == options_.fsync) return absl::OkStatus();
+  absl::Status s = aof_->Close();
+  if (!s.ok()) return s;
+  lsn_base_ += aof_->appended_lsn();
+  aof_.reset();
+  options_.fsync = policy;
+  return OpenAof();
+}
+
+const crdt::Entry* Region::Lookup(std::string_view key) {
+  const crdt::Entry* e = ks_.Find(key);
+  if (e == nullptr || !e->Exists()) return nullptr;
+  int64_t deadline = e->DeadlineMs();
+  if (deadline != crdt::kNoDeadline && deadline <= NowMs()) {
+    EmitDelete(key);
+    ++expired_keys_;
+    return nullptr;
+  }
+  return e;
+}
+
+void Region::Emit(v1::Op op) {
+  absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+  // A local op is well formed and next in sequence by construction.
+  assert(r.ok() && *r == crdt::Keyspace::Outcome::kApplied);
+  (void)r;
+  batch_.add_ops()->Swap(&op);
+}
+
+void Region::ClearHidden(std::string_view key) {
+  // A key that exists nowhere visible but still holds CRDT state (an EXPIRE that raced with a
+  // DEL in another region) must not leak that state into a key created from scratch here.
+  const crdt::Entry* e = ks_.Find(key);
+  if (e != nullptr && !e->Exists()) EmitDelete(key);
+}
+
+void Region::EmitSet(std::string_view key, std::string_view value, v1::ExpiryChange::Kind expiry,
+                     int64_t deadline_ms) {
+  if (expiry == v1::ExpiryChange::KEEP) ClearHidden(key);
+  Emit(crdt::MakeSetOp(ks_, Tick(), key, value, expiry, deadline_ms));
+}
+void Region::EmitDelete(std::string_view key) { Emit(crdt::MakeDeleteOp(ks_, Tick(), key)); }
+void Region::EmitIncrement(std::string_view key, int64_t delta) {
+  ClearHidden(key);
+  Emit(crdt::MakeIncrementOp(ks_, Tick(), key, delta));
+}
+void Region::EmitFloatIncrement(std::string_view key, std::string_view delta_text) {
+  ClearHidden(key);
+  Emit(crdt::MakeFloatIncrementOp(ks_, Tick(), key, delta_text));
+}
+void Region::EmitExpire(std::string_view key, v1::ExpiryChange::Kind kind, int64_t deadline_ms) {
+  Emit(crdt::MakeExpireOp(ks_, Tick(), key, kind, deadline_ms));
+}
+void Region::EmitFlush() { Emit(crdt::MakeFlushOp(ks_, Tick())); }
+
+uint64_t Region::Commit() {
+  if (batch_.ops_size() == 0) return 0;
+  payload_.clear();
+  batch_.SerializeToString(&payload_);
+  uint64_t lsn = aof_->Append(payload_);
+  if (lsn == 0) {
+    // Larger than one AOF record may be (an MSET of several huge values): one record per op.
+    // Each op alone fits, since values are capped by proto-max-bulk-len.
+    v1::OpBatch single;
+    for (v1::Op& op : *batch_.mutable_ops()) {
+      single.Clear();
+      single.add_ops()->Swap(&op);
+      payload_.clear();
+      single.SerializeToString(&payload_);
+      lsn = aof_->Append(payload_);
+    }
+  }
+  batch_.Clear();
+  return lsn == 0 ? 0 : lsn_base_ + lsn;
+}
+
+size_t Region::ExpireSome(size_t max_keys) {
+  int64_t now = NowMs();
+  std::vector<std::string> expired;
+  for (const auto& [deadline, key] : ks_.deadlines()) {
+    if (deadline > now || expired.size() >= max_keys) break;
+    expired.push_back(key);
+  }
+  for (const std::string& key : expired) EmitDelete(key);
+  expired_keys_ += expired.size();
+  return expired.size();
+}
+
+}  // namespace activekv::server

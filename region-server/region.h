@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "activekv/v1/op.pb.h"
+#include "crdt/hlc.h"
+#include "crdt/keyspace.h"
+#include "persistence/aof.h"
+#include "persistence/env.h"
+#include "persistence/recovery.h"
+
+namespace activekv::server {
+
+// Wall clock in unix milliseconds; injectable for tests (and a test-only clock offset).
+using WallClock = std::function<int64_t()>;
+WallClock SystemWallClock(int64_t offset_ms = 0);
+
+// One region's data and its write path (DESIGN.md §1): a command emits CRDT ops, each is applied
+// to the keyspace at once and collected into the command's batch; Commit() appends the batch to
+// the AOF as one record and returns its LSN, which gates the reply (Connection).
+//
+// Event-loop thread only.
+class Region {
+ public:
+  struct Options {
+    std::string name;
+    std::vector<std::string> all_regions;
+    std::string data_dir;
+    persistence::FsyncPolicy fsync = persistence::FsyncPolicy::kEverysec;
+    persistence::Env* env = nullptr;           // Env::Default() when null
+    WallClock wall_clock;                      // SystemWallClock() when empty
+    std::function<void(uint64_t)> on_durable;  // from the AOF sync thread
+  };
+
+  explicit Region(Options options);
+  ~Region();
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+
+  // Replays the AOF (truncating a torn tail) and opens it for appending. Fills `recovery`.
+  absl::Status Open(persistence::RecoveryResult* recovery);
+
+  crdt::Keyspace& ks() { return ks_; }
+  const crdt::Keyspace& ks() const { return ks_; }
+  persistence::Aof* aof() { return aof_.get(); }
+  const Options& options() const { return options_; }
+
+  // Switches the fsync policy at run time (CONFIG SET appendfsync): syncs and reopens the AOF.
+  absl::Status SetFsyncPolicy(persistence::FsyncPolicy policy);
+
+  // Milliseconds "now" for expiry decisions (wall clock, never behind the HLC).
+  int64_t NowMs() const { return clock_.NowMs(options_.wall_clock()); }
+
+  // The key's entry if it exists and has not expired. An expired key is deleted on the spot
+  // (a DEL op joins the current batch), as Redis's lazy expiry does.
+  const crdt::Entry* Lookup(std::string_view key);
+  // Visible value of an existing entry.
+  std::string_view ValueOf(const crdt::Entry& e) { return e.Value(ks_.regions(), &scratch_); }
+
+  // Ops of the current command. Each is applied at once.
+  void EmitSet(std::string_view key, std::string_view value, v1::ExpiryChange::Kind expiry,
+               int64_t deadline_ms = 0);
+  void EmitDelete(std::string_view key);
+  void EmitIncrement(std::string_view key, int64_t delta);
+  void EmitFloatIncrement(std::string_view key, std::string_view delta_text);
+  void EmitExpire(std::string_view key, v1::ExpiryChange::Kind kind, int64_t deadline_ms = 0);
+  void EmitFlush();
+
+  // Appends the current batch (if any) to the AOF; returns its LSN, or 0 when the command wrote
+  // nothing. LSNs keep increasing across AOF reopens (SetFsyncPolicy).
+  uint64_t Commit();
+  // Highest LSN the AOF covers (see persistence::Aof::durable_lsn).
+  uint64_t durable_lsn() const { return lsn_base_ + aof_->durable_lsn(); }
+
+  // Active expiry: deletes up to `max_keys` keys whose deadline has passed. Returns how many.
+  size_t ExpireSome(size_t max_keys);
+
+  uint64_t expired_keys() const { return expired_keys_; }
+
+ private:
+  absl::Status OpenAof();
+  void Emit(v1::Op op);
+  void ClearHidden(std::string_view key);
+  crdt::Hlc Tick() { return clock_.Now(options_.wall_clock()); }
+
+  Options options_;
+  crdt::Keyspace ks_;
+  crdt::HybridClock clock_;
+  std::unique_ptr<persistence::Aof> aof_;
+  v1::OpBatch batch_;
+  std::string payload_;
+  std::string scratch_;
+  uint64_t expired_keys_ = 0;
+  uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
+};
+
+}  // namespace activekv::server

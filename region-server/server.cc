@@ -1,0 +1,233 @@
+#include "region-server/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "region-server/connection.h"
+#include "spdlog/spdlog.h"
+
+namespace activekv::server {
+namespace {
+constexpr auto kCronPeriod = std::chrono::milliseconds(100);
+constexpr size_t kExpireKeysPerRound = 200;
+constexpr int kExpireRoundsPerCron = 20;
+
+persistence::FsyncPolicy ToPolicy(topology::Appendfsync a) {
+  switch (a) {
+    case topology::Appendfsync::kAlways:
+      return persistence::FsyncPolicy::kAlways;
+    case topology::Appendfsync::kNo:
+      return persistence::FsyncPolicy::kNo;
+    case topology::Appendfsync::kEverysec:
+      break;
+  }
+  return persistence::FsyncPolicy::kEverysec;
+}
+}  // namespace
+
+Server::Server(Options options) : options_(std::move(options)) {
+  RegisterStringFamily(&commands_);
+  RegisterKeysFamily(&commands_);
+  RegisterServerFamily(&commands_);
+}
+
+Server::~Server() {
+  // Connections hold shared_ptrs in pending handlers; destroying the io_context destroys them.
+  waiters_.clear();
+}
+
+absl::Status Server::Start() {
+  const topology::RegionConfig* rc = options_.topology.FindRegion(options_.region);
+  if (rc == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("region '", options_.region, "' is not in ", options_.topology.source_path));
+  }
+  config_.bind_host = rc->resp.host;
+  config_.port = rc->resp.port;
+  config_.dir = rc->data_dir;
+  config_.appendfsync = std::string(topology::AppendfsyncName(rc->persistence.appendfsync));
+
+  Region::Options ro;
+  ro.name = rc->name;
+  for (const auto& r : options_.topology.regions) ro.all_regions.push_back(r.name);
+  ro.data_dir = rc->data_dir;
+  ro.fsync = ToPolicy(rc->persistence.appendfsync);
+  ro.wall_clock = SystemWallClock(options_.clock_offset_ms);
+  ro.on_durable = [this](uint64_t) {
+    // Coalesce: one posted wake-up at a time.
+    if (!durable_posted_.exchange(true)) {
+      asio::post(io_, [this] {
+        durable_posted_.store(false);
+        WakeWaiters();
+      });
+    }
+  };
+  start_ms_ = ro.wall_clock();
+  region_ = std::make_unique<Region>(std::move(ro));
+
+  auto t0 = std::chrono::steady_clock::now();
+  persistence::RecoveryResult recovery;
+  absl::Status s = region_->Open(&recovery);
+  if (!s.ok()) return s;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  if (recovery.torn_tail) {
+    spdlog::warn("AOF {}/appendonly.aof: torn tail truncated: {} bytes at offset {} ({})",
+                 rc->data_dir, recovery.truncated_bytes, recovery.valid_bytes,
+                 recovery.torn_tail_reason);
+  }
+  spdlog::info("region {}: replayed {} AOF records ({} bytes), {} keys in {} ms", rc->name,
+               recovery.records_applied, recovery.valid_bytes, region_->ks().key_count(), ms);
+  loading_ = false;
+
+  asio::error_code ec;
+  asio::ip::address addr = asio::ip::make_address(rc->resp.host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad resp host ", rc->resp.host));
+  asio::ip::tcp::endpoint ep(addr, rc->resp.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", rc->resp.ToString(), ": ", ec.message()));
+  }
+  spdlog::info("region {}: serving RESP on {} (appendfsync {})", rc->name, rc->resp.ToString(),
+               config_.appendfsync);
+  Accept();
+  cron_timer_.expires_after(kCronPeriod);
+  cron_timer_.async_wait([this](const asio::error_code& e) {
+    if (!e) Cron();
+  });
+  return absl::OkStatus();
+}
+
+void Server::Run() { io_.run(); }
+
+void Server::Stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  asio::error_code ec;
+  acceptor_.close(ec);
+  cron_timer_.cancel();
+  for (Connection* c : connections_) c->Close();
+  if (region_ && region_->aof() != nullptr) {
+    region_->Commit();
+    absl::Status s = region_->aof()->SyncAll();
+    if (!s.ok()) spdlog::error("final AOF sync failed: {}", std::string(s.message()));
+  }
+  io_.stop();
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) Accept();
+      return;
+    }
+    ++stats_.total_connections_received;
+    if (connections_.size() >= config_.maxclients) {
+      ++stats_.rejected_connections;
+      static constexpr std::string_view kMsg = "-ERR max number of clients reached\r\n";
+      asio::error_code wec;
+      asio::write(socket, asio::buffer(kMsg.data(), kMsg.size()), wec);
+    } else {
+      std::make_shared<Connection>(this, std::move(socket))->Start();
+    }
+    Accept();
+  });
+}
+
+void Server::Register(Connection* c) { connections_.push_back(c); }
+
+void Server::Unregister(Connection* c) {
+  auto it = std::find(connections_.begin(), connections_.end(), c);
+  if (it != connections_.end()) {
+    *it = connections_.back();
+    connections_.pop_back();
+  }
+}
+
+bool Server::KillClient(uint64_t id) {
+  for (Connection* c : connections_) {
+    if (c->client().id == id) {
+      c->Close();
+      return true;
+    }
+  }
+  return false;
+}
+
+void Server::WaitDurable(std::shared_ptr<Connection> c, uint64_t lsn) {
+  waiters_.push_back(Waiter{lsn, std::move(c)});
+  ScheduleAofFlush();
+}
+
+void Server::ScheduleAofFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(io_, [this] { FlushAof(); });
+}
+
+void Server::FlushAof() {
+  flush_scheduled_ = false;
+  persistence::Aof* aof = region_->aof();
+  absl::Status s = aof->Flush();
+  if (!s.ok()) {
+    static int64_t last_log_ms = 0;
+    int64_t now = region_->NowMs();
+    if (now - last_log_ms > 1000) {
+      spdlog::error("AOF write failed: {}; refusing writes until it recovers",
+                    std::string(s.message()));
+      last_log_ms = now;
+    }
+  }
+  if (aof->stats().policy != persistence::FsyncPolicy::kAlways) {
+    // As redis-server: replies go out once the AOF write was attempted. On failure the records
+    // stay buffered and are retried; new writes are refused (-MISCONF) meanwhile.
+    std::vector<Waiter> ready;
+    ready.swap(waiters_);
+    for (Waiter& w : ready) w.conn->OnDurable();
+    return;
+  }
+  WakeWaiters();
+}
+
+void Server::WakeWaiters() {
+  uint64_t durable = region_->durable_lsn();
+  std::vector<Waiter> ready;
+  auto keep = std::partition(waiters_.begin(), waiters_.end(),
+                             [durable](const Waiter& w) { return w.lsn > durable; });
+  std::move(keep, waiters_.end(), std::back_inserter(ready));
+  waiters_.erase(keep, waiters_.end());
+  for (Waiter& w : ready) w.conn->OnDurable();
+}
+
+void Server::Cron() {
+  // Active expiry, bounded per tick.
+  for (int round = 0; round < kExpireRoundsPerCron; ++round) {
+    size_t n = region_->ExpireSome(kExpireKeysPerRound);
+    region_->Commit();
+    if (n < kExpireKeysPerRound) break;
+  }
+  // Retry a failing AOF; make sure buffered records reach the file.
+  ScheduleAofFlush();
+  // instantaneous_ops_per_sec
+  int64_t now = region_->NowMs();
+  if (stats_.ops_sample_ms != 0 && now > stats_.ops_sample_ms) {
+    double rate = static_cast<double>(stats_.total_commands_processed - stats_.ops_sample_base) *
+                  1000.0 / static_cast<double>(now - stats_.ops_sample_ms);
+    stats_.ops_per_sec = stats_.ops_per_sec * 0.5 + rate * 0.5;
+  }
+  stats_.ops_sample_base = stats_.total_commands_processed;
+  stats_.ops_sample_ms = now;
+  cron_timer_.expires_after(kCronPeriod);
+  cron_timer_.async_wait([this](const asio::error_code& e) {
+    if (!e) Cron();
+  });
+}
+
+}  // namespace activekv::server

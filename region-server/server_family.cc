@@ -1,0 +1,366 @@
+// PING ECHO QUIT SELECT HELLO COMMAND CLIENT DBSIZE TIME CONFIG FLUSHALL FLUSHDB CRDT.DIGEST
+// (INFO lives in info.cc).
+#include <sys/time.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "crdt/redis_number.h"
+#include "region-server/command.h"
+#include "region-server/connection.h"
+#include "region-server/errors.h"
+#include "region-server/glob.h"
+#include "region-server/info.h"
+#include "region-server/region.h"
+#include "region-server/server.h"
+
+namespace activekv::server {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  absl::AsciiStrToLower(&out);
+  return out;
+}
+
+void ReplyUnknownSubcommand(CommandContext& ctx, std::string_view command) {
+  ctx.reply->Error(absl::StrCat("ERR unknown subcommand '", std::string(ctx.args[1].substr(0, 128)),
+                                "'. Try ", std::string(command), " HELP."));
+}
+
+void ReplySubcommandArity(CommandContext& ctx, std::string_view command) {
+  ctx.reply->Error(absl::StrCat("ERR wrong number of arguments for '", std::string(command), "|",
+                                Lower(ctx.args[1]), "' command"));
+}
+
+void Ping(CommandContext& ctx) {
+  if (ctx.args.size() > 2) {
+    ReplyArityError(ctx);
+  } else if (ctx.args.size() == 2) {
+    ctx.reply->Bulk(ctx.args[1]);
+  } else {
+    ctx.reply->Raw(resp::kReplyPong);
+  }
+}
+
+void Echo(CommandContext& ctx) { ctx.reply->Bulk(ctx.args[1]); }
+
+void Quit(CommandContext& ctx) {
+  ctx.reply->Ok();
+  ctx.client->close_after_reply = true;
+}
+
+void Select(CommandContext& ctx) {
+  int64_t id;
+  if (!crdt::ParseRedisInt(ctx.args[1], &id) || id < INT32_MIN || id > INT32_MAX) {
+    ctx.reply->Error("ERR invalid DB index");
+    return;
+  }
+  if (id != 0) {
+    ctx.reply->Error(kErrDbIndexOutOfRange);
+    return;
+  }
+  ctx.reply->Ok();
+}
+
+// Redis clientSetNameOrReply.
+bool SetClientName(CommandContext& ctx, std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') {
+      ctx.reply->Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return false;
+    }
+  }
+  ctx.client->name = std::string(name);
+  return true;
+}
+
+void Hello(CommandContext& ctx) {
+  int64_t ver = 0;
+  size_t next = 1;
+  if (ctx.args.size() >= 2) {
+    if (!crdt::ParseRedisInt(ctx.args[next++], &ver)) {
+      ctx.reply->Error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (ver < 2 || ver > 3) {
+      ctx.reply->Error("NOPROTO unsupported protocol version");
+      return;
+    }
+  }
+  for (size_t j = next; j < ctx.args.size(); ++j) {
+    size_t more = ctx.args.size() - 1 - j;
+    std::string_view opt = ctx.args[j];
+    if (EqualsIgnoreCase(opt, "auth") && more >= 2) {
+      // No ACLs: the only user is "default", without a password (as redis-server by default).
+      if (ctx.args[j + 1] != "default") {
+        ctx.reply->Error("WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+      }
+      j += 2;
+    } else if (EqualsIgnoreCase(opt, "setname") && more >= 1) {
+      if (!SetClientName(ctx, ctx.args[j + 1])) return;
+      ++j;
+    } else {
+      ctx.reply->Error(absl::StrCat("ERR Syntax error in HELLO option '", std::string(opt), "'"));
+      return;
+    }
+  }
+  if (ver != 0) {
+    ctx.client->protocol = static_cast<int>(ver);
+    ctx.reply->set_protocol(static_cast<int>(ver));
+  }
+  resp::ReplyBuilder& r = *ctx.reply;
+  r.MapLen(7);
+  r.Bulk("server");
+  r.Bulk("redis");
+  r.Bulk("version");
+  r.Bulk(kRedisVersion);
+  r.Bulk("proto");
+  r.Integer(ctx.client->protocol);
+  r.Bulk("id");
+  r.Integer(static_cast<int64_t>(ctx.client->id));
+  r.Bulk("mode");
+  r.Bulk("standalone");
+  r.Bulk("role");
+  r.Bulk("master");
+  r.Bulk("modules");
+  r.ArrayLen(0);
+}
+
+std::string_view AclCategory(const CommandSpec& spec) {
+  if (spec.group == "string") return "@string";
+  if (spec.group == "generic") return "@keyspace";
+  if (spec.group == "connection") return "@connection";
+  return "@admin";
+}
+
+void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
+  resp::ReplyBuilder& r = *ctx.reply;
+  r.ArrayLen(10);
+  r.Bulk(spec.name);
+  r.Integer(spec.arity);
+  std::vector<std::string_view> flags = CommandTable::FlagNames(spec.flags);
+  r.SetLen(flags.size());
+  for (std::string_view f : flags) r.SimpleString(f);
+  r.Integer(spec.first_key);
+  r.Integer(spec.last_key);
+  r.Integer(spec.step);
+  bool write = spec.flags & kWrite;
+  r.SetLen(2);
+  r.SimpleString(write ? "@write" : "@read");
+  r.SimpleString(AclCategory(spec));
+  r.SetLen(0);    // tips
+  r.ArrayLen(0);  // key specs
+  r.ArrayLen(0);  // subcommands
+}
+
+void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& spec) {
+  resp::ReplyBuilder& r = *ctx.reply;
+  r.Bulk(spec.name);
+  r.MapLen(3);
+  r.Bulk("summary");
+  r.Bulk(spec.summary);
+  r.Bulk("since");
+  r.Bulk(spec.since);
+  r.Bulk("group");
+  r.Bulk(spec.group);
+}
+
+void Command(CommandContext& ctx) {
+  const CommandTable& table = ctx.server->commands();
+  if (ctx.args.size() == 1) {
+    ctx.reply->ArrayLen(table.all().size());
+    for (const CommandSpec& spec : table.all()) ReplyCommandInfo(ctx, spec);
+    return;
+  }
+  std::string_view sub = ctx.args[1];
+  if (EqualsIgnoreCase(sub, "count") && ctx.args.size() == 2) {
+    ctx.reply->Integer(static_cast<int64_t>(table.all().size()));
+  } else if (EqualsIgnoreCase(sub, "info")) {
+    if (ctx.args.size() == 2) {
+      ctx.reply->ArrayLen(table.all().size());
+      for (const CommandSpec& spec : table.all()) ReplyCommandInfo(ctx, spec);
+      return;
+    }
+    ctx.reply->ArrayLen(ctx.args.size() - 2);
+    for (size_t i = 2; i < ctx.args.size(); ++i) {
+      const CommandSpec* spec = table.Find(ctx.args[i]);
+      if (spec == nullptr) {
+        ctx.reply->NullArray();
+      } else {
+        ReplyCommandInfo(ctx, *spec);
+      }
+    }
+  } else if (EqualsIgnoreCase(sub, "docs")) {
+    std::vector<const CommandSpec*> specs;
+    if (ctx.args.size() == 2) {
+      for (const CommandSpec& spec : table.all()) specs.push_back(&spec);
+    } else {
+      for (size_t i = 2; i < ctx.args.size(); ++i) {
+        if (const CommandSpec* spec = table.Find(ctx.args[i])) specs.push_back(spec);
+      }
+    }
+    ctx.reply->MapLen(specs.size());
+    for (const CommandSpec* spec : specs) ReplyCommandDocs(ctx, *spec);
+  } else if (EqualsIgnoreCase(sub, "list") && ctx.args.size() == 2) {
+    ctx.reply->ArrayLen(table.all().size());
+    for (const CommandSpec& spec : table.all()) ctx.reply->Bulk(spec.name);
+  } else if (EqualsIgnoreCase(sub, "help") && ctx.args.size() == 2) {
+    static const char* kHelp[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "HELP",
+        "    Print this help."};
+    ctx.reply->ArrayLen(std::size(kHelp));
+    for (const char* line : kHelp) ctx.reply->SimpleString(line);
+  } else if (EqualsIgnoreCase(sub, "count") || EqualsIgnoreCase(sub, "list") ||
+             EqualsIgnoreCase(sub, "help")) {
+    ReplySubcommandArity(ctx, "command");
+  } else {
+    ReplyUnknownSubcommand(ctx, "COMMAND");
+  }
+}
+
+void ClientCommand(CommandContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  Client& me = *ctx.client;
+  if (EqualsIgnoreCase(sub, "id") && ctx.args.size() == 2) {
+    ctx.reply->Integer(static_cast<int64_t>(me.id));
+  } else if (EqualsIgnoreCase(sub, "getname") && ctx.args.size() == 2) {
+    if (me.name.empty()) {
+      ctx.reply->Null();
+    } else {
+      ctx.reply->Bulk(me.name);
+    }
+  } else if (EqualsIgnoreCase(sub, "setname") && ctx.args.size() == 3) {
+    if (SetClientName(ctx, ctx.args[2])) ctx.reply->Ok();
+  } else if (EqualsIgnoreCase(sub, "setinfo") && ctx.args.size() == 4) {
+    std::string_view attr = ctx.args[2];
+    if (EqualsIgnoreCase(attr, "lib-name")) {
+      me.lib_name = std::string(ctx.args[3]);
+    } else if (EqualsIgnoreCase(attr, "lib-ver")) {
+      me.lib_ver = std::string(ctx.args[3]);
+    } else {
+      ctx.reply->Error(absl::StrCat("ERR Unrecognized option '", std::string(attr), "'"));
+      return;
+    }
+    ctx.reply->Ok();
+  } else if (EqualsIgnoreCase(sub, "list")) {
+    std::string out;
+    for (const Connection* c : ctx.server->clients()) {
+      absl::StrAppend(&out, ClientInfoLine(*ctx.server, *c), "\n");
+    }
+    ctx.reply->Verbatim(out);
+  } else if (EqualsIgnoreCase(sub, "info") && ctx.args.size() == 2) {
+    for (const Connection* c : ctx.server->clients()) {
+      if (c->client().id == me.id) {
+        ctx.reply->Verbatim(absl::StrCat(ClientInfoLine(*ctx.server, *c), "\n"));
+        return;
+      }
+    }
+    ctx.reply->Verbatim("");
+  } else if (EqualsIgnoreCase(sub, "kill") && ctx.args.size() == 4 &&
+             EqualsIgnoreCase(ctx.args[2], "id")) {
+    int64_t id;
+    if (!crdt::ParseRedisInt(ctx.args[3], &id)) {
+      ctx.reply->Error("ERR client-id should be greater than 0");
+      return;
+    }
+    ctx.reply->Integer(ctx.server->KillClient(static_cast<uint64_t>(id)) ? 1 : 0);
+  } else if (EqualsIgnoreCase(sub, "help") && ctx.args.size() == 2) {
+    static const char* kHelp[] = {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                  "GETNAME",
+                                  "    Return the name of the current connection.",
+                                  "ID",
+                                  "    Return the ID of the current connection.",
+                                  "INFO",
+                                  "    Return information about the current client connection.",
+                                  "KILL ID <client-id>",
+                                  "    Kill the connection with this id.",
+                                  "LIST",
+                                  "    Return information about client connections.",
+                                  "SETNAME <name>",
+                                  "    Assign the name <name> to the current connection.",
+                                  "HELP",
+                                  "    Print this help."};
+    ctx.reply->ArrayLen(std::size(kHelp));
+    for (const char* line : kHelp) ctx.reply->SimpleString(line);
+  } else if (EqualsIgnoreCase(sub, "id") || EqualsIgnoreCase(sub, "getname") ||
+             EqualsIgnoreCase(sub, "setname") || EqualsIgnoreCase(sub, "info") ||
+             EqualsIgnoreCase(sub, "setinfo") || EqualsIgnoreCase(sub, "help")) {
+    ReplySubcommandArity(ctx, "client");
+  } else {
+    ReplyUnknownSubcommand(ctx, "CLIENT");
+  }
+}
+
+void DbSize(CommandContext& ctx) {
+  ctx.reply->Integer(static_cast<int64_t>(ctx.region->ks().key_count()));
+}
+
+void Time(CommandContext& ctx) {
+  struct timeval tv;
+  gettimeofday(&tv, nullptr);
+  ctx.reply->ArrayLen(2);
+  ctx.reply->BulkInteger(tv.tv_sec);
+  ctx.reply->BulkInteger(tv.tv_usec);
+}
+
+void Flush(CommandContext& ctx) {
+  if (ctx.args.size() > 2 || (ctx.args.size() == 2 && !EqualsIgnoreCase(ctx.args[1], "sync") &&
+                              !EqualsIgnoreCase(ctx.args[1], "async"))) {
+    ctx.reply->Error(kErrSyntax);
+    return;
+  }
+  if (RefuseWrite(ctx)) return;
+  ctx.region->EmitFlush();
+  ctx.reply->Ok();
+}
+
+void CrdtDigest(CommandContext& ctx) { ctx.reply->Bulk(ctx.region->ks().Digest()); }
+
+}  // namespace
+
+void RegisterServerFamily(CommandTable* t) {
+  constexpr uint32_t kConn = kFast | kLoading | kStale;
+  t->Register({"ping", -1, kConn, 0, 0, 0, Ping, "connection", "Ping the server", "1.0.0"});
+  t->Register({"echo", 2, kConn, 0, 0, 0, Echo, "connection", "Echo the given string", "1.0.0"});
+  t->Register({"quit", -1, kConn | kNoScript, 0, 0, 0, Quit, "connection", "Close the connection",
+               "1.0.0"});
+  t->Register({"select", 2, kConn, 0, 0, 0, Select, "connection",
+               "Change the selected database for the current connection", "1.0.0"});
+  t->Register({"hello", -1, kConn | kNoScript, 0, 0, 0, Hello, "connection", "Handshake with Redis",
+               "6.0.0"});
+  t->Register({"command", -1, kLoading | kStale, 0, 0, 0, Command, "server",
+               "Get array of Redis command details", "2.8.13"});
+  t->Register({"client", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, ClientCommand,
+               "connection", "A container for client connection commands", "2.4.0"});
+  t->Register({"info", -1, kLoading | kStale, 0, 0, 0, InfoCommand, "server",
+               "Get information and statistics about the server", "1.0.0"});
+  t->Register({"config", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, ConfigCommand,
+               "server", "A container for server configuration commands", "2.0.0"});
+  t->Register({"dbsize", 1, kReadOnly | kFast, 0, 0, 0, DbSize, "server",
+               "Return the number of keys in the selected database", "1.0.0"});
+  t->Register({"time", 1, kLoading | kStale | kFast, 0, 0, 0, Time, "server",
+               "Return the current server time", "2.6.0"});
+  t->Register({"flushall", -1, kWrite, 0, 0, 0, Flush, "server",
+               "Remove all keys from all databases", "1.0.0"});
+  t->Register({"flushdb", -1, kWrite, 0, 0, 0, Flush, "server",
+               "Remove all keys from the current database", "1.0.0"});
+  t->Register({"crdt.digest", 1, kReadOnly | kFast, 0, 0, 0, CrdtDigest, "server",
+               "Digest of the replicated state: equal digests mean identical data", "0.1.0"});
+}
+
+}  // namespace activekv::server
