@@ -6,8 +6,8 @@
 
 namespace activekv::crdt {
 
-// Stable 64-bit hash (same value in every process and on every platform of the same
-// endianness): FNV-1a over the bytes, then a SplitMix64 finaliser. Not for adversarial inputs.
+// Stable 64-bit hash (same value in every process and on every little-endian platform): words
+// mixed with multiply-rotate steps, then a SplitMix64 finaliser. Not for adversarial inputs.
 uint64_t StableHash64(std::string_view bytes, uint64_t seed);
 
 // Order-independent digest of a set of keys: the sum (mod 2^64) of two independently seeded

@@ -84,7 +84,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       !ParseRedisLongDouble(op.add().float_delta(), &float_delta)) {
     return absl::InvalidArgumentError("op float_delta is not a valid float");
   }
-  RegionId origin = regions_.Intern(op.origin());
+  RegionId origin = op.origin() == local_name() ? local_ : regions_.Intern(op.origin());
   uint64_t have = applied_.Get(origin);
   if (op.seq() <= have) return Outcome::kDuplicate;
   if (op.seq() != have + 1) {

@@ -3,70 +3,62 @@
 namespace activekv::crdt {
 namespace {
 
-v1::Op Stamp(const Keyspace& ks, Hlc hlc, std::string_view key, bool with_context) {
-  v1::Op op;
-  op.set_origin(ks.local_name());
-  op.set_seq(ks.applied().Get(ks.local()) + 1);
-  op.set_hlc(hlc);
-  op.set_key(key.data(), key.size());
+void Stamp(const Keyspace& ks, Hlc hlc, std::string_view key, bool with_context, v1::Op* op) {
+  op->set_origin(ks.local_name());
+  op->set_seq(ks.applied().Get(ks.local()) + 1);
+  op->set_hlc(hlc);
+  op->set_key(key.data(), key.size());
   if (with_context) {
     const VersionVector& vv = ks.applied();
     for (RegionId r = 0; r < vv.size(); ++r) {
       if (r == ks.local() || vv.Get(r) == 0) continue;
-      v1::VersionEntry* e = op.add_context();
+      v1::VersionEntry* e = op->add_context();
       e->set_region(ks.regions().Name(r));
       e->set_seq(vv.Get(r));
     }
   }
-  return op;
 }
 
 }  // namespace
 
-v1::Op MakeSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view value,
-                 v1::ExpiryChange::Kind expiry, int64_t deadline_ms) {
-  v1::Op op = Stamp(ks, hlc, key, true);
-  v1::SetValue* set = op.mutable_set();
+void MakeSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view value,
+               v1::ExpiryChange::Kind expiry, int64_t deadline_ms, v1::Op* op) {
+  Stamp(ks, hlc, key, true, op);
+  v1::SetValue* set = op->mutable_set();
   set->set_value(value.data(), value.size());
   if (expiry != v1::ExpiryChange::KEEP) {
     set->mutable_expiry()->set_kind(expiry);
     set->mutable_expiry()->set_deadline_ms(deadline_ms);
   }
-  return op;
 }
 
-v1::Op MakeDeleteOp(const Keyspace& ks, Hlc hlc, std::string_view key) {
-  v1::Op op = Stamp(ks, hlc, key, true);
-  op.mutable_del();
-  return op;
+void MakeDeleteOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  Stamp(ks, hlc, key, true, op);
+  op->mutable_del();
 }
 
-v1::Op MakeIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, int64_t delta) {
-  v1::Op op = Stamp(ks, hlc, key, false);
-  op.mutable_add()->set_delta(delta);
-  return op;
+void MakeIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, int64_t delta, v1::Op* op) {
+  Stamp(ks, hlc, key, false, op);
+  op->mutable_add()->set_delta(delta);
 }
 
-v1::Op MakeFloatIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key,
-                            std::string_view delta_text) {
-  v1::Op op = Stamp(ks, hlc, key, false);
-  op.mutable_add()->set_float_delta(delta_text.data(), delta_text.size());
-  return op;
+void MakeFloatIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key,
+                          std::string_view delta_text, v1::Op* op) {
+  Stamp(ks, hlc, key, false, op);
+  op->mutable_add()->set_float_delta(delta_text.data(), delta_text.size());
 }
 
-v1::Op MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryChange::Kind kind,
-                    int64_t deadline_ms) {
-  v1::Op op = Stamp(ks, hlc, key, true);
-  v1::ExpiryChange* e = op.mutable_expire()->mutable_expiry();
+void MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryChange::Kind kind,
+                  int64_t deadline_ms, v1::Op* op) {
+  Stamp(ks, hlc, key, true, op);
+  v1::ExpiryChange* e = op->mutable_expire()->mutable_expiry();
   e->set_kind(kind);
   e->set_deadline_ms(deadline_ms);
-  return op;
 }
 
-v1::Op MakeFlushOp(const Keyspace& ks, Hlc hlc) {
-  v1::Op op = Stamp(ks, hlc, "", true);
-  op.mutable_flush();
-  return op;
+void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op) {
+  Stamp(ks, hlc, "", true, op);
+  op->mutable_flush();
 }
 
 }  // namespace activekv::crdt

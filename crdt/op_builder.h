@@ -9,20 +9,20 @@
 
 namespace activekv::crdt {
 
-// Builders for the ops local commands emit. Each returns an op whose dot is the next local seq
-// of `ks`, stamped with `hlc`; ops that remove state carry the observed context (the keyspace's
-// version vector, the local entry left implicit). Apply the op to `ks` before building the next
-// one: the seq comes from ks.applied().
-v1::Op MakeSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view value,
-                 v1::ExpiryChange::Kind expiry, int64_t deadline_ms = 0);
-v1::Op MakeDeleteOp(const Keyspace& ks, Hlc hlc, std::string_view key);
-v1::Op MakeIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, int64_t delta);
+// Builders for the ops local commands emit. Each fills `*op` (a new or cleared message, e.g. one
+// on an arena) with the next local seq of `ks`, stamped with `hlc`; ops that remove state carry
+// the observed context (the keyspace's version vector, the local entry left implicit). Apply the
+// op to `ks` before building the next one: the seq comes from ks.applied().
+void MakeSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view value,
+               v1::ExpiryChange::Kind expiry, int64_t deadline_ms, v1::Op* op);
+void MakeDeleteOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
+void MakeIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, int64_t delta, v1::Op* op);
 // `delta_text` must pass ParseRedisLongDouble.
-v1::Op MakeFloatIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key,
-                            std::string_view delta_text);
+void MakeFloatIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key,
+                          std::string_view delta_text, v1::Op* op);
 // kind PERSIST or DEADLINE.
-v1::Op MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryChange::Kind kind,
-                    int64_t deadline_ms = 0);
-v1::Op MakeFlushOp(const Keyspace& ks, Hlc hlc);
+void MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryChange::Kind kind,
+                  int64_t deadline_ms, v1::Op* op);
+void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op);
 
 }  // namespace activekv::crdt

@@ -74,6 +74,7 @@ void Connection::OnReadable(const asio::error_code& ec) {
     return;
   }
   server_->stats().total_net_input_bytes += n;
+  server_->region().RefreshClock();
   bool keep = ProcessInput();
   if (!keep) client_.close_after_reply = true;
   FlushOutput();

@@ -19,10 +19,21 @@ WallClock SystemWallClock(int64_t offset_ms) {
   };
 }
 
+namespace {
+constexpr size_t kArenaBlock = 64 * 1024;
+}  // namespace
+
 Region::Region(Options options)
     : options_(std::move(options)), ks_(options_.name, options_.all_regions) {
   if (options_.env == nullptr) options_.env = persistence::Env::Default();
   if (!options_.wall_clock) options_.wall_clock = SystemWallClock();
+  google::protobuf::ArenaOptions arena_options;
+  arena_block_ = std::make_unique<char[]>(kArenaBlock);
+  arena_options.initial_block = arena_block_.get();
+  arena_options.initial_block_size = kArenaBlock;
+  arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
+  batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
+  RefreshClock();
 }
 
 Region::~Region() = default;
@@ -87,12 +98,13 @@ const crdt::Entry* Region::Lookup(std::string_view key) {
   return e;
 }
 
-void Region::Emit(v1::Op op) {
-  absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+v1::Op* Region::NewOp() { return batch_->add_ops(); }
+
+void Region::Emit(v1::Op* op) {
+  absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(*op);
   // A local op is well formed and next in sequence by construction.
   assert(r.ok() && *r == crdt::Keyspace::Outcome::kApplied);
   (void)r;
-  batch_.add_ops()->Swap(&op);
 }
 
 void Region::ClearHidden(std::string_view key) {
@@ -105,40 +117,56 @@ void Region::ClearHidden(std::string_view key) {
 void Region::EmitSet(std::string_view key, std::string_view value, v1::ExpiryChange::Kind expiry,
                      int64_t deadline_ms) {
   if (expiry == v1::ExpiryChange::KEEP) ClearHidden(key);
-  Emit(crdt::MakeSetOp(ks_, Tick(), key, value, expiry, deadline_ms));
+  v1::Op* op = NewOp();
+  crdt::MakeSetOp(ks_, Tick(), key, value, expiry, deadline_ms, op);
+  Emit(op);
 }
-void Region::EmitDelete(std::string_view key) { Emit(crdt::MakeDeleteOp(ks_, Tick(), key)); }
+void Region::EmitDelete(std::string_view key) {
+  v1::Op* op = NewOp();
+  crdt::MakeDeleteOp(ks_, Tick(), key, op);
+  Emit(op);
+}
 void Region::EmitIncrement(std::string_view key, int64_t delta) {
   ClearHidden(key);
-  Emit(crdt::MakeIncrementOp(ks_, Tick(), key, delta));
+  v1::Op* op = NewOp();
+  crdt::MakeIncrementOp(ks_, Tick(), key, delta, op);
+  Emit(op);
 }
 void Region::EmitFloatIncrement(std::string_view key, std::string_view delta_text) {
   ClearHidden(key);
-  Emit(crdt::MakeFloatIncrementOp(ks_, Tick(), key, delta_text));
+  v1::Op* op = NewOp();
+  crdt::MakeFloatIncrementOp(ks_, Tick(), key, delta_text, op);
+  Emit(op);
 }
 void Region::EmitExpire(std::string_view key, v1::ExpiryChange::Kind kind, int64_t deadline_ms) {
-  Emit(crdt::MakeExpireOp(ks_, Tick(), key, kind, deadline_ms));
+  v1::Op* op = NewOp();
+  crdt::MakeExpireOp(ks_, Tick(), key, kind, deadline_ms, op);
+  Emit(op);
 }
-void Region::EmitFlush() { Emit(crdt::MakeFlushOp(ks_, Tick())); }
+void Region::EmitFlush() {
+  v1::Op* op = NewOp();
+  crdt::MakeFlushOp(ks_, Tick(), op);
+  Emit(op);
+}
 
 uint64_t Region::Commit() {
-  if (batch_.ops_size() == 0) return 0;
+  if (batch_->ops_size() == 0) return 0;
   payload_.clear();
-  batch_.SerializeToString(&payload_);
+  batch_->SerializeToString(&payload_);
   uint64_t lsn = aof_->Append(payload_);
   if (lsn == 0) {
     // Larger than one AOF record may be (an MSET of several huge values): one record per op.
     // Each op alone fits, since values are capped by proto-max-bulk-len.
-    v1::OpBatch single;
-    for (v1::Op& op : *batch_.mutable_ops()) {
-      single.Clear();
-      single.add_ops()->Swap(&op);
+    for (const v1::Op& op : batch_->ops()) {
+      v1::OpBatch single;
+      *single.add_ops() = op;
       payload_.clear();
       single.SerializeToString(&payload_);
       lsn = aof_->Append(payload_);
     }
   }
-  batch_.Clear();
+  arena_->Reset();
+  batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
   return lsn == 0 ? 0 : lsn_base_ + lsn;
 }
 

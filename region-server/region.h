@@ -10,6 +10,7 @@
 #include "activekv/v1/op.pb.h"
 #include "crdt/hlc.h"
 #include "crdt/keyspace.h"
+#include "google/protobuf/arena.h"
 #include "persistence/aof.h"
 #include "persistence/env.h"
 #include "persistence/recovery.h"
@@ -53,8 +54,12 @@ class Region {
   // Switches the fsync policy at run time (CONFIG SET appendfsync): syncs and reopens the AOF.
   absl::Status SetFsyncPolicy(persistence::FsyncPolicy policy);
 
+  // Reads the wall clock once; NowMs() and op timestamps use that reading until the next call.
+  // The event loop calls it before each batch of work (a connection's input, a cron tick), as
+  // Redis caches its clock per command.
+  void RefreshClock() { wall_ms_ = options_.wall_clock(); }
   // Milliseconds "now" for expiry decisions (wall clock, never behind the HLC).
-  int64_t NowMs() const { return clock_.NowMs(options_.wall_clock()); }
+  int64_t NowMs() const { return clock_.NowMs(wall_ms_); }
 
   // The key's entry if it exists and has not expired. An expired key is deleted on the spot
   // (a DEL op joins the current batch), as Redis's lazy expiry does.
@@ -84,15 +89,22 @@ class Region {
 
  private:
   absl::Status OpenAof();
-  void Emit(v1::Op op);
+  void Emit(v1::Op* op);
   void ClearHidden(std::string_view key);
-  crdt::Hlc Tick() { return clock_.Now(options_.wall_clock()); }
+  crdt::Hlc Tick() { return clock_.Now(wall_ms_); }
+  // A new op in the current batch (on the arena).
+  v1::Op* NewOp();
 
   Options options_;
   crdt::Keyspace ks_;
   crdt::HybridClock clock_;
   std::unique_ptr<persistence::Aof> aof_;
-  v1::OpBatch batch_;
+  // The current command's ops live on an arena that is reset after each Commit, so the write
+  // path does not allocate in steady state.
+  std::unique_ptr<char[]> arena_block_;
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  v1::OpBatch* batch_ = nullptr;
+  int64_t wall_ms_ = 0;
   std::string payload_;
   std::string scratch_;
   uint64_t expired_keys_ = 0;

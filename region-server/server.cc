@@ -207,6 +207,7 @@ void Server::WakeWaiters() {
 }
 
 void Server::Cron() {
+  region_->RefreshClock();
   // Active expiry, bounded per tick.
   for (int round = 0; round < kExpireRoundsPerCron; ++round) {
     size_t n = region_->ExpireSome(kExpireKeysPerRound);

@@ -43,20 +43,40 @@ class Replica {
     return op;
   }
   v1::Op Set(const std::string& k, const std::string& v) {
-    return Local(MakeSetOp(ks_, Tick(), k, v, v1::ExpiryChange::PERSIST));
+    v1::Op op;
+    MakeSetOp(ks_, Tick(), k, v, v1::ExpiryChange::PERSIST, 0, &op);
+    return Local(std::move(op));
   }
-  v1::Op Del(const std::string& k) { return Local(MakeDeleteOp(ks_, Tick(), k)); }
-  v1::Op Incr(const std::string& k, int64_t d) { return Local(MakeIncrementOp(ks_, Tick(), k, d)); }
+  v1::Op Del(const std::string& k) {
+    v1::Op op;
+    MakeDeleteOp(ks_, Tick(), k, &op);
+    return Local(std::move(op));
+  }
+  v1::Op Incr(const std::string& k, int64_t d) {
+    v1::Op op;
+    MakeIncrementOp(ks_, Tick(), k, d, &op);
+    return Local(std::move(op));
+  }
   v1::Op IncrFloat(const std::string& k, const std::string& d) {
-    return Local(MakeFloatIncrementOp(ks_, Tick(), k, d));
+    v1::Op op;
+    MakeFloatIncrementOp(ks_, Tick(), k, d, &op);
+    return Local(std::move(op));
   }
   v1::Op Expire(const std::string& k, int64_t deadline) {
-    return Local(MakeExpireOp(ks_, Tick(), k, v1::ExpiryChange::DEADLINE, deadline));
+    v1::Op op;
+    MakeExpireOp(ks_, Tick(), k, v1::ExpiryChange::DEADLINE, deadline, &op);
+    return Local(std::move(op));
   }
   v1::Op Persist(const std::string& k) {
-    return Local(MakeExpireOp(ks_, Tick(), k, v1::ExpiryChange::PERSIST));
+    v1::Op op;
+    MakeExpireOp(ks_, Tick(), k, v1::ExpiryChange::PERSIST, 0, &op);
+    return Local(std::move(op));
   }
-  v1::Op Flush() { return Local(MakeFlushOp(ks_, Tick())); }
+  v1::Op Flush() {
+    v1::Op op;
+    MakeFlushOp(ks_, Tick(), &op);
+    return Local(std::move(op));
+  }
 
   // Receives a remote op; returns false if it had to be refused (out of order).
   bool Receive(const v1::Op& op) {
