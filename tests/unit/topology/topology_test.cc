@@ -1,0 +1,217 @@
+#include "topology/topology.h"
+
+#include <filesystem>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/unit/topology/topology_test_util.h"
+
+#ifndef ACTIVEKV_TOPOLOGY_EXAMPLES_DIR
+#error "ACTIVEKV_TOPOLOGY_EXAMPLES_DIR must name topology/examples"
+#endif
+
+namespace activekv::topology {
+namespace {
+
+using test_util::ErrorOf;
+using test_util::kTwoRegions;
+using test_util::Parse;
+using test_util::TempDir;
+using test_util::Yaml;
+namespace fs = std::filesystem;
+
+const fs::path kExamples = fs::path(ACTIVEKV_TOPOLOGY_EXAMPLES_DIR).lexically_normal();
+
+// ---------------------------------------------------------------------------------------------
+// The shipped examples.
+
+TEST(TopologyExamplesTest, Local3IsTheDesignExample) {
+  absl::StatusOr<Topology> topology = LoadTopologyFile((kExamples / "local-3.yaml").string());
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->name, "demo");
+  EXPECT_EQ(topology->source_path, (kExamples / "local-3.yaml").string());
+  EXPECT_EQ(topology->persistence.appendfsync, Appendfsync::kEverysec);
+  ASSERT_EQ(topology->regions.size(), 3u);
+  const char* names[] = {"us-east", "eu-west", "ap-south"};
+  for (int i = 0; i < 3; ++i) {
+    const RegionConfig& region = topology->regions[i];
+    EXPECT_EQ(region.name, names[i]);
+    EXPECT_EQ(region.resp.ToString(), absl::StrCat("127.0.0.1:", 7001 + i));
+    EXPECT_EQ(region.sync.ToString(), absl::StrCat("127.0.0.1:", 7101 + i));
+    EXPECT_EQ(region.data_dir, (kExamples / "data" / names[i]).string());
+    EXPECT_EQ(region.persistence.appendfsync, Appendfsync::kEverysec);
+  }
+}
+
+TEST(TopologyExamplesTest, EveryExampleLoadsWithItsPorts) {
+  struct Example {
+    const char* file;
+    int regions;
+    int first_resp;
+    int first_sync;
+  };
+  for (const Example& e :
+       {Example{"local-1.yaml", 1, 7011, 7111}, Example{"local-2.yaml", 2, 7021, 7121},
+        Example{"local-3.yaml", 3, 7001, 7101}, Example{"local-5.yaml", 5, 7051, 7151}}) {
+    SCOPED_TRACE(e.file);
+    absl::StatusOr<Topology> topology = LoadTopologyFile((kExamples / e.file).string());
+    ASSERT_TRUE(topology.ok()) << topology.status();
+    ASSERT_EQ(topology->regions.size(), static_cast<size_t>(e.regions));
+    for (int i = 0; i < e.regions; ++i) {
+      const RegionConfig& region = topology->regions[i];
+      EXPECT_EQ(region.resp.port, e.first_resp + i);
+      EXPECT_EQ(region.sync.port, e.first_sync + i);
+      EXPECT_EQ(region.resp.host, "127.0.0.1");
+      EXPECT_EQ(fs::path(region.data_dir).lexically_relative(kExamples).begin()->string(), "data")
+          << region.data_dir;
+    }
+  }
+}
+
+TEST(TopologyExamplesTest, Local5OverridesPersistenceForOneRegion) {
+  absl::StatusOr<Topology> topology = LoadTopologyFile((kExamples / "local-5.yaml").string());
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  for (const RegionConfig& region : topology->regions) {
+    EXPECT_EQ(region.persistence.appendfsync,
+              region.name == "eu-west" ? Appendfsync::kAlways : Appendfsync::kEverysec)
+        << region.name;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a valid file produces (kTwoRegions is in topology_test_util.h).
+
+TEST(TopologyTest, ValidFileGivesEveryField) {
+  absl::StatusOr<Topology> topology = Parse(kTwoRegions);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->name, "demo");
+  EXPECT_EQ(topology->source_path, "t.yaml");
+  ASSERT_EQ(topology->regions.size(), 2u);
+  const RegionConfig& a = topology->regions[0];
+  EXPECT_EQ(a.name, "a");
+  EXPECT_EQ(a.resp, (Endpoint{"127.0.0.1", 7001}));
+  EXPECT_EQ(a.sync, (Endpoint{"127.0.0.1", 7101}));
+  EXPECT_EQ(a.data_dir, "/base/data/a");
+  EXPECT_EQ(topology->regions[1].data_dir, "/base/data/b");
+}
+
+TEST(TopologyTest, FindRegionByName) {
+  absl::StatusOr<Topology> topology = Parse(kTwoRegions);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  ASSERT_NE(topology->FindRegion("b"), nullptr);
+  EXPECT_EQ(topology->FindRegion("b")->resp.port, 7002);
+  EXPECT_EQ(topology->FindRegion("c"), nullptr);
+  EXPECT_EQ(topology->FindRegion(""), nullptr);
+}
+
+TEST(TopologyTest, PersistenceDefaultsToEverysec) {
+  absl::StatusOr<Topology> topology = Parse(kTwoRegions);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->persistence.appendfsync, Appendfsync::kEverysec);
+  EXPECT_EQ(topology->regions[0].persistence.appendfsync, Appendfsync::kEverysec);
+}
+
+TEST(TopologyTest, RegionPersistenceOverridesTheTopLevelDefault) {
+  absl::StatusOr<Topology> topology = Parse(Yaml({
+      "name: demo",
+      "persistence: { appendfsync: always }",
+      "regions:",
+      "  - { name: a, resp: 127.0.0.1:1, sync: 127.0.0.1:2, data_dir: a }",
+      "  - { name: b, resp: 127.0.0.1:3, sync: 127.0.0.1:4, data_dir: b,",
+      "      persistence: { appendfsync: no } }",
+      "  - { name: c, resp: 127.0.0.1:5, sync: 127.0.0.1:6, data_dir: c,",
+      "      persistence: { appendfsync: everysec } }",
+      "  - { name: d, resp: 127.0.0.1:7, sync: 127.0.0.1:8, data_dir: d, persistence: {} }",
+  }));
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->persistence.appendfsync, Appendfsync::kAlways);
+  EXPECT_EQ(topology->FindRegion("a")->persistence.appendfsync, Appendfsync::kAlways);
+  EXPECT_EQ(topology->FindRegion("b")->persistence.appendfsync, Appendfsync::kNo);
+  EXPECT_EQ(topology->FindRegion("c")->persistence.appendfsync, Appendfsync::kEverysec);
+  EXPECT_EQ(topology->FindRegion("d")->persistence.appendfsync, Appendfsync::kAlways);
+}
+
+TEST(TopologyTest, AppendfsyncNamesRoundTrip) {
+  for (Appendfsync policy : {Appendfsync::kAlways, Appendfsync::kEverysec, Appendfsync::kNo}) {
+    absl::StatusOr<Appendfsync> parsed = ParseAppendfsync(AppendfsyncName(policy));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, policy);
+  }
+  EXPECT_EQ(AppendfsyncName(Appendfsync::kNo), "no");
+  EXPECT_EQ(ParseAppendfsync("Always").status().message(),
+            "bad appendfsync value 'Always' (allowed: always, everysec, no)");
+}
+
+TEST(TopologyTest, Ipv6EndpointsMustBeQuotedAndWork) {
+  absl::StatusOr<Topology> topology = Parse(Yaml({
+      "name: demo",
+      "regions:",
+      "  - { name: a, resp: \"[::1]:7001\", sync: '[::1]:7101', data_dir: a }",
+  }));
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->regions[0].resp.host, "::1");
+  EXPECT_EQ(topology->regions[0].sync.ToString(), "[::1]:7101");
+}
+
+// ---------------------------------------------------------------------------------------------
+// data_dir resolution.
+
+std::string DataDirOf(const std::string& data_dir, const std::string& base_dir) {
+  std::string yaml = absl::StrCat(
+      "name: demo\nregions:\n  - { name: a, resp: 127.0.0.1:1, sync: 127.0.0.1:2, data_dir: '",
+      data_dir, "' }\n");
+  absl::StatusOr<Topology> topology = ParseTopology(yaml, "t.yaml", base_dir);
+  EXPECT_TRUE(topology.ok()) << topology.status();
+  return topology.ok() ? topology->regions[0].data_dir : "";
+}
+
+TEST(TopologyDataDirTest, RelativeDirResolvesAgainstBaseDir) {
+  EXPECT_EQ(DataDirOf("data/a", "/srv/topo"), "/srv/topo/data/a");
+  EXPECT_EQ(DataDirOf("data/a", "/srv/topo/"), "/srv/topo/data/a");
+  EXPECT_EQ(DataDirOf(".", "/srv/topo"), "/srv/topo");
+}
+
+TEST(TopologyDataDirTest, ResolvedDirIsLexicallyNormalised) {
+  EXPECT_EQ(DataDirOf("../d/./e/", "/srv/topo"), "/srv/d/e");
+  EXPECT_EQ(DataDirOf("x//y/../z", "/srv/./topo/../t"), "/srv/t/x/z");
+}
+
+TEST(TopologyDataDirTest, AbsoluteDirIsKeptButNormalised) {
+  EXPECT_EQ(DataDirOf("/var/lib/activekv/", "/srv/topo"), "/var/lib/activekv");
+  EXPECT_EQ(DataDirOf("/var/lib/../tmp/a", "/srv/topo"), "/var/tmp/a");
+  EXPECT_EQ(DataDirOf("/", "/srv/topo"), "/");
+}
+
+TEST(TopologyDataDirTest, RelativeOrEmptyBaseDirIsTakenFromTheCurrentDirectory) {
+  const fs::path cwd = fs::current_path();
+  EXPECT_EQ(DataDirOf("a", ""), (cwd / "a").lexically_normal().string());
+  EXPECT_EQ(DataDirOf("a", "conf"), (cwd / "conf/a").lexically_normal().string());
+}
+
+TEST(TopologyDataDirTest, LoadedFileResolvesAgainstItsOwnFolder) {
+  TempDir dir;
+  fs::path file = dir.Write("conf/t.yaml", Yaml({
+                                               "name: demo",
+                                               "regions:",
+                                               "  - name: a",
+                                               "    resp: 127.0.0.1:7001",
+                                               "    sync: 127.0.0.1:7101",
+                                               "    data_dir: ../data/a",
+                                               "  - name: b",
+                                               "    resp: 127.0.0.1:7002",
+                                               "    sync: 127.0.0.1:7102",
+                                               "    data_dir: /abs/b",
+                                           }));
+  // A non-normal spelling of the file's path: the result is still normalised.
+  std::string path = (dir.path() / "conf/./../conf/t.yaml").string();
+  absl::StatusOr<Topology> topology = LoadTopologyFile(path);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->source_path, file.string());
+  EXPECT_EQ(topology->regions[0].data_dir, (dir.path() / "data/a").string());
+  EXPECT_EQ(topology->regions[1].data_dir, "/abs/b");
+}
+
+}  // namespace
+}  // namespace activekv::topology

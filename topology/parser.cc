@@ -1,0 +1,420 @@
+// ParseTopology: YAML text -> validated Topology.
+//
+// The parser walks the whole document and records every problem with the position of the node it
+// concerns; the reported error is the first one in file order (line, then column). Collecting and
+// sorting, instead of stopping at the first problem met, keeps that promise independent of the
+// order in which the checks happen to run (e.g. `resp` is checked before `sync` even when the file
+// lists `sync` first).
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "topology/topology.h"
+#include "yaml-cpp/yaml.h"
+
+namespace activekv::topology {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxNameLength = 64;
+constexpr char kDocumentKeys[] = "name, persistence, regions";
+
+const std::vector<absl::string_view>& TopLevelKeys() {
+  static const auto* keys = new std::vector<absl::string_view>{"name", "persistence", "regions"};
+  return *keys;
+}
+const std::vector<absl::string_view>& RegionKeys() {
+  static const auto* keys =
+      new std::vector<absl::string_view>{"name", "resp", "sync", "data_dir", "persistence"};
+  return *keys;
+}
+const std::vector<absl::string_view>& PersistenceKeys() {
+  static const auto* keys = new std::vector<absl::string_view>{"appendfsync"};
+  return *keys;
+}
+
+absl::string_view KindName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "a string";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+std::string Child(absl::string_view path, absl::string_view key) {
+  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+}
+
+absl::string_view Display(absl::string_view path) { return path.empty() ? "top level" : path; }
+
+// A position in the text; line and column are 0-based like YAML::Mark.
+struct Pos {
+  int line = 0;
+  int column = 0;
+};
+
+Pos PosOf(const YAML::Mark& mark) {
+  if (mark.is_null() || mark.line < 0) return Pos{};
+  return Pos{mark.line, std::max(mark.column, 0)};
+}
+
+// One key of a mapping, as written.
+struct Field {
+  YAML::Node key;
+  YAML::Node value;
+};
+using Fields = std::map<std::string, Field>;
+
+// The position of a mapping value. yaml-cpp marks an empty (null) value at the next token, which
+// may be lines further down, so an empty value is reported at its key.
+Pos ValuePos(const Field& field) {
+  if (field.value.IsNull() || field.value.Mark().is_null()) return PosOf(field.key.Mark());
+  return PosOf(field.value.Mark());
+}
+
+class Parser {
+ public:
+  Parser(absl::string_view yaml, absl::string_view source_name, fs::path base_dir)
+      : yaml_(yaml),
+        lines_(absl::StrSplit(yaml, '\n')),
+        source_name_(source_name),
+        base_dir_(std::move(base_dir)) {}
+
+  absl::StatusOr<Topology> Run() {
+    Topology topology;
+    topology.source_path = std::string(source_name_);
+    try {
+      std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_));
+      ParseDocuments(docs, &topology);
+    } catch (const YAML::Exception& e) {
+      AddError(PosOf(e.mark), absl::StrCat("YAML syntax error: ", e.msg, SyntaxHint(e.mark)));
+    } catch (const std::exception& e) {
+      AddError(Pos{}, absl::StrCat("cannot parse: ", e.what()));
+    }
+    if (errors_.empty()) return topology;
+    const Error& first = *std::min_element(errors_.begin(), errors_.end());
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name_, ":", first.line + 1, ": ", first.text));
+  }
+
+ private:
+  struct Error {
+    int line;
+    int column;
+    size_t seq;  // keeps equal positions in the order the checks found them
+    std::string text;
+    bool operator<(const Error& o) const {
+      return std::tie(line, column, seq) < std::tie(o.line, o.column, o.seq);
+    }
+  };
+
+  // A value that must be unique across the file (region name, endpoint, data_dir).
+  struct Claim {
+    std::string value;
+    std::string path;
+    Pos pos;
+  };
+
+  void AddError(Pos pos, std::string text) {
+    errors_.push_back(Error{pos.line, pos.column, errors_.size(), std::move(text)});
+  }
+
+  void ParseDocuments(const std::vector<YAML::Node>& docs, Topology* topology) {
+    if (docs.empty()) {
+      AddError(Pos{},
+               absl::StrCat("the document is empty; expected a mapping with keys ", kDocumentKeys));
+      return;
+    }
+    if (docs.size() > 1) {
+      AddError(PosOf(docs[1].Mark()),
+               absl::StrCat("expected one YAML document, found ", docs.size()));
+    }
+    const YAML::Node& root = docs[0];
+    if (root.IsNull()) {
+      AddError(PosOf(root.Mark()),
+               absl::StrCat("the document is empty; expected a mapping with keys ", kDocumentKeys));
+      return;
+    }
+    if (!root.IsMap()) {
+      AddError(PosOf(root.Mark()), absl::StrCat("top level: expected a mapping with keys ",
+                                                kDocumentKeys, "; got ", KindName(root)));
+      return;
+    }
+    Fields fields = ReadMapping(root, "", TopLevelKeys());
+
+    if (const Field* name = Require(fields, root, "", "name")) {
+      if (std::optional<std::string> value = ReadString(*name, "name")) {
+        if (CheckName(*value, ValuePos(*name), "name", "database name")) topology->name = *value;
+      }
+    }
+    if (auto it = fields.find("persistence"); it != fields.end()) {
+      ReadPersistence(it->second, "persistence", &topology->persistence);
+    }
+    const Field* regions = Require(fields, root, "", "regions");
+    if (regions == nullptr) return;
+    if (!regions->value.IsSequence()) {
+      AddError(ValuePos(*regions),
+               absl::StrCat("regions: expected a sequence, got ", KindName(regions->value)));
+      return;
+    }
+    if (regions->value.size() == 0) {
+      AddError(ValuePos(*regions), "regions: must list at least one region");
+      return;
+    }
+    std::vector<Claim> names, endpoints, data_dirs;
+    size_t i = 0;
+    for (const YAML::Node& item : regions->value) {
+      std::string path = absl::StrCat("regions[", i++, "]");
+      if (!item.IsMap()) {
+        Pos pos = item.IsNull() ? NullItemPos(item.Mark()) : PosOf(item.Mark());
+        AddError(pos, absl::StrCat(path, ": expected a mapping, got ", KindName(item)));
+        continue;
+      }
+      RegionConfig region;
+      region.persistence = topology->persistence;
+      ReadRegion(item, path, &region, &names, &endpoints, &data_dirs);
+      topology->regions.push_back(std::move(region));
+    }
+    CheckUnique(names, [](const Claim& dup, const Claim& first) {
+      return absl::StrCat(dup.path, ": duplicate region name '", absl::CHexEscape(dup.value),
+                          "' (first at line ", first.pos.line + 1, ")");
+    });
+    CheckUnique(endpoints, [](const Claim& dup, const Claim& first) {
+      return absl::StrCat(dup.path, ": address ", dup.value, " is already used by ", first.path,
+                          " (line ", first.pos.line + 1, ")");
+    });
+    CheckUnique(data_dirs, [](const Claim& dup, const Claim& first) {
+      return absl::StrCat(dup.path, ": directory ", dup.value, " is already used by ", first.path,
+                          " (line ", first.pos.line + 1, ")");
+    });
+  }
+
+  void ReadRegion(const YAML::Node& map, const std::string& path, RegionConfig* region,
+                  std::vector<Claim>* names, std::vector<Claim>* endpoints,
+                  std::vector<Claim>* data_dirs) {
+    Fields fields = ReadMapping(map, path, RegionKeys());
+    if (const Field* f = Require(fields, map, path, "name")) {
+      std::string p = Child(path, "name");
+      if (std::optional<std::string> value = ReadString(*f, p)) {
+        if (CheckName(*value, ValuePos(*f), p, "region name")) {
+          region->name = *value;
+          names->push_back(Claim{*value, p, ValuePos(*f)});
+        }
+      }
+    }
+    const std::pair<const char*, Endpoint*> endpoint_fields[] = {{"resp", &region->resp},
+                                                                 {"sync", &region->sync}};
+    for (auto [key, endpoint] : endpoint_fields) {
+      const Field* f = Require(fields, map, path, key);
+      if (f == nullptr) continue;
+      std::string p = Child(path, key);
+      std::optional<std::string> value = ReadString(*f, p);
+      if (!value) continue;
+      absl::StatusOr<Endpoint> parsed = ParseEndpoint(*value);
+      if (!parsed.ok()) {
+        AddError(ValuePos(*f), absl::StrCat(p, ": ", parsed.status().message()));
+        continue;
+      }
+      *endpoint = *std::move(parsed);
+      endpoints->push_back(Claim{endpoint->ToString(), p, ValuePos(*f)});
+    }
+    if (const Field* f = Require(fields, map, path, "data_dir")) {
+      std::string p = Child(path, "data_dir");
+      if (std::optional<std::string> value = ReadString(*f, p)) {
+        if (value->empty()) {
+          AddError(ValuePos(*f), absl::StrCat(p, ": must not be empty"));
+        } else {
+          region->data_dir = Resolve(*value);
+          data_dirs->push_back(Claim{region->data_dir, p, ValuePos(*f)});
+        }
+      }
+    }
+    if (auto it = fields.find("persistence"); it != fields.end()) {
+      ReadPersistence(it->second, Child(path, "persistence"), &region->persistence);
+    }
+  }
+
+  // Sets only the keys present, so a region's block overrides the top-level defaults key by key.
+  void ReadPersistence(const Field& field, const std::string& path, PersistenceConfig* config) {
+    if (!field.value.IsMap()) {
+      AddError(ValuePos(field),
+               absl::StrCat(path, ": expected a mapping, got ", KindName(field.value)));
+      return;
+    }
+    Fields fields = ReadMapping(field.value, path, PersistenceKeys());
+    if (auto it = fields.find("appendfsync"); it != fields.end()) {
+      std::string p = Child(path, "appendfsync");
+      if (std::optional<std::string> value = ReadString(it->second, p)) {
+        absl::StatusOr<Appendfsync> policy = ParseAppendfsync(*value);
+        if (policy.ok()) {
+          config->appendfsync = *policy;
+        } else {
+          AddError(ValuePos(it->second), absl::StrCat(p, ": ", policy.status().message()));
+        }
+      }
+    }
+  }
+
+  // Returns the known keys of `map`; reports non-string, duplicate and unknown keys.
+  Fields ReadMapping(const YAML::Node& map, absl::string_view path,
+                     const std::vector<absl::string_view>& allowed) {
+    Fields fields;
+    std::map<std::string, Pos> seen;
+    for (const auto& kv : map) {
+      const YAML::Node& key = kv.first;
+      Pos pos = PosOf(key.Mark());
+      if (!key.IsScalar()) {
+        AddError(pos, absl::StrCat(Display(path), ": keys must be strings, got ", KindName(key)));
+        continue;
+      }
+      const std::string& name = key.Scalar();
+      if (auto [it, inserted] = seen.emplace(name, pos); !inserted) {
+        AddError(pos, absl::StrCat(Display(path), ": duplicate key '", absl::CHexEscape(name),
+                                   "' (first at line ", it->second.line + 1, ")"));
+        continue;
+      }
+      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        AddError(pos, absl::StrCat(Display(path), ": unknown key '", absl::CHexEscape(name),
+                                   "' (allowed: ", absl::StrJoin(allowed, ", "), ")"));
+        continue;
+      }
+      fields.emplace(name, Field{key, kv.second});
+    }
+    return fields;
+  }
+
+  const Field* Require(const Fields& fields, const YAML::Node& map, absl::string_view path,
+                       absl::string_view key) {
+    auto it = fields.find(std::string(key));
+    if (it != fields.end()) return &it->second;
+    AddError(PosOf(map.Mark()), absl::StrCat(Display(path), ": missing required key '", key, "'"));
+    return nullptr;
+  }
+
+  std::optional<std::string> ReadString(const Field& field, absl::string_view path) {
+    if (field.value.IsScalar()) return field.value.Scalar();
+    AddError(ValuePos(field),
+             absl::StrCat(path, ": expected a string, got ", KindName(field.value)));
+    return std::nullopt;
+  }
+
+  bool CheckName(const std::string& name, Pos pos, absl::string_view path, absl::string_view what) {
+    if (name.empty()) {
+      AddError(pos, absl::StrCat(path, ": ", what, " must not be empty"));
+      return false;
+    }
+    if (name.size() > kMaxNameLength) {
+      AddError(pos, absl::StrCat(path, ": ", what, " is ", name.size(),
+                                 " characters long (maximum ", kMaxNameLength, ")"));
+      return false;
+    }
+    for (char c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+        AddError(pos, absl::StrCat(path, ": invalid ", what, " '", absl::CHexEscape(name),
+                                   "': use only letters, digits, '_' and '-'"));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Reports every claim whose value an earlier claim (in file order) already holds.
+  template <typename Describe>
+  void CheckUnique(std::vector<Claim> claims, Describe describe) {
+    std::stable_sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
+      return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+    });
+    std::map<std::string, const Claim*> first;
+    for (const Claim& claim : claims) {
+      auto [it, inserted] = first.emplace(claim.value, &claim);
+      if (!inserted) AddError(claim.pos, describe(claim, *it->second));
+    }
+  }
+
+  // Absolute, lexically normalised, without a trailing separator.
+  std::string Resolve(const std::string& dir) const {
+    fs::path path(dir);
+    if (path.is_relative()) path = base_dir_ / path;
+    path = path.lexically_normal();
+    if (!path.has_filename() && path != path.root_path()) path = path.parent_path();
+    return path.string();
+  }
+
+  // An unquoted IPv6 endpoint ("resp: [::1]:7001") opens a YAML flow sequence; say so.
+  std::string SyntaxHint(const YAML::Mark& mark) const {
+    if (mark.is_null() || mark.line < 0 || mark.line >= static_cast<int>(lines_.size())) return "";
+    absl::string_view line = lines_[mark.line];
+    size_t open = line.find('[');
+    if (open == absl::string_view::npos || line.find("]:", open) == absl::string_view::npos) {
+      return "";
+    }
+    return " (hint: quote IPv6 addresses, e.g. resp: \"[::1]:7001\")";
+  }
+
+  // yaml-cpp marks an empty sequence item ("-" alone) at the token after it. Walk back from there
+  // over blank and comment lines to the "-" that introduced the item; keep the mark otherwise.
+  Pos NullItemPos(const YAML::Mark& mark) const {
+    Pos pos = PosOf(mark);
+    if (mark.is_null() || lines_.empty()) return pos;
+    int line = std::min<int>(pos.line, static_cast<int>(lines_.size()) - 1);
+    absl::string_view text = lines_[line];
+    if (line == pos.line) text = text.substr(0, std::min<size_t>(pos.column, text.size()));
+    while (true) {
+      absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
+      if (!trimmed.empty() && trimmed[0] == '-' &&
+          (trimmed.size() == 1 || absl::ascii_isspace(static_cast<unsigned char>(trimmed[1])))) {
+        return Pos{line, static_cast<int>(text.size() - trimmed.size())};
+      }
+      if (!trimmed.empty() && trimmed[0] != '#') return pos;
+      if (--line < 0) return pos;
+      text = lines_[line];
+    }
+  }
+
+  absl::string_view yaml_;
+  std::vector<absl::string_view> lines_;
+  absl::string_view source_name_;
+  fs::path base_dir_;
+  std::vector<Error> errors_;
+};
+
+}  // namespace
+
+absl::StatusOr<Topology> ParseTopology(std::string_view yaml_std, std::string_view source_name_std,
+                                       std::string_view base_dir_std) {
+  const absl::string_view yaml(yaml_std.data(), yaml_std.size());
+  const absl::string_view source_name(source_name_std.data(), source_name_std.size());
+  const absl::string_view base_dir(base_dir_std.data(), base_dir_std.size());
+  std::error_code ec;
+  fs::path base =
+      base_dir.empty() ? fs::current_path(ec) : fs::absolute(fs::path(std::string(base_dir)), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(source_name, ": cannot resolve base directory '",
+                                                   base_dir, "': ", ec.message()));
+  }
+  return Parser(yaml, source_name, base.lexically_normal()).Run();
+}
+
+}  // namespace activekv::topology

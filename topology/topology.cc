@@ -1,0 +1,92 @@
+#include "topology/topology.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace activekv::topology {
+namespace {
+
+// Reads the whole file; on failure returns the reason (strerror text).
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  auto failure = [](int err) {
+    return absl::InvalidArgumentError(std::error_code(err, std::generic_category()).message());
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failure(errno);
+  std::string contents;
+  char buf[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return failure(err);
+    }
+    if (n == 0) break;
+    contents.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return contents;
+}
+
+}  // namespace
+
+std::string_view AppendfsyncName(Appendfsync policy) {
+  switch (policy) {
+    case Appendfsync::kAlways:
+      return "always";
+    case Appendfsync::kEverysec:
+      return "everysec";
+    case Appendfsync::kNo:
+      return "no";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Appendfsync> ParseAppendfsync(std::string_view text) {
+  for (Appendfsync policy : {Appendfsync::kAlways, Appendfsync::kEverysec, Appendfsync::kNo}) {
+    if (text == AppendfsyncName(policy)) return policy;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("bad appendfsync value '",
+                                                 absl::string_view(text.data(), text.size()),
+                                                 "' (allowed: always, everysec, no)"));
+}
+
+const RegionConfig* Topology::FindRegion(std::string_view name) const {
+  for (const RegionConfig& region : regions) {
+    if (region.name == name) return &region;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Topology> LoadTopologyFile(const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError("cannot read topology file: empty file name");
+  }
+  absl::StatusOr<std::string> contents = ReadFile(path);
+  if (!contents.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot read topology file: ", contents.status().message()));
+  }
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot resolve the file's location: ", ec.message()));
+  }
+  absolute = absolute.lexically_normal();
+  absl::StatusOr<Topology> topology =
+      ParseTopology(*contents, path, absolute.parent_path().string());
+  if (topology.ok()) topology->source_path = absolute.string();
+  return topology;
+}
+
+}  // namespace activekv::topology

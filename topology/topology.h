@@ -1,0 +1,78 @@
+#pragma once
+
+// The topology of one active-active database: its regions, where each listens, where each keeps
+// its data, and how each persists. Loaded from the YAML file described in docs/topology.md:
+//
+//   name: demo
+//   persistence: { appendfsync: everysec }        # optional, default for every region
+//   regions:
+//     - name: us-east
+//       resp: 127.0.0.1:7001                      # RESP endpoint for clients
+//       sync: 127.0.0.1:7101                      # gRPC endpoint: Syncer + Status
+//       data_dir: data/us-east                    # relative to the YAML file's folder
+//       persistence: { appendfsync: always }      # optional per-region override
+//
+// Every loading or validation failure is an InvalidArgument status whose message is
+// "FILE:LINE: what is wrong" (LINE 1-based), naming the first problem in file order, e.g.
+//   topo.yaml:7: regions[1].sync: address 127.0.0.1:7101 is already used by regions[0].sync
+//   (line 5)
+// A file that cannot be read at all gives "FILE: cannot read topology file: <reason>".
+//
+// Thread-safety: the functions are reentrant and keep no state. A Topology is a plain value; the
+// usual const-is-thread-safe rule applies. No exceptions escape.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "topology/endpoint.h"
+
+namespace activekv::topology {
+
+// Redis's appendfsync policy; see docs/topology.md and DESIGN.md §4.
+enum class Appendfsync { kAlways, kEverysec, kNo };
+
+// "always", "everysec" or "no": the spelling used in the YAML file and in INFO.
+std::string_view AppendfsyncName(Appendfsync policy);
+
+// Inverse of AppendfsyncName (exact, lower-case match). InvalidArgument otherwise:
+//   bad appendfsync value 'sometimes' (allowed: always, everysec, no)
+absl::StatusOr<Appendfsync> ParseAppendfsync(std::string_view text);
+
+struct PersistenceConfig {
+  Appendfsync appendfsync = Appendfsync::kEverysec;
+};
+
+struct RegionConfig {
+  std::string name;      // unique; [A-Za-z0-9_-]{1,64}
+  Endpoint resp;         // RESP endpoint for clients
+  Endpoint sync;         // gRPC endpoint: activekv.v1.Syncer + activekv.v1.Status
+  std::string data_dir;  // absolute, lexically normalised, no trailing '/'
+  // Effective settings: the region's own `persistence` keys override the top-level defaults.
+  PersistenceConfig persistence;
+};
+
+struct Topology {
+  std::string name;         // the database name; [A-Za-z0-9_-]{1,64}
+  std::string source_path;  // LoadTopologyFile: absolute normalised file path; else source_name
+  PersistenceConfig persistence;      // top-level defaults (already applied to every region)
+  std::vector<RegionConfig> regions;  // non-empty, in file order
+
+  // The region called `name`, or nullptr. The pointer lives as long as this Topology is neither
+  // destroyed nor has `regions` modified.
+  const RegionConfig* FindRegion(std::string_view name) const;
+};
+
+// Reads and validates the file at `path`. Relative data_dirs resolve against the folder holding
+// the file (made absolute against the current directory if `path` is relative). Messages name the
+// file as `path` was given.
+absl::StatusOr<Topology> LoadTopologyFile(const std::string& path);
+
+// Validates YAML text. `source_name` prefixes every error message and becomes
+// Topology::source_path; relative data_dirs resolve against `base_dir` (itself made absolute
+// against the current directory when relative; empty means the current directory).
+absl::StatusOr<Topology> ParseTopology(std::string_view yaml, std::string_view source_name,
+                                       std::string_view base_dir);
+
+}  // namespace activekv::topology
