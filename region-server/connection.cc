@@ -107,28 +107,8 @@ bool Connection::ProcessInput() {
 }
 
 void Connection::Dispatch(const std::vector<std::string_view>& args) {
-  Server& server = *server_;
-  ++server.stats().total_commands_processed;
-  client_.last_interaction_ms = server.region().NowMs();
-  const CommandSpec* spec = server.commands().Find(args[0]);
-  if (spec == nullptr) {
-    std::string rest;
-    for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
-      absl::StrAppend(&rest, "'", std::string(args[i].substr(0, 128 - rest.size())), "' ");
-    }
-    std::string msg = absl::StrCat("ERR unknown command '", std::string(args[0].substr(0, 128)),
-                                   "', with args beginning with: ", rest);
-    reply_.Error(msg);
-    return;
-  }
-  client_.last_command = std::string(spec->name);
-  CommandContext ctx{absl::MakeConstSpan(args), &reply_, &client_, &server.region(), &server};
-  if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
-      (static_cast<int>(args.size()) < -spec->arity)) {
-    ReplyArityError(ctx);
-    return;
-  }
-  spec->handler(ctx);
+  client_.last_interaction_ms = server_->region().NowMs();
+  server_->Execute(args, &client_, &reply_);
 }
 
 void Connection::FlushOutput() {

@@ -54,7 +54,9 @@ absl::Status Server::Start() {
   for (const auto& r : options_.topology.regions) ro.all_regions.push_back(r.name);
   ro.data_dir = rc->data_dir;
   ro.fsync = ToPolicy(rc->persistence.appendfsync);
-  ro.wall_clock = SystemWallClock(options_.clock_offset_ms);
+  ro.env = options_.env;
+  ro.wall_clock =
+      options_.wall_clock ? options_.wall_clock : SystemWallClock(options_.clock_offset_ms);
   ro.on_durable = [this](uint64_t) {
     // Coalesce: one posted wake-up at a time.
     if (!durable_posted_.exchange(true)) {
@@ -82,6 +84,7 @@ absl::Status Server::Start() {
   spdlog::info("region {}: replayed {} AOF records ({} bytes), {} keys in {} ms", rc->name,
                recovery.records_applied, recovery.valid_bytes, region_->ks().key_count(), ms);
   loading_ = false;
+  if (!options_.listen) return absl::OkStatus();
 
   asio::error_code ec;
   asio::ip::address addr = asio::ip::make_address(rc->resp.host, ec);
@@ -139,6 +142,29 @@ void Server::Accept() {
     }
     Accept();
   });
+}
+
+void Server::Execute(const std::vector<std::string_view>& args, Client* client,
+                     resp::ReplyBuilder* reply) {
+  ++stats_.total_commands_processed;
+  const CommandSpec* spec = commands_.Find(args[0]);
+  if (spec == nullptr) {
+    std::string rest;
+    for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
+      absl::StrAppend(&rest, "'", std::string(args[i].substr(0, 128 - rest.size())), "' ");
+    }
+    reply->Error(absl::StrCat("ERR unknown command '", std::string(args[0].substr(0, 128)),
+                              "', with args beginning with: ", rest));
+    return;
+  }
+  client->last_command = std::string(spec->name);
+  CommandContext ctx{absl::MakeConstSpan(args), reply, client, region_.get(), this};
+  if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
+      (static_cast<int>(args.size()) < -spec->arity)) {
+    ReplyArityError(ctx);
+    return;
+  }
+  spec->handler(ctx);
 }
 
 void Server::Register(Connection* c) { connections_.push_back(c); }

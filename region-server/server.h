@@ -67,7 +67,10 @@ class Server {
   struct Options {
     topology::Topology topology;
     std::string region;
-    int64_t clock_offset_ms = 0;  // test-only: skews this region's wall clock
+    int64_t clock_offset_ms = 0;      // test-only: skews this region's wall clock
+    persistence::Env* env = nullptr;  // Env::Default() when null (tests: MemEnv, fault injection)
+    bool listen = true;               // false: no RESP port (in-process tests call Execute)
+    WallClock wall_clock;             // tests: a fake clock; empty: the system clock
   };
 
   explicit Server(Options options);
@@ -90,6 +93,11 @@ class Server {
   bool loading() const { return loading_; }
   const std::vector<Connection*>& clients() const { return connections_; }
   asio::io_context& io() { return io_; }
+
+  // Runs one command (args[0] is its name), appending the reply. The caller commits the ops
+  // (Region::Commit) and gates the reply on the returned LSN.
+  void Execute(const std::vector<std::string_view>& args, Client* client,
+               resp::ReplyBuilder* reply);
 
   // Connection lifecycle and durability gating (Connection calls these).
   void Register(Connection* c);
