@@ -57,6 +57,7 @@ bool ParseRedisLongDouble(std::string_view s, long double* out) {
   char* end = nullptr;
   long double value = strtold(buf, &end);
   if (std::isspace(static_cast<unsigned char>(buf[0])) || *end != '\0' ||
+      static_cast<size_t>(end - buf) != s.size() ||
       (errno == ERANGE &&
        (value == HUGE_VALL || value == -HUGE_VALL || std::fpclassify(value) == FP_ZERO)) ||
       errno == EINVAL || std::isnan(value)) {

@@ -44,7 +44,7 @@ const std::vector<Param>& Params() {
          std::string lower(v);
          absl::AsciiStrToLower(&lower);
          absl::StatusOr<persistence::FsyncPolicy> p = persistence::ParseFsyncPolicy(lower);
-         if (!p.ok()) return "argument(s) must be one of the following: always, everysec, no";
+         if (!p.ok()) return "argument(s) must be one of the following: everysec, always, no";
          absl::Status st = s.region().SetFsyncPolicy(*p);
          if (!st.ok()) return std::string(st.message());
          s.config().appendfsync = lower;
@@ -93,7 +93,12 @@ void ConfigGet(CommandContext& ctx) {
   }
   ctx.reply->MapLen(hits.size());
   for (const Param* p : hits) {
-    ctx.reply->Bulk(p->name);
+    // A parameter asked for by its exact name is echoed as asked (Redis 7.0).
+    std::string_view name = p->name;
+    for (size_t i = 2; i < ctx.args.size(); ++i) {
+      if (EqualsIgnoreCase(ctx.args[i], p->name)) name = ctx.args[i];
+    }
+    ctx.reply->Bulk(name);
     ctx.reply->Bulk(p->get(*ctx.server));
   }
 }

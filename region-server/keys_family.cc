@@ -178,7 +178,7 @@ void Scan(CommandContext& ctx) {
   errno = 0;
   char* end = nullptr;
   uint64_t cursor = strtoull(cursor_text.c_str(), &end, 10);
-  if (cursor_text.empty() || isspace(static_cast<unsigned char>(cursor_text[0])) || *end != '\0' ||
+  if (isspace(static_cast<unsigned char>(cursor_text.c_str()[0])) || *end != '\0' ||
       errno == ERANGE) {
     ctx.reply->Error("ERR invalid cursor");
     return;

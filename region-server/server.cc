@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "region-server/connection.h"
 #include "spdlog/spdlog.h"
@@ -149,15 +150,26 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
   ++stats_.total_commands_processed;
   const CommandSpec* spec = commands_.Find(args[0]);
   if (spec == nullptr) {
+    // Redis formats these with "%.128s" of C strings: each is cut at its first NUL byte.
+    auto c_str = [](std::string_view s, size_t max) {
+      return std::string(s.substr(0, std::min(max, s.find('\0'))));
+    };
     std::string rest;
     for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
-      absl::StrAppend(&rest, "'", std::string(args[i].substr(0, 128 - rest.size())), "' ");
+      absl::StrAppend(&rest, "'", c_str(args[i], 128 - rest.size()), "' ");
     }
-    reply->Error(absl::StrCat("ERR unknown command '", std::string(args[0].substr(0, 128)),
+    reply->Error(absl::StrCat("ERR unknown command '", c_str(args[0], 128),
                               "', with args beginning with: ", rest));
     return;
   }
   client->last_command = std::string(spec->name);
+  if (args.size() >= 2 &&
+      (spec->name == "client" || spec->name == "config" || spec->name == "command")) {
+    // Container commands are reported as "client|list", as Redis does.
+    std::string sub(args[1]);
+    absl::AsciiStrToLower(&sub);
+    absl::StrAppend(&client->last_command, "|", sub);
+  }
   CommandContext ctx{absl::MakeConstSpan(args), reply, client, region_.get(), this};
   if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
       (static_cast<int>(args.size()) < -spec->arity)) {

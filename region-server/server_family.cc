@@ -55,7 +55,7 @@ void Quit(CommandContext& ctx) {
 void Select(CommandContext& ctx) {
   int64_t id;
   if (!crdt::ParseRedisInt(ctx.args[1], &id) || id < INT32_MIN || id > INT32_MAX) {
-    ctx.reply->Error("ERR invalid DB index");
+    ctx.reply->Error(kErrNotInteger);
     return;
   }
   if (id != 0) {
@@ -189,7 +189,7 @@ void Command(CommandContext& ctx) {
     for (size_t i = 2; i < ctx.args.size(); ++i) {
       const CommandSpec* spec = table.Find(ctx.args[i]);
       if (spec == nullptr) {
-        ctx.reply->NullArray();
+        ctx.reply->Null();
       } else {
         ReplyCommandInfo(ctx, *spec);
       }

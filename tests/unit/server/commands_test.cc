@@ -194,7 +194,7 @@ TEST_F(Commands, ConnectionAndServerCommands) {
   EXPECT_EQ(s_.Run({"echo", "x"}), "$1\r\nx\r\n");
   EXPECT_EQ(s_.Run({"select", "0"}), "+OK\r\n");
   EXPECT_EQ(s_.Run({"select", "1"}), "-ERR DB index is out of range\r\n");
-  EXPECT_EQ(s_.Run({"select", "x"}), "-ERR invalid DB index\r\n");
+  EXPECT_EQ(s_.Run({"select", "x"}), "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(s_.Run({"nosuch", "a", "b"}),
             "-ERR unknown command 'nosuch', with args beginning with: 'a' 'b' \r\n");
   EXPECT_EQ(s_.Run({"client", "setname", "me"}), "+OK\r\n");

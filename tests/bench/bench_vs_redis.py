@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""activekv-server vs redis-server throughput with redis-benchmark, same persistence policy.
+
+For each appendfsync policy (no, everysec, always) it starts a fresh redis-server and a fresh
+activekv-server, then runs `redis-benchmark -t set,get,incr -n N -c C --csv` without and with
+`-P 16` against each (alternating, so both see the same machine load), and prints one row per case.
+
+  /usr/bin/python3 tests/bench/bench_vs_redis.py                 # full run: -n 500000
+  /usr/bin/python3 tests/bench/bench_vs_redis.py -n 20000        # quick run
+  /usr/bin/python3 tests/bench/bench_vs_redis.py --policies everysec --pipelines 16
+  /usr/bin/python3 tests/bench/bench_vs_redis.py --target redis  # redis vs redis (sanity check)
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import akv  # noqa: E402
+
+
+def run_benchmark(exe, port, tests, n, clients, pipeline, keyspace):
+    argv = [exe, "-h", akv.HOST, "-p", str(port), "-t", tests, "-n", str(n), "-c", str(clients),
+            "--csv"]
+    if pipeline > 1:
+        argv += ["-P", str(pipeline)]
+    if keyspace:
+        argv += ["-r", str(keyspace)]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=3600)
+    out = p.stdout.decode(errors="replace")
+    if p.returncode != 0:
+        raise RuntimeError("$ %s\nexit %d\n%s" % (" ".join(argv), p.returncode, out[-2000:]))
+    rps = {}
+    for line in out.splitlines():
+        cols = [c.strip('"') for c in line.split(",")]
+        if len(cols) >= 2 and cols[0] != "test":
+            try:
+                rps[cols[0]] = float(cols[1])
+            except ValueError:
+                pass
+    if not rps:
+        raise RuntimeError("no CSV rows in redis-benchmark output:\n" + out[-2000:])
+    return rps
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=500000, help="requests per test (default 500000)")
+    ap.add_argument("-c", "--clients", type=int, default=50, help="connections (default 50)")
+    ap.add_argument("-r", "--keyspace", type=int, default=0,
+                    help="random keys (redis-benchmark -r); 0 = one key per test (default)")
+    ap.add_argument("--tests", default="set,get,incr", help="redis-benchmark -t (set,get,incr)")
+    ap.add_argument("--policies", default="no,everysec,always",
+                    help="comma-separated appendfsync policies (default no,everysec,always)")
+    ap.add_argument("--pipelines", default="1,16", help="comma-separated -P values (default 1,16)")
+    ap.add_argument("--target", choices=["activekv", "redis"], default=None,
+                    help="server compared with redis (default: activekv; env AKV_TARGET)")
+    ap.add_argument("--bin-dir", default=None, help="where activekv-server is (AKV_BIN_DIR)")
+    ap.add_argument("--keep", action="store_true", help="keep server logs and data afterwards")
+    args = ap.parse_args()
+    if args.target:
+        os.environ["AKV_TARGET"] = args.target
+    if args.bin_dir:
+        os.environ["AKV_BIN_DIR"] = args.bin_dir
+    bench = akv.require_executable("redis-benchmark", "redis-benchmark (Debian redis-tools)")
+    tmp = tempfile.mkdtemp(prefix="akv-bench-")
+    target_name = akv.target_kind()
+    policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+    pipelines = [int(p) for p in args.pipelines.split(",")]
+    tests = [t.strip().upper() for t in args.tests.split(",")]
+
+    print("# redis-benchmark -t %s -n %d -c %d%s; target=%s (%s); logs in %s" % (
+        args.tests, args.n, args.clients, " -r %d" % args.keyspace if args.keyspace else "",
+        target_name, akv.bin_dir() if target_name == "activekv" else "redis-server", tmp))
+    header = "%-9s %-5s %8s %14s %14s %7s" % ("policy", "test", "pipeline", "redis ops/s",
+                                                target_name + " ops/s", "ratio")
+    print(header)
+    print("-" * len(header))
+    started = time.monotonic()
+    try:
+        for policy in policies:
+            redis = akv.RedisServer(os.path.join(tmp, "ref-redis-" + policy), policy).start()
+            target = akv.make_target(os.path.join(tmp, "target-%s-%s" % (target_name, policy)),
+                                     policy).start()
+            try:
+                for pipeline in pipelines:
+                    r1 = run_benchmark(bench, redis.port, args.tests, args.n, args.clients,
+                                       pipeline, args.keyspace)
+                    r2 = run_benchmark(bench, target.port, args.tests, args.n, args.clients,
+                                       pipeline, args.keyspace)
+                    for t in tests:
+                        a, b = r1.get(t), r2.get(t)
+                        ratio = "%.2f" % (b / a) if a and b else "-"
+                        print("%-9s %-5s %8d %14s %14s %7s" % (
+                            policy, t, pipeline, "%.0f" % a if a else "-",
+                            "%.0f" % b if b else "-", ratio), flush=True)
+            finally:
+                redis.kill9()
+                target.kill9()
+    except (RuntimeError, AssertionError) as e:
+        print("\nFAILED: %s" % e, file=sys.stderr)
+        akv.kill_all()
+        sys.exit(1)
+    akv.kill_all()
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("# %.0fs" % (time.monotonic() - started))
+
+
+if __name__ == "__main__":
+    main()

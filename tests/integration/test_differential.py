@@ -1,0 +1,650 @@
+#!/usr/bin/python3
+"""Differential test: the server under test must answer byte-for-byte like redis-server 7.0.
+
+Seeded random command sequences (seed printed as seed=N; replay with AKV_SEED=N) and a fixed table
+of edge cases are sent to a reference redis-server and to the target, in RESP2 and RESP3. Replies
+are compared as raw bytes, except nondeterministic ones (see diffcore.py). INFO, HELLO, CLIENT,
+COMMAND are checked for the fields that clients (redis-cli, redis-py, node-redis, ioredis) need.
+
+  /usr/bin/python3 test_differential.py [--target redis|activekv] [-k pattern]
+  env: AKV_SEED, AKV_SEQS (sequences per protocol, default 50), AKV_CMDS (per sequence, 300),
+       AKV_DIFF_KEEP_GOING=1 (report every distinct mismatch instead of stopping at the first)
+"""
+
+import os
+import random
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+import akv  # noqa: E402
+from diffcore import TMS, Cmd, DiffRunner, Generator, Side, T, summarize
+
+SEED = None
+
+
+def setUpModule():
+    global SEED
+    SEED = akv.seed_from_env()
+
+
+def edge_cases(t0_ms):
+    """(title, [Cmd]) groups of hand-written edge cases. Each group starts from an empty keyspace.
+    Absolute times are derived from t0_ms so that both servers see identical arguments."""
+    s0 = t0_ms // 1000
+
+    def at(sec):  # an absolute unix time `sec` seconds after t0
+        return str(s0 + sec)
+
+    def atms(sec):
+        return str(t0_ms + sec * 1000)
+
+    def C(*args):
+        return Cmd(args)
+
+    I64MAX, I64MIN = "9223372036854775807", "-9223372036854775808"
+    return [
+        ("SET options", [
+            C("SET", "k", "v", "NX", "XX"), C("SET", "k", "v", "XX", "NX"),
+            C("SET", "k", "v", "EX", "0"), C("SET", "k", "v", "EX", "-1"),
+            C("SET", "k", "v", "PX", "0"), C("SET", "k", "v", "PX", "-5"),
+            C("SET", "k", "v", "EX", "abc"), C("SET", "k", "v", "EX", "1.5"),
+            C("SET", "k", "v", "EX"), C("SET", "k", "v", "EX", "10", "PX", "100"),
+            C("SET", "k", "v", "EX", "10", "EX", "10"), C("SET", "k", "v", "KEEPTTL", "EX", "10"),
+            C("SET", "k", "v", "EX", "10", "KEEPTTL"), C("SET", "k", "v", "EXAT", "0"),
+            C("SET", "k", "v", "PXAT", "-1"), C("SET", "k", "v", "EX", I64MAX),
+            C("SET", "k", "v", "PX", I64MAX), C("SET", "k", "v", "EX", "9223372036854775"),
+            C("SET", "k", "v", "EX", "abc", "NX", "XX"), C("SET", "k", "v", "foo"),
+            C("SET", "k"), C("SET"), C("SET", "k", "v", "nx"), C("GET", "k"),
+            C("SET", "k", "v2", "nx"), C("SET", "k", "v3", "xx"), C("SET", "x", "v", "XX"),
+            C("GET", "x"), C("SET", "k", "v", "ex", "100"), T("TTL", "k"),
+            C("SET", "k", "v2", "KEEPTTL"), T("TTL", "k"), C("SET", "k", "v3"), T("TTL", "k"),
+            C("SET", "k", "v4", "GET"), C("SET", "new", "v", "GET"),
+            C("SET", "k", "v5", "GET", "NX"),
+            C("SET", "k2", "v5", "GET", "NX"), C("SET", "k", "v6", "GET", "XX"),
+            C("SET", "k3", "v6", "GET", "XX"), C("SET", "k", "v", "PXAT", atms(1000)),
+            TMS("PTTL", "k"), C("SET", "k", "v", "EXAT", at(2000)), T("EXPIRETIME", "k"),
+            C("SET", "k", "v", "PX", "100000", "GET"), TMS("PTTL", "k"),
+            C("SET", "k", "v", "EXAT", "1"), C("EXISTS", "k"),
+            C("SET", "k", "v", "PXAT", "1", "GET"),
+            C("GET", "k"), C("SET", "", ""), C("GET", ""), C("SET", "big", "x" * 70000),
+            C("STRLEN", "big"), C("GET", "big"),
+        ]),
+        ("SETNX SETEX PSETEX", [
+            C("SETNX", "k", "v"), C("SETNX", "k", "w"), C("GET", "k"), C("SETNX", "k"),
+            C("SETEX", "k", "100", "v"), T("TTL", "k"), C("SETEX", "k", "0", "v"),
+            C("SETEX", "k", "-1", "v"), C("SETEX", "k", "abc", "v"), C("SETEX", "k", I64MAX, "v"),
+            C("SETEX", "k", "10"), C("PSETEX", "k", "100000", "v"), TMS("PTTL", "k"),
+            C("PSETEX", "k", "0", "v"), C("PSETEX", "k", "1.5", "v"), C("GET", "k"),
+        ]),
+        ("integers", [
+            C("SET", "n", I64MAX), C("INCR", "n"), C("INCRBY", "n", "0"), C("GET", "n"),
+            C("SET", "n", I64MIN), C("DECR", "n"), C("DECRBY", "n", I64MIN),
+            C("DECRBY", "m", I64MIN), C("INCRBY", "m", I64MIN), C("DECRBY", "m", "1"),
+            C("INCRBY", "n", "abc"), C("INCRBY", "n", "9223372036854775808"),
+            C("INCRBY", "n", ""), C("INCRBY", "n", "1.0"), C("INCRBY", "n"), C("INCR"),
+            C("INCR", "a", "b"),
+            C("SET", "s", " 1"), C("INCR", "s"), C("SET", "s", "1 "), C("INCR", "s"),
+            C("SET", "s", "01"), C("INCR", "s"), C("SET", "s", "+1"), C("INCR", "s"),
+            C("SET", "s", "1.0"), C("INCR", "s"), C("SET", "s", "-0"), C("INCR", "s"),
+            C("SET", "s", "0"), C("INCR", "s"), C("INCRBY", "s", "-1"), C("DECRBY", "s", "5"),
+            C("DECR", "s"), C("GET", "s"), C("INCR", "missing"), C("GET", "missing"),
+            C("SET", "s", "18446744073709551615"), C("INCR", "s"), C("SET", "s", ""),
+            C("INCR", "s"), C("SET", "s", "12345678901234567890"), C("DECR", "s"),
+            C("SET", "s", "0x10"), C("INCR", "s"), C("SET", "s", "1e3"), C("INCR", "s"),
+            C("SET", "s", "-9223372036854775809"), C("INCR", "s"),
+            C("SET", "s", "\x001"), C("INCR", "s"), C("SET", "s", "1\x00"), C("INCR", "s"),
+            C("SET", "s", "100"), C("APPEND", "s", "5"), C("INCR", "s"), C("GET", "s"),
+            C("INCRBY", "t", "-5"), C("DECRBY", "t", "-5"), C("GET", "t"),
+        ]),
+        ("INCRBYFLOAT", [
+            C("INCRBYFLOAT", "f", "1.5"), C("INCRBYFLOAT", "f", "0.1"),
+            C("INCRBYFLOAT", "f", "0.2"), C("GET", "f"), C("INCRBYFLOAT", "f", "inf"),
+            C("INCRBYFLOAT", "f", "-inf"), C("INCRBYFLOAT", "f", "nan"),
+            C("INCRBYFLOAT", "f", "abc"), C("INCRBYFLOAT", "f", "1e"),
+            C("INCRBYFLOAT", "f", ""), C("INCRBYFLOAT", "f", " 1"), C("INCRBYFLOAT", "f"),
+            C("SET", "f", "1e308"), C("INCRBYFLOAT", "f", "1e308"), C("GET", "f"),
+            C("SET", "f", "1.5 "), C("INCRBYFLOAT", "f", "1"), C("SET", "f", "10.50"),
+            C("INCRBYFLOAT", "f", "0"), C("SET", "f", "3"), C("INCRBYFLOAT", "f", "2.0e2"),
+            C("INCRBYFLOAT", "f", "-203"), C("INCRBYFLOAT", "g", "5e-324"),
+            C("INCRBYFLOAT", "g2", "1.7976931348623157e308"), C("INCRBYFLOAT", "h", "1e17"),
+            C("INCRBYFLOAT", "h", "0.5"), C("INCRBYFLOAT", "i", "123456789012345678"),
+            C("INCRBYFLOAT", "j", "-0.0"), C("INCRBYFLOAT", "j", "-0.0"),
+            C("INCRBYFLOAT", "l", "0x10"), C("INCRBYFLOAT", "l", "1E2"),
+            C("INCRBYFLOAT", "l", ".5"), C("INCRBYFLOAT", "l", "5."),
+            C("INCRBYFLOAT", "m", "1e-20"), C("INCRBYFLOAT", "m2", "3.14159265358979323846"),
+            C("INCRBYFLOAT", "m3", "-1.1"), C("INCRBYFLOAT", "m3", "1.1"),
+            C("SET", "n", I64MAX), C("INCRBYFLOAT", "n", "1"), C("SET", "n", "abc"),
+            C("INCRBYFLOAT", "n", "1"), C("SET", "n", "5"), C("INCRBYFLOAT", "n", "1e400"),
+            C("INCRBYFLOAT", "n", "-1e400"), C("INCRBYFLOAT", "n", "1e-400"), C("GET", "n"),
+            C("SET", "n", "nan"), C("INCRBYFLOAT", "n", "1"), C("SET", "n", "inf"),
+            C("INCRBYFLOAT", "n", "1"), C("INCR", "h"), C("INCRBYFLOAT", "o", "7"),
+            C("INCR", "o"),
+        ]),
+        ("GETRANGE SETRANGE APPEND STRLEN", [
+            C("SET", "s", "Hello World"), C("GETRANGE", "s", "0", "4"),
+            C("GETRANGE", "s", "-5", "-1"), C("GETRANGE", "s", "-100", "100"),
+            C("GETRANGE", "s", "5", "2"), C("GETRANGE", "s", "0", "-100"),
+            C("GETRANGE", "s", "-1", "-5"), C("GETRANGE", "s", "100", "200"),
+            C("GETRANGE", "s", "0", "abc"), C("GETRANGE", "missing", "0", "10"),
+            C("GETRANGE", "s", I64MAX, I64MAX), C("GETRANGE", "s", I64MIN, I64MIN),
+            C("GETRANGE", "s", I64MIN, I64MAX), C("GETRANGE", "s", "0"),
+            C("SUBSTR", "s", "1", "3"), C("SETRANGE", "s", "6", "Redis"), C("GET", "s"),
+            C("SETRANGE", "s", "-1", "x"), C("SETRANGE", "s", "536870912", "x"),
+            C("SETRANGE", "s", "536870911", "xy"), C("SETRANGE", "s", I64MAX, "x"),
+            C("SETRANGE", "s", "20", "tail"), C("GET", "s"), C("SETRANGE", "empty", "0", ""),
+            C("EXISTS", "empty"), C("SETRANGE", "empty", "5", ""), C("EXISTS", "empty"),
+            C("SETRANGE", "s", "536870912", ""), C("SETRANGE", "s", "abc", "x"),
+            C("SETRANGE", "s", "1"), C("STRLEN", "s"), C("STRLEN", "missing"),
+            C("APPEND", "s", "more"), C("APPEND", "new", "x"), C("APPEND", "new", ""),
+            C("APPEND", "e", ""), C("EXISTS", "e"), C("SETRANGE", "n2", "3", "abc"),
+            C("GET", "n2"), C("SET", "e", ""), C("GETRANGE", "e", "0", "-1"),
+            C("GETRANGE", "e", "-1", "-1"), C("STRLEN", "e"), C("SET", "i", "12345"),
+            C("SETRANGE", "i", "0", "9"), C("INCR", "i"), C("STRLEN", "i"),
+            C("GETRANGE", "i", "1", "1"), C("APPEND", "i", "0"), C("GET", "i"),
+        ]),
+        ("EXPIRE family options", [
+            C("SET", "k", "v"), C("EXPIRE", "k", "1000", "NX"), C("EXPIRE", "k", "2000", "NX"),
+            T("TTL", "k"), C("EXPIRE", "k", "500", "XX"), C("EXPIRE", "k", "400", "GT"),
+            C("EXPIRE", "k", "4000", "GT"), C("EXPIRE", "k", "5000", "LT"),
+            C("EXPIRE", "k", "3000", "LT"), T("TTL", "k"), C("EXPIRE", "k", "10", "NX", "XX"),
+            C("EXPIRE", "k", "10", "GT", "LT"), C("EXPIRE", "k", "10", "NX", "GT"),
+            C("EXPIRE", "k", "10", "NX", "LT"), C("EXPIRE", "k", "2500", "XX", "LT"),
+            C("EXPIRE", "k", "10", "FOO"), C("EXPIRE", "k", "abc", "NX", "XX"),
+            C("EXPIRE", "k", "abc"), C("EXPIRE", "k", ""), C("EXPIRE", "k"),
+            C("EXPIRE", "k", "10", "nx"), C("EXPIRE", "missing", "10"),
+            C("EXPIRE", "missing", "10", "XX"), C("EXPIRE", "missing", "10", "NX"),
+            C("PERSIST", "k"), C("PERSIST", "k"), C("PERSIST", "missing"), T("TTL", "k"),
+            T("TTL", "missing"), TMS("PTTL", "k"), TMS("PTTL", "missing"),
+            C("EXPIRE", "k", "100", "GT"), C("EXPIRE", "k", "100", "XX"),
+            C("EXPIRE", "k", "100", "LT"), T("TTL", "k"), C("PERSIST", "k"),
+            C("EXPIRE", "k", I64MAX), C("EXPIRE", "k", "9223372036854775"),
+            C("EXPIRE", "k", "-9223372036854775"), C("EXISTS", "k"), C("SET", "k", "v"),
+            C("PEXPIRE", "k", I64MAX), C("PEXPIRE", "k", "9223372036854775"), T("TTL", "k"),
+            C("EXPIREAT", "k", I64MAX), C("PEXPIREAT", "k", I64MAX), C("EXPIRETIME", "k"),
+            C("PEXPIRETIME", "k"), C("TTL", "k"), C("PERSIST", "k"), C("EXPIRETIME", "k"),
+            C("EXPIRETIME", "missing"), C("PEXPIRETIME", "k"), C("PEXPIRETIME", "missing"),
+            C("EXPIREAT", "k", at(3000)), C("EXPIRETIME", "k"), C("PEXPIRETIME", "k"),
+            C("PEXPIREAT", "k", atms(3001)), C("PEXPIRETIME", "k"), C("EXPIRETIME", "k"),
+            C("EXPIREAT", "k", at(3000), "GT"), C("EXPIREAT", "k", at(3000), "LT"),
+            C("PEXPIREAT", "k", atms(3002), "GT"), C("PEXPIRETIME", "k"),
+            C("EXPIRE", "k", "-1"), C("EXISTS", "k"), C("SET", "k", "v"),
+            C("EXPIREAT", "k", "1"), C("EXISTS", "k"), C("SET", "k", "v"),
+            C("PEXPIREAT", "k", "0"), C("EXISTS", "k"), C("SET", "k", "v"),
+            C("EXPIRE", "k", "0"), C("GET", "k"), C("SET", "k", "v"),
+            C("PEXPIRE", "k", "-1", "NX"), C("EXISTS", "k"), C("SET", "k", "v", "EX", "1000"),
+            C("EXPIRE", "k", "-1", "GT"), C("EXISTS", "k"), C("EXPIRE", "k", "-1", "LT"),
+            C("EXISTS", "k"), C("SET", "k", "v"), C("EXPIREAT", "k", "1", "XX"),
+            C("EXISTS", "k"), C("EXPIRE", "k", "10", "XX", "NX", "GT"),
+            C("SET", "p", "v", "EX", "1000"), C("APPEND", "p", "x"), T("TTL", "p"),
+            C("INCR", "p"), C("SETRANGE", "p", "0", "z"), T("TTL", "p"), C("GETSET", "p", "n"),
+            T("TTL", "p"), C("SET", "c", "1", "EX", "1000"), C("INCR", "c"), T("TTL", "c"),
+            C("INCRBYFLOAT", "c", "1.5"), T("TTL", "c"),
+        ]),
+        ("GETEX GETDEL GETSET", [
+            C("SET", "k", "v", "EX", "100"), C("GETEX", "k"), T("TTL", "k"),
+            C("GETEX", "k", "PERSIST"), T("TTL", "k"), C("GETEX", "k", "EX", "200"),
+            T("TTL", "k"), C("GETEX", "k", "PX", "300000"), TMS("PTTL", "k"),
+            C("GETEX", "k", "EXAT", at(4000)), C("EXPIRETIME", "k"),
+            C("GETEX", "k", "PXAT", atms(5000)), C("PEXPIRETIME", "k"),
+            C("GETEX", "k", "EX", "0"), C("GETEX", "k", "EX", "-1"), C("GETEX", "k", "PX", "0"),
+            C("GETEX", "k", "EX", "abc"), C("GETEX", "k", "PERSIST", "EX", "10"),
+            C("GETEX", "k", "EX", "10", "PX", "10"), C("GETEX", "k", "EX", "10", "EX", "10"),
+            C("GETEX", "k", "FOO"), C("GETEX", "k", "EX"), C("GETEX", "k", "EX", I64MAX),
+            C("GETEX", "k", "EXAT", "0"), C("GETEX", "missing", "EX", "10"),
+            C("GETEX", "missing", "FOO"), C("GETEX"), C("GETEX", "k", "persist"),
+            C("GETDEL", "k"), C("GETDEL", "k"), C("GETDEL"), C("GETDEL", "a", "b"),
+            C("GETSET", "k", "new"), C("GETSET", "k", "newer"), C("GETSET", "k", "v", "x"),
+            C("SET", "k", "v", "EX", "1000"), C("GETSET", "k", "w"), T("TTL", "k"),
+            C("GETEX", "k", "EXAT", "1"), C("EXISTS", "k"), C("SET", "k", "v"),
+            C("GETEX", "k", "PXAT", "1"), C("GET", "k"),
+        ]),
+        ("MGET MSET MSETNX", [
+            C("MSET", "a", "1", "b", "2", "c", "3"), C("MGET", "a", "b", "c", "d"),
+            C("MSET", "a"), C("MSET", "a", "1", "b"), C("MSET"), C("MGET"),
+            C("MSETNX", "a", "1", "z", "2"), C("EXISTS", "z"), C("MSETNX", "y", "1", "z", "2"),
+            C("MSETNX", "y", "1", "y", "2"), C("MSETNX", "q", "1", "q", "2"), C("GET", "q"),
+            C("MSETNX", "q"), C("MSETNX"), C("MGET", "a", "a", "a"),
+            C("MSET", "a", "x", "a", "y"), C("GET", "a"), C("MGET", "", "a"),
+            C("MSET", "e", ""), C("MGET", "e", "nope"),
+        ]),
+        ("DEL EXISTS UNLINK TYPE", [
+            C("MSET", "a", "1", "b", "2"), C("EXISTS", "a", "a", "a", "b", "x"),
+            C("DEL", "a", "a", "b", "missing"), C("EXISTS", "a", "b"), C("SET", "a", "1"),
+            C("UNLINK", "a", "a"), C("UNLINK", "a"), C("DEL"), C("UNLINK"), C("EXISTS"),
+            C("TYPE", "missing"), C("SET", "a", "1"), C("TYPE", "a"), C("TYPE", "a", "b"),
+            C("TYPE"), C("INCR", "a"), C("TYPE", "a"),
+        ]),
+        ("RENAME RENAMENX", [
+            C("RENAME", "missing", "x"), C("RENAMENX", "missing", "x"), C("SET", "a", "1"),
+            C("RENAME", "a", "a"), C("RENAMENX", "a", "a"), C("SET", "b", "2"),
+            C("RENAMENX", "a", "b"), C("RENAME", "a", "b"), C("GET", "b"), C("EXISTS", "a"),
+            C("SET", "c", "3", "EX", "1000"), C("RENAME", "c", "d"), T("TTL", "d"),
+            C("RENAMENX", "d", "e"), T("TTL", "e"), C("SET", "f", "x", "EX", "2000"),
+            C("RENAME", "e", "f"), T("TTL", "f"), C("GET", "f"), C("RENAME", "f"),
+            C("RENAME", "f", "g", "h"), C("RENAME", "missing", "missing"), C("RENAME", "f", ""),
+            C("GET", ""), C("INCR", ""),
+        ]),
+        ("KEYS SCAN RANDOMKEY", [
+            C("RANDOMKEY"), C("KEYS", "*"), Cmd(["SCAN", "0"], "scan"),
+            C("MSET", "a1", "1", "a2", "2", "b1", "3", "b22", "4", "c", "5", "*", "6", "a*", "7",
+              "[x]", "8", "x?", "9", "", "10"),
+            Cmd(["KEYS", "*"], "keys"), Cmd(["KEYS", "a?"], "keys"),
+            Cmd(["KEYS", "[a-b]*"], "keys"),
+            Cmd(["KEYS", "\\*"], "keys"), Cmd(["KEYS", "a\\*"], "keys"),
+            Cmd(["KEYS", "\\[x\\]"], "keys"), Cmd(["KEYS", "[^a]*"], "keys"),
+            Cmd(["KEYS", "[!a]*"], "keys"), Cmd(["KEYS", ""], "keys"), Cmd(["KEYS", "*["], "keys"),
+            Cmd(["KEYS", "?"], "keys"), Cmd(["KEYS", "b*2"], "keys"), C("KEYS"),
+            C("KEYS", "a", "b"), Cmd(["SCAN", "0"], "scan"), C("SCAN", "0", "COUNT", "0"),
+            C("SCAN", "0", "COUNT", "-1"), C("SCAN", "0", "COUNT", "abc"), C("SCAN", "abc"),
+            C("SCAN", "18446744073709551616"), C("SCAN", "0", "MATCH"), C("SCAN", "0", "FOO", "x"),
+            C("SCAN"), Cmd(["SCAN", "0", "MATCH", "a*", "COUNT", "100"], "scan"),
+            Cmd(["SCAN", "0", "TYPE", "string"], "scan"),
+            Cmd(["SCAN", "0", "TYPE", "hash"], "scan"),
+            Cmd(["SCAN", "0", "TYPE", "STRING"], "scan"),
+            Cmd(["SCAN", "0", "COUNT", "1", "MATCH", "*1"], "scan"),
+            Cmd(["SCAN", "0", "match", "b*", "count", "2", "type", "string"], "scan"),
+            Cmd(["RANDOMKEY"], "randomkey"), C("RANDOMKEY", "x"), C("FLUSHALL"), C("RANDOMKEY"),
+            C("KEYS", "*"), C("SCAN", "0"), C("SCAN", "0", "MATCH", "*", "COUNT", "10"),
+        ]),
+        ("server commands", [
+            C("PING"), C("PING", "hello"), C("PING", ""), C("PING", "a", "b"), C("ECHO"),
+            C("ECHO", "x"), C("ECHO", ""), C("ECHO", "a", "b"), C("SELECT", "0"),
+            C("SELECT", "abc"), C("SELECT", "16"), C("SELECT", "-1"), C("SELECT", "00"),
+            C("SELECT"), C("DBSIZE"), C("SET", "a", "1"), C("DBSIZE"), C("DBSIZE", "x"),
+            C("FLUSHDB"), C("DBSIZE"), C("SET", "a", "1"), C("FLUSHDB", "ASYNC"), C("DBSIZE"),
+            C("FLUSHDB", "SYNC"), C("FLUSHDB", "FOO"), C("FLUSHDB", "SYNC", "ASYNC"),
+            C("FLUSHALL", "ASYNC"), C("FLUSHALL", "sync"), C("FLUSHALL", "x", "y"),
+            C("TIME", "x"), Cmd(["TIME"], "time"), C("ping"), C("PiNg", "x"),
+        ]),
+        ("unknown commands and subcommands", [
+            C("FOO"), C("FOO", "a", "b"), C(""), C("GETT", "k"), C("CLIENT", "FOO"),
+            C("CLIENT", ""), C("CLIENT"), C("CONFIG", "FOO"), C("CONFIG"), C("COMMAND", "FOO"),
+            C("get", "k"), C("GeT", "k"), C("FOO", "x" * 200), C("FOO", "a b", "\r\n"),
+        ]),
+        ("CONFIG", [
+            C("CONFIG", "GET", "appendonly"), C("CONFIG", "GET", "appendfsync"),
+            C("CONFIG", "GET", "save"), C("CONFIG", "GET", "maxmemory"),
+            C("CONFIG", "GET", "nonexistent-param"), C("CONFIG", "GET"),
+            C("CONFIG", "SET", "foo", "bar"), C("CONFIG", "SET"), C("CONFIG", "SET", "appendfsync"),
+            C("CONFIG", "SET", "appendfsync", "everysec"), C("CONFIG", "GET", "appendfsync"),
+            C("CONFIG", "SET", "appendfsync", "sometimes"), C("CONFIG", "GET", "APPENDFSYNC"),
+        ]),
+        ("CLIENT SETNAME GETNAME", [
+            C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", "foo"), C("CLIENT", "GETNAME"),
+            C("CLIENT", "SETNAME", "a b"), C("CLIENT", "SETNAME", "a\nb"),
+            C("CLIENT", "SETNAME", "\x7f"), C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", ""),
+            C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME"), C("CLIENT", "SETNAME", "a", "b"),
+            C("CLIENT", "GETNAME", "x"), C("client", "setname", "lower"), C("CLIENT", "GETNAME"),
+            Cmd(["CLIENT", "ID"], "int"), C("CLIENT", "ID", "x"),
+        ]),
+        ("HELLO errors", [
+            C("HELLO", "4"), C("HELLO", "abc"), C("HELLO", "1"), C("HELLO", "0"),
+            C("HELLO", "-1"), C("HELLO", "2", "FOO"), C("HELLO", "3", "SETNAME"),
+            C("HELLO", "2", "AUTH", "default"), C("PING"),
+        ]),
+    ]
+
+
+def wrongtype_cases():
+    """Needs hashes, lists and sets: string commands on keys of other types."""
+    def C(*args):
+        return Cmd(args)
+    return [
+        ("WRONGTYPE", [
+            C("HSET", "h", "f", "v"), C("GET", "h"), C("SET", "h", "v", "GET"), C("INCR", "h"),
+            C("INCRBYFLOAT", "h", "1"), C("APPEND", "h", "x"), C("STRLEN", "h"),
+            C("GETRANGE", "h", "0", "1"), C("SETRANGE", "h", "0", "x"), C("GETSET", "h", "x"),
+            C("GETDEL", "h"), C("GETEX", "h"), C("MGET", "h", "a"), C("TYPE", "h"),
+            C("SETNX", "h", "x"), C("MSETNX", "h", "x"), C("SET", "h", "x", "NX"),
+            C("SET", "h", "x", "XX"), C("TYPE", "h"), C("LPUSH", "l", "a"),
+            Cmd(["SCAN", "0", "TYPE", "list"], "scan"), Cmd(["KEYS", "*"], "keys"),
+            C("RENAME", "l", "l2"), C("TYPE", "l2"), C("SADD", "s", "a"),
+            C("EXPIRE", "s", "1000"), T("TTL", "s"), C("DEL", "s", "l2", "h"), C("DBSIZE"),
+        ]),
+    ]
+
+
+class DifferentialTest(akv.ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.servers = []
+        try:
+            cls.ref = akv.RedisServer(akv.new_workdir("ref")).start()
+            cls.servers.append(cls.ref)
+            cls.tgt = akv.make_target(akv.new_workdir("target")).start()
+            cls.servers.append(cls.tgt)
+        except BaseException:
+            for s in cls.servers:
+                s.kill9()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.servers:
+            s.kill9()
+
+    def sides(self, protocol):
+        c1 = self.ref.client(protocol)
+        c2 = self.tgt.client(protocol)
+        self.addCleanup(c1.close)
+        self.addCleanup(c2.close)
+        ref = Side("redis-server", c1)
+        tgt = Side(akv.target_kind(), c2)
+        for side in (ref, tgt):
+            r = side.client.call("FLUSHALL")
+            self.assertEqual(r.raw, b"+OK\r\n", "FLUSHALL on %s" % side.name)
+        return ref, tgt
+
+    def where(self):
+        return "\n(servers: %s | %s)" % (self.ref.describe(), self.tgt.describe())
+
+    def run_random(self, protocol):
+        nseq = int(os.environ.get("AKV_SEQS", "50"))
+        ncmd = int(os.environ.get("AKV_CMDS", "300"))
+        master = random.Random("%d-resp%d" % (SEED, protocol))
+        failures = []
+        mismatches = []
+        total = 0
+        started = time.monotonic()
+        for i in range(nseq):
+            seq_seed = master.randrange(2**62)
+            ctx = "seed=%d resp%d sequence=%d (sequence seed %d)" % (SEED, protocol, i, seq_seed)
+            ref, tgt = self.sides(protocol)
+            gen = Generator(seq_seed)
+            runner = DiffRunner(ref, tgt, ctx, rng=random.Random(seq_seed + 1))
+            try:
+                runner.run(gen.sequence(ncmd))
+                runner.compare_state()
+            except AssertionError as e:
+                failures.append(str(e))
+            total += runner.count
+            if runner.mismatches:
+                failures.append("%s: %d mismatches" % (ctx, len(runner.mismatches)))
+                mismatches += runner.mismatches
+            ref.client.close()
+            tgt.client.close()
+        elapsed = time.monotonic() - started
+        print("  resp%d: %d sequences x %d commands (%d compared) in %.1fs, %d failed" %
+              (protocol, nseq, ncmd, total, elapsed, len(failures)))
+        if mismatches:
+            self.fail(summarize(mismatches, "redis-server", akv.target_kind()) + self.where())
+        if failures:
+            self.fail("%d of %d random sequences diverged; first ones:\n\n%s%s" %
+                      (len(failures), nseq, "\n\n".join(failures[:3]), self.where()))
+
+    def run_table(self, groups, protocol):
+        t0_ms = int(time.time() * 1000)
+        failures = []
+        for title, cmds in groups(t0_ms) if callable(groups) else groups:
+            ref, tgt = self.sides(protocol)
+            runner = DiffRunner(ref, tgt, "edge cases '%s' resp%d" % (title, protocol),
+                                max_batch=1)
+            try:
+                runner.run(cmds)
+                runner.compare_state()
+            except AssertionError as e:
+                failures.append(str(e))
+            if runner.mismatches:
+                failures.append("'%s': " % title + summarize(runner.mismatches, "redis-server",
+                                                             akv.target_kind()))
+        if failures:
+            self.fail("%d edge-case groups diverged:\n\n%s%s" %
+                      (len(failures), "\n\n".join(failures), self.where()))
+
+    def test_random_sequences_resp2(self):
+        self.run_random(2)
+
+    def test_random_sequences_resp3(self):
+        self.run_random(3)
+
+    def test_edge_cases_resp2(self):
+        self.run_table(edge_cases, 2)
+
+    def test_edge_cases_resp3(self):
+        self.run_table(edge_cases, 3)
+
+    def test_edge_cases_pipelined(self):
+        # The whole table per group in one write: replies must not depend on packet boundaries.
+        t0_ms = int(time.time() * 1000)
+        failures = []
+        for title, cmds in edge_cases(t0_ms):
+            ref, tgt = self.sides(2)
+            simple = [c for c in cmds if c.kind not in ("scan", "randomkey")]
+            runner = DiffRunner(ref, tgt, "pipelined '%s'" % title, max_batch=len(simple),
+                                fixed_batch=True)
+            try:
+                runner.run(simple)
+            except AssertionError as e:
+                failures.append(str(e))
+            if runner.mismatches:
+                failures.append("'%s': " % title + summarize(runner.mismatches, "redis-server",
+                                                             akv.target_kind()))
+        if failures:
+            self.fail("\n\n".join(failures) + self.where())
+
+    def test_wrongtype_against_other_types(self):
+        with self.tgt.client() as c:
+            missing = [cmd for cmd in ("HSET", "LPUSH", "SADD")
+                       if c.call(cmd).raw.startswith(b"-ERR unknown command")]
+        if missing:
+            self.skipTest("target has no %s yet (not in the string-commands milestone)" %
+                          "/".join(missing))
+        self.run_table(wrongtype_cases(), 2)
+
+    # -- shape checks for nondeterministic introspection commands --------------------------------
+
+    def test_quit_replies_ok_and_closes(self):
+        for server in (self.ref, self.tgt):
+            with server.client() as c:
+                r = c.call("QUIT")
+                self.assertEqual(r.raw, b"+OK\r\n", server.describe())
+                self.assertEqual(c.read_until_closed(), b"", server.describe())
+
+    def test_info_has_fields_clients_need(self):
+        problems = []
+
+        def check(cond, what, reply):
+            if not cond:
+                problems.append("%s\n      reply: %r" % (what, reply[:200]))
+
+        want_by_section = {
+            (): ["redis_version", "redis_mode", "os", "arch_bits", "process_id", "tcp_port",
+                 "uptime_in_seconds", "connected_clients", "used_memory", "loading",
+                 "aof_enabled", "role", "total_commands_processed", "db0"],
+            ("server",): ["redis_version", "redis_mode", "tcp_port", "uptime_in_seconds",
+                          "process_id"],
+            ("keyspace",): ["db0"],
+            ("persistence",): ["loading", "aof_enabled", "aof_rewrite_in_progress"],
+            ("clients",): ["connected_clients"],
+            ("memory",): ["used_memory", "used_memory_human"],
+            ("replication",): ["role", "connected_slaves"],
+            ("stats",): ["total_commands_processed", "total_connections_received"],
+        }
+        for protocol in (2, 3):
+            with self.ref.client(protocol) as c1, self.tgt.client(protocol) as c2:
+                c2.call("FLUSHALL")
+                c2.call("SET", "infokey", "1")
+                c2.call("SET", "infokey2", "1", "EX", "1000")
+                for section in ([], ["server"], ["keyspace"], ["all"], ["everything"],
+                                ["default"], ["persistence"], ["clients"], ["memory"],
+                                ["replication"], ["stats"], ["SERVER"], ["server", "keyspace"]):
+                    r1 = c1.call("INFO", *section)
+                    r2 = c2.call("INFO", *section)
+                    what = "INFO %s resp%d" % (" ".join(section), protocol)
+                    if not isinstance(r2.value, bytes) or r1.raw[:1] != r2.raw[:1]:
+                        check(False, what + ": reply type differs from redis (%r)" %
+                              r1.raw[:1], r2.raw)
+                        continue
+                    if protocol == 3:
+                        check(isinstance(r2.value, akv.Verbatim) and r2.value.fmt == b"txt",
+                              what + ": not a verbatim txt string", r2.raw)
+                    text = r2.value.decode(errors="replace")
+                    check(text.endswith("\r\n"), what + ": does not end with CRLF", r2.raw)
+                    fields = dict(l.split(":", 1) for l in text.split("\r\n")
+                                  if ":" in l and not l.startswith("#"))
+                    want = want_by_section.get(tuple(x.lower() for x in section),
+                                               ["redis_version", "loading", "role", "db0"])
+                    if section == ["server", "keyspace"]:
+                        want = ["redis_version", "db0"]
+                    missing = [f for f in want if f not in fields]
+                    check(not missing, what + ": missing fields %s" % missing, r2.raw)
+                    expect = {"loading": "^0$", "redis_version": r"^7\.\d+\.\d+$",
+                              "tcp_port": "^%d$" % self.tgt.port, "role": "^master$",
+                              "redis_mode": "^standalone$", "aof_enabled": "^1$",
+                              "db0": r"^keys=2,expires=1,avg_ttl=\d+$"}
+                    for f, rx in expect.items():
+                        if f in fields:
+                            check(re.match(rx, fields[f]), what + ": %s:%s does not match %s" %
+                                  (f, fields[f], rx), r2.raw)
+                    if section in ([], ["all"], ["default"], ["everything"]):
+                        for sec in ("# Server", "# Clients", "# Memory", "# Persistence",
+                                    "# Stats", "# Replication", "# Keyspace"):
+                            check(sec + "\r\n" in text, what + ": no %r section" % sec, r2.raw)
+                r1 = c1.call("INFO", "nosuchsection")
+                r2 = c2.call("INFO", "nosuchsection")
+                check(r1.raw == r2.raw, "INFO nosuchsection resp%d: redis replies %r" %
+                      (protocol, r1.raw), r2.raw)
+        if problems:
+            self.fail("INFO problems:\n  " + "\n  ".join(problems) + self.where())
+
+    def test_hello_shape(self):
+        for server in (self.ref, self.tgt):
+            with server.client() as c:
+                for proto in (3, 2, 3):
+                    r = c.call("HELLO", proto)
+                    msg = "%s HELLO %d: %r" % (server.describe(), proto, r.raw)
+                    if proto == 3:
+                        self.assertTrue(r.raw.startswith(b"%7\r\n"), msg)
+                        d = r.value
+                    else:
+                        self.assertTrue(r.raw.startswith(b"*14\r\n"), msg)
+                        d = dict(zip(r.value[::2], r.value[1::2]))
+                    self.assertEqual(sorted(d), sorted([b"server", b"version", b"proto", b"id",
+                                                        b"mode", b"role", b"modules"]), msg)
+                    self.assertEqual(d[b"server"], b"redis", msg)
+                    self.assertEqual(d[b"proto"], proto, msg)
+                    self.assertIsInstance(d[b"id"], int, msg)
+                    self.assertEqual(d[b"mode"], b"standalone", msg)
+                    self.assertEqual(d[b"role"], b"master", msg)
+                    self.assertEqual(d[b"modules"], [], msg)
+                    self.assertRegex(d[b"version"].decode(), r"^7\.\d+\.\d+$", msg)
+                r = c.call("HELLO")
+                self.assertTrue(r.raw.startswith(b"%7\r\n"), "HELLO without version keeps "
+                                "RESP3: %r (%s)" % (r.raw, server.describe()))
+                r = c.call("HELLO", "3", "SETNAME", "hello-name")
+                self.assertFalse(isinstance(r.value, akv.Err), r.raw)
+                self.assertEqual(c.call("CLIENT", "GETNAME").raw, b"$10\r\nhello-name\r\n")
+                self.assertEqual(c.call("GET", "no-such-key").raw, b"_\r\n", server.describe())
+
+    def test_client_introspection(self):
+        problems = []
+        for server in (self.ref, self.tgt):
+            for protocol in (2, 3):
+                with server.client(protocol) as c:
+                    where = "%s resp%d" % (server.kind, protocol)
+                    cid = c.call("CLIENT", "ID").value
+                    self.assertIsInstance(cid, int, where)
+                    c.call("CLIENT", "SETNAME", "introspect")
+                    r = c.call("CLIENT", "INFO")
+                    self.assertIsInstance(r.value, bytes, "CLIENT INFO %s: %r" % (where, r.raw))
+                    info = r.value.decode()
+                    if not info.endswith("\n"):
+                        problems.append("%s: CLIENT INFO does not end with a newline" % where)
+                    fields = dict(f.split("=", 1) for f in info.strip().split(" ") if "=" in f)
+                    want = {"id": str(cid), "name": "introspect", "db": "0",
+                            "cmd": "client|info", "laddr": "127.0.0.1:%d" % server.port}
+                    for f in ("addr", "fd", "age", "idle", "flags", "resp"):
+                        want.setdefault(f, None)
+                    want["resp"] = str(protocol)
+                    for f, v in want.items():
+                        if f not in fields:
+                            problems.append("%s: CLIENT INFO has no %s=: %r" % (where, f, info))
+                        elif v is not None and fields[f] != v:
+                            problems.append("%s: CLIENT INFO %s=%s, want %s" % (where, f,
+                                                                               fields[f], v))
+                    lst = c.call("CLIENT", "LIST").value.decode()
+                    mine = [l for l in lst.splitlines() if l.startswith("id=%d " % cid)]
+                    if len(mine) != 1:
+                        problems.append("%s: CLIENT LIST has %d lines for id=%d:\n%s" %
+                                        (where, len(mine), cid, lst))
+                    else:
+                        for part in (" name=introspect ", " cmd=client|list"):
+                            if part not in mine[0]:
+                                problems.append("%s: CLIENT LIST line lacks %r: %s" %
+                                                (where, part, mine[0]))
+                    lst2 = c.call("CLIENT", "LIST", "ID", str(cid)).value
+                    if not (isinstance(lst2, bytes) and lst2.startswith(b"id=%d " % cid)):
+                        problems.append("%s: CLIENT LIST ID %d: %r" % (where, cid, lst2))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
+    def test_command_introspection(self):
+        names = ["ping", "echo", "quit", "select", "hello", "command", "client", "info", "dbsize",
+                 "time", "config", "flushall", "flushdb", "get", "set", "setnx", "setex",
+                 "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "append",
+                 "strlen", "getrange", "setrange", "incr", "decr", "incrby", "decrby",
+                 "incrbyfloat", "del", "unlink", "exists", "type", "expire", "pexpire",
+                 "expireat", "pexpireat", "ttl", "pttl", "persist", "expiretime", "pexpiretime",
+                 "keys", "scan", "randomkey", "rename", "renamenx"]
+        problems = []
+        with self.ref.client() as c1, self.tgt.client() as c2:
+            n = c2.call("COMMAND", "COUNT").value
+            self.assertIsInstance(n, int)
+            if n < len(names):
+                problems.append("COMMAND COUNT %d < %d commands tested here" % (n, len(names)))
+            r1 = c1.call("COMMAND", "INFO", *names).value
+            r2 = c2.call("COMMAND", "INFO", *names).value
+            self.assertIsInstance(r2, list)
+            self.assertEqual(len(r2), len(names))
+            for name, e1, e2 in zip(names, r1, r2):
+                # name, arity, flags, first key, last key, step, acl categories, tips, key specs,
+                # subcommands: name/arity/keys are what clients use for routing and validation.
+                if not isinstance(e2, list) or len(e2) < 6:
+                    problems.append("COMMAND INFO %s: %r" % (name, e2))
+                    continue
+                if (e2[0], e2[1], e2[3], e2[4], e2[5]) != (e1[0], e1[1], e1[3], e1[4], e1[5]):
+                    problems.append("COMMAND INFO %s (name, arity, first, last, step): redis %r, "
+                                    "got %r" % (name, (e1[0], e1[1], e1[3], e1[4], e1[5]),
+                                                (e2[0], e2[1], e2[3], e2[4], e2[5])))
+                if not isinstance(e2[2], list):
+                    problems.append("COMMAND INFO %s: flags %r" % (name, e2[2]))
+            for args in (["COMMAND", "INFO", "nosuchcmd"], ["COMMAND", "DOCS", "nosuchcmd"],
+                         ["COMMAND", "INFO"], ["COMMAND", "COUNT", "x"]):
+                a, b = c1.call(*args).raw, c2.call(*args).raw
+                if a != b and args != ["COMMAND", "INFO"]:  # COMMAND INFO = every command
+                    problems.append("%s: redis %r, got %r" % (" ".join(args), a, b))
+            all_cmds = c2.call("COMMAND").value
+            self.assertIsInstance(all_cmds, list)
+            if len(all_cmds) != n:
+                problems.append("COMMAND lists %d entries, COMMAND COUNT says %d" %
+                                (len(all_cmds), n))
+            listed = {e[0] for e in all_cmds if isinstance(e, list) and e}
+            unlisted = [x for x in names if x.encode() not in listed]
+            if unlisted:
+                problems.append("COMMAND does not list %s" % unlisted)
+            docs = c2.call("COMMAND", "DOCS", "get", "set").value
+            if not isinstance(docs, list):
+                problems.append("COMMAND DOCS (RESP2) is not a flat array: %r" % (docs,))
+            else:
+                d = dict(zip(docs[::2], docs[1::2]))
+                if sorted(d) != [b"get", b"set"]:
+                    problems.append("COMMAND DOCS get set: keys %r" % sorted(d))
+                for k, v in d.items():
+                    fields = dict(zip(v[::2], v[1::2])) if isinstance(v, list) else {}
+                    if b"summary" not in fields:
+                        problems.append("COMMAND DOCS %s has no summary: %r" % (k, v))
+        with self.tgt.client(3) as c:
+            docs = c.call("COMMAND", "DOCS", "get").value
+            if not (isinstance(docs, dict) and isinstance(docs.get(b"get"), dict) and
+                    b"summary" in docs[b"get"]):
+                problems.append("COMMAND DOCS get in RESP3 is not a map with a summary: %r" %
+                                (docs,))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
+
+if __name__ == "__main__":
+    akv.run_tests()
