@@ -1,0 +1,444 @@
+#include "persistence/aof.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "persistence/aof_writer.h"
+
+namespace activekv::persistence {
+namespace {
+
+// A buffer left empty keeps at most this much memory.
+constexpr size_t kMaxIdleCapacity = size_t{4} << 20;
+// kEverysec keeps the bytes written since the last fsync; past this much it fsyncs early.
+constexpr size_t kEverysecMaxRetained = size_t{32} << 20;
+
+void ShrinkIfIdle(std::string* buffer) {
+  if (buffer->empty() && buffer->capacity() > kMaxIdleCapacity) std::string().swap(*buffer);
+}
+
+uint64_t NowUnixMs() { return static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())); }
+
+absl::Status CheckExistingHeader(Env* env, const std::string& path, uint64_t size) {
+  if (size < aof::kFileHeaderSize) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": incomplete AOF file header (", size, " bytes); run recovery first"));
+  }
+  absl::StatusOr<std::unique_ptr<SequentialFile>> file = env->NewSequentialFile(path);
+  if (!file.ok()) return file.status();
+  char scratch[aof::kFileHeaderSize];
+  std::string_view header;
+  absl::Status status = (*file)->Read(sizeof(scratch), &header, scratch);
+  if (!status.ok()) return status;
+  if (header != aof::FileHeader()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": not an activekv AOF file of format version ", aof::kFormatVersion));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(std::string_view text) {
+  absl::string_view t(text.data(), text.size());
+  if (absl::EqualsIgnoreCase(t, "always")) return FsyncPolicy::kAlways;
+  if (absl::EqualsIgnoreCase(t, "everysec")) return FsyncPolicy::kEverysec;
+  if (absl::EqualsIgnoreCase(t, "no")) return FsyncPolicy::kNo;
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid appendfsync policy '", t, "' (expected always, everysec or no)"));
+}
+
+std::string_view FsyncPolicyName(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverysec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<Aof>> Aof::Open(Options options) {
+  if (options.env == nullptr) return absl::InvalidArgumentError("Aof::Open: options.env is null");
+  if (options.path.empty()) return absl::InvalidArgumentError("Aof::Open: options.path is empty");
+  Env* env = options.env;
+  const std::string& path = options.path;
+  uint64_t size = 0;
+  if (env->FileExists(path)) {
+    absl::StatusOr<uint64_t> existing = env->GetFileSize(path);
+    if (!existing.ok()) return existing.status();
+    size = *existing;
+    if (size > 0) {
+      absl::Status status = CheckExistingHeader(env, path, size);
+      if (!status.ok()) return status;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path, /*append=*/true);
+  if (!file.ok()) return file.status();
+  if (size == 0) {
+    absl::Status status = (*file)->Append(aof::FileHeader());
+    if (status.ok()) status = (*file)->Flush();
+    if (status.ok()) status = (*file)->Sync();
+    if (status.ok()) status = env->SyncDir(DirName(path));
+    if (!status.ok()) return status;
+    size = aof::kFileHeaderSize;
+  }
+  auto aof = absl::WrapUnique(new Aof(std::move(options), *std::move(file), size));
+  switch (aof->options_.policy) {
+    case FsyncPolicy::kAlways:
+      aof->thread_ = std::thread([raw = aof.get()] { raw->AlwaysLoop(); });
+      break;
+    case FsyncPolicy::kEverysec:
+      aof->thread_ = std::thread([raw = aof.get()] { raw->EverysecLoop(); });
+      break;
+    case FsyncPolicy::kNo:
+      break;
+  }
+  return aof;
+}
+
+Aof::Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size)
+    : options_(std::move(options)),
+      file_(std::move(file)),
+      buf_offset_(file_size),
+      durable_offset_(file_size) {
+  absl::MutexLock lock(&mu_);
+  written_offset_ = file_size;
+  synced_offset_ = file_size;
+  stats_.policy = options_.policy;
+  stats_.file_size = file_size;
+}
+
+Aof::~Aof() { Close().IgnoreError(); }
+
+uint64_t Aof::Append(std::string_view payload) {
+  if (payload.size() > aof::kMaxPayloadSize) return 0;
+  size_t before = buf_.size();
+  aof::EncodeRecord(payload, &buf_);
+  bytes_appended_.fetch_add(buf_.size() - before, std::memory_order_relaxed);
+  uint64_t lsn = appended_lsn_.load(std::memory_order_relaxed) + 1;
+  appended_lsn_.store(lsn, std::memory_order_release);
+  return lsn;
+}
+
+absl::Status Aof::Flush() {
+  if (options_.policy != FsyncPolicy::kAlways) {
+    absl::Status status = WriteBuffered(/*force=*/false);
+    if (!status.ok()) return status;
+    return health();
+  }
+  absl::MutexLock lock(&mu_);
+  if (!buf_.empty()) {
+    if (handoff_.empty()) {
+      handoff_.swap(buf_);  // buf_ gets the old, empty handoff buffer: no allocation
+    } else {
+      handoff_.append(buf_);
+      buf_.clear();
+    }
+    handoff_lsn_ = appended_lsn_.load(std::memory_order_relaxed);
+  } else if (!background_error_.ok()) {
+    retry_now_ = true;
+  }
+  return HealthLocked();
+}
+
+absl::Status Aof::health() const {
+  absl::MutexLock lock(&mu_);
+  return HealthLocked();
+}
+
+absl::Status Aof::HealthLocked() const {
+  return write_error_.ok() ? background_error_ : write_error_;
+}
+
+Aof::Stats Aof::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats stats = stats_;
+  stats.appended_lsn = appended_lsn();
+  stats.durable_lsn = durable_lsn();
+  stats.records = stats.appended_lsn;
+  stats.bytes_appended = bytes_appended_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void Aof::RecordWriteError(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  write_error_ = status;
+  ++stats_.write_errors;
+}
+
+// ---- kNo / kEverysec ------------------------------------------------------------------------
+
+absl::Status Aof::WriteBuffered(bool force) {
+  if (must_truncate_ && !force && absl::Now() - last_write_failure_ < options_.retry_interval) {
+    absl::MutexLock lock(&mu_);
+    return write_error_;  // a full disk does not free up in microseconds: don't spin on it
+  }
+  bool rewrite = false;
+  uint64_t synced = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    rewrite = rewrite_pending_ && options_.policy == FsyncPolicy::kEverysec;
+    synced = synced_offset_;
+  }
+  // Forget the bytes that never need writing again: known fsynced (kEverysec) or written (kNo).
+  uint64_t keep_from =
+      options_.policy == FsyncPolicy::kEverysec ? synced : buf_offset_ + buf_written_;
+  if (keep_from > buf_offset_) {
+    size_t n = keep_from - buf_offset_;
+    assert(n <= buf_written_);
+    buf_.erase(0, n);
+    buf_offset_ += n;
+    buf_written_ -= n;
+  }
+  if (rewrite) {
+    // An fsync failed: the pages after the synced offset may be lost. Write them all again.
+    assert(buf_offset_ == synced);
+    buf_written_ = 0;
+    must_truncate_ = true;
+    absl::MutexLock lock(&mu_);
+    rewrite_pending_ = false;
+    ++rewrite_gen_;
+    written_offset_ = buf_offset_;
+  }
+  if (must_truncate_) {
+    // Remove whatever part of a failed write reached the file.
+    absl::Status status = options_.env->Truncate(options_.path, buf_offset_ + buf_written_);
+    if (!status.ok()) {
+      last_write_failure_ = absl::Now();
+      RecordWriteError(status);
+      return status;
+    }
+    must_truncate_ = false;
+  }
+  size_t n = buf_.size() - buf_written_;
+  if (n > 0) {
+    absl::Status status = file_->Append(std::string_view(buf_).substr(buf_written_));
+    if (status.ok()) status = file_->Flush();
+    if (!status.ok()) {
+      must_truncate_ = true;
+      last_write_failure_ = absl::Now();
+      RecordWriteError(status);
+      return status;
+    }
+    buf_written_ = buf_.size();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    written_offset_ = buf_offset_ + buf_written_;
+    stats_.bytes_written += n;
+    stats_.file_size = written_offset_;
+    write_error_ = absl::OkStatus();
+    if (buf_written_ > kEverysecMaxRetained && options_.policy == FsyncPolicy::kEverysec) {
+      sync_now_ = true;
+    }
+  }
+  durable_lsn_.store(appended_lsn_.load(std::memory_order_relaxed), std::memory_order_release);
+  if (options_.policy == FsyncPolicy::kNo) {
+    buf_offset_ += buf_written_;
+    buf_.clear();
+    buf_written_ = 0;
+  }
+  ShrinkIfIdle(&buf_);
+  return absl::OkStatus();
+}
+
+absl::Status Aof::SyncWritten() {
+  absl::MutexLock sync_lock(&sync_mu_);
+  uint64_t target = 0;
+  uint64_t gen = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (rewrite_pending_) return background_error_;
+    target = written_offset_;
+    gen = rewrite_gen_;
+  }
+  absl::Status status = file_->Sync();
+  absl::MutexLock lock(&mu_);
+  if (!status.ok()) {
+    background_error_ = status;
+    ++stats_.fsync_errors;
+    // kNo keeps no copy of written bytes, so it cannot rewrite them.
+    if (options_.policy == FsyncPolicy::kEverysec) rewrite_pending_ = true;
+    return status;
+  }
+  if (gen != rewrite_gen_) return absl::OkStatus();  // raced with a rewrite: proves nothing
+  synced_offset_ = std::max(synced_offset_, target);
+  ++stats_.fsyncs;
+  stats_.last_fsync_unix_ms = NowUnixMs();
+  background_error_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+void Aof::EverysecLoop() {
+  absl::Time next = absl::Now() + options_.everysec_interval;
+  while (true) {
+    bool need = false;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithDeadline(absl::Condition(this, &Aof::EverysecWake), next);
+      if (stop_) return;
+      sync_now_ = false;
+      need = !rewrite_pending_ && (written_offset_ > synced_offset_ || !background_error_.ok());
+    }
+    absl::Status status = need ? SyncWritten() : absl::OkStatus();
+    next = absl::Now() + (status.ok() ? options_.everysec_interval : options_.retry_interval);
+  }
+}
+
+bool Aof::EverysecWake() const { return stop_ || sync_now_; }
+
+// ---- kAlways ----------------------------------------------------------------------------------
+
+bool Aof::AlwaysReady() const { return stop_ || !handoff_.empty() || retry_now_; }
+
+absl::Status Aof::WriteAndSync(std::string_view data, bool* must_truncate) {
+  if (*must_truncate) {
+    absl::Status status = options_.env->Truncate(options_.path, durable_offset_);
+    if (!status.ok()) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.write_errors;
+      return status;
+    }
+    *must_truncate = false;
+  }
+  absl::Status status = file_->Append(data);
+  if (status.ok()) status = file_->Flush();
+  if (!status.ok()) {
+    *must_truncate = true;
+    absl::MutexLock lock(&mu_);
+    ++stats_.write_errors;
+    return status;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.bytes_written += data.size();
+    stats_.file_size = durable_offset_ + data.size();
+  }
+  status = file_->Sync();
+  if (!status.ok()) {
+    *must_truncate = true;  // the written pages cannot be trusted any more
+    absl::MutexLock lock(&mu_);
+    ++stats_.fsync_errors;
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+void Aof::AlwaysLoop() {
+  std::string unsynced;       // handed-off bytes after durable_offset_ not yet fsynced
+  uint64_t unsynced_lsn = 0;  // LSN of the last record in `unsynced`
+  bool must_truncate = false;
+  bool failing = false;
+  while (true) {
+    bool last_attempt = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (failing) {
+        mu_.AwaitWithTimeout(absl::Condition(this, &Aof::AlwaysReady), options_.retry_interval);
+      } else {
+        mu_.Await(absl::Condition(this, &Aof::AlwaysReady));
+      }
+      retry_now_ = false;
+      if (!handoff_.empty()) {
+        if (unsynced.empty()) {
+          unsynced.swap(handoff_);
+        } else {
+          unsynced.append(handoff_);
+          handoff_.clear();
+        }
+        unsynced_lsn = handoff_lsn_;
+      }
+      if (unsynced.empty()) {
+        if (stop_) return;
+        continue;
+      }
+      last_attempt = stop_;
+    }
+    absl::Status status = WriteAndSync(unsynced, &must_truncate);
+    {
+      absl::MutexLock lock(&mu_);
+      ++attempts_;
+      if (status.ok()) {
+        durable_offset_ += unsynced.size();
+        ++stats_.fsyncs;
+        stats_.last_fsync_unix_ms = NowUnixMs();
+        background_error_ = absl::OkStatus();
+        durable_lsn_.store(unsynced_lsn, std::memory_order_release);
+      } else {
+        background_error_ = status;
+      }
+    }
+    if (!status.ok()) {
+      failing = true;
+      if (last_attempt) return;
+      continue;
+    }
+    failing = false;
+    unsynced.clear();
+    ShrinkIfIdle(&unsynced);
+    if (options_.on_durable) options_.on_durable(unsynced_lsn);
+  }
+}
+
+// ---- Both -------------------------------------------------------------------------------------
+
+absl::Status Aof::SyncAll() {
+  if (options_.policy != FsyncPolicy::kAlways) {
+    absl::Status status = WriteBuffered(/*force=*/true);
+    if (!status.ok()) return status;
+    return SyncWritten();
+  }
+  const uint64_t target = appended_lsn();
+  absl::Status status = Flush();
+  absl::MutexLock lock(&mu_);
+  if (!thread_.joinable()) return background_error_;
+  const uint64_t start = attempts_;
+  struct Done {
+    const Aof* aof;
+    uint64_t target;
+    uint64_t start;
+    bool operator()() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return aof->durable_lsn() >= target ||
+             (aof->attempts_ > start && !aof->background_error_.ok());
+    }
+  } done{this, target, start};
+  mu_.Await(absl::Condition(&done));
+  return durable_lsn() >= target ? absl::OkStatus() : background_error_;
+}
+
+absl::Status Aof::Close() {
+  if (closed_) return close_status_;
+  closed_ = true;
+  absl::Status status;
+  if (options_.policy == FsyncPolicy::kAlways) {
+    Flush().IgnoreError();
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+    absl::MutexLock lock(&mu_);
+    if (durable_lsn() < appended_lsn()) status = background_error_;
+  } else {
+    if (thread_.joinable()) {
+      {
+        absl::MutexLock lock(&mu_);
+        stop_ = true;
+      }
+      thread_.join();
+    }
+    status = SyncAll();
+  }
+  absl::Status close_status = file_->Close();
+  close_status_ = status.ok() ? close_status : status;
+  return close_status_;
+}
+
+}  // namespace activekv::persistence

@@ -1,0 +1,40 @@
+// Startup replay of an AOF file (docs/aof-format.md, "Recovery rules").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "persistence/env.h"
+
+namespace activekv::persistence {
+
+struct RecoveryResult {
+  uint64_t records_applied = 0;
+  // Size of the file before recovery, and the end of the last good record (= size after).
+  uint64_t file_size = 0;
+  uint64_t valid_bytes = 0;
+  // A torn tail was cut off: `truncated_bytes` bytes from offset `valid_bytes`. The server logs a
+  // warning with `torn_tail_reason`.
+  bool torn_tail = false;
+  uint64_t truncated_bytes = 0;
+  std::string torn_tail_reason;
+};
+
+// Replays the records of the AOF at `path` in order, calling `apply` with each payload.
+//   - A missing or empty file is an empty log: OK, nothing applied.
+//   - Torn tail (an incomplete or damaged last part with no valid record after it): the file is
+//     truncated to the end of the last good record (durably) and `*result` says so. OK.
+//   - Mid-file corruption (damage followed by a valid record), a bad file header or an
+//     unsupported format version: DataLoss / FailedPrecondition naming the file and byte offset
+//     and suggesting `activekv-check-aof --fix <file>`. Nothing is truncated and nothing after the
+//     damage is applied (records before it were).
+//   - An error from `apply` aborts recovery and is returned (with the record's offset added).
+// `*result` is filled in all cases. Call before Aof::Open on the same path.
+absl::Status RecoverAof(Env* env, const std::string& path,
+                        const std::function<absl::Status(std::string_view payload)>& apply,
+                        RecoveryResult* result);
+
+}  // namespace activekv::persistence
