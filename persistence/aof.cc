@@ -170,6 +170,7 @@ Aof::Stats Aof::stats() const {
 void Aof::RecordWriteError(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   write_error_ = status;
+  healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
   ++stats_.write_errors;
 }
 
@@ -235,6 +236,7 @@ absl::Status Aof::WriteBuffered(bool force) {
     stats_.bytes_written += n;
     stats_.file_size = written_offset_;
     write_error_ = absl::OkStatus();
+    healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
     if (buf_written_ > kEverysecMaxRetained && options_.policy == FsyncPolicy::kEverysec) {
       sync_now_ = true;
     }
@@ -263,6 +265,7 @@ absl::Status Aof::SyncWritten() {
   absl::MutexLock lock(&mu_);
   if (!status.ok()) {
     background_error_ = status;
+    healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
     ++stats_.fsync_errors;
     // kNo keeps no copy of written bytes, so it cannot rewrite them.
     if (options_.policy == FsyncPolicy::kEverysec) rewrite_pending_ = true;
@@ -273,6 +276,7 @@ absl::Status Aof::SyncWritten() {
   ++stats_.fsyncs;
   stats_.last_fsync_unix_ms = NowUnixMs();
   background_error_ = absl::OkStatus();
+  healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -370,9 +374,11 @@ void Aof::AlwaysLoop() {
         ++stats_.fsyncs;
         stats_.last_fsync_unix_ms = NowUnixMs();
         background_error_ = absl::OkStatus();
+        healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
         durable_lsn_.store(unsynced_lsn, std::memory_order_release);
       } else {
         background_error_ = status;
+        healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
       }
     }
     if (!status.ok()) {

@@ -114,6 +114,8 @@ class Aof {
   // cannot lose it; a power loss may, within the policy's window).
   uint64_t durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
   absl::Status health() const;
+  // health().ok() without taking a lock: the per-command check of the write path.
+  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
   Stats stats() const;
 
  private:
@@ -136,6 +138,7 @@ class Aof {
   void RecordWriteError(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
+  std::atomic<bool> healthy_{true};  // write_error_.ok() && background_error_.ok()
   const std::unique_ptr<WritableFile> file_;
 
   // Event-loop thread only.

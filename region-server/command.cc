@@ -55,6 +55,7 @@ void ReplyArityError(CommandContext& ctx) {
 }
 
 bool RefuseWrite(CommandContext& ctx) {
+  if (ctx.region->aof()->healthy()) return false;
   absl::Status health = ctx.region->aof()->health();
   if (health.ok()) return false;
   ctx.reply->Error(absl::StrCat(std::string(kErrMisconfAof), health.message()));
