@@ -121,6 +121,21 @@ void Entry::ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const Version
 
 void Entry::InsertIncrement(Increment inc, const Context& ctx) {
   if (ValueRemoved(inc.dot)) return;
+  if ((!extra_ || extra_->increments.empty()) && ctx.stable->Covers(inc.dot) &&
+      writes_.size() <= 1 && (writes_.empty() || ctx.stable->Covers(writes_[0].dot))) {
+    // Fast path (always taken in a single region): the increment and its base are stable and
+    // nothing is pending, so Compact() would fold it at once; fold it without the detour.
+    Number num;
+    if (!writes_.empty() && !ParseNumber(writes_[0].value, &num)) return;  // base wins as is
+    AddStep(&num, inc.is_float, inc.delta, inc.float_delta);
+    std::string folded = num.is_int ? FormatInt(num.i) : std::move(num.text);
+    if (writes_.empty()) {
+      writes_.push_back(ValueWrite{inc.dot, inc.hlc, std::move(folded)});
+    } else {
+      writes_[0].value = std::move(folded);
+    }
+    return;
+  }
   auto& incs = extra().increments;
   auto pos =
       std::upper_bound(incs.begin(), incs.end(), inc, [&](const Increment& a, const Increment& b) {

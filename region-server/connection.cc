@@ -1,5 +1,6 @@
 #include "region-server/connection.h"
 
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -55,16 +56,15 @@ void Connection::OnReadable(const asio::error_code& ec) {
     return;
   }
   // Make room: drop consumed bytes, then grow for what the parser says is still needed.
-  if (in_start_ > 0 && (in_start_ == in_.size() || in_start_ >= kCompactThreshold)) {
-    in_.erase(0, in_start_);
+  if (in_start_ > 0 && (in_start_ == in_size_ || in_start_ >= kCompactThreshold)) {
+    memmove(in_.data(), in_.data() + in_start_, in_size_ - in_start_);
+    in_size_ -= in_start_;
     in_start_ = 0;
   }
   size_t want = std::max(kReadChunk, parser_.bytes_hint());
-  size_t old_size = in_.size();
-  in_.resize(old_size + want);
+  if (in_.size() < in_size_ + want) in_.resize(in_size_ + want);
   asio::error_code rec;
-  size_t n = socket_.read_some(asio::buffer(in_.data() + old_size, want), rec);
-  in_.resize(old_size + n);
+  size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, want), rec);
   if (rec == asio::error::would_block || rec == asio::error::try_again) {
     WaitReadable();
     return;
@@ -73,6 +73,7 @@ void Connection::OnReadable(const asio::error_code& ec) {
     Close();
     return;
   }
+  in_size_ += n;
   server_->stats().total_net_input_bytes += n;
   server_->region().RefreshClock();
   bool keep = ProcessInput();
@@ -83,7 +84,7 @@ void Connection::OnReadable(const asio::error_code& ec) {
 bool Connection::ProcessInput() {
   Region& region = server_->region();
   while (!client_.close_after_reply) {
-    std::string_view input(in_.data() + in_start_, in_.size() - in_start_);
+    std::string_view input(in_.data() + in_start_, in_size_ - in_start_);
     if (input.empty()) break;
     size_t consumed = 0;
     resp::Parser::Result r = parser_.Parse(input, &consumed, &args_);
@@ -99,9 +100,10 @@ bool Connection::ProcessInput() {
     if (lsn != 0) pending_lsn_ = lsn;
   }
   // Views into in_ are dead from here on; the buffer may now move.
-  if (in_start_ == in_.size()) {
-    in_.clear();
-    in_start_ = 0;
+  if (in_start_ == in_size_) {
+    in_start_ = in_size_ = 0;
+    // A huge request leaves a huge buffer: give it back once drained.
+    if (in_.size() > 4 * kCompactThreshold) std::string().swap(in_);
   }
   return true;
 }

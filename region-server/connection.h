@@ -30,7 +30,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const Client& client() const { return client_; }
   Client& client() { return client_; }
-  size_t query_buffer_size() const { return in_.size() - in_start_; }
+  size_t query_buffer_size() const { return in_size_ - in_start_; }
   size_t output_buffer_size() const { return out_.size(); }
 
  private:
@@ -45,8 +45,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Server* server_;
   asio::ip::tcp::socket socket_;
+  // Input bytes [in_start_, in_size_) of in_ (capacity in_.size(): grown, never zero-filled
+  // per read).
   std::string in_;
   size_t in_start_ = 0;
+  size_t in_size_ = 0;
   std::string out_;
   size_t out_start_ = 0;
   resp::Parser parser_;

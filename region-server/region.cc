@@ -107,16 +107,13 @@ void Region::Emit(v1::Op* op) {
   (void)r;
 }
 
-void Region::ClearHidden(std::string_view key) {
-  // A key that exists nowhere visible but still holds CRDT state (an EXPIRE that raced with a
-  // DEL in another region) must not leak that state into a key created from scratch here.
+void Region::PrepareCreate(std::string_view key) {
   const crdt::Entry* e = ks_.Find(key);
   if (e != nullptr && !e->Exists()) EmitDelete(key);
 }
 
 void Region::EmitSet(std::string_view key, std::string_view value, v1::ExpiryChange::Kind expiry,
                      int64_t deadline_ms) {
-  if (expiry == v1::ExpiryChange::KEEP) ClearHidden(key);
   v1::Op* op = NewOp();
   crdt::MakeSetOp(ks_, Tick(), key, value, expiry, deadline_ms, op);
   Emit(op);
@@ -127,13 +124,11 @@ void Region::EmitDelete(std::string_view key) {
   Emit(op);
 }
 void Region::EmitIncrement(std::string_view key, int64_t delta) {
-  ClearHidden(key);
   v1::Op* op = NewOp();
   crdt::MakeIncrementOp(ks_, Tick(), key, delta, op);
   Emit(op);
 }
 void Region::EmitFloatIncrement(std::string_view key, std::string_view delta_text) {
-  ClearHidden(key);
   v1::Op* op = NewOp();
   crdt::MakeFloatIncrementOp(ks_, Tick(), key, delta_text, op);
   Emit(op);

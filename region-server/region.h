@@ -67,6 +67,12 @@ class Region {
   // Visible value of an existing entry.
   std::string_view ValueOf(const crdt::Entry& e) { return e.Value(ks_.regions(), &scratch_); }
 
+  // Before creating `key` from nothing (the caller's Lookup found no visible key) with an op
+  // that keeps the expiry (SET KEEPTTL, APPEND, SETRANGE, increments): a key that is invisible
+  // but still holds CRDT state (an EXPIRE that raced with a DEL elsewhere) is cleared first, so
+  // the new key starts without expiry, as in Redis.
+  void PrepareCreate(std::string_view key);
+
   // Ops of the current command. Each is applied at once.
   void EmitSet(std::string_view key, std::string_view value, v1::ExpiryChange::Kind expiry,
                int64_t deadline_ms = 0);
@@ -90,7 +96,6 @@ class Region {
  private:
   absl::Status OpenAof();
   void Emit(v1::Op* op);
-  void ClearHidden(std::string_view key);
   crdt::Hlc Tick() { return clock_.Now(wall_ms_); }
   // A new op in the current batch (on the arena).
   v1::Op* NewOp();

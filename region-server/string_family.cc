@@ -57,6 +57,7 @@ void SetGeneric(CommandContext& ctx, const SetArgs& args, std::string_view key,
     }
     return;
   }
+  if (!found && (args.flags & kSetKeepTtl)) region.PrepareCreate(key);
   if (args.has_expire()) {
     region.EmitSet(key, value, ExpiryChange::DEADLINE, deadline);
   } else {
@@ -182,6 +183,7 @@ void Append(CommandContext& ctx) {
   const crdt::Entry* e = region.Lookup(key);
   if (e == nullptr) {
     if (RefuseWrite(ctx)) return;
+    region.PrepareCreate(key);
     region.EmitSet(key, suffix, ExpiryChange::KEEP);
     ctx.reply->Integer(static_cast<int64_t>(suffix.size()));
     return;
@@ -264,6 +266,7 @@ void SetRange(CommandContext& ctx) {
     value.assign(current);
   }
   if (RefuseWrite(ctx)) return;
+  if (e == nullptr) region.PrepareCreate(key);
   size_t end = static_cast<size_t>(offset) + patch.size();
   if (value.size() < end) value.resize(end, '\0');
   memcpy(value.data() + offset, patch.data(), patch.size());
@@ -286,6 +289,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
     return;
   }
   if (RefuseWrite(ctx)) return;
+  if (e == nullptr) region.PrepareCreate(key);
   region.EmitIncrement(key, incr);
   const crdt::Entry* now = region.ks().Find(key);
   int64_t result = value + incr;
@@ -334,6 +338,7 @@ void IncrByFloat(CommandContext& ctx) {
     return;
   }
   if (RefuseWrite(ctx)) return;
+  if (e == nullptr) region.PrepareCreate(key);
   region.EmitFloatIncrement(key, ctx.args[2]);
   const crdt::Entry* now = region.ks().Find(key);
   if (now != nullptr && now->Exists()) {
