@@ -6,8 +6,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
 #include "region-server/connection.h"
 #include "spdlog/spdlog.h"
+#include "syncer/status_service.h"
 
 namespace activekv::server {
 namespace {
@@ -35,6 +37,7 @@ Server::Server(Options options) : options_(std::move(options)) {
 }
 
 Server::~Server() {
+  if (grpc_shutdown_.joinable()) grpc_shutdown_.join();
   // Connections hold shared_ptrs in pending handlers; destroying the io_context destroys them.
   waiters_.clear();
 }
@@ -101,6 +104,8 @@ absl::Status Server::Start() {
   }
   spdlog::info("region {}: serving RESP on {} (appendfsync {})", rc->name, rc->resp.ToString(),
                config_.appendfsync);
+  s = StartGrpc();
+  if (!s.ok()) return s;
   Accept();
   cron_timer_.expires_after(kCronPeriod);
   cron_timer_.async_wait([this](const asio::error_code& e) {
@@ -123,7 +128,16 @@ void Server::Stop() {
     absl::Status s = region_->aof()->SyncAll();
     if (!s.ok()) spdlog::error("final AOF sync failed: {}", std::string(s.message()));
   }
-  io_.stop();
+  if (grpc_server_ == nullptr) {
+    io_.stop();
+    return;
+  }
+  // gRPC handlers hand work to this loop: shut gRPC down from another thread while the loop
+  // keeps running, then stop the loop.
+  grpc_shutdown_ = std::thread([this] {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    asio::post(io_, [this] { io_.stop(); });
+  });
 }
 
 void Server::Accept() {

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "activekv/v1/status.pb.h"
 #include "asio.hpp"
 #include "region-server/command.h"
 #include "region-server/region.h"
@@ -16,6 +18,16 @@
 namespace activekv::server {
 
 class Connection;
+}  // namespace activekv::server
+
+namespace grpc {
+class Server;
+}
+namespace activekv::syncer {
+class StatusService;
+}
+
+namespace activekv::server {
 
 // Runtime configuration: what CONFIG GET / CONFIG SET see.
 struct ServerConfig {
@@ -107,12 +119,16 @@ class Server {
   void WaitDurable(std::shared_ptr<Connection> c, uint64_t lsn);
   // Arranges one AOF flush after the current batch of I/O handlers.
   void ScheduleAofFlush();
+  // What GetStatus reports (status.cc). Event-loop thread.
+  v1::RegionStatus BuildStatus(bool with_digest);
+
   // Kills the client with this id (CLIENT KILL); false if none.
   bool KillClient(uint64_t id);
   uint64_t NextClientId() { return ++last_client_id_; }
 
  private:
   void Accept();
+  absl::Status StartGrpc();
   void Cron();
   void FlushAof();
   void WakeWaiters();
@@ -125,6 +141,9 @@ class Server {
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer cron_timer_{io_};
   std::unique_ptr<Region> region_;
+  std::unique_ptr<syncer::StatusService> status_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::thread grpc_shutdown_;
   std::vector<Connection*> connections_;
   struct Waiter {
     uint64_t lsn;

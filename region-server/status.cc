@@ -1,0 +1,81 @@
+// The gRPC side of a region: the Status service (and, with replication, the Syncer service) on
+// the region's `sync` address, and what GetStatus reports.
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "region-server/info.h"
+#include "region-server/server.h"
+#include "spdlog/spdlog.h"
+#include "syncer/status_service.h"
+
+namespace activekv::server {
+namespace {
+
+void ToEntries(const crdt::Keyspace& ks, const crdt::VersionVector& vv,
+               google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
+  for (crdt::RegionId r = 0; r < vv.size(); ++r) {
+    if (vv.Get(r) == 0) continue;
+    v1::VersionEntry* e = out->Add();
+    e->set_region(ks.regions().Name(r));
+    e->set_seq(vv.Get(r));
+  }
+}
+
+}  // namespace
+
+v1::RegionStatus Server::BuildStatus(bool with_digest) {
+  Region& region = *region_;
+  region.RefreshClock();
+  const crdt::Keyspace& ks = region.ks();
+  const topology::RegionConfig* rc = options_.topology.FindRegion(options_.region);
+  v1::RegionStatus st;
+  st.set_database(options_.topology.name);
+  st.set_region(options_.region);
+  st.set_resp_address(rc->resp.ToString());
+  st.set_sync_address(rc->sync.ToString());
+  ToEntries(ks, ks.applied(), st.mutable_version_vector());
+  st.set_keys(ks.key_count());
+  st.set_applied_ops(ks.applied_ops());
+  persistence::Aof::Stats aof = region.aof()->stats();
+  absl::Status health = region.aof()->health();
+  v1::AofStatus* a = st.mutable_aof();
+  a->set_appendfsync(config_.appendfsync);
+  a->set_size_bytes(aof.file_size);
+  a->set_last_fsync_unix_ms(static_cast<int64_t>(aof.last_fsync_unix_ms));
+  a->set_healthy(health.ok());
+  if (!health.ok()) a->set_last_error(std::string(health.message()));
+  if (with_digest) st.set_digest(ks.Digest());
+  for (const auto& peer : options_.topology.regions) {
+    if (peer.name == options_.region) continue;
+    v1::PeerStatus* p = st.add_peers();
+    p->set_region(peer.name);
+  }
+  int64_t now = region.NowMs();
+  st.set_unix_ms(now);
+  st.set_uptime_ms(now - start_ms_);
+  st.set_loading(loading_);
+  return st;
+}
+
+absl::Status Server::StartGrpc() {
+  const topology::RegionConfig* rc = options_.topology.FindRegion(options_.region);
+  auto executor = [this](std::function<void()> task) { asio::post(io_, std::move(task)); };
+  status_service_ = std::make_unique<syncer::StatusService>(
+      executor, [this](bool with_digest) { return BuildStatus(with_digest); });
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(rc->sync.ToString(), grpc::InsecureServerCredentials(), &bound_port);
+  builder.RegisterService(status_service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || bound_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC on ", rc->sync.ToString(), " (address in use?)"));
+  }
+  spdlog::info("region {}: serving Syncer/Status gRPC on {}", rc->name, rc->sync.ToString());
+  return absl::OkStatus();
+}
+
+}  // namespace activekv::server

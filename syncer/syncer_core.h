@@ -1,0 +1,129 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "activekv/v1/op.pb.h"
+#include "crdt/keyspace.h"
+
+namespace activekv::syncer {
+
+// A version vector keyed by region name (the wire form; regions are few).
+using NamedVV = std::map<std::string, uint64_t, std::less<>>;
+
+NamedVV FromEntries(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& entries);
+void ToEntries(const NamedVV& vv, google::protobuf::RepeatedPtrField<v1::VersionEntry>* out);
+NamedVV FromKeyspace(const crdt::Keyspace& ks);
+bool Covers(const NamedVV& vv, std::string_view origin, uint64_t seq);
+void MergeInto(NamedVV* into, const NamedVV& from);  // pointwise max
+
+// Every op this region applied (its own and its peers'), in apply order, each with the AOF LSN
+// that covers it here. Each origin's ops appear in seq order (the keyspace applies them so).
+// Bounded: past `max_ops`, the oldest are dropped; a peer that still lacks a dropped op needs a
+// full resync. Not thread-safe.
+class ReplicationLog {
+ public:
+  explicit ReplicationLog(size_t max_ops) : max_ops_(max_ops) {}
+
+  // Appends an op applied under `lsn` (ops replayed from the AOF at startup: lsn 0).
+  void Append(const v1::Op& op, uint64_t lsn);
+  // Ops of these origins up to these seqs arrived in a snapshot, not as ops: the log can no
+  // longer serve them.
+  void MarkUnavailable(const NamedVV& upto);
+
+  // Log indices are absolute and increase forever: [begin(), end()).
+  uint64_t begin() const { return begin_; }
+  uint64_t end() const { return begin_ + entries_.size(); }
+  const v1::Op& op(uint64_t index) const { return entries_[index - begin_].op; }
+  uint64_t lsn(uint64_t index) const { return entries_[index - begin_].lsn; }
+  size_t size() const { return entries_.size(); }
+
+  // The first index a peer that has applied `have` must be sent from, or nullopt when the log no
+  // longer holds some op it lacks (full resync). end() when it lacks nothing the log holds.
+  std::optional<uint64_t> StartFor(const NamedVV& have) const;
+
+ private:
+  struct Entry {
+    v1::Op op;
+    uint64_t lsn;
+  };
+  struct Origin {
+    uint64_t floor = 0;            // ops with seq <= floor are not in the log
+    std::deque<uint64_t> indices;  // log index of seq floor+1, floor+2, ...
+  };
+  void TrimFront();
+
+  size_t max_ops_;
+  uint64_t begin_ = 0;
+  std::deque<Entry> entries_;
+  std::map<std::string, Origin, std::less<>> origins_;
+};
+
+// What to send to each peer that pulls from this region, and what those peers acknowledged.
+// Pure (etcd raft style): no threads, clocks, I/O; the transport drives it and moves messages.
+//
+//   OnPullStart(peer, have)    a peer opened a Pull stream announcing what it has applied
+//   Poll(peer, durable, ...)   the next message for it: a batch of ops, a full resync, or nothing
+//   OnAck(peer, applied, now)  it acknowledged (applied and made durable) up to `applied`
+//   OnDisconnect(peer)         its stream ended; the next OnPullStart starts over
+//
+// Flow control: at most `window` batches are unacknowledged per peer. Only ops whose LSN is
+// durable here are sent, so a peer never holds an op its origin could still lose in a crash.
+class SyncerCore {
+ public:
+  struct Options {
+    size_t max_batch_ops = 512;
+    size_t max_batch_bytes = 1 << 20;
+    size_t window = 8;
+  };
+  struct PeerStats {
+    bool streaming = false;  // a Pull stream from this peer is open
+    NamedVV acked;
+    int64_t last_ack_unix_ms = 0;
+    uint64_t ops_sent = 0;
+    uint64_t bytes_sent = 0;
+    uint64_t batches_sent = 0;
+    uint64_t full_resyncs_sent = 0;
+  };
+  enum class Next { kNothing, kBatch, kSnapshot };
+
+  SyncerCore(const ReplicationLog* log, Options options) : log_(log), options_(options) {}
+
+  void OnPullStart(const std::string& peer, const NamedVV& have);
+  void OnAck(const std::string& peer, const NamedVV& applied, int64_t now_ms);
+  void OnDisconnect(const std::string& peer);
+  // kBatch: `*out` holds the next batch (ops the peer lacks, log order). kSnapshot: the peer needs
+  // a full resync; the transport sends the keyspace state and then calls OnSnapshotSent.
+  // kNothing: caught up, window full, or the next op is not durable yet.
+  Next Poll(const std::string& peer, uint64_t durable_lsn, v1::OpBatch* out);
+  // A snapshot with version vector `vv` was handed to the peer's stream.
+  void OnSnapshotSent(const std::string& peer, const NamedVV& vv);
+
+  // Ops this region holds (`local_applied`) that the peer has not acknowledged.
+  uint64_t LagOps(const std::string& peer, const NamedVV& local_applied) const;
+  // Age of the oldest op in the log the peer has not acknowledged (0 when none).
+  uint64_t LagMs(const std::string& peer, int64_t now_ms) const;
+  const PeerStats* stats(const std::string& peer) const;
+
+ private:
+  struct Peer {
+    PeerStats stats;
+    NamedVV known;        // acked, or already sent on the current stream
+    uint64_t cursor = 0;  // next log index to consider
+    bool needs_snapshot = false;
+    size_t inflight = 0;     // batches sent, not acked
+    uint64_t ack_index = 0;  // first log index whose op the peer has not acked (lag_ms)
+  };
+  Peer& GetPeer(const std::string& peer);
+
+  const ReplicationLog* log_;
+  Options options_;
+  std::map<std::string, Peer, std::less<>> peers_;
+};
+
+}  // namespace activekv::syncer
