@@ -14,6 +14,7 @@
 #include "region-server/connection.h"
 #include "region-server/region.h"
 #include "region-server/server.h"
+#include "syncer/replicator.h"
 
 namespace activekv::server {
 namespace {
@@ -162,6 +163,19 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
     Field(&out, "crdt_stable_vector", ks.stable().ToString(ks.regions()));
     Field(&out, "crdt_applied_ops", ks.applied_ops());
     Field(&out, "crdt_keys", ks.key_count());
+    if (const syncer::Replicator* rep = server.replicator()) {
+      syncer::NamedVV local = syncer::FromKeyspace(ks);
+      for (const auto& peer : server.options().topology.regions) {
+        if (peer.name == ks.local_name()) continue;
+        const syncer::Replicator::LinkStats* link = rep->link(peer.name);
+        Field(&out, absl::StrCat("crdt_peer_", peer.name),
+              absl::StrCat("connected=", link != nullptr && link->connected ? 1 : 0,
+                           ",lag_ops=", rep->core().LagOps(peer.name, local),
+                           ",lag_ms=", rep->core().LagMs(peer.name, now),
+                           ",bytes_received=", link != nullptr ? link->bytes_received : 0,
+                           ",ops_received=", link != nullptr ? link->ops_received : 0));
+      }
+    }
   }
   return out;
 }

@@ -33,6 +33,9 @@ Region::Region(Options options)
   arena_options.initial_block_size = kArenaBlock;
   arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
   batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
+  if (options_.replication_log_ops > 0) {
+    log_ = std::make_unique<syncer::ReplicationLog>(options_.replication_log_ops);
+  }
   RefreshClock();
 }
 
@@ -56,6 +59,8 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
             return absl::DataLossError(absl::StrCat(path, ": op ", op.origin(), ":", op.seq(), ": ",
                                                     r.status().message()));
           }
+          // The AOF is this region's history: the newest ops serve peers after a restart.
+          if (log_ && *r == crdt::Keyspace::Outcome::kApplied) log_->Append(op, 0);
         }
         return absl::OkStatus();
       },
@@ -160,9 +165,31 @@ uint64_t Region::Commit() {
       lsn = aof_->Append(payload_);
     }
   }
+  uint64_t global_lsn = lsn == 0 ? 0 : lsn_base_ + lsn;
+  if (options_.on_commit) options_.on_commit();
+  if (log_) {
+    for (const v1::Op& op : batch_->ops()) log_->Append(op, global_lsn);
+  }
   arena_->Reset();
   batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
-  return lsn == 0 ? 0 : lsn_base_ + lsn;
+  return global_lsn;
+}
+
+absl::StatusOr<uint64_t> Region::ApplyRemote(const v1::OpBatch& batch) {
+  absl::Status error;
+  for (const v1::Op& op : batch.ops()) {
+    clock_.Observe(op.hlc());
+    absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+    if (!r.ok()) {
+      error = r.status();
+      break;
+    }
+    if (*r == crdt::Keyspace::Outcome::kApplied) *batch_->add_ops() = op;
+  }
+  // What was applied is persisted even when a later op of the batch was refused.
+  uint64_t lsn = Commit();
+  if (!error.ok()) return error;
+  return lsn;
 }
 
 size_t Region::ExpireSome(size_t max_keys) {

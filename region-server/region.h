@@ -14,6 +14,8 @@
 #include "persistence/aof.h"
 #include "persistence/env.h"
 #include "persistence/recovery.h"
+#include "syncer/replicator.h"
+#include "syncer/syncer_core.h"
 
 namespace activekv::server {
 
@@ -26,7 +28,7 @@ WallClock SystemWallClock(int64_t offset_ms = 0);
 // the AOF as one record and returns its LSN, which gates the reply (Connection).
 //
 // Event-loop thread only.
-class Region {
+class Region final : public syncer::ReplicaHost {
  public:
   struct Options {
     std::string name;
@@ -36,6 +38,9 @@ class Region {
     persistence::Env* env = nullptr;           // Env::Default() when null
     WallClock wall_clock;                      // SystemWallClock() when empty
     std::function<void(uint64_t)> on_durable;  // from the AOF sync thread
+    std::function<void()> on_commit;           // an AOF record was appended (schedule a flush)
+    // Ops kept in memory for peers (0: no replication log, e.g. a single-region topology).
+    size_t replication_log_ops = 0;
   };
 
   explicit Region(Options options);
@@ -47,6 +52,13 @@ class Region {
   absl::Status Open(persistence::RecoveryResult* recovery);
 
   crdt::Keyspace& ks() { return ks_; }
+  // ReplicaHost (the replicator's view of this region).
+  crdt::Keyspace& keyspace() override { return ks_; }
+  const syncer::ReplicationLog& log() override { return *log_; }
+  absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) override;
+  uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
+  int64_t NowMs() override { return clock_.NowMs(wall_ms_); }
+  bool replicated() const { return log_ != nullptr; }
   const crdt::Keyspace& ks() const { return ks_; }
   persistence::Aof* aof() { return aof_.get(); }
   const Options& options() const { return options_; }
@@ -58,8 +70,7 @@ class Region {
   // The event loop calls it before each batch of work (a connection's input, a cron tick), as
   // Redis caches its clock per command.
   void RefreshClock() { wall_ms_ = options_.wall_clock(); }
-  // Milliseconds "now" for expiry decisions (wall clock, never behind the HLC).
-  int64_t NowMs() const { return clock_.NowMs(wall_ms_); }
+  // Milliseconds "now" for expiry decisions (wall clock, never behind the HLC): NowMs() above.
 
   // The key's entry if it exists and has not expired. An expired key is deleted on the spot
   // (a DEL op joins the current batch), as Redis's lazy expiry does.
@@ -85,8 +96,6 @@ class Region {
   // Appends the current batch (if any) to the AOF; returns its LSN, or 0 when the command wrote
   // nothing. LSNs keep increasing across AOF reopens (SetFsyncPolicy).
   uint64_t Commit();
-  // Highest LSN the AOF covers (see persistence::Aof::durable_lsn).
-  uint64_t durable_lsn() const { return lsn_base_ + aof_->durable_lsn(); }
 
   // Active expiry: deletes up to `max_keys` keys whose deadline has passed. Returns how many.
   size_t ExpireSome(size_t max_keys);
@@ -114,6 +123,7 @@ class Region {
   std::string scratch_;
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
+  std::unique_ptr<syncer::ReplicationLog> log_;
 };
 
 }  // namespace activekv::server

@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "region-server/connection.h"
 #include "spdlog/spdlog.h"
+#include "syncer/replicator.h"
 #include "syncer/status_service.h"
 
 namespace activekv::server {
@@ -16,6 +17,8 @@ namespace {
 constexpr auto kCronPeriod = std::chrono::milliseconds(100);
 constexpr size_t kExpireKeysPerRound = 200;
 constexpr int kExpireRoundsPerCron = 20;
+// Ops kept in memory to serve peers' pulls (older ones need a full resync).
+constexpr size_t kReplicationLogOps = 1 << 20;
 
 persistence::FsyncPolicy ToPolicy(topology::Appendfsync a) {
   switch (a) {
@@ -70,6 +73,8 @@ absl::Status Server::Start() {
       });
     }
   };
+  ro.on_commit = [this] { ScheduleAofFlush(); };
+  if (options_.topology.regions.size() > 1) ro.replication_log_ops = kReplicationLogOps;
   start_ms_ = ro.wall_clock();
   region_ = std::make_unique<Region>(std::move(ro));
 
@@ -135,6 +140,7 @@ void Server::Stop() {
   // gRPC handlers hand work to this loop: shut gRPC down from another thread while the loop
   // keeps running, then stop the loop.
   grpc_shutdown_ = std::thread([this] {
+    if (replicator_) replicator_->Shutdown();
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     asio::post(io_, [this] { io_.stop(); });
   });
@@ -243,6 +249,7 @@ void Server::FlushAof() {
     std::vector<Waiter> ready;
     ready.swap(waiters_);
     for (Waiter& w : ready) w.conn->OnDurable();
+    if (replicator_) replicator_->Pump();
     return;
   }
   WakeWaiters();
@@ -256,6 +263,7 @@ void Server::WakeWaiters() {
   std::move(keep, waiters_.end(), std::back_inserter(ready));
   waiters_.erase(keep, waiters_.end());
   for (Waiter& w : ready) w.conn->OnDurable();
+  if (replicator_) replicator_->Pump();
 }
 
 void Server::Cron() {
@@ -268,6 +276,8 @@ void Server::Cron() {
   }
   // Retry a failing AOF; make sure buffered records reach the file.
   ScheduleAofFlush();
+  // Heartbeats, reconnects, acks.
+  if (replicator_) replicator_->Pump();
   // instantaneous_ops_per_sec
   int64_t now = region_->NowMs();
   if (stats_.ops_sample_ms != 0 && now > stats_.ops_sample_ms) {

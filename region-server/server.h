@@ -24,8 +24,9 @@ namespace grpc {
 class Server;
 }
 namespace activekv::syncer {
+class Replicator;
 class StatusService;
-}
+}  // namespace activekv::syncer
 
 namespace activekv::server {
 
@@ -104,6 +105,9 @@ class Server {
   int64_t start_ms() const { return start_ms_; }
   bool loading() const { return loading_; }
   const std::vector<Connection*>& clients() const { return connections_; }
+  // Null in a single-region topology.
+  const syncer::Replicator* replicator() const { return replicator_.get(); }
+  syncer::Replicator* mutable_replicator() { return replicator_.get(); }
   asio::io_context& io() { return io_; }
 
   // Runs one command (args[0] is its name), appending the reply. The caller commits the ops
@@ -142,6 +146,7 @@ class Server {
   asio::steady_timer cron_timer_{io_};
   std::unique_ptr<Region> region_;
   std::unique_ptr<syncer::StatusService> status_service_;
+  std::unique_ptr<syncer::Replicator> replicator_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::thread grpc_shutdown_;
   std::vector<Connection*> connections_;

@@ -15,6 +15,7 @@
 #include "region-server/info.h"
 #include "region-server/region.h"
 #include "region-server/server.h"
+#include "syncer/replicator.h"
 
 namespace activekv::server {
 namespace {
@@ -331,6 +332,27 @@ void Flush(CommandContext& ctx) {
 
 void CrdtDigest(CommandContext& ctx) { ctx.reply->Bulk(ctx.region->ks().Digest()); }
 
+// CRDT.SYNC PAUSE | RESUME | STATUS: hold replication of this region (maintenance, tests).
+void CrdtSync(CommandContext& ctx) {
+  syncer::Replicator* rep = ctx.server->mutable_replicator();
+  std::string_view sub = ctx.args[1];
+  if (!EqualsIgnoreCase(sub, "pause") && !EqualsIgnoreCase(sub, "resume") &&
+      !EqualsIgnoreCase(sub, "status")) {
+    ReplyUnknownSubcommand(ctx, "CRDT.SYNC");
+    return;
+  }
+  if (rep == nullptr) {
+    ctx.reply->Error("ERR this region has no peers");
+    return;
+  }
+  if (EqualsIgnoreCase(sub, "status")) {
+    ctx.reply->SimpleString(rep->paused() ? "paused" : "running");
+    return;
+  }
+  rep->SetPaused(EqualsIgnoreCase(sub, "pause"));
+  ctx.reply->Ok();
+}
+
 }  // namespace
 
 void RegisterServerFamily(CommandTable* t) {
@@ -359,6 +381,8 @@ void RegisterServerFamily(CommandTable* t) {
                "Remove all keys from all databases", "1.0.0"});
   t->Register({"flushdb", -1, kWrite, 0, 0, 0, Flush, "server",
                "Remove all keys from the current database", "1.0.0"});
+  t->Register({"crdt.sync", 2, kAdmin, 0, 0, 0, CrdtSync, "server",
+               "Pause or resume replication of this region", "0.1.0"});
   t->Register({"crdt.digest", 1, kReadOnly | kFast, 0, 0, 0, CrdtDigest, "server",
                "Digest of the replicated state: equal digests mean identical data", "0.1.0"});
 }

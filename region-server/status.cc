@@ -8,12 +8,13 @@
 #include "region-server/info.h"
 #include "region-server/server.h"
 #include "spdlog/spdlog.h"
+#include "syncer/replicator.h"
 #include "syncer/status_service.h"
 
 namespace activekv::server {
 namespace {
 
-void ToEntries(const crdt::Keyspace& ks, const crdt::VersionVector& vv,
+void VvEntries(const crdt::Keyspace& ks, const crdt::VersionVector& vv,
                google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
   for (crdt::RegionId r = 0; r < vv.size(); ++r) {
     if (vv.Get(r) == 0) continue;
@@ -35,7 +36,7 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
   st.set_region(options_.region);
   st.set_resp_address(rc->resp.ToString());
   st.set_sync_address(rc->sync.ToString());
-  ToEntries(ks, ks.applied(), st.mutable_version_vector());
+  VvEntries(ks, ks.applied(), st.mutable_version_vector());
   st.set_keys(ks.key_count());
   st.set_applied_ops(ks.applied_ops());
   persistence::Aof::Stats aof = region.aof()->stats();
@@ -47,12 +48,30 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
   a->set_healthy(health.ok());
   if (!health.ok()) a->set_last_error(std::string(health.message()));
   if (with_digest) st.set_digest(ks.Digest());
+  int64_t now = region.NowMs();
+  syncer::NamedVV local = syncer::FromKeyspace(ks);
   for (const auto& peer : options_.topology.regions) {
     if (peer.name == options_.region) continue;
     v1::PeerStatus* p = st.add_peers();
     p->set_region(peer.name);
+    if (!replicator_) continue;
+    const syncer::SyncerCore& core = replicator_->core();
+    p->set_lag_ops(core.LagOps(peer.name, local));
+    p->set_lag_ms(core.LagMs(peer.name, now));
+    if (const syncer::SyncerCore::PeerStats* out = core.stats(peer.name)) {
+      p->set_last_ack_unix_ms(out->last_ack_unix_ms);
+      p->set_bytes_sent(out->bytes_sent);
+      p->set_ops_sent(out->ops_sent);
+      p->set_full_resyncs_sent(out->full_resyncs_sent);
+      syncer::ToEntries(out->acked, p->mutable_acked());
+    }
+    if (const syncer::Replicator::LinkStats* in = replicator_->link(peer.name)) {
+      p->set_connected(in->connected);
+      p->set_bytes_received(in->bytes_received);
+      p->set_ops_received(in->ops_received);
+      p->set_full_resyncs_received(in->full_resyncs_received);
+    }
   }
-  int64_t now = region.NowMs();
   st.set_unix_ms(now);
   st.set_uptime_ms(now - start_ms_);
   st.set_loading(loading_);
@@ -69,12 +88,23 @@ absl::Status Server::StartGrpc() {
   int bound_port = 0;
   builder.AddListeningPort(rc->sync.ToString(), grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(status_service_.get());
+  if (options_.topology.regions.size() > 1) {
+    syncer::Replicator::Options ro;
+    ro.database = options_.topology.name;
+    ro.region = options_.region;
+    for (const auto& r : options_.topology.regions) {
+      if (r.name != options_.region) ro.peers.push_back({r.name, r.sync.ToString()});
+    }
+    replicator_ = std::make_unique<syncer::Replicator>(ro, region_.get(), executor);
+    builder.RegisterService(replicator_.get());
+  }
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || bound_port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve gRPC on ", rc->sync.ToString(), " (address in use?)"));
   }
   spdlog::info("region {}: serving Syncer/Status gRPC on {}", rc->name, rc->sync.ToString());
+  if (replicator_) replicator_->Start();
   return absl::OkStatus();
 }
 

@@ -16,6 +16,8 @@ namespace activekv::syncer {
 // A version vector keyed by region name (the wire form; regions are few).
 using NamedVV = std::map<std::string, uint64_t, std::less<>>;
 
+// Zero entries are never stored (a missing region means 0), so equal VVs compare equal.
+// FromEntries keeps the max when a region repeats; ToEntries replaces `*out`, in name order.
 NamedVV FromEntries(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& entries);
 void ToEntries(const NamedVV& vv, google::protobuf::RepeatedPtrField<v1::VersionEntry>* out);
 NamedVV FromKeyspace(const crdt::Keyspace& ks);
@@ -31,9 +33,12 @@ class ReplicationLog {
   explicit ReplicationLog(size_t max_ops) : max_ops_(max_ops) {}
 
   // Appends an op applied under `lsn` (ops replayed from the AOF at startup: lsn 0).
+  // Each origin's ops must come in seq order, contiguous (asserted). Without assertions, an op
+  // the log already holds is ignored and a seq gap counts as MarkUnavailable(seq - 1).
   void Append(const v1::Op& op, uint64_t lsn);
   // Ops of these origins up to these seqs arrived in a snapshot, not as ops: the log can no
-  // longer serve them.
+  // longer serve them. Origins whose `upto` the log already reaches are left alone; for the
+  // others the log keeps no op at or below `upto` servable (a peer lacking any needs a resync).
   void MarkUnavailable(const NamedVV& upto);
 
   // Log indices are absolute and increase forever: [begin(), end()).
@@ -74,6 +79,14 @@ class ReplicationLog {
 //
 // Flow control: at most `window` batches are unacknowledged per peer. Only ops whose LSN is
 // durable here are sent, so a peer never holds an op its origin could still lose in a crash.
+//
+// Acks carry the peer's version vector: a sent batch (or snapshot) stops counting against the
+// window once an ack covers every op in it (a snapshot: its version vector). So acks may be
+// coalesced, repeated or sent unprompted; none is needed per message. OnPullStart's `have`
+// counts as an ack (without a time).
+// Each batch holds, per origin, contiguous seqs following what the peer was known to have, so a
+// peer that applies a stream in order never sees a gap. Delivery is at-least-once: ops sent but
+// not acked when a stream ends are sent again on the next stream (the peer ignores duplicates).
 class SyncerCore {
  public:
   struct Options {
@@ -101,7 +114,9 @@ class SyncerCore {
   // a full resync; the transport sends the keyspace state and then calls OnSnapshotSent.
   // kNothing: caught up, window full, or the next op is not durable yet.
   Next Poll(const std::string& peer, uint64_t durable_lsn, v1::OpBatch* out);
-  // A snapshot with version vector `vv` was handed to the peer's stream.
+  // A snapshot with version vector `vv` was handed to the peer's stream. It takes a window slot
+  // until an ack covers `vv`. The transport must snapshot durable state only. If the peer still
+  // lacks ops the log cannot serve (the snapshot did not reach them), the next Poll asks again.
   void OnSnapshotSent(const std::string& peer, const NamedVV& vv);
 
   // Ops this region holds (`local_applied`) that the peer has not acknowledged.
@@ -116,10 +131,15 @@ class SyncerCore {
     NamedVV known;        // acked, or already sent on the current stream
     uint64_t cursor = 0;  // next log index to consider
     bool needs_snapshot = false;
-    size_t inflight = 0;     // batches sent, not acked
-    uint64_t ack_index = 0;  // first log index whose op the peer has not acked (lag_ms)
+    bool snapshot_pending = false;  // kSnapshot returned, OnSnapshotSent not called yet
+    size_t inflight = 0;            // batches (and snapshots) sent, not acked: unacked.size()
+    std::deque<NamedVV> unacked;    // per such message: the highest seq of each origin in it
+    uint64_t ack_index = 0;         // first log index whose op the peer has not acked (lag_ms)
   };
   Peer& GetPeer(const std::string& peer);
+  // acked = max(acked, applied); drops the messages now covered from the window; moves
+  // ack_index past the ops now acked.
+  void MergeAck(Peer* p, const NamedVV& applied) const;
 
   const ReplicationLog* log_;
   Options options_;

@@ -1,0 +1,388 @@
+#include "syncer/replicator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+#include "grpcpp/grpcpp.h"
+
+namespace activekv::syncer {
+namespace {
+
+// Streams still open, so Shutdown() can wait for them.
+struct LiveStreams {
+  std::mutex mu;
+  std::condition_variable cv;
+  int count = 0;
+  void Add() {
+    std::lock_guard<std::mutex> lock(mu);
+    ++count;
+  }
+  void Remove() {
+    std::lock_guard<std::mutex> lock(mu);
+    --count;
+    cv.notify_all();
+  }
+};
+LiveStreams& Live() {
+  static LiveStreams* live = new LiveStreams;
+  return *live;
+}
+
+}  // namespace
+
+// gRPC's own reconnect backoff starts at 1 s: regions that start together would wait that long
+// for the first link. Ours is shorter and bounded.
+grpc::ChannelArguments ChannelArgs(const Replicator::Options& options) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
+  return args;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A peer pulling from us. gRPC callbacks only hand events to the executor; everything else runs
+// there. Deleted on the executor after OnDone (tasks run in order, so none is left behind it).
+class Replicator::Outgoing final
+    : public grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse> {
+ public:
+  explicit Outgoing(Replicator* r) : r_(r) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      r_->executor_([this] { End(grpc::Status::OK); });
+      return;
+    }
+    v1::PullRequest request = std::move(request_);
+    request_.Clear();
+    StartRead(&request_);
+    r_->executor_([this, request = std::move(request)] { Handle(request); });
+  }
+  void OnWriteDone(bool ok) override {
+    r_->executor_([this, ok] {
+      writing_ = false;
+      if (!ok) {
+        End(grpc::Status::CANCELLED);
+      } else {
+        r_->PumpOutgoing(this);
+      }
+    });
+  }
+  void OnCancel() override {
+    r_->executor_([this] { End(grpc::Status::CANCELLED); });
+  }
+  void OnDone() override {
+    r_->executor_([this] {
+      if (!peer_.empty()) {
+        auto it = r_->outgoing_.find(peer_);
+        if (it != r_->outgoing_.end() && it->second == this) {
+          r_->outgoing_.erase(it);
+          r_->core_.OnDisconnect(peer_);
+        }
+      }
+      delete this;
+    });
+  }
+
+  // Executor thread.
+  void Handle(const v1::PullRequest& request) {
+    if (finished_) return;
+    NamedVV applied = FromEntries(request.applied());
+    crdt::Keyspace& ks = r_->host_->keyspace();
+    if (peer_.empty()) {
+      if (request.database() != r_->options_.database) {
+        End(grpc::Status(
+            grpc::StatusCode::FAILED_PRECONDITION,
+            "database '" + request.database() + "' is not '" + r_->options_.database + "'"));
+        return;
+      }
+      bool known = false;
+      for (const Peer& p : r_->options_.peers) known |= p.name == request.region();
+      if (!known) {
+        End(grpc::Status(
+            grpc::StatusCode::PERMISSION_DENIED,
+            "region '" + request.region() + "' is not a peer of " + r_->options_.region));
+        return;
+      }
+      peer_ = request.region();
+      auto it = r_->outgoing_.find(peer_);
+      if (it != r_->outgoing_.end() && it->second != this) {
+        // A reconnect: the old stream is stale.
+        it->second->End(grpc::Status(grpc::StatusCode::ABORTED, "superseded by a new stream"));
+      }
+      r_->outgoing_[peer_] = this;
+      r_->core_.OnPullStart(peer_, applied);
+    } else {
+      r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
+    }
+    ks.ObservePeerApplied(peer_, request.applied());
+    r_->PumpOutgoing(this);
+  }
+
+  void End(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  Replicator* r_;
+  v1::PullRequest request_;
+  v1::PullResponse response_;
+  std::string peer_;
+  bool writing_ = false;
+  bool finished_ = false;
+  int64_t last_write_ms_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Us pulling from one peer: a sequence of streams (one at a time), reconnecting with backoff.
+class Replicator::Link {
+ public:
+  Link(Replicator* r, const Peer& peer)
+      : r_(r),
+        peer_(peer),
+        channel_(grpc::CreateCustomChannel(peer.address, grpc::InsecureChannelCredentials(),
+                                           ChannelArgs(r->options_))),
+        stub_(v1::Syncer::NewStub(channel_)),
+        backoff_ms_(r->options_.min_backoff_ms) {}
+
+  class Stream final : public grpc::ClientBidiReactor<v1::PullRequest, v1::PullResponse> {
+   public:
+    Stream(Link* link, const v1::PullRequest& hello) : link_(link), hello_(hello) {
+      Live().Add();
+      link_->stub_->async()->Pull(&ctx_, this);
+      StartWrite(&hello_);
+      StartRead(&response_);
+      StartCall();
+    }
+    void OnWriteDone(bool ok) override {
+      link_->r_->executor_([this, ok] {
+        writing_ = false;
+        if (ok) link_->MaybeAck();
+      });
+    }
+    void OnReadDone(bool ok) override {
+      if (!ok) return;  // the stream is ending: OnDone follows
+      link_->r_->executor_([this] {
+        link_->Handle(response_);
+        if (!cancelled_) {
+          response_.Clear();
+          StartRead(&response_);
+        }
+      });
+    }
+    void OnDone(const grpc::Status& status) override {
+      link_->r_->executor_([this, status] {
+        link_->OnStreamDone(this, status);
+        delete this;
+        Live().Remove();
+      });
+    }
+    void Cancel() {
+      if (!cancelled_) {
+        cancelled_ = true;
+        ctx_.TryCancel();
+      }
+    }
+    bool writing_ = true;  // the hello
+    bool cancelled_ = false;
+    v1::PullRequest ack_;
+
+   private:
+    Link* link_;
+    grpc::ClientContext ctx_;
+    v1::PullRequest hello_;
+    v1::PullResponse response_;
+  };
+
+  // Executor thread from here on.
+  void MaybeConnect(int64_t now) {
+    if (stream_ != nullptr || r_->shutting_down_ || r_->paused_ || now < next_attempt_ms_) {
+      return;
+    }
+    v1::PullRequest hello;
+    hello.set_database(r_->options_.database);
+    hello.set_region(r_->options_.region);
+    ToEntries(FromKeyspace(r_->host_->keyspace()), hello.mutable_applied());
+    last_ack_ = FromEntries(hello.applied());
+    stream_ = new Stream(this, hello);
+    ack_lsn_ = 0;
+    ack_needed_ = false;
+  }
+
+  void Handle(const v1::PullResponse& response) {
+    stats_.bytes_received += response.ByteSizeLong();
+    if (!stats_.connected) {
+      stats_.connected = true;
+      backoff_ms_ = r_->options_.min_backoff_ms;
+    }
+    crdt::Keyspace& ks = r_->host_->keyspace();
+    if (response.has_ops()) {
+      ++stats_.batches_received;
+      stats_.ops_received += response.ops().ops_size();
+      absl::StatusOr<uint64_t> lsn = r_->host_->ApplyRemote(response.ops());
+      if (!lsn.ok()) {
+        stats_.last_error = std::string(lsn.status().message());
+        stream_->Cancel();
+        return;
+      }
+      ack_lsn_ = std::max(ack_lsn_, *lsn);
+      ack_needed_ = true;  // every batch is acknowledged (it frees a window slot)
+    }
+    if (response.sender_applied_size() > 0) {
+      ks.ObservePeerApplied(peer_.name, response.sender_applied());
+    }
+    MaybeAck();
+  }
+
+  // Acks what we applied once the AOF covers it: after every batch (it frees a window slot), and
+  // whenever our version vector moved since the last ack (ops that arrived from other peers), so
+  // the peer's lag figures and stability tracking stay current. One write in flight; acks
+  // coalesce.
+  void MaybeAck() {
+    if (stream_ == nullptr || stream_->writing_ || stream_->cancelled_) return;
+    if (r_->host_->durable_lsn() < ack_lsn_) return;
+    NamedVV applied = FromKeyspace(r_->host_->keyspace());
+    if (!ack_needed_ && applied == last_ack_) return;
+    ack_needed_ = false;
+    last_ack_ = applied;
+    stream_->ack_.Clear();
+    ToEntries(applied, stream_->ack_.mutable_applied());
+    stream_->writing_ = true;
+    stream_->StartWrite(&stream_->ack_);
+  }
+
+  void OnStreamDone(Stream* stream, const grpc::Status& status) {
+    if (stream != stream_) return;
+    stream_ = nullptr;
+    if (stats_.connected) ++stats_.reconnects;
+    stats_.connected = false;
+    if (!status.ok()) stats_.last_error = status.error_message();
+    next_attempt_ms_ = r_->host_->NowMs() + backoff_ms_;
+    backoff_ms_ = std::min(backoff_ms_ * 2, r_->options_.max_backoff_ms);
+  }
+
+  void Cancel() {
+    if (stream_ != nullptr) stream_->Cancel();
+  }
+  void ResetBackoff() {
+    backoff_ms_ = r_->options_.min_backoff_ms;
+    next_attempt_ms_ = 0;
+  }
+
+  const LinkStats& stats() const { return stats_; }
+  const std::string& name() const { return peer_.name; }
+
+ private:
+  Replicator* r_;
+  Peer peer_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Syncer::Stub> stub_;
+  Stream* stream_ = nullptr;
+  int64_t next_attempt_ms_ = 0;
+  int64_t backoff_ms_;
+  uint64_t ack_lsn_ = 0;
+  bool ack_needed_ = false;
+  NamedVV last_ack_;  // what the current stream's last hello/ack said
+  LinkStats stats_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Replicator::Replicator(Options options, ReplicaHost* host, Executor executor)
+    : options_(std::move(options)),
+      host_(host),
+      executor_(std::move(executor)),
+      core_(&host->log(), options_.core) {}
+
+Replicator::~Replicator() = default;
+
+void Replicator::Start() {
+  for (const Peer& p : options_.peers) links_.push_back(std::make_unique<Link>(this, p));
+  Pump();
+}
+
+const Replicator::LinkStats* Replicator::link(const std::string& peer) const {
+  for (const auto& l : links_) {
+    if (l->name() == peer) return &l->stats();
+  }
+  return nullptr;
+}
+
+grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse>* Replicator::Pull(
+    grpc::CallbackServerContext* /*ctx*/) {
+  return new Outgoing(this);
+}
+
+void Replicator::SetPaused(bool paused) {
+  paused_ = paused;
+  if (paused) {
+    for (auto& link : links_) link->Cancel();
+    for (auto& [name, out] : outgoing_) {
+      out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "replication paused"));
+    }
+  } else {
+    for (auto& link : links_) link->ResetBackoff();
+    Pump();
+  }
+}
+
+void Replicator::PumpOutgoing(Outgoing* out) {
+  if (paused_) {
+    out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "replication paused"));
+    return;
+  }
+  if (out->writing_ || out->finished_ || out->peer_.empty()) return;
+  v1::PullResponse& resp = out->response_;
+  resp.Clear();
+  int64_t now = host_->NowMs();
+  SyncerCore::Next next = core_.Poll(out->peer_, host_->durable_lsn(), resp.mutable_ops());
+  if (next == SyncerCore::Next::kSnapshot) {
+    // State transfer is not implemented yet: the peer lacks ops this log no longer holds.
+    out->End(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                          "peer needs a full resync (ops older than the replication log)"));
+    return;
+  }
+  if (next == SyncerCore::Next::kNothing) {
+    if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
+    resp.mutable_heartbeat()->set_unix_ms(now);
+  }
+  ToEntries(FromKeyspace(host_->keyspace()), resp.mutable_sender_applied());
+  out->writing_ = true;
+  out->last_write_ms_ = now;
+  out->StartWrite(&resp);
+}
+
+void Replicator::Pump() {
+  int64_t now = host_->NowMs();
+  for (auto& [name, out] : outgoing_) PumpOutgoing(out);
+  for (auto& link : links_) {
+    link->MaybeConnect(now);
+    link->MaybeAck();
+  }
+}
+
+void Replicator::Shutdown() {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool cancelled = false;
+  executor_([&] {
+    shutting_down_ = true;
+    for (auto& link : links_) link->Cancel();
+    std::lock_guard<std::mutex> lock(mu);
+    cancelled = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return cancelled; });
+  }
+  LiveStreams& live = Live();
+  std::unique_lock<std::mutex> lock(live.mu);
+  live.cv.wait_for(lock, std::chrono::seconds(5), [&] { return live.count == 0; });
+}
+
+}  // namespace activekv::syncer

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "activekv/v1/sync.grpc.pb.h"
+#include "crdt/keyspace.h"
+#include "syncer/executor.h"
+#include "syncer/syncer_core.h"
+
+namespace activekv::syncer {
+
+// What the replicator needs from the region that owns it. Called on the executor's thread only.
+class ReplicaHost {
+ public:
+  virtual ~ReplicaHost() = default;
+  virtual crdt::Keyspace& keyspace() = 0;
+  virtual const ReplicationLog& log() = 0;
+  // Applies the ops of a batch received from a peer: each op not applied yet is applied, the new
+  // ones are persisted as one AOF record and appended to the log. Returns that record's LSN (0
+  // when nothing was new). An error (malformed op, out-of-order op) means the stream is broken.
+  virtual absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) = 0;
+  // Highest LSN the AOF covers (per the fsync policy).
+  virtual uint64_t durable_lsn() = 0;
+  virtual int64_t NowMs() = 0;
+};
+
+// One region's replication transport: serves activekv.v1.Syncer.Pull to peers (driving a
+// SyncerCore) and pulls from every peer (one link each, reconnecting with backoff). Message moving
+// only: gRPC threads hand every event to the executor; all state lives on the executor's thread.
+class Replicator final : public v1::Syncer::CallbackService {
+ public:
+  struct Peer {
+    std::string name;
+    std::string address;  // host:port of its sync endpoint
+  };
+  struct Options {
+    std::string database;
+    std::string region;
+    std::vector<Peer> peers;
+    SyncerCore::Options core;
+    int64_t heartbeat_ms = 250;
+    int64_t min_backoff_ms = 50;
+    int64_t max_backoff_ms = 2000;
+  };
+  struct LinkStats {
+    bool connected = false;
+    uint64_t bytes_received = 0;
+    uint64_t ops_received = 0;
+    uint64_t batches_received = 0;
+    uint64_t full_resyncs_received = 0;
+    uint64_t reconnects = 0;
+    std::string last_error;
+  };
+
+  Replicator(Options options, ReplicaHost* host, Executor executor);
+  ~Replicator() override;
+
+  // Executor thread. Opens the pull links.
+  void Start();
+  // Executor thread. Durability advanced or local ops were logged: send what can be sent.
+  void Pump();
+  // Any thread; blocks until every link is closed. Call before the executor stops.
+  void Shutdown();
+  // Executor thread. While paused, nothing is sent to peers and no pull link is open (CRDT.SYNC
+  // PAUSE): local writes go on and are sent on resume. For maintenance and tests.
+  void SetPaused(bool paused);
+  bool paused() const { return paused_; }
+
+  // Executor thread: figures for Status / INFO.
+  const SyncerCore& core() const { return core_; }
+  const LinkStats* link(const std::string& peer) const;
+
+  grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse>* Pull(
+      grpc::CallbackServerContext* ctx) override;
+
+ private:
+  class Outgoing;  // a peer pulling from us (server reactor)
+  class Link;      // us pulling from a peer (client reactor + reconnects)
+  friend class Outgoing;
+  friend class Link;
+
+  void PumpOutgoing(Outgoing* out);
+  void SendAcks();
+
+  Options options_;
+  ReplicaHost* host_;
+  Executor executor_;
+  SyncerCore core_;
+  std::map<std::string, Outgoing*, std::less<>> outgoing_;  // by peer name
+  std::vector<std::unique_ptr<Link>> links_;
+  bool shutting_down_ = false;
+  bool paused_ = false;
+};
+
+}  // namespace activekv::syncer

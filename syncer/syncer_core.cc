@@ -1,0 +1,289 @@
+#include "syncer/syncer_core.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "crdt/types.h"
+
+namespace activekv::syncer {
+namespace {
+
+uint64_t Get(const NamedVV& vv, std::string_view region) {
+  auto it = vv.find(region);
+  return it == vv.end() ? 0 : it->second;
+}
+
+void Raise(NamedVV* vv, std::string_view region, uint64_t seq) {
+  if (seq == 0) return;
+  auto it = vv->find(region);
+  if (it == vv->end()) {
+    vv->emplace(std::string(region), seq);
+  } else if (seq > it->second) {
+    it->second = seq;
+  }
+}
+
+}  // namespace
+
+bool Covers(const NamedVV& vv, std::string_view origin, uint64_t seq) {
+  return seq <= Get(vv, origin);
+}
+
+namespace {
+
+bool CoversAll(const NamedVV& vv, const NamedVV& need) {
+  for (const auto& [region, seq] : need) {
+    if (!Covers(vv, region, seq)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+NamedVV FromEntries(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& entries) {
+  NamedVV vv;
+  for (const v1::VersionEntry& e : entries) Raise(&vv, e.region(), e.seq());
+  return vv;
+}
+
+void ToEntries(const NamedVV& vv, google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
+  out->Clear();
+  for (const auto& [region, seq] : vv) {
+    if (seq == 0) continue;
+    v1::VersionEntry* e = out->Add();
+    e->set_region(region);
+    e->set_seq(seq);
+  }
+}
+
+NamedVV FromKeyspace(const crdt::Keyspace& ks) {
+  NamedVV vv;
+  const crdt::VersionVector& applied = ks.applied();
+  for (crdt::RegionId r = 0; r < applied.size(); ++r) {
+    Raise(&vv, ks.regions().Name(r), applied.Get(r));
+  }
+  return vv;
+}
+
+void MergeInto(NamedVV* into, const NamedVV& from) {
+  for (const auto& [region, seq] : from) Raise(into, region, seq);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReplicationLog
+//
+// Each origin's ops in the log are indexed by seq: `indices[i]` is the log index of seq
+// floor+1+i. Entries an origin no longer indexes (MarkUnavailable put a hole after them) stay in
+// `entries_` until trimmed; SyncerCore may still send them (they are valid ops, in seq order),
+// but StartFor never relies on them.
+
+void ReplicationLog::Append(const v1::Op& op, uint64_t lsn) {
+  Origin& o = origins_[op.origin()];
+  const uint64_t last = o.floor + o.indices.size();
+  if (op.seq() <= last) {
+    assert(false && "ReplicationLog::Append: op already logged");
+    return;
+  }
+  if (op.seq() != last + 1) {
+    assert(false && "ReplicationLog::Append: seq gap");
+    o.floor = op.seq() - 1;
+    o.indices.clear();
+  }
+  o.indices.push_back(end());
+  entries_.push_back(Entry{op, lsn});
+  TrimFront();
+}
+
+void ReplicationLog::TrimFront() {
+  while (entries_.size() > max_ops_) {
+    auto it = origins_.find(entries_.front().op.origin());
+    if (it != origins_.end() && !it->second.indices.empty() &&
+        it->second.indices.front() == begin_) {
+      it->second.indices.pop_front();
+      ++it->second.floor;
+    }
+    entries_.pop_front();
+    ++begin_;
+  }
+}
+
+void ReplicationLog::MarkUnavailable(const NamedVV& upto) {
+  for (const auto& [region, seq] : upto) {
+    Origin& o = origins_[region];
+    if (seq <= o.floor + o.indices.size()) continue;  // the log reaches it already
+    o.floor = seq;
+    o.indices.clear();
+  }
+}
+
+std::optional<uint64_t> ReplicationLog::StartFor(const NamedVV& have) const {
+  uint64_t start = end();
+  for (const auto& [region, o] : origins_) {
+    const uint64_t last = o.floor + o.indices.size();
+    const uint64_t h = Get(have, region);
+    if (h >= last) continue;               // nothing of this origin to send
+    if (h < o.floor) return std::nullopt;  // it lacks seq h+1, which the log no longer holds
+    start = std::min(start, o.indices[h - o.floor]);
+  }
+  return start;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SyncerCore
+
+SyncerCore::Peer& SyncerCore::GetPeer(const std::string& peer) { return peers_[peer]; }
+
+const SyncerCore::PeerStats* SyncerCore::stats(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : &it->second.stats;
+}
+
+void SyncerCore::MergeAck(Peer* p, const NamedVV& applied) const {
+  MergeInto(&p->stats.acked, applied);
+  const NamedVV& acked = p->stats.acked;
+  p->unacked.erase(std::remove_if(p->unacked.begin(), p->unacked.end(),
+                                  [&](const NamedVV& need) { return CoversAll(acked, need); }),
+                   p->unacked.end());
+  p->inflight = p->unacked.size();
+  p->ack_index = std::max(p->ack_index, log_->begin());
+  while (p->ack_index < log_->end()) {
+    const v1::Op& op = log_->op(p->ack_index);
+    if (!Covers(p->stats.acked, op.origin(), op.seq())) break;
+    ++p->ack_index;
+  }
+}
+
+void SyncerCore::OnPullStart(const std::string& peer, const NamedVV& have) {
+  Peer& p = GetPeer(peer);
+  // What the peer announces it has applied: an ack. But send from `have` itself (at least
+  // once): a peer that lost ops it had acked gets them again.
+  p.unacked.clear();
+  MergeAck(&p, have);
+  p.known = have;
+  std::optional<uint64_t> start = log_->StartFor(have);
+  p.cursor = start.value_or(log_->end());
+  p.needs_snapshot = !start.has_value();
+  p.snapshot_pending = false;
+  p.stats.streaming = true;
+}
+
+void SyncerCore::OnAck(const std::string& peer, const NamedVV& applied, int64_t now_ms) {
+  Peer& p = GetPeer(peer);
+  MergeAck(&p, applied);
+  MergeInto(&p.known, p.stats.acked);
+  p.stats.last_ack_unix_ms = now_ms;
+}
+
+void SyncerCore::OnDisconnect(const std::string& peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  Peer& p = it->second;
+  p.stats.streaming = false;
+  p.unacked.clear();
+  p.inflight = 0;
+  p.needs_snapshot = false;
+  p.snapshot_pending = false;
+  p.known = p.stats.acked;
+}
+
+SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn, v1::OpBatch* out) {
+  out->Clear();
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.stats.streaming) return Next::kNothing;
+  Peer& p = it->second;
+  if (p.snapshot_pending || p.inflight >= options_.window) return Next::kNothing;
+
+  if (!p.needs_snapshot && p.cursor < log_->begin()) {
+    // The log was trimmed under the cursor: fine if the peer needs none of the dropped ops.
+    std::optional<uint64_t> start = log_->StartFor(p.known);
+    if (start.has_value()) {
+      p.cursor = *start;
+    } else {
+      p.needs_snapshot = true;
+    }
+  }
+  if (p.needs_snapshot) {
+    p.snapshot_pending = true;
+    return Next::kSnapshot;
+  }
+
+  size_t bytes = 0;
+  NamedVV need;
+  while (p.cursor < log_->end() && static_cast<size_t>(out->ops_size()) < options_.max_batch_ops) {
+    const v1::Op& op = log_->op(p.cursor);
+    const uint64_t have = Get(p.known, op.origin());
+    if (op.seq() <= have) {  // the peer has it (acked, announced or sent on this stream)
+      ++p.cursor;
+      continue;
+    }
+    if (log_->lsn(p.cursor) > durable_lsn) break;  // log order is LSN order: wait
+    if (op.seq() != have + 1) {
+      // The peer lacks ops of this origin that precede this one and are not ahead of the
+      // cursor: MarkUnavailable left a hole in the log. Never send past a gap.
+      if (out->ops_size() > 0) break;
+      std::optional<uint64_t> start = log_->StartFor(p.known);
+      if (!start.has_value() || *start >= p.cursor) {
+        p.needs_snapshot = true;
+        p.snapshot_pending = true;
+        return Next::kSnapshot;
+      }
+      p.cursor = *start;
+      continue;
+    }
+    const size_t size = op.ByteSizeLong();
+    if (out->ops_size() > 0 && bytes + size > options_.max_batch_bytes) break;
+    *out->add_ops() = op;
+    bytes += size;
+    p.known[op.origin()] = op.seq();
+    need[op.origin()] = op.seq();
+    ++p.cursor;
+  }
+  if (out->ops_size() == 0) return Next::kNothing;
+  p.unacked.push_back(std::move(need));
+  p.inflight = p.unacked.size();
+  p.stats.ops_sent += static_cast<uint64_t>(out->ops_size());
+  p.stats.bytes_sent += bytes;
+  ++p.stats.batches_sent;
+  return Next::kBatch;
+}
+
+void SyncerCore::OnSnapshotSent(const std::string& peer, const NamedVV& vv) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.stats.streaming) return;  // the stream ended meanwhile
+  Peer& p = it->second;
+  MergeInto(&p.known, vv);
+  std::optional<uint64_t> start = log_->StartFor(p.known);
+  p.cursor = start.value_or(log_->end());
+  // Still lacking ops the log cannot serve (the snapshot predates them): another resync.
+  p.needs_snapshot = !start.has_value();
+  p.snapshot_pending = false;
+  p.unacked.push_back(vv);  // even if acked already covers it: the next ack frees it
+  p.inflight = p.unacked.size();
+  ++p.stats.full_resyncs_sent;
+}
+
+uint64_t SyncerCore::LagOps(const std::string& peer, const NamedVV& local_applied) const {
+  const PeerStats* s = stats(peer);
+  uint64_t lag = 0;
+  for (const auto& [region, seq] : local_applied) {
+    const uint64_t acked = s == nullptr ? 0 : Get(s->acked, region);
+    if (seq > acked) lag += seq - acked;
+  }
+  return lag;
+}
+
+uint64_t SyncerCore::LagMs(const std::string& peer, int64_t now_ms) const {
+  auto it = peers_.find(peer);
+  uint64_t index = log_->begin();
+  if (it != peers_.end()) index = std::max(index, it->second.ack_index);
+  for (; index < log_->end(); ++index) {
+    const v1::Op& op = log_->op(index);
+    if (it != peers_.end() && Covers(it->second.stats.acked, op.origin(), op.seq())) continue;
+    const int64_t age = now_ms - crdt::HlcPhysicalMs(op.hlc());
+    return age > 0 ? static_cast<uint64_t>(age) : 0;
+  }
+  return 0;
+}
+
+}  // namespace activekv::syncer
