@@ -138,8 +138,10 @@ void Server::Stop() {
     return;
   }
   // gRPC handlers hand work to this loop: shut gRPC down from another thread while the loop
-  // keeps running, then stop the loop.
-  grpc_shutdown_ = std::thread([this] {
+  // keeps running (the guard keeps run() from returning for lack of Asio work), then stop it.
+  auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
+      io_.get_executor());
+  grpc_shutdown_ = std::thread([this, guard] {
     if (replicator_) replicator_->Shutdown();
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     asio::post(io_, [this] { io_.stop(); });

@@ -194,13 +194,15 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
   Peer& p = it->second;
   if (p.snapshot_pending || p.inflight >= options_.window) return Next::kNothing;
 
-  if (!p.needs_snapshot && p.cursor < log_->begin()) {
-    // The log was trimmed under the cursor: fine if the peer needs none of the dropped ops.
+  if (!p.needs_snapshot) {
+    // Cheap (one lookup per origin) and catches both ways the log can lose what the peer
+    // lacks: trimmed under the cursor, or a snapshot installed here (MarkUnavailable) that
+    // brought ops the peer does not have; no later op need come along to reveal it.
     std::optional<uint64_t> start = log_->StartFor(p.known);
-    if (start.has_value()) {
-      p.cursor = *start;
-    } else {
+    if (!start.has_value()) {
       p.needs_snapshot = true;
+    } else if (p.cursor < log_->begin()) {
+      p.cursor = *start;  // trimmed under the cursor, but only ops the peer has
     }
   }
   if (p.needs_snapshot) {

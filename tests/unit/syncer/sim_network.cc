@@ -1,0 +1,404 @@
+#include "sim_network.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "crdt/op_builder.h"
+#include "gtest/gtest.h"
+
+namespace activekv::syncer::testing {
+namespace {
+
+const std::vector<std::string>& Keys() {
+  static const auto* keys = new std::vector<std::string>{"k1", "k2", "k3", "k4"};
+  return *keys;
+}
+// Only ever incremented: their value must be the sum of the increments applied.
+const std::vector<std::string>& CounterKeys() {
+  static const auto* keys = new std::vector<std::string>{"c1", "c2"};
+  return *keys;
+}
+
+google::protobuf::RepeatedPtrField<v1::VersionEntry> Entries(const NamedVV& vv) {
+  google::protobuf::RepeatedPtrField<v1::VersionEntry> out;
+  ToEntries(vv, &out);
+  return out;
+}
+
+std::string Str(const NamedVV& vv) {
+  std::string out;
+  for (const auto& [region, seq] : vv)
+    absl::StrAppend(&out, out.empty() ? "" : ",", region, ":", seq);
+  return "{" + out + "}";
+}
+
+}  // namespace
+
+Sim::Sim(uint32_t seed, SimOptions options) : rng_(seed), options_(std::move(options)) {
+  static const char* const kNames[] = {"ap", "eu", "us", "sa", "af", "me", "au"};
+  std::vector<std::string> names;
+  for (size_t i = 0; i < options_.regions; ++i) names.push_back(kNames[i % 7]);
+  for (size_t i = 0; i < options_.regions; ++i) {
+    size_t max_ops = i < options_.log_max_ops.size() ? options_.log_max_ops[i] : 1'000'000;
+    regions_.push_back(std::make_unique<SimRegion>(names[i], names, max_ops, options_.core));
+    regions_.back()->wall_ms += static_cast<int64_t>(Pick(50));  // clocks disagree a little
+  }
+  cut_.assign(options_.regions, std::vector<bool>(options_.regions, false));
+  for (size_t from = 0; from < options_.regions; ++from) {
+    for (size_t to = 0; to < options_.regions; ++to) {
+      if (from == to) continue;
+      Stream s;
+      s.from = from;
+      s.to = to;
+      streams_.push_back(std::move(s));
+    }
+  }
+  for (Stream& s : streams_) Reconnect(s);
+}
+
+std::vector<size_t> Sim::All() const {
+  std::vector<size_t> all;
+  for (size_t i = 0; i < regions_.size(); ++i) all.push_back(i);
+  return all;
+}
+
+std::string Sim::Describe(const Stream& s) const {
+  return absl::StrCat(regions_[s.to]->name, " pulling from ", regions_[s.from]->name);
+}
+
+template <typename Pred>
+Sim::Stream* Sim::PickStream(Pred pred) {
+  std::vector<Stream*> ok;
+  for (Stream& s : streams_) {
+    if (pred(s)) ok.push_back(&s);
+  }
+  return ok.empty() ? nullptr : ok[Pick(ok.size())];
+}
+
+// --- regions -----------------------------------------------------------------------------------
+
+void Sim::ApplyLocal(SimRegion& r, const v1::Op& op) {
+  auto res = r.ks.Apply(op);
+  ASSERT_TRUE(res.ok()) << res.status();
+  ASSERT_EQ(*res, crdt::Keyspace::Outcome::kApplied);
+  ++r.applied_count[{op.origin(), op.seq()}];
+  r.history.push_back({op, ++r.next_lsn});
+  r.lsn_of[{op.origin(), op.seq()}] = r.next_lsn;
+  r.log.Append(op, r.next_lsn);
+  if (!options_.delayed_durability) r.durable_lsn = r.next_lsn;
+  ++counters_.local_ops;
+}
+
+v1::Op Sim::LocalWrite(size_t i) {
+  SimRegion& r = *regions_[i];
+  r.wall_ms += static_cast<int64_t>(Pick(5));
+  const crdt::Hlc hlc = r.clock.Now(r.wall_ms);
+  const std::string& key = Keys()[Pick(Keys().size())];
+  v1::Op op;
+  size_t kind = Pick(100);
+  if (kind < 30) {
+    const std::string& c = CounterKeys()[Pick(CounterKeys().size())];
+    int64_t delta = static_cast<int64_t>(Pick(21)) - 10;
+    crdt::MakeIncrementOp(r.ks, hlc, c, delta, &op);
+    increments_.push_back({r.name, op.seq(), c, delta});
+  } else if (kind < 55) {
+    crdt::MakeSetOp(r.ks, hlc, key, absl::StrCat("v", ++value_counter_), v1::ExpiryChange::PERSIST,
+                    0, &op);
+  } else if (kind < 65) {
+    crdt::MakeIncrementOp(r.ks, hlc, key, static_cast<int64_t>(Pick(7)), &op);
+  } else if (kind < 80) {
+    crdt::MakeDeleteOp(r.ks, hlc, key, &op);
+  } else if (kind < 92) {
+    crdt::MakeExpireOp(r.ks, hlc, key, v1::ExpiryChange::DEADLINE,
+                       5'000'000 + static_cast<int64_t>(Pick(1000)), &op);
+  } else {
+    crdt::MakeExpireOp(r.ks, hlc, key, v1::ExpiryChange::PERSIST, 0, &op);
+  }
+  ApplyLocal(r, op);
+  return op;
+}
+
+bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from) {
+  r.clock.Observe(op.hlc());
+  auto res = r.ks.Apply(op);
+  if (!res.ok()) {
+    ADD_FAILURE() << (absl::IsFailedPrecondition(res.status()) ? "gap on a FIFO stream ("
+                                                               : "apply failed (")
+                  << Describe(from) << "): " << res.status();
+    return false;
+  }
+  if (*res == crdt::Keyspace::Outcome::kDuplicate) return true;
+  ++r.applied_count[{op.origin(), op.seq()}];
+  r.history.push_back({op, ++r.next_lsn});
+  r.lsn_of[{op.origin(), op.seq()}] = r.next_lsn;
+  if (log_it) r.log.Append(op, r.next_lsn);
+  if (!options_.delayed_durability) r.durable_lsn = r.next_lsn;
+  return true;
+}
+
+void Sim::AdvanceDurability(SimRegion& r) { r.durable_lsn += Pick(r.next_lsn - r.durable_lsn + 1); }
+
+// --- streams -----------------------------------------------------------------------------------
+
+bool Sim::Reconnect(Stream& s) {
+  if (s.open || Cutoff(s)) return false;
+  s.open = true;
+  s.hello_delivered = false;
+  s.up.push_back(Up{true, FromKeyspace(regions_[s.to]->ks)});
+  return true;
+}
+
+void Sim::Break(Stream& s) {
+  if (!s.open) return;
+  s.open = false;
+  s.down.clear();
+  s.up.clear();
+  s.last_down.reset();
+  s.ack_owed = false;
+  // Half the time the sender notices; otherwise the next stream's OnPullStart supersedes it.
+  if (s.hello_delivered && Pick(2) == 0) regions_[s.from]->core.OnDisconnect(regions_[s.to]->name);
+  s.hello_delivered = false;
+  ++counters_.breaks;
+}
+
+bool Sim::PollStream(Stream& s) {
+  if (!s.open || !s.hello_delivered) return false;
+  SimRegion& from = *regions_[s.from];
+  const std::string& peer = regions_[s.to]->name;
+  Down d;
+  switch (from.core.Poll(peer, from.durable_lsn, &d.batch)) {
+    case SyncerCore::Next::kNothing:
+      return false;
+    case SyncerCore::Next::kBatch:
+      for (const v1::Op& op : d.batch.ops()) {  // the durability gate
+        const uint64_t lsn = from.lsn_of[{op.origin(), op.seq()}];
+        EXPECT_LE(lsn, from.durable_lsn)
+            << from.name << " sent " << op.origin() << ":" << op.seq() << " before it was durable";
+      }
+      s.down.push_back(std::move(d));
+      return true;
+    case SyncerCore::Next::kSnapshot:
+      // State transfer of the durable state: its ops, in apply order (LSN order).
+      d.snapshot = true;
+      for (const SimRegion::Applied& a : from.history) {
+        if (a.lsn > from.durable_lsn) break;
+        d.snapshot_ops.push_back(a.op);
+        MergeInto(&d.snapshot_vv, {{a.op.origin(), a.op.seq()}});
+      }
+      from.core.OnSnapshotSent(peer, d.snapshot_vv);
+      s.down.push_back(std::move(d));
+      return true;
+  }
+  return false;
+}
+
+void Sim::PushAck(Stream& s) {
+  s.up.push_back(Up{false, FromKeyspace(regions_[s.to]->ks)});
+  s.ack_owed = false;
+}
+
+bool Sim::DeliverDown(Stream& s, bool ack_now) {
+  if (!s.open || Cutoff(s) || s.down.empty()) return false;
+  Down d = std::move(s.down.front());
+  s.down.pop_front();
+  SimRegion& to = *regions_[s.to];
+  if (d.snapshot) {
+    for (const v1::Op& op : d.snapshot_ops) {
+      if (!Receive(to, op, /*log_it=*/false, s)) break;
+    }
+    to.log.MarkUnavailable(d.snapshot_vv);
+    ++counters_.snapshots_delivered;
+  } else {
+    for (const v1::Op& op : d.batch.ops()) {
+      if (!Receive(to, op, /*log_it=*/true, s)) break;
+    }
+    ++counters_.batches_delivered;
+  }
+  s.last_down = std::move(d);
+  if (ack_now) {
+    PushAck(s);
+  } else {
+    s.ack_owed = true;  // coalesced with a later one
+  }
+  return true;
+}
+
+bool Sim::DeliverUp(Stream& s) {
+  if (!s.open || Cutoff(s) || s.up.empty()) return false;
+  Up u = std::move(s.up.front());
+  s.up.pop_front();
+  SimRegion& from = *regions_[s.from];
+  const std::string& peer = regions_[s.to]->name;
+  if (u.hello) {
+    from.core.OnPullStart(peer, u.vv);
+    s.hello_delivered = true;
+  } else {
+    from.core.OnAck(peer, u.vv, from.wall_ms);
+    ++counters_.acks;
+  }
+  from.ks.ObservePeerApplied(peer, Entries(u.vv));
+  return true;
+}
+
+void Sim::Duplicate(Stream& s) {
+  if (!s.open || !s.last_down.has_value()) return;
+  s.down.push_back(*s.last_down);
+  ++counters_.duplicates_queued;
+}
+
+// --- partitions --------------------------------------------------------------------------------
+
+void Sim::Cut(size_t a, size_t b) {
+  if (a == b || cut_[a][b]) return;
+  cut_[a][b] = cut_[b][a] = true;
+  ++counters_.cuts;
+  for (Stream& s : streams_) {
+    bool between = (s.from == a && s.to == b) || (s.from == b && s.to == a);
+    if (between && Pick(2) == 0) Break(s);  // else it stalls until the heal
+  }
+}
+
+void Sim::Heal(size_t a, size_t b) {
+  if (!cut_[a][b]) return;
+  cut_[a][b] = cut_[b][a] = false;
+  for (Stream& s : streams_) {
+    bool between = (s.from == a && s.to == b) || (s.from == b && s.to == a);
+    if (between && Pick(3) == 0) Break(s);  // timed out meanwhile
+  }
+}
+
+void Sim::HealAll() {
+  for (size_t a = 0; a < regions_.size(); ++a) {
+    for (size_t b = a + 1; b < regions_.size(); ++b) Heal(a, b);
+  }
+}
+
+void Sim::Isolate(size_t r) {
+  for (size_t o = 0; o < regions_.size(); ++o) {
+    if (o == r) continue;
+    Cut(r, o);
+    for (Stream& s : streams_) {
+      if ((s.from == r && s.to == o) || (s.from == o && s.to == r)) Break(s);
+    }
+  }
+}
+
+// --- scheduling --------------------------------------------------------------------------------
+
+void Sim::RandomStep() {
+  size_t a = Pick(1000);
+  Stream* s = nullptr;
+  if (a < 120) {
+    LocalWrite(Pick(regions_.size()));
+  } else if (a < 350) {
+    if ((s = PickStream([](const Stream& x) { return x.open && x.hello_delivered; }))) {
+      PollStream(*s);
+    }
+  } else if (a < 600) {
+    if ((s = PickStream([&](const Stream& x) { return !x.down.empty() && !Cutoff(x); }))) {
+      DeliverDown(*s, /*ack_now=*/Pick(3) != 0);
+    }
+  } else if (a < 780) {
+    if ((s = PickStream([&](const Stream& x) { return !x.up.empty() && !Cutoff(x); }))) {
+      DeliverUp(*s);
+    }
+  } else if (a < 820) {
+    if ((s = PickStream([](const Stream& x) { return x.open && x.ack_owed; }))) PushAck(*s);
+  } else if (a < 860) {
+    AdvanceDurability(*regions_[Pick(regions_.size())]);
+  } else if (a < 900) {
+    if ((s = PickStream([&](const Stream& x) { return !x.open && !Cutoff(x); }))) Reconnect(*s);
+  } else if (a < 920) {
+    for (auto& r : regions_) r->wall_ms += static_cast<int64_t>(Pick(50));
+  } else if (!options_.faults) {
+    // no faults: another delivery
+    if ((s = PickStream([&](const Stream& x) { return !x.down.empty() && !Cutoff(x); }))) {
+      DeliverDown(*s, true);
+    }
+  } else if (a < 945) {
+    if ((s = PickStream([](const Stream& x) { return x.open; }))) Break(*s);  // DROP
+  } else if (a < 952) {
+    size_t x = Pick(regions_.size()), y = Pick(regions_.size());
+    Cut(x, y);  // PARTITION
+  } else if (a < 970) {
+    size_t x = Pick(regions_.size()), y = Pick(regions_.size());
+    Heal(x, y);
+  } else if (a < 990) {
+    if ((s = PickStream([](const Stream& x) { return x.open && x.last_down; }))) Duplicate(*s);
+  } else {
+    if ((s = PickStream([](const Stream& x) { return x.open; }))) PushAck(*s);  // unprompted
+  }
+}
+
+bool Sim::Quiesce(int max_rounds) {
+  for (int round = 0; round < max_rounds; ++round) {
+    bool progress = false;
+    for (auto& r : regions_) {
+      progress |= r->durable_lsn != r->next_lsn;
+      r->durable_lsn = r->next_lsn;
+    }
+    for (Stream& s : streams_) progress |= Reconnect(s);
+    for (Stream& s : streams_) {
+      while (DeliverUp(s)) progress = true;
+    }
+    for (Stream& s : streams_) {
+      for (int i = 0; i < 1000 && PollStream(s); ++i) progress = true;
+    }
+    for (Stream& s : streams_) {
+      while (DeliverDown(s, /*ack_now=*/true)) progress = true;
+      if (s.ack_owed && s.open && !Cutoff(s)) {
+        PushAck(s);
+        progress = true;
+      }
+    }
+    if (::testing::Test::HasFatalFailure()) return false;
+    if (!progress) return true;
+  }
+  return false;
+}
+
+// --- checks ------------------------------------------------------------------------------------
+
+void Sim::ExpectConverged(const std::vector<size_t>& members) {
+  ASSERT_FALSE(members.empty());
+  const SimRegion& first = *regions_[members[0]];
+  const std::string digest = first.ks.Digest();
+  const NamedVV vv = FromKeyspace(first.ks);
+  uint64_t total = 0;
+  for (const auto& [region, seq] : vv) total += seq;
+  for (size_t m : members) {
+    SimRegion& r = *regions_[m];
+    EXPECT_EQ(FromKeyspace(r.ks), vv)
+        << r.name << " vs " << first.name << ": " << Str(FromKeyspace(r.ks)) << " vs " << Str(vv);
+    EXPECT_EQ(r.ks.Digest(), digest) << r.name << " diverged from " << first.name;
+    EXPECT_EQ(r.ks.key_count(), first.ks.key_count()) << r.name;
+    EXPECT_EQ(r.applied_count.size(), total) << r.name << " applied a different set of ops";
+    for (const auto& [dot, count] : r.applied_count) {
+      EXPECT_EQ(count, 1) << r.name << " applied " << dot.first << ":" << dot.second << " " << count
+                          << " times";
+    }
+    for (const std::string& c : CounterKeys()) {
+      int64_t want = 0;
+      for (const Increment& i : increments_) {
+        if (i.key == c && Covers(vv, i.origin, i.seq)) want += i.delta;
+      }
+      const crdt::Entry* e = r.ks.Find(c);
+      std::string scratch;
+      std::string got =
+          e == nullptr || !e->Exists() ? "0" : std::string(e->Value(r.ks.regions(), &scratch));
+      EXPECT_EQ(got, absl::StrCat(want)) << "counter " << c << " in " << r.name;
+    }
+    for (size_t o : members) {
+      if (o == m || cut_[m][o]) continue;  // no lag is expected across a cut link
+      const std::string& peer = regions_[o]->name;
+      const SyncerCore::PeerStats* stats = r.core.stats(peer);
+      EXPECT_EQ(r.core.LagOps(peer, FromKeyspace(r.ks)), 0u)
+          << peer << " lags behind " << r.name << ": acked "
+          << (stats == nullptr ? "nothing" : Str(stats->acked)) << " of "
+          << Str(FromKeyspace(r.ks));
+      EXPECT_EQ(r.core.LagMs(peer, r.wall_ms), 0u) << peer << " lags behind " << r.name;
+    }
+  }
+}
+
+}  // namespace activekv::syncer::testing

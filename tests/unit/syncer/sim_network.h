@@ -1,0 +1,173 @@
+#pragma once
+
+// A deterministic simulated network of regions, each a crdt::Keyspace + ReplicationLog +
+// SyncerCore + HLC, pulling from every peer (full mesh). No threads, clocks or sleeps: a seeded
+// scheduler decides every event.
+//
+// Model of one Pull stream (receiver R pulls from sender S), as gRPC gives it:
+//  * two FIFO queues: `down` (S -> R: op batches, snapshots) and `up` (R -> S: the hello that
+//    opens the stream, then acks). Messages within a stream are never lost, duplicated or
+//    reordered while it lives; different streams interleave arbitrarily (REORDER, DELAY).
+//  * DROP = the stream breaks: whatever is queued is lost, S may or may not see OnDisconnect
+//    (a superseding stream's OnPullStart replaces it), and R reconnects later with a fresh hello
+//    carrying its applied version vector.
+//  * DUPLICATE = the last delivered down message is queued again (every op in it is then a
+//    duplicate, which the keyspace ignores; it also makes R ack again).
+//  * PARTITION = both directions between two regions are cut: queued messages wait (or the
+//    streams break), reconnects fail until the link heals.
+//  * Acks carry R's applied version vector; they may be sent at once, coalesced (one ack after
+//    several messages) or unprompted. Each ack and hello also feeds Keyspace::ObservePeerApplied.
+//  * Durability: a region's ops (local or received) get increasing LSNs; durable_lsn follows at
+//    once or with a seeded delay. Only durable ops are sent (SyncerCore's gate).
+//  * Full resync: the real transport sends the keyspace state. Here S "sends its state" by
+//    shipping every op of its durable history (apply order, so each origin from seq 1, in order);
+//    R applies them (duplicates ignored) but does not log them (they came as state, not as ops):
+//    it calls ReplicationLog::MarkUnavailable(snapshot version vector).
+//
+// Every failure is reported with ADD_FAILURE / EXPECT_*; the caller prints the seed.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crdt/hlc.h"
+#include "crdt/keyspace.h"
+#include "syncer/syncer_core.h"
+
+namespace activekv::syncer::testing {
+
+struct SimOptions {
+  size_t regions = 3;
+  // Per region; missing entries get a log big enough never to trim.
+  std::vector<size_t> log_max_ops;
+  SyncerCore::Options core;
+  bool delayed_durability = false;
+  bool faults = true;  // breaks, duplicates and partitions in RandomStep
+};
+
+struct SimRegion {
+  SimRegion(const std::string& region, const std::vector<std::string>& all, size_t log_max_ops,
+            SyncerCore::Options options)
+      : name(region), ks(region, all), log(log_max_ops), core(&log, options) {}
+  SimRegion(const SimRegion&) = delete;
+  SimRegion& operator=(const SimRegion&) = delete;
+
+  std::string name;
+  crdt::Keyspace ks;
+  crdt::HybridClock clock;
+  ReplicationLog log;
+  SyncerCore core;  // serves the peers that pull from this region
+  int64_t wall_ms = 1'000'000;
+  uint64_t next_lsn = 0;  // last LSN assigned (AOF)
+  uint64_t durable_lsn = 0;
+  struct Applied {
+    v1::Op op;
+    uint64_t lsn;
+  };
+  std::vector<Applied> history;  // every op applied here, in apply order
+  std::map<std::pair<std::string, uint64_t>, uint64_t> lsn_of;    // LSN of each applied dot
+  std::map<std::pair<std::string, uint64_t>, int> applied_count;  // kApplied per dot
+};
+
+class Sim {
+ public:
+  struct Counters {
+    uint64_t local_ops = 0;
+    uint64_t batches_delivered = 0;
+    uint64_t snapshots_delivered = 0;
+    uint64_t duplicates_queued = 0;
+    uint64_t breaks = 0;
+    uint64_t cuts = 0;
+    uint64_t acks = 0;
+  };
+
+  Sim(uint32_t seed, SimOptions options);
+
+  size_t size() const { return regions_.size(); }
+  SimRegion& region(size_t i) { return *regions_[i]; }
+  const Counters& counters() const { return counters_; }
+
+  // One random event (write, poll, delivery, ack, durability, clock, and faults if enabled).
+  void RandomStep();
+  // A local write at region `r` (random command on a few keys); returns the op.
+  v1::Op LocalWrite(size_t r);
+
+  void Cut(size_t a, size_t b);
+  void Heal(size_t a, size_t b);
+  void HealAll();
+  // Isolates `r` from every other region (all its streams break).
+  void Isolate(size_t r);
+
+  // Runs every link that is not cut until nothing moves: durability catches up, broken streams
+  // reconnect, every message is delivered and acked. False if it did not settle.
+  bool Quiesce(int max_rounds = 100'000);
+
+  // Asserts that `members` hold identical state, each op applied exactly once, counters equal to
+  // the increments they hold, and zero lag between every two of them whose link is not cut.
+  void ExpectConverged(const std::vector<size_t>& members);
+  std::vector<size_t> All() const;
+
+ private:
+  struct Down {
+    bool snapshot = false;
+    v1::OpBatch batch;
+    std::vector<v1::Op> snapshot_ops;
+    NamedVV snapshot_vv;
+  };
+  struct Up {
+    bool hello = false;
+    NamedVV vv;
+  };
+  struct Stream {
+    size_t from = 0;  // sender (serves the Pull)
+    size_t to = 0;    // receiver (pulls)
+    bool open = false;
+    bool hello_delivered = false;
+    bool ack_owed = false;
+    std::deque<Down> down;
+    std::deque<Up> up;
+    std::optional<Down> last_down;
+  };
+  struct Increment {
+    std::string origin;
+    uint64_t seq;
+    std::string key;
+    int64_t delta;
+  };
+
+  size_t Pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  bool Cutoff(const Stream& s) const { return cut_[s.from][s.to]; }
+  // A random stream satisfying `pred`, or nullptr.
+  template <typename Pred>
+  Stream* PickStream(Pred pred);
+
+  void ApplyLocal(SimRegion& r, const v1::Op& op);
+  // Applies a received op at `r`; appends it to r's log when `log_it`. False on an error.
+  bool Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from);
+  bool Reconnect(Stream& s);
+  void Break(Stream& s);
+  bool PollStream(Stream& s);
+  bool DeliverDown(Stream& s, bool ack_now);
+  bool DeliverUp(Stream& s);
+  void PushAck(Stream& s);
+  void Duplicate(Stream& s);
+  void AdvanceDurability(SimRegion& r);
+  std::string Describe(const Stream& s) const;
+
+  std::mt19937 rng_;
+  SimOptions options_;
+  std::vector<std::unique_ptr<SimRegion>> regions_;
+  std::vector<Stream> streams_;
+  std::vector<std::vector<bool>> cut_;
+  std::vector<Increment> increments_;  // every counter increment created
+  Counters counters_;
+  uint64_t value_counter_ = 0;
+};
+
+}  // namespace activekv::syncer::testing

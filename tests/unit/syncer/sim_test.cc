@@ -1,0 +1,235 @@
+// Regions replicating through SyncerCore over a simulated network (sim_network.h) that drops
+// (breaks streams), duplicates, reorders, delays and partitions. After the faults stop and the
+// network heals, every region must hold the same state, each op applied exactly once, counters
+// equal to the sum of their increments, and no lag anywhere.
+//
+// Seeded: each run's seed derives from --gtest_random_seed; a failure prints it. Replay one run
+// with SYNCER_SIM_SEED=<seed> (and --gtest_filter=<the failing test>).
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "sim_network.h"
+
+namespace activekv::syncer {
+namespace {
+
+using testing::Sim;
+using testing::SimOptions;
+
+// Runs `run(seed)` for `runs` seeds (or once for $SYNCER_SIM_SEED); stops at the first failure.
+void RunSeeds(int runs, const std::function<void(uint32_t)>& run) {
+  if (const char* env = std::getenv("SYNCER_SIM_SEED")) {
+    uint32_t seed = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(env, &seed)) << "SYNCER_SIM_SEED=" << env;
+    std::printf("replaying SYNCER_SIM_SEED=%u\n", seed);
+    run(seed);
+    return;
+  }
+  const uint32_t base = static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed());
+  std::printf("%d runs, seeds %u * 7919 + i (gtest random seed %u)\n", runs, base, base);
+  for (int i = 0; i < runs; ++i) {
+    const uint32_t seed = base * 7919u + static_cast<uint32_t>(i);
+    run(seed);
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "replay with SYNCER_SIM_SEED=" << seed;
+      return;
+    }
+  }
+}
+
+uint64_t SeqOf(Sim& sim, size_t region, const std::string& origin) {
+  NamedVV vv = FromKeyspace(sim.region(region).ks);
+  auto it = vv.find(origin);
+  return it == vv.end() ? 0 : it->second;
+}
+
+// Totals over the runs of one test, to show (and check) that the faults really happened.
+struct Totals {
+  Sim::Counters sum;
+  void Add(const Sim::Counters& c) {
+    sum.local_ops += c.local_ops;
+    sum.batches_delivered += c.batches_delivered;
+    sum.snapshots_delivered += c.snapshots_delivered;
+    sum.duplicates_queued += c.duplicates_queued;
+    sum.breaks += c.breaks;
+    sum.cuts += c.cuts;
+    sum.acks += c.acks;
+  }
+  void Print(const char* what) const {
+    std::printf(
+        "%s: %llu local ops, %llu batches, %llu snapshots, %llu duplicates, %llu stream breaks, "
+        "%llu partitions, %llu acks\n",
+        what, static_cast<unsigned long long>(sum.local_ops),
+        static_cast<unsigned long long>(sum.batches_delivered),
+        static_cast<unsigned long long>(sum.snapshots_delivered),
+        static_cast<unsigned long long>(sum.duplicates_queued),
+        static_cast<unsigned long long>(sum.breaks), static_cast<unsigned long long>(sum.cuts),
+        static_cast<unsigned long long>(sum.acks));
+  }
+};
+
+// Random faults throughout, then heal and settle. Batch size, window, byte limit, durability
+// delay and (sometimes) tiny logs vary with the seed.
+void RandomScenario(size_t regions, uint32_t seed, bool tiny_logs, Totals* totals) {
+  SCOPED_TRACE(absl::StrCat("seed=", seed));
+  std::mt19937 rng(seed ^ 0x9e3779b9u);
+  SimOptions o;
+  o.regions = regions;
+  o.delayed_durability = rng() % 2 == 0;
+  o.core.max_batch_ops = 1 + rng() % 8;
+  o.core.window = 1 + rng() % 4;
+  o.core.max_batch_bytes = rng() % 3 == 0 ? 150 : 1 << 20;
+  if (tiny_logs) {
+    for (size_t i = 0; i < regions; ++i) o.log_max_ops.push_back(3 + rng() % 8);
+  } else if (rng() % 4 == 0) {
+    o.log_max_ops.assign(regions, 1'000'000);
+    o.log_max_ops[rng() % regions] = 5 + rng() % 20;
+  }
+  Sim sim(seed, o);
+  const int steps = 1500 + static_cast<int>(rng() % 1500);
+  for (int i = 0; i < steps; ++i) {
+    sim.RandomStep();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  sim.HealAll();
+  ASSERT_TRUE(sim.Quiesce()) << "the network did not settle";
+  sim.ExpectConverged(sim.All());
+  totals->Add(sim.counters());
+}
+
+TEST(SyncerSim, ThreeRegionsConvergeUnderRandomFaults) {
+  Totals totals;
+  RunSeeds(250, [&](uint32_t seed) { RandomScenario(3, seed, false, &totals); });
+  totals.Print("3 regions");
+  if (std::getenv("SYNCER_SIM_SEED") == nullptr && !HasFailure()) {
+    EXPECT_GT(totals.sum.breaks, 0u);
+    EXPECT_GT(totals.sum.cuts, 0u);
+    EXPECT_GT(totals.sum.duplicates_queued, 0u);
+    EXPECT_GT(totals.sum.snapshots_delivered, 0u);
+  }
+}
+
+TEST(SyncerSim, FiveRegionsConvergeUnderRandomFaults) {
+  Totals totals;
+  RunSeeds(100, [&](uint32_t seed) { RandomScenario(5, seed, false, &totals); });
+  totals.Print("5 regions");
+}
+
+TEST(SyncerSim, TinyLogsEverywhereConvergeThroughSnapshots) {
+  Totals totals;
+  RunSeeds(60, [&](uint32_t seed) { RandomScenario(3, seed, true, &totals); });
+  totals.Print("tiny logs");
+  if (std::getenv("SYNCER_SIM_SEED") == nullptr && !HasFailure()) {
+    EXPECT_GT(totals.sum.snapshots_delivered, 0u);
+  }
+}
+
+// Region X is reachable only through `relay`, then cut off for good: the survivors converge
+// without it, including X's ops that only `relay` got (relayed, not sent by X).
+void PartitionScenario(size_t regions, uint32_t seed) {
+  SCOPED_TRACE(absl::StrCat("seed=", seed));
+  SimOptions o;
+  o.regions = regions;
+  o.faults = false;  // delays and reordering only: the partitions below are scripted
+  Sim sim(seed, o);
+  const size_t x = 0, relay = 1;
+  const std::string& xname = sim.region(x).name;
+  std::vector<size_t> others, survivors{relay};
+  for (size_t r = 2; r < regions; ++r) others.push_back(r), survivors.push_back(r);
+
+  // 1. X talks to relay only: everything still reaches everyone, X's ops via relay.
+  for (size_t r : others) sim.Cut(x, r);
+  for (int i = 0; i < 400; ++i) sim.RandomStep();
+  for (int i = 0; i < 5; ++i) sim.LocalWrite(x);
+  ASSERT_TRUE(sim.Quiesce());
+  sim.ExpectConverged(sim.All());
+
+  // 2. Relay is cut from the others too: X's next ops reach relay only.
+  for (size_t r : others) sim.Cut(relay, r);
+  for (int i = 0; i < 8; ++i) sim.LocalWrite(x);
+  for (int i = 0; i < 300; ++i) sim.RandomStep();
+  ASSERT_TRUE(sim.Quiesce());
+  const uint64_t x_seq = SeqOf(sim, x, xname);
+  ASSERT_EQ(SeqOf(sim, relay, xname), x_seq);
+  for (size_t r : others) ASSERT_LT(SeqOf(sim, r, xname), x_seq);
+
+  // 3. X goes dark for good (and keeps writing); relay rejoins the others.
+  sim.Isolate(x);
+  for (size_t r : others) sim.Heal(relay, r);
+  for (int i = 0; i < 1500; ++i) sim.RandomStep();
+  ASSERT_TRUE(sim.Quiesce());
+  sim.ExpectConverged(survivors);
+  ASSERT_GT(SeqOf(sim, x, xname), x_seq);  // X wrote more while cut off
+  for (size_t r : survivors) EXPECT_EQ(SeqOf(sim, r, xname), x_seq) << sim.region(r).name;
+
+  // 4. X comes back: everyone converges.
+  sim.HealAll();
+  ASSERT_TRUE(sim.Quiesce());
+  sim.ExpectConverged(sim.All());
+}
+
+TEST(SyncerSim, SurvivorsOfALongPartitionConvergeWithRelayedOps) {
+  RunSeeds(40, [](uint32_t seed) { PartitionScenario(3, seed); });
+}
+
+TEST(SyncerSim, SurvivorsOfALongPartitionConvergeWithRelayedOpsFiveRegions) {
+  RunSeeds(20, [](uint32_t seed) { PartitionScenario(5, seed); });
+}
+
+// A region whose log keeps 5 ops: a peer that was away longer gets a full resync, then the
+// stream goes on with batches.
+void TinyLogScenario(uint32_t seed) {
+  SCOPED_TRACE(absl::StrCat("seed=", seed));
+  SimOptions o;
+  o.regions = 3;
+  o.faults = false;
+  o.log_max_ops = {1'000'000, 1'000'000, 5};
+  Sim sim(seed, o);
+  const size_t a = 0, t = 2;
+  const std::string& aname = sim.region(a).name;
+  const std::string& tname = sim.region(t).name;
+  for (int i = 0; i < 300; ++i) sim.RandomStep();
+  ASSERT_TRUE(sim.Quiesce());
+  sim.ExpectConverged(sim.All());
+
+  sim.Isolate(a);
+  for (int i = 0; i < 30; ++i) {
+    sim.LocalWrite(t);
+    sim.RandomStep();
+  }
+  ASSERT_TRUE(sim.Quiesce());
+  const SyncerCore::PeerStats* to_a = sim.region(t).core.stats(aname);
+  ASSERT_NE(to_a, nullptr);
+  const uint64_t resyncs = to_a->full_resyncs_sent;
+
+  sim.Heal(a, t);  // a can only catch up from t, whose log lost what a lacks
+  ASSERT_TRUE(sim.Quiesce());
+  to_a = sim.region(t).core.stats(aname);
+  EXPECT_GT(to_a->full_resyncs_sent, resyncs);
+  EXPECT_EQ(SeqOf(sim, a, tname), SeqOf(sim, t, tname));
+
+  const uint64_t batches = to_a->batches_sent;
+  const uint64_t resyncs_after = to_a->full_resyncs_sent;
+  for (int i = 0; i < 3; ++i) sim.LocalWrite(t);
+  ASSERT_TRUE(sim.Quiesce());
+  EXPECT_GT(to_a->batches_sent, batches);  // the stream resumed with ops
+  EXPECT_EQ(to_a->full_resyncs_sent, resyncs_after);
+  EXPECT_EQ(SeqOf(sim, a, tname), SeqOf(sim, t, tname));
+
+  sim.HealAll();
+  for (int i = 0; i < 300; ++i) sim.RandomStep();
+  ASSERT_TRUE(sim.Quiesce());
+  sim.ExpectConverged(sim.All());
+}
+
+TEST(SyncerSim, TinyLogForcesASnapshotThenTheStreamResumes) { RunSeeds(40, TinyLogScenario); }
+
+}  // namespace
+}  // namespace activekv::syncer

@@ -1,0 +1,198 @@
+#include "topology/ctl/probe.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <iterator>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+
+namespace activekv::topology::ctl {
+namespace {
+
+std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+const char* GrpcCodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  int i = static_cast<int>(code);
+  return i >= 0 && i < static_cast<int>(std::size(kNames)) ? kNames[i] : "UNKNOWN";
+}
+
+int RemainingMs(absl::Time deadline) {
+  return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now())));
+}
+
+// Waits until `fd` is ready for `events`; false on timeout.
+bool WaitFd(int fd, short events, absl::Time deadline) {
+  while (true) {
+    struct pollfd p = {fd, events, 0};
+    int r = ::poll(&p, 1, RemainingMs(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0;
+  }
+}
+
+absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline) {
+  if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    if (errno != EINPROGRESS)
+      return absl::UnavailableError(absl::StrCat("connect: ", ErrnoText(errno)));
+    if (!WaitFd(fd, POLLOUT, deadline)) return absl::UnavailableError("connect: timed out");
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return absl::UnavailableError(absl::StrCat("connect: ", ErrnoText(err)));
+  }
+  static constexpr char kPing[] = "*1\r\n$4\r\nPING\r\n";
+  if (::send(fd, kPing, sizeof(kPing) - 1, MSG_NOSIGNAL) != sizeof(kPing) - 1) {
+    return absl::UnavailableError(absl::StrCat("send: ", ErrnoText(errno)));
+  }
+  std::string reply;
+  while (reply.find("\r\n") == std::string::npos && reply.size() < 512) {
+    if (!WaitFd(fd, POLLIN, deadline)) return absl::UnavailableError("no reply to PING: timed out");
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return absl::UnavailableError(absl::StrCat("recv: ", ErrnoText(errno)));
+    if (n == 0) return absl::UnavailableError("connection closed before the reply to PING");
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  if (reply.rfind("+PONG\r\n", 0) == 0) return absl::OkStatus();
+  size_t eol = reply.find("\r\n");
+  return absl::UnavailableError(
+      absl::StrCat("PING replied '", reply.substr(0, std::min<size_t>(eol, 200)), "'"));
+}
+
+}  // namespace
+
+absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  struct addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  struct addrinfo* res = nullptr;
+  std::string port = absl::StrCat(endpoint.port);
+  int rc = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve ", endpoint.host, ": ", ::gai_strerror(rc)));
+  }
+  absl::Status last = absl::UnavailableError("no address");
+  for (struct addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = absl::UnavailableError(absl::StrCat("socket: ", ErrnoText(errno)));
+      continue;
+    }
+    last = PingFd(fd, ai, deadline);
+    ::close(fd);
+    if (last.ok()) break;
+  }
+  ::freeaddrinfo(res);
+  return last;
+}
+
+StatusClient::StatusClient(const Topology& topology) : topology_(topology) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  for (const RegionConfig& region : topology.regions) {
+    std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateCustomChannel(region.sync.ToString(), grpc::InsecureChannelCredentials(), args);
+    stubs_.push_back(v1::Status::NewStub(channel));
+  }
+}
+
+std::vector<absl::StatusOr<v1::RegionStatus>> StatusClient::GetAll(bool with_digest,
+                                                                   absl::Duration timeout) {
+  std::vector<size_t> all;
+  for (size_t i = 0; i < topology_.regions.size(); ++i) all.push_back(i);
+  return Get(all, with_digest, timeout);
+}
+
+std::vector<absl::StatusOr<v1::RegionStatus>> StatusClient::Get(const std::vector<size_t>& indices,
+                                                                bool with_digest,
+                                                                absl::Duration timeout) {
+  struct Call {
+    grpc::ClientContext context;
+    v1::RegionStatus response;
+    grpc::Status status;
+  };
+  v1::GetStatusRequest request;
+  request.set_with_digest(with_digest);
+  std::vector<std::unique_ptr<Call>> calls;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t pending = indices.size();
+  std::chrono::system_clock::time_point deadline =
+      std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
+  for (size_t index : indices) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(deadline);
+    Call* c = call.get();
+    calls.push_back(std::move(call));
+    stubs_[index]->async()->GetStatus(&c->context, &request, &c->response,
+                                      [&mu, &cv, &pending, c](grpc::Status s) {
+                                        std::lock_guard<std::mutex> lock(mu);
+                                        c->status = std::move(s);
+                                        if (--pending == 0) cv.notify_all();
+                                      });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return pending == 0; });
+  }
+
+  std::vector<absl::StatusOr<v1::RegionStatus>> out;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const RegionConfig& region = topology_.regions[indices[k]];
+    Call& c = *calls[k];
+    if (!c.status.ok()) {
+      std::string message = c.status.error_message();
+      absl::StatusCode code = c.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                                  ? absl::StatusCode::kDeadlineExceeded
+                                  : absl::StatusCode::kUnavailable;
+      out.push_back(
+          absl::Status(code, absl::StrCat("no answer from ", region.sync.ToString(), ": ",
+                                          message.empty() ? "(no message)" : message, " (",
+                                          GrpcCodeName(c.status.error_code()), ")")));
+    } else if (c.response.region() != region.name ||
+               (!c.response.database().empty() && c.response.database() != topology_.name)) {
+      out.push_back(absl::FailedPreconditionError(absl::StrCat(
+          region.sync.ToString(), " answers as region '", c.response.region(), "' of database '",
+          c.response.database(), "', expected '", region.name, "' of '", topology_.name, "'")));
+    } else {
+      out.push_back(std::move(c.response));
+    }
+  }
+  return out;
+}
+
+}  // namespace activekv::topology::ctl

@@ -1,0 +1,48 @@
+#pragma once
+
+// Asking regions whether they serve: RESP PING on the `resp` address and activekv.v1.Status on
+// the `sync` address (plaintext gRPC for now; TLS comes later).
+//
+// Thread-safety: RespPing is reentrant. A StatusClient may be used from one thread at a time.
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "activekv/v1/status.grpc.pb.h"
+#include "topology/topology.h"
+
+namespace activekv::topology::ctl {
+
+// Connects to `endpoint`, sends PING and expects +PONG, all within `timeout`. Unavailable with the
+// reason otherwise ("connect: Connection refused", "replied -LOADING ...", "timed out").
+absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout);
+
+// One gRPC channel per region of a topology, kept across calls so that polling reuses
+// connections. Channels reconnect quickly (100 ms initial backoff, 1 s at most) so a region
+// that starts while we poll is seen within a poll or two, and ignore http(s)_proxy variables.
+class StatusClient {
+ public:
+  // `topology` must outlive this object.
+  explicit StatusClient(const Topology& topology);
+  StatusClient(const StatusClient&) = delete;
+  StatusClient& operator=(const StatusClient&) = delete;
+
+  // Calls GetStatus on the regions at `indices` (into topology.regions) in parallel, each with
+  // deadline `timeout`, and returns the answers in the same order. A region that does not answer
+  // gives Unavailable (or DeadlineExceeded) with gRPC's message. An answer from a process that
+  // says it is another region or database is an error too (FailedPrecondition): two topologies
+  // are sharing a port.
+  std::vector<absl::StatusOr<v1::RegionStatus>> Get(const std::vector<size_t>& indices,
+                                                    bool with_digest, absl::Duration timeout);
+  // Get() for every region, in topology order.
+  std::vector<absl::StatusOr<v1::RegionStatus>> GetAll(bool with_digest, absl::Duration timeout);
+
+ private:
+  const Topology& topology_;
+  std::vector<std::unique_ptr<v1::Status::Stub>> stubs_;
+};
+
+}  // namespace activekv::topology::ctl
