@@ -12,14 +12,40 @@ namespace activekv::crdt {
 
 Keyspace::Keyspace(std::string_view local_region, const std::vector<std::string>& regions) {
   local_ = regions_.Intern(local_region);
-  members_.push_back(local_);
+  members_.push_back(MemberOf(local_));
   for (const std::string& name : regions) {
-    RegionId id = regions_.Intern(name);
+    RegionId id = MemberOf(regions_.Intern(name));
     if (std::find(members_.begin(), members_.end(), id) == members_.end()) {
       members_.push_back(id);
     }
   }
   RecomputeStable();
+}
+
+bool Keyspace::ResetLocal(std::string_view origin) {
+  if (applied_ops_ != 0) return false;
+  local_ = regions_.Intern(origin);
+  RegionId member = MemberOf(local_);
+  if (std::find(members_.begin(), members_.end(), member) == members_.end()) {
+    members_.push_back(member);
+  }
+  RecomputeStable();
+  return true;
+}
+
+RegionId Keyspace::MemberOf(RegionId origin) {
+  while (member_of_.size() <= origin) {
+    RegionId id = static_cast<RegionId>(member_of_.size());
+    // A copy: interning the base name may grow the table the name lives in.
+    const std::string name = regions_.Name(id);
+    size_t tilde = name.find(kIncarnationSeparator);
+    // Interning the base name may add an id; the loop then maps it too.
+    member_of_.push_back(id);
+    if (tilde != std::string::npos) {
+      member_of_[id] = regions_.Intern(std::string_view(name).substr(0, tilde));
+    }
+  }
+  return member_of_[origin];
 }
 
 uint64_t Keyspace::KeyHash(std::string_view key) {
@@ -29,11 +55,17 @@ uint64_t Keyspace::KeyHash(std::string_view key) {
 
 void Keyspace::RecomputeStable() {
   VersionVector stable = applied_;
+  const RegionId local_member = MemberOf(local_);
   for (RegionId q : members_) {
-    if (q == local_) continue;
+    if (q == local_member) continue;
     auto it = known_.find(q);
     const Known* known = it == known_.end() ? nullptr : &it->second;
-    bool ack_usable = known != nullptr && applied_.Get(q) >= known->from_ack.Get(q);
+    // An ack bounds the peer's ops created after it: usable once every op of the peer (any
+    // incarnation) up to the ack's own entries is applied here.
+    bool ack_usable = known != nullptr;
+    for (RegionId o = 0; ack_usable && o < regions_.size(); ++o) {
+      if (MemberOf(o) == q && applied_.Get(o) < known->from_ack.Get(o)) ack_usable = false;
+    }
     for (RegionId r = 0; r < regions_.size(); ++r) {
       uint64_t k = known == nullptr ? 0 : known->from_ops.Get(r);
       if (ack_usable) k = std::max(k, known->from_ack.Get(r));
@@ -45,7 +77,7 @@ void Keyspace::RecomputeStable() {
 
 void Keyspace::ObservePeerApplied(
     std::string_view region, const google::protobuf::RepeatedPtrField<v1::VersionEntry>& applied) {
-  VersionVector& known = known_[regions_.Intern(region)].from_ack;
+  VersionVector& known = known_[MemberOf(regions_.Intern(region))].from_ack;
   for (const v1::VersionEntry& e : applied) {
     RegionId r = regions_.Intern(e.region());
     if (e.seq() > known.Get(r)) known.Set(r, e.seq());
@@ -97,8 +129,8 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
 
   applied_.Set(origin, op.seq());
   ++applied_ops_;
-  if (origin != local_) {
-    VersionVector& known = known_[origin].from_ops;
+  if (MemberOf(origin) != MemberOf(local_)) {
+    VersionVector& known = known_[MemberOf(origin)].from_ops;
     known.Merge(observed);
     known.Set(origin, op.seq());
   }

@@ -27,6 +27,11 @@ namespace activekv::crdt {
 //    two rules above gives identical Digest()s.
 //
 // Not thread-safe: one owner (the region's event loop) calls everything.
+// Separates a region name from its incarnation in an origin name: after an unclean restart
+// that may have lost ops its peers hold, region "us-east" writes as origin "us-east~1" (region
+// names cannot contain '~'), so it never reuses a dot.
+inline constexpr char kIncarnationSeparator = '~';
+
 class Keyspace {
  public:
   enum class Outcome { kApplied, kDuplicate };
@@ -62,6 +67,10 @@ class Keyspace {
 
   absl::StatusOr<Outcome> Apply(const v1::Op& op);
 
+  // Makes `origin` (the local region, or one of its incarnations "name~N") the origin of local
+  // ops. Only before anything was applied; returns false otherwise.
+  bool ResetLocal(std::string_view origin);
+
   // What `region` is known to have applied (e.g. from a replication ack). Future ops from it
   // observe at least this much, which lets increments become stable and fold.
   void ObservePeerApplied(std::string_view region,
@@ -92,6 +101,8 @@ class Keyspace {
 
  private:
   absl::Status DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out);
+  // The region an origin belongs to: "us-east~2" (incarnation 2) belongs to "us-east".
+  RegionId MemberOf(RegionId origin);
   void RecomputeStable();
   // Keeps deadlines_ in step with an entry whose indexed deadline was `before`.
   void Reindex(const std::string& key, int64_t before, const Entry* entry);
@@ -99,7 +110,8 @@ class Keyspace {
 
   RegionTable regions_;
   RegionId local_;
-  std::vector<RegionId> members_;
+  std::vector<RegionId> members_;  // region ids (not incarnations)
+  std::vector<RegionId> member_of_;
   VersionVector applied_;
   // What region q had applied when it created ops that are still to arrive here. Two sources:
   //  * from_ops: the context of q's latest op applied here (q's later ops observed at least it);

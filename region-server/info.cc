@@ -153,7 +153,8 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
   }
   if (want("crdt", true)) {
     Section(&out, "CRDT");
-    Field(&out, "crdt_region", ks.local_name());
+    Field(&out, "crdt_region", server.options().region);
+    Field(&out, "crdt_origin", ks.local_name());  // "name~N" after an unclean everysec restart
     std::string regions;
     for (const auto& r : server.options().topology.regions) {
       absl::StrAppend(&regions, regions.empty() ? "" : ",", r.name);
@@ -166,7 +167,7 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
     if (const syncer::Replicator* rep = server.replicator()) {
       syncer::NamedVV local = syncer::FromKeyspace(ks);
       for (const auto& peer : server.options().topology.regions) {
-        if (peer.name == ks.local_name()) continue;
+        if (peer.name == server.options().region) continue;
         const syncer::Replicator::LinkStats* link = rep->link(peer.name);
         Field(&out, absl::StrCat("crdt_peer_", peer.name),
               absl::StrCat("connected=", link != nullptr && link->connected ? 1 : 0,

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "crdt/op_builder.h"
 #include "persistence/recovery.h"
@@ -41,8 +43,54 @@ Region::Region(Options options)
 
 Region::~Region() = default;
 
+namespace {
+constexpr char kIncarnationFile[] = "/incarnation";
+constexpr char kCleanShutdownFile[] = "/clean-shutdown";
+}  // namespace
+
+absl::Status Region::PickIncarnation() {
+  persistence::Env* env = options_.env;
+  const std::string dir = options_.data_dir;
+  const std::string inc_path = dir + kIncarnationFile;
+  const std::string marker = dir + kCleanShutdownFile;
+  if (env->FileExists(inc_path)) {
+    absl::StatusOr<std::string> text = persistence::ReadFileToString(env, inc_path);
+    if (!text.ok()) return text.status();
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &incarnation_)) {
+      return absl::DataLossError(absl::StrCat(inc_path, ": not a number: '", *text, "'"));
+    }
+  }
+  absl::StatusOr<uint64_t> aof_size = env->GetFileSize(dir + "/appendonly.aof");
+  bool has_history = aof_size.ok() && *aof_size > 0;
+  bool clean = env->FileExists(marker);
+  if (has_history && !clean && options_.fsync != persistence::FsyncPolicy::kAlways) {
+    ++incarnation_;
+    absl::Status s =
+        persistence::WriteStringToFile(env, absl::StrCat(incarnation_, "\n"), inc_path, true);
+    if (!s.ok()) return s;
+  }
+  if (clean) {
+    absl::Status s = env->RemoveFile(marker);
+    if (s.ok()) s = env->SyncDir(dir);
+    if (!s.ok()) return s;
+  }
+  std::string origin = options_.name;
+  if (incarnation_ > 0)
+    absl::StrAppend(&origin, std::string(1, crdt::kIncarnationSeparator), incarnation_);
+  ks_.ResetLocal(origin);
+  return absl::OkStatus();
+}
+
+absl::Status Region::MarkCleanShutdown() {
+  absl::Status s = persistence::WriteStringToFile(options_.env, "clean\n",
+                                                  options_.data_dir + kCleanShutdownFile, true);
+  return s;
+}
+
 absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   absl::Status s = options_.env->CreateDirs(options_.data_dir);
+  if (!s.ok()) return s;
+  s = PickIncarnation();
   if (!s.ok()) return s;
   const std::string path = options_.data_dir + "/appendonly.aof";
   v1::OpBatch batch;

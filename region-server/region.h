@@ -48,8 +48,18 @@ class Region final : public syncer::ReplicaHost {
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
 
-  // Replays the AOF (truncating a torn tail) and opens it for appending. Fills `recovery`.
+  // Picks the origin incarnation, replays the AOF (truncating a torn tail) and opens it for
+  // appending. Fills `recovery`.
+  //
+  // Incarnations (docs/replication-protocol.md): peers only receive durable ops, so with
+  // appendfsync always a restarted region never lacks an op of its own that a peer holds. With
+  // everysec / no, a power loss can lose written-but-unsynced ops peers already have; so after an
+  // unclean shutdown (no clean-shutdown marker) the region writes as a new origin "name~N" and
+  // never reuses a dot.
   absl::Status Open(persistence::RecoveryResult* recovery);
+  // After the final AOF sync of a clean shutdown: the next start keeps the incarnation.
+  absl::Status MarkCleanShutdown();
+  uint64_t incarnation() const { return incarnation_; }
 
   crdt::Keyspace& ks() { return ks_; }
   // ReplicaHost (the replicator's view of this region).
@@ -123,6 +133,8 @@ class Region final : public syncer::ReplicaHost {
   std::string scratch_;
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
+  uint64_t incarnation_ = 0;
+  absl::Status PickIncarnation();
   std::unique_ptr<syncer::ReplicationLog> log_;
 };
 

@@ -92,6 +92,10 @@ absl::Status Server::Start() {
   }
   spdlog::info("region {}: replayed {} AOF records ({} bytes), {} keys in {} ms", rc->name,
                recovery.records_applied, recovery.valid_bytes, region_->ks().key_count(), ms);
+  if (region_->incarnation() > 0) {
+    spdlog::info("region {}: writing as origin {} (incarnation {})", rc->name,
+                 region_->ks().local_name(), region_->incarnation());
+  }
   loading_ = false;
   if (!options_.listen) return absl::OkStatus();
 
@@ -131,6 +135,7 @@ void Server::Stop() {
   if (region_ && region_->aof() != nullptr) {
     region_->Commit();
     absl::Status s = region_->aof()->SyncAll();
+    if (s.ok()) s = region_->MarkCleanShutdown();
     if (!s.ok()) spdlog::error("final AOF sync failed: {}", std::string(s.message()));
   }
   if (grpc_server_ == nullptr) {
