@@ -174,7 +174,11 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
                            ",lag_ops=", rep->core().LagOps(peer.name, local),
                            ",lag_ms=", rep->core().LagMs(peer.name, now),
                            ",bytes_received=", link != nullptr ? link->bytes_received : 0,
-                           ",ops_received=", link != nullptr ? link->ops_received : 0));
+                           ",ops_received=", link != nullptr ? link->ops_received : 0,
+                           ",full_resyncs_sent=",
+                           rep->core().stats(peer.name) != nullptr
+                               ? rep->core().stats(peer.name)->full_resyncs_sent
+                               : 0));
       }
     }
   }

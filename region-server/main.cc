@@ -25,6 +25,7 @@ void Usage() {
 int main(int argc, char** argv) {
   std::string topology_path, region, log_level = "info";
   int64_t clock_offset_ms = 0;
+  uint64_t replication_log_ops = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -45,6 +46,13 @@ int main(int argc, char** argv) {
       std::string v = value();
       if (!absl::SimpleAtoi(v, &clock_offset_ms)) {
         fprintf(stderr, "activekv-server: --clock-offset-ms: '%s' is not an integer\n", v.c_str());
+        return 2;
+      }
+    } else if (arg == "--replication-log-ops") {
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &replication_log_ops) || replication_log_ops == 0) {
+        fprintf(stderr, "activekv-server: --replication-log-ops: '%s' is not a positive integer\n",
+                v.c_str());
         return 2;
       }
     } else if (arg == "--version") {
@@ -79,6 +87,7 @@ int main(int argc, char** argv) {
   options.topology = std::move(*topology);
   options.region = region;
   options.clock_offset_ms = clock_offset_ms;
+  options.replication_log_ops = replication_log_ops;
   activekv::server::Server server(std::move(options));
   absl::Status s = server.Start();
   if (!s.ok()) {

@@ -68,6 +68,8 @@ class Region final : public syncer::ReplicaHost {
   absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
   int64_t NowMs() override { return clock_.NowMs(wall_ms_); }
+  persistence::Env* env() override { return options_.env; }
+  std::string aof_path() override { return options_.data_dir + "/appendonly.aof"; }
   bool replicated() const { return log_ != nullptr; }
   const crdt::Keyspace& ks() const { return ks_; }
   persistence::Aof* aof() { return aof_.get(); }

@@ -74,7 +74,10 @@ absl::Status Server::Start() {
     }
   };
   ro.on_commit = [this] { ScheduleAofFlush(); };
-  if (options_.topology.regions.size() > 1) ro.replication_log_ops = kReplicationLogOps;
+  if (options_.topology.regions.size() > 1) {
+    ro.replication_log_ops =
+        options_.replication_log_ops > 0 ? options_.replication_log_ops : kReplicationLogOps;
+  }
   start_ms_ = ro.wall_clock();
   region_ = std::make_unique<Region>(std::move(ro));
 

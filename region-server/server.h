@@ -84,6 +84,7 @@ class Server {
     persistence::Env* env = nullptr;  // Env::Default() when null (tests: MemEnv, fault injection)
     bool listen = true;               // false: no RESP port (in-process tests call Execute)
     WallClock wall_clock;             // tests: a fake clock; empty: the system clock
+    size_t replication_log_ops = 0;   // ops kept in memory for peers; 0: the default
   };
 
   explicit Server(Options options);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "grpcpp/grpcpp.h"
+#include "persistence/aof_reader.h"
 
 namespace activekv::syncer {
 namespace {
@@ -132,6 +133,13 @@ class Replicator::Outgoing final
   v1::PullRequest request_;
   v1::PullResponse response_;
   std::string peer_;
+  // Full resync in progress: the AOF read from the start, ops the peer lacks sent in batches.
+  std::unique_ptr<persistence::SequentialFile> resync_file_;
+  std::unique_ptr<persistence::aof::Reader> resync_reader_;
+  NamedVV resync_known_;
+  v1::OpBatch resync_record_;
+  int resync_pos_ = 0;
+  std::string resync_payload_;
   bool writing_ = false;
   bool finished_ = false;
   int64_t last_write_ms_ = 0;
@@ -339,12 +347,39 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   v1::PullResponse& resp = out->response_;
   resp.Clear();
   int64_t now = host_->NowMs();
-  SyncerCore::Next next = core_.Poll(out->peer_, host_->durable_lsn(), resp.mutable_ops());
+  SyncerCore::Next next = SyncerCore::Next::kNothing;
+  if (out->resync_reader_ == nullptr) {
+    next = core_.Poll(out->peer_, host_->durable_lsn(), resp.mutable_ops());
+  }
   if (next == SyncerCore::Next::kSnapshot) {
-    // State transfer is not implemented yet: the peer lacks ops this log no longer holds.
-    out->End(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                          "peer needs a full resync (ops older than the replication log)"));
-    return;
+    // The peer lacks ops the log no longer holds: serve them from the AOF, which holds every op
+    // this region applied, then go on from the log.
+    absl::StatusOr<std::unique_ptr<persistence::SequentialFile>> file =
+        host_->env()->NewSequentialFile(host_->aof_path());
+    if (!file.ok()) {
+      out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "full resync: " + std::string(file.status().message())));
+      return;
+    }
+    out->resync_file_ = std::move(*file);
+    out->resync_reader_ =
+        std::make_unique<persistence::aof::Reader>(out->resync_file_.get(), nullptr);
+    out->resync_known_ = core_.Known(out->peer_);
+    out->resync_record_.Clear();
+    out->resync_pos_ = 0;
+  }
+  if (out->resync_reader_ != nullptr) {
+    bool more = FillResyncBatch(out, resp.mutable_ops());
+    if (!more) {
+      out->resync_reader_.reset();
+      out->resync_file_.reset();
+      core_.OnSnapshotSent(out->peer_, out->resync_known_);
+      if (resp.ops().ops_size() == 0) {
+        PumpOutgoing(out);  // straight on with the log
+        return;
+      }
+    }
+    next = resp.ops().ops_size() > 0 ? SyncerCore::Next::kBatch : SyncerCore::Next::kNothing;
   }
   if (next == SyncerCore::Next::kNothing) {
     if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
@@ -354,6 +389,31 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   out->writing_ = true;
   out->last_write_ms_ = now;
   out->StartWrite(&resp);
+}
+
+bool Replicator::FillResyncBatch(Outgoing* out, v1::OpBatch* batch) {
+  const ReplicationLog& log = host_->log();
+  size_t bytes = 0;
+  while (static_cast<size_t>(batch->ops_size()) < options_.core.max_batch_ops &&
+         bytes < options_.core.max_batch_bytes) {
+    if (out->resync_pos_ < out->resync_record_.ops_size()) {
+      const v1::Op& op = out->resync_record_.ops(out->resync_pos_++);
+      // Ops the log holds come from the log afterwards (with its durability gate).
+      if (Covers(out->resync_known_, op.origin(), op.seq()) || log.Holds(op.origin(), op.seq())) {
+        continue;
+      }
+      out->resync_known_[op.origin()] = op.seq();
+      bytes += op.ByteSizeLong();
+      *batch->add_ops() = op;
+      continue;
+    }
+    persistence::aof::Reader::Result r = out->resync_reader_->ReadRecord(&out->resync_payload_);
+    if (r == persistence::aof::Reader::Result::kCorruption) continue;
+    if (r != persistence::aof::Reader::Result::kRecord) return false;  // end of what is there
+    out->resync_pos_ = 0;
+    if (!out->resync_record_.ParseFromString(out->resync_payload_)) return false;
+  }
+  return true;
 }
 
 void Replicator::Pump() {

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "activekv/v1/sync.grpc.pb.h"
 #include "crdt/keyspace.h"
+#include "persistence/env.h"
 #include "syncer/executor.h"
 #include "syncer/syncer_core.h"
 
@@ -26,6 +27,10 @@ class ReplicaHost {
   virtual absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) = 0;
   // Highest LSN the AOF covers (per the fsync policy).
   virtual uint64_t durable_lsn() = 0;
+  // The AOF: every op this region ever applied, in apply order (no compaction yet), read to
+  // serve a peer that lacks ops the in-memory log no longer holds.
+  virtual persistence::Env* env() = 0;
+  virtual std::string aof_path() = 0;
   virtual int64_t NowMs() = 0;
 };
 
@@ -85,6 +90,8 @@ class Replicator final : public v1::Syncer::CallbackService {
   friend class Link;
 
   void PumpOutgoing(Outgoing* out);
+  // Full resync from the AOF: fills the next batch; returns false once the AOF is exhausted.
+  bool FillResyncBatch(Outgoing* out, v1::OpBatch* batch);
   void SendAcks();
 
   Options options_;

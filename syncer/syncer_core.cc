@@ -288,4 +288,15 @@ uint64_t SyncerCore::LagMs(const std::string& peer, int64_t now_ms) const {
   return 0;
 }
 
+bool ReplicationLog::Holds(std::string_view origin, uint64_t seq) const {
+  auto it = origins_.find(origin);
+  if (it == origins_.end()) return false;
+  return seq > it->second.floor && seq <= it->second.floor + it->second.indices.size();
+}
+
+NamedVV SyncerCore::Known(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? NamedVV() : it->second.known;
+}
+
 }  // namespace activekv::syncer

@@ -51,6 +51,8 @@ class ReplicationLog {
   // The first index a peer that has applied `have` must be sent from, or nullopt when the log no
   // longer holds some op it lacks (full resync). end() when it lacks nothing the log holds.
   std::optional<uint64_t> StartFor(const NamedVV& have) const;
+  // True when op (origin, seq) is in the log and can be served from it.
+  bool Holds(std::string_view origin, uint64_t seq) const;
 
  private:
   struct Entry {
@@ -124,6 +126,8 @@ class SyncerCore {
   // Age of the oldest op in the log the peer has not acknowledged (0 when none).
   uint64_t LagMs(const std::string& peer, int64_t now_ms) const;
   const PeerStats* stats(const std::string& peer) const;
+  // What the peer is known to have (acked, or sent on the current stream); empty if unknown.
+  NamedVV Known(const std::string& peer) const;
 
  private:
   struct Peer {

@@ -33,8 +33,9 @@ def setUpModule():
 class RegionProcess(akv.ServerProcess):
     kind = "activekv-server"
 
-    def __init__(self, workdir, topology, region, port, sync_port):
+    def __init__(self, workdir, topology, region, port, sync_port, extra_args=()):
         super().__init__(workdir, port)
+        self.extra_args = list(extra_args)
         self.exe = akv.require_executable(os.path.join(akv.bin_dir(), "activekv-server"),
                                           "activekv-server")
         self.topology = topology
@@ -42,7 +43,7 @@ class RegionProcess(akv.ServerProcess):
         self.sync_port = sync_port
 
     def argv(self):
-        return [self.exe, "--topology", self.topology, "--region", self.region]
+        return [self.exe, "--topology", self.topology, "--region", self.region] + self.extra_args
 
     def describe(self):
         return "region %s on :%d (log: %s)" % (self.region, self.port, self.log_path)
@@ -59,7 +60,7 @@ def info_fields(client, section="crdt"):
 
 
 class Cluster:
-    def __init__(self, test, n, appendfsync="everysec"):
+    def __init__(self, test, n, appendfsync="everysec", extra_args=()):
         self.test = test
         self.root = akv.new_workdir("cluster%d" % n)
         ports = akv.free_ports(2 * n)
@@ -74,7 +75,7 @@ class Cluster:
         self.regions = {}
         for i, name in enumerate(self.names):
             p = RegionProcess(os.path.join(self.root, name), self.topology, name, ports[i],
-                              ports[n + i])
+                              ports[n + i], extra_args)
             test.addCleanup(p.kill9)
             self.regions[name] = p
         for p in self.regions.values():
@@ -219,6 +220,29 @@ class ReplicationTest(akv.ServerTestCase):
         self.assertLess(received, missed * 150 * 2 + 64 * 1024)
         with victim.client() as c:
             self.assertEqual(c.call("DBSIZE").value, 5000 + missed)
+
+    def test_region_behind_the_replication_log_gets_a_full_resync(self):
+        # Peers keep only 200 ops in memory: a region that missed 2000 is served from the AOF.
+        cluster = Cluster(self, 3, extra_args=["--replication-log-ops", "200"])
+        a = cluster.client("r0")
+        a.pipeline([("SET", "before:%d" % i, "v") for i in range(100)])
+        cluster.wait_sync()
+        victim = cluster.regions["r2"]
+        victim.kill9()
+        a.pipeline([("SET", "missed:%d" % i, "v") for i in range(2000)])
+        a.pipeline([("INCRBY", "total", 3) for _ in range(100)])
+        victim.start()
+        took = cluster.wait_sync()
+        resyncs = 0
+        for name in ("r0", "r1"):
+            fields = cluster.state(name)[4]
+            resyncs += int(fields["crdt_peer_r2"].split("full_resyncs_sent=")[1].split(",")[0])
+        print("[repl] full resync of a region 2100 ops behind: %.3fs, %d resync(s)" %
+              (took, resyncs), file=sys.stderr)
+        self.assertGreaterEqual(resyncs, 1, "the restarted region needed a full resync")
+        with victim.client() as c:
+            self.assertEqual(c.call("DBSIZE").value, 2101)
+            self.assertEqual(c.call("GET", "total").value, b"300")
 
     def test_restart_after_lost_tail_never_reuses_a_dot(self):
         # everysec: a power loss can drop ops a peer already holds. Simulated: kill -9, then the
