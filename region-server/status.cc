@@ -91,6 +91,8 @@ absl::Status Server::StartGrpc() {
   if (options_.topology.regions.size() > 1) {
     syncer::Replicator::Options ro;
     ro.database = options_.topology.name;
+    ro.gzip = options_.topology.replication.compression ==
+              topology::ReplicationConfig::Compression::kGzip;
     ro.region = options_.region;
     for (const auto& r : options_.topology.regions) {
       if (r.name != options_.region) ro.peers.push_back({r.name, r.sync.ToString()});

@@ -41,6 +41,7 @@ grpc::ChannelArguments ChannelArgs(const Replicator::Options& options) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
+  if (options.gzip) args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
   return args;
 }
 
@@ -321,7 +322,8 @@ const Replicator::LinkStats* Replicator::link(const std::string& peer) const {
 }
 
 grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse>* Replicator::Pull(
-    grpc::CallbackServerContext* /*ctx*/) {
+    grpc::CallbackServerContext* ctx) {
+  if (options_.gzip) ctx->set_compression_algorithm(GRPC_COMPRESS_GZIP);
   return new Outgoing(this);
 }
 

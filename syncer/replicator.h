@@ -49,6 +49,7 @@ class Replicator final : public v1::Syncer::CallbackService {
     std::vector<Peer> peers;
     SyncerCore::Options core;
     int64_t heartbeat_ms = 250;
+    bool gzip = false;  // compress the streams (topology replication.compression: gzip)
     int64_t min_backoff_ms = 50;
     int64_t max_backoff_ms = 2000;
   };

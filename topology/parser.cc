@@ -31,15 +31,20 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxNameLength = 64;
-constexpr char kDocumentKeys[] = "name, persistence, regions";
+constexpr char kDocumentKeys[] = "name, persistence, replication, regions";
 
 const std::vector<absl::string_view>& TopLevelKeys() {
-  static const auto* keys = new std::vector<absl::string_view>{"name", "persistence", "regions"};
+  static const auto* keys =
+      new std::vector<absl::string_view>{"name", "persistence", "replication", "regions"};
   return *keys;
 }
 const std::vector<absl::string_view>& RegionKeys() {
   static const auto* keys =
       new std::vector<absl::string_view>{"name", "resp", "sync", "data_dir", "persistence"};
+  return *keys;
+}
+const std::vector<absl::string_view>& ReplicationKeys() {
+  static const auto* keys = new std::vector<absl::string_view>{"compression"};
   return *keys;
 }
 const std::vector<absl::string_view>& PersistenceKeys() {
@@ -172,6 +177,9 @@ class Parser {
     if (auto it = fields.find("persistence"); it != fields.end()) {
       ReadPersistence(it->second, "persistence", &topology->persistence);
     }
+    if (auto it = fields.find("replication"); it != fields.end()) {
+      ReadReplication(it->second, &topology->replication);
+    }
     const Field* regions = Require(fields, root, "", "regions");
     if (regions == nullptr) return;
     if (!regions->value.IsSequence()) {
@@ -257,6 +265,27 @@ class Parser {
   }
 
   // Sets only the keys present, so a region's block overrides the top-level defaults key by key.
+  void ReadReplication(const Field& field, ReplicationConfig* config) {
+    if (!field.value.IsMap()) {
+      AddError(ValuePos(field),
+               absl::StrCat("replication: expected a mapping, got ", KindName(field.value)));
+      return;
+    }
+    Fields fields = ReadMapping(field.value, "replication", ReplicationKeys());
+    if (auto it = fields.find("compression"); it != fields.end()) {
+      if (std::optional<std::string> value = ReadString(it->second, "replication.compression")) {
+        if (*value == "none") {
+          config->compression = ReplicationConfig::Compression::kNone;
+        } else if (*value == "gzip") {
+          config->compression = ReplicationConfig::Compression::kGzip;
+        } else {
+          AddError(ValuePos(it->second), absl::StrCat("replication.compression: '", *value,
+                                                      "' is not one of none, gzip"));
+        }
+      }
+    }
+  }
+
   void ReadPersistence(const Field& field, const std::string& path, PersistenceConfig* config) {
     if (!field.value.IsMap()) {
       AddError(ValuePos(field),

@@ -53,10 +53,17 @@ struct RegionConfig {
   PersistenceConfig persistence;
 };
 
+// Replication settings shared by every region (the `replication` mapping).
+struct ReplicationConfig {
+  enum class Compression { kNone, kGzip };
+  Compression compression = Compression::kNone;  // of the gRPC streams between regions
+};
+
 struct Topology {
   std::string name;         // the database name; [A-Za-z0-9_-]{1,64}
   std::string source_path;  // LoadTopologyFile: absolute normalised file path; else source_name
-  PersistenceConfig persistence;      // top-level defaults (already applied to every region)
+  PersistenceConfig persistence;  // top-level defaults (already applied to every region)
+  ReplicationConfig replication;
   std::vector<RegionConfig> regions;  // non-empty, in file order
 
   // The region called `name`, or nullptr. The pointer lives as long as this Topology is neither

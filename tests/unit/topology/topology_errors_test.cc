@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 TEST(TopologyErrorTest, UnknownTopLevelKeyListsTheAllowedKeys) {
   EXPECT_EQ(ErrorOf(Yaml({"name: demo", "colour: blue", "regions: []"})),
-            "t.yaml:2: top level: unknown key 'colour' (allowed: name, persistence, regions)");
+            "t.yaml:2: top level: unknown key 'colour' (allowed: name, persistence, replication, "
+            "regions)");
 }
 
 TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
@@ -37,6 +38,13 @@ TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
             })),
             "t.yaml:6: regions[0]: unknown key 'datadir' (allowed: name, resp, sync, data_dir, "
             "persistence)");
+}
+
+TEST(TopologyErrorTest, BadReplicationCompression) {
+  EXPECT_EQ(ErrorOf(Yaml({"name: demo", "replication: { compression: zstd }", "regions: []"})),
+            "t.yaml:2: replication.compression: 'zstd' is not one of none, gzip");
+  EXPECT_EQ(ErrorOf(Yaml({"name: demo", "replication: { level: 9 }", "regions: []"})),
+            "t.yaml:2: replication: unknown key 'level' (allowed: compression)");
 }
 
 TEST(TopologyErrorTest, UnknownPersistenceKeyListsTheAllowedKeys) {
@@ -257,16 +265,19 @@ TEST(TopologyErrorTest, DatabaseNameFollowsTheSameRules) {
 
 TEST(TopologyErrorTest, DocumentThatIsNotAMapping) {
   EXPECT_EQ(ErrorOf(Yaml({"- name: demo"})),
-            "t.yaml:1: top level: expected a mapping with keys name, persistence, regions; got a "
+            "t.yaml:1: top level: expected a mapping with keys name, persistence, replication, "
+            "regions; got a "
             "sequence");
   EXPECT_EQ(ErrorOf(Yaml({"# just a comment", "demo"})),
-            "t.yaml:2: top level: expected a mapping with keys name, persistence, regions; got a "
+            "t.yaml:2: top level: expected a mapping with keys name, persistence, replication, "
+            "regions; got a "
             "string");
 }
 
 TEST(TopologyErrorTest, EmptyDocument) {
   const std::string expected =
-      "t.yaml:1: the document is empty; expected a mapping with keys name, persistence, regions";
+      "t.yaml:1: the document is empty; expected a mapping with keys name, persistence, "
+      "replication, regions";
   EXPECT_EQ(ErrorOf(""), expected);
   EXPECT_EQ(ErrorOf(Yaml({"# nothing", "", "# here"})), expected);
 }
