@@ -60,7 +60,7 @@ def info_fields(client, section="crdt"):
 
 
 class Cluster:
-    def __init__(self, test, n, appendfsync="everysec", extra_args=()):
+    def __init__(self, test, n, appendfsync="everysec", extra_args=(), compression=None):
         self.test = test
         self.root = akv.new_workdir("cluster%d" % n)
         ports = akv.free_ports(2 * n)
@@ -72,6 +72,9 @@ class Cluster:
                             "data_dir": os.path.join(self.root, "data", name)})
         self.topology = akv.write_topology(os.path.join(self.root, "topology.yaml"), regions,
                                            appendfsync=appendfsync)
+        if compression:
+            with open(self.topology, "a") as f:
+                f.write("replication: { compression: %s }\n" % compression)
         self.regions = {}
         for i, name in enumerate(self.names):
             p = RegionProcess(os.path.join(self.root, name), self.topology, name, ports[i],
@@ -162,6 +165,18 @@ class ReplicationTest(akv.ServerTestCase):
 
     def test_five_regions_converge(self):
         self.converge_random_writes(5)
+
+    def test_gzip_streams_replicate(self):
+        cluster = Cluster(self, 2, compression="gzip")
+        a, b = cluster.client("r0"), cluster.client("r1")
+        a.pipeline([("SET", "z:%d" % i, "compressible " * 20) for i in range(500)])
+        b.call("INCRBY", "n", 5)
+        cluster.wait_sync()
+        self.assertEqual(b.call("DBSIZE").value, 501)
+        self.assertEqual(a.call("GET", "n").value, b"5")
+        received = int(cluster.state("r1")[4]["crdt_peer_r0"].split("bytes_received=")[1]
+                       .split(",")[0])
+        print("[repl] gzip: r1 received %d message bytes for 500 ops" % received, file=sys.stderr)
 
     def test_write_is_visible_in_peers_within_milliseconds(self):
         cluster = Cluster(self, 3)
