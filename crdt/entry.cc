@@ -90,6 +90,7 @@ void Entry::RemoveObservedValue(const VersionVector& observed, const Context& ct
     incs.erase(std::remove_if(incs.begin(), incs.end(),
                               [&](const Increment& i) { return observed.Covers(i.dot); }),
                incs.end());
+    extra_->cache_valid = false;
   }
   if (!observed.LessOrEqual(*ctx.applied)) {
     extra().value_frontier.Merge(observed);
@@ -116,6 +117,7 @@ void Entry::ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const Version
   bool removed = ValueRemoved(dot);
   RemoveObservedValue(observed, ctx);
   if (!removed) writes_.push_back(ValueWrite{dot, hlc, std::move(value)});
+  if (extra_) extra_->cache_valid = false;
   Compact(ctx);
 }
 
@@ -136,11 +138,23 @@ void Entry::InsertIncrement(Increment inc, const Context& ctx) {
     }
     return;
   }
-  auto& incs = extra().increments;
+  Extra& x = extra();
+  auto& incs = x.increments;
   auto pos =
       std::upper_bound(incs.begin(), incs.end(), inc, [&](const Increment& a, const Increment& b) {
         return Before(a.hlc, a.dot.region, b.hlc, b.dot.region, *ctx.regions);
       });
+  if (pos == incs.end() && x.cache_valid) {
+    // Last in the order: one more step on top of the cached value (a non-numeric cached value
+    // is a winning non-numeric write, which stays as it is).
+    Number num;
+    if (ParseNumber(x.cached_value, &num)) {
+      AddStep(&num, inc.is_float, inc.delta, inc.float_delta);
+      x.cached_value = num.is_int ? FormatInt(num.i) : std::move(num.text);
+    }
+  } else {
+    x.cache_valid = false;
+  }
   incs.insert(pos, inc);
   Compact(ctx);
 }
@@ -182,19 +196,23 @@ const Entry::ValueWrite* Entry::Winner(const RegionTable& regions) const {
 
 std::string_view Entry::Value(const RegionTable& regions, std::string* scratch) const {
   const ValueWrite* winner = Winner(regions);
+  (void)scratch;
   if (!extra_ || extra_->increments.empty()) {
     return winner != nullptr ? std::string_view(winner->value) : std::string_view();
   }
+  if (extra_->cache_valid) return extra_->cached_value;
   Number n;
   if (winner != nullptr && !ParseNumber(winner->value, &n)) {
     // A non-numeric value written concurrently with increments: the value wins as it is.
-    return winner->value;
+    extra_->cached_value = winner->value;
+  } else {
+    for (const Increment& inc : extra_->increments) {
+      AddStep(&n, inc.is_float, inc.delta, inc.float_delta);
+    }
+    extra_->cached_value = n.is_int ? FormatInt(n.i) : n.text;
   }
-  for (const Increment& inc : extra_->increments) {
-    AddStep(&n, inc.is_float, inc.delta, inc.float_delta);
-  }
-  *scratch = n.is_int ? FormatInt(n.i) : n.text;
-  return *scratch;
+  extra_->cache_valid = true;
+  return extra_->cached_value;
 }
 
 int64_t Entry::DeadlineMs() const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,7 +84,12 @@ class Entry {
   };
   // Rarely needed state, allocated on demand.
   struct Extra {
-    std::vector<Increment> increments;  // sorted by (hlc, region name)
+    std::deque<Increment> increments;  // sorted by (hlc, region name)
+    // Visible value while increments are pending (they can be thousands on a hot counter until
+    // peers acknowledge them): kept up to date when an increment lands at the end of the order,
+    // recomputed after anything else.
+    mutable std::string cached_value;
+    mutable bool cache_valid = false;
     std::vector<ExpiryWrite> expiries;
     VersionVector value_frontier;
     VersionVector expiry_frontier;
