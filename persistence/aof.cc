@@ -108,7 +108,7 @@ Aof::Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size
       file_(std::move(file)),
       buf_offset_(file_size),
       durable_offset_(file_size) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   written_offset_ = file_size;
   synced_offset_ = file_size;
   stats_.policy = options_.policy;
@@ -133,7 +133,7 @@ absl::Status Aof::Flush() {
     if (!status.ok()) return status;
     return health();
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!buf_.empty()) {
     if (handoff_.empty()) {
       handoff_.swap(buf_);  // buf_ gets the old, empty handoff buffer: no allocation
@@ -149,7 +149,7 @@ absl::Status Aof::Flush() {
 }
 
 absl::Status Aof::health() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return HealthLocked();
 }
 
@@ -158,7 +158,7 @@ absl::Status Aof::HealthLocked() const {
 }
 
 Aof::Stats Aof::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Stats stats = stats_;
   stats.appended_lsn = appended_lsn();
   stats.durable_lsn = durable_lsn();
@@ -168,7 +168,7 @@ Aof::Stats Aof::stats() const {
 }
 
 void Aof::RecordWriteError(const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   write_error_ = status;
   healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
   ++stats_.write_errors;
@@ -178,13 +178,13 @@ void Aof::RecordWriteError(const absl::Status& status) {
 
 absl::Status Aof::WriteBuffered(bool force) {
   if (must_truncate_ && !force && absl::Now() - last_write_failure_ < options_.retry_interval) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return write_error_;  // a full disk does not free up in microseconds: don't spin on it
   }
   bool rewrite = false;
   uint64_t synced = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     rewrite = rewrite_pending_ && options_.policy == FsyncPolicy::kEverysec;
     synced = synced_offset_;
   }
@@ -203,7 +203,7 @@ absl::Status Aof::WriteBuffered(bool force) {
     assert(buf_offset_ == synced);
     buf_written_ = 0;
     must_truncate_ = true;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     rewrite_pending_ = false;
     ++rewrite_gen_;
     written_offset_ = buf_offset_;
@@ -231,7 +231,7 @@ absl::Status Aof::WriteBuffered(bool force) {
     buf_written_ = buf_.size();
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     written_offset_ = buf_offset_ + buf_written_;
     stats_.bytes_written += n;
     stats_.file_size = written_offset_;
@@ -252,17 +252,17 @@ absl::Status Aof::WriteBuffered(bool force) {
 }
 
 absl::Status Aof::SyncWritten() {
-  absl::MutexLock sync_lock(&sync_mu_);
+  MutexLock sync_lock(&sync_mu_);
   uint64_t target = 0;
   uint64_t gen = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (rewrite_pending_) return background_error_;
     target = written_offset_;
     gen = rewrite_gen_;
   }
   absl::Status status = file_->Sync();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!status.ok()) {
     background_error_ = status;
     healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
@@ -285,8 +285,9 @@ void Aof::EverysecLoop() {
   while (true) {
     bool need = false;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithDeadline(absl::Condition(this, &Aof::EverysecWake), next);
+      MutexLock lock(&mu_);
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return EverysecWake(); };
+      mu_.AwaitWithDeadline(wake, next);
       if (stop_) return;
       sync_now_ = false;
       need = !rewrite_pending_ && (written_offset_ > synced_offset_ || !background_error_.ok());
@@ -306,7 +307,7 @@ absl::Status Aof::WriteAndSync(std::string_view data, bool* must_truncate) {
   if (*must_truncate) {
     absl::Status status = options_.env->Truncate(options_.path, durable_offset_);
     if (!status.ok()) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       ++stats_.write_errors;
       return status;
     }
@@ -316,19 +317,19 @@ absl::Status Aof::WriteAndSync(std::string_view data, bool* must_truncate) {
   if (status.ok()) status = file_->Flush();
   if (!status.ok()) {
     *must_truncate = true;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++stats_.write_errors;
     return status;
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stats_.bytes_written += data.size();
     stats_.file_size = durable_offset_ + data.size();
   }
   status = file_->Sync();
   if (!status.ok()) {
     *must_truncate = true;  // the written pages cannot be trusted any more
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++stats_.fsync_errors;
     return status;
   }
@@ -343,11 +344,12 @@ void Aof::AlwaysLoop() {
   while (true) {
     bool last_attempt = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return AlwaysReady(); };
       if (failing) {
-        mu_.AwaitWithTimeout(absl::Condition(this, &Aof::AlwaysReady), options_.retry_interval);
+        mu_.AwaitWithTimeout(ready, options_.retry_interval);
       } else {
-        mu_.Await(absl::Condition(this, &Aof::AlwaysReady));
+        mu_.Await(ready);
       }
       retry_now_ = false;
       if (!handoff_.empty()) {
@@ -367,7 +369,7 @@ void Aof::AlwaysLoop() {
     }
     absl::Status status = WriteAndSync(unsynced, &must_truncate);
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       ++attempts_;
       if (status.ok()) {
         durable_offset_ += unsynced.size();
@@ -403,19 +405,12 @@ absl::Status Aof::SyncAll() {
   }
   const uint64_t target = appended_lsn();
   absl::Status status = Flush();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!thread_.joinable()) return background_error_;
   const uint64_t start = attempts_;
-  struct Done {
-    const Aof* aof;
-    uint64_t target;
-    uint64_t start;
-    bool operator()() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return aof->durable_lsn() >= target ||
-             (aof->attempts_ > start && !aof->background_error_.ok());
-    }
-  } done{this, target, start};
-  mu_.Await(absl::Condition(&done));
+  mu_.Await([this, target, start]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return durable_lsn() >= target || (attempts_ > start && !background_error_.ok());
+  });
   return durable_lsn() >= target ? absl::OkStatus() : background_error_;
 }
 
@@ -426,16 +421,16 @@ absl::Status Aof::Close() {
   if (options_.policy == FsyncPolicy::kAlways) {
     Flush().IgnoreError();
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       stop_ = true;
     }
     thread_.join();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (durable_lsn() < appended_lsn()) status = background_error_;
   } else {
     if (thread_.joinable()) {
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         stop_ = true;
       }
       thread_.join();

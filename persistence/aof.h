@@ -38,10 +38,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "persistence/aof_format.h"
 #include "persistence/env.h"
+#include "persistence/mutex.h"
 
 namespace activekv::persistence {
 
@@ -159,9 +159,9 @@ class Aof {
 
   // Serializes fsyncs (kEverysec/kNo): two concurrent fsyncs of one file could split an error
   // between them, and the successful one would then vouch for lost pages.
-  absl::Mutex sync_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  Mutex sync_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   // kAlways: bytes handed off by Flush, and the LSN of their last record.
   std::string handoff_ ABSL_GUARDED_BY(mu_);
   uint64_t handoff_lsn_ ABSL_GUARDED_BY(mu_) = 0;

@@ -42,54 +42,54 @@ FaultInjectionEnv::FaultInjectionEnv(Env* base) : base_(base) {}
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
 void FaultInjectionEnv::SetSyncError(bool fail, bool lose_unsynced) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   sync_error_ = fail;
   lose_unsynced_ = fail && lose_unsynced;
 }
 
 void FaultInjectionEnv::SetNoSpaceAfter(uint64_t bytes) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   space_left_ = bytes;
 }
 
 void FaultInjectionEnv::ClearNoSpace() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   space_left_.reset();
 }
 
 void FaultInjectionEnv::SetWriteError(bool fail) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   write_error_ = fail;
 }
 
 void FaultInjectionEnv::SetOpenError(bool fail) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   open_error_ = fail;
 }
 
 uint64_t FaultInjectionEnv::sync_count() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return sync_count_;
 }
 
 uint64_t FaultInjectionEnv::failed_sync_count() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return failed_sync_count_;
 }
 
 uint64_t FaultInjectionEnv::failed_write_count() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return failed_write_count_;
 }
 
 uint64_t FaultInjectionEnv::bytes_appended() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return bytes_appended_;
 }
 
 absl::Status FaultInjectionEnv::BeforeAppend(const std::string& path, uint64_t n,
                                              uint64_t* allowed) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   *allowed = n;
   if (write_error_) {
     *allowed = 0;
@@ -107,13 +107,13 @@ absl::Status FaultInjectionEnv::BeforeAppend(const std::string& path, uint64_t n
 }
 
 void FaultInjectionEnv::AfterAppend(const std::string& path, uint64_t written) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   bytes_appended_ += written;
   tracked_[path].size += written;
 }
 
 absl::Status FaultInjectionEnv::BeforeSync(const std::string& path, uint64_t* size) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Tracked& tracked = tracked_[path];
   *size = tracked.size;
   if (!sync_error_) return absl::OkStatus();
@@ -126,7 +126,7 @@ absl::Status FaultInjectionEnv::BeforeSync(const std::string& path, uint64_t* si
 }
 
 void FaultInjectionEnv::AfterSync(const std::string& path, uint64_t size) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ++sync_count_;
   Tracked& tracked = tracked_[path];
   tracked.synced = std::max(tracked.synced, std::min(size, tracked.size));
@@ -135,7 +135,7 @@ void FaultInjectionEnv::AfterSync(const std::string& path, uint64_t size) {
 absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
     const std::string& path, bool append) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (open_error_) return IoError("open", path, EIO);
   }
   absl::StatusOr<std::unique_ptr<WritableFile>> base = base_->NewWritableFile(path, append);
@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile
     size = *base_size;
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     tracked_[path] = Tracked{size, size};  // what was there before counts as durable
   }
   return std::make_unique<File>(this, path, *std::move(base));
@@ -156,7 +156,7 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile
 absl::StatusOr<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
     const std::string& path) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (open_error_) return IoError("open", path, EIO);
   }
   return base_->NewSequentialFile(path);
@@ -171,7 +171,7 @@ absl::StatusOr<uint64_t> FaultInjectionEnv::GetFileSize(const std::string& path)
 absl::Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
   absl::Status status = base_->Truncate(path, size);
   if (status.ok()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = tracked_.find(path);
     if (it != tracked_.end()) it->second = Tracked{size, size};
   }
@@ -181,7 +181,7 @@ absl::Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size)
 absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
   absl::Status status = base_->RenameFile(from, to);
   if (status.ok()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = tracked_.find(from);
     if (it != tracked_.end()) {
       tracked_[to] = it->second;
@@ -194,7 +194,7 @@ absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::s
 absl::Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   absl::Status status = base_->RemoveFile(path);
   if (status.ok()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     tracked_.erase(path);
   }
   return status;

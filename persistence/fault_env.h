@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "persistence/env.h"
+#include "persistence/mutex.h"
 
 namespace activekv::persistence {
 
@@ -79,7 +79,7 @@ class FaultInjectionEnv final : public Env {
   };
 
   Env* const base_;
-  absl::Mutex mu_;
+  Mutex mu_;
   bool sync_error_ ABSL_GUARDED_BY(mu_) = false;
   bool lose_unsynced_ ABSL_GUARDED_BY(mu_) = false;
   bool write_error_ ABSL_GUARDED_BY(mu_) = false;

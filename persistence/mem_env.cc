@@ -11,7 +11,7 @@
 namespace activekv::persistence {
 
 struct MemEnv::FileState {
-  absl::Mutex mu;
+  Mutex mu;
   std::string data ABSL_GUARDED_BY(mu);
   uint64_t synced ABSL_GUARDED_BY(mu) = 0;  // data[0, synced) survives DropUnsyncedData
 };
@@ -27,13 +27,13 @@ class MemWritableFile final : public WritableFile {
       : file_(std::move(file)), sync_count_(std::move(sync_count)) {}
 
   absl::Status Append(std::string_view data) override {
-    absl::MutexLock lock(&file_->mu);
+    MutexLock lock(&file_->mu);
     file_->data.append(data);
     return absl::OkStatus();
   }
   absl::Status Flush() override { return absl::OkStatus(); }
   absl::Status Sync() override {
-    absl::MutexLock lock(&file_->mu);
+    MutexLock lock(&file_->mu);
     file_->synced = file_->data.size();
     sync_count_->fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
@@ -50,7 +50,7 @@ class MemSequentialFile final : public SequentialFile {
   explicit MemSequentialFile(std::shared_ptr<FileState> file) : file_(std::move(file)) {}
 
   absl::Status Read(size_t n, std::string_view* result, char* scratch) override {
-    absl::MutexLock lock(&file_->mu);
+    MutexLock lock(&file_->mu);
     size_t size = file_->data.size();
     size_t count = std::min<uint64_t>(n, pos_ < size ? size - pos_ : 0);
     if (count > 0) std::memcpy(scratch, file_->data.data() + pos_, count);
@@ -60,7 +60,7 @@ class MemSequentialFile final : public SequentialFile {
   }
 
   absl::Status Skip(uint64_t n) override {
-    absl::MutexLock lock(&file_->mu);
+    MutexLock lock(&file_->mu);
     pos_ = std::min<uint64_t>(pos_ + n, file_->data.size());
     return absl::OkStatus();
   }
@@ -82,14 +82,14 @@ MemEnv::~MemEnv() = default;
 
 absl::StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path,
                                                                       bool append) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (dirs_.count(StripTrailingSlashes(path)) > 0) return IoError("open", path, EISDIR);
   std::shared_ptr<FileState>& file = files_[path];
   if (file == nullptr) {
     file = std::make_shared<FileState>();
   } else if (!append) {
     // O_TRUNC: the old bytes are gone even after a power loss (we treat truncation as durable).
-    absl::MutexLock file_lock(&file->mu);
+    MutexLock file_lock(&file->mu);
     file->data.clear();
     file->synced = 0;
   }
@@ -97,14 +97,14 @@ absl::StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std:
 }
 
 absl::StatusOr<std::unique_ptr<SequentialFile>> MemEnv::NewSequentialFile(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return IoError("open", path, ENOENT);
   return std::make_unique<MemSequentialFile>(it->second);
 }
 
 bool MemEnv::FileExists(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (files_.count(path) > 0) return true;
   std::string dir = StripTrailingSlashes(path);
   if (dirs_.count(dir) > 0) return true;
@@ -115,26 +115,26 @@ bool MemEnv::FileExists(const std::string& path) {
 }
 
 absl::StatusOr<uint64_t> MemEnv::GetFileSize(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return IoError("stat", path, ENOENT);
-  absl::MutexLock file_lock(&it->second->mu);
+  MutexLock file_lock(&it->second->mu);
   return it->second->data.size();
 }
 
 absl::Status MemEnv::Truncate(const std::string& path, uint64_t size) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return IoError("open", path, ENOENT);
   FileState& file = *it->second;
-  absl::MutexLock file_lock(&file.mu);
+  MutexLock file_lock(&file.mu);
   file.data.resize(size, '\0');
   file.synced = size;  // Env::Truncate is durable
   return absl::OkStatus();
 }
 
 absl::Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(from);
   if (it == files_.end()) return IoError(absl::StrCat("rename ", from, " to"), to, ENOENT);
   std::shared_ptr<FileState> file = std::move(it->second);
@@ -144,13 +144,13 @@ absl::Status MemEnv::RenameFile(const std::string& from, const std::string& to) 
 }
 
 absl::Status MemEnv::RemoveFile(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (files_.erase(path) == 0) return IoError("remove", path, ENOENT);
   return absl::OkStatus();
 }
 
 absl::Status MemEnv::CreateDirs(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::string dir = StripTrailingSlashes(path);
   if (files_.count(dir) > 0) return IoError("mkdir", dir, ENOTDIR);
   for (size_t pos = dir.find('/', 1); pos != std::string::npos; pos = dir.find('/', pos + 1)) {
@@ -169,7 +169,7 @@ absl::StatusOr<std::vector<std::string>> MemEnv::GetChildren(const std::string& 
   std::string dir = StripTrailingSlashes(path);
   if (dir != "." && dir != "/" && !FileExists(dir)) return IoError("opendir", path, ENOENT);
   std::string prefix = dir == "." ? "" : (dir == "/" ? "/" : dir + "/");
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::set<std::string> names;
   auto add_child = [&](const std::string& entry) {
     if (!absl::StartsWith(entry, prefix) || entry.size() == prefix.size()) return;
@@ -183,18 +183,18 @@ absl::StatusOr<std::vector<std::string>> MemEnv::GetChildren(const std::string& 
 }
 
 void MemEnv::DropUnsyncedData() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto& [name, file] : files_) {
-    absl::MutexLock file_lock(&file->mu);
+    MutexLock file_lock(&file->mu);
     file->data.resize(file->synced);
   }
 }
 
 absl::StatusOr<uint64_t> MemEnv::GetSyncedSize(const std::string& path) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return IoError("stat", path, ENOENT);
-  absl::MutexLock file_lock(&it->second->mu);
+  MutexLock file_lock(&it->second->mu);
   return it->second->synced;
 }
 

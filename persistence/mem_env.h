@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "persistence/env.h"
+#include "persistence/mutex.h"
 
 namespace activekv::persistence {
 
@@ -53,7 +53,7 @@ class MemEnv final : public Env {
   struct FileState;
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, std::shared_ptr<FileState>> files_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> dirs_ ABSL_GUARDED_BY(mu_);
   const std::shared_ptr<std::atomic<uint64_t>> sync_count_;  // shared with the open files
