@@ -133,7 +133,8 @@ void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   }
   int64_t ttl = absolute ? deadline : deadline - ctx.region->NowMs();
   if (ttl < 0) ttl = 0;
-  ctx.reply->Integer(ms ? ttl : (ttl + 500) / 1000);
+  // Rounded to the nearest second without overflowing (ttl can be INT64_MAX): ttl >= 0 here.
+  ctx.reply->Integer(ms ? ttl : ttl / 1000 + (ttl % 1000 >= 500 ? 1 : 0));
 }
 
 void Ttl(CommandContext& ctx) { TtlGeneric(ctx, false, false); }

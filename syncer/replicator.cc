@@ -160,9 +160,13 @@ class Replicator::Link {
 
   class Stream final : public grpc::ClientBidiReactor<v1::PullRequest, v1::PullResponse> {
    public:
+    // The call is held open (AddHold) until the executor knows it will start no more reads or
+    // writes (Release): otherwise gRPC could finish it (OnDone) while the executor is about to
+    // StartWrite an ack on it.
     Stream(Link* link, const v1::PullRequest& hello) : link_(link), hello_(hello) {
       Live().Add();
       link_->stub_->async()->Pull(&ctx_, this);
+      AddHold();
       StartWrite(&hello_);
       StartRead(&response_);
       StartCall();
@@ -174,10 +178,15 @@ class Replicator::Link {
       });
     }
     void OnReadDone(bool ok) override {
-      if (!ok) return;  // the stream is ending: OnDone follows
+      if (!ok) {  // the stream is ending
+        link_->r_->executor_([this] { Release(); });
+        return;
+      }
       link_->r_->executor_([this] {
         link_->Handle(response_);
-        if (!cancelled_) {
+        if (cancelled_) {
+          Release();
+        } else {
           response_.Clear();
           StartRead(&response_);
         }
@@ -196,8 +205,15 @@ class Replicator::Link {
         ctx_.TryCancel();
       }
     }
+    // Executor thread: no more reads or writes will be started on this call.
+    void Release() {
+      if (released_) return;
+      released_ = true;
+      RemoveHold();
+    }
     bool writing_ = true;  // the hello
     bool cancelled_ = false;
+    bool released_ = false;
     v1::PullRequest ack_;
 
    private:
@@ -252,7 +268,9 @@ class Replicator::Link {
   // the peer's lag figures and stability tracking stay current. One write in flight; acks
   // coalesce.
   void MaybeAck() {
-    if (stream_ == nullptr || stream_->writing_ || stream_->cancelled_) return;
+    if (stream_ == nullptr || stream_->writing_ || stream_->cancelled_ || stream_->released_) {
+      return;
+    }
     if (r_->host_->durable_lsn() < ack_lsn_) return;
     NamedVV applied = FromKeyspace(r_->host_->keyspace());
     if (!ack_needed_ && applied == last_ack_) return;

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "persistence/fault_env.h"
 #include "persistence/mem_env.h"
+#include "persistence/mutex.h"
 #include "tests/unit/persistence/test_util.h"
 
 namespace activekv::persistence {
@@ -24,20 +24,20 @@ using testing::WaitFor;
 class DurableLog {
  public:
   void Report(uint64_t lsn) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     calls_.push_back(lsn);
   }
   std::vector<uint64_t> calls() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
   uint64_t last() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return calls_.empty() ? 0 : calls_.back();
   }
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<uint64_t> calls_ ABSL_GUARDED_BY(mu_);
 };
 

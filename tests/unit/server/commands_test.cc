@@ -125,6 +125,13 @@ TEST_F(Commands, ExpiryFollowsTheClock) {
   EXPECT_EQ(s_.Run({"expire", "missing", "10"}), ":0\r\n");
 }
 
+TEST_F(Commands, ExpireTimeAtTheEndOfTimeDoesNotOverflow) {
+  EXPECT_EQ(s_.Run({"set", "k", "v"}), "+OK\r\n");
+  EXPECT_EQ(s_.Run({"pexpireat", "k", "9223372036854775807"}), ":1\r\n");
+  EXPECT_EQ(s_.Run({"expiretime", "k"}), ":9223372036854776\r\n");  // as redis-server
+  EXPECT_EQ(s_.Run({"pexpiretime", "k"}), ":9223372036854775807\r\n");
+}
+
 TEST_F(Commands, GetExOptions) {
   EXPECT_EQ(s_.Run({"set", "k", "v"}), "+OK\r\n");
   EXPECT_EQ(s_.Run({"getex", "k", "ex", "10"}), "$1\r\nv\r\n");
