@@ -114,6 +114,7 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
       },
       recovery);
   if (!s.ok()) return s;
+  durable_vv_ = ks_.applied();  // everything replayed is in the AOF
   return OpenAof();
 }
 
@@ -216,11 +217,31 @@ uint64_t Region::Commit() {
   uint64_t global_lsn = lsn == 0 ? 0 : lsn_base_ + lsn;
   if (options_.on_commit) options_.on_commit();
   if (log_) {
-    for (const v1::Op& op : batch_->ops()) log_->Append(op, global_lsn);
+    for (const v1::Op& op : batch_->ops()) {
+      log_->Append(op, global_lsn);
+      crdt::RegionId origin;
+      if (ks_.regions().Find(op.origin(), &origin)) {
+        not_durable_.push_back(PendingOp{global_lsn, origin, op.seq()});
+      }
+    }
   }
   arena_->Reset();
   batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
   return global_lsn;
+}
+
+syncer::NamedVV Region::durable_applied() {
+  uint64_t durable = durable_lsn();
+  while (!not_durable_.empty() && not_durable_.front().lsn <= durable) {
+    const PendingOp& p = not_durable_.front();
+    if (p.seq > durable_vv_.Get(p.origin)) durable_vv_.Set(p.origin, p.seq);
+    not_durable_.pop_front();
+  }
+  syncer::NamedVV out;
+  for (crdt::RegionId r = 0; r < durable_vv_.size(); ++r) {
+    if (durable_vv_.Get(r) != 0) out[ks_.regions().Name(r)] = durable_vv_.Get(r);
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> Region::ApplyRemote(const v1::OpBatch& batch) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +68,7 @@ class Region final : public syncer::ReplicaHost {
   const syncer::ReplicationLog& log() override { return *log_; }
   absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
+  syncer::NamedVV durable_applied() override;
   int64_t NowMs() override { return clock_.NowMs(wall_ms_); }
   persistence::Env* env() override { return options_.env; }
   std::string aof_path() override { return options_.data_dir + "/appendonly.aof"; }
@@ -138,6 +140,14 @@ class Region final : public syncer::ReplicaHost {
   uint64_t incarnation_ = 0;
   absl::Status PickIncarnation();
   std::unique_ptr<syncer::ReplicationLog> log_;
+  // Replicated regions: ops applied but maybe not durable yet, by LSN, and what is durable.
+  struct PendingOp {
+    uint64_t lsn;
+    crdt::RegionId origin;
+    uint64_t seq;
+  };
+  std::deque<PendingOp> not_durable_;
+  crdt::VersionVector durable_vv_;
 };
 
 }  // namespace activekv::server

@@ -10,10 +10,10 @@
 #include "persistence/aof_reader.h"
 
 namespace activekv::syncer {
-namespace {
+namespace {}  // namespace
 
-// Streams still open, so Shutdown() can wait for them.
-struct LiveStreams {
+// Pull streams of one Replicator still open, so its Shutdown() can wait for them.
+struct Replicator::LiveStreams {
   std::mutex mu;
   std::condition_variable cv;
   int count = 0;
@@ -27,12 +27,8 @@ struct LiveStreams {
     cv.notify_all();
   }
 };
-LiveStreams& Live() {
-  static LiveStreams* live = new LiveStreams;
-  return *live;
-}
 
-}  // namespace
+namespace {}  // namespace
 
 // gRPC's own reconnect backoff starts at 1 s: regions that start together would wait that long
 // for the first link. Ours is shorter and bounded.
@@ -55,7 +51,12 @@ class Replicator::Outgoing final
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      r_->executor_([this] { End(grpc::Status::OK); });
+      // Half-close, or a request gRPC could not decode (reported as a failed read).
+      r_->executor_([this] {
+        End(peer_.empty() ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                         "stream ended before a valid hello")
+                          : grpc::Status::OK);
+      });
       return;
     }
     v1::PullRequest request = std::move(request_);
@@ -164,7 +165,7 @@ class Replicator::Link {
     // writes (Release): otherwise gRPC could finish it (OnDone) while the executor is about to
     // StartWrite an ack on it.
     Stream(Link* link, const v1::PullRequest& hello) : link_(link), hello_(hello) {
-      Live().Add();
+      link_->r_->live_->Add();
       link_->stub_->async()->Pull(&ctx_, this);
       AddHold();
       StartWrite(&hello_);
@@ -195,8 +196,9 @@ class Replicator::Link {
     void OnDone(const grpc::Status& status) override {
       link_->r_->executor_([this, status] {
         link_->OnStreamDone(this, status);
+        LiveStreams* live = link_->r_->live_.get();
         delete this;
-        Live().Remove();
+        live->Remove();
       });
     }
     void Cancel() {
@@ -231,7 +233,7 @@ class Replicator::Link {
     v1::PullRequest hello;
     hello.set_database(r_->options_.database);
     hello.set_region(r_->options_.region);
-    ToEntries(FromKeyspace(r_->host_->keyspace()), hello.mutable_applied());
+    ToEntries(r_->host_->durable_applied(), hello.mutable_applied());
     last_ack_ = FromEntries(hello.applied());
     stream_ = new Stream(this, hello);
     ack_lsn_ = 0;
@@ -272,7 +274,7 @@ class Replicator::Link {
       return;
     }
     if (r_->host_->durable_lsn() < ack_lsn_) return;
-    NamedVV applied = FromKeyspace(r_->host_->keyspace());
+    NamedVV applied = r_->host_->durable_applied();
     if (!ack_needed_ && applied == last_ack_) return;
     ack_needed_ = false;
     last_ack_ = applied;
@@ -323,7 +325,8 @@ Replicator::Replicator(Options options, ReplicaHost* host, Executor executor)
     : options_(std::move(options)),
       host_(host),
       executor_(std::move(executor)),
-      core_(&host->log(), options_.core) {}
+      core_(&host->log(), options_.core),
+      live_(std::make_unique<LiveStreams>()) {}
 
 Replicator::~Replicator() = default;
 
@@ -460,7 +463,7 @@ void Replicator::Shutdown() {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return cancelled; });
   }
-  LiveStreams& live = Live();
+  LiveStreams& live = *live_;
   std::unique_lock<std::mutex> lock(live.mu);
   live.cv.wait_for(lock, std::chrono::seconds(5), [&] { return live.count == 0; });
 }

@@ -27,6 +27,9 @@ class ReplicaHost {
   virtual absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) = 0;
   // Highest LSN the AOF covers (per the fsync policy).
   virtual uint64_t durable_lsn() = 0;
+  // What this region has applied *and* the AOF covers: what hellos and acks announce (a peer
+  // relies on it for stability, so it must survive a crash).
+  virtual NamedVV durable_applied() = 0;
   // The AOF: every op this region ever applied, in apply order (no compaction yet), read to
   // serve a peer that lacks ops the in-memory log no longer holds.
   virtual persistence::Env* env() = 0;
@@ -70,7 +73,8 @@ class Replicator final : public v1::Syncer::CallbackService {
   void Start();
   // Executor thread. Durability advanced or local ops were logged: send what can be sent.
   void Pump();
-  // Any thread; blocks until every link is closed. Call before the executor stops.
+  // Any thread but the executor's (it waits for tasks there); blocks until every link is
+  // closed. Call before the executor stops.
   void Shutdown();
   // Executor thread. While paused, nothing is sent to peers and no pull link is open (CRDT.SYNC
   // PAUSE): local writes go on and are sent on resume. For maintenance and tests.
@@ -85,6 +89,7 @@ class Replicator final : public v1::Syncer::CallbackService {
       grpc::CallbackServerContext* ctx) override;
 
  private:
+  struct LiveStreams;
   class Outgoing;  // a peer pulling from us (server reactor)
   class Link;      // us pulling from a peer (client reactor + reconnects)
   friend class Outgoing;
@@ -103,6 +108,7 @@ class Replicator final : public v1::Syncer::CallbackService {
   std::vector<std::unique_ptr<Link>> links_;
   bool shutting_down_ = false;
   bool paused_ = false;
+  std::unique_ptr<LiveStreams> live_;
 };
 
 }  // namespace activekv::syncer
