@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <utility>
@@ -29,6 +30,14 @@ struct Replicator::LiveStreams {
 };
 
 namespace {}  // namespace
+
+// Timers (backoff, heartbeats) use a steady clock: the region's NowMs() follows the HLC, which
+// stands still after a region with a fast clock was heard from.
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // gRPC's own reconnect backoff starts at 1 s: regions that start together would wait that long
 // for the first link. Ours is shorter and bounded.
@@ -290,7 +299,7 @@ class Replicator::Link {
     if (stats_.connected) ++stats_.reconnects;
     stats_.connected = false;
     if (!status.ok()) stats_.last_error = status.error_message();
-    next_attempt_ms_ = r_->host_->NowMs() + backoff_ms_;
+    next_attempt_ms_ = SteadyMs() + backoff_ms_;
     backoff_ms_ = std::min(backoff_ms_ * 2, r_->options_.max_backoff_ms);
   }
 
@@ -369,7 +378,7 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   if (out->writing_ || out->finished_ || out->peer_.empty()) return;
   v1::PullResponse& resp = out->response_;
   resp.Clear();
-  int64_t now = host_->NowMs();
+  int64_t now = SteadyMs();
   SyncerCore::Next next = SyncerCore::Next::kNothing;
   if (out->resync_reader_ == nullptr) {
     next = core_.Poll(out->peer_, host_->durable_lsn(), resp.mutable_ops());
@@ -406,7 +415,7 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   }
   if (next == SyncerCore::Next::kNothing) {
     if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
-    resp.mutable_heartbeat()->set_unix_ms(now);
+    resp.mutable_heartbeat()->set_unix_ms(host_->NowMs());
   }
   ToEntries(FromKeyspace(host_->keyspace()), resp.mutable_sender_applied());
   out->writing_ = true;
@@ -440,7 +449,7 @@ bool Replicator::FillResyncBatch(Outgoing* out, v1::OpBatch* batch) {
 }
 
 void Replicator::Pump() {
-  int64_t now = host_->NowMs();
+  int64_t now = SteadyMs();
   for (auto& [name, out] : outgoing_) PumpOutgoing(out);
   for (auto& link : links_) {
     link->MaybeConnect(now);

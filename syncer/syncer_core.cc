@@ -156,9 +156,13 @@ void SyncerCore::MergeAck(Peer* p, const NamedVV& applied) const {
 
 void SyncerCore::OnPullStart(const std::string& peer, const NamedVV& have) {
   Peer& p = GetPeer(peer);
-  // What the peer announces it has applied: an ack. But send from `have` itself (at least
-  // once): a peer that lost ops it had acked gets them again.
+  // What the peer announces it has applied replaces what it acked before; sending starts from
+  // `have` itself (at least once): a peer that lost ops it had acked gets them again.
   p.unacked.clear();
+  // What the peer has *now* is the truth: after a power loss it may lack ops it acked before,
+  // and merging the old acks in would skip them forever.
+  p.stats.acked = have;
+  p.ack_index = 0;
   MergeAck(&p, have);
   p.known = have;
   std::optional<uint64_t> start = log_->StartFor(have);
