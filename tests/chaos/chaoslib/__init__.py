@@ -1,0 +1,4 @@
+"""activekv chaos harness (tests/chaos): real region processes, seeded faults, exact accounting.
+
+See docs/chaos.md.
+"""
