@@ -194,9 +194,8 @@ const Entry::ValueWrite* Entry::Winner(const RegionTable& regions) const {
   return best;
 }
 
-std::string_view Entry::Value(const RegionTable& regions, std::string* scratch) const {
+std::string_view Entry::Value(const RegionTable& regions) const {
   const ValueWrite* winner = Winner(regions);
-  (void)scratch;
   if (!extra_ || extra_->increments.empty()) {
     return winner != nullptr ? std::string_view(winner->value) : std::string_view();
   }

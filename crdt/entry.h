@@ -56,9 +56,9 @@ class Entry {
 
   // True when the key has a value (a surviving write or a pending increment).
   bool Exists() const { return !writes_.empty() || (extra_ && !extra_->increments.empty()); }
-  // Visible value; only meaningful when Exists(). Returns a view of the stored bytes, or of
-  // `*scratch` when increments had to be added on top.
-  std::string_view Value(const RegionTable& regions, std::string* scratch) const;
+  // Visible value; only meaningful when Exists(). A view of the stored bytes, or of the cached
+  // value with pending increments added on top; valid until the entry changes.
+  std::string_view Value(const RegionTable& regions) const;
   // Visible expiry deadline (unix ms), kNoDeadline when none.
   int64_t DeadlineMs() const;
   // Nothing left, not even removal knowledge: the keyspace may erase the entry.

@@ -212,10 +212,9 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
 
 std::string Keyspace::Digest() const {
   DigestAccumulator acc;
-  std::string scratch;
   for (const auto& [key, entry] : map_) {
     if (!entry.Exists()) continue;
-    acc.AddKey(key.key, entry.Value(regions_, &scratch), entry.DeadlineMs());
+    acc.AddKey(key.key, entry.Value(regions_), entry.DeadlineMs());
   }
   return acc.Hex();
 }

@@ -114,7 +114,7 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
       },
       recovery);
   if (!s.ok()) return s;
-  durable_vv_ = ks_.applied();  // everything replayed is in the AOF
+  durable_vv_ = syncer::FromKeyspace(ks_);  // everything replayed is in the AOF
   return OpenAof();
 }
 
@@ -230,18 +230,15 @@ uint64_t Region::Commit() {
   return global_lsn;
 }
 
-syncer::NamedVV Region::durable_applied() {
+const syncer::NamedVV& Region::durable_applied() {
   uint64_t durable = durable_lsn();
   while (!not_durable_.empty() && not_durable_.front().lsn <= durable) {
     const PendingOp& p = not_durable_.front();
-    if (p.seq > durable_vv_.Get(p.origin)) durable_vv_.Set(p.origin, p.seq);
+    uint64_t& seq = durable_vv_[ks_.regions().Name(p.origin)];
+    if (p.seq > seq) seq = p.seq;
     not_durable_.pop_front();
   }
-  syncer::NamedVV out;
-  for (crdt::RegionId r = 0; r < durable_vv_.size(); ++r) {
-    if (durable_vv_.Get(r) != 0) out[ks_.regions().Name(r)] = durable_vv_.Get(r);
-  }
-  return out;
+  return durable_vv_;
 }
 
 absl::StatusOr<uint64_t> Region::ApplyRemote(const v1::OpBatch& batch) {

@@ -68,7 +68,7 @@ class Region final : public syncer::ReplicaHost {
   const syncer::ReplicationLog& log() override { return *log_; }
   absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
-  syncer::NamedVV durable_applied() override;
+  const syncer::NamedVV& durable_applied() override;
   int64_t NowMs() override { return clock_.NowMs(wall_ms_); }
   persistence::Env* env() override { return options_.env; }
   std::string aof_path() override { return options_.data_dir + "/appendonly.aof"; }
@@ -90,7 +90,7 @@ class Region final : public syncer::ReplicaHost {
   // (a DEL op joins the current batch), as Redis's lazy expiry does.
   const crdt::Entry* Lookup(std::string_view key);
   // Visible value of an existing entry.
-  std::string_view ValueOf(const crdt::Entry& e) { return e.Value(ks_.regions(), &scratch_); }
+  std::string_view ValueOf(const crdt::Entry& e) { return e.Value(ks_.regions()); }
 
   // Before creating `key` from nothing (the caller's Lookup found no visible key) with an op
   // that keeps the expiry (SET KEEPTTL, APPEND, SETRANGE, increments): a key that is invisible
@@ -134,7 +134,6 @@ class Region final : public syncer::ReplicaHost {
   v1::OpBatch* batch_ = nullptr;
   int64_t wall_ms_ = 0;
   std::string payload_;
-  std::string scratch_;
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
   uint64_t incarnation_ = 0;
@@ -147,7 +146,7 @@ class Region final : public syncer::ReplicaHost {
     uint64_t seq;
   };
   std::deque<PendingOp> not_durable_;
-  crdt::VersionVector durable_vv_;
+  syncer::NamedVV durable_vv_;
 };
 
 }  // namespace activekv::server

@@ -12,20 +12,6 @@
 #include "syncer/status_service.h"
 
 namespace activekv::server {
-namespace {
-
-void VvEntries(const crdt::Keyspace& ks, const crdt::VersionVector& vv,
-               google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
-  for (crdt::RegionId r = 0; r < vv.size(); ++r) {
-    if (vv.Get(r) == 0) continue;
-    v1::VersionEntry* e = out->Add();
-    e->set_region(ks.regions().Name(r));
-    e->set_seq(vv.Get(r));
-  }
-}
-
-}  // namespace
-
 v1::RegionStatus Server::BuildStatus(bool with_digest) {
   Region& region = *region_;
   region.RefreshClock();
@@ -36,7 +22,7 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
   st.set_region(options_.region);
   st.set_resp_address(rc->resp.ToString());
   st.set_sync_address(rc->sync.ToString());
-  VvEntries(ks, ks.applied(), st.mutable_version_vector());
+  syncer::ToEntries(syncer::FromKeyspace(ks), st.mutable_version_vector());
   st.set_keys(ks.key_count());
   st.set_applied_ops(ks.applied_ops());
   persistence::Aof::Stats aof = region.aof()->stats();

@@ -283,7 +283,7 @@ class Replicator::Link {
       return;
     }
     if (r_->host_->durable_lsn() < ack_lsn_) return;
-    NamedVV applied = r_->host_->durable_applied();
+    const NamedVV& applied = r_->host_->durable_applied();
     if (!ack_needed_ && applied == last_ack_) return;
     ack_needed_ = false;
     last_ack_ = applied;

@@ -29,7 +29,7 @@ class ReplicaHost {
   virtual uint64_t durable_lsn() = 0;
   // What this region has applied *and* the AOF covers: what hellos and acks announce (a peer
   // relies on it for stability, so it must survive a crash).
-  virtual NamedVV durable_applied() = 0;
+  virtual const NamedVV& durable_applied() = 0;
   // The AOF: every op this region ever applied, in apply order (no compaction yet), read to
   // serve a peer that lacks ops the in-memory log no longer holds.
   virtual persistence::Env* env() = 0;

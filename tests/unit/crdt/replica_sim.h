@@ -94,7 +94,7 @@ class Replica {
     const Entry* e = ks_.Find(k);
     if (e == nullptr || !e->Exists()) return "(nil)";
     std::string scratch;
-    return std::string(e->Value(ks_.regions(), &scratch));
+    return std::string(e->Value(ks_.regions()));
   }
   int64_t Deadline(const std::string& k) {
     const Entry* e = ks_.Find(k);

@@ -384,8 +384,7 @@ void Sim::ExpectConverged(const std::vector<size_t>& members) {
       }
       const crdt::Entry* e = r.ks.Find(c);
       std::string scratch;
-      std::string got =
-          e == nullptr || !e->Exists() ? "0" : std::string(e->Value(r.ks.regions(), &scratch));
+      std::string got = e == nullptr || !e->Exists() ? "0" : std::string(e->Value(r.ks.regions()));
       EXPECT_EQ(got, absl::StrCat(want)) << "counter " << c << " in " << r.name;
     }
     for (size_t o : members) {
