@@ -53,23 +53,27 @@ uint64_t Keyspace::KeyHash(std::string_view key) {
   return h == 0 ? 1 : h;
 }
 
+bool Keyspace::AckUsable(RegionId q, const VersionVector& ack) {
+  for (RegionId o = 0; o < regions_.size(); ++o) {
+    if (MemberOf(o) == q && applied_.Get(o) < ack.Get(o)) return false;
+  }
+  return true;
+}
+
 void Keyspace::RecomputeStable() {
   VersionVector stable = applied_;
   const RegionId local_member = MemberOf(local_);
   for (RegionId q : members_) {
     if (q == local_member) continue;
     auto it = known_.find(q);
-    const Known* known = it == known_.end() ? nullptr : &it->second;
-    // An ack bounds the peer's ops created after it: usable once every op of the peer (any
-    // incarnation) up to the ack's own entries is applied here.
-    bool ack_usable = known != nullptr;
-    for (RegionId o = 0; ack_usable && o < regions_.size(); ++o) {
-      if (MemberOf(o) == q && applied_.Get(o) < known->from_ack.Get(o)) ack_usable = false;
+    if (it == known_.end()) return;  // nothing is known about q yet: stable_ stays empty
+    Known& known = it->second;
+    while (!known.pending.empty() && AckUsable(q, known.pending.front())) {
+      known.usable.Merge(known.pending.front());
+      known.pending.pop_front();
     }
     for (RegionId r = 0; r < regions_.size(); ++r) {
-      uint64_t k = known == nullptr ? 0 : known->from_ops.Get(r);
-      if (ack_usable) k = std::max(k, known->from_ack.Get(r));
-      if (k < stable.Get(r)) stable.Set(r, k);
+      if (known.usable.Get(r) < stable.Get(r)) stable.Set(r, known.usable.Get(r));
     }
   }
   stable_ = std::move(stable);
@@ -77,10 +81,17 @@ void Keyspace::RecomputeStable() {
 
 void Keyspace::ObservePeerApplied(
     std::string_view region, const google::protobuf::RepeatedPtrField<v1::VersionEntry>& applied) {
-  VersionVector& known = known_[MemberOf(regions_.Intern(region))].from_ack;
+  VersionVector ack;
   for (const v1::VersionEntry& e : applied) {
     RegionId r = regions_.Intern(e.region());
-    if (e.seq() > known.Get(r)) known.Set(r, e.seq());
+    if (e.seq() > ack.Get(r)) ack.Set(r, e.seq());
+  }
+  RegionId q = MemberOf(regions_.Intern(region));
+  Known& known = known_[q];
+  if (!known.pending.empty() && known.pending.size() >= kMaxPendingAcks) {
+    known.pending.back().Merge(ack);  // the oldest still becomes usable first
+  } else {
+    known.pending.push_back(std::move(ack));
   }
   RecomputeStable();
 }
@@ -129,11 +140,6 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
 
   applied_.Set(origin, op.seq());
   ++applied_ops_;
-  if (MemberOf(origin) != MemberOf(local_)) {
-    VersionVector& known = known_[MemberOf(origin)].from_ops;
-    known.Merge(observed);
-    known.Set(origin, op.seq());
-  }
   RecomputeStable();
 
   Dot dot{origin, op.seq()};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,8 +72,10 @@ class Keyspace {
   // ops. Only before anything was applied; returns false otherwise.
   bool ResetLocal(std::string_view origin);
 
-  // What `region` is known to have applied (e.g. from a replication ack). Future ops from it
-  // observe at least this much, which lets increments become stable and fold.
+  // What `region` is known to have fsynced (a replication ack's `synced`): its future ops, of
+  // any incarnation, observe at least this much even after a power loss. Once every region's
+  // acks cover an op it is stable: increments fold, tombstones go. Only acks count -- an op's
+  // context does not, since its origin may not have fsynced what it had observed.
   void ObservePeerApplied(std::string_view region,
                           const google::protobuf::RepeatedPtrField<v1::VersionEntry>& applied);
 
@@ -113,14 +116,16 @@ class Keyspace {
   std::vector<RegionId> members_;  // region ids (not incarnations)
   std::vector<RegionId> member_of_;
   VersionVector applied_;
-  // What region q had applied when it created ops that are still to arrive here. Two sources:
-  //  * from_ops: the context of q's latest op applied here (q's later ops observed at least it);
-  //  * from_ack: an ack of q's; it bounds q's ops created after it, i.e. those with seq above
-  //    from_ack[q], so it only counts once every op of q up to from_ack[q] is applied here.
+  // Stability (docs/crdt-semantics.md): what region q (any incarnation) has fsynced, from its
+  // acks. An ack bounds q's ops created after it -- those with seq above ack[q'] for each
+  // incarnation q' of q -- so it only counts ("usable") once every op of q up to those entries is
+  // applied here; until then it waits in `pending`, oldest first.
   struct Known {
-    VersionVector from_ops;
-    VersionVector from_ack;
+    VersionVector usable;
+    std::deque<VersionVector> pending;
   };
+  static constexpr size_t kMaxPendingAcks = 16;
+  bool AckUsable(RegionId q, const VersionVector& ack);
   absl::flat_hash_map<RegionId, Known> known_;
   VersionVector stable_;
   VersionVector flush_frontier_;

@@ -81,7 +81,10 @@ absl::StatusOr<std::unique_ptr<Aof>> Aof::Open(Options options) {
   }
   absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path, /*append=*/true);
   if (!file.ok()) return file.status();
-  if (size == 0) {
+  if (size > 0) {
+    absl::Status status = (*file)->Sync();
+    if (!status.ok()) return status;
+  } else {
     absl::Status status = (*file)->Append(aof::FileHeader());
     if (status.ok()) status = (*file)->Flush();
     if (status.ok()) status = (*file)->Sync();
@@ -95,9 +98,10 @@ absl::StatusOr<std::unique_ptr<Aof>> Aof::Open(Options options) {
       aof->thread_ = std::thread([raw = aof.get()] { raw->AlwaysLoop(); });
       break;
     case FsyncPolicy::kEverysec:
-      aof->thread_ = std::thread([raw = aof.get()] { raw->EverysecLoop(); });
-      break;
     case FsyncPolicy::kNo:
+      if (aof->periodic_sync_) {
+        aof->thread_ = std::thread([raw = aof.get()] { raw->EverysecLoop(); });
+      }
       break;
   }
   return aof;
@@ -105,6 +109,11 @@ absl::StatusOr<std::unique_ptr<Aof>> Aof::Open(Options options) {
 
 Aof::Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size)
     : options_(std::move(options)),
+      periodic_sync_(options_.policy == FsyncPolicy::kEverysec ||
+                     (options_.policy == FsyncPolicy::kNo &&
+                      options_.no_sync_interval != absl::InfiniteDuration())),
+      sync_interval_(options_.policy == FsyncPolicy::kEverysec ? options_.everysec_interval
+                                                               : options_.no_sync_interval),
       file_(std::move(file)),
       buf_offset_(file_size),
       durable_offset_(file_size) {
@@ -162,6 +171,7 @@ Aof::Stats Aof::stats() const {
   Stats stats = stats_;
   stats.appended_lsn = appended_lsn();
   stats.durable_lsn = durable_lsn();
+  stats.synced_lsn = synced_lsn();
   stats.records = stats.appended_lsn;
   stats.bytes_appended = bytes_appended_.load(std::memory_order_relaxed);
   return stats;
@@ -185,12 +195,11 @@ absl::Status Aof::WriteBuffered(bool force) {
   uint64_t synced = 0;
   {
     MutexLock lock(&mu_);
-    rewrite = rewrite_pending_ && options_.policy == FsyncPolicy::kEverysec;
+    rewrite = rewrite_pending_ && periodic_sync_;
     synced = synced_offset_;
   }
-  // Forget the bytes that never need writing again: known fsynced (kEverysec) or written (kNo).
-  uint64_t keep_from =
-      options_.policy == FsyncPolicy::kEverysec ? synced : buf_offset_ + buf_written_;
+  // Forget the bytes that never need writing again: known fsynced (periodic sync) or written.
+  uint64_t keep_from = periodic_sync_ ? synced : buf_offset_ + buf_written_;
   if (keep_from > buf_offset_) {
     size_t n = keep_from - buf_offset_;
     assert(n <= buf_written_);
@@ -207,6 +216,7 @@ absl::Status Aof::WriteBuffered(bool force) {
     rewrite_pending_ = false;
     ++rewrite_gen_;
     written_offset_ = buf_offset_;
+    written_lsn_ = synced_lsn_.load(std::memory_order_relaxed);
   }
   if (must_truncate_) {
     // Remove whatever part of a failed write reached the file.
@@ -233,16 +243,17 @@ absl::Status Aof::WriteBuffered(bool force) {
   {
     MutexLock lock(&mu_);
     written_offset_ = buf_offset_ + buf_written_;
+    written_lsn_ = appended_lsn_.load(std::memory_order_relaxed);
     stats_.bytes_written += n;
     stats_.file_size = written_offset_;
     write_error_ = absl::OkStatus();
     healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
-    if (buf_written_ > kEverysecMaxRetained && options_.policy == FsyncPolicy::kEverysec) {
+    if (buf_written_ > kEverysecMaxRetained && periodic_sync_) {
       sync_now_ = true;
     }
   }
   durable_lsn_.store(appended_lsn_.load(std::memory_order_relaxed), std::memory_order_release);
-  if (options_.policy == FsyncPolicy::kNo) {
+  if (!periodic_sync_) {
     buf_offset_ += buf_written_;
     buf_.clear();
     buf_written_ = 0;
@@ -254,11 +265,13 @@ absl::Status Aof::WriteBuffered(bool force) {
 absl::Status Aof::SyncWritten() {
   MutexLock sync_lock(&sync_mu_);
   uint64_t target = 0;
+  uint64_t target_lsn = 0;
   uint64_t gen = 0;
   {
     MutexLock lock(&mu_);
     if (rewrite_pending_) return background_error_;
     target = written_offset_;
+    target_lsn = written_lsn_;
     gen = rewrite_gen_;
   }
   absl::Status status = file_->Sync();
@@ -267,12 +280,15 @@ absl::Status Aof::SyncWritten() {
     background_error_ = status;
     healthy_.store(write_error_.ok() && background_error_.ok(), std::memory_order_release);
     ++stats_.fsync_errors;
-    // kNo keeps no copy of written bytes, so it cannot rewrite them.
-    if (options_.policy == FsyncPolicy::kEverysec) rewrite_pending_ = true;
+    // Without a periodic sync no copy of written bytes is kept, so they cannot be rewritten.
+    if (periodic_sync_) rewrite_pending_ = true;
     return status;
   }
   if (gen != rewrite_gen_) return absl::OkStatus();  // raced with a rewrite: proves nothing
   synced_offset_ = std::max(synced_offset_, target);
+  if (target_lsn > synced_lsn_.load(std::memory_order_relaxed)) {
+    synced_lsn_.store(target_lsn, std::memory_order_release);
+  }
   ++stats_.fsyncs;
   stats_.last_fsync_unix_ms = NowUnixMs();
   background_error_ = absl::OkStatus();
@@ -281,7 +297,7 @@ absl::Status Aof::SyncWritten() {
 }
 
 void Aof::EverysecLoop() {
-  absl::Time next = absl::Now() + options_.everysec_interval;
+  absl::Time next = absl::Now() + sync_interval_;
   while (true) {
     bool need = false;
     {
@@ -293,7 +309,7 @@ void Aof::EverysecLoop() {
       need = !rewrite_pending_ && (written_offset_ > synced_offset_ || !background_error_.ok());
     }
     absl::Status status = need ? SyncWritten() : absl::OkStatus();
-    next = absl::Now() + (status.ok() ? options_.everysec_interval : options_.retry_interval);
+    next = absl::Now() + (status.ok() ? sync_interval_ : options_.retry_interval);
   }
 }
 

@@ -6,8 +6,11 @@
 // fsyncs once a second); kNo has none.
 //
 // Data path per policy (like Redis's flushAppendOnlyFile, called once per event-loop iteration):
-//   kNo        Flush() write()s the buffered records. Never fsyncs (the OS decides), except at
-//              SyncAll/Close.
+//   kNo        Flush() write()s the buffered records. Never fsyncs on the write path (the OS
+//              decides), except at SyncAll/Close -- and, when `no_sync_interval` is finite (a
+//              replicated region), in the background like kEverysec at that period: only
+//              synced_lsn depends on it, which peers need before they fold counters
+//              (docs/replication-protocol.md, "Stability").
 //   kEverysec  Flush() write()s; the background thread fdatasyncs once per `everysec_interval`
 //              when something was written since the last fsync (sooner if more than 32 MiB are
 //              waiting for an fsync: they are kept in memory for a rewrite, see below).
@@ -63,6 +66,8 @@ class Aof {
     std::function<void(uint64_t durable_lsn)> on_durable;
     // kEverysec fsync period, and the pause between attempts after a failure (kAlways/kEverysec).
     absl::Duration everysec_interval = absl::Seconds(1);
+    // kNo background fsync period (infinite: none, Redis's behaviour).
+    absl::Duration no_sync_interval = absl::InfiniteDuration();
     absl::Duration retry_interval = absl::Milliseconds(100);
   };
 
@@ -70,6 +75,7 @@ class Aof {
     FsyncPolicy policy = FsyncPolicy::kEverysec;
     uint64_t appended_lsn = 0;
     uint64_t durable_lsn = 0;
+    uint64_t synced_lsn = 0;
     uint64_t records = 0;         // records appended since Open
     uint64_t bytes_appended = 0;  // framed bytes appended since Open
     uint64_t bytes_written = 0;   // bytes write()n since Open (rewrites after an error count again)
@@ -113,6 +119,12 @@ class Aof {
   // kAlways: covered by a successful fsync. kEverysec/kNo: written to the file (a process crash
   // cannot lose it; a power loss may, within the policy's window).
   uint64_t durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
+  // Covered by a successful fsync (any policy): a power loss cannot lose it. kAlways: durable_lsn.
+  // kNo without a background fsync only advances at SyncAll.
+  uint64_t synced_lsn() const {
+    return options_.policy == FsyncPolicy::kAlways ? durable_lsn()
+                                                   : synced_lsn_.load(std::memory_order_acquire);
+  }
   absl::Status health() const;
   // health().ok() without taking a lock: the per-command check of the write path.
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
@@ -126,7 +138,7 @@ class Aof {
   bool AlwaysReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Writes `data` after the durable offset (truncating first if `*must_truncate`) and fsyncs.
   absl::Status WriteAndSync(std::string_view data, bool* must_truncate);
-  // kEverysec background thread.
+  // kEverysec (and kNo with a background fsync) background thread.
   void EverysecLoop();
   bool EverysecWake() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // kNo/kEverysec: event-loop side of Flush. After a failed write, retries at most once per
@@ -138,6 +150,10 @@ class Aof {
   void RecordWriteError(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
+  // kEverysec, or kNo with a background fsync: written bytes are kept until an fsync covers them
+  // (so a failed fsync can rewrite them) and a background thread fsyncs every sync_interval_.
+  const bool periodic_sync_;
+  const absl::Duration sync_interval_;
   std::atomic<bool> healthy_{true};  // write_error_.ok() && background_error_.ok()
   const std::unique_ptr<WritableFile> file_;
 
@@ -155,6 +171,7 @@ class Aof {
 
   std::atomic<uint64_t> appended_lsn_{0};
   std::atomic<uint64_t> durable_lsn_{0};
+  std::atomic<uint64_t> synced_lsn_{0};  // kEverysec/kNo
   std::atomic<uint64_t> bytes_appended_{0};
 
   // Serializes fsyncs (kEverysec/kNo): two concurrent fsyncs of one file could split an error
@@ -170,6 +187,7 @@ class Aof {
   uint64_t attempts_ ABSL_GUARDED_BY(mu_) = 0;  // kAlways write+fsync cycles finished
   // kEverysec/kNo bookkeeping between Flush and the fsyncs.
   uint64_t written_offset_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t written_lsn_ ABSL_GUARDED_BY(mu_) = 0;  // LSN of the last record written
   uint64_t synced_offset_ ABSL_GUARDED_BY(mu_) = 0;
   bool rewrite_pending_ ABSL_GUARDED_BY(mu_) = false;  // an fsync failed: rewrite from synced
   bool sync_now_ ABSL_GUARDED_BY(mu_) = false;         // kEverysec: too much retained, fsync early

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "persistence/aof_reader.h"
 
 namespace activekv::persistence {
@@ -10,17 +11,29 @@ namespace activekv::persistence {
 absl::Status RecoverAof(Env* env, const std::string& path,
                         const std::function<absl::Status(std::string_view payload)>& apply,
                         RecoveryResult* result) {
+  return RecoverAof(env, path, apply, result, RecoveryOptions());
+}
+
+absl::Status RecoverAof(Env* env, const std::string& path,
+                        const std::function<absl::Status(std::string_view payload)>& apply,
+                        RecoveryResult* result, const RecoveryOptions& options) {
   *result = RecoveryResult();
+  RecoveryProgress* progress = options.progress;
   if (!env->FileExists(path)) return absl::OkStatus();
   absl::StatusOr<uint64_t> size = env->GetFileSize(path);
   if (!size.ok()) return size.status();
   result->file_size = *size;
+  if (progress != nullptr) progress->total_bytes.store(*size, std::memory_order_relaxed);
   absl::StatusOr<std::unique_ptr<SequentialFile>> file = env->NewSequentialFile(path);
   if (!file.ok()) return file.status();
 
   aof::Reader reader(file->get(), /*reporter=*/nullptr);
   std::string payload;
   while (true) {
+    if (progress != nullptr && progress->cancel.load(std::memory_order_relaxed)) {
+      return absl::CancelledError(absl::StrCat(path, ": replay cancelled at byte offset ",
+                                               result->valid_bytes, " of ", result->file_size));
+    }
     aof::Reader::Result read = reader.ReadRecord(&payload);
     result->valid_bytes = reader.end_offset();
     switch (read) {
@@ -32,9 +45,17 @@ absl::Status RecoverAof(Env* env, const std::string& path,
                                            reader.record_offset(), ": ", status.message()));
         }
         ++result->records_applied;
+        if (progress != nullptr) {
+          progress->loaded_bytes.store(result->valid_bytes, std::memory_order_relaxed);
+          progress->records_applied.store(result->records_applied, std::memory_order_relaxed);
+        }
+        if (options.record_delay > absl::ZeroDuration()) absl::SleepFor(options.record_delay);
         continue;
       }
       case aof::Reader::Result::kEof:
+        if (progress != nullptr) {
+          progress->loaded_bytes.store(result->valid_bytes, std::memory_order_relaxed);
+        }
         return absl::OkStatus();
       case aof::Reader::Result::kTornTail: {
         uint64_t cut = reader.damage_offset();

@@ -112,9 +112,11 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
         }
         return absl::OkStatus();
       },
-      recovery);
+      recovery, options_.recovery);
   if (!s.ok()) return s;
-  durable_vv_ = syncer::FromKeyspace(ks_);  // everything replayed is in the AOF
+  // Everything replayed is in the AOF, and Aof::Open fsyncs it.
+  durable_vv_ = syncer::FromKeyspace(ks_);
+  synced_vv_ = durable_vv_;
   return OpenAof();
 }
 
@@ -124,6 +126,10 @@ absl::Status Region::OpenAof() {
   aof_options.path = options_.data_dir + "/appendonly.aof";
   aof_options.policy = options_.fsync;
   aof_options.on_durable = options_.on_durable;
+  // Peers fold counters only once every region has fsynced the increments (Stability in
+  // docs/replication-protocol.md), so a replicated region fsyncs in the background even with
+  // appendfsync no; the write path never waits for it.
+  if (replicated()) aof_options.no_sync_interval = absl::Seconds(1);
   absl::StatusOr<std::unique_ptr<persistence::Aof>> aof = persistence::Aof::Open(aof_options);
   if (!aof.ok()) return aof.status();
   aof_ = std::move(*aof);
@@ -221,7 +227,7 @@ uint64_t Region::Commit() {
       log_->Append(op, global_lsn);
       crdt::RegionId origin;
       if (ks_.regions().Find(op.origin(), &origin)) {
-        not_durable_.push_back(PendingOp{global_lsn, origin, op.seq()});
+        unsynced_.push_back(PendingOp{global_lsn, origin, op.seq()});
       }
     }
   }
@@ -231,14 +237,30 @@ uint64_t Region::Commit() {
 }
 
 const syncer::NamedVV& Region::durable_applied() {
-  uint64_t durable = durable_lsn();
-  while (!not_durable_.empty() && not_durable_.front().lsn <= durable) {
-    const PendingOp& p = not_durable_.front();
-    uint64_t& seq = durable_vv_[ks_.regions().Name(p.origin)];
-    if (p.seq > seq) seq = p.seq;
-    not_durable_.pop_front();
+  const uint64_t durable = durable_lsn();
+  while (unsynced_durable_ < unsynced_.size() && unsynced_[unsynced_durable_].lsn <= durable) {
+    Advance(unsynced_[unsynced_durable_++], &durable_vv_);
   }
   return durable_vv_;
+}
+
+const syncer::NamedVV& Region::synced_applied() {
+  const uint64_t synced = synced_lsn();
+  while (!unsynced_.empty() && unsynced_.front().lsn <= synced) {
+    if (unsynced_durable_ == 0) {
+      Advance(unsynced_.front(), &durable_vv_);  // synced implies durable
+    } else {
+      --unsynced_durable_;
+    }
+    Advance(unsynced_.front(), &synced_vv_);
+    unsynced_.pop_front();
+  }
+  return synced_vv_;
+}
+
+void Region::Advance(const PendingOp& op, syncer::NamedVV* vv) const {
+  uint64_t& seq = (*vv)[ks_.regions().Name(op.origin)];
+  if (op.seq > seq) seq = op.seq;
 }
 
 absl::StatusOr<uint64_t> Region::ApplyRemote(const v1::OpBatch& batch) {

@@ -42,6 +42,8 @@ class Region final : public syncer::ReplicaHost {
     std::function<void()> on_commit;           // an AOF record was appended (schedule a flush)
     // Ops kept in memory for peers (0: no replication log, e.g. a single-region topology).
     size_t replication_log_ops = 0;
+    // Open's AOF replay: live progress / cancellation for other threads, test-only delay.
+    persistence::RecoveryOptions recovery;
   };
 
   explicit Region(Options options);
@@ -69,6 +71,8 @@ class Region final : public syncer::ReplicaHost {
   absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
   const syncer::NamedVV& durable_applied() override;
+  uint64_t synced_lsn() { return lsn_base_ + aof_->synced_lsn(); }
+  const syncer::NamedVV& synced_applied() override;
   int64_t NowMs() override { return clock_.NowMs(wall_ms_); }
   persistence::Env* env() override { return options_.env; }
   std::string aof_path() override { return options_.data_dir + "/appendonly.aof"; }
@@ -139,14 +143,18 @@ class Region final : public syncer::ReplicaHost {
   uint64_t incarnation_ = 0;
   absl::Status PickIncarnation();
   std::unique_ptr<syncer::ReplicationLog> log_;
-  // Replicated regions: ops applied but maybe not durable yet, by LSN, and what is durable.
+  // Replicated regions: ops applied but maybe not fsynced yet, by LSN (the first
+  // unsynced_durable_ of them are durable already), and what is durable and synced.
   struct PendingOp {
     uint64_t lsn;
     crdt::RegionId origin;
     uint64_t seq;
   };
-  std::deque<PendingOp> not_durable_;
+  void Advance(const PendingOp& op, syncer::NamedVV* vv) const;
+  std::deque<PendingOp> unsynced_;
+  size_t unsynced_durable_ = 0;
   syncer::NamedVV durable_vv_;
+  syncer::NamedVV synced_vv_;
 };
 
 }  // namespace activekv::server

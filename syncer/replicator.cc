@@ -130,7 +130,7 @@ class Replicator::Outgoing final
     } else {
       r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
     }
-    ks.ObservePeerApplied(peer_, request.applied());
+    if (request.synced_size() > 0) ks.ObservePeerApplied(peer_, request.synced());
     r_->PumpOutgoing(this);
   }
 
@@ -144,6 +144,7 @@ class Replicator::Outgoing final
   v1::PullRequest request_;
   v1::PullResponse response_;
   std::string peer_;
+  NamedVV synced_sent_;  // the last sender_synced sent on this stream
   // Full resync in progress: the AOF read from the start, ops the peer lacks sent in batches.
   std::unique_ptr<persistence::SequentialFile> resync_file_;
   std::unique_ptr<persistence::aof::Reader> resync_reader_;
@@ -243,7 +244,9 @@ class Replicator::Link {
     hello.set_database(r_->options_.database);
     hello.set_region(r_->options_.region);
     ToEntries(r_->host_->durable_applied(), hello.mutable_applied());
+    ToEntries(r_->host_->synced_applied(), hello.mutable_synced());
     last_ack_ = FromEntries(hello.applied());
+    last_synced_ = FromEntries(hello.synced());
     stream_ = new Stream(this, hello);
     ack_lsn_ = 0;
     ack_needed_ = false;
@@ -268,8 +271,8 @@ class Replicator::Link {
       ack_lsn_ = std::max(ack_lsn_, *lsn);
       ack_needed_ = true;  // every batch is acknowledged (it frees a window slot)
     }
-    if (response.sender_applied_size() > 0) {
-      ks.ObservePeerApplied(peer_.name, response.sender_applied());
+    if (response.sender_synced_size() > 0) {
+      ks.ObservePeerApplied(peer_.name, response.sender_synced());
     }
     MaybeAck();
   }
@@ -284,11 +287,17 @@ class Replicator::Link {
     }
     if (r_->host_->durable_lsn() < ack_lsn_) return;
     const NamedVV& applied = r_->host_->durable_applied();
-    if (!ack_needed_ && applied == last_ack_) return;
+    const NamedVV& synced = r_->host_->synced_applied();
+    const bool synced_moved = synced != last_synced_;
+    if (!ack_needed_ && !synced_moved && applied == last_ack_) return;
     ack_needed_ = false;
     last_ack_ = applied;
     stream_->ack_.Clear();
     ToEntries(applied, stream_->ack_.mutable_applied());
+    if (synced_moved) {
+      last_synced_ = synced;
+      ToEntries(synced, stream_->ack_.mutable_synced());
+    }
     stream_->writing_ = true;
     stream_->StartWrite(&stream_->ack_);
   }
@@ -324,7 +333,8 @@ class Replicator::Link {
   int64_t backoff_ms_;
   uint64_t ack_lsn_ = 0;
   bool ack_needed_ = false;
-  NamedVV last_ack_;  // what the current stream's last hello/ack said
+  NamedVV last_ack_;     // what the current stream's last hello/ack said
+  NamedVV last_synced_;  // and its last `synced`
   LinkStats stats_;
 };
 
@@ -417,7 +427,11 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
     resp.mutable_heartbeat()->set_unix_ms(host_->NowMs());
   }
-  ToEntries(FromKeyspace(host_->keyspace()), resp.mutable_sender_applied());
+  const NamedVV& synced = host_->synced_applied();
+  if (synced != out->synced_sent_) {
+    out->synced_sent_ = synced;
+    ToEntries(synced, resp.mutable_sender_synced());
+  }
   out->writing_ = true;
   out->last_write_ms_ = now;
   out->StartWrite(&resp);

@@ -27,9 +27,12 @@ class ReplicaHost {
   virtual absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) = 0;
   // Highest LSN the AOF covers (per the fsync policy).
   virtual uint64_t durable_lsn() = 0;
-  // What this region has applied *and* the AOF covers: what hellos and acks announce (a peer
-  // relies on it for stability, so it must survive a crash).
+  // What this region has applied *and* the AOF covers: what hellos and acks announce as
+  // `applied` (it survives a process crash).
   virtual const NamedVV& durable_applied() = 0;
+  // What this region has applied and fsynced (survives a power loss): announced as `synced`;
+  // peers base stability on it. Always covered by durable_applied().
+  virtual const NamedVV& synced_applied() = 0;
   // The AOF: every op this region ever applied, in apply order (no compaction yet), read to
   // serve a peer that lacks ops the in-memory log no longer holds.
   virtual persistence::Env* env() = 0;

@@ -211,5 +211,37 @@ TEST_F(Pair, IncrementsFoldOnceStable) {
   EXPECT_EQ(a_.ks().Digest(), b_.ks().Digest());
 }
 
+// A peer's op whose context covers an increment proves the peer had applied it, not that it
+// fsynced it: a power loss could still take it away. Only acks (of fsynced state) make it stable.
+TEST_F(Pair, AnOpsContextDoesNotMakeWhatItObservedStable) {
+  auto i = a_.Incr("c", 1);
+  ASSERT_TRUE(b_.Receive(i));
+  auto w = b_.Set("other", "x");  // its context covers a's increment
+  ASSERT_TRUE(a_.Receive(w));
+  const Dot dot{a_.ks().local(), i.seq()};
+  EXPECT_FALSE(a_.ks().stable().Covers(dot));
+  a_.ks().ObservePeerApplied("b", ToEntries(b_.ks()));
+  EXPECT_TRUE(a_.ks().stable().Covers(dot));
+}
+
+// An ack that names ops of the peer not applied here yet counts once they are, and a newer ack
+// arriving meanwhile does not hold the older one back.
+TEST_F(Pair, AnAckCountsOnceThePeersOpsItNamesAreApplied) {
+  auto i = a_.Incr("c", 1);
+  ASSERT_TRUE(b_.Receive(i));
+  auto w1 = b_.Set("x", "1");
+  a_.ks().ObservePeerApplied("b", ToEntries(b_.ks()));  // names b:1, not here yet
+  auto w2 = b_.Set("x", "2");
+  a_.ks().ObservePeerApplied("b", ToEntries(b_.ks()));  // names b:2
+  const Dot dot{a_.ks().local(), i.seq()};
+  EXPECT_FALSE(a_.ks().stable().Covers(dot));
+  ASSERT_TRUE(a_.Receive(w1));
+  EXPECT_TRUE(a_.ks().stable().Covers(dot));  // the first ack is usable now
+  ASSERT_TRUE(a_.Receive(w2));
+  RegionId b = 0;
+  ASSERT_TRUE(a_.ks().regions().Find("b", &b));
+  EXPECT_TRUE(a_.ks().stable().Covers(Dot{b, w2.seq()}));
+}
+
 }  // namespace
 }  // namespace activekv::crdt

@@ -44,8 +44,10 @@ class DurableLog {
 class AofTest : public ::testing::Test {
  protected:
   std::unique_ptr<Aof> Open(FsyncPolicy policy, absl::Duration everysec = absl::Hours(1),
-                            DurableLog* log = nullptr) {
+                            DurableLog* log = nullptr,
+                            absl::Duration no_sync = absl::InfiniteDuration()) {
     Aof::Options options;
+    options.no_sync_interval = no_sync;
     options.env = &fault_;
     options.path = kPath;
     options.policy = policy;
@@ -373,6 +375,75 @@ TEST_F(AofTest, NoPolicyNeverSyncsBeforeClose) {
   EXPECT_EQ(aof->durable_lsn(), 20u);
   ASSERT_TRUE(aof->Close().ok());
   EXPECT_EQ(fault_.sync_count(), before + 1);
+  EXPECT_EQ(*mem_.GetSyncedSize(kPath), *mem_.GetFileSize(kPath));
+}
+
+// synced_lsn is what a power loss cannot take: peers fold counters only on it.
+TEST_F(AofTest, SyncedLsnFollowsTheFsyncsNotTheWrites) {
+  auto aof = Open(FsyncPolicy::kEverysec);  // the test drives the fsyncs with SyncAll
+  aof->Append(Payload(0));
+  ASSERT_TRUE(aof->SyncAll().ok());
+  for (int i = 1; i < 4; ++i) aof->Append(Payload(i));
+  ASSERT_TRUE(aof->Flush().ok());
+  EXPECT_EQ(aof->durable_lsn(), 4u);
+  EXPECT_EQ(aof->synced_lsn(), 1u);
+  mem_.DropUnsyncedData();  // a power loss now keeps exactly the synced records
+  EXPECT_EQ(FileRecords(), Payloads(0, 1));
+}
+
+TEST_F(AofTest, SyncedLsnDoesNotAdvanceOnAFailedFsync) {
+  auto aof = Open(FsyncPolicy::kEverysec);
+  aof->Append(Payload(0));
+  ASSERT_TRUE(aof->Flush().ok());
+  fault_.SetSyncError(true, /*lose_unsynced=*/true);
+  EXPECT_FALSE(aof->SyncAll().ok());
+  EXPECT_EQ(aof->synced_lsn(), 0u);
+  fault_.SetSyncError(false);
+  ASSERT_TRUE(aof->SyncAll().ok());
+  EXPECT_EQ(aof->synced_lsn(), 1u);
+}
+
+TEST_F(AofTest, AlwaysSyncedLsnIsTheDurableLsn) {
+  auto aof = Open(FsyncPolicy::kAlways);
+  for (int i = 0; i < 5; ++i) aof->Append(Payload(i));
+  ASSERT_TRUE(aof->SyncAll().ok());
+  EXPECT_EQ(aof->synced_lsn(), 5u);
+}
+
+// A replicated region with appendfsync no still fsyncs in the background (never on the write
+// path), so what it acknowledges to peers as synced becomes true.
+TEST_F(AofTest, NoPolicyWithABackgroundSyncAdvancesSyncedLsn) {
+  auto aof = Open(FsyncPolicy::kNo, absl::Hours(1), nullptr, absl::Milliseconds(5));
+  for (int i = 0; i < 3; ++i) aof->Append(Payload(i));
+  ASSERT_TRUE(aof->Flush().ok());
+  EXPECT_EQ(aof->durable_lsn(), 3u);
+  ASSERT_TRUE(WaitFor([&] { return aof->synced_lsn() == 3u; }));
+  EXPECT_EQ(*mem_.GetSyncedSize(kPath), *mem_.GetFileSize(kPath));
+}
+
+TEST_F(AofTest, NoPolicySyncedLsnOnlyAdvancesAtSyncAll) {
+  auto aof = Open(FsyncPolicy::kNo);
+  aof->Append(Payload(0));
+  ASSERT_TRUE(aof->Flush().ok());
+  EXPECT_EQ(aof->synced_lsn(), 0u);
+  ASSERT_TRUE(aof->SyncAll().ok());
+  EXPECT_EQ(aof->synced_lsn(), 1u);
+}
+
+// What a crashed predecessor wrote may be only in the page cache: Open fsyncs it, so everything
+// replayed from the file counts as synced.
+TEST_F(AofTest, OpenFsyncsAnExistingFile) {
+  {
+    auto file = mem_.NewWritableFile(kPath, /*append=*/false);
+    ASSERT_TRUE(file.ok());
+    std::string bytes(aof::FileHeader());
+    aof::EncodeRecord(Payload(0), &bytes);
+    ASSERT_TRUE((*file)->Append(bytes).ok());
+    ASSERT_TRUE((*file)->Flush().ok());
+    ASSERT_TRUE((*file)->Close().ok());  // written, never fsynced
+  }
+  ASSERT_LT(*mem_.GetSyncedSize(kPath), *mem_.GetFileSize(kPath));
+  auto again = Open(FsyncPolicy::kEverysec);
   EXPECT_EQ(*mem_.GetSyncedSize(kPath), *mem_.GetFileSize(kPath));
 }
 

@@ -41,6 +41,7 @@ Sim::Sim(uint32_t seed, SimOptions options) : rng_(seed), options_(std::move(opt
   for (size_t i = 0; i < options_.regions; ++i) {
     size_t max_ops = i < options_.log_max_ops.size() ? options_.log_max_ops[i] : 1'000'000;
     regions_.push_back(std::make_unique<SimRegion>(names[i], names, max_ops, options_.core));
+    regions_.back()->log_max_ops = max_ops;
     regions_.back()->wall_ms += static_cast<int64_t>(Pick(50));  // clocks disagree a little
   }
   cut_.assign(options_.regions, std::vector<bool>(options_.regions, false));
@@ -100,7 +101,7 @@ v1::Op Sim::LocalWrite(size_t i) {
     const std::string& c = CounterKeys()[Pick(CounterKeys().size())];
     int64_t delta = static_cast<int64_t>(Pick(21)) - 10;
     crdt::MakeIncrementOp(r.ks, hlc, c, delta, &op);
-    increments_.push_back({r.name, op.seq(), c, delta});
+    increments_.push_back({op.origin(), op.seq(), c, delta});
   } else if (kind < 55) {
     crdt::MakeSetOp(r.ks, hlc, key, absl::StrCat("v", ++value_counter_), v1::ExpiryChange::PERSIST,
                     0, &op);
@@ -114,6 +115,16 @@ v1::Op Sim::LocalWrite(size_t i) {
   } else {
     crdt::MakeExpireOp(r.ks, hlc, key, v1::ExpiryChange::PERSIST, 0, &op);
   }
+  ApplyLocal(r, op);
+  return op;
+}
+
+v1::Op Sim::LocalOp(size_t i, const OpMaker& make) {
+  SimRegion& r = *regions_[i];
+  r.wall_ms += 1;
+  v1::Op op;
+  make(r.ks, r.clock.Now(r.wall_ms), &op);
+  if (op.has_add()) increments_.push_back({op.origin(), op.seq(), op.key(), op.add().delta()});
   ApplyLocal(r, op);
   return op;
 }
@@ -136,7 +147,55 @@ bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& fro
   return true;
 }
 
-void Sim::AdvanceDurability(SimRegion& r) { r.durable_lsn += Pick(r.next_lsn - r.durable_lsn + 1); }
+void Sim::AdvanceDurability(SimRegion& r) {
+  if (Pick(2) == 0) {
+    r.durable_lsn += Pick(r.next_lsn - r.durable_lsn + 1);
+  } else {
+    SetSynced(r, r.synced_lsn + Pick(r.durable_lsn - r.synced_lsn + 1));
+  }
+}
+
+void Sim::SetSynced(SimRegion& r, uint64_t lsn) {
+  if (r.sync_held) return;
+  r.synced_lsn = lsn;
+  while (r.synced_count < r.history.size() && r.history[r.synced_count].lsn <= lsn) {
+    const v1::Op& op = r.history[r.synced_count++].op;
+    MergeInto(&r.synced_vv, {{op.origin(), op.seq()}});
+  }
+}
+
+void Sim::PowerLoss(size_t i) {
+  for (Stream& s : streams_) {
+    if (s.from == i || s.to == i) Break(s);
+  }
+  std::vector<std::string> names;
+  for (const auto& r : regions_) names.push_back(r->name);
+  const SimRegion& old = *regions_[i];
+  auto fresh = std::make_unique<SimRegion>(old.name, names, old.log_max_ops, options_.core);
+  fresh->log_max_ops = old.log_max_ops;
+  fresh->wall_ms = old.wall_ms;
+  fresh->incarnation = old.incarnation + 1;
+  ASSERT_TRUE(fresh->ks.ResetLocal(absl::StrCat(old.name, "~", fresh->incarnation)));
+  // Restart: replay what was fsynced (the AOF after a power loss), in apply order.
+  for (const SimRegion::Applied& a : old.history) {
+    if (a.lsn > old.synced_lsn) {
+      ++counters_.ops_lost;
+      continue;
+    }
+    fresh->clock.Observe(a.op.hlc());
+    auto res = fresh->ks.Apply(a.op);
+    ASSERT_TRUE(res.ok()) << res.status();
+    ASSERT_EQ(*res, crdt::Keyspace::Outcome::kApplied);
+    fresh->history.push_back(a);
+    fresh->lsn_of[{a.op.origin(), a.op.seq()}] = a.lsn;
+    fresh->applied_count[{a.op.origin(), a.op.seq()}] = 1;
+    fresh->log.Append(a.op, a.lsn);
+  }
+  fresh->next_lsn = fresh->durable_lsn = old.synced_lsn;
+  SetSynced(*fresh, old.synced_lsn);
+  regions_[i] = std::move(fresh);
+  ++counters_.power_losses;
+}
 
 // --- streams -----------------------------------------------------------------------------------
 
@@ -144,7 +203,7 @@ bool Sim::Reconnect(Stream& s) {
   if (s.open || Cutoff(s)) return false;
   s.open = true;
   s.hello_delivered = false;
-  s.up.push_back(Up{true, FromKeyspace(regions_[s.to]->ks)});
+  s.up.push_back(Up{true, FromKeyspace(regions_[s.to]->ks), regions_[s.to]->synced_vv});
   return true;
 }
 
@@ -193,7 +252,7 @@ bool Sim::PollStream(Stream& s) {
 }
 
 void Sim::PushAck(Stream& s) {
-  s.up.push_back(Up{false, FromKeyspace(regions_[s.to]->ks)});
+  s.up.push_back(Up{false, FromKeyspace(regions_[s.to]->ks), regions_[s.to]->synced_vv});
   s.ack_owed = false;
 }
 
@@ -236,7 +295,7 @@ bool Sim::DeliverUp(Stream& s) {
     from.core.OnAck(peer, u.vv, from.wall_ms);
     ++counters_.acks;
   }
-  from.ks.ObservePeerApplied(peer, Entries(u.vv));
+  from.ks.ObservePeerApplied(peer, Entries(u.synced));
   return true;
 }
 
@@ -315,6 +374,8 @@ void Sim::RandomStep() {
     if ((s = PickStream([&](const Stream& x) { return !x.down.empty() && !Cutoff(x); }))) {
       DeliverDown(*s, true);
     }
+  } else if (options_.power_loss && a < 925) {
+    PowerLoss(Pick(regions_.size()));
   } else if (a < 945) {
     if ((s = PickStream([](const Stream& x) { return x.open; }))) Break(*s);  // DROP
   } else if (a < 952) {
@@ -334,8 +395,9 @@ bool Sim::Quiesce(int max_rounds) {
   for (int round = 0; round < max_rounds; ++round) {
     bool progress = false;
     for (auto& r : regions_) {
-      progress |= r->durable_lsn != r->next_lsn;
+      progress |= r->durable_lsn != r->next_lsn || (r->synced_lsn != r->next_lsn && !r->sync_held);
       r->durable_lsn = r->next_lsn;
+      SetSynced(*r, r->next_lsn);
     }
     for (Stream& s : streams_) progress |= Reconnect(s);
     for (Stream& s : streams_) {

@@ -15,10 +15,14 @@
 //    duplicate, which the keyspace ignores; it also makes R ack again).
 //  * PARTITION = both directions between two regions are cut: queued messages wait (or the
 //    streams break), reconnects fail until the link heals.
-//  * Acks carry R's applied version vector; they may be sent at once, coalesced (one ack after
-//    several messages) or unprompted. Each ack and hello also feeds Keyspace::ObservePeerApplied.
-//  * Durability: a region's ops (local or received) get increasing LSNs; durable_lsn follows at
-//    once or with a seeded delay. Only durable ops are sent (SyncerCore's gate).
+//  * Acks carry R's applied version vector and what R has fsynced; they may be sent at once,
+//    coalesced (one ack after several messages) or unprompted. The fsynced part of each ack and
+//    hello feeds Keyspace::ObservePeerApplied (stability).
+//  * Durability: a region's ops (local or received) get increasing LSNs; durable_lsn (written to
+//    the AOF) follows at once or with a seeded delay, synced_lsn (fsynced) follows durable_lsn
+//    with a seeded delay. Only durable ops are sent (SyncerCore's gate).
+//  * POWER LOSS (SimOptions::power_loss): a region loses every op after its synced_lsn, restarts
+//    from what it fsynced as a new origin incarnation ("ap~1"), and its streams break.
 //  * Full resync: the real transport sends the keyspace state. Here S "sends its state" by
 //    shipping every op of its durable history (apply order, so each origin from seq 1, in order);
 //    R applies them (duplicates ignored) but does not log them (they came as state, not as ops):
@@ -28,6 +32,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,7 +53,8 @@ struct SimOptions {
   std::vector<size_t> log_max_ops;
   SyncerCore::Options core;
   bool delayed_durability = false;
-  bool faults = true;  // breaks, duplicates and partitions in RandomStep
+  bool faults = true;       // breaks, duplicates and partitions in RandomStep
+  bool power_loss = false;  // also power losses in RandomStep
 };
 
 struct SimRegion {
@@ -66,6 +72,12 @@ struct SimRegion {
   int64_t wall_ms = 1'000'000;
   uint64_t next_lsn = 0;  // last LSN assigned (AOF)
   uint64_t durable_lsn = 0;
+  uint64_t synced_lsn = 0;  // <= durable_lsn
+  NamedVV synced_vv;        // the ops of history up to synced_lsn
+  size_t synced_count = 0;  // how many of history's entries synced_vv covers
+  int incarnation = 0;
+  size_t log_max_ops = 0;
+  bool sync_held = false;
   struct Applied {
     v1::Op op;
     uint64_t lsn;
@@ -85,6 +97,8 @@ class Sim {
     uint64_t breaks = 0;
     uint64_t cuts = 0;
     uint64_t acks = 0;
+    uint64_t power_losses = 0;
+    uint64_t ops_lost = 0;  // ops a power loss took from the region that had them
   };
 
   Sim(uint32_t seed, SimOptions options);
@@ -97,12 +111,19 @@ class Sim {
   void RandomStep();
   // A local write at region `r` (random command on a few keys); returns the op.
   v1::Op LocalWrite(size_t r);
+  // A local write at region `r` built by `make` (a crdt::Make*Op call); returns the op.
+  using OpMaker = std::function<void(const crdt::Keyspace&, crdt::Hlc, v1::Op*)>;
+  v1::Op LocalOp(size_t r, const OpMaker& make);
+  // While held, region `r` fsyncs nothing (its synced_lsn stays put, even in Quiesce).
+  void HoldSync(size_t r, bool hold) { regions_[r]->sync_held = hold; }
 
   void Cut(size_t a, size_t b);
   void Heal(size_t a, size_t b);
   void HealAll();
   // Isolates `r` from every other region (all its streams break).
   void Isolate(size_t r);
+  // Region `r` loses every op after its synced_lsn and restarts as a new incarnation.
+  void PowerLoss(size_t r);
 
   // Runs every link that is not cut until nothing moves: durability catches up, broken streams
   // reconnect, every message is delivered and acked. False if it did not settle.
@@ -122,7 +143,8 @@ class Sim {
   };
   struct Up {
     bool hello = false;
-    NamedVV vv;
+    NamedVV vv;      // applied (the real transport: durable)
+    NamedVV synced;  // fsynced
   };
   struct Stream {
     size_t from = 0;  // sender (serves the Pull)
@@ -158,6 +180,7 @@ class Sim {
   void PushAck(Stream& s);
   void Duplicate(Stream& s);
   void AdvanceDurability(SimRegion& r);
+  void SetSynced(SimRegion& r, uint64_t lsn);
   std::string Describe(const Stream& s) const;
 
   std::mt19937 rng_;
