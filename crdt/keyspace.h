@@ -32,6 +32,11 @@ namespace activekv::crdt {
 // that may have lost ops its peers hold, region "us-east" writes as origin "us-east~1" (region
 // names cannot contain '~'), so it never reuses a dot.
 inline constexpr char kIncarnationSeparator = '~';
+// True when `origin` is `region` or one of its incarnations ("us-east~2").
+inline bool IsOriginOf(std::string_view origin, std::string_view region) {
+  return origin.size() >= region.size() && origin.substr(0, region.size()) == region &&
+         (origin.size() == region.size() || origin[region.size()] == kIncarnationSeparator);
+}
 
 class Keyspace {
  public:

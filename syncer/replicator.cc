@@ -126,12 +126,17 @@ class Replicator::Outgoing final
         it->second->End(grpc::Status(grpc::StatusCode::ABORTED, "superseded by a new stream"));
       }
       r_->outgoing_[peer_] = this;
-      r_->core_.OnPullStart(peer_, applied);
+      r_->core_.OnPullStart(peer_, applied, DirectOf(request));
     } else {
       r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
+      if (request.has_direct()) r_->core_.SetSkip(peer_, DirectOf(request));
     }
     if (request.synced_size() > 0) ks.ObservePeerApplied(peer_, request.synced());
     r_->PumpOutgoing(this);
+  }
+
+  static std::vector<std::string> DirectOf(const v1::PullRequest& request) {
+    return {request.direct().origins().begin(), request.direct().origins().end()};
   }
 
   void End(const grpc::Status& status) {
@@ -145,6 +150,7 @@ class Replicator::Outgoing final
   v1::PullResponse response_;
   std::string peer_;
   NamedVV synced_sent_;  // the last sender_synced sent on this stream
+  bool origin_sent_ = false;
   // Full resync in progress: the AOF read from the start, ops the peer lacks sent in batches.
   std::unique_ptr<persistence::SequentialFile> resync_file_;
   std::unique_ptr<persistence::aof::Reader> resync_reader_;
@@ -244,9 +250,14 @@ class Replicator::Link {
     hello.set_database(r_->options_.database);
     hello.set_region(r_->options_.region);
     ToEntries(r_->host_->durable_applied(), hello.mutable_applied());
-    ToEntries(r_->host_->synced_applied(), hello.mutable_synced());
+    last_synced_.clear();
+    if (const NamedVV* synced = r_->SyncedToAnnounce()) {
+      ToEntries(*synced, hello.mutable_synced());
+      last_synced_ = *synced;
+    }
+    last_direct_ = r_->DirectOrigins(this, now);
+    for (const std::string& o : last_direct_) hello.mutable_direct()->add_origins(o);
     last_ack_ = FromEntries(hello.applied());
-    last_synced_ = FromEntries(hello.synced());
     stream_ = new Stream(this, hello);
     ack_lsn_ = 0;
     ack_needed_ = false;
@@ -257,6 +268,18 @@ class Replicator::Link {
     if (!stats_.connected) {
       stats_.connected = true;
       backoff_ms_ = r_->options_.min_backoff_ms;
+    }
+    last_response_ms_ = SteadyMs();
+    if (!response.sender_origin().empty()) origin_ = response.sender_origin();
+    if (!replied_) {
+      // The hello reply: which ops of our dead incarnations this peer holds.
+      replied_ = true;
+      const std::string& local = r_->host_->keyspace().local_name();
+      for (const v1::VersionEntry& e : response.sender_applied()) {
+        if (e.region() != local && crdt::IsOriginOf(e.region(), r_->options_.region)) {
+          MergeInto(&required_, {{e.region(), e.seq()}});
+        }
+      }
     }
     crdt::Keyspace& ks = r_->host_->keyspace();
     if (response.has_ops()) {
@@ -287,16 +310,23 @@ class Replicator::Link {
     }
     if (r_->host_->durable_lsn() < ack_lsn_) return;
     const NamedVV& applied = r_->host_->durable_applied();
-    const NamedVV& synced = r_->host_->synced_applied();
-    const bool synced_moved = synced != last_synced_;
-    if (!ack_needed_ && !synced_moved && applied == last_ack_) return;
+    const NamedVV* synced = r_->SyncedToAnnounce();
+    const bool synced_moved = synced != nullptr && *synced != last_synced_;
+    std::vector<std::string> direct = r_->DirectOrigins(this, SteadyMs());
+    const bool direct_moved = direct != last_direct_;
+    if (!ack_needed_ && !synced_moved && !direct_moved && applied == last_ack_) return;
     ack_needed_ = false;
     last_ack_ = applied;
     stream_->ack_.Clear();
     ToEntries(applied, stream_->ack_.mutable_applied());
     if (synced_moved) {
-      last_synced_ = synced;
-      ToEntries(synced, stream_->ack_.mutable_synced());
+      last_synced_ = *synced;
+      ToEntries(*synced, stream_->ack_.mutable_synced());
+    }
+    if (direct_moved) {
+      last_direct_ = std::move(direct);
+      v1::Origins* d = stream_->ack_.mutable_direct();
+      for (const std::string& o : last_direct_) d->add_origins(o);
     }
     stream_->writing_ = true;
     stream_->StartWrite(&stream_->ack_);
@@ -322,6 +352,17 @@ class Replicator::Link {
 
   const LinkStats& stats() const { return stats_; }
   const std::string& name() const { return peer_.name; }
+  // We hold every op of our dead incarnations that this peer held when it first replied.
+  bool HasRequired(const NamedVV& applied) const {
+    return replied_ && CoversAll(applied, required_);
+  }
+  // The peer's current origin, if this link is up and heard from recently: its ops come straight
+  // from it, so other peers need not relay them. Empty otherwise.
+  std::string_view DirectOrigin(int64_t now) const {
+    if (stream_ == nullptr || !stats_.connected) return {};
+    if (now - last_response_ms_ > 3 * r_->options_.heartbeat_ms) return {};
+    return origin_;
+  }
 
  private:
   Replicator* r_;
@@ -333,8 +374,13 @@ class Replicator::Link {
   int64_t backoff_ms_;
   uint64_t ack_lsn_ = 0;
   bool ack_needed_ = false;
-  NamedVV last_ack_;     // what the current stream's last hello/ack said
-  NamedVV last_synced_;  // and its last `synced`
+  NamedVV last_ack_;                      // what the current stream's last hello/ack said
+  NamedVV last_synced_;                   // and its last `synced`
+  std::vector<std::string> last_direct_;  // and its last `direct`
+  std::string origin_;                    // the peer's origin name (sender_origin)
+  bool replied_ = false;                  // a first response arrived (since the process started)
+  NamedVV required_;                      // ops of our dead incarnations the peer holds
+  int64_t last_response_ms_ = 0;
   LinkStats stats_;
 };
 
@@ -352,6 +398,33 @@ Replicator::~Replicator() = default;
 void Replicator::Start() {
   for (const Peer& p : options_.peers) links_.push_back(std::make_unique<Link>(this, p));
   Pump();
+}
+
+const NamedVV* Replicator::SyncedToAnnounce() {
+  if (!synced_allowed_) {
+    const crdt::Keyspace& ks = host_->keyspace();
+    if (ks.local_name() != options_.region) {  // we have dead incarnations
+      const NamedVV applied = FromKeyspace(ks);
+      for (const auto& link : links_) {
+        if (!link->HasRequired(applied)) return nullptr;
+      }
+    }
+    synced_allowed_ = true;
+  }
+  return &host_->synced_applied();
+}
+
+std::vector<std::string> Replicator::DirectOrigins(const Link* except, int64_t now) const {
+  // Our own current origin: we made every one of its ops (an earlier incarnation's may have been
+  // lost, so those are still sent to us).
+  std::vector<std::string> out{host_->keyspace().local_name()};
+  for (const auto& l : links_) {
+    if (l.get() == except) continue;
+    std::string_view o = l->DirectOrigin(now);
+    if (!o.empty()) out.emplace_back(o);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 const Replicator::LinkStats* Replicator::link(const std::string& peer) const {
@@ -427,10 +500,15 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
     resp.mutable_heartbeat()->set_unix_ms(host_->NowMs());
   }
-  const NamedVV& synced = host_->synced_applied();
-  if (synced != out->synced_sent_) {
-    out->synced_sent_ = synced;
-    ToEntries(synced, resp.mutable_sender_synced());
+  if (!out->origin_sent_) {
+    out->origin_sent_ = true;
+    resp.set_sender_origin(host_->keyspace().local_name());
+    ToEntries(FromKeyspace(host_->keyspace()), resp.mutable_sender_applied());
+  }
+  if (const NamedVV* synced = SyncedToAnnounce();
+      synced != nullptr && *synced != out->synced_sent_) {
+    out->synced_sent_ = *synced;
+    ToEntries(*synced, resp.mutable_sender_synced());
   }
   out->writing_ = true;
   out->last_write_ms_ = now;

@@ -99,6 +99,13 @@ class Replicator final : public v1::Syncer::CallbackService {
   friend class Link;
 
   void PumpOutgoing(Outgoing* out);
+  // What to announce as fsynced (acks' `synced`, responses' `sender_synced`), or null while a
+  // region restarted as a new incarnation may still lack ops of its dead incarnations that peers
+  // hold: until every peer's first response showed it holds them all (then for good).
+  const NamedVV* SyncedToAnnounce();
+  // What `except`'s peer need not send us, sorted: our own current origin, and the origins of
+  // the other links whose ops arrive straight from their region.
+  std::vector<std::string> DirectOrigins(const Link* except, int64_t now) const;
   // Full resync from the AOF: fills the next batch; returns false once the AOF is exhausted.
   bool FillResyncBatch(Outgoing* out, v1::OpBatch* batch);
   void SendAcks();
@@ -111,6 +118,7 @@ class Replicator final : public v1::Syncer::CallbackService {
   std::vector<std::unique_ptr<Link>> links_;
   bool shutting_down_ = false;
   bool paused_ = false;
+  bool synced_allowed_ = false;
   std::unique_ptr<LiveStreams> live_;
 };
 

@@ -30,16 +30,12 @@ bool Covers(const NamedVV& vv, std::string_view origin, uint64_t seq) {
   return seq <= Get(vv, origin);
 }
 
-namespace {
-
 bool CoversAll(const NamedVV& vv, const NamedVV& need) {
   for (const auto& [region, seq] : need) {
     if (!Covers(vv, region, seq)) return false;
   }
   return true;
 }
-
-}  // namespace
 
 NamedVV FromEntries(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& entries) {
   NamedVV vv;
@@ -117,9 +113,11 @@ void ReplicationLog::MarkUnavailable(const NamedVV& upto) {
   }
 }
 
-std::optional<uint64_t> ReplicationLog::StartFor(const NamedVV& have) const {
+std::optional<uint64_t> ReplicationLog::StartFor(const NamedVV& have,
+                                                 const std::vector<std::string>& skip) const {
   uint64_t start = end();
   for (const auto& [region, o] : origins_) {
+    if (std::find(skip.begin(), skip.end(), region) != skip.end()) continue;
     const uint64_t last = o.floor + o.indices.size();
     const uint64_t h = Get(have, region);
     if (h >= last) continue;               // nothing of this origin to send
@@ -133,6 +131,13 @@ std::optional<uint64_t> ReplicationLog::StartFor(const NamedVV& have) const {
 // SyncerCore
 
 SyncerCore::Peer& SyncerCore::GetPeer(const std::string& peer) { return peers_[peer]; }
+
+bool SyncerCore::Skipped(const Peer& p, std::string_view origin) {
+  for (const std::string& o : p.skip) {
+    if (o == origin) return true;
+  }
+  return false;
+}
 
 const SyncerCore::PeerStats* SyncerCore::stats(const std::string& peer) const {
   auto it = peers_.find(peer);
@@ -154,8 +159,11 @@ void SyncerCore::MergeAck(Peer* p, const NamedVV& applied) const {
   }
 }
 
-void SyncerCore::OnPullStart(const std::string& peer, const NamedVV& have) {
+void SyncerCore::OnPullStart(const std::string& peer, const NamedVV& have,
+                             std::vector<std::string> skip) {
   Peer& p = GetPeer(peer);
+  std::sort(skip.begin(), skip.end());
+  p.skip = std::move(skip);
   // What the peer announces it has applied replaces what it acked before; sending starts from
   // `have` itself (at least once): a peer that lost ops it had acked gets them again.
   p.unacked.clear();
@@ -165,11 +173,31 @@ void SyncerCore::OnPullStart(const std::string& peer, const NamedVV& have) {
   p.ack_index = 0;
   MergeAck(&p, have);
   p.known = have;
-  std::optional<uint64_t> start = log_->StartFor(have);
+  std::optional<uint64_t> start = log_->StartFor(have, p.skip);
   p.cursor = start.value_or(log_->end());
   p.needs_snapshot = !start.has_value();
   p.snapshot_pending = false;
   p.stats.streaming = true;
+}
+
+void SyncerCore::SetSkip(const std::string& peer, std::vector<std::string> skip) {
+  Peer& p = GetPeer(peer);
+  std::sort(skip.begin(), skip.end());
+  if (skip == p.skip) return;
+  bool dropped = false;  // an origin that was skipped is relayed again
+  for (const std::string& o : p.skip) {
+    dropped |= !std::binary_search(skip.begin(), skip.end(), o);
+  }
+  p.skip = std::move(skip);
+  if (!dropped || !p.stats.streaming || p.snapshot_pending) return;
+  // The cursor passed the ops of the origins skipped so far: go back to the first op the peer
+  // lacks (ops already sent on this stream are in `known` and are not sent twice).
+  std::optional<uint64_t> start = log_->StartFor(p.known, p.skip);
+  if (start.has_value()) {
+    p.cursor = std::min(p.cursor, *start);
+  } else {
+    p.needs_snapshot = true;
+  }
 }
 
 void SyncerCore::OnAck(const std::string& peer, const NamedVV& applied, int64_t now_ms) {
@@ -202,7 +230,7 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
     // Cheap (one lookup per origin) and catches both ways the log can lose what the peer
     // lacks: trimmed under the cursor, or a snapshot installed here (MarkUnavailable) that
     // brought ops the peer does not have; no later op need come along to reveal it.
-    std::optional<uint64_t> start = log_->StartFor(p.known);
+    std::optional<uint64_t> start = log_->StartFor(p.known, p.skip);
     if (!start.has_value()) {
       p.needs_snapshot = true;
     } else if (p.cursor < log_->begin()) {
@@ -219,8 +247,8 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
   while (p.cursor < log_->end() && static_cast<size_t>(out->ops_size()) < options_.max_batch_ops) {
     const v1::Op& op = log_->op(p.cursor);
     const uint64_t have = Get(p.known, op.origin());
-    if (op.seq() <= have) {  // the peer has it (acked, announced or sent on this stream)
-      ++p.cursor;
+    if (op.seq() <= have || Skipped(p, op.origin())) {
+      ++p.cursor;  // the peer has it (acked, announced or sent on this stream), or gets it direct
       continue;
     }
     if (log_->lsn(p.cursor) > durable_lsn) break;  // log order is LSN order: wait
@@ -228,7 +256,7 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
       // The peer lacks ops of this origin that precede this one and are not ahead of the
       // cursor: MarkUnavailable left a hole in the log. Never send past a gap.
       if (out->ops_size() > 0) break;
-      std::optional<uint64_t> start = log_->StartFor(p.known);
+      std::optional<uint64_t> start = log_->StartFor(p.known, p.skip);
       if (!start.has_value() || *start >= p.cursor) {
         p.needs_snapshot = true;
         p.snapshot_pending = true;
@@ -259,7 +287,7 @@ void SyncerCore::OnSnapshotSent(const std::string& peer, const NamedVV& vv) {
   if (it == peers_.end() || !it->second.stats.streaming) return;  // the stream ended meanwhile
   Peer& p = it->second;
   MergeInto(&p.known, vv);
-  std::optional<uint64_t> start = log_->StartFor(p.known);
+  std::optional<uint64_t> start = log_->StartFor(p.known, p.skip);
   p.cursor = start.value_or(log_->end());
   // Still lacking ops the log cannot serve (the snapshot predates them): another resync.
   p.needs_snapshot = !start.has_value();

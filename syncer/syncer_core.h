@@ -22,6 +22,7 @@ NamedVV FromEntries(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& 
 void ToEntries(const NamedVV& vv, google::protobuf::RepeatedPtrField<v1::VersionEntry>* out);
 NamedVV FromKeyspace(const crdt::Keyspace& ks);
 bool Covers(const NamedVV& vv, std::string_view origin, uint64_t seq);
+bool CoversAll(const NamedVV& vv, const NamedVV& need);
 void MergeInto(NamedVV* into, const NamedVV& from);  // pointwise max
 
 // Every op this region applied (its own and its peers'), in apply order, each with the AOF LSN
@@ -50,7 +51,9 @@ class ReplicationLog {
 
   // The first index a peer that has applied `have` must be sent from, or nullopt when the log no
   // longer holds some op it lacks (full resync). end() when it lacks nothing the log holds.
-  std::optional<uint64_t> StartFor(const NamedVV& have) const;
+  // Origins in `skip` (the peer gets them elsewhere) are left out.
+  std::optional<uint64_t> StartFor(const NamedVV& have,
+                                   const std::vector<std::string>& skip = {}) const;
   // True when op (origin, seq) is in the log and can be served from it.
   bool Holds(std::string_view origin, uint64_t seq) const;
 
@@ -77,6 +80,8 @@ class ReplicationLog {
 //   OnPullStart(peer, have)    a peer opened a Pull stream announcing what it has applied
 //   Poll(peer, durable, ...)   the next message for it: a batch of ops, a full resync, or nothing
 //   OnAck(peer, applied, now)  it acknowledged (applied and made durable) up to `applied`
+//   SetSkip(peer, origins)     it receives these origins' ops straight from their region: don't
+//                              relay them (docs/replication-protocol.md, "Relaying")
 //   OnDisconnect(peer)         its stream ended; the next OnPullStart starts over
 //
 // Flow control: at most `window` batches are unacknowledged per peer. Only ops whose LSN is
@@ -109,7 +114,11 @@ class SyncerCore {
 
   SyncerCore(const ReplicationLog* log, Options options) : log_(log), options_(options) {}
 
-  void OnPullStart(const std::string& peer, const NamedVV& have);
+  void OnPullStart(const std::string& peer, const NamedVV& have,
+                   std::vector<std::string> skip = {});
+  // Replaces the origins not relayed to `peer`. Origins no longer skipped are sent again from
+  // what the peer is known to have.
+  void SetSkip(const std::string& peer, std::vector<std::string> skip);
   void OnAck(const std::string& peer, const NamedVV& applied, int64_t now_ms);
   void OnDisconnect(const std::string& peer);
   // kBatch: `*out` holds the next batch (ops the peer lacks, log order). kSnapshot: the peer needs
@@ -132,8 +141,9 @@ class SyncerCore {
  private:
   struct Peer {
     PeerStats stats;
-    NamedVV known;        // acked, or already sent on the current stream
-    uint64_t cursor = 0;  // next log index to consider
+    NamedVV known;                  // acked, or already sent on the current stream
+    uint64_t cursor = 0;            // next log index to consider
+    std::vector<std::string> skip;  // origins not relayed (few: sorted, compared linearly)
     bool needs_snapshot = false;
     bool snapshot_pending = false;  // kSnapshot returned, OnSnapshotSent not called yet
     size_t inflight = 0;            // batches (and snapshots) sent, not acked: unacked.size()
@@ -141,6 +151,7 @@ class SyncerCore {
     uint64_t ack_index = 0;         // first log index whose op the peer has not acked (lag_ms)
   };
   Peer& GetPeer(const std::string& peer);
+  static bool Skipped(const Peer& p, std::string_view origin);
   // acked = max(acked, applied); drops the messages now covered from the window; moves
   // ack_index past the ops now acked.
   void MergeAck(Peer* p, const NamedVV& applied) const;

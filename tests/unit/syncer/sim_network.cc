@@ -138,7 +138,10 @@ bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& fro
                   << Describe(from) << "): " << res.status();
     return false;
   }
-  if (*res == crdt::Keyspace::Outcome::kDuplicate) return true;
+  if (*res == crdt::Keyspace::Outcome::kDuplicate) {
+    ++counters_.duplicate_ops_received;
+    return true;
+  }
   ++r.applied_count[{op.origin(), op.seq()}];
   r.history.push_back({op, ++r.next_lsn});
   r.lsn_of[{op.origin(), op.seq()}] = r.next_lsn;
@@ -175,6 +178,7 @@ void Sim::PowerLoss(size_t i) {
   fresh->log_max_ops = old.log_max_ops;
   fresh->wall_ms = old.wall_ms;
   fresh->incarnation = old.incarnation + 1;
+  fresh->gated = true;
   ASSERT_TRUE(fresh->ks.ResetLocal(absl::StrCat(old.name, "~", fresh->incarnation)));
   // Restart: replay what was fsynced (the AOF after a power loss), in apply order.
   for (const SimRegion::Applied& a : old.history) {
@@ -203,13 +207,17 @@ bool Sim::Reconnect(Stream& s) {
   if (s.open || Cutoff(s)) return false;
   s.open = true;
   s.hello_delivered = false;
-  s.up.push_back(Up{true, FromKeyspace(regions_[s.to]->ks), regions_[s.to]->synced_vv});
+  s.last_direct = DirectFor(s);
+  s.last_vv = FromKeyspace(regions_[s.to]->ks);
+  s.replied = false;
+  s.up.push_back(Up{true, FromKeyspace(regions_[s.to]->ks), SyncedFor(s.to), s.last_direct});
   return true;
 }
 
 void Sim::Break(Stream& s) {
   if (!s.open) return;
   s.open = false;
+  s.replied = false;
   s.down.clear();
   s.up.clear();
   s.last_down.reset();
@@ -252,8 +260,34 @@ bool Sim::PollStream(Stream& s) {
 }
 
 void Sim::PushAck(Stream& s) {
-  s.up.push_back(Up{false, FromKeyspace(regions_[s.to]->ks), regions_[s.to]->synced_vv});
+  s.last_direct = DirectFor(s);
+  s.last_vv = FromKeyspace(regions_[s.to]->ks);
+  s.up.push_back(Up{false, FromKeyspace(regions_[s.to]->ks), SyncedFor(s.to), s.last_direct});
   s.ack_owed = false;
+}
+
+NamedVV Sim::SyncedFor(size_t i) {
+  SimRegion& r = *regions_[i];
+  if (r.gated) {
+    const NamedVV have = FromKeyspace(r.ks);
+    for (const Stream& s : streams_) {
+      if (s.to != i) continue;
+      if (!s.replied || !CoversAll(have, s.required)) return {};
+    }
+    r.gated = false;
+  }
+  return r.synced_vv;
+}
+
+std::vector<std::string> Sim::DirectFor(const Stream& s) const {
+  std::vector<std::string> out{regions_[s.to]->ks.local_name()};  // its own: it made them
+  for (const Stream& o : streams_) {
+    if (o.to != s.to || o.from == s.from) continue;
+    if (o.open && o.hello_delivered && !Cutoff(o)) {
+      out.push_back(regions_[o.from]->ks.local_name());
+    }
+  }
+  return out;
 }
 
 bool Sim::DeliverDown(Stream& s, bool ack_now) {
@@ -261,6 +295,16 @@ bool Sim::DeliverDown(Stream& s, bool ack_now) {
   Down d = std::move(s.down.front());
   s.down.pop_front();
   SimRegion& to = *regions_[s.to];
+  if (d.hello_reply) {
+    s.replied = true;
+    s.required.clear();
+    for (const auto& [origin, seq] : d.sender_applied) {
+      if (crdt::IsOriginOf(origin, to.name) && origin != to.ks.local_name()) {
+        s.required[origin] = seq;
+      }
+    }
+    return true;
+  }
   if (d.snapshot) {
     for (const v1::Op& op : d.snapshot_ops) {
       if (!Receive(to, op, /*log_it=*/false, s)) break;
@@ -289,10 +333,15 @@ bool Sim::DeliverUp(Stream& s) {
   SimRegion& from = *regions_[s.from];
   const std::string& peer = regions_[s.to]->name;
   if (u.hello) {
-    from.core.OnPullStart(peer, u.vv);
+    from.core.OnPullStart(peer, u.vv, u.direct);
     s.hello_delivered = true;
+    Down reply;
+    reply.hello_reply = true;
+    reply.sender_applied = FromKeyspace(from.ks);
+    s.down.push_back(std::move(reply));
   } else {
     from.core.OnAck(peer, u.vv, from.wall_ms);
+    from.core.SetSkip(peer, u.direct);
     ++counters_.acks;
   }
   from.ks.ObservePeerApplied(peer, Entries(u.synced));
@@ -408,7 +457,9 @@ bool Sim::Quiesce(int max_rounds) {
     }
     for (Stream& s : streams_) {
       while (DeliverDown(s, /*ack_now=*/true)) progress = true;
-      if (s.ack_owed && s.open && !Cutoff(s)) {
+      if (s.open && !Cutoff(s) &&
+          (s.ack_owed || DirectFor(s) != s.last_direct ||
+           FromKeyspace(regions_[s.to]->ks) != s.last_vv)) {
         PushAck(s);
         progress = true;
       }

@@ -21,8 +21,17 @@
 //  * Durability: a region's ops (local or received) get increasing LSNs; durable_lsn (written to
 //    the AOF) follows at once or with a seeded delay, synced_lsn (fsynced) follows durable_lsn
 //    with a seeded delay. Only durable ops are sent (SyncerCore's gate).
+//  * RELAYING: hellos and acks name the origins the receiver gets straight from their region (its
+//    streams from them that are open, heard from and not cut; and its own current origin); the
+//    sender skips those
+//    (SyncerCore::SetSkip). In Quiesce an ack goes out whenever that set or the receiver's
+//    version vector changed since the stream's last hello/ack (as the real transport re-checks
+//    on every pump).
 //  * POWER LOSS (SimOptions::power_loss): a region loses every op after its synced_lsn, restarts
-//    from what it fsynced as a new origin incarnation ("ap~1"), and its streams break.
+//    from what it fsynced as a new origin incarnation ("ap~1"), and its streams break. Its dead
+//    incarnation may have shipped ops it never fsynced; until it holds every one its peers hold
+//    (learnt from each stream's hello reply, which carries the sender's applied vector) it
+//    announces nothing as synced.
 //  * Full resync: the real transport sends the keyspace state. Here S "sends its state" by
 //    shipping every op of its durable history (apply order, so each origin from seq 1, in order);
 //    R applies them (duplicates ignored) but does not log them (they came as state, not as ops):
@@ -78,6 +87,9 @@ struct SimRegion {
   int incarnation = 0;
   size_t log_max_ops = 0;
   bool sync_held = false;
+  // After a power loss: announce nothing as synced until every peer's hello reply arrived and
+  // this region holds every op of its dead incarnations they hold (docs: "Stability").
+  bool gated = false;
   struct Applied {
     v1::Op op;
     uint64_t lsn;
@@ -97,6 +109,7 @@ class Sim {
     uint64_t breaks = 0;
     uint64_t cuts = 0;
     uint64_t acks = 0;
+    uint64_t duplicate_ops_received = 0;  // ops a region already had (e.g. relayed twice)
     uint64_t power_losses = 0;
     uint64_t ops_lost = 0;  // ops a power loss took from the region that had them
   };
@@ -106,6 +119,7 @@ class Sim {
   size_t size() const { return regions_.size(); }
   SimRegion& region(size_t i) { return *regions_[i]; }
   const Counters& counters() const { return counters_; }
+  void ResetCounters() { counters_ = Counters(); }
 
   // One random event (write, poll, delivery, ack, durability, clock, and faults if enabled).
   void RandomStep();
@@ -136,6 +150,8 @@ class Sim {
 
  private:
   struct Down {
+    bool hello_reply = false;  // the sender's first message: what it has applied
+    NamedVV sender_applied;
     bool snapshot = false;
     v1::OpBatch batch;
     std::vector<v1::Op> snapshot_ops;
@@ -145,6 +161,7 @@ class Sim {
     bool hello = false;
     NamedVV vv;      // applied (the real transport: durable)
     NamedVV synced;  // fsynced
+    std::vector<std::string> direct;
   };
   struct Stream {
     size_t from = 0;  // sender (serves the Pull)
@@ -155,6 +172,10 @@ class Sim {
     std::deque<Down> down;
     std::deque<Up> up;
     std::optional<Down> last_down;
+    std::vector<std::string> last_direct;  // what the last hello/ack said
+    NamedVV last_vv;
+    bool replied = false;  // the hello reply arrived (since the stream opened)
+    NamedVV required;      // the receiver's dead incarnations' ops the sender holds
   };
   struct Increment {
     std::string origin;
@@ -178,6 +199,10 @@ class Sim {
   bool DeliverDown(Stream& s, bool ack_now);
   bool DeliverUp(Stream& s);
   void PushAck(Stream& s);
+  // The origins s.to receives straight from their region, other than from s.from.
+  std::vector<std::string> DirectFor(const Stream& s) const;
+  // What region i announces as synced (nothing while gated).
+  NamedVV SyncedFor(size_t i);
   void Duplicate(Stream& s);
   void AdvanceDurability(SimRegion& r);
   void SetSynced(SimRegion& r, uint64_t lsn);

@@ -87,6 +87,38 @@ TEST_F(SyncerCoreTest, SendsWhatThePeerLacksInLogOrder) {
   EXPECT_EQ(PollDots(), "b2");
 }
 
+TEST_F(SyncerCoreTest, OriginsThePeerGetsDirectlyAreNotRelayed) {
+  Add("a", 1);
+  Add("b", 1);
+  Add("a", 2);
+  Add("c", 1);
+  core_->OnPullStart("p", {}, {"c", "a"});
+  EXPECT_EQ(PollDots(), "b1");
+  Add("a", 3);
+  Add("b", 2);
+  EXPECT_EQ(PollDots(), "b2");
+  core_->OnAck("p", {{"a", 1}, {"b", 2}}, 10);  // it got a1 from a itself
+  // Its link to a went down: a's ops it lacks are relayed now, from what it acked.
+  core_->SetSkip("p", {"c"});
+  EXPECT_EQ(PollDots(), "a2,a3");
+  Add("c", 2);
+  Add("a", 4);
+  EXPECT_EQ(PollDots(), "a4");
+  core_->SetSkip("p", {});
+  EXPECT_EQ(PollDots(), "c1,c2");
+  EXPECT_EQ(PollDots(), "nothing");
+}
+
+TEST_F(SyncerCoreTest, SkippedOriginsTrimmedFromTheLogNeedNoResync) {
+  Init(3, {});
+  for (uint64_t seq = 1; seq <= 3; ++seq) Add("a", seq);
+  Add("b", 1);  // a1 trimmed
+  core_->OnPullStart("p", {}, {"a"});
+  EXPECT_EQ(PollDots(), "b1");
+  core_->SetSkip("p", {});  // a1 is gone: only a resync can bring it
+  EXPECT_EQ(PollDots(), "snapshot");
+}
+
 TEST_F(SyncerCoreTest, APeerThatLostAckedOpsGetsThemAgain) {
   // Found by the chaos suite: after a power loss the peer announces less than it had acked; the
   // old acks must not make the sender skip what it lost.

@@ -538,7 +538,6 @@ TEST_F(OneRegion, AMessageOfAnotherTypeIsReadAsAHelloAndRefused) {
   v1::Op op;
   op.set_origin("b");
   op.set_seq(7);
-  op.set_key("k");
   v1::PullRequest as_hello;
   ASSERT_TRUE(as_hello.ParseFromString(op.SerializeAsString()));
   PullResult r = PullFrom(node_->address(), as_hello, [](const v1::PullResponse&) { return true; });
