@@ -23,7 +23,7 @@ enum CommandFlag : uint32_t {
   kDenyOom = 1 << 3,
   kAdmin = 1 << 4,
   kNoScript = 1 << 5,
-  kLoading = 1 << 6,  // allowed while loading
+  kLoading = 1 << 6,  // allowed while the AOF is replayed (Redis CMD_LOADING); others -LOADING
   kStale = 1 << 7,
 };
 

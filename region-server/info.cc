@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -43,6 +44,32 @@ void Section(std::string* out, std::string_view title) {
 
 void Field(std::string* out, std::string_view name, const absl::AlphaNum& value) {
   absl::StrAppend(out, std::string(name), ":", value, "\r\n");
+}
+
+// Redis 7's loading_* fields (genRedisInfoString), from the loader thread's atomics.
+void LoadingFields(std::string* out, Server& server, int64_t now_ms) {
+  const persistence::RecoveryProgress& p = server.load_progress();
+  uint64_t total = p.total_bytes.load(std::memory_order_relaxed);
+  uint64_t loaded = std::min(p.loaded_bytes.load(std::memory_order_relaxed), total);
+  double perc = 0;
+  uint64_t remaining = 1;
+  if (total > 0) {
+    perc = static_cast<double>(loaded) / static_cast<double>(total) * 100;
+    remaining = total - loaded;
+  }
+  int64_t start_s = server.load_start_ms() / 1000;
+  int64_t elapsed = std::max<int64_t>(0, now_ms / 1000 - start_s);
+  // As Redis: a fake 1 s before a whole second has passed.
+  int64_t eta =
+      elapsed == 0
+          ? 1
+          : static_cast<int64_t>(static_cast<uint64_t>(elapsed) * remaining / (loaded + 1));
+  Field(out, "loading_start_time", start_s);
+  Field(out, "loading_total_bytes", total);
+  Field(out, "loading_rdb_used_mem", 0);
+  Field(out, "loading_loaded_bytes", loaded);
+  Field(out, "loading_loaded_perc", absl::StrFormat("%.2f", perc));
+  Field(out, "loading_eta_seconds", eta);
 }
 
 std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
@@ -95,24 +122,40 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
   }
   if (want("persistence", true)) {
     Section(&out, "Persistence");
-    persistence::Aof* aof = region.aof();
-    persistence::Aof::Stats st = aof->stats();
-    absl::Status health = aof->health();
     Field(&out, "loading", server.loading() ? 1 : 0);
     Field(&out, "async_loading", 0);
-    Field(&out, "rdb_changes_since_last_save", st.appended_lsn - st.durable_lsn);
-    Field(&out, "rdb_bgsave_in_progress", 0);
-    Field(&out, "aof_enabled", 1);
-    Field(&out, "aof_rewrite_in_progress", 0);
-    Field(&out, "aof_last_write_status", health.ok() ? "ok" : "err");
-    if (!health.ok()) Field(&out, "aof_last_error", std::string(health.message()));
-    Field(&out, "aof_current_size", st.file_size);
-    Field(&out, "aof_appendfsync", server.config().appendfsync);
-    Field(&out, "aof_appended_lsn", st.appended_lsn);
-    Field(&out, "aof_durable_lsn", st.durable_lsn);
-    Field(&out, "aof_fsyncs", st.fsyncs);
-    Field(&out, "aof_last_fsync_unix_ms", st.last_fsync_unix_ms);
-    Field(&out, "aof_write_errors", st.write_errors + st.fsync_errors);
+    if (server.loading()) {
+      // The AOF is not open yet (the loader thread owns the region): no AOF counters.
+      Field(&out, "rdb_changes_since_last_save", 0);
+      Field(&out, "rdb_bgsave_in_progress", 0);
+      Field(&out, "aof_enabled", 1);
+      Field(&out, "aof_rewrite_in_progress", 0);
+      Field(&out, "aof_last_write_status", "ok");
+      Field(&out, "aof_appendfsync", server.config().appendfsync);
+      LoadingFields(&out, server, now);
+    } else {
+      persistence::Aof* aof = region.aof();
+      persistence::Aof::Stats st = aof->stats();
+      absl::Status health = aof->health();
+      Field(&out, "rdb_changes_since_last_save", st.appended_lsn - st.durable_lsn);
+      Field(&out, "rdb_bgsave_in_progress", 0);
+      Field(&out, "aof_enabled", 1);
+      Field(&out, "aof_rewrite_in_progress", 0);
+      Field(&out, "aof_last_write_status", health.ok() ? "ok" : "err");
+      if (!health.ok()) Field(&out, "aof_last_error", std::string(health.message()));
+      Field(&out, "aof_current_size", st.file_size);
+      Field(&out, "aof_appendfsync", server.config().appendfsync);
+      Field(&out, "aof_appended_lsn", st.appended_lsn);
+      Field(&out, "aof_durable_lsn", st.durable_lsn);
+      Field(&out, "aof_synced_lsn", st.synced_lsn);
+      // A power loss cannot cut the file below this size; acknowledged writes after the moment
+      // its bytes had been written may be lost by one (chaos suite, docs/operations.md).
+      Field(&out, "aof_fsynced_size", st.synced_size);
+      Field(&out, "aof_fsynced_as_of_ms", st.synced_as_of_unix_ms);
+      Field(&out, "aof_fsyncs", st.fsyncs);
+      Field(&out, "aof_last_fsync_unix_ms", st.last_fsync_unix_ms);
+      Field(&out, "aof_write_errors", st.write_errors + st.fsync_errors);
+    }
   }
   if (want("stats", true)) {
     Section(&out, "Stats");
@@ -154,31 +197,36 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
   if (want("crdt", true)) {
     Section(&out, "CRDT");
     Field(&out, "crdt_region", server.options().region);
-    Field(&out, "crdt_origin", ks.local_name());  // "name~N" after an unclean everysec restart
     std::string regions;
     for (const auto& r : server.options().topology.regions) {
       absl::StrAppend(&regions, regions.empty() ? "" : ",", r.name);
     }
-    Field(&out, "crdt_regions", regions);
-    Field(&out, "crdt_version_vector", ks.applied().ToString(ks.regions()));
-    Field(&out, "crdt_stable_vector", ks.stable().ToString(ks.regions()));
-    Field(&out, "crdt_applied_ops", ks.applied_ops());
-    Field(&out, "crdt_keys", ks.key_count());
-    if (const syncer::Replicator* rep = server.replicator()) {
-      syncer::NamedVV local = syncer::FromKeyspace(ks);
-      for (const auto& peer : server.options().topology.regions) {
-        if (peer.name == server.options().region) continue;
-        const syncer::Replicator::LinkStats* link = rep->link(peer.name);
-        Field(&out, absl::StrCat("crdt_peer_", peer.name),
-              absl::StrCat("connected=", link != nullptr && link->connected ? 1 : 0,
-                           ",lag_ops=", rep->core().LagOps(peer.name, local),
-                           ",lag_ms=", rep->core().LagMs(peer.name, now),
-                           ",bytes_received=", link != nullptr ? link->bytes_received : 0,
-                           ",ops_received=", link != nullptr ? link->ops_received : 0,
-                           ",full_resyncs_sent=",
-                           rep->core().stats(peer.name) != nullptr
-                               ? rep->core().stats(peer.name)->full_resyncs_sent
-                               : 0));
+    if (server.loading()) {
+      // Origin, vectors and keys are being replayed on the loader thread: known once loaded.
+      Field(&out, "crdt_regions", regions);
+    } else {
+      Field(&out, "crdt_origin", ks.local_name());  // "name~N" after an unclean everysec restart
+      Field(&out, "crdt_regions", regions);
+      Field(&out, "crdt_version_vector", ks.applied().ToString(ks.regions()));
+      Field(&out, "crdt_stable_vector", ks.stable().ToString(ks.regions()));
+      Field(&out, "crdt_applied_ops", ks.applied_ops());
+      Field(&out, "crdt_keys", ks.key_count());
+      if (const syncer::Replicator* rep = server.replicator()) {
+        syncer::NamedVV local = syncer::FromKeyspace(ks);
+        for (const auto& peer : server.options().topology.regions) {
+          if (peer.name == server.options().region) continue;
+          const syncer::Replicator::LinkStats* link = rep->link(peer.name);
+          Field(&out, absl::StrCat("crdt_peer_", peer.name),
+                absl::StrCat("connected=", link != nullptr && link->connected ? 1 : 0,
+                             ",lag_ops=", rep->core().LagOps(peer.name, local),
+                             ",lag_ms=", rep->core().LagMs(peer.name, now),
+                             ",bytes_received=", link != nullptr ? link->bytes_received : 0,
+                             ",ops_received=", link != nullptr ? link->ops_received : 0,
+                             ",full_resyncs_sent=",
+                             rep->core().stats(peer.name) != nullptr
+                                 ? rep->core().stats(peer.name)->full_resyncs_sent
+                                 : 0));
+        }
       }
     }
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/time/time.h"
 #include "asio.hpp"
 #include "region-server/info.h"
 #include "region-server/server.h"
@@ -14,10 +15,12 @@
 namespace {
 
 void Usage() {
-  fprintf(
-      stderr,
-      "usage: activekv-server --topology FILE --region NAME [--log-level LEVEL]\n"
-      "                       [--clock-offset-ms N]   (test only: skews this region's clock)\n");
+  fprintf(stderr,
+          "usage: activekv-server --topology FILE --region NAME [--log-level LEVEL]\n"
+          "                       [--clock-offset-ms N]   (test only: skews this region's clock)\n"
+          "                       [--load-delay-us N]     (test only: sleeps N us per AOF record\n"
+          "                                                replayed at startup, to observe "
+          "-LOADING)\n");
 }
 
 }  // namespace
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   std::string topology_path, region, log_level = "info";
   int64_t clock_offset_ms = 0;
   uint64_t replication_log_ops = 0;
+  int64_t load_delay_us = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -52,6 +56,13 @@ int main(int argc, char** argv) {
       std::string v = value();
       if (!absl::SimpleAtoi(v, &replication_log_ops) || replication_log_ops == 0) {
         fprintf(stderr, "activekv-server: --replication-log-ops: '%s' is not a positive integer\n",
+                v.c_str());
+        return 2;
+      }
+    } else if (arg == "--load-delay-us") {
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &load_delay_us) || load_delay_us < 0) {
+        fprintf(stderr, "activekv-server: --load-delay-us: '%s' is not a non-negative integer\n",
                 v.c_str());
         return 2;
       }
@@ -88,6 +99,11 @@ int main(int argc, char** argv) {
   options.region = region;
   options.clock_offset_ms = clock_offset_ms;
   options.replication_log_ops = replication_log_ops;
+  options.load_delay = absl::Microseconds(load_delay_us);
+  if (load_delay_us > 0) {
+    spdlog::warn("--load-delay-us {}: the AOF replay is slowed down on purpose (test only)",
+                 load_delay_us);
+  }
   activekv::server::Server server(std::move(options));
   absl::Status s = server.Start();
   if (!s.ok()) {
@@ -100,7 +116,13 @@ int main(int argc, char** argv) {
     spdlog::info("signal {}: shutting down", sig);
     server.Stop();
   });
+  // Run() also returns when the startup (the AOF replay, then gRPC) fails after the RESP port
+  // was opened.
   server.Run();
+  if (!server.exit_status().ok()) {
+    spdlog::critical("cannot start: {}", std::string(server.exit_status().message()));
+    return 1;
+  }
   spdlog::info("bye");
   return 0;
 }

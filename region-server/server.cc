@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "region-server/connection.h"
+#include "region-server/errors.h"
 #include "spdlog/spdlog.h"
 #include "syncer/replicator.h"
 #include "syncer/status_service.h"
@@ -19,6 +20,18 @@ constexpr size_t kExpireKeysPerRound = 200;
 constexpr int kExpireRoundsPerCron = 20;
 // Ops kept in memory to serve peers' pulls (older ones need a full resync).
 constexpr size_t kReplicationLogOps = 1 << 20;
+
+// Redis 7: while loading, only commands flagged CMD_LOADING run. CONFIG SET appendfsync is
+// refused as well: it reopens the AOF, which the loader owns until the replay is done.
+bool RefuseWhileLoading(const CommandSpec& spec, const std::vector<std::string_view>& args) {
+  if ((spec.flags & kLoading) == 0) return true;
+  if (spec.name == "config" && args.size() >= 2 && EqualsIgnoreCase(args[1], "set")) {
+    for (size_t i = 2; i < args.size(); i += 2) {
+      if (EqualsIgnoreCase(args[i], "appendfsync")) return true;
+    }
+  }
+  return false;
+}
 
 persistence::FsyncPolicy ToPolicy(topology::Appendfsync a) {
   switch (a) {
@@ -40,6 +53,9 @@ Server::Server(Options options) : options_(std::move(options)) {
 }
 
 Server::~Server() {
+  // Run() may have returned (Stop) while the loader still replays: stop it before members go.
+  load_progress_.cancel.store(true);
+  if (loader_.joinable()) loader_.join();
   if (grpc_shutdown_.joinable()) grpc_shutdown_.join();
   // Connections hold shared_ptrs in pending handlers; destroying the io_context destroys them.
   waiters_.clear();
@@ -64,6 +80,9 @@ absl::Status Server::Start() {
   ro.env = options_.env;
   ro.wall_clock =
       options_.wall_clock ? options_.wall_clock : SystemWallClock(options_.clock_offset_ms);
+  // Until the loader hands the region over, the connections see an empty placeholder without an
+  // AOF (see the class comment): same identity and clock, no callbacks, no replication log.
+  Region::Options placeholder = ro;
   ro.on_durable = [this](uint64_t) {
     // Coalesce: one posted wake-up at a time.
     if (!durable_posted_.exchange(true)) {
@@ -78,29 +97,24 @@ absl::Status Server::Start() {
     ro.replication_log_ops =
         options_.replication_log_ops > 0 ? options_.replication_log_ops : kReplicationLogOps;
   }
+  ro.recovery.progress = &load_progress_;
+  ro.recovery.record_delay = options_.load_delay;
   start_ms_ = ro.wall_clock();
-  region_ = std::make_unique<Region>(std::move(ro));
+  load_start_ms_ = start_ms_;
 
-  auto t0 = std::chrono::steady_clock::now();
-  persistence::RecoveryResult recovery;
-  absl::Status s = region_->Open(&recovery);
-  if (!s.ok()) return s;
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-          .count();
-  if (recovery.torn_tail) {
-    spdlog::warn("AOF {}/appendonly.aof: torn tail truncated: {} bytes at offset {} ({})",
-                 rc->data_dir, recovery.truncated_bytes, recovery.valid_bytes,
-                 recovery.torn_tail_reason);
+  if (!options_.listen) {
+    // In-process tests: replay inline, as they call Execute right after Start.
+    region_ = std::make_unique<Region>(std::move(ro));
+    auto t0 = std::chrono::steady_clock::now();
+    persistence::RecoveryResult recovery;
+    absl::Status s = region_->Open(&recovery);
+    if (!s.ok()) return s;
+    LogRecovery(recovery, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count());
+    loading_ = false;
+    return absl::OkStatus();
   }
-  spdlog::info("region {}: replayed {} AOF records ({} bytes), {} keys in {} ms", rc->name,
-               recovery.records_applied, recovery.valid_bytes, region_->ks().key_count(), ms);
-  if (region_->incarnation() > 0) {
-    spdlog::info("region {}: writing as origin {} (incarnation {})", rc->name,
-                 region_->ks().local_name(), region_->incarnation());
-  }
-  loading_ = false;
-  if (!options_.listen) return absl::OkStatus();
 
   asio::error_code ec;
   asio::ip::address addr = asio::ip::make_address(rc->resp.host, ec);
@@ -114,16 +128,71 @@ absl::Status Server::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", rc->resp.ToString(), ": ", ec.message()));
   }
-  spdlog::info("region {}: serving RESP on {} (appendfsync {})", rc->name, rc->resp.ToString(),
-               config_.appendfsync);
-  s = StartGrpc();
-  if (!s.ok()) return s;
+  region_ = std::make_unique<Region>(std::move(placeholder));
+  loading_region_ = std::make_unique<Region>(std::move(ro));
+  // Known before the loader starts, so the first INFO already shows it (RecoverAof sets it too).
+  absl::StatusOr<uint64_t> aof_size =
+      loading_region_->env()->GetFileSize(loading_region_->aof_path());
+  if (aof_size.ok()) load_progress_.total_bytes.store(*aof_size);
+  spdlog::info(
+      "region {}: serving RESP on {} (appendfsync {}); replaying the AOF ({} bytes), "
+      "-LOADING until done",
+      rc->name, rc->resp.ToString(), config_.appendfsync, aof_size.ok() ? *aof_size : 0);
   Accept();
+  loader_ = std::thread([this] { Load(); });
+  return absl::OkStatus();
+}
+
+void Server::Load() {
+  auto t0 = std::chrono::steady_clock::now();
+  load_status_ = loading_region_->Open(&load_result_);
+  load_ms_ =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  asio::post(io_, [this] { FinishLoading(); });
+}
+
+void Server::FinishLoading() {
+  loader_.join();  // it posted this as its last act
+  // Stop() during the replay: the loaded (or half-loaded) region is dropped, never marked clean.
+  if (stopping_) return;
+  if (!load_status_.ok()) {
+    exit_status_ = load_status_;
+    Stop();
+    return;
+  }
+  region_ = std::move(loading_region_);
+  LogRecovery(load_result_, load_ms_);
+  loading_ = false;
+  // The replicator starts from the replayed keyspace: gRPC only now.
+  absl::Status s = StartGrpc();
+  if (!s.ok()) {
+    exit_status_ = s;
+    Stop();
+    return;
+  }
+  StartCron();
+}
+
+void Server::LogRecovery(const persistence::RecoveryResult& recovery, int64_t ms) {
+  const std::string& name = region_->options().name;
+  if (recovery.torn_tail) {
+    spdlog::warn("AOF {}: torn tail truncated: {} bytes at offset {} ({})", region_->aof_path(),
+                 recovery.truncated_bytes, recovery.valid_bytes, recovery.torn_tail_reason);
+  }
+  spdlog::info("region {}: replayed {} AOF records ({} bytes), {} keys in {} ms", name,
+               recovery.records_applied, recovery.valid_bytes, region_->ks().key_count(), ms);
+  if (region_->incarnation() > 0) {
+    spdlog::info("region {}: writing as origin {} (incarnation {})", name,
+                 region_->ks().local_name(), region_->incarnation());
+  }
+}
+
+void Server::StartCron() {
   cron_timer_.expires_after(kCronPeriod);
   cron_timer_.async_wait([this](const asio::error_code& e) {
     if (!e) Cron();
   });
-  return absl::OkStatus();
 }
 
 void Server::Run() { io_.run(); }
@@ -131,10 +200,18 @@ void Server::Run() { io_.run(); }
 void Server::Stop() {
   if (stopping_) return;
   stopping_ = true;
+  if (loading_ && exit_status_.ok()) {
+    load_progress_.cancel.store(true);
+    spdlog::warn(
+        "region {}: stopping during the AOF replay ({} of {} bytes replayed); the region is not "
+        "marked clean",
+        options_.region, load_progress_.loaded_bytes.load(), load_progress_.total_bytes.load());
+  }
   asio::error_code ec;
   acceptor_.close(ec);
   cron_timer_.cancel();
   for (Connection* c : connections_) c->Close();
+  // While loading, region_ is the placeholder (no AOF): nothing to sync, no clean marker.
   if (region_ && region_->aof() != nullptr) {
     region_->Commit();
     absl::Status s = region_->aof()->SyncAll();
@@ -206,6 +283,10 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     ReplyArityError(ctx);
     return;
   }
+  if (loading_ && RefuseWhileLoading(*spec, args)) {
+    reply->Error(kErrLoading);
+    return;
+  }
   spec->handler(ctx);
 }
 
@@ -242,6 +323,7 @@ void Server::ScheduleAofFlush() {
 
 void Server::FlushAof() {
   flush_scheduled_ = false;
+  if (loading_) return;  // the placeholder region has no AOF
   persistence::Aof* aof = region_->aof();
   absl::Status s = aof->Flush();
   if (!s.ok()) {
@@ -266,6 +348,7 @@ void Server::FlushAof() {
 }
 
 void Server::WakeWaiters() {
+  if (loading_) return;  // the loaded region's AOF thread may signal before the handover
   uint64_t durable = region_->durable_lsn();
   std::vector<Waiter> ready;
   auto keep = std::partition(waiters_.begin(), waiters_.end(),

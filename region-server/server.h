@@ -9,8 +9,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "activekv/v1/status.pb.h"
 #include "asio.hpp"
+#include "persistence/recovery.h"
 #include "region-server/command.h"
 #include "region-server/region.h"
 #include "topology/topology.h"
@@ -75,6 +77,13 @@ struct ServerStats {
 
 // One region's RESP server: a single-threaded Asio event loop that owns the Region. The AOF's
 // background thread only posts durability notifications back to it.
+//
+// Startup (listen = true), as redis-server: the RESP port is bound first, then a loader thread
+// replays the AOF into a Region that nothing else touches until the loader posts it back to the
+// loop. Meanwhile connections are served against an empty placeholder Region (no AOF): commands
+// flagged kLoading run (INFO shows the replay's progress), every other command answers
+// -LOADING. Then the loop adopts the loaded Region, clears loading() and starts gRPC (Syncer,
+// Status) and the cron. With listen = false (in-process tests) Start() replays inline.
 class Server {
  public:
   struct Options {
@@ -85,6 +94,9 @@ class Server {
     bool listen = true;               // false: no RESP port (in-process tests call Execute)
     WallClock wall_clock;             // tests: a fake clock; empty: the system clock
     size_t replication_log_ops = 0;   // ops kept in memory for peers; 0: the default
+    // TEST ONLY (Redis's key-load-delay): sleep this long per replayed AOF record so that tests
+    // can observe loading. Zero in production.
+    absl::Duration load_delay = absl::ZeroDuration();
   };
 
   explicit Server(Options options);
@@ -92,11 +104,18 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Recovers the AOF and binds the RESP port. Errors name the file / address at fault.
+  // listen = false: recovers the AOF, then returns. listen = true: binds the RESP port and starts
+  // the AOF replay on a loader thread; the rest of the startup happens in Run(). Errors name the
+  // file / address at fault.
   absl::Status Start();
-  // Runs the event loop until Stop() (e.g. from a signal handler via asio::signal_set).
+  // Runs the event loop until Stop() (e.g. from a signal handler via asio::signal_set), or until
+  // the startup replay or what follows it fails: exit_status() then says why.
   void Run();
+  // Event-loop thread. While loading: abandons the replay (the loader stops before its next
+  // record) and never marks the half-loaded region clean.
   void Stop();
+  // OK, or the error that ended Run() during startup (AOF replay, gRPC bind). After Run().
+  const absl::Status& exit_status() const { return exit_status_; }
 
   Region& region() { return *region_; }
   const CommandTable& commands() const { return commands_; }
@@ -105,6 +124,10 @@ class Server {
   const Options& options() const { return options_; }
   int64_t start_ms() const { return start_ms_; }
   bool loading() const { return loading_; }
+  // The startup replay's progress (any thread); meaningful while loading().
+  const persistence::RecoveryProgress& load_progress() const { return load_progress_; }
+  // Wall-clock unix ms at which the replay started.
+  int64_t load_start_ms() const { return load_start_ms_; }
   const std::vector<Connection*>& clients() const { return connections_; }
   // Null in a single-region topology.
   const syncer::Replicator* replicator() const { return replicator_.get(); }
@@ -133,6 +156,12 @@ class Server {
 
  private:
   void Accept();
+  // Loader thread: replays into loading_region_, then posts FinishLoading.
+  void Load();
+  // Event loop: adopts the loaded region (or fails the startup), starts gRPC and the cron.
+  void FinishLoading();
+  void LogRecovery(const persistence::RecoveryResult& recovery, int64_t ms);
+  void StartCron();
   absl::Status StartGrpc();
   void Cron();
   void FlushAof();
@@ -142,15 +171,27 @@ class Server {
   ServerConfig config_;
   ServerStats stats_;
   CommandTable commands_;
+  // Declared before io_: destroying io_ destroys the handlers still pending after Stop(), and
+  // with them the last owners of their Connections, which Unregister() from this list.
+  std::vector<Connection*> connections_;
   asio::io_context io_{1};
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer cron_timer_{io_};
   std::unique_ptr<Region> region_;
+  // The startup replay: loading_region_, load_result_, load_status_ and load_ms_ belong to the
+  // loader thread until it posts FinishLoading (the post orders them for the loop).
+  std::thread loader_;
+  std::unique_ptr<Region> loading_region_;
+  persistence::RecoveryResult load_result_;
+  absl::Status load_status_;
+  int64_t load_ms_ = 0;
+  persistence::RecoveryProgress load_progress_;
+  int64_t load_start_ms_ = 0;
+  absl::Status exit_status_;
   std::unique_ptr<syncer::StatusService> status_service_;
   std::unique_ptr<syncer::Replicator> replicator_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::thread grpc_shutdown_;
-  std::vector<Connection*> connections_;
   struct Waiter {
     uint64_t lsn;
     std::shared_ptr<Connection> conn;

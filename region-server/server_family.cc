@@ -357,7 +357,8 @@ void CrdtSync(CommandContext& ctx) {
 
 void RegisterServerFamily(CommandTable* t) {
   constexpr uint32_t kConn = kFast | kLoading | kStale;
-  t->Register({"ping", -1, kConn, 0, 0, 0, Ping, "connection", "Ping the server", "1.0.0"});
+  // Redis 7 flags PING "fast" only: a loading server answers it -LOADING (readiness probes).
+  t->Register({"ping", -1, kFast, 0, 0, 0, Ping, "connection", "Ping the server", "1.0.0"});
   t->Register({"echo", 2, kConn, 0, 0, 0, Echo, "connection", "Echo the given string", "1.0.0"});
   t->Register({"quit", -1, kConn | kNoScript, 0, 0, 0, Quit, "connection", "Close the connection",
                "1.0.0"});

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 
@@ -58,6 +59,60 @@ bool WaitFd(int fd, short events, absl::Time deadline) {
   }
 }
 
+// Appends what one recv() on `fd` returns to `*buf` (nothing after EINTR / EAGAIN). Unavailable on
+// a timeout, an error or the peer closing; `what` names the awaited reply.
+absl::Status ReadMore(int fd, std::string* buf, absl::Time deadline, const char* what) {
+  if (!WaitFd(fd, POLLIN, deadline)) {
+    return absl::UnavailableError(absl::StrCat("no reply to ", what, ": timed out"));
+  }
+  char chunk[4096];
+  ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return absl::OkStatus();
+  if (n < 0) return absl::UnavailableError(absl::StrCat("recv: ", ErrnoText(errno)));
+  if (n == 0) {
+    return absl::UnavailableError(absl::StrCat("connection closed before the reply to ", what));
+  }
+  buf->append(chunk, static_cast<size_t>(n));
+  return absl::OkStatus();
+}
+
+// The value of `field` in an INFO text ("field:value\r\n"), or "".
+std::string InfoField(std::string_view info, std::string_view field) {
+  std::string key = "\n" + std::string(field) + ":";
+  size_t at = info.find(key);
+  if (at == std::string_view::npos) return "";
+  at += key.size();
+  size_t end = info.find_first_of("\r\n", at);
+  return std::string(info.substr(at, end == std::string_view::npos ? end : end - at));
+}
+
+// A region replaying its AOF answers -LOADING (docs/operations.md): not ready yet, and no failure
+// either. INFO persistence (allowed while loading) says how far the replay is.
+std::string LoadingProgress(int fd, absl::Time deadline) {
+  static constexpr char kInfo[] = "*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n";
+  if (::send(fd, kInfo, sizeof(kInfo) - 1, MSG_NOSIGNAL) != sizeof(kInfo) - 1) return "";
+  std::string reply;
+  size_t header_end;
+  while ((header_end = reply.find("\r\n")) == std::string::npos && reply.size() < 64) {
+    if (!ReadMore(fd, &reply, deadline, "INFO").ok()) return "";
+  }
+  size_t len = 0;
+  if (header_end == std::string::npos || reply[0] != '$' ||
+      !absl::SimpleAtoi(absl::string_view(reply.data() + 1, header_end - 1), &len) ||
+      len > (1u << 20)) {
+    return "";
+  }
+  while (reply.size() < header_end + 2 + len) {
+    if (!ReadMore(fd, &reply, deadline, "INFO").ok()) return "";
+  }
+  std::string_view info(reply.data() + header_end + 1, len + 1);  // keeps the leading '\n'
+  std::string perc = InfoField(info, "loading_loaded_perc");
+  if (perc.empty()) return "";
+  std::string eta = InfoField(info, "loading_eta_seconds");
+  return absl::StrCat(perc, "% of the AOF replayed",
+                      eta.empty() ? "" : absl::StrCat(", about ", eta, " s left"));
+}
+
 absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline) {
   if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
     if (errno != EINPROGRESS)
@@ -74,15 +129,15 @@ absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline) {
   }
   std::string reply;
   while (reply.find("\r\n") == std::string::npos && reply.size() < 512) {
-    if (!WaitFd(fd, POLLIN, deadline)) return absl::UnavailableError("no reply to PING: timed out");
-    char buf[512];
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0) return absl::UnavailableError(absl::StrCat("recv: ", ErrnoText(errno)));
-    if (n == 0) return absl::UnavailableError("connection closed before the reply to PING");
-    reply.append(buf, static_cast<size_t>(n));
+    absl::Status s = ReadMore(fd, &reply, deadline, "PING");
+    if (!s.ok()) return s;
   }
   if (reply.rfind("+PONG\r\n", 0) == 0) return absl::OkStatus();
+  if (reply.rfind("-LOADING", 0) == 0) {
+    std::string progress = LoadingProgress(fd, deadline);
+    return absl::UnavailableError(absl::StrCat(
+        "loading the dataset (", progress.empty() ? "PING replied -LOADING" : progress, ")"));
+  }
   size_t eol = reply.find("\r\n");
   return absl::UnavailableError(
       absl::StrCat("PING replied '", reply.substr(0, std::min<size_t>(eol, 200)), "'"));
