@@ -120,6 +120,8 @@ Aof::Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size
   MutexLock lock(&mu_);
   written_offset_ = file_size;
   synced_offset_ = file_size;
+  stats_.synced_size = file_size;  // Open fsynced it
+  stats_.synced_as_of_unix_ms = NowUnixMs();
   stats_.policy = options_.policy;
   stats_.file_size = file_size;
 }
@@ -267,6 +269,7 @@ absl::Status Aof::SyncWritten() {
   uint64_t target = 0;
   uint64_t target_lsn = 0;
   uint64_t gen = 0;
+  const uint64_t target_ms = NowUnixMs();  // before the capture: never later than it
   {
     MutexLock lock(&mu_);
     if (rewrite_pending_) return background_error_;
@@ -285,7 +288,11 @@ absl::Status Aof::SyncWritten() {
     return status;
   }
   if (gen != rewrite_gen_) return absl::OkStatus();  // raced with a rewrite: proves nothing
-  synced_offset_ = std::max(synced_offset_, target);
+  if (target > synced_offset_) {
+    synced_offset_ = target;
+    stats_.synced_size = target;
+    stats_.synced_as_of_unix_ms = target_ms;
+  }
   if (target_lsn > synced_lsn_.load(std::memory_order_relaxed)) {
     synced_lsn_.store(target_lsn, std::memory_order_release);
   }
@@ -389,6 +396,8 @@ void Aof::AlwaysLoop() {
       ++attempts_;
       if (status.ok()) {
         durable_offset_ += unsynced.size();
+        stats_.synced_size = durable_offset_;
+        stats_.synced_as_of_unix_ms = NowUnixMs();
         ++stats_.fsyncs;
         stats_.last_fsync_unix_ms = NowUnixMs();
         background_error_ = absl::OkStatus();

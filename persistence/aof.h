@@ -84,6 +84,10 @@ class Aof {
     uint64_t fsync_errors = 0;
     uint64_t write_errors = 0;        // failed write()s and truncates
     uint64_t last_fsync_unix_ms = 0;  // 0: none yet
+    // The file size a power loss cannot go below, and when the bytes up to it had been written
+    // (an acknowledged write after that moment may be lost by a power loss; before it, not).
+    uint64_t synced_size = 0;
+    uint64_t synced_as_of_unix_ms = 0;
   };
 
   // Opens `path` for appending; call after RecoverAof (the file must be missing, empty, or a valid

@@ -60,6 +60,17 @@ def make_plan(seed, duration, kinds, n, min_d=0.5, max_d=3.0, targets=None):
     return plan
 
 
+def synced_point(region):
+    """(fsynced AOF size, wall time its bytes had been written by) from INFO persistence, or
+    None. A power loss can cut the AOF back to that size and no further; writes acknowledged
+    after that time may be lost."""
+    try:
+        info = region.info("persistence", timeout=1.0)
+        return int(info["aof_fsynced_size"]), int(info["aof_fsynced_as_of_ms"]) / 1000.0
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 class AofSampler(threading.Thread):
     """Samples every region's AOF size every 50 ms (for the simulated power loss)."""
 
@@ -177,6 +188,9 @@ class FaultRunner:
                 had = vv.get(origin, 0)
             except OSError:
                 origin, had = None, 0
+            # A power loss loses what was not fsynced: at most back to the fsynced size (read
+            # just before the kill, so a lower bound of it), never more.
+            synced = synced_point(r)
             r.kill9()
             t_kill = time.time()
             peers_had = 0
@@ -191,21 +205,20 @@ class FaultRunner:
                                                "peers_had": peers_had})
                 log("powerloss of %s: origin %s had >= %d ops, its peers %d (%d not yet pulled)" %
                     (r.name, origin, had, peers_had, max(0, had - peers_had)))
-            sample = self.sampler.size_before(r.name, t_kill - 1.0) if self.sampler else None
-            self.sampler.reset(r.name)
             size = os.path.getsize(r.aof_path())
-            if sample is None:
-                log("powerloss of %s: no AOF size sample 1 s old; nothing cut" % r.name)
+            if synced is None:
+                log("powerloss of %s: its fsynced size is unknown; nothing cut" % r.name)
             else:
+                cut_to, as_of = synced
                 with open(r.aof_path(), "r+b") as fh:
-                    fh.truncate(sample[1])
-                self.windows.append(LossWindow(r.name, sample[0], t_kill,
+                    fh.truncate(cut_to)
+                self.windows.append(LossWindow(r.name, as_of, t_kill,
                                                "simulated power loss of %s (everysec): "
                                                "acknowledged in its last %.2f s" %
-                                               (r.name, t_kill - sample[0])))
-                self.powerloss_cut.append((r.name, size - sample[1]))
-                log("powerloss of %s: AOF cut from %d to %d bytes (its state %.2f s before the "
-                    "kill)" % (r.name, size, sample[1], t_kill - sample[0]))
+                                               (r.name, t_kill - as_of)))
+                self.powerloss_cut.append((r.name, size - cut_to))
+                log("powerloss of %s: AOF cut from %d to %d bytes (what it had fsynced %.2f s "
+                    "before the kill)" % (r.name, size, cut_to, t_kill - as_of))
             time.sleep(f.duration)
             self._restart(r, "powerloss", f.duration)
         elif f.kind == "stall":

@@ -387,6 +387,10 @@ TEST_F(AofTest, SyncedLsnFollowsTheFsyncsNotTheWrites) {
   ASSERT_TRUE(aof->Flush().ok());
   EXPECT_EQ(aof->durable_lsn(), 4u);
   EXPECT_EQ(aof->synced_lsn(), 1u);
+  const Aof::Stats stats = aof->stats();
+  EXPECT_EQ(stats.synced_size, *mem_.GetSyncedSize(kPath));
+  EXPECT_LT(stats.synced_size, *mem_.GetFileSize(kPath));
+  EXPECT_GT(stats.synced_as_of_unix_ms, 0u);
   mem_.DropUnsyncedData();  // a power loss now keeps exactly the synced records
   EXPECT_EQ(FileRecords(), Payloads(0, 1));
 }
