@@ -1,5 +1,6 @@
 #include "region-server/region.h"
 
+#include <cassert>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -97,10 +98,13 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   s = persistence::RecoverAof(
       options_.env, path,
       [&](std::string_view payload) -> absl::Status {
-        if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+        if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+            !syncer::SplitBatch(payload, &op_bytes_) ||
+            op_bytes_.size() != static_cast<size_t>(batch.ops_size())) {
           return absl::DataLossError(absl::StrCat(path, ": record is not a valid op batch"));
         }
-        for (const v1::Op& op : batch.ops()) {
+        for (size_t i = 0; i < op_bytes_.size(); ++i) {
+          const v1::Op& op = batch.ops(static_cast<int>(i));
           clock_.Observe(op.hlc());
           absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
           if (!r.ok()) {
@@ -108,7 +112,9 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
                                                     r.status().message()));
           }
           // The AOF is this region's history: the newest ops serve peers after a restart.
-          if (log_ && *r == crdt::Keyspace::Outcome::kApplied) log_->Append(op, 0);
+          if (log_ && *r == crdt::Keyspace::Outcome::kApplied) {
+            log_->Append(op.origin(), op.seq(), op.hlc(), op_bytes_[i], 0);
+          }
         }
         return absl::OkStatus();
       },
@@ -208,32 +214,47 @@ uint64_t Region::Commit() {
   if (batch_->ops_size() == 0) return 0;
   payload_.clear();
   batch_->SerializeToString(&payload_);
-  uint64_t lsn = aof_->Append(payload_);
-  if (lsn == 0) {
-    // Larger than one AOF record may be (an MSET of several huge values): one record per op.
-    // Each op alone fits, since values are capped by proto-max-bulk-len.
-    for (const v1::Op& op : batch_->ops()) {
-      v1::OpBatch single;
-      *single.add_ops() = op;
-      payload_.clear();
-      single.SerializeToString(&payload_);
-      lsn = aof_->Append(payload_);
-    }
+  if (!log_) {
+    const uint64_t lsn = AppendRecord(payload_, {});
+    arena_->Reset();
+    batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
+    return lsn;
   }
-  uint64_t global_lsn = lsn == 0 ? 0 : lsn_base_ + lsn;
-  if (options_.on_commit) options_.on_commit();
-  if (log_) {
-    for (const v1::Op& op : batch_->ops()) {
-      log_->Append(op, global_lsn);
-      crdt::RegionId origin;
-      if (ks_.regions().Find(op.origin(), &origin)) {
-        unsynced_.push_back(PendingOp{global_lsn, origin, op.seq()});
-      }
-    }
+  const bool split = syncer::SplitBatch(payload_, &op_bytes_);
+  assert(split && op_bytes_.size() == static_cast<size_t>(batch_->ops_size()));
+  (void)split;
+  const uint64_t lsn = AppendRecord(payload_, op_bytes_);
+  for (int i = 0; i < batch_->ops_size(); ++i) {
+    Logged(batch_->ops(i), op_bytes_[static_cast<size_t>(i)], lsn);
   }
   arena_->Reset();
   batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
-  return global_lsn;
+  return lsn;
+}
+
+uint64_t Region::AppendRecord(std::string_view payload, const std::vector<std::string_view>& ops) {
+  uint64_t lsn = aof_->Append(payload);
+  if (lsn == 0) {
+    // Larger than one AOF record may be (an MSET of several huge values): one record per op.
+    // Each op alone fits, since values are capped by proto-max-bulk-len.
+    std::vector<std::string_view> split;
+    if (ops.empty()) syncer::SplitBatch(payload, &split);
+    for (std::string_view op : ops.empty() ? split : ops) {
+      single_.clear();
+      syncer::AppendOpToBatch(op, &single_);
+      lsn = aof_->Append(single_);
+    }
+  }
+  if (options_.on_commit) options_.on_commit();
+  return lsn == 0 ? 0 : lsn_base_ + lsn;
+}
+
+void Region::Logged(const v1::Op& op, std::string_view bytes, uint64_t lsn) {
+  log_->Append(op.origin(), op.seq(), op.hlc(), bytes, lsn);
+  crdt::RegionId origin;
+  if (ks_.regions().Find(op.origin(), &origin)) {
+    unsynced_.push_back(PendingOp{lsn, origin, op.seq()});
+  }
 }
 
 const syncer::NamedVV& Region::durable_applied() {
@@ -263,19 +284,39 @@ void Region::Advance(const PendingOp& op, syncer::NamedVV* vv) const {
   if (op.seq > seq) seq = op.seq;
 }
 
-absl::StatusOr<uint64_t> Region::ApplyRemote(const v1::OpBatch& batch) {
+absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops) {
+  *ops = 0;
+  if (!remote_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !syncer::SplitBatch(bytes, &op_bytes_) ||
+      op_bytes_.size() != static_cast<size_t>(remote_.ops_size())) {
+    return absl::InvalidArgumentError("undecodable op batch");
+  }
+  *ops = op_bytes_.size();
   absl::Status error;
-  for (const v1::Op& op : batch.ops()) {
+  applied_.clear();
+  for (int i = 0; i < remote_.ops_size(); ++i) {
+    const v1::Op& op = remote_.ops(i);
     clock_.Observe(op.hlc());
     absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
     if (!r.ok()) {
       error = r.status();
       break;
     }
-    if (*r == crdt::Keyspace::Outcome::kApplied) *batch_->add_ops() = op;
+    if (*r == crdt::Keyspace::Outcome::kApplied) applied_.push_back(i);
   }
-  // What was applied is persisted even when a later op of the batch was refused.
-  uint64_t lsn = Commit();
+  // What was applied is persisted (as the peer's bytes, not re-encoded) even when a later op of
+  // the batch was refused.
+  uint64_t lsn = 0;
+  if (!applied_.empty()) {
+    std::string_view payload = bytes;
+    if (applied_.size() != op_bytes_.size()) {
+      payload_.clear();
+      for (int i : applied_) syncer::AppendOpToBatch(op_bytes_[static_cast<size_t>(i)], &payload_);
+      payload = payload_;
+    }
+    lsn = AppendRecord(payload, {});
+    for (int i : applied_) Logged(remote_.ops(i), op_bytes_[static_cast<size_t>(i)], lsn);
+  }
   if (!error.ok()) return error;
   return lsn;
 }

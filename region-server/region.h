@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "activekv/v1/op.pb.h"
@@ -68,7 +69,7 @@ class Region final : public syncer::ReplicaHost {
   // ReplicaHost (the replicator's view of this region).
   crdt::Keyspace& keyspace() override { return ks_; }
   const syncer::ReplicationLog& log() override { return *log_; }
-  absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) override;
+  absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
   const syncer::NamedVV& durable_applied() override;
   uint64_t synced_lsn() { return lsn_base_ + aof_->synced_lsn(); }
@@ -151,6 +152,15 @@ class Region final : public syncer::ReplicaHost {
     uint64_t seq;
   };
   void Advance(const PendingOp& op, syncer::NamedVV* vv) const;
+  // Appends a record (split per op when too large; `ops`: its ops' bytes if known) and returns
+  // its global LSN.
+  uint64_t AppendRecord(std::string_view payload, const std::vector<std::string_view>& ops);
+  // Replicated regions: `op`, serialized as `bytes`, was persisted under `lsn`.
+  void Logged(const v1::Op& op, std::string_view bytes, uint64_t lsn);
+  v1::OpBatch remote_;                      // ApplyRemote's parsed batch (reused)
+  std::vector<std::string_view> op_bytes_;  // the serialized ops of the batch at hand
+  std::vector<int> applied_;                // ApplyRemote: indices of the ops applied
+  std::string single_;                      // a one-op record
   std::deque<PendingOp> unsynced_;
   size_t unsynced_durable_ = 0;
   syncer::NamedVV durable_vv_;

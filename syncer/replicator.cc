@@ -127,6 +127,7 @@ class Replicator::Outgoing final
       }
       r_->outgoing_[peer_] = this;
       r_->core_.OnPullStart(peer_, applied, DirectOf(request));
+      r_->OnPeerUp(peer_);
     } else {
       r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
       if (request.has_direct()) r_->core_.SetSkip(peer_, DirectOf(request));
@@ -150,12 +151,14 @@ class Replicator::Outgoing final
   v1::PullResponse response_;
   std::string peer_;
   NamedVV synced_sent_;  // the last sender_synced sent on this stream
+  std::string batch_;    // the next batch's bytes (swapped into response_)
   bool origin_sent_ = false;
   // Full resync in progress: the AOF read from the start, ops the peer lacks sent in batches.
   std::unique_ptr<persistence::SequentialFile> resync_file_;
   std::unique_ptr<persistence::aof::Reader> resync_reader_;
   NamedVV resync_known_;
   v1::OpBatch resync_record_;
+  std::vector<std::string_view> resync_ops_;  // resync_record_'s ops, serialized
   int resync_pos_ = 0;
   std::string resync_payload_;
   bool writing_ = false;
@@ -284,8 +287,9 @@ class Replicator::Link {
     crdt::Keyspace& ks = r_->host_->keyspace();
     if (response.has_ops()) {
       ++stats_.batches_received;
-      stats_.ops_received += response.ops().ops_size();
-      absl::StatusOr<uint64_t> lsn = r_->host_->ApplyRemote(response.ops());
+      size_t ops = 0;
+      absl::StatusOr<uint64_t> lsn = r_->host_->ApplyRemote(response.ops(), &ops);
+      stats_.ops_received += ops;
       if (!lsn.ok()) {
         stats_.last_error = std::string(lsn.status().message());
         stream_->Cancel();
@@ -400,6 +404,15 @@ void Replicator::Start() {
   Pump();
 }
 
+void Replicator::OnPeerUp(const std::string& peer) {
+  for (auto& link : links_) {
+    if (link->name() == peer && !link->stats().connected) {
+      link->ResetBackoff();
+      link->MaybeConnect(SteadyMs());
+    }
+  }
+}
+
 const NamedVV* Replicator::SyncedToAnnounce() {
   if (!synced_allowed_) {
     const crdt::Keyspace& ks = host_->keyspace();
@@ -460,11 +473,15 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   }
   if (out->writing_ || out->finished_ || out->peer_.empty()) return;
   v1::PullResponse& resp = out->response_;
+  // The batch buffer moves into the response and back, so its capacity is reused.
+  std::string& batch = out->batch_;
+  if (resp.has_ops()) batch.swap(*resp.mutable_ops());
   resp.Clear();
+  batch.clear();
   int64_t now = SteadyMs();
   SyncerCore::Next next = SyncerCore::Next::kNothing;
   if (out->resync_reader_ == nullptr) {
-    next = core_.Poll(out->peer_, host_->durable_lsn(), resp.mutable_ops());
+    next = core_.Poll(out->peer_, host_->durable_lsn(), &batch);
   }
   if (next == SyncerCore::Next::kSnapshot) {
     // The peer lacks ops the log no longer holds: serve them from the AOF, which holds every op
@@ -481,21 +498,23 @@ void Replicator::PumpOutgoing(Outgoing* out) {
         std::make_unique<persistence::aof::Reader>(out->resync_file_.get(), nullptr);
     out->resync_known_ = core_.Known(out->peer_);
     out->resync_record_.Clear();
+    out->resync_ops_.clear();
     out->resync_pos_ = 0;
   }
   if (out->resync_reader_ != nullptr) {
-    bool more = FillResyncBatch(out, resp.mutable_ops());
+    bool more = FillResyncBatch(out, &batch);
     if (!more) {
       out->resync_reader_.reset();
       out->resync_file_.reset();
       core_.OnSnapshotSent(out->peer_, out->resync_known_);
-      if (resp.ops().ops_size() == 0) {
+      if (batch.empty()) {
         PumpOutgoing(out);  // straight on with the log
         return;
       }
     }
-    next = resp.ops().ops_size() > 0 ? SyncerCore::Next::kBatch : SyncerCore::Next::kNothing;
+    next = batch.empty() ? SyncerCore::Next::kNothing : SyncerCore::Next::kBatch;
   }
+  if (next == SyncerCore::Next::kBatch) resp.mutable_ops()->swap(batch);
   if (next == SyncerCore::Next::kNothing) {
     if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
     resp.mutable_heartbeat()->set_unix_ms(host_->NowMs());
@@ -515,27 +534,31 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   out->StartWrite(&resp);
 }
 
-bool Replicator::FillResyncBatch(Outgoing* out, v1::OpBatch* batch) {
+bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch) {
   const ReplicationLog& log = host_->log();
-  size_t bytes = 0;
-  while (static_cast<size_t>(batch->ops_size()) < options_.core.max_batch_ops &&
-         bytes < options_.core.max_batch_bytes) {
+  size_t ops = 0;
+  while (ops < options_.core.max_batch_ops && batch->size() < options_.core.max_batch_bytes) {
     if (out->resync_pos_ < out->resync_record_.ops_size()) {
-      const v1::Op& op = out->resync_record_.ops(out->resync_pos_++);
+      const int i = out->resync_pos_++;
+      const v1::Op& op = out->resync_record_.ops(i);
       // Ops the log holds come from the log afterwards (with its durability gate).
       if (Covers(out->resync_known_, op.origin(), op.seq()) || log.Holds(op.origin(), op.seq())) {
         continue;
       }
       out->resync_known_[op.origin()] = op.seq();
-      bytes += op.ByteSizeLong();
-      *batch->add_ops() = op;
+      AppendOpToBatch(out->resync_ops_[static_cast<size_t>(i)], batch);
+      ++ops;
       continue;
     }
     persistence::aof::Reader::Result r = out->resync_reader_->ReadRecord(&out->resync_payload_);
     if (r == persistence::aof::Reader::Result::kCorruption) continue;
     if (r != persistence::aof::Reader::Result::kRecord) return false;  // end of what is there
     out->resync_pos_ = 0;
-    if (!out->resync_record_.ParseFromString(out->resync_payload_)) return false;
+    if (!out->resync_record_.ParseFromString(out->resync_payload_) ||
+        !SplitBatch(out->resync_payload_, &out->resync_ops_) ||
+        out->resync_ops_.size() != static_cast<size_t>(out->resync_record_.ops_size())) {
+      return false;
+    }
   }
   return true;
 }

@@ -21,10 +21,11 @@ class ReplicaHost {
   virtual ~ReplicaHost() = default;
   virtual crdt::Keyspace& keyspace() = 0;
   virtual const ReplicationLog& log() = 0;
-  // Applies the ops of a batch received from a peer: each op not applied yet is applied, the new
-  // ones are persisted as one AOF record and appended to the log. Returns that record's LSN (0
-  // when nothing was new). An error (malformed op, out-of-order op) means the stream is broken.
-  virtual absl::StatusOr<uint64_t> ApplyRemote(const v1::OpBatch& batch) = 0;
+  // Applies the ops of a batch received from a peer (a serialized v1::OpBatch; `*ops` = how many
+  // it holds): each op not applied yet is applied, the new ones are persisted as one AOF record
+  // and appended to the log. Returns that record's LSN (0 when nothing was new). An error
+  // (undecodable batch, malformed op, out-of-order op) means the stream is broken.
+  virtual absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) = 0;
   // Highest LSN the AOF covers (per the fsync policy).
   virtual uint64_t durable_lsn() = 0;
   // What this region has applied *and* the AOF covers: what hellos and acks announce as
@@ -99,6 +100,9 @@ class Replicator final : public v1::Syncer::CallbackService {
   friend class Link;
 
   void PumpOutgoing(Outgoing* out);
+  // A peer's Pull reached us, so it is up: if our link to it is waiting out a backoff, connect
+  // now instead of up to max_backoff_ms later (a restarted region's writes reach us sooner).
+  void OnPeerUp(const std::string& peer);
   // What to announce as fsynced (acks' `synced`, responses' `sender_synced`), or null while a
   // region restarted as a new incarnation may still lack ops of its dead incarnations that peers
   // hold: until every peer's first response showed it holds them all (then for good).
@@ -107,7 +111,7 @@ class Replicator final : public v1::Syncer::CallbackService {
   // the other links whose ops arrive straight from their region.
   std::vector<std::string> DirectOrigins(const Link* except, int64_t now) const;
   // Full resync from the AOF: fills the next batch; returns false once the AOF is exhausted.
-  bool FillResyncBatch(Outgoing* out, v1::OpBatch* batch);
+  bool FillResyncBatch(Outgoing* out, std::string* batch);
   void SendAcks();
 
   Options options_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <utility>
 
 #include "crdt/types.h"
@@ -74,39 +75,112 @@ void MergeInto(NamedVV* into, const NamedVV& from) {
 // `entries_` until trimmed; SyncerCore may still send them (they are valid ops, in seq order),
 // but StartFor never relies on them.
 
-void ReplicationLog::Append(const v1::Op& op, uint64_t lsn) {
-  Origin& o = origins_[op.origin()];
+void AppendOpToBatch(std::string_view op_bytes, std::string* batch) {
+  batch->push_back(static_cast<char>(0x0a));  // field 1, length-delimited
+  uint64_t n = op_bytes.size();
+  while (n >= 0x80) {
+    batch->push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  batch->push_back(static_cast<char>(n));
+  batch->append(op_bytes);
+}
+
+bool SplitBatch(std::string_view batch, std::vector<std::string_view>* ops) {
+  ops->clear();
+  size_t pos = 0;
+  while (pos < batch.size()) {
+    if (batch[pos++] != 0x0a) return false;
+    uint64_t n = 0;
+    for (int shift = 0;; shift += 7) {
+      if (pos >= batch.size() || shift > 28) return false;
+      const uint8_t b = static_cast<uint8_t>(batch[pos++]);
+      n |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) break;
+    }
+    if (n > batch.size() - pos) return false;
+    ops->push_back(batch.substr(pos, n));
+    pos += n;
+  }
+  return true;
+}
+
+uint32_t ReplicationLog::OriginId(std::string_view name) {
+  auto it = origin_ids_.find(name);
+  if (it != origin_ids_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(origins_.size());
+  origins_.push_back(Origin{std::string(name), 0, {}});
+  origin_ids_.emplace(std::string(name), id);
+  return id;
+}
+
+const char* ReplicationLog::Store(std::string_view bytes) {
+  if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < bytes.size()) {
+    Chunk chunk;
+    if (spare_.capacity >= bytes.size()) {
+      chunk = std::move(spare_);
+      spare_ = Chunk();
+    } else {
+      chunk.capacity = std::max(kChunkBytes, bytes.size());
+      chunk.data = std::make_unique<char[]>(chunk.capacity);
+    }
+    chunk.used = 0;
+    chunk.end = end();
+    chunks_.push_back(std::move(chunk));
+  }
+  Chunk& c = chunks_.back();
+  char* out = c.data.get() + c.used;
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+  c.used += bytes.size();
+  return out;
+}
+
+void ReplicationLog::Append(std::string_view origin, uint64_t seq, uint64_t hlc,
+                            std::string_view op_bytes, uint64_t lsn) {
+  const uint32_t id = OriginId(origin);
+  Origin& o = origins_[id];
   const uint64_t last = o.floor + o.indices.size();
-  if (op.seq() <= last) {
+  if (seq <= last) {
     assert(false && "ReplicationLog::Append: op already logged");
     return;
   }
-  if (op.seq() != last + 1) {
+  if (seq != last + 1) {
     assert(false && "ReplicationLog::Append: seq gap");
-    o.floor = op.seq() - 1;
+    o.floor = seq - 1;
     o.indices.clear();
   }
+  const char* data = Store(op_bytes);
   o.indices.push_back(end());
-  entries_.push_back(Entry{op, lsn});
+  entries_.push_back(Entry{data, static_cast<uint32_t>(op_bytes.size()), id, seq, hlc, lsn});
+  chunks_.back().end = end();
   TrimFront();
+}
+
+void ReplicationLog::Append(const v1::Op& op, uint64_t lsn) {
+  scratch_.clear();
+  op.SerializeToString(&scratch_);
+  Append(op.origin(), op.seq(), op.hlc(), scratch_, lsn);
 }
 
 void ReplicationLog::TrimFront() {
   while (entries_.size() > max_ops_) {
-    auto it = origins_.find(entries_.front().op.origin());
-    if (it != origins_.end() && !it->second.indices.empty() &&
-        it->second.indices.front() == begin_) {
-      it->second.indices.pop_front();
-      ++it->second.floor;
+    Origin& o = origins_[entries_.front().origin];
+    if (!o.indices.empty() && o.indices.front() == begin_) {
+      o.indices.pop_front();
+      ++o.floor;
     }
     entries_.pop_front();
     ++begin_;
+  }
+  while (chunks_.size() > 1 && chunks_.front().end <= begin_) {
+    if (chunks_.front().capacity == kChunkBytes) spare_ = std::move(chunks_.front());
+    chunks_.pop_front();
   }
 }
 
 void ReplicationLog::MarkUnavailable(const NamedVV& upto) {
   for (const auto& [region, seq] : upto) {
-    Origin& o = origins_[region];
+    Origin& o = origins_[OriginId(region)];
     if (seq <= o.floor + o.indices.size()) continue;  // the log reaches it already
     o.floor = seq;
     o.indices.clear();
@@ -116,10 +190,10 @@ void ReplicationLog::MarkUnavailable(const NamedVV& upto) {
 std::optional<uint64_t> ReplicationLog::StartFor(const NamedVV& have,
                                                  const std::vector<std::string>& skip) const {
   uint64_t start = end();
-  for (const auto& [region, o] : origins_) {
-    if (std::find(skip.begin(), skip.end(), region) != skip.end()) continue;
+  for (const Origin& o : origins_) {
+    if (std::find(skip.begin(), skip.end(), o.name) != skip.end()) continue;
     const uint64_t last = o.floor + o.indices.size();
-    const uint64_t h = Get(have, region);
+    const uint64_t h = Get(have, o.name);
     if (h >= last) continue;               // nothing of this origin to send
     if (h < o.floor) return std::nullopt;  // it lacks seq h+1, which the log no longer holds
     start = std::min(start, o.indices[h - o.floor]);
@@ -153,8 +227,7 @@ void SyncerCore::MergeAck(Peer* p, const NamedVV& applied) const {
   p->inflight = p->unacked.size();
   p->ack_index = std::max(p->ack_index, log_->begin());
   while (p->ack_index < log_->end()) {
-    const v1::Op& op = log_->op(p->ack_index);
-    if (!Covers(p->stats.acked, op.origin(), op.seq())) break;
+    if (!Covers(p->stats.acked, log_->origin(p->ack_index), log_->seq(p->ack_index))) break;
     ++p->ack_index;
   }
 }
@@ -219,8 +292,8 @@ void SyncerCore::OnDisconnect(const std::string& peer) {
   p.known = p.stats.acked;
 }
 
-SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn, v1::OpBatch* out) {
-  out->Clear();
+SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn, std::string* out) {
+  out->clear();
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.stats.streaming) return Next::kNothing;
   Peer& p = it->second;
@@ -243,19 +316,22 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
   }
 
   size_t bytes = 0;
+  size_t ops = 0;
   NamedVV need;
-  while (p.cursor < log_->end() && static_cast<size_t>(out->ops_size()) < options_.max_batch_ops) {
-    const v1::Op& op = log_->op(p.cursor);
-    const uint64_t have = Get(p.known, op.origin());
-    if (op.seq() <= have || Skipped(p, op.origin())) {
+  while (p.cursor < log_->end() && ops < options_.max_batch_ops) {
+    const std::string_view origin = log_->origin(p.cursor);
+    const uint64_t seq = log_->seq(p.cursor);
+    auto known = p.known.find(origin);
+    const uint64_t have = known == p.known.end() ? 0 : known->second;
+    if (seq <= have || Skipped(p, origin)) {
       ++p.cursor;  // the peer has it (acked, announced or sent on this stream), or gets it direct
       continue;
     }
     if (log_->lsn(p.cursor) > durable_lsn) break;  // log order is LSN order: wait
-    if (op.seq() != have + 1) {
+    if (seq != have + 1) {
       // The peer lacks ops of this origin that precede this one and are not ahead of the
       // cursor: MarkUnavailable left a hole in the log. Never send past a gap.
-      if (out->ops_size() > 0) break;
+      if (ops > 0) break;
       std::optional<uint64_t> start = log_->StartFor(p.known, p.skip);
       if (!start.has_value() || *start >= p.cursor) {
         p.needs_snapshot = true;
@@ -265,18 +341,23 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
       p.cursor = *start;
       continue;
     }
-    const size_t size = op.ByteSizeLong();
-    if (out->ops_size() > 0 && bytes + size > options_.max_batch_bytes) break;
-    *out->add_ops() = op;
-    bytes += size;
-    p.known[op.origin()] = op.seq();
-    need[op.origin()] = op.seq();
+    const std::string_view op = log_->bytes(p.cursor);
+    if (ops > 0 && bytes + op.size() > options_.max_batch_bytes) break;
+    AppendOpToBatch(op, out);
+    bytes += op.size();
+    ++ops;
+    if (known == p.known.end()) {
+      p.known.emplace(std::string(origin), seq);
+    } else {
+      known->second = seq;
+    }
+    Raise(&need, origin, seq);
     ++p.cursor;
   }
-  if (out->ops_size() == 0) return Next::kNothing;
+  if (ops == 0) return Next::kNothing;
   p.unacked.push_back(std::move(need));
   p.inflight = p.unacked.size();
-  p.stats.ops_sent += static_cast<uint64_t>(out->ops_size());
+  p.stats.ops_sent += ops;
   p.stats.bytes_sent += bytes;
   ++p.stats.batches_sent;
   return Next::kBatch;
@@ -312,18 +393,21 @@ uint64_t SyncerCore::LagMs(const std::string& peer, int64_t now_ms) const {
   uint64_t index = log_->begin();
   if (it != peers_.end()) index = std::max(index, it->second.ack_index);
   for (; index < log_->end(); ++index) {
-    const v1::Op& op = log_->op(index);
-    if (it != peers_.end() && Covers(it->second.stats.acked, op.origin(), op.seq())) continue;
-    const int64_t age = now_ms - crdt::HlcPhysicalMs(op.hlc());
+    if (it != peers_.end() &&
+        Covers(it->second.stats.acked, log_->origin(index), log_->seq(index))) {
+      continue;
+    }
+    const int64_t age = now_ms - crdt::HlcPhysicalMs(log_->hlc(index));
     return age > 0 ? static_cast<uint64_t>(age) : 0;
   }
   return 0;
 }
 
 bool ReplicationLog::Holds(std::string_view origin, uint64_t seq) const {
-  auto it = origins_.find(origin);
-  if (it == origins_.end()) return false;
-  return seq > it->second.floor && seq <= it->second.floor + it->second.indices.size();
+  auto it = origin_ids_.find(origin);
+  if (it == origin_ids_.end()) return false;
+  const Origin& o = origins_[it->second];
+  return seq > o.floor && seq <= o.floor + o.indices.size();
 }
 
 NamedVV SyncerCore::Known(const std::string& peer) const {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,17 +26,29 @@ bool Covers(const NamedVV& vv, std::string_view origin, uint64_t seq);
 bool CoversAll(const NamedVV& vv, const NamedVV& need);
 void MergeInto(NamedVV* into, const NamedVV& from);  // pointwise max
 
+// The wire form of a v1::OpBatch is its ops' serialized bytes, each preceded by the tag of field 1
+// and a length: batches are spliced from logged bytes without re-encoding any op.
+void AppendOpToBatch(std::string_view op_bytes, std::string* batch);
+// The serialized ops of a serialized OpBatch, in order (views into `batch`). False if `batch` is
+// not a well-formed sequence of field-1 records (the ops themselves are not parsed).
+bool SplitBatch(std::string_view batch, std::vector<std::string_view>* ops);
+
 // Every op this region applied (its own and its peers'), in apply order, each with the AOF LSN
-// that covers it here. Each origin's ops appear in seq order (the keyspace applies them so).
-// Bounded: past `max_ops`, the oldest are dropped; a peer that still lacks a dropped op needs a
-// full resync. Not thread-safe.
+// that covers it here, kept serialized (ready to splice into a batch) in large chunks: appending
+// and trimming allocate nothing per op. Each origin's ops appear in seq order (the keyspace
+// applies them so). Bounded: past `max_ops`, the oldest are dropped; a peer that still lacks a
+// dropped op needs a full resync. Not thread-safe.
 class ReplicationLog {
  public:
   explicit ReplicationLog(size_t max_ops) : max_ops_(max_ops) {}
 
-  // Appends an op applied under `lsn` (ops replayed from the AOF at startup: lsn 0).
-  // Each origin's ops must come in seq order, contiguous (asserted). Without assertions, an op
-  // the log already holds is ignored and a seq gap counts as MarkUnavailable(seq - 1).
+  // Appends an op applied under `lsn` (ops replayed from the AOF at startup: lsn 0): its dot,
+  // its HLC and its serialized bytes (copied). Each origin's ops must come in seq order,
+  // contiguous (asserted). Without assertions, an op the log already holds is ignored and a seq
+  // gap counts as MarkUnavailable(seq - 1).
+  void Append(std::string_view origin, uint64_t seq, uint64_t hlc, std::string_view op_bytes,
+              uint64_t lsn);
+  // The same for a parsed op (serialized here).
   void Append(const v1::Op& op, uint64_t lsn);
   // Ops of these origins up to these seqs arrived in a snapshot, not as ops: the log can no
   // longer serve them. Origins whose `upto` the log already reaches are left alone; for the
@@ -45,9 +58,16 @@ class ReplicationLog {
   // Log indices are absolute and increase forever: [begin(), end()).
   uint64_t begin() const { return begin_; }
   uint64_t end() const { return begin_ + entries_.size(); }
-  const v1::Op& op(uint64_t index) const { return entries_[index - begin_].op; }
-  uint64_t lsn(uint64_t index) const { return entries_[index - begin_].lsn; }
   size_t size() const { return entries_.size(); }
+  std::string_view origin(uint64_t index) const { return origins_[At(index).origin].name; }
+  uint64_t seq(uint64_t index) const { return At(index).seq; }
+  uint64_t hlc(uint64_t index) const { return At(index).hlc; }
+  uint64_t lsn(uint64_t index) const { return At(index).lsn; }
+  // The serialized v1::Op (valid until the op is trimmed).
+  std::string_view bytes(uint64_t index) const {
+    const Entry& e = At(index);
+    return {e.data, e.size};
+  }
 
   // The first index a peer that has applied `have` must be sent from, or nullopt when the log no
   // longer holds some op it lacks (full resync). end() when it lacks nothing the log holds.
@@ -59,19 +79,39 @@ class ReplicationLog {
 
  private:
   struct Entry {
-    v1::Op op;
+    const char* data;
+    uint32_t size;
+    uint32_t origin;  // index into origins_
+    uint64_t seq;
+    uint64_t hlc;
     uint64_t lsn;
   };
   struct Origin {
+    std::string name;
     uint64_t floor = 0;            // ops with seq <= floor are not in the log
     std::deque<uint64_t> indices;  // log index of seq floor+1, floor+2, ...
   };
+  struct Chunk {
+    std::unique_ptr<char[]> data;
+    size_t used = 0;
+    size_t capacity = 0;
+    uint64_t end = 0;  // log index past its last op
+  };
+  static constexpr size_t kChunkBytes = size_t{1} << 20;
+
+  const Entry& At(uint64_t index) const { return entries_[index - begin_]; }
+  uint32_t OriginId(std::string_view name);
+  const char* Store(std::string_view bytes);
   void TrimFront();
 
   size_t max_ops_;
   uint64_t begin_ = 0;
   std::deque<Entry> entries_;
-  std::map<std::string, Origin, std::less<>> origins_;
+  std::deque<Chunk> chunks_;
+  Chunk spare_;  // the last chunk freed, reused by the next one needed
+  std::vector<Origin> origins_;
+  std::map<std::string, uint32_t, std::less<>> origin_ids_;
+  std::string scratch_;
 };
 
 // What to send to each peer that pulls from this region, and what those peers acknowledged.
@@ -121,10 +161,10 @@ class SyncerCore {
   void SetSkip(const std::string& peer, std::vector<std::string> skip);
   void OnAck(const std::string& peer, const NamedVV& applied, int64_t now_ms);
   void OnDisconnect(const std::string& peer);
-  // kBatch: `*out` holds the next batch (ops the peer lacks, log order). kSnapshot: the peer needs
-  // a full resync; the transport sends the keyspace state and then calls OnSnapshotSent.
-  // kNothing: caught up, window full, or the next op is not durable yet.
-  Next Poll(const std::string& peer, uint64_t durable_lsn, v1::OpBatch* out);
+  // kBatch: `*out` holds the next batch (ops the peer lacks, log order), a serialized v1::OpBatch.
+  // kSnapshot: the peer needs a full resync; the transport sends the keyspace state and then
+  // calls OnSnapshotSent. kNothing: caught up, window full, or the next op is not durable yet.
+  Next Poll(const std::string& peer, uint64_t durable_lsn, std::string* out);
   // A snapshot with version vector `vv` was handed to the peer's stream. It takes a window slot
   // until an ack covers `vv`. The transport must snapshot durable state only. If the peer still
   // lacks ops the log cannot serve (the snapshot did not reach them), the next Poll asks again.

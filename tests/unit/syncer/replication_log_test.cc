@@ -27,7 +27,11 @@ TEST(ReplicationLog, AccessorsReturnOpsAndLsns) {
   log.Append(MakeOp("a", 1), 0);
   log.Append(MakeOp("b", 1), 5);
   ASSERT_EQ(log.size(), 2u);
-  EXPECT_EQ(log.op(1).origin(), "b");
+  EXPECT_EQ(log.origin(1), "b");
+  EXPECT_EQ(log.seq(1), 1u);
+  v1::Op op;
+  ASSERT_TRUE(op.ParseFromString(std::string(log.bytes(1))));
+  EXPECT_EQ(op.origin(), "b");
   EXPECT_EQ(log.lsn(0), 0u);
   EXPECT_EQ(log.lsn(1), 5u);
 }
@@ -58,7 +62,7 @@ TEST(ReplicationLog, TrimmedOpsThePeerLacksForceAResync) {
   EXPECT_EQ(log.begin(), 2u);
   EXPECT_EQ(log.end(), 5u);
   EXPECT_EQ(log.size(), 3u);
-  EXPECT_EQ(log.op(2).seq(), 3u);
+  EXPECT_EQ(log.seq(2), 3u);
   EXPECT_EQ(log.StartFor({}), std::nullopt);
   EXPECT_EQ(log.StartFor({{"a", 1}}), std::nullopt);
   EXPECT_EQ(log.StartFor({{"a", 2}}), std::optional<uint64_t>(2));

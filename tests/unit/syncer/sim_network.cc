@@ -233,10 +233,12 @@ bool Sim::PollStream(Stream& s) {
   SimRegion& from = *regions_[s.from];
   const std::string& peer = regions_[s.to]->name;
   Down d;
-  switch (from.core.Poll(peer, from.durable_lsn, &d.batch)) {
+  std::string bytes;
+  switch (from.core.Poll(peer, from.durable_lsn, &bytes)) {
     case SyncerCore::Next::kNothing:
       return false;
     case SyncerCore::Next::kBatch:
+      EXPECT_TRUE(d.batch.ParseFromString(bytes)) << "undecodable batch";
       for (const v1::Op& op : d.batch.ops()) {  // the durability gate
         const uint64_t lsn = from.lsn_of[{op.origin(), op.seq()}];
         EXPECT_LE(lsn, from.durable_lsn)

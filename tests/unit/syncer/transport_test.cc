@@ -375,7 +375,9 @@ PullResult PullFrom(const std::string& address, const v1::PullRequest& hello,
 }
 
 bool HasKey(const v1::PullResponse& r, const std::string& key) {
-  for (const v1::Op& op : r.ops().ops()) {
+  v1::OpBatch batch;
+  EXPECT_TRUE(batch.ParseFromString(r.ops()));
+  for (const v1::Op& op : batch.ops()) {
     if (op.key() == key) return true;
   }
   return false;
@@ -424,7 +426,7 @@ class FakePeer final : public v1::Syncer::Service {
     if (finish_after_send_) {
       if (index < scripts_.size()) {
         v1::PullResponse response;
-        *response.mutable_ops() = scripts_[index];
+        scripts_[index].SerializeToString(response.mutable_ops());
         stream->WriteLast(response, grpc::WriteOptions());  // goes out with the status
       }
       std::lock_guard<std::mutex> lock(mu_);
@@ -434,7 +436,7 @@ class FakePeer final : public v1::Syncer::Service {
     }
     if (index < scripts_.size()) {
       v1::PullResponse response;
-      *response.mutable_ops() = scripts_[index];
+      scripts_[index].SerializeToString(response.mutable_ops());
       stream->Write(response);
     }
     v1::PullRequest ack;
