@@ -62,6 +62,7 @@ absl::Status RecoverAof(Env* env, const std::string& path,
         absl::Status status = env->Truncate(path, cut);
         if (!status.ok()) return status;
         result->valid_bytes = cut;
+        if (progress != nullptr) progress->loaded_bytes.store(cut, std::memory_order_relaxed);
         result->torn_tail = true;
         result->truncated_bytes = result->file_size - cut;
         result->torn_tail_reason = std::string(reader.damage().message());

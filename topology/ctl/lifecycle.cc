@@ -2,12 +2,16 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "topology/ctl/commands.h"
 #include "topology/ctl/probe.h"
 #include "topology/ctl/process.h"
@@ -18,6 +22,9 @@ namespace {
 
 constexpr absl::Duration kKillWait = absl::Seconds(5);
 constexpr int kLogTailLines = 30;
+// A region replaying its AOF: its progress is printed when the whole percent changes, at most
+// this often.
+constexpr absl::Duration kLoadingReportInterval = absl::Seconds(1);
 
 std::string Seconds(absl::Duration d) {
   return absl::StrCat(absl::ToDoubleSeconds(absl::Trunc(d, absl::Milliseconds(10))), " s");
@@ -31,7 +38,44 @@ struct Starting {
   bool status = false;
   std::string resp_error = "not tried yet";
   std::string status_error = "not tried yet";
+  // The last replay progress printed (RESP answered -LOADING): whether any was, its whole
+  // percent (-1: unknown) and when.
+  bool loading_shown = false;
+  int loading_percent = -1;
+  absl::Time loading_shown_at;
 };
+
+// For a RespPing error saying that the region replays its AOF (probe.h: "loading the dataset
+// (42.17% of the AOF replayed, ...)"), the whole percent replayed, or -1 when the message has no
+// percentage. nullopt for any other error.
+std::optional<int> LoadingPercent(absl::string_view ping_error) {
+  constexpr absl::string_view kPrefix = "loading the dataset (";
+  if (!absl::StartsWith(ping_error, kPrefix)) return std::nullopt;
+  ping_error.remove_prefix(kPrefix.size());
+  size_t sign = ping_error.find('%');
+  double percent = 0;
+  if (sign == absl::string_view::npos || !absl::SimpleAtod(ping_error.substr(0, sign), &percent) ||
+      !(percent >= 0 && percent <= 100)) {
+    return -1;
+  }
+  return static_cast<int>(percent);
+}
+
+// Prints the replay progress of a region that answers -LOADING: the first time, then when the
+// whole percent has changed and kLoadingReportInterval has passed since the last line.
+void ShowLoading(const RegionConfig& region, Starting& s, const std::string& ping_error) {
+  std::optional<int> percent = LoadingPercent(ping_error);
+  if (!percent) return;
+  absl::Time now = absl::Now();
+  if (s.loading_shown &&
+      (*percent == s.loading_percent || now - s.loading_shown_at < kLoadingReportInterval)) {
+    return;
+  }
+  printf("%s: %s\n", region.name.c_str(), ping_error.c_str());
+  s.loading_shown = true;
+  s.loading_percent = *percent;
+  s.loading_shown_at = now;
+}
 
 // Starts one region (see SpawnServer) and writes its pid file. The caller has checked that it
 // is not running.
@@ -93,6 +137,7 @@ int WaitReady(const Topology& topology, std::vector<Starting>& starting, bool re
           printf("%s: serving RESP on %s\n", region.name.c_str(), region.resp.ToString().c_str());
         } else {
           s.resp_error = std::string(ping.message());
+          ShowLoading(region, s, s.resp_error);
         }
       }
     }

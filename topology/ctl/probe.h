@@ -17,7 +17,13 @@
 namespace activekv::topology::ctl {
 
 // Connects to `endpoint`, sends PING and expects +PONG, all within `timeout`. Unavailable with the
-// reason otherwise ("connect: Connection refused", "replied -LOADING ...", "timed out").
+// reason otherwise ("connect: Connection refused", "no reply to PING: timed out", "PING replied
+// '-ERR ...'"). A region replaying its AOF answers -LOADING (docs/operations.md): RespPing then
+// asks `INFO persistence` on the same connection (allowed while loading) and the message reads
+// "loading the dataset (42.17% of the AOF replayed, about 3 s left)" from its
+// loading_loaded_perc and loading_eta_seconds, or "loading the dataset (PING replied -LOADING)"
+// when INFO gives no progress. Callers (activekvctl up / restart) rely on that
+// "loading the dataset (" prefix and the "P%" that follows it.
 absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout);
 
 // One gRPC channel per region of a topology, kept across calls so that polling reuses
