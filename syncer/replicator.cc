@@ -157,6 +157,7 @@ class Replicator::Outgoing final
   std::unique_ptr<persistence::SequentialFile> resync_file_;
   std::unique_ptr<persistence::aof::Reader> resync_reader_;
   NamedVV resync_known_;
+  std::vector<std::string> resync_skip_;  // origins the pass leaves out (the peer's skip at start)
   v1::OpBatch resync_record_;
   std::vector<std::string_view> resync_ops_;  // resync_record_'s ops, serialized
   int resync_pos_ = 0;
@@ -497,6 +498,8 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     out->resync_reader_ =
         std::make_unique<persistence::aof::Reader>(out->resync_file_.get(), nullptr);
     out->resync_known_ = core_.Known(out->peer_);
+    // Fixed for the whole pass: an origin relayed again halfway would reach the peer with a gap.
+    out->resync_skip_ = core_.Skip(out->peer_);
     out->resync_record_.Clear();
     out->resync_ops_.clear();
     out->resync_pos_ = 0;
@@ -541,8 +544,11 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch) {
     if (out->resync_pos_ < out->resync_record_.ops_size()) {
       const int i = out->resync_pos_++;
       const v1::Op& op = out->resync_record_.ops(i);
-      // Ops the log holds come from the log afterwards (with its durability gate).
-      if (Covers(out->resync_known_, op.origin(), op.seq()) || log.Holds(op.origin(), op.seq())) {
+      // Ops the log holds come from the log afterwards (with its durability gate); ops the peer
+      // gets from their origin directly are not relayed.
+      if (Covers(out->resync_known_, op.origin(), op.seq()) || log.Holds(op.origin(), op.seq()) ||
+          std::find(out->resync_skip_.begin(), out->resync_skip_.end(), op.origin()) !=
+              out->resync_skip_.end()) {
         continue;
       }
       out->resync_known_[op.origin()] = op.seq();

@@ -410,6 +410,11 @@ bool ReplicationLog::Holds(std::string_view origin, uint64_t seq) const {
   return seq > o.floor && seq <= o.floor + o.indices.size();
 }
 
+std::vector<std::string> SyncerCore::Skip(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? std::vector<std::string>() : it->second.skip;
+}
+
 NamedVV SyncerCore::Known(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? NamedVV() : it->second.known;

@@ -177,6 +177,8 @@ class SyncerCore {
   const PeerStats* stats(const std::string& peer) const;
   // What the peer is known to have (acked, or sent on the current stream); empty if unknown.
   NamedVV Known(const std::string& peer) const;
+  // The origins not relayed to the peer (SetSkip), sorted.
+  std::vector<std::string> Skip(const std::string& peer) const;
 
  private:
   struct Peer {
