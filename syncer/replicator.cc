@@ -33,6 +33,9 @@ namespace {}  // namespace
 
 // Timers (backoff, heartbeats) use a steady clock: the region's NowMs() follows the HLC, which
 // stands still after a region with a fast clock was heard from.
+// How long a new stream's first ack waits for the other links' first responses.
+constexpr int64_t kHoldMs = 50;
+
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -127,10 +130,12 @@ class Replicator::Outgoing final
       }
       r_->outgoing_[peer_] = this;
       r_->core_.OnPullStart(peer_, applied, DirectOf(request));
+      held_ = request.hold();
       r_->OnPeerUp(peer_);
     } else {
       r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
       if (request.has_direct()) r_->core_.SetSkip(peer_, DirectOf(request));
+      held_ = false;
     }
     if (request.synced_size() > 0) ks.ObservePeerApplied(peer_, request.synced());
     r_->PumpOutgoing(this);
@@ -153,6 +158,7 @@ class Replicator::Outgoing final
   NamedVV synced_sent_;  // the last sender_synced sent on this stream
   std::string batch_;    // the next batch's bytes (swapped into response_)
   bool origin_sent_ = false;
+  bool held_ = false;  // hello.hold: no ops before the caller's first ack
   // Full resync in progress: the AOF read from the start, ops the peer lacks sent in batches.
   std::unique_ptr<persistence::SequentialFile> resync_file_;
   std::unique_ptr<persistence::aof::Reader> resync_reader_;
@@ -262,9 +268,13 @@ class Replicator::Link {
     last_direct_ = r_->DirectOrigins(this, now);
     for (const std::string& o : last_direct_) hello.mutable_direct()->add_origins(o);
     last_ack_ = FromEntries(hello.applied());
+    hello.set_hold(true);
     stream_ = new Stream(this, hello);
     ack_lsn_ = 0;
     ack_needed_ = false;
+    stream_replied_ = false;
+    go_sent_ = false;
+    stream_start_ms_ = now;
   }
 
   void Handle(const v1::PullResponse& response) {
@@ -275,6 +285,8 @@ class Replicator::Link {
     }
     last_response_ms_ = SteadyMs();
     if (!response.sender_origin().empty()) origin_ = response.sender_origin();
+    const bool first = !stream_replied_;
+    stream_replied_ = true;
     if (!replied_) {
       // The hello reply: which ops of our dead incarnations this peer holds.
       replied_ = true;
@@ -302,7 +314,11 @@ class Replicator::Link {
     if (response.sender_synced_size() > 0) {
       ks.ObservePeerApplied(peer_.name, response.sender_synced());
     }
-    MaybeAck();
+    if (first) {
+      r_->AckAll();  // links holding their first ack for this one may go now
+    } else {
+      MaybeAck();
+    }
   }
 
   // Acks what we applied once the AOF covers it: after every batch (it frees a window slot), and
@@ -312,6 +328,14 @@ class Replicator::Link {
   void MaybeAck() {
     if (stream_ == nullptr || stream_->writing_ || stream_->cancelled_ || stream_->released_) {
       return;
+    }
+    if (!go_sent_) {
+      // The peer holds the stream until our first ack: send it once every link has answered
+      // (or failed), so that its `direct` names them all, or after kHoldMs.
+      if (!stream_replied_) return;
+      if (!r_->AllLinksAnswered() && SteadyMs() - stream_start_ms_ < kHoldMs) return;
+      go_sent_ = true;
+      ack_needed_ = true;
     }
     if (r_->host_->durable_lsn() < ack_lsn_) return;
     const NamedVV& applied = r_->host_->durable_applied();
@@ -340,6 +364,7 @@ class Replicator::Link {
   void OnStreamDone(Stream* stream, const grpc::Status& status) {
     if (stream != stream_) return;
     stream_ = nullptr;
+    r_->AckAll();  // links holding their first ack for this one need not wait any longer
     if (stats_.connected) ++stats_.reconnects;
     stats_.connected = false;
     if (!status.ok()) stats_.last_error = status.error_message();
@@ -357,6 +382,8 @@ class Replicator::Link {
 
   const LinkStats& stats() const { return stats_; }
   const std::string& name() const { return peer_.name; }
+  // No stream is being set up: none at all (backoff), or its first response arrived.
+  bool Answered() const { return stream_ == nullptr || stream_replied_; }
   // We hold every op of our dead incarnations that this peer held when it first replied.
   bool HasRequired(const NamedVV& applied) const {
     return replied_ && CoversAll(applied, required_);
@@ -384,7 +411,10 @@ class Replicator::Link {
   std::vector<std::string> last_direct_;  // and its last `direct`
   std::string origin_;                    // the peer's origin name (sender_origin)
   bool replied_ = false;                  // a first response arrived (since the process started)
-  NamedVV required_;                      // ops of our dead incarnations the peer holds
+  bool stream_replied_ = false;           // the current stream's first response arrived
+  bool go_sent_ = false;                  // the current stream's first ack was sent
+  int64_t stream_start_ms_ = 0;
+  NamedVV required_;  // ops of our dead incarnations the peer holds
   int64_t last_response_ms_ = 0;
   LinkStats stats_;
 };
@@ -403,6 +433,17 @@ Replicator::~Replicator() = default;
 void Replicator::Start() {
   for (const Peer& p : options_.peers) links_.push_back(std::make_unique<Link>(this, p));
   Pump();
+}
+
+bool Replicator::AllLinksAnswered() const {
+  for (const auto& link : links_) {
+    if (!link->Answered()) return false;
+  }
+  return true;
+}
+
+void Replicator::AckAll() {
+  for (auto& link : links_) link->MaybeAck();
 }
 
 void Replicator::OnPeerUp(const std::string& peer) {
@@ -481,7 +522,7 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   batch.clear();
   int64_t now = SteadyMs();
   SyncerCore::Next next = SyncerCore::Next::kNothing;
-  if (out->resync_reader_ == nullptr) {
+  if (out->resync_reader_ == nullptr && !out->held_) {
     next = core_.Poll(out->peer_, host_->durable_lsn(), &batch);
   }
   if (next == SyncerCore::Next::kSnapshot) {

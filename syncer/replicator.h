@@ -103,6 +103,9 @@ class Replicator final : public v1::Syncer::CallbackService {
   // A peer's Pull reached us, so it is up: if our link to it is waiting out a backoff, connect
   // now instead of up to max_backoff_ms later (a restarted region's writes reach us sooner).
   void OnPeerUp(const std::string& peer);
+  // Every link has answered its current stream's hello (or has none).
+  bool AllLinksAnswered() const;
+  void AckAll();
   // What to announce as fsynced (acks' `synced`, responses' `sender_synced`), or null while a
   // region restarted as a new incarnation may still lack ops of its dead incarnations that peers
   // hold: until every peer's first response showed it holds them all (then for good).
