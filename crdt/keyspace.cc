@@ -146,14 +146,18 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   Entry::Context ctx{&regions_, &applied_, &stable_};
 
   if (op.has_flush()) {
-    for (auto it = map_.begin(); it != map_.end();) {
+    for (auto it = table_.begin(); it != table_.end();) {
       bool existed = it->second.Exists();
       int64_t deadline = IndexedDeadline(it->second);
       it->second.ApplyDelete(observed, ctx);
       if (existed && !it->second.Exists()) --live_keys_;
       bool empty = it->second.Empty();
-      Reindex(it->first.key, deadline, empty ? nullptr : &it->second);
-      it = empty ? map_.erase(it) : std::next(it);
+      Reindex(it->first, deadline, empty ? nullptr : &it->second);
+      if (empty) {
+        Erase(it++);
+      } else {
+        ++it;
+      }
     }
     flush_frontier_.Merge(observed);
     flush_frontier_.PruneCoveredBy(applied_);
@@ -164,13 +168,13 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   flush_frontier_.PruneCoveredBy(applied_);
   if (flushed) return Outcome::kApplied;
 
-  const uint64_t hash = KeyHash(op.key());
-  auto it = map_.find(KeyRef{hash, op.key()});
-  if (it == map_.end()) {
+  auto it = table_.find(op.key());
+  if (it == table_.end()) {
     // A delete of an unknown key only matters if it observed ops not applied here yet: then
     // the entry keeps that removal knowledge for when they arrive.
     if (op.has_del() && observed.LessOrEqual(applied_)) return Outcome::kApplied;
-    it = map_.try_emplace(MapKey{hash, op.key()}).first;
+    it = table_.try_emplace(op.key()).first;
+    index_.insert(Indexed{KeyHash(op.key()), &it->first, &it->second});
   }
   Entry& entry = it->second;
   bool existed = entry.Exists();
@@ -211,16 +215,21 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   if (exists && !existed) ++live_keys_;
   if (!exists && existed) --live_keys_;
   bool empty = entry.Empty();
-  Reindex(it->first.key, deadline, empty ? nullptr : &entry);
-  if (empty) map_.erase(it);
+  Reindex(it->first, deadline, empty ? nullptr : &entry);
+  if (empty) Erase(it);
   return Outcome::kApplied;
+}
+
+void Keyspace::Erase(Table::iterator it) {
+  index_.erase(KeyRef{KeyHash(it->first), it->first});
+  table_.erase(it);
 }
 
 std::string Keyspace::Digest() const {
   DigestAccumulator acc;
-  for (const auto& [key, entry] : map_) {
+  for (const auto& [key, entry] : table_) {
     if (!entry.Exists()) continue;
-    acc.AddKey(key.key, entry.Value(regions_), entry.DeadlineMs());
+    acc.AddKey(key, entry.Value(regions_), entry.DeadlineMs());
   }
   return acc.Hex();
 }

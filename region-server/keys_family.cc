@@ -165,9 +165,9 @@ void Keys(CommandContext& ctx) {
   Region& region = *ctx.region;
   int64_t now = region.NowMs();
   std::vector<std::string_view> out;
-  for (const auto& [k, e] : region.ks().entries()) {
-    if (!Visible(e, now)) continue;
-    if (all || GlobMatch(pattern, k.key)) out.push_back(k.key);
+  for (const crdt::Keyspace::Indexed& i : region.ks().entries()) {
+    if (!Visible(*i.entry, now)) continue;
+    if (all || GlobMatch(pattern, *i.key)) out.push_back(*i.key);
   }
   ctx.reply->ArrayLen(out.size());
   for (std::string_view k : out) ctx.reply->Bulk(k);
@@ -218,14 +218,13 @@ void Scan(CommandContext& ctx) {
   auto it = map.lower_bound(crdt::Keyspace::KeyRef{cursor, std::string_view()});
   std::vector<std::string_view> out;
   for (int64_t visited = 0; it != map.end() && visited < count; ++it, ++visited) {
-    const auto& [k, e] = *it;
-    if (!Visible(e, now)) continue;
-    if (has_pattern && !GlobMatch(pattern, k.key)) continue;
+    if (!Visible(*it->entry, now)) continue;
+    if (has_pattern && !GlobMatch(pattern, *it->key)) continue;
     if (has_type && !EqualsIgnoreCase(type, "string")) continue;
-    out.push_back(k.key);
+    out.push_back(*it->key);
   }
   // Keys sharing the next key's hash are all >= (hash, "") and so none is skipped.
-  uint64_t next = it == map.end() ? 0 : it->first.hash;
+  uint64_t next = it == map.end() ? 0 : it->hash;
   ctx.reply->ArrayLen(2);
   ctx.reply->Bulk(absl::StrCat(next));
   ctx.reply->ArrayLen(out.size());
@@ -241,8 +240,8 @@ void RandomKey(CommandContext& ctx) {
   for (int tries = 0; tries < 100 && region.ks().key_count() > 0; ++tries) {
     auto it = map.lower_bound(crdt::Keyspace::KeyRef{rng(), std::string_view()});
     if (it == map.end()) it = map.begin();
-    if (Visible(it->second, now)) {
-      ctx.reply->Bulk(it->first.key);
+    if (Visible(*it->entry, now)) {
+      ctx.reply->Bulk(*it->key);
       return;
     }
   }

@@ -315,8 +315,8 @@ Recovered Recover(persistence::MemEnv* env, const std::string& name,
   EXPECT_TRUE(s.ok()) << s;
   Recovered out;
   out.applied = FromKeyspace(region.ks());
-  for (const auto& [k, e] : region.ks().entries()) {
-    if (e.Exists()) out.keys.push_back(k.key);
+  for (const crdt::Keyspace::Indexed& i : region.ks().entries()) {
+    if (i.entry->Exists()) out.keys.push_back(*i.key);
   }
   std::sort(out.keys.begin(), out.keys.end());
   return out;
