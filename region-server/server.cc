@@ -16,6 +16,7 @@
 namespace activekv::server {
 namespace {
 constexpr auto kCronPeriod = std::chrono::milliseconds(100);
+constexpr auto kPumpInterval = std::chrono::microseconds(250);
 constexpr size_t kExpireKeysPerRound = 200;
 constexpr int kExpireRoundsPerCron = 20;
 // Ops kept in memory to serve peers' pulls (older ones need a full resync).
@@ -210,6 +211,7 @@ void Server::Stop() {
   asio::error_code ec;
   acceptor_.close(ec);
   cron_timer_.cancel();
+  pump_timer_.cancel();
   for (Connection* c : connections_) c->Close();
   // While loading, region_ is the placeholder (no AOF): nothing to sync, no clean marker.
   if (region_ && region_->aof() != nullptr) {
@@ -341,7 +343,7 @@ void Server::FlushAof() {
     std::vector<Waiter> ready;
     ready.swap(waiters_);
     for (Waiter& w : ready) w.conn->OnDurable();
-    if (replicator_) replicator_->Pump();
+    PumpReplication();
     return;
   }
   WakeWaiters();
@@ -356,7 +358,26 @@ void Server::WakeWaiters() {
   std::move(keep, waiters_.end(), std::back_inserter(ready));
   waiters_.erase(keep, waiters_.end());
   for (Waiter& w : ready) w.conn->OnDurable();
-  if (replicator_) replicator_->Pump();
+  PumpReplication();
+}
+
+void Server::PumpReplication() {
+  if (!replicator_ || stopping_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_pump_ >= kPumpInterval) {
+    last_pump_ = now;
+    replicator_->Pump();
+    return;
+  }
+  if (pump_armed_) return;
+  pump_armed_ = true;
+  pump_timer_.expires_at(last_pump_ + kPumpInterval);
+  pump_timer_.async_wait([this](const asio::error_code& e) {
+    pump_armed_ = false;
+    if (e || stopping_ || !replicator_) return;
+    last_pump_ = std::chrono::steady_clock::now();
+    replicator_->Pump();
+  });
 }
 
 void Server::Cron() {

@@ -177,6 +177,13 @@ class Server {
   asio::io_context io_{1};
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer cron_timer_{io_};
+  // Replication pumps after AOF flushes are spaced by at least kPumpInterval (a timer picks up
+  // what comes in between): under load peers get fewer, larger batches and the loop fewer
+  // wake-ups from gRPC threads; an isolated write is still sent at once.
+  void PumpReplication();
+  asio::steady_timer pump_timer_{io_};
+  bool pump_armed_ = false;
+  std::chrono::steady_clock::time_point last_pump_{};
   std::unique_ptr<Region> region_;
   // The startup replay: loading_region_, load_result_, load_status_ and load_ms_ belong to the
   // loader thread until it posts FinishLoading (the post orders them for the loop).

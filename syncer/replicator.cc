@@ -77,8 +77,14 @@ class Replicator::Outgoing final
     r_->executor_([this, request = std::move(request)] { Handle(request); });
   }
   void OnWriteDone(bool ok) override {
+    if (ok && !pump_on_done_) {
+      // Nothing urgent queued behind this write: the next pump (the server's, after its next
+      // AOF flush or timer) sends what comes, so no wake-up of the event loop per batch.
+      writing_.store(false, std::memory_order_release);
+      return;
+    }
     r_->executor_([this, ok] {
-      writing_ = false;
+      writing_.store(false, std::memory_order_relaxed);
       if (!ok) {
         End(grpc::Status::CANCELLED);
       } else {
@@ -168,7 +174,10 @@ class Replicator::Outgoing final
   std::vector<std::string_view> resync_ops_;  // resync_record_'s ops, serialized
   int resync_pos_ = 0;
   std::string resync_payload_;
-  bool writing_ = false;
+  // Set by the executor before StartWrite, cleared when the write is done (on a gRPC thread when
+  // nothing is urgent, see OnWriteDone).
+  std::atomic<bool> writing_{false};
+  bool pump_on_done_ = false;  // wake the executor when the write is done
   bool finished_ = false;
   int64_t last_write_ms_ = 0;
 };
@@ -513,7 +522,9 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "replication paused"));
     return;
   }
-  if (out->writing_ || out->finished_ || out->peer_.empty()) return;
+  if (out->writing_.load(std::memory_order_acquire) || out->finished_ || out->peer_.empty()) {
+    return;
+  }
   v1::PullResponse& resp = out->response_;
   // The batch buffer moves into the response and back, so its capacity is reused.
   std::string& batch = out->batch_;
@@ -573,7 +584,11 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     out->synced_sent_ = *synced;
     ToEntries(*synced, resp.mutable_sender_synced());
   }
-  out->writing_ = true;
+  // More than a batch is waiting, or an AOF resync is streaming: send on as soon as this write
+  // is done. Otherwise the next pump will do.
+  out->pump_on_done_ =
+      out->resync_reader_ != nullptr || core_.Pending(out->peer_) >= options_.core.max_batch_ops;
+  out->writing_.store(true, std::memory_order_relaxed);
   out->last_write_ms_ = now;
   out->StartWrite(&resp);
 }

@@ -410,6 +410,13 @@ bool ReplicationLog::Holds(std::string_view origin, uint64_t seq) const {
   return seq > o.floor && seq <= o.floor + o.indices.size();
 }
 
+uint64_t SyncerCore::Pending(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return 0;
+  const uint64_t from = std::max(it->second.cursor, log_->begin());
+  return log_->end() > from ? log_->end() - from : 0;
+}
+
 std::vector<std::string> SyncerCore::Skip(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? std::vector<std::string>() : it->second.skip;
