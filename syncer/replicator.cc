@@ -33,8 +33,10 @@ namespace {}  // namespace
 
 // Timers (backoff, heartbeats) use a steady clock: the region's NowMs() follows the HLC, which
 // stands still after a region with a fast clock was heard from.
-// How long a new stream's first ack waits for the other links' first responses.
-constexpr int64_t kHoldMs = 50;
+// How long a new stream's first ack waits for the other links' first responses (links that are
+// down answer at once: their attempt fails; only one still connecting is waited for). 50 ms was
+// too short for a sanitizer build's connection setup.
+constexpr int64_t kHoldMs = 500;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

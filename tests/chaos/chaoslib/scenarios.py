@@ -753,13 +753,16 @@ def full_disk(seed, size="8m"):
         board.set("r1", "full_disk")
         filler = os.path.join(mnt, "filler")
         filled = 0
-        with open(filler, "wb") as f:
+        # Unbuffered: with a buffer, the bytes a failed write left behind are written again when
+        # the file is closed, and that ENOSPC escapes the loop.
+        with open(filler, "wb", buffering=0) as f:
             chunk = b"\0" * 65536
             try:
                 while True:
-                    f.write(chunk)
-                    f.flush()
-                    filled += len(chunk)
+                    n = f.write(chunk)
+                    if not n:
+                        break
+                    filled += n
             except OSError:
                 pass
         log("disk of r1 full: filler %d bytes" % filled)
