@@ -259,29 +259,35 @@ void Region::Logged(const v1::Op& op, std::string_view bytes, uint64_t lsn) {
 
 const syncer::NamedVV& Region::durable_applied() {
   const uint64_t durable = durable_lsn();
+  Advancer durable_vv(this, &durable_vv_);
   while (unsynced_durable_ < unsynced_.size() && unsynced_[unsynced_durable_].lsn <= durable) {
-    Advance(unsynced_[unsynced_durable_++], &durable_vv_);
+    durable_vv.Add(unsynced_[unsynced_durable_++]);
   }
   return durable_vv_;
 }
 
 const syncer::NamedVV& Region::synced_applied() {
   const uint64_t synced = synced_lsn();
+  Advancer durable_vv(this, &durable_vv_);
+  Advancer synced_vv(this, &synced_vv_);
   while (!unsynced_.empty() && unsynced_.front().lsn <= synced) {
     if (unsynced_durable_ == 0) {
-      Advance(unsynced_.front(), &durable_vv_);  // synced implies durable
+      durable_vv.Add(unsynced_.front());  // synced implies durable
     } else {
       --unsynced_durable_;
     }
-    Advance(unsynced_.front(), &synced_vv_);
+    synced_vv.Add(unsynced_.front());
     unsynced_.pop_front();
   }
   return synced_vv_;
 }
 
-void Region::Advance(const PendingOp& op, syncer::NamedVV* vv) const {
-  uint64_t& seq = (*vv)[ks_.regions().Name(op.origin)];
-  if (op.seq > seq) seq = op.seq;
+void Region::Advancer::Add(const PendingOp& op) {
+  if (op.origin != origin_ || slot_ == nullptr) {
+    origin_ = op.origin;
+    slot_ = &(*vv_)[region_->ks_.regions().Name(op.origin)];
+  }
+  if (op.seq > *slot_) *slot_ = op.seq;
 }
 
 absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops) {

@@ -151,7 +151,18 @@ class Region final : public syncer::ReplicaHost {
     crdt::RegionId origin;
     uint64_t seq;
   };
-  void Advance(const PendingOp& op, syncer::NamedVV* vv) const;
+  // Raises a version vector by pending ops; runs of one origin cost one map lookup.
+  class Advancer {
+   public:
+    Advancer(const Region* region, syncer::NamedVV* vv) : region_(region), vv_(vv) {}
+    void Add(const PendingOp& op);
+
+   private:
+    const Region* region_;
+    syncer::NamedVV* vv_;
+    crdt::RegionId origin_ = 0;
+    uint64_t* slot_ = nullptr;
+  };
   // Appends a record (split per op when too large; `ops`: its ops' bytes if known) and returns
   // its global LSN.
   uint64_t AppendRecord(std::string_view payload, const std::vector<std::string_view>& ops);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "crdt/types.h"
 
 namespace activekv::syncer {
@@ -226,8 +227,15 @@ void SyncerCore::MergeAck(Peer* p, const NamedVV& applied) const {
                    p->unacked.end());
   p->inflight = p->unacked.size();
   p->ack_index = std::max(p->ack_index, log_->begin());
+  uint32_t cached_id = UINT32_MAX;  // runs of one origin: one lookup per run
+  uint64_t cached_acked = 0;
   while (p->ack_index < log_->end()) {
-    if (!Covers(p->stats.acked, log_->origin(p->ack_index), log_->seq(p->ack_index))) break;
+    const uint32_t id = log_->origin_id(p->ack_index);
+    if (id != cached_id) {
+      cached_id = id;
+      cached_acked = Get(acked, log_->origin(p->ack_index));
+    }
+    if (log_->seq(p->ack_index) > cached_acked) break;
     ++p->ack_index;
   }
 }
@@ -318,12 +326,23 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
   size_t bytes = 0;
   size_t ops = 0;
   NamedVV need;
+  // Runs of one origin are the rule: its lookups are done once per run.
+  uint32_t cached_id = UINT32_MAX;
+  bool cached_skipped = false;
+  uint64_t* have_slot = nullptr;  // p.known's entry of the cached origin (null: none, i.e. 0)
+  absl::InlinedVector<std::pair<uint32_t, uint64_t>, 4> sent;  // per origin id: last seq sent
   while (p.cursor < log_->end() && ops < options_.max_batch_ops) {
     const std::string_view origin = log_->origin(p.cursor);
     const uint64_t seq = log_->seq(p.cursor);
-    auto known = p.known.find(origin);
-    const uint64_t have = known == p.known.end() ? 0 : known->second;
-    if (seq <= have || Skipped(p, origin)) {
+    const uint32_t id = log_->origin_id(p.cursor);
+    if (id != cached_id) {
+      cached_id = id;
+      cached_skipped = Skipped(p, origin);
+      auto it = p.known.find(origin);
+      have_slot = it == p.known.end() ? nullptr : &it->second;
+    }
+    const uint64_t have = have_slot == nullptr ? 0 : *have_slot;
+    if (cached_skipped || seq <= have) {
       ++p.cursor;  // the peer has it (acked, announced or sent on this stream), or gets it direct
       continue;
     }
@@ -346,14 +365,23 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
     AppendOpToBatch(op, out);
     bytes += op.size();
     ++ops;
-    if (known == p.known.end()) {
-      p.known.emplace(std::string(origin), seq);
+    if (have_slot == nullptr) have_slot = &p.known.emplace(std::string(origin), 0).first->second;
+    *have_slot = seq;
+    if (sent.empty() || sent.back().first != id) {
+      auto s =
+          std::find_if(sent.begin(), sent.end(), [id](const auto& e) { return e.first == id; });
+      if (s == sent.end()) {
+        sent.emplace_back(id, seq);
+      } else {
+        std::iter_swap(s, sent.end() - 1);
+        sent.back().second = seq;
+      }
     } else {
-      known->second = seq;
+      sent.back().second = seq;
     }
-    Raise(&need, origin, seq);
     ++p.cursor;
   }
+  for (const auto& [sid, sseq] : sent) Raise(&need, log_->origin_name(sid), sseq);
   if (ops == 0) return Next::kNothing;
   p.unacked.push_back(std::move(need));
   p.inflight = p.unacked.size();

@@ -60,6 +60,9 @@ class ReplicationLog {
   uint64_t end() const { return begin_ + entries_.size(); }
   size_t size() const { return entries_.size(); }
   std::string_view origin(uint64_t index) const { return origins_[At(index).origin].name; }
+  // A small number naming origin(index) (equal ids: equal origins), for per-run caching.
+  uint32_t origin_id(uint64_t index) const { return At(index).origin; }
+  std::string_view origin_name(uint32_t id) const { return origins_[id].name; }
   uint64_t seq(uint64_t index) const { return At(index).seq; }
   uint64_t hlc(uint64_t index) const { return At(index).hlc; }
   uint64_t lsn(uint64_t index) const { return At(index).lsn; }
