@@ -61,6 +61,7 @@ bool Keyspace::AckUsable(RegionId q, const VersionVector& ack) {
 }
 
 void Keyspace::RecomputeStable() {
+  if (stability_held_) return;
   VersionVector stable = applied_;
   const RegionId local_member = MemberOf(local_);
   for (RegionId q : members_) {

@@ -91,6 +91,15 @@ class Keyspace {
   void ObservePeerApplied(std::string_view region,
                           const google::protobuf::RepeatedPtrField<v1::VersionEntry>& applied);
 
+  // While held, nothing becomes stable. A region running as a new incarnation holds it until it
+  // has every op of its dead incarnations that a peer holds: one of those may be concurrent with
+  // an op every live region has (docs/replication-protocol.md, "Dead incarnations").
+  void HoldStability(bool hold) {
+    stability_held_ = hold;
+    if (!hold) RecomputeStable();
+  }
+  bool stability_held() const { return stability_held_; }
+
   const Entry* Find(std::string_view key) const {
     auto it = table_.find(key);
     return it == table_.end() ? nullptr : &it->second;
@@ -141,6 +150,7 @@ class Keyspace {
   bool AckUsable(RegionId q, const VersionVector& ack);
   absl::flat_hash_map<RegionId, Known> known_;
   VersionVector stable_;
+  bool stability_held_ = false;
   VersionVector flush_frontier_;
   struct KeyHasher {
     using is_transparent = void;

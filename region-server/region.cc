@@ -79,6 +79,9 @@ absl::Status Region::PickIncarnation() {
   if (incarnation_ > 0)
     absl::StrAppend(&origin, std::string(1, crdt::kIncarnationSeparator), incarnation_);
   ks_.ResetLocal(origin);
+  // Peers may hold ops of our dead incarnations that we lack; until the replicator has seen them
+  // all (Replicator::SyncedToAnnounce), nothing is stable here either. A single region has none.
+  if (incarnation_ > 0 && replicated()) ks_.HoldStability(true);
   return absl::OkStatus();
 }
 
@@ -214,32 +217,30 @@ uint64_t Region::Commit() {
   if (batch_->ops_size() == 0) return 0;
   payload_.clear();
   batch_->SerializeToString(&payload_);
-  if (!log_) {
-    const uint64_t lsn = AppendRecord(payload_, {});
-    arena_->Reset();
-    batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
-    return lsn;
+  op_bytes_.clear();
+  if (log_) {
+    // The log keeps each op's bytes: slices of the record, not a second encoding.
+    const bool split = syncer::SplitBatch(payload_, &op_bytes_);
+    assert(split && op_bytes_.size() == static_cast<size_t>(batch_->ops_size()));
+    (void)split;
   }
-  const bool split = syncer::SplitBatch(payload_, &op_bytes_);
-  assert(split && op_bytes_.size() == static_cast<size_t>(batch_->ops_size()));
-  (void)split;
-  const uint64_t lsn = AppendRecord(payload_, op_bytes_);
-  for (int i = 0; i < batch_->ops_size(); ++i) {
-    Logged(batch_->ops(i), op_bytes_[static_cast<size_t>(i)], lsn);
+  const uint64_t lsn = AppendRecord(payload_);
+  for (size_t i = 0; i < op_bytes_.size(); ++i) {
+    Logged(batch_->ops(static_cast<int>(i)), op_bytes_[i], lsn);
   }
   arena_->Reset();
   batch_ = google::protobuf::Arena::CreateMessage<v1::OpBatch>(arena_.get());
   return lsn;
 }
 
-uint64_t Region::AppendRecord(std::string_view payload, const std::vector<std::string_view>& ops) {
+uint64_t Region::AppendRecord(std::string_view payload) {
   uint64_t lsn = aof_->Append(payload);
   if (lsn == 0) {
     // Larger than one AOF record may be (an MSET of several huge values): one record per op.
     // Each op alone fits, since values are capped by proto-max-bulk-len.
-    std::vector<std::string_view> split;
-    if (ops.empty()) syncer::SplitBatch(payload, &split);
-    for (std::string_view op : ops.empty() ? split : ops) {
+    std::vector<std::string_view> ops;
+    syncer::SplitBatch(payload, &ops);
+    for (std::string_view op : ops) {
       single_.clear();
       syncer::AppendOpToBatch(op, &single_);
       lsn = aof_->Append(single_);
@@ -320,7 +321,7 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
       for (int i : applied_) syncer::AppendOpToBatch(op_bytes_[static_cast<size_t>(i)], &payload_);
       payload = payload_;
     }
-    lsn = AppendRecord(payload, {});
+    lsn = AppendRecord(payload);
     for (int i : applied_) Logged(remote_.ops(i), op_bytes_[static_cast<size_t>(i)], lsn);
   }
   if (!error.ok()) return error;

@@ -163,9 +163,8 @@ class Region final : public syncer::ReplicaHost {
     crdt::RegionId origin_ = 0;
     uint64_t* slot_ = nullptr;
   };
-  // Appends a record (split per op when too large; `ops`: its ops' bytes if known) and returns
-  // its global LSN.
-  uint64_t AppendRecord(std::string_view payload, const std::vector<std::string_view>& ops);
+  // Appends a record (one per op when too large for one) and returns its global LSN.
+  uint64_t AppendRecord(std::string_view payload);
   // Replicated regions: `op`, serialized as `bytes`, was persisted under `lsn`.
   void Logged(const v1::Op& op, std::string_view bytes, uint64_t lsn);
   v1::OpBatch remote_;                      // ApplyRemote's parsed batch (reused)

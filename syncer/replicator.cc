@@ -476,6 +476,7 @@ const NamedVV* Replicator::SyncedToAnnounce() {
       }
     }
     synced_allowed_ = true;
+    host_->keyspace().HoldStability(false);
   }
   return &host_->synced_applied();
 }

@@ -179,6 +179,7 @@ void Sim::PowerLoss(size_t i) {
   fresh->wall_ms = old.wall_ms;
   fresh->incarnation = old.incarnation + 1;
   fresh->gated = true;
+  fresh->ks.HoldStability(true);
   ASSERT_TRUE(fresh->ks.ResetLocal(absl::StrCat(old.name, "~", fresh->incarnation)));
   // Restart: replay what was fsynced (the AOF after a power loss), in apply order.
   for (const SimRegion::Applied& a : old.history) {
@@ -277,6 +278,7 @@ NamedVV Sim::SyncedFor(size_t i) {
       if (!s.replied || !CoversAll(have, s.required)) return {};
     }
     r.gated = false;
+    r.ks.HoldStability(false);
   }
   return r.synced_vv;
 }
