@@ -70,13 +70,7 @@ class Region(akv.ServerProcess):
 
 def info_crdt(port):
     with akv.RespClient(port, timeout=5.0) as c:
-        text = c.call("INFO", "crdt").value
-    fields = {}
-    for line in bytes(text).decode().splitlines():
-        if ":" in line and not line.startswith("#"):
-            k, v = line.split(":", 1)
-            fields[k] = v
-    return fields
+        return akv.info_fields(c, "crdt")
 
 
 def peer_links(fields):

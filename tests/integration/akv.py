@@ -271,6 +271,19 @@ class RespClient:
         self.close()
 
 
+def info_fields(client, section="crdt"):
+    """The `field:value` lines of `INFO section` over a RespClient, as a dict of strings."""
+    r = client.call("INFO", section)
+    if isinstance(r.value, Err):
+        raise AssertionError("INFO %s: %r" % (section, r.raw))
+    fields = {}
+    for line in bytes(r.value).decode().splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            fields[k] = v
+    return fields
+
+
 def _hashable(v):
     if isinstance(v, list):
         return tuple(_hashable(x) for x in v)

@@ -54,15 +54,7 @@ class LoadingServer(akv.ActiveKvServer):
 
 
 def info_fields(client, section="persistence"):
-    r = client.call("INFO", section)
-    if isinstance(r.value, akv.Err):
-        raise AssertionError("INFO %s: %r" % (section, r.raw))
-    out = {}
-    for line in bytes(r.value).decode().splitlines():
-        if ":" in line and not line.startswith("#"):
-            k, v = line.split(":", 1)
-            out[k] = v
-    return out
+    return akv.info_fields(client, section)
 
 
 def wait_for(what, predicate, timeout=WAIT, server=None):

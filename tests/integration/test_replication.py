@@ -49,14 +49,7 @@ class RegionProcess(akv.ServerProcess):
         return "region %s on :%d (log: %s)" % (self.region, self.port, self.log_path)
 
 
-def info_fields(client, section="crdt"):
-    text = client.call("INFO", section).value
-    fields = {}
-    for line in bytes(text).decode().splitlines():
-        if ":" in line and not line.startswith("#"):
-            k, v = line.split(":", 1)
-            fields[k] = v
-    return fields
+info_fields = akv.info_fields
 
 
 class Cluster:
