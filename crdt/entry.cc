@@ -128,13 +128,17 @@ void Entry::InsertIncrement(Increment inc, const Context& ctx) {
     // Fast path (always taken in a single region): the increment and its base are stable and
     // nothing is pending, so Compact() would fold it at once; fold it without the detour.
     Number num;
-    if (!writes_.empty() && !ParseNumber(writes_[0].value, &num)) return;  // base wins as is
+    if (!writes_.empty() && !ParseNumber(writes_[0].value, &num)) {
+      ++writes_[0].folds;  // the base wins as is
+      return;
+    }
     AddStep(&num, inc.is_float, inc.delta, inc.float_delta);
     std::string folded = num.is_int ? FormatInt(num.i) : std::move(num.text);
     if (writes_.empty()) {
-      writes_.push_back(ValueWrite{inc.dot, inc.hlc, std::move(folded)});
+      writes_.push_back(ValueWrite{inc.dot, inc.hlc, std::move(folded), 1});
     } else {
       writes_[0].value = std::move(folded);
+      ++writes_[0].folds;
     }
     return;
   }
@@ -246,9 +250,11 @@ void Entry::Compact(const Context& ctx) {
         folded = writes_[0].value;
       }
       if (writes_.empty()) {
-        writes_.push_back(ValueWrite{incs[n - 1].dot, incs[n - 1].hlc, std::move(folded)});
+        writes_.push_back(ValueWrite{incs[n - 1].dot, incs[n - 1].hlc, std::move(folded),
+                                     static_cast<uint32_t>(n)});
       } else {
         writes_[0].value = std::move(folded);
+        writes_[0].folds += static_cast<uint32_t>(n);
       }
       incs.erase(incs.begin(), incs.begin() + static_cast<std::ptrdiff_t>(n));
     }

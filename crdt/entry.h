@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "activekv/v1/snapshot.pb.h"
 #include "crdt/region_table.h"
 #include "crdt/types.h"
 #include "crdt/version_vector.h"
@@ -64,11 +66,36 @@ class Entry {
   // Nothing left, not even removal knowledge: the keyspace may erase the entry.
   bool Empty() const;
 
+  // Snapshot form (v1::KeyState, without the key): every element with its dot, folded-increment
+  // count and the removal frontiers. Region ids become names through `regions`.
+  void ToState(const RegionTable& regions, v1::KeyState* out) const;
+  // The entry a KeyState describes, its region names interned in `regions`. InvalidArgument
+  // (and `*out` unspecified) when the state is malformed: an element without a dot, an empty
+  // region name, a float increment whose text is not an exact hexadecimal float.
+  static absl::Status FromState(const v1::KeyState& state, RegionTable* regions, Entry* out);
+
+  // State merge (docs/crdt-semantics.md, "Snapshots and state merge"): joins `remote`, this key's
+  // state in a snapshot that covers exactly the ops `remote_version` covers, into this entry,
+  // which reflects exactly the ops `local_applied` covers. The result is the state that applying
+  // the ops of both would give (visible value, expiry and every later op's effect).
+  struct JoinContext {
+    const VersionVector* local_applied;
+    const VersionVector* local_flush;  // the local keyspace's FLUSHALL frontier
+    const VersionVector* remote_version;
+    const VersionVector* remote_flush;
+  };
+  // `ctx.applied` is already the union of both; `remote` is not needed afterwards.
+  void Join(const Entry& remote, const JoinContext& join, const Context& ctx);
+
  private:
   struct ValueWrite {
     Dot dot;
     Hlc hlc;
     std::string value;
+    // Stable increments folded into `value` (a prefix of the key's increments in (hlc, region)
+    // order; a write created by folding with no base carries the last one's dot). Two states of
+    // one write differ only in this prefix: the one that folded more is the newer.
+    uint32_t folds = 0;
   };
   struct Increment {
     Dot dot;
@@ -103,6 +130,8 @@ class Entry {
   const ValueWrite* Winner(const RegionTable& regions) const;
   void Compact(const Context& ctx);
   void MaybeFreeExtra();
+  bool HasWrite(const Dot& dot) const;
+  bool HasIncrement(const Dot& dot) const;
 
   absl::InlinedVector<ValueWrite, 1> writes_;
   std::unique_ptr<Extra> extra_;

@@ -148,6 +148,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
 
   if (op.has_flush()) {
     for (auto it = table_.begin(); it != table_.end();) {
+      SaveForSnapshot(it->first, it->second);
       bool existed = it->second.Exists();
       int64_t deadline = IndexedDeadline(it->second);
       it->second.ApplyDelete(observed, ctx);
@@ -176,6 +177,9 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
     if (op.has_del() && observed.LessOrEqual(applied_)) return Outcome::kApplied;
     it = table_.try_emplace(op.key()).first;
     index_.insert(Indexed{KeyHash(op.key()), &it->first, &it->second});
+    NoteCreated(it->first);
+  } else {
+    SaveForSnapshot(it->first, it->second);
   }
   Entry& entry = it->second;
   bool existed = entry.Exists();

@@ -1,16 +1,20 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "activekv/v1/op.pb.h"
+#include "activekv/v1/snapshot.pb.h"
 #include "crdt/entry.h"
 #include "crdt/region_table.h"
 #include "crdt/version_vector.h"
@@ -119,6 +123,29 @@ class Keyspace {
   const VersionVector& stable() const { return stable_; }
   uint64_t applied_ops() const { return applied_ops_; }
 
+  // --- Snapshots (docs/crdt-semantics.md, "Snapshots and state merge") ---
+  //
+  // A consistent snapshot taken while the keyspace keeps changing, without copying it:
+  // BeginSnapshot fixes the moment (version = applied(), the FLUSHALL frontier); each
+  // NextSnapshotChunk hands out the state *at that moment* of up to `max_keys` more keys, in
+  // index order. A key about to change before its turn is serialized first (copy-on-write) and
+  // goes into the next chunk; keys created since the moment are left out. One snapshot at a time.
+  void BeginSnapshot();
+  // Replaces `*out` with the next chunk: the first has `first`, `version` and `flush_frontier`;
+  // the one with `last` ends the snapshot (snapshot_active() is false afterwards).
+  // A chunk stops after `max_keys` keys or once its keys' serialized size reaches `max_bytes`.
+  void NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_bytes = SIZE_MAX);
+  void AbortSnapshot() { snap_.reset(); }
+  bool snapshot_active() const { return snap_ != nullptr; }
+
+  // Merges a complete snapshot (every chunk, in order: first ... last) into this keyspace, all at
+  // once: afterwards the keyspace is what applying every op of applied() and of the snapshot's
+  // version would have given, and applied() covers both. Keys the snapshot lacks lose what its
+  // version removed. Validates everything first: InvalidArgument (nothing changed) for a
+  // malformed snapshot (missing first/last chunk, a key twice, a malformed KeyState). Returns the
+  // number of ops the merge added to applied().
+  absl::StatusOr<uint64_t> MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks);
+
   // 128-bit digest of the visible state (key, value, expiry deadline of every existing key),
   // independent of insertion order, of process and of internal compaction: two regions with
   // equal digests hold the same data. 32 lowercase hex digits.
@@ -163,6 +190,34 @@ class Keyspace {
   using Table = absl::node_hash_map<std::string, Entry, KeyHasher, KeyEq>;
   // Removes the entry at `it` from the table and the index.
   void Erase(Table::iterator it);
+
+  // Snapshot in progress: keys at or before `cursor` in index order were handed out; `saved`
+  // holds the keys after it that must not be (serialized already into `pending`, or created
+  // since BeginSnapshot).
+  struct SnapshotState {
+    VersionVector version;
+    VersionVector flush;
+    bool first = true;
+    bool started = false;  // cursor_hash / cursor_key are set
+    uint64_t cursor_hash = 0;
+    std::string cursor_key;
+    absl::flat_hash_set<std::string> saved;
+    v1::Snapshot pending;
+  };
+  bool SnapshotPassed(std::string_view key) const;
+  // Copy-on-write: call before `entry` (of `key`) changes.
+  void SaveForSnapshot(const std::string& key, const Entry& entry) {
+    if (snap_ != nullptr) SaveSlow(key, entry);
+  }
+  void SaveSlow(const std::string& key, const Entry& entry);
+  // Call when `key` gets an entry it did not have.
+  void NoteCreated(const std::string& key) {
+    if (snap_ != nullptr && !SnapshotPassed(key)) snap_->saved.insert(key);
+  }
+  // Merge of one key's snapshot state into the entry at `it` (erased if nothing is left).
+  void JoinInto(Table::iterator it, const Entry& remote, const Entry::JoinContext& join,
+                const Entry::Context& ctx);
+  std::unique_ptr<SnapshotState> snap_;
   Table table_;
   Index index_;
   absl::btree_set<std::pair<int64_t, std::string>> deadlines_;

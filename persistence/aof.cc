@@ -128,10 +128,10 @@ Aof::Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size
 
 Aof::~Aof() { Close().IgnoreError(); }
 
-uint64_t Aof::Append(std::string_view payload) {
+uint64_t Aof::Append(std::string_view payload, aof::RecordType type) {
   if (payload.size() > aof::kMaxPayloadSize) return 0;
   size_t before = buf_.size();
-  aof::EncodeRecord(payload, &buf_);
+  aof::EncodeRecord(payload, &buf_, type);
   bytes_appended_.fetch_add(buf_.size() - before, std::memory_order_relaxed);
   uint64_t lsn = appended_lsn_.load(std::memory_order_relaxed) + 1;
   appended_lsn_.store(lsn, std::memory_order_release);

@@ -100,10 +100,10 @@ class Aof {
   // Close(), ignoring its status.
   ~Aof();
 
-  // Event-loop thread. Frames `payload` (opaque bytes: a serialized activekv.v1.OpBatch) into the
-  // in-memory buffer and returns its LSN: 1, 2, ... since Open. Returns 0 and appends nothing if
-  // payload.size() > aof::kMaxPayloadSize.
-  uint64_t Append(std::string_view payload);
+  // Event-loop thread. Frames `payload` (opaque bytes: a serialized activekv.v1.OpBatch, or a
+  // Snapshot chunk for kSnapshotType) into the in-memory buffer and returns its LSN: 1, 2, ...
+  // since Open. Returns 0 and appends nothing if payload.size() > aof::kMaxPayloadSize.
+  uint64_t Append(std::string_view payload, aof::RecordType type = aof::kOpBatchType);
 
   // Event-loop thread, once per loop iteration (and periodically while health() is not OK).
   // kNo/kEverysec: writes the buffered records now and returns the result (the bytes stay buffered

@@ -25,10 +25,11 @@ inline constexpr size_t kPayloadCrcOffset = 9;
 inline constexpr size_t kRecordHeaderSize = 13;
 
 enum RecordType : uint8_t {
-  kZeroType = 0,     // never written: zero-filled space (preallocated or torn) must not parse
-  kOpBatchType = 1,  // payload: a serialized activekv.v1.OpBatch (opaque to this layer)
+  kZeroType = 0,      // never written: zero-filled space (preallocated or torn) must not parse
+  kOpBatchType = 1,   // payload: a serialized activekv.v1.OpBatch (opaque to this layer)
+  kSnapshotType = 2,  // payload: a serialized activekv.v1.Snapshot chunk (opaque to this layer)
 };
-inline constexpr uint8_t kMaxRecordType = kOpBatchType;
+inline constexpr uint8_t kMaxRecordType = kSnapshotType;
 
 // The largest payload a writer produces and a reader accepts: a 512 MiB value (Redis's
 // proto-max-bulk-len) plus 1 MiB for the rest of the op batch. A header claiming more is corrupt.

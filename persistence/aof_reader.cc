@@ -156,6 +156,7 @@ Reader::Result Reader::ReadRecord(std::string* payload) {
     case Parse::kValid:
       payload->assign(buf_.data() + pos_ + kRecordHeaderSize, length);
       record_offset_ = OffsetOf(pos_);
+      record_type_ = static_cast<RecordType>(static_cast<uint8_t>(buf_[pos_ + kTypeOffset]));
       pos_ += kRecordHeaderSize + length;
       end_offset_ = OffsetOf(pos_);
       return Result::kRecord;

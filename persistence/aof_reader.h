@@ -51,8 +51,9 @@ class Reader {
   // Terminal results repeat on every later call.
   Result ReadRecord(std::string* payload);
 
-  // After kRecord: the file offset of the record's first header byte.
+  // After kRecord: the file offset of the record's first header byte, and its type.
   uint64_t record_offset() const { return record_offset_; }
+  RecordType record_type() const { return record_type_; }
   // The offset just past the last valid record returned (or past the file header, or 0): where a
   // torn tail starts and where --fix truncates.
   uint64_t end_offset() const { return end_offset_; }
@@ -94,6 +95,7 @@ class Reader {
   bool terminal_ = false;
   Result terminal_result_ = Result::kEof;
   uint64_t record_offset_ = 0;
+  RecordType record_type_ = kOpBatchType;
   uint64_t end_offset_ = 0;
   uint64_t damage_offset_ = 0;
   uint64_t damage_bytes_ = 0;

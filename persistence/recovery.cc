@@ -17,6 +17,13 @@ absl::Status RecoverAof(Env* env, const std::string& path,
 absl::Status RecoverAof(Env* env, const std::string& path,
                         const std::function<absl::Status(std::string_view payload)>& apply,
                         RecoveryResult* result, const RecoveryOptions& options) {
+  return RecoverAof(
+      env, path, [&](const AofRecord& record) { return apply(record.payload); }, result, options);
+}
+
+absl::Status RecoverAof(Env* env, const std::string& path,
+                        const std::function<absl::Status(const AofRecord& record)>& apply,
+                        RecoveryResult* result, const RecoveryOptions& options) {
   *result = RecoveryResult();
   RecoveryProgress* progress = options.progress;
   if (!env->FileExists(path)) return absl::OkStatus();
@@ -38,7 +45,8 @@ absl::Status RecoverAof(Env* env, const std::string& path,
     result->valid_bytes = reader.end_offset();
     switch (read) {
       case aof::Reader::Result::kRecord: {
-        absl::Status status = apply(payload);
+        absl::Status status =
+            apply(AofRecord{reader.record_type(), payload, reader.record_offset()});
         if (!status.ok()) {
           return absl::Status(status.code(),
                               absl::StrCat(path, ": replaying the record at byte offset ",

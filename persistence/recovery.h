@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "persistence/aof_format.h"
 #include "persistence/env.h"
 
 namespace activekv::persistence {
@@ -47,7 +48,14 @@ struct RecoveryOptions {
   absl::Duration record_delay = absl::ZeroDuration();
 };
 
-// Replays the records of the AOF at `path` in order, calling `apply` with each payload.
+// One record handed to RecoverAof's callback.
+struct AofRecord {
+  aof::RecordType type;
+  std::string_view payload;  // valid during the call
+  uint64_t offset;           // file offset of the record's first byte
+};
+
+// Replays the records of the AOF at `path` in order, calling `apply` with each record.
 //   - A missing or empty file is an empty log: OK, nothing applied.
 //   - Torn tail (an incomplete or damaged last part with no valid record after it): the file is
 //     truncated to the end of the last good record (durably) and `*result` says so. OK.
@@ -59,9 +67,12 @@ struct RecoveryOptions {
 //   - `options.progress->cancel` set: Cancelled, naming the file and the byte offset reached.
 // `*result` is filled in all cases. Call before Aof::Open on the same path.
 absl::Status RecoverAof(Env* env, const std::string& path,
+                        const std::function<absl::Status(const AofRecord& record)>& apply,
+                        RecoveryResult* result, const RecoveryOptions& options);
+// The same with only each record's payload (any type), and with default options.
+absl::Status RecoverAof(Env* env, const std::string& path,
                         const std::function<absl::Status(std::string_view payload)>& apply,
                         RecoveryResult* result, const RecoveryOptions& options);
-// The same with default options (no progress, no delay).
 absl::Status RecoverAof(Env* env, const std::string& path,
                         const std::function<absl::Status(std::string_view payload)>& apply,
                         RecoveryResult* result);

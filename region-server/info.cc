@@ -140,10 +140,23 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       Field(&out, "rdb_changes_since_last_save", st.appended_lsn - st.durable_lsn);
       Field(&out, "rdb_bgsave_in_progress", 0);
       Field(&out, "aof_enabled", 1);
-      Field(&out, "aof_rewrite_in_progress", 0);
+      const Region::RewriteStats& rw = region.rewrite_stats();
+      Field(&out, "aof_rewrite_in_progress", rw.in_progress ? 1 : 0);
+      Field(&out, "aof_rewrite_scheduled", 0);
+      Field(&out, "aof_last_rewrite_time_sec",
+            rw.last_duration_ms < 0 ? -1 : rw.last_duration_ms / 1000);
+      Field(&out, "aof_current_rewrite_time_sec",
+            rw.in_progress ? (region.NowMs() - rw.started_unix_ms) / 1000 : -1);
+      Field(&out, "aof_last_bgrewrite_status", rw.last_status.ok() ? "ok" : "err");
+      if (!rw.last_status.ok()) {
+        Field(&out, "aof_last_bgrewrite_error", std::string(rw.last_status.message()));
+      }
+      Field(&out, "aof_rewrites", rw.rewrites);
       Field(&out, "aof_last_write_status", health.ok() ? "ok" : "err");
       if (!health.ok()) Field(&out, "aof_last_error", std::string(health.message()));
       Field(&out, "aof_current_size", st.file_size);
+      Field(&out, "aof_base_size", rw.base_size);
+      Field(&out, "aof_snapshot_bytes", rw.snapshot_bytes);
       Field(&out, "aof_appendfsync", server.config().appendfsync);
       Field(&out, "aof_appended_lsn", st.appended_lsn);
       Field(&out, "aof_durable_lsn", st.durable_lsn);

@@ -42,8 +42,6 @@ Region::Region(Options options)
   RefreshClock();
 }
 
-Region::~Region() = default;
-
 namespace {
 constexpr char kIncarnationFile[] = "/incarnation";
 constexpr char kCleanShutdownFile[] = "/clean-shutdown";
@@ -96,11 +94,41 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   if (!s.ok()) return s;
   s = PickIncarnation();
   if (!s.ok()) return s;
+  // A rewrite that did not finish (the process died): its file was never the AOF.
+  if (options_.env->FileExists(aof_path() + ".rewrite")) {
+    s = options_.env->RemoveFile(aof_path() + ".rewrite");
+    if (!s.ok()) return s;
+  }
   const std::string path = options_.data_dir + "/appendonly.aof";
   v1::OpBatch batch;
   s = persistence::RecoverAof(
       options_.env, path,
-      [&](std::string_view payload) -> absl::Status {
+      [&](const persistence::AofRecord& record) -> absl::Status {
+        std::string_view payload = record.payload;
+        if (record.type == persistence::aof::kSnapshotType) {
+          v1::Snapshot chunk;
+          if (!chunk.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+            return absl::DataLossError(absl::StrCat(path, ": record is not a valid snapshot"));
+          }
+          if (chunk.first() != replay_snapshot_.empty()) {
+            return absl::DataLossError(absl::StrCat(
+                path, chunk.first() ? ": a snapshot starts inside another one"
+                                    : ": snapshot chunk without the chunk that starts it"));
+          }
+          if (chunk.first()) replay_snapshot_offset_ = record.offset;
+          const bool last = chunk.last();
+          replay_snapshot_.push_back(std::move(chunk));
+          if (!last) return absl::OkStatus();
+          absl::StatusOr<uint64_t> merged = MergeChunks(replay_snapshot_);
+          replay_snapshot_.clear();
+          if (!merged.ok()) {
+            return absl::DataLossError(absl::StrCat(path, ": ", merged.status().message()));
+          }
+          return absl::OkStatus();
+        }
+        if (!replay_snapshot_.empty()) {
+          return absl::DataLossError(absl::StrCat(path, ": op record inside a snapshot"));
+        }
         if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
             !syncer::SplitBatch(payload, &op_bytes_) ||
             op_bytes_.size() != static_cast<size_t>(batch.ops_size())) {
@@ -123,6 +151,20 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
       },
       recovery, options_.recovery);
   if (!s.ok()) return s;
+  if (!replay_snapshot_.empty()) {
+    // The process died while appending a snapshot: none of it was acknowledged (a peer's full
+    // resync is acked once all of it is durable; a rewrite writes its own file). Cut it off like
+    // a torn tail.
+    s = options_.env->Truncate(path, replay_snapshot_offset_);
+    if (!s.ok()) return s;
+    recovery->torn_tail = true;
+    recovery->truncated_bytes += recovery->valid_bytes - replay_snapshot_offset_;
+    recovery->valid_bytes = replay_snapshot_offset_;
+    recovery->torn_tail_reason =
+        absl::StrCat("incomplete snapshot (", replay_snapshot_.size(), " chunks, no last chunk)");
+    replay_snapshot_.clear();
+  }
+  rewrite_stats_.base_size = recovery->valid_bytes;
   // Everything replayed is in the AOF, and Aof::Open fsyncs it.
   durable_vv_ = syncer::FromKeyspace(ks_);
   synced_vv_ = durable_vv_;
@@ -234,7 +276,7 @@ uint64_t Region::Commit() {
 }
 
 uint64_t Region::AppendRecord(std::string_view payload) {
-  uint64_t lsn = aof_->Append(payload);
+  uint64_t lsn = AppendToAof(payload, persistence::aof::kOpBatchType);
   if (lsn == 0) {
     // Larger than one AOF record may be (an MSET of several huge values): one record per op.
     // Each op alone fits, since values are capped by proto-max-bulk-len.
@@ -243,7 +285,7 @@ uint64_t Region::AppendRecord(std::string_view payload) {
     for (std::string_view op : ops) {
       single_.clear();
       syncer::AppendOpToBatch(op, &single_);
-      lsn = aof_->Append(single_);
+      lsn = AppendToAof(single_, persistence::aof::kOpBatchType);
     }
   }
   if (options_.on_commit) options_.on_commit();

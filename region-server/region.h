@@ -1,8 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "activekv/v1/op.pb.h"
+#include "activekv/v1/snapshot.pb.h"
 #include "crdt/hlc.h"
 #include "crdt/keyspace.h"
 #include "google/protobuf/arena.h"
@@ -70,6 +73,7 @@ class Region final : public syncer::ReplicaHost {
   crdt::Keyspace& keyspace() override { return ks_; }
   const syncer::ReplicationLog& log() override { return *log_; }
   absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) override;
+  absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<std::string>& chunks) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
   const syncer::NamedVV& durable_applied() override;
   uint64_t synced_lsn() { return lsn_base_ + aof_->synced_lsn(); }
@@ -121,6 +125,31 @@ class Region final : public syncer::ReplicaHost {
 
   uint64_t expired_keys() const { return expired_keys_; }
 
+  // --- AOF rewrite (docs/aof-format.md, "Rewrite") ---
+  // BGREWRITEAOF without a fork: the keyspace's copy-on-write snapshot (Keyspace::BeginSnapshot)
+  // is written as snapshot records to appendonly.aof.rewrite, a step at a time, while records
+  // appended meanwhile are also kept in memory (the tail). The snapshot part is fsynced on a
+  // helper thread; then the tail follows it, and the switch (fsync the old AOF and the new
+  // file's last bytes, rename over appendonly.aof, reopen) happens in one step. A failure leaves
+  // the old AOF in place and is reported in rewrite_stats().
+  struct RewriteStats {
+    bool in_progress = false;
+    uint64_t rewrites = 0;  // completed since start
+    absl::Status last_status;
+    int64_t last_duration_ms = -1;
+    int64_t started_unix_ms = 0;  // of the one in progress
+    // AOF size right after the last rewrite (or at startup): auto-aof-rewrite-percentage's base.
+    uint64_t base_size = 0;
+    uint64_t snapshot_bytes = 0;  // of the last completed rewrite
+  };
+  // FailedPrecondition when one is running already.
+  absl::Status StartRewrite();
+  // Advances a running rewrite by a bounded amount of work (about kRewriteStepBytes of snapshot);
+  // `*running` says whether it goes on. A non-OK status means the AOF could not be reopened
+  // after the switch: the region can no longer persist anything (fatal).
+  absl::Status RewriteStep(bool* running);
+  const RewriteStats& rewrite_stats() const { return rewrite_stats_; }
+
  private:
   absl::Status OpenAof();
   void Emit(v1::Op* op);
@@ -143,6 +172,32 @@ class Region final : public syncer::ReplicaHost {
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
   uint64_t incarnation_ = 0;
   absl::Status PickIncarnation();
+  // Appends one record to the AOF (and to a running rewrite's tail); returns the AOF-local LSN.
+  uint64_t AppendToAof(std::string_view payload, persistence::aof::RecordType type);
+  // Merges a complete snapshot into the keyspace (replay or full resync): the clock observes its
+  // timestamps; the replication log can no longer serve what it covers.
+  absl::StatusOr<uint64_t> MergeChunks(const std::vector<v1::Snapshot>& chunks);
+  // Replay: snapshot chunks read so far (a snapshot is merged once its last chunk is read).
+  std::vector<v1::Snapshot> replay_snapshot_;
+  uint64_t replay_snapshot_offset_ = 0;
+  struct Rewrite {
+    enum class Phase { kSnapshot, kSyncing };
+    Phase phase = Phase::kSnapshot;
+    std::string path;
+    std::unique_ptr<persistence::WritableFile> file;
+    uint64_t snapshot_bytes = 0;
+    // Records appended to the live AOF since the snapshot's moment, framed, not yet in `file`.
+    std::string tail;
+    std::future<absl::Status> sync;  // fsync of the snapshot part
+    v1::Snapshot chunk;
+    std::string payload;
+    std::string record;
+    std::chrono::steady_clock::time_point started;
+  };
+  std::unique_ptr<Rewrite> rewrite_;
+  RewriteStats rewrite_stats_;
+  void FailRewrite(absl::Status status);
+  absl::Status FinishRewrite();
   std::unique_ptr<syncer::ReplicationLog> log_;
   // Replicated regions: ops applied but maybe not fsynced yet, by LSN (the first
   // unsynced_durable_ of them are durable already), and what is durable and synced.

@@ -380,8 +380,55 @@ void Server::PumpReplication() {
   });
 }
 
+absl::Status Server::StartAofRewrite() {
+  absl::Status s = region_->StartRewrite();
+  if (!s.ok()) return s;
+  spdlog::info("Background append only file rewriting started");
+  asio::post(io_, [this] { AofRewriteStep(); });
+  return absl::OkStatus();
+}
+
+void Server::AofRewriteStep() {
+  if (stopping_) return;
+  bool running = false;
+  absl::Status s = region_->RewriteStep(&running);
+  if (!s.ok()) {
+    spdlog::critical("AOF rewrite: could not reopen the AOF: {}; exiting",
+                     std::string(s.message()));
+    std::exit(1);
+  }
+  if (running) {
+    // Other handlers (clients, replication) run between steps.
+    asio::post(io_, [this] { AofRewriteStep(); });
+    return;
+  }
+  const Region::RewriteStats& st = region_->rewrite_stats();
+  if (st.last_status.ok()) {
+    spdlog::info("Background AOF rewrite finished successfully: {} bytes ({} of snapshot) in {} ms",
+                 st.base_size, st.snapshot_bytes, st.last_duration_ms);
+  } else {
+    spdlog::error("Background AOF rewrite failed: {}", std::string(st.last_status.message()));
+  }
+  // The switch synced the old AOF: replies and replication waiting on it can go.
+  WakeWaiters();
+  ScheduleAofFlush();
+}
+
 void Server::Cron() {
   region_->RefreshClock();
+  // Automatic AOF rewrite.
+  if (const Region::RewriteStats& rw = region_->rewrite_stats();
+      !rw.in_progress && config_.auto_aof_rewrite_percentage > 0) {
+    const uint64_t size = region_->aof()->stats().file_size;
+    const uint64_t base = std::max<uint64_t>(rw.base_size, 1);
+    if (size >= static_cast<uint64_t>(config_.auto_aof_rewrite_min_size) &&
+        (size - std::min(size, base)) * 100 / base >=
+            static_cast<uint64_t>(config_.auto_aof_rewrite_percentage)) {
+      spdlog::info("Starting automatic rewriting of AOF on {}% growth",
+                   (size - std::min(size, base)) * 100 / base);
+      StartAofRewrite().IgnoreError();
+    }
+  }
   // Active expiry, bounded per tick.
   for (int round = 0; round < kExpireRoundsPerCron; ++round) {
     size_t n = region_->ExpireSome(kExpireKeysPerRound);

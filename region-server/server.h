@@ -42,6 +42,10 @@ struct ServerConfig {
   uint64_t maxclients = 10000;
   int64_t timeout = 0;
   uint64_t hz = 10;
+  // Automatic AOF rewrite (Redis's rule): when the AOF has grown by this percentage over its
+  // size after the last rewrite (or at startup) and is at least min-size bytes. 0: never.
+  int64_t auto_aof_rewrite_percentage = 100;
+  int64_t auto_aof_rewrite_min_size = 64ll << 20;
 };
 
 // Per-connection state visible to commands (CLIENT, HELLO, SELECT, QUIT).
@@ -150,6 +154,10 @@ class Server {
   // What GetStatus reports (status.cc). Event-loop thread.
   v1::RegionStatus BuildStatus(bool with_digest);
 
+  // BGREWRITEAOF: starts an AOF rewrite that runs in steps on the event loop
+  // (Region::StartRewrite). FailedPrecondition when one is running.
+  absl::Status StartAofRewrite();
+
   // Kills the client with this id (CLIENT KILL); false if none.
   bool KillClient(uint64_t id);
   uint64_t NextClientId() { return ++last_client_id_; }
@@ -166,6 +174,7 @@ class Server {
   void Cron();
   void FlushAof();
   void WakeWaiters();
+  void AofRewriteStep();
 
   Options options_;
   ServerConfig config_;

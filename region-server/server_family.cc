@@ -353,6 +353,15 @@ void CrdtSync(CommandContext& ctx) {
   ctx.reply->Ok();
 }
 
+void BgRewriteAof(CommandContext& ctx) {
+  absl::Status s = ctx.server->StartAofRewrite();
+  if (!s.ok()) {
+    ctx.reply->Error(absl::StrCat("ERR ", s.message()));
+    return;
+  }
+  ctx.reply->SimpleString("Background append only file rewriting started");
+}
+
 }  // namespace
 
 void RegisterServerFamily(CommandTable* t) {
@@ -382,6 +391,8 @@ void RegisterServerFamily(CommandTable* t) {
                "Remove all keys from all databases", "1.0.0"});
   t->Register({"flushdb", -1, kWrite, 0, 0, 0, Flush, "server",
                "Remove all keys from the current database", "1.0.0"});
+  t->Register({"bgrewriteaof", 1, kAdmin | kNoScript, 0, 0, 0, BgRewriteAof, "server",
+               "Asynchronously rewrite the append-only file", "1.0.0"});
   t->Register({"crdt.sync", 2, kAdmin, 0, 0, 0, CrdtSync, "server",
                "Pause or resume replication of this region", "0.1.0"});
   t->Register({"crdt.digest", 1, kReadOnly | kFast, 0, 0, 0, CrdtDigest, "server",

@@ -176,6 +176,12 @@ class Replicator::Outgoing final
   std::vector<std::string_view> resync_ops_;  // resync_record_'s ops, serialized
   int resync_pos_ = 0;
   std::string resync_payload_;
+  // Snapshot records met in the AOF: the one just read (not sent yet), whether the peer needs
+  // the snapshot it belongs to (it lacks some op its version covers), and that version.
+  bool resync_chunk_pending_ = false;
+  bool resync_send_snapshot_ = false;
+  NamedVV resync_snapshot_version_;
+  v1::Snapshot resync_chunk_;
   // Set by the executor before StartWrite, cleared when the write is done (on a gRPC thread when
   // nothing is urgent, see OnWriteDone).
   std::atomic<bool> writing_{false};
@@ -282,6 +288,7 @@ class Replicator::Link {
     hello.set_hold(true);
     stream_ = new Stream(this, hello);
     ack_lsn_ = 0;
+    snapshot_.clear();  // a snapshot is merged whole or not at all
     ack_needed_ = false;
     stream_replied_ = false;
     go_sent_ = false;
@@ -322,6 +329,7 @@ class Replicator::Link {
       ack_lsn_ = std::max(ack_lsn_, *lsn);
       ack_needed_ = true;  // every batch is acknowledged (it frees a window slot)
     }
+    if (response.has_snapshot() && !HandleSnapshot(response.snapshot())) return;
     if (response.sender_synced_size() > 0) {
       ks.ObservePeerApplied(peer_.name, response.sender_synced());
     }
@@ -330,6 +338,30 @@ class Replicator::Link {
     } else {
       MaybeAck();
     }
+  }
+
+  // A full resync's snapshot arrives in chunks; it is merged (and persisted) all at once when the
+  // last one is here, so the keyspace never holds half a snapshot. False: the stream is broken.
+  bool HandleSnapshot(const v1::Snapshot& chunk) {
+    if (chunk.first()) snapshot_.clear();
+    if (snapshot_.empty() && !chunk.first()) {
+      stats_.last_error = "snapshot chunk without its first chunk";
+      stream_->Cancel();
+      return false;
+    }
+    snapshot_.push_back(chunk.SerializeAsString());
+    if (!chunk.last()) return true;
+    absl::StatusOr<uint64_t> lsn = r_->host_->ApplySnapshot(snapshot_);
+    snapshot_.clear();
+    if (!lsn.ok()) {
+      stats_.last_error = std::string(lsn.status().message());
+      stream_->Cancel();
+      return false;
+    }
+    ++stats_.full_resyncs_received;
+    ack_lsn_ = std::max(ack_lsn_, *lsn);
+    ack_needed_ = true;
+    return true;
   }
 
   // Acks what we applied once the AOF covers it: after every batch (it frees a window slot), and
@@ -416,6 +448,7 @@ class Replicator::Link {
   int64_t next_attempt_ms_ = 0;
   int64_t backoff_ms_;
   uint64_t ack_lsn_ = 0;
+  std::vector<std::string> snapshot_;  // chunks of the snapshot being received (serialized)
   bool ack_needed_ = false;
   NamedVV last_ack_;                      // what the current stream's last hello/ack said
   NamedVV last_synced_;                   // and its last `synced`
@@ -558,9 +591,12 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     out->resync_record_.Clear();
     out->resync_ops_.clear();
     out->resync_pos_ = 0;
+    out->resync_chunk_pending_ = false;
+    out->resync_send_snapshot_ = false;
   }
+  bool is_chunk = false;
   if (out->resync_reader_ != nullptr) {
-    bool more = FillResyncBatch(out, &batch);
+    bool more = FillResyncBatch(out, &batch, &is_chunk);
     if (!more) {
       out->resync_reader_.reset();
       out->resync_file_.reset();
@@ -571,6 +607,10 @@ void Replicator::PumpOutgoing(Outgoing* out) {
       }
     }
     next = batch.empty() ? SyncerCore::Next::kNothing : SyncerCore::Next::kBatch;
+    if (is_chunk) {
+      resp.mutable_snapshot()->Swap(&out->resync_chunk_);
+      next = SyncerCore::Next::kSnapshot;
+    }
   }
   if (next == SyncerCore::Next::kBatch) resp.mutable_ops()->swap(batch);
   if (next == SyncerCore::Next::kNothing) {
@@ -596,10 +636,25 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   out->StartWrite(&resp);
 }
 
-bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch) {
+bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chunk) {
   const ReplicationLog& log = host_->log();
   size_t ops = 0;
+  *is_chunk = false;
   while (ops < options_.core.max_batch_ops && batch->size() < options_.core.max_batch_bytes) {
+    if (out->resync_chunk_pending_) {
+      if (!batch->empty()) return true;  // the ops before it go first
+      out->resync_chunk_pending_ = false;
+      v1::Snapshot& chunk = out->resync_chunk_;
+      if (!chunk.ParseFromString(out->resync_payload_)) return false;
+      if (chunk.first()) {
+        out->resync_snapshot_version_ = FromEntries(chunk.version());
+        out->resync_send_snapshot_ = !CoversAll(out->resync_known_, out->resync_snapshot_version_);
+      }
+      if (!out->resync_send_snapshot_) continue;  // the peer has everything it covers
+      if (chunk.last()) MergeInto(&out->resync_known_, out->resync_snapshot_version_);
+      *is_chunk = true;
+      return true;
+    }
     if (out->resync_pos_ < out->resync_record_.ops_size()) {
       const int i = out->resync_pos_++;
       const v1::Op& op = out->resync_record_.ops(i);
@@ -619,6 +674,12 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch) {
     if (r == persistence::aof::Reader::Result::kCorruption) continue;
     if (r != persistence::aof::Reader::Result::kRecord) return false;  // end of what is there
     out->resync_pos_ = 0;
+    if (out->resync_reader_->record_type() == persistence::aof::kSnapshotType) {
+      out->resync_record_.Clear();
+      out->resync_ops_.clear();
+      out->resync_chunk_pending_ = true;
+      continue;
+    }
     if (!out->resync_record_.ParseFromString(out->resync_payload_) ||
         !SplitBatch(out->resync_payload_, &out->resync_ops_) ||
         out->resync_ops_.size() != static_cast<size_t>(out->resync_record_.ops_size())) {

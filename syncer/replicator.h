@@ -26,6 +26,10 @@ class ReplicaHost {
   // and appended to the log. Returns that record's LSN (0 when nothing was new). An error
   // (undecodable batch, malformed op, out-of-order op) means the stream is broken.
   virtual absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) = 0;
+  // Merges a full resync's snapshot received from a peer (all its chunks, serialized
+  // v1::Snapshot messages, first to last) and persists it as snapshot records in one go. Returns
+  // the last record's LSN. An error (malformed snapshot) means the stream is broken.
+  virtual absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<std::string>& chunks) = 0;
   // Highest LSN the AOF covers (per the fsync policy).
   virtual uint64_t durable_lsn() = 0;
   // What this region has applied *and* the AOF covers: what hellos and acks announce as
@@ -34,8 +38,8 @@ class ReplicaHost {
   // What this region has applied and fsynced (survives a power loss): announced as `synced`;
   // peers base stability on it. Always covered by durable_applied().
   virtual const NamedVV& synced_applied() = 0;
-  // The AOF: every op this region ever applied, in apply order (no compaction yet), read to
-  // serve a peer that lacks ops the in-memory log no longer holds.
+  // The AOF: this region's history in apply order -- a snapshot base (after a rewrite) and every
+  // op since -- read to serve a peer that lacks ops the in-memory log no longer holds.
   virtual persistence::Env* env() = 0;
   virtual std::string aof_path() = 0;
   virtual int64_t NowMs() = 0;
@@ -113,8 +117,11 @@ class Replicator final : public v1::Syncer::CallbackService {
   // What `except`'s peer need not send us, sorted: our own current origin, and the origins of
   // the other links whose ops arrive straight from their region.
   std::vector<std::string> DirectOrigins(const Link* except, int64_t now) const;
-  // Full resync from the AOF: fills the next batch; returns false once the AOF is exhausted.
-  bool FillResyncBatch(Outgoing* out, std::string* batch);
+  // Full resync from the AOF: fills the next message -- a batch of the ops the peer lacks, or one
+  // chunk of a snapshot the AOF holds (a rewrite's base, or one received from a peer) when the
+  // peer lacks some op it covers (`*is_chunk`; the chunk is in the Outgoing). Returns false once
+  // the AOF is exhausted (a last batch may still be in `*batch`).
+  bool FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chunk);
   void SendAcks();
 
   Options options_;

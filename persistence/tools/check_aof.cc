@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "activekv/v1/op.pb.h"
+#include "activekv/v1/snapshot.pb.h"
 #include "persistence/aof_reader.h"
 #include "persistence/env.h"
 
@@ -90,6 +91,7 @@ int Run(int argc, char** argv) {
   std::optional<Problem> problem;
   bool fixable = true;
   uint64_t records = 0, ops = 0, records_after_problem = 0;
+  uint64_t snapshot_chunks = 0, snapshot_keys = 0;
   std::string payload;
   bool done = false;
   while (!done) {
@@ -98,6 +100,26 @@ int Run(int argc, char** argv) {
       case aof::Reader::Result::kRecord: {
         if (problem.has_value()) {
           ++records_after_problem;
+          break;
+        }
+        if (reader.record_type() == aof::kSnapshotType) {
+          v1::Snapshot chunk;
+          if (!chunk.ParseFromString(payload)) {
+            problem = Problem{reader.record_offset(), reader.end_offset() - reader.record_offset(),
+                              "undecodable record",
+                              "checksum is valid but the payload is not an activekv.v1.Snapshot"};
+            break;
+          }
+          ++records;
+          ++snapshot_chunks;
+          snapshot_keys += static_cast<uint64_t>(chunk.keys_size());
+          if (verbose) {
+            std::printf("  @%llu record %llu: %zu bytes, snapshot chunk%s%s, %d keys\n",
+                        static_cast<unsigned long long>(reader.record_offset()),
+                        static_cast<unsigned long long>(records), payload.size(),
+                        chunk.first() ? " (first)" : "", chunk.last() ? " (last)" : "",
+                        chunk.keys_size());
+          }
           break;
         }
         v1::OpBatch batch;
@@ -145,6 +167,11 @@ int Run(int argc, char** argv) {
 
   std::printf("records: %llu\nops: %llu\n", static_cast<unsigned long long>(records),
               static_cast<unsigned long long>(ops));
+  if (snapshot_chunks > 0) {
+    std::printf("snapshot chunks: %llu (%llu keys)\n",
+                static_cast<unsigned long long>(snapshot_chunks),
+                static_cast<unsigned long long>(snapshot_keys));
+  }
   if (!problem.has_value()) {
     std::printf("AOF is valid\n");
     return 0;
