@@ -250,8 +250,10 @@ void Entry::Compact(const Context& ctx) {
         folded = writes_[0].value;
       }
       if (writes_.empty()) {
-        writes_.push_back(ValueWrite{incs[n - 1].dot, incs[n - 1].hlc, std::move(folded),
-                                     static_cast<uint32_t>(n)});
+        // The first folded increment names the result: regions that fold the same increments
+        // in different steps agree on it (a state merge matches writes by dot).
+        writes_.push_back(
+            ValueWrite{incs[0].dot, incs[0].hlc, std::move(folded), static_cast<uint32_t>(n)});
       } else {
         writes_[0].value = std::move(folded);
         writes_[0].folds += static_cast<uint32_t>(n);

@@ -93,7 +93,8 @@ class Entry {
     Hlc hlc;
     std::string value;
     // Stable increments folded into `value` (a prefix of the key's increments in (hlc, region)
-    // order; a write created by folding with no base carries the last one's dot). Two states of
+    // order; a write created by folding with no base carries the first one's dot, so the dot
+    // does not depend on how the folds were batched). Two states of
     // one write differ only in this prefix: the one that folded more is the newer.
     uint32_t folds = 0;
   };

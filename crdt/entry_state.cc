@@ -2,6 +2,7 @@
 // "Snapshots and state merge").
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -23,10 +24,12 @@ std::string HexFloat(long double v) {
 
 bool ParseHexFloat(const std::string& text, long double* out) {
   if (text.size() < 3 || text.size() > 64) return false;
+  const size_t sign = text[0] == '-' ? 1 : 0;
+  if (text.compare(sign, 2, "0x") != 0) return false;  // "%La" text only (no nan, inf, decimal)
   errno = 0;
   char* end = nullptr;
   *out = std::strtold(text.c_str(), &end);
-  return end == text.c_str() + text.size() && errno == 0;
+  return end == text.c_str() + text.size() && errno == 0 && std::isfinite(*out);
 }
 
 void PutVV(const VersionVector& vv, const RegionTable& regions,
