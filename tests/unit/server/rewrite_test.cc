@@ -1,0 +1,207 @@
+// AOF rewrite (Region::StartRewrite / RewriteStep) and snapshot records at startup, through the
+// real Server on an in-memory / fault-injecting file system (docs/aof-format.md, "Snapshots and
+// rewrite").
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "activekv/v1/snapshot.pb.h"
+#include "gtest/gtest.h"
+#include "in_process_server.h"
+#include "persistence/aof_writer.h"
+#include "persistence/fault_env.h"
+
+namespace activekv::server {
+namespace {
+
+constexpr char kAof[] = "/mem/r1/appendonly.aof";
+
+uint64_t SizeOf(persistence::Env* env, const std::string& path) {
+  absl::StatusOr<uint64_t> size = env->GetFileSize(path);
+  EXPECT_TRUE(size.ok()) << size.status();
+  return size.ok() ? *size : 0;
+}
+
+// Runs a rewrite to its end, calling `between` before every step (writes meanwhile).
+template <typename F>
+void RunRewrite(testing::InProcessServer& s, F between) {
+  ASSERT_TRUE(s.region().StartRewrite().ok());
+  bool running = true;
+  int steps = 0;
+  while (running) {
+    between(steps++);
+    ASSERT_TRUE(s.region().RewriteStep(&running).ok());
+    ASSERT_LT(steps, 100000) << "the rewrite never finished";
+  }
+}
+
+// Every kind of state: overwritten strings, counters (int, float, folded), expiries, deletes.
+void Populate(testing::InProcessServer& s) {
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_EQ(s.Run({"set", absl::StrCat("k", i), absl::StrCat("v", round)}), "+OK\r\n");
+    }
+    s.Run({"incrby", "counter", "3"});
+    s.Run({"incrbyfloat", "float", "0.1"});
+  }
+  ASSERT_EQ(s.Run({"expire", "k1", "1000"}), ":1\r\n");
+  ASSERT_EQ(s.Run({"del", "k2", "k3"}), ":2\r\n");
+}
+
+TEST(Rewrite, CompactsTheAofWhileWritesGoOnAndARestartRestoresEverything) {
+  persistence::MemEnv env;
+  std::string digest;
+  uint64_t before = 0;
+  {
+    testing::InProcessServer s(&env);
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    before = SizeOf(&env, kAof);
+    RunRewrite(s, [&](int step) {
+      // Writes during the rewrite: a new key, an overwrite, a delete, a counter.
+      s.Run({"set", absl::StrCat("during", step), "x"});
+      s.Run({"set", "k4", absl::StrCat("during", step)});
+      s.Run({"incr", "counter"});
+      if (step == 0) s.Run({"del", "k5"});
+    });
+    const Region::RewriteStats& st = s.region().rewrite_stats();
+    EXPECT_TRUE(st.last_status.ok()) << st.last_status;
+    EXPECT_EQ(st.rewrites, 1u);
+    EXPECT_FALSE(env.FileExists(std::string(kAof) + ".rewrite"));
+    EXPECT_LT(st.snapshot_bytes, before / 5) << "4,000 overwrites of 200 keys compact";
+    EXPECT_EQ(st.base_size, SizeOf(&env, kAof));
+    s.Run({"set", "after", "y"});
+    digest = s.Run({"crdt.digest"});
+  }
+  testing::InProcessServer s(&env);
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  EXPECT_EQ(s.Run({"crdt.digest"}), digest);
+  EXPECT_EQ(s.Run({"get", "float"}), "$1\r\n2\r\n");
+  EXPECT_EQ(s.Run({"get", "k5"}), "$-1\r\n");
+  EXPECT_EQ(s.Run({"ttl", "k1"}), ":1000\r\n");
+  EXPECT_EQ(s.Run({"get", "after"}), "$1\r\ny\r\n");
+}
+
+TEST(Rewrite, AcknowledgedAlwaysWritesSurvivePowerLossRightAfterTheSwitch) {
+  persistence::MemEnv env;
+  std::vector<std::string> acked;
+  {
+    testing::InProcessServer s(&env, "always");
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    RunRewrite(s, [&](int step) {
+      std::string key = absl::StrCat("acked", step);
+      if (s.Run({"set", key, "v"}) == "+OK\r\n") acked.push_back(key);
+    });
+    ASSERT_TRUE(s.region().rewrite_stats().last_status.ok());
+    env.DropUnsyncedData();
+  }
+  testing::InProcessServer s(&env, "always");
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  ASSERT_FALSE(acked.empty());
+  for (const std::string& key : acked) EXPECT_EQ(s.Run({"exists", key}), ":1\r\n") << key;
+  EXPECT_EQ(s.Run({"get", "counter"}), "$2\r\n60\r\n");
+}
+
+TEST(Rewrite, ASecondRewriteWhileOneRunsIsRefused) {
+  persistence::MemEnv env;
+  testing::InProcessServer s(&env);
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  Populate(s);
+  ASSERT_EQ(s.Run({"bgrewriteaof"}), "+Background append only file rewriting started\r\n");
+  EXPECT_EQ(s.Run({"bgrewriteaof"}),
+            "-ERR Background append only file rewriting already in progress\r\n");
+}
+
+TEST(Rewrite, AFailedRewriteKeepsTheOldAofAndReportsTheError) {
+  persistence::MemEnv mem;
+  persistence::FaultInjectionEnv env(&mem);
+  std::string digest;
+  {
+    testing::InProcessServer s(&env);
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    const uint64_t before = SizeOf(&mem, kAof);
+    ASSERT_TRUE(s.region().StartRewrite().ok());
+    env.SetSyncError(true);  // the snapshot's fsync fails
+    bool running = true;
+    while (running) ASSERT_TRUE(s.region().RewriteStep(&running).ok());
+    env.SetSyncError(false);
+    const Region::RewriteStats& st = s.region().rewrite_stats();
+    EXPECT_FALSE(st.last_status.ok());
+    EXPECT_EQ(st.rewrites, 0u);
+    EXPECT_FALSE(mem.FileExists(std::string(kAof) + ".rewrite"));
+    EXPECT_GE(SizeOf(&mem, kAof), before);
+    EXPECT_NE(s.Run({"info", "persistence"}).find("aof_last_bgrewrite_status:err"),
+              std::string::npos);
+    EXPECT_EQ(s.Run({"set", "after", "y"}), "+OK\r\n");
+    digest = s.Run({"crdt.digest"});
+  }
+  testing::InProcessServer s(&mem);
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  EXPECT_EQ(s.Run({"crdt.digest"}), digest);
+}
+
+TEST(Rewrite, AnIncompleteSnapshotAtTheEndIsCutOffLikeATornTail) {
+  persistence::MemEnv env;
+  std::string digest;
+  uint64_t good = 0;
+  {
+    testing::InProcessServer s(&env);
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    digest = s.Run({"crdt.digest"});
+  }
+  good = SizeOf(&env, kAof);
+  // The first chunk of a snapshot a peer sent, without its last one (a crash while appending).
+  v1::Snapshot chunk;
+  chunk.set_first(true);
+  v1::VersionEntry* v = chunk.add_version();
+  v->set_region("r2");
+  v->set_seq(1);
+  v1::KeyState* key = chunk.add_keys();
+  key->set_key("from-peer");
+  v1::KeyState::Write* w = key->add_writes();
+  w->set_region("r2");
+  w->set_seq(1);
+  w->set_hlc(1);
+  w->set_value("x");
+  std::string record;
+  persistence::aof::EncodeRecord(chunk.SerializeAsString(), &record,
+                                 persistence::aof::kSnapshotType);
+  {
+    auto file = env.NewWritableFile(kAof, /*append=*/true);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Append(record).ok());
+    ASSERT_TRUE((*file)->Close().ok());
+  }
+  testing::InProcessServer s(&env);
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  EXPECT_EQ(s.Run({"crdt.digest"}), digest);
+  EXPECT_EQ(s.Run({"exists", "from-peer"}), ":0\r\n");
+  EXPECT_EQ(SizeOf(&env, kAof), good);
+}
+
+TEST(Rewrite, ALeftoverRewriteFileIsRemovedAtStartup) {
+  persistence::MemEnv env;
+  std::string digest;
+  {
+    testing::InProcessServer s(&env);
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    digest = s.Run({"crdt.digest"});
+  }
+  {
+    auto file = env.NewWritableFile(std::string(kAof) + ".rewrite", /*append=*/false);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Append("half a rewrite").ok());
+    ASSERT_TRUE((*file)->Close().ok());
+  }
+  testing::InProcessServer s(&env);
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  EXPECT_FALSE(env.FileExists(std::string(kAof) + ".rewrite"));
+  EXPECT_EQ(s.Run({"crdt.digest"}), digest);
+}
+
+}  // namespace
+}  // namespace activekv::server
