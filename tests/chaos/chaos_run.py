@@ -5,9 +5,10 @@
 
 Scenarios (docs/chaos.md):
   faults     appendfsync always, CHAOS_DURATION s (default 40) of kill -9 / SIGSTOP / CRDT.SYNC
-             PAUSE / (root) partitions, isolation, WAN links; r2 clock +5 s. Exact accounting.
+             PAUSE / (root) partitions, isolation, WAN links / BGREWRITEAOF (half of them with
+             a kill -9 during the rewrite); r2 clock +5 s. Exact accounting.
   everysec   appendfsync everysec, CHAOS_DURATION*0.4 s (min 12) of kill -9, simulated power
-             loss, stalls, pauses: counts the writes lost and says why.
+             loss, stalls, pauses, rewrites: counts the writes lost and says why.
   powerloss  deterministic everysec power losses: a region regains the acknowledged ops it lost;
              counter folding stays convergent when a region loses an increment it had seen.
   lost       a region killed for good: survivors converge, relaying its ops.
@@ -63,11 +64,11 @@ def main(argv):
             if n == "faults":
                 s = scenarios.workload_under_faults(
                     "faults", seed, duration, "always",
-                    ["kill", "stall", "pause", "partition", "isolate", "wan"])
+                    ["kill", "stall", "pause", "partition", "isolate", "wan", "rewrite"])
             elif n == "everysec":
                 s = scenarios.workload_under_faults(
                     "everysec", seed, max(12.0, duration * 0.4), "everysec",
-                    ["powerloss", "kill", "powerloss", "stall", "pause"], use_net=False,
+                    ["powerloss", "kill", "powerloss", "stall", "pause", "rewrite"], use_net=False,
                     powerloss=True)
             elif n == "powerloss":
                 s = scenarios.powerloss(seed)

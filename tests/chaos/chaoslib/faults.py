@@ -172,10 +172,45 @@ class FaultRunner:
                 "channel backoff 2 s more)" %
                 (r.name, kind, LINK_UP_LIMIT_S, "%.3f s" % links if links else "> 30 s"))
 
+    def _rewrite(self, r, f):
+        """BGREWRITEAOF under load; half of the time the region is killed -9 a few milliseconds
+        into it (the old AOF must still be the AOF, the half-written file is discarded)."""
+        rng = random.Random(int(f.t * 1000) * 31 + f.region)
+        crash = rng.random() < 0.5
+        try:
+            before = int(r.info("persistence", timeout=2.0).get("aof_rewrites", 0))
+            reply = r.call("BGREWRITEAOF", timeout=2.0)
+        except OSError as e:
+            self.problems.append("BGREWRITEAOF on %s failed: %s" % (r.name, e))
+            return
+        log("rewrite of %s: %r%s" % (r.name, reply, " (kill -9 during it)" if crash else ""))
+        if crash:
+            self.board.set(r.name, "kill")
+            time.sleep(rng.uniform(0.0, 0.03))
+            r.kill9()
+            time.sleep(f.duration / 2)
+            self._restart(r, "kill during rewrite", f.duration / 2)
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                info = r.info("persistence", timeout=2.0)
+                if int(info.get("aof_rewrites", 0)) > before:
+                    if info.get("aof_last_bgrewrite_status") != "ok":
+                        self.problems.append("rewrite of %s: status %s" %
+                                             (r.name, info.get("aof_last_bgrewrite_status")))
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.problems.append("rewrite of %s did not finish within 30 s" % r.name)
+
     def apply(self, f):
         r = self.cluster.regions[f.region]
         o = self.cluster.regions[f.other]
-        if f.kind == "kill":
+        if f.kind == "rewrite":
+            self._rewrite(r, f)
+        elif f.kind == "kill":
             self.board.set(r.name, "kill")
             r.kill9()
             time.sleep(f.duration)
