@@ -23,8 +23,9 @@ Keyspace::Keyspace(std::string_view local_region, const std::vector<std::string>
 }
 
 bool Keyspace::ResetLocal(std::string_view origin) {
-  if (applied_ops_ != 0) return false;
-  local_ = regions_.Intern(origin);
+  const RegionId id = regions_.Intern(origin);
+  if (applied_.Get(id) != 0) return false;
+  local_ = id;
   RegionId member = MemberOf(local_);
   if (std::find(members_.begin(), members_.end(), member) == members_.end()) {
     members_.push_back(member);

@@ -85,7 +85,9 @@ class Keyspace {
   absl::StatusOr<Outcome> Apply(const v1::Op& op);
 
   // Makes `origin` (the local region, or one of its incarnations "name~N") the origin of local
-  // ops. Only before anything was applied; returns false otherwise.
+  // ops. Only before any op of `origin` was applied (returns false otherwise), and only before
+  // the caller made any local op (ops of the previous local origin are then peers' copies of a
+  // dead incarnation's, kept as such).
   bool ResetLocal(std::string_view origin);
 
   // What `region` is known to have fsynced (a replication ack's `synced`): its future ops, of

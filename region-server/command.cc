@@ -55,6 +55,12 @@ void ReplyArityError(CommandContext& ctx) {
 }
 
 bool RefuseWrite(CommandContext& ctx) {
+  if (ctx.region->joining()) {
+    ctx.reply->Error(
+        "TRYAGAIN this region's data directory is new: waiting for its peers to say which of its "
+        "ops they hold, so that it never reuses an op id");
+    return true;
+  }
   if (ctx.region->aof()->healthy()) return false;
   absl::Status health = ctx.region->aof()->health();
   if (health.ok()) return false;

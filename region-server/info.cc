@@ -224,6 +224,7 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       Field(&out, "crdt_stable_vector", ks.stable().ToString(ks.regions()));
       Field(&out, "crdt_applied_ops", ks.applied_ops());
       Field(&out, "crdt_keys", ks.key_count());
+      Field(&out, "crdt_joining", server.region().joining() ? 1 : 0);
       if (const syncer::Replicator* rep = server.replicator()) {
         syncer::NamedVV local = syncer::FromKeyspace(ks);
         for (const auto& peer : server.options().topology.regions) {

@@ -45,6 +45,8 @@ Region::Region(Options options)
 namespace {
 constexpr char kIncarnationFile[] = "/incarnation";
 constexpr char kCleanShutdownFile[] = "/clean-shutdown";
+// Present from the first start of a new data directory until the join picked the origin.
+constexpr char kJoiningFile[] = "/joining";
 }  // namespace
 
 absl::Status Region::PickIncarnation() {
@@ -61,6 +63,18 @@ absl::Status Region::PickIncarnation() {
   }
   absl::StatusOr<uint64_t> aof_size = env->GetFileSize(dir + "/appendonly.aof");
   bool has_history = aof_size.ok() && *aof_size > 0;
+  const std::string joining_path = dir + kJoiningFile;
+  if (replicated() && !has_history && !env->FileExists(inc_path) &&
+      !env->FileExists(joining_path)) {
+    absl::Status s = persistence::WriteStringToFile(env, "joining\n", joining_path, true);
+    if (!s.ok()) return s;
+  }
+  if (replicated() && env->FileExists(joining_path)) {
+    // A new data directory (or one that crashed before its join): see joining().
+    joining_ = true;
+    ks_.ResetLocal(options_.name);
+    return absl::OkStatus();
+  }
   bool clean = env->FileExists(marker);
   if (has_history && !clean && options_.fsync != persistence::FsyncPolicy::kAlways) {
     ++incarnation_;
@@ -80,6 +94,30 @@ absl::Status Region::PickIncarnation() {
   // Peers may hold ops of our dead incarnations that we lack; until the replicator has seen them
   // all (Replicator::SyncedToAnnounce), nothing is stable here either. A single region has none.
   if (incarnation_ > 0 && replicated()) ks_.HoldStability(true);
+  return absl::OkStatus();
+}
+
+absl::Status Region::FinishJoin(uint64_t incarnation) {
+  if (!joining_) return absl::OkStatus();
+  persistence::Env* env = options_.env;
+  const std::string dir = options_.data_dir;
+  absl::Status s = persistence::WriteStringToFile(env, absl::StrCat(incarnation, "\n"),
+                                                  dir + kIncarnationFile, true);
+  if (!s.ok()) return s;
+  if (incarnation > 0) {
+    const std::string origin =
+        absl::StrCat(options_.name, std::string(1, crdt::kIncarnationSeparator), incarnation);
+    if (!ks_.ResetLocal(origin)) {
+      return absl::FailedPreconditionError(absl::StrCat("origin ", origin, " has ops already"));
+    }
+    incarnation_ = incarnation;
+    // Until it has every op of the earlier instance that peers hold (Replicator).
+    ks_.HoldStability(true);
+  }
+  s = env->RemoveFile(dir + kJoiningFile);
+  if (s.ok()) s = env->SyncDir(dir);
+  if (!s.ok()) return s;
+  joining_ = false;
   return absl::OkStatus();
 }
 
@@ -202,6 +240,7 @@ const crdt::Entry* Region::Lookup(std::string_view key) {
   if (e == nullptr || !e->Exists()) return nullptr;
   int64_t deadline = e->DeadlineMs();
   if (deadline != crdt::kNoDeadline && deadline <= NowMs()) {
+    if (joining_) return nullptr;  // no op before the join; the delete comes later
     EmitDelete(key);
     ++expired_keys_;
     return nullptr;
@@ -371,6 +410,7 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
 }
 
 size_t Region::ExpireSome(size_t max_keys) {
+  if (joining_) return 0;
   int64_t now = NowMs();
   std::vector<std::string> expired;
   for (const auto& [deadline, key] : ks_.deadlines()) {

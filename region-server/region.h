@@ -68,6 +68,15 @@ class Region final : public syncer::ReplicaHost {
   absl::Status MarkCleanShutdown();
   uint64_t incarnation() const { return incarnation_; }
 
+  // A replicated region whose data directory is new (no AOF, no incarnation file) cannot tell a
+  // first start from a replacement whose predecessor's ops its peers hold: until its peers said
+  // which ops of its origins they hold, it refuses writes (-TRYAGAIN) and makes no op at all
+  // (no expiry deletes). FinishJoin then picks the origin: the region's name when no peer holds
+  // an op of it, else incarnation `incarnation` (> every one peers know), written durably.
+  bool joining() override { return joining_; }
+  bool joining() const { return joining_; }
+  absl::Status FinishJoin(uint64_t incarnation) override;
+
   crdt::Keyspace& ks() { return ks_; }
   // ReplicaHost (the replicator's view of this region).
   crdt::Keyspace& keyspace() override { return ks_; }
@@ -171,6 +180,7 @@ class Region final : public syncer::ReplicaHost {
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
   uint64_t incarnation_ = 0;
+  bool joining_ = false;
   absl::Status PickIncarnation();
   // Appends one record to the AOF (and to a running rewrite's tail); returns the AOF-local LSN.
   uint64_t AppendToAof(std::string_view payload, persistence::aof::RecordType type);

@@ -172,6 +172,13 @@ void Server::FinishLoading() {
     Stop();
     return;
   }
+  if (region_->joining()) {
+    join_started_ = std::chrono::steady_clock::now();
+    joining_logged_ = true;
+    spdlog::info(
+        "new data directory: refusing writes until the peers said which ops of this "
+        "region they hold");
+  }
   StartCron();
 }
 
@@ -416,6 +423,25 @@ void Server::AofRewriteStep() {
 
 void Server::Cron() {
   region_->RefreshClock();
+  // A new data directory waits for its peers before it writes (Region::joining); when some stay
+  // silent, it takes an incarnation none of them can know.
+  if (region_->joining() && replicator_) {
+    const auto waited = std::chrono::steady_clock::now() - join_started_;
+    if (waited >= kJoinTimeout) {
+      spdlog::warn(
+          "new data directory: not every peer answered within {} s; taking a fresh "
+          "incarnation",
+          std::chrono::duration_cast<std::chrono::seconds>(kJoinTimeout).count());
+      replicator_->JoinNow(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()));
+    }
+  }
+  if (joining_logged_ && !region_->joining()) {
+    joining_logged_ = false;
+    spdlog::info("new data directory joined: writing as origin {}", region_->ks().local_name());
+  }
   // Automatic AOF rewrite.
   if (const Region::RewriteStats& rw = region_->rewrite_stats();
       !rw.in_progress && config_.auto_aof_rewrite_percentage > 0) {

@@ -218,6 +218,10 @@ class Server {
   uint64_t last_client_id_ = 0;
   int64_t start_ms_ = 0;
   bool loading_ = true;
+  // Region::joining: since when, and the transition is still to be logged.
+  static constexpr auto kJoinTimeout = std::chrono::seconds(5);
+  std::chrono::steady_clock::time_point join_started_{};
+  bool joining_logged_ = false;
   bool stopping_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/aof_reader.h"
 
@@ -306,14 +307,16 @@ class Replicator::Link {
     const bool first = !stream_replied_;
     stream_replied_ = true;
     if (!replied_) {
-      // The hello reply: which ops of our dead incarnations this peer holds.
+      // The hello reply: which ops of our origins (current and dead incarnations) this peer
+      // holds.
       replied_ = true;
-      const std::string& local = r_->host_->keyspace().local_name();
       for (const v1::VersionEntry& e : response.sender_applied()) {
-        if (e.region() != local && crdt::IsOriginOf(e.region(), r_->options_.region)) {
-          MergeInto(&required_, {{e.region(), e.seq()}});
+        if (crdt::IsOriginOf(e.region(), r_->options_.region)) {
+          MergeInto(&own_held_, {{e.region(), e.seq()}});
         }
       }
+      ComputeRequired();
+      r_->MaybeJoin(/*force=*/false, 0);
     }
     crdt::Keyspace& ks = r_->host_->keyspace();
     if (response.has_ops()) {
@@ -428,6 +431,17 @@ class Replicator::Link {
   // No stream is being set up: none at all (backoff), or its first response arrived.
   bool Answered() const { return stream_ == nullptr || stream_replied_; }
   // We hold every op of our dead incarnations that this peer held when it first replied.
+  // Ops of our dead incarnations this peer holds (every own origin but the current one).
+  void ComputeRequired() {
+    const std::string& local = r_->host_->keyspace().local_name();
+    required_.clear();
+    for (const auto& [origin, seq] : own_held_) {
+      if (origin != local) required_[origin] = seq;
+    }
+  }
+  bool replied() const { return replied_; }
+  const NamedVV& own_held() const { return own_held_; }
+
   bool HasRequired(const NamedVV& applied) const {
     return replied_ && CoversAll(applied, required_);
   }
@@ -458,6 +472,7 @@ class Replicator::Link {
   bool stream_replied_ = false;           // the current stream's first response arrived
   bool go_sent_ = false;                  // the current stream's first ack was sent
   int64_t stream_start_ms_ = 0;
+  NamedVV own_held_;  // ops of our origins the peer held at its first response
   NamedVV required_;  // ops of our dead incarnations the peer holds
   int64_t last_response_ms_ = 0;
   LinkStats stats_;
@@ -499,7 +514,34 @@ void Replicator::OnPeerUp(const std::string& peer) {
   }
 }
 
+void Replicator::MaybeJoin(bool force, uint64_t floor) {
+  if (!host_->joining()) return;
+  uint64_t max_incarnation = 0;
+  bool held = false;
+  for (const auto& link : links_) {
+    if (!link->replied() && !force) return;
+    for (const auto& [origin, seq] : link->own_held()) {
+      if (seq == 0) continue;
+      held = true;
+      uint64_t n = 0;
+      if (origin.size() > options_.region.size()) {
+        if (!absl::SimpleAtoi(origin.substr(options_.region.size() + 1), &n)) n = 0;
+      }
+      max_incarnation = std::max(max_incarnation, n);
+    }
+  }
+  uint64_t incarnation = held ? max_incarnation + 1 : 0;
+  if (force) incarnation = std::max(incarnation, floor);
+  // On failure (the incarnation file could not be written) the host stays joining; the next
+  // response or JoinNow tries again.
+  if (!host_->FinishJoin(incarnation).ok()) return;
+  for (const auto& link : links_) link->ComputeRequired();
+}
+
+void Replicator::JoinNow(uint64_t floor) { MaybeJoin(/*force=*/true, floor); }
+
 const NamedVV* Replicator::SyncedToAnnounce() {
+  if (host_->joining()) return nullptr;
   if (!synced_allowed_) {
     const crdt::Keyspace& ks = host_->keyspace();
     if (ks.local_name() != options_.region) {  // we have dead incarnations

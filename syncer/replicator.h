@@ -43,6 +43,12 @@ class ReplicaHost {
   virtual persistence::Env* env() = 0;
   virtual std::string aof_path() = 0;
   virtual int64_t NowMs() = 0;
+  // A region with a new data directory (Region::joining): it makes no op until FinishJoin, which
+  // the replicator calls once every peer's first response said which ops of this region's
+  // origins it holds (`incarnation`: 0 when none, else one more than the highest seen), or on
+  // JoinNow.
+  virtual bool joining() = 0;
+  virtual absl::Status FinishJoin(uint64_t incarnation) = 0;
 };
 
 // One region's replication transport: serves activekv.v1.Syncer.Pull to peers (driving a
@@ -89,6 +95,11 @@ class Replicator final : public v1::Syncer::CallbackService {
   void SetPaused(bool paused);
   bool paused() const { return paused_; }
 
+  // Executor thread. For a joining host (ReplicaHost::joining) whose peers have not all answered:
+  // finishes the join now with an incarnation no peer can know: above every one seen and at
+  // least `floor` (the caller passes the unix time in seconds).
+  void JoinNow(uint64_t floor);
+
   // Executor thread: figures for Status / INFO.
   const SyncerCore& core() const { return core_; }
   const LinkStats* link(const std::string& peer) const;
@@ -109,6 +120,8 @@ class Replicator final : public v1::Syncer::CallbackService {
   void OnPeerUp(const std::string& peer);
   // Every link has answered its current stream's hello (or has none).
   bool AllLinksAnswered() const;
+  // A joining host: once every link's first response is in (or `force`), picks its incarnation.
+  void MaybeJoin(bool force, uint64_t floor);
   void AckAll();
   // What to announce as fsynced (acks' `synced`, responses' `sender_synced`), or null while a
   // region restarted as a new incarnation may still lack ops of its dead incarnations that peers

@@ -78,6 +78,20 @@ class Cluster:
             p.start(wait=False)
         for p in self.regions.values():
             p.wait_ready()
+        self.wait_joined()
+
+    def wait_joined(self, names=None, timeout=15.0):
+        """New data directories accept writes once their peers answered (crdt_joining:0)."""
+        names = names or [n for n, p in self.regions.items() if p.running()]
+        deadline = time.monotonic() + timeout
+        for n in names:
+            while True:
+                with self.regions[n].client() as c:
+                    if info_fields(c).get("crdt_joining") == "0":
+                        break
+                if time.monotonic() > deadline:
+                    self.test.fail("%s still joining after %.0fs" % (n, timeout))
+                time.sleep(0.01)
 
     def client(self, name):
         c = self.regions[name].client()

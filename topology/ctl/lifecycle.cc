@@ -160,6 +160,8 @@ int WaitReady(const Topology& topology, std::vector<Starting>& starting, bool re
         }
       }
       ready = ready && s.resp && s.status;
+      // A new data directory accepts writes once its peers answered (Region::joining).
+      if (require_links && r.ok() && r->joining()) ready = false;
     }
     if (require_links && topology.regions.size() > 1) {
       links = CountLinks(topology, all);

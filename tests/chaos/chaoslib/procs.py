@@ -290,17 +290,19 @@ class Cluster:
         self.wait_links(timeout=timeout)
 
     def wait_links(self, names=None, timeout=30.0):
-        """Every pull link between the given regions is connected."""
+        """Every pull link between the given regions is connected (and none is joining)."""
         names = names or [r.name for r in self.regions if r.serving() and not r.lost]
         t0 = time.monotonic()
         while True:
             missing = []
             for n in names:
                 try:
-                    peers = self[n].vv()[1]
+                    _, peers, fields = self[n].vv()
                 except (OSError, resp.ConnectionClosed) as e:
                     missing.append("%s: %s" % (n, e))
                     continue
+                if fields.get("crdt_joining") == "1":
+                    missing.append("%s: joining (new data directory)" % n)
                 missing += ["%s<-%s" % (n, p) for p in names
                             if p != n and peers.get(p, {}).get("connected") != 1]
             if not missing:
