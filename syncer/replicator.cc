@@ -644,7 +644,10 @@ void Replicator::PumpOutgoing(Outgoing* out) {
       out->resync_file_.reset();
       core_.OnSnapshotSent(out->peer_, out->resync_known_);
       if (batch.empty()) {
-        PumpOutgoing(out);  // straight on with the log
+        // Straight on with the log -- unless the peer still lacks ops that neither the log nor
+        // the AOF file had (trimmed from the log before the AOF buffer reached the file): then
+        // the next pump (after the AOF flush) tries again. Passing again at once would spin.
+        if (!core_.NeedsResync(out->peer_)) PumpOutgoing(out);
         return;
       }
     }

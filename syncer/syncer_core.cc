@@ -401,9 +401,17 @@ void SyncerCore::OnSnapshotSent(const std::string& peer, const NamedVV& vv) {
   // Still lacking ops the log cannot serve (the snapshot predates them): another resync.
   p.needs_snapshot = !start.has_value();
   p.snapshot_pending = false;
-  p.unacked.push_back(vv);  // even if acked already covers it: the next ack frees it
+  // A window slot until an ack covers it -- unless one did already: a resync pass that found
+  // nothing new to send prompts no ack, and its slot would never be freed (after `window` such
+  // passes the stream stalled for good).
+  if (!CoversAll(p.stats.acked, vv)) p.unacked.push_back(vv);
   p.inflight = p.unacked.size();
   ++p.stats.full_resyncs_sent;
+}
+
+bool SyncerCore::NeedsResync(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.needs_snapshot;
 }
 
 uint64_t SyncerCore::LagOps(const std::string& peer, const NamedVV& local_applied) const {

@@ -178,6 +178,8 @@ class SyncerCore {
   // Age of the oldest op in the log the peer has not acknowledged (0 when none).
   uint64_t LagMs(const std::string& peer, int64_t now_ms) const;
   const PeerStats* stats(const std::string& peer) const;
+  // The peer lacks ops the log cannot serve: the next Poll returns kSnapshot.
+  bool NeedsResync(const std::string& peer) const;
   // Log entries not yet considered for the peer (an upper bound of the ops still to send it).
   uint64_t Pending(const std::string& peer) const;
   // What the peer is known to have (acked, or sent on the current stream); empty if unknown.

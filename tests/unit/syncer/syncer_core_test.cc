@@ -280,6 +280,22 @@ TEST_F(SyncerCoreTest, SnapshotThatMissesTrimmedOpsIsFollowedByAnother) {
   EXPECT_EQ(core_->stats("p")->full_resyncs_sent, 2u);
 }
 
+TEST_F(SyncerCoreTest, ResyncPassesThatSendNothingNewTakeNoWindowSlot) {
+  // A peer that has everything but is behind the log's floor on paper (its cursor): resync
+  // passes that find nothing to send prompt no ack. They must not fill the window.
+  Init(3, Opts(/*max_ops=*/8, /*window=*/2));
+  for (uint64_t s = 1; s <= 5; ++s) Add("a", s);
+  core_->OnPullStart("p", {{"a", 5}});
+  for (int pass = 0; pass < 5; ++pass) {
+    core_->OnSnapshotSent("p", {{"a", 5}});  // what it acked already
+  }
+  EXPECT_EQ(core_->stats("p")->full_resyncs_sent, 5u);
+  Add("a", 6);
+  EXPECT_EQ(PollDots(), "a6");  // the window is free
+  Add("a", 7);
+  EXPECT_EQ(PollDots(), "a7");
+}
+
 TEST_F(SyncerCoreTest, SnapshotSentAfterTheStreamEndedIsIgnored) {
   Init(2, {});
   for (uint64_t s = 1; s <= 3; ++s) Add("a", s);
