@@ -178,6 +178,13 @@ class Node {
         if (replicator_) replicator_->Pump();
       });
     };
+    // Not a new data directory (Region::joining): these tests write before their links are up,
+    // as regions that know their incarnation do. The join has its own test (test_rewrite.py).
+    const std::string incarnation = "/mem/" + name_ + "/incarnation";
+    if (!env->FileExists(incarnation)) {
+      EXPECT_TRUE(env->CreateDirs("/mem/" + name_).ok());
+      EXPECT_TRUE(persistence::WriteStringToFile(env, "0\n", incarnation, true).ok());
+    }
     region_ = std::make_unique<server::Region>(std::move(ro));
     absl::Status open = loop_.Call([this] {
       persistence::RecoveryResult recovery;
