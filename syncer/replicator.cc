@@ -53,6 +53,9 @@ grpc::ChannelArguments ChannelArgs(const Replicator::Options& options) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
   if (options.gzip) args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
+  // A batch holds whole ops, and one op can carry a 512 MiB value (proto-max-bulk-len): gRPC's
+  // default 4 MiB receive limit made every link drop (and retry forever) after a 5 MB SET.
+  args.SetMaxReceiveMessageSize(-1);
   return args;
 }
 
