@@ -186,10 +186,13 @@ class Server {
   asio::io_context io_{1};
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer cron_timer_{io_};
-  // Replication pumps after AOF flushes are spaced by at least kPumpInterval (a timer picks up
+  // Replication pumps after AOF flushes are spaced by at least PumpInterval() (a timer picks up
   // what comes in between): under load peers get fewer, larger batches and the loop fewer
   // wake-ups from gRPC threads; an isolated write is still sent at once.
   void PumpReplication();
+  void PumpNow(std::chrono::steady_clock::time_point now);
+  uint64_t pump_ops_ = 0;  // ops logged between the last two pumps
+  uint64_t pump_log_end_ = 0;
   asio::steady_timer pump_timer_{io_};
   bool pump_armed_ = false;
   std::chrono::steady_clock::time_point last_pump_{};
