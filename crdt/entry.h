@@ -19,6 +19,10 @@ namespace activekv::crdt {
 // No expiry.
 constexpr int64_t kNoDeadline = 0;
 
+// Appends `vv`'s non-zero entries to `out` as (region name, seq), in region id order.
+void AppendVersionEntries(const VersionVector& vv, const RegionTable& regions,
+                          google::protobuf::RepeatedPtrField<v1::VersionEntry>* out);
+
 // The CRDT state of one string key (docs/crdt-semantics.md is the specification):
 //
 //  * Value: an observed-remove multi-value register. A write removes every write and pending

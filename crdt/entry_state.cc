@@ -32,16 +32,6 @@ bool ParseHexFloat(const std::string& text, long double* out) {
   return end == text.c_str() + text.size() && errno == 0 && std::isfinite(*out);
 }
 
-void PutVV(const VersionVector& vv, const RegionTable& regions,
-           google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
-  for (RegionId r = 0; r < vv.size(); ++r) {
-    if (vv.Get(r) == 0) continue;
-    v1::VersionEntry* e = out->Add();
-    e->set_region(regions.Name(r));
-    e->set_seq(vv.Get(r));
-  }
-}
-
 absl::Status GetVV(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& in,
                    RegionTable* regions, VersionVector* out) {
   for (const v1::VersionEntry& e : in) {
@@ -63,6 +53,16 @@ absl::Status GetDot(const std::string& region, uint64_t seq, RegionTable* region
 bool SameDot(const Dot& a, const Dot& b) { return a.region == b.region && a.seq == b.seq; }
 
 }  // namespace
+
+void AppendVersionEntries(const VersionVector& vv, const RegionTable& regions,
+                          google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
+  for (RegionId r = 0; r < vv.size(); ++r) {
+    if (vv.Get(r) == 0) continue;
+    v1::VersionEntry* e = out->Add();
+    e->set_region(regions.Name(r));
+    e->set_seq(vv.Get(r));
+  }
+}
 
 bool Entry::HasWrite(const Dot& dot) const {
   for (const ValueWrite& w : writes_) {
@@ -107,8 +107,8 @@ void Entry::ToState(const RegionTable& regions, v1::KeyState* out) const {
     s->set_hlc(e.hlc);
     s->set_deadline_ms(e.deadline_ms);
   }
-  PutVV(extra_->value_frontier, regions, out->mutable_value_frontier());
-  PutVV(extra_->expiry_frontier, regions, out->mutable_expiry_frontier());
+  AppendVersionEntries(extra_->value_frontier, regions, out->mutable_value_frontier());
+  AppendVersionEntries(extra_->expiry_frontier, regions, out->mutable_expiry_frontier());
 }
 
 absl::Status Entry::FromState(const v1::KeyState& state, RegionTable* regions, Entry* out) {

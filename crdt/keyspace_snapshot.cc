@@ -10,16 +10,6 @@
 namespace activekv::crdt {
 namespace {
 
-void PutVV(const VersionVector& vv, const RegionTable& regions,
-           google::protobuf::RepeatedPtrField<v1::VersionEntry>* out) {
-  for (RegionId r = 0; r < vv.size(); ++r) {
-    if (vv.Get(r) == 0) continue;
-    v1::VersionEntry* e = out->Add();
-    e->set_region(regions.Name(r));
-    e->set_seq(vv.Get(r));
-  }
-}
-
 absl::Status CheckVV(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& vv) {
   for (const v1::VersionEntry& e : vv) {
     if (e.region().empty()) return absl::InvalidArgumentError("snapshot: empty region name");
@@ -60,8 +50,8 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
   if (s.first) {
     s.first = false;
     out->set_first(true);
-    PutVV(s.version, regions_, out->mutable_version());
-    PutVV(s.flush, regions_, out->mutable_flush_frontier());
+    AppendVersionEntries(s.version, regions_, out->mutable_version());
+    AppendVersionEntries(s.flush, regions_, out->mutable_flush_frontier());
   }
   out->mutable_keys()->Swap(s.pending.mutable_keys());
   auto it = s.started ? index_.upper_bound(KeyRef{s.cursor_hash, s.cursor_key}) : index_.begin();

@@ -35,13 +35,7 @@ struct History {
     for (const Increment& i : increments) {
       if (i.key != key) continue;
       bool removed = false;
-      for (const v1::Op& f : flushes) {
-        uint64_t seen = f.origin() == i.origin ? f.seq() - 1 : 0;
-        for (const auto& e : f.context()) {
-          if (e.region() == i.origin) seen = e.seq();
-        }
-        removed |= i.seq <= seen;
-      }
+      for (const v1::Op& f : flushes) removed |= testing::Observed(f, i.origin, i.seq);
       if (!removed) sum += i.delta;
     }
     return sum;

@@ -26,6 +26,16 @@ inline google::protobuf::RepeatedPtrField<v1::VersionEntry> ToEntries(const Keys
   return out;
 }
 
+// True when `removal` (a DEL or FLUSHALL with its observed context) observed op (origin, seq):
+// the context's entry for that origin covers it, or it is an earlier op of the same origin.
+inline bool Observed(const v1::Op& removal, const std::string& origin, uint64_t seq) {
+  uint64_t seen = removal.origin() == origin ? removal.seq() - 1 : 0;
+  for (const auto& e : removal.context()) {
+    if (e.region() == origin) seen = e.seq();
+  }
+  return seq <= seen;
+}
+
 class Replica {
  public:
   Replica(const std::string& name, const std::vector<std::string>& all)

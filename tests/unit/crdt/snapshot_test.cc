@@ -318,13 +318,7 @@ int64_t SnapshotHistory::ExpectedCounter() const {
   int64_t sum = 0;
   for (const Increment& i : increments_) {
     bool removed = false;
-    for (const v1::Op& f : flushes_) {
-      uint64_t seen = f.origin() == i.origin ? f.seq() - 1 : 0;
-      for (const auto& e : f.context()) {
-        if (e.region() == i.origin) seen = e.seq();
-      }
-      removed |= i.seq <= seen;
-    }
+    for (const v1::Op& f : flushes_) removed |= testing::Observed(f, i.origin, i.seq);
     if (!removed) sum += i.delta;
   }
   return sum;
