@@ -230,18 +230,19 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
         for (const auto& peer : server.options().topology.regions) {
           if (peer.name == server.options().region) continue;
           const syncer::Replicator::LinkStats* link = rep->link(peer.name);
-          Field(
-              &out, absl::StrCat("crdt_peer_", peer.name),
-              absl::StrCat(
-                  "connected=", link != nullptr && link->connected ? 1 : 0,
-                  ",lag_ops=", rep->core().LagOps(peer.name, local),
-                  ",lag_ms=", rep->core().LagMs(peer.name, now),
-                  ",bytes_received=", link != nullptr ? link->bytes_received : 0,
-                  ",ops_received=", link != nullptr ? link->ops_received : 0, ",full_resyncs_sent=",
-                  rep->core().stats(peer.name) != nullptr
-                      ? rep->core().stats(peer.name)->full_resyncs_sent
-                      : 0,
-                  ",snapshots_received=", link != nullptr ? link->full_resyncs_received : 0));
+          Field(&out, absl::StrCat("crdt_peer_", peer.name),
+                absl::StrCat(
+                    "connected=", link != nullptr && link->connected ? 1 : 0,
+                    ",lag_ops=", rep->core().LagOps(peer.name, local),
+                    ",lag_ms=", rep->core().LagMs(peer.name, now),
+                    ",bytes_received=", link != nullptr ? link->bytes_received : 0,
+                    ",ops_received=", link != nullptr ? link->ops_received : 0,
+                    ",batches_received=", link != nullptr ? link->batches_received : 0,
+                    ",full_resyncs_sent=",
+                    rep->core().stats(peer.name) != nullptr
+                        ? rep->core().stats(peer.name)->full_resyncs_sent
+                        : 0,
+                    ",snapshots_received=", link != nullptr ? link->full_resyncs_received : 0));
         }
       }
     }
