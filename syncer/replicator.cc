@@ -145,18 +145,9 @@ class Replicator::Outgoing final
       held_ = request.hold();
       r_->OnPeerUp(peer_);
     } else {
-      // An ack pumps the stream only when it unblocks something: a full window, the hold, an
-      // AOF resync, or more than a batch waiting. Otherwise the region's paced pumps send what
-      // comes (an ack-triggered pump after every batch made batch and ack ping-pong at the
-      // round-trip time: 5.6 ops a batch under unpipelined load, whatever the pacing).
-      const bool unblocks = held_ || resync_reader_ != nullptr || r_->core_.WindowFull(peer_) ||
-                            r_->core_.Pending(peer_) >= r_->options_.core.max_batch_ops;
       r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
       if (request.has_direct()) r_->core_.SetSkip(peer_, DirectOf(request));
       held_ = false;
-      if (request.synced_size() > 0) ks.ObservePeerApplied(peer_, request.synced());
-      if (unblocks || r_->core_.NeedsResync(peer_)) r_->PumpOutgoing(this);
-      return;
     }
     if (request.synced_size() > 0) ks.ObservePeerApplied(peer_, request.synced());
     r_->PumpOutgoing(this);

@@ -409,11 +409,6 @@ void SyncerCore::OnSnapshotSent(const std::string& peer, const NamedVV& vv) {
   ++p.stats.full_resyncs_sent;
 }
 
-bool SyncerCore::WindowFull(const std::string& peer) const {
-  auto it = peers_.find(peer);
-  return it != peers_.end() && it->second.inflight >= options_.window;
-}
-
 bool SyncerCore::NeedsResync(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it != peers_.end() && it->second.needs_snapshot;

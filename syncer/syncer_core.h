@@ -180,8 +180,6 @@ class SyncerCore {
   const PeerStats* stats(const std::string& peer) const;
   // The peer lacks ops the log cannot serve: the next Poll returns kSnapshot.
   bool NeedsResync(const std::string& peer) const;
-  // `window` messages to the peer are unacknowledged: Poll sends nothing until an ack.
-  bool WindowFull(const std::string& peer) const;
   // Log entries not yet considered for the peer (an upper bound of the ops still to send it).
   uint64_t Pending(const std::string& peer) const;
   // What the peer is known to have (acked, or sent on the current stream); empty if unknown.
