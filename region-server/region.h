@@ -73,8 +73,7 @@ class Region final : public syncer::ReplicaHost {
   // which ops of its origins they hold, it refuses writes (-TRYAGAIN) and makes no op at all
   // (no expiry deletes). FinishJoin then picks the origin: the region's name when no peer holds
   // an op of it, else incarnation `incarnation` (> every one peers know), written durably.
-  bool joining() override { return joining_; }
-  bool joining() const { return joining_; }
+  bool joining() const override { return joining_; }
   absl::Status FinishJoin(uint64_t incarnation) override;
 
   crdt::Keyspace& ks() { return ks_; }
@@ -82,7 +81,7 @@ class Region final : public syncer::ReplicaHost {
   crdt::Keyspace& keyspace() override { return ks_; }
   const syncer::ReplicationLog& log() override { return *log_; }
   absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) override;
-  absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<std::string>& chunks) override;
+  absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<v1::Snapshot>& chunks) override;
   uint64_t durable_lsn() override { return lsn_base_ + aof_->durable_lsn(); }
   const syncer::NamedVV& durable_applied() override;
   uint64_t synced_lsn() { return lsn_base_ + aof_->synced_lsn(); }
@@ -207,6 +206,8 @@ class Region final : public syncer::ReplicaHost {
   std::unique_ptr<Rewrite> rewrite_;
   RewriteStats rewrite_stats_;
   void FailRewrite(absl::Status status);
+  // RewriteStep's exit after a failed step: FailRewrite, not running, OK.
+  absl::Status StopRewrite(absl::Status error, bool* running);
   absl::Status FinishRewrite();
   std::unique_ptr<syncer::ReplicationLog> log_;
   // Replicated regions: ops applied but maybe not fsynced yet, by LSN (the first

@@ -18,12 +18,6 @@ constexpr size_t kRewriteStepBytes = 4 << 20;
 
 constexpr char kRewriteSuffix[] = ".rewrite";
 
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
   crdt::Hlc max = 0;
   for (const v1::Snapshot& chunk : chunks) {
@@ -58,25 +52,26 @@ absl::StatusOr<uint64_t> Region::MergeChunks(const std::vector<v1::Snapshot>& ch
   return added;
 }
 
-absl::StatusOr<uint64_t> Region::ApplySnapshot(const std::vector<std::string>& chunks) {
-  std::vector<v1::Snapshot> parsed(chunks.size());
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    if (chunks[i].size() > persistence::aof::kMaxPayloadSize) {
+absl::StatusOr<uint64_t> Region::ApplySnapshot(const std::vector<v1::Snapshot>& chunks) {
+  for (const v1::Snapshot& chunk : chunks) {
+    if (chunk.ByteSizeLong() > persistence::aof::kMaxPayloadSize) {
       return absl::InvalidArgumentError("snapshot chunk larger than an AOF record");
     }
-    if (!parsed[i].ParseFromString(chunks[i])) {
-      return absl::InvalidArgumentError("undecodable snapshot chunk");
-    }
   }
-  absl::StatusOr<uint64_t> added = MergeChunks(parsed);
+  absl::StatusOr<uint64_t> added = MergeChunks(chunks);
   if (!added.ok()) return added.status();
   uint64_t lsn = 0;
-  for (const std::string& chunk : chunks) lsn = AppendToAof(chunk, persistence::aof::kSnapshotType);
+  std::string payload;
+  for (const v1::Snapshot& chunk : chunks) {
+    payload.clear();
+    chunk.SerializeToString(&payload);
+    lsn = AppendToAof(payload, persistence::aof::kSnapshotType);
+  }
   lsn += lsn_base_;
   if (options_.on_commit) options_.on_commit();
-  if (log_ && !parsed.empty()) {
+  if (log_ && !chunks.empty()) {
     // Durable (then synced) once its last record is: acks may then announce its version.
-    for (const v1::VersionEntry& e : parsed[0].version()) {
+    for (const v1::VersionEntry& e : chunks[0].version()) {
       crdt::RegionId origin;
       if (ks_.regions().Find(e.region(), &origin)) {
         unsynced_.push_back(PendingOp{lsn, origin, e.seq()});
@@ -112,7 +107,7 @@ absl::Status Region::StartRewrite() {
   ks_.BeginSnapshot();
   rewrite_ = std::move(rw);
   rewrite_stats_.in_progress = true;
-  rewrite_stats_.started_unix_ms = UnixMs();
+  rewrite_stats_.started_unix_ms = options_.wall_clock();
   return absl::OkStatus();
 }
 
@@ -125,6 +120,12 @@ void Region::FailRewrite(absl::Status status) {
   rewrite_.reset();
   rewrite_stats_.in_progress = false;
   rewrite_stats_.last_status = std::move(status);
+}
+
+absl::Status Region::StopRewrite(absl::Status error, bool* running) {
+  FailRewrite(std::move(error));
+  *running = false;
+  return absl::OkStatus();  // the old AOF goes on: not fatal
 }
 
 absl::Status Region::RewriteStep(bool* running) {
@@ -141,21 +142,13 @@ absl::Status Region::RewriteStep(bool* running) {
       rw.record.clear();
       persistence::aof::EncodeRecord(rw.payload, &rw.record, persistence::aof::kSnapshotType);
       absl::Status s = rw.file->Append(rw.record);
-      if (!s.ok()) {
-        FailRewrite(s);
-        *running = false;
-        return absl::OkStatus();
-      }
+      if (!s.ok()) return StopRewrite(s, running);
       written += rw.record.size();
       rw.snapshot_bytes += rw.record.size();
     }
     if (ks_.snapshot_active()) return absl::OkStatus();
     absl::Status s = rw.file->Flush();
-    if (!s.ok()) {
-      FailRewrite(s);
-      *running = false;
-      return absl::OkStatus();
-    }
+    if (!s.ok()) return StopRewrite(s, running);
     // The bulk of the fsync off the event loop (WritableFile::Sync may run concurrently with
     // Append/Flush, which the tail uses meanwhile).
     persistence::WritableFile* f = rw.file.get();
@@ -167,11 +160,7 @@ absl::Status Region::RewriteStep(bool* running) {
     absl::Status s = rw.file->Append(rw.tail);
     if (s.ok()) s = rw.file->Flush();
     rw.tail.clear();
-    if (!s.ok()) {
-      FailRewrite(s);
-      *running = false;
-      return absl::OkStatus();
-    }
+    if (!s.ok()) return StopRewrite(s, running);
   }
   if (rw.sync.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
     return absl::OkStatus();

@@ -355,7 +355,7 @@ class Replicator::Link {
       stream_->Cancel();
       return false;
     }
-    snapshot_.push_back(chunk.SerializeAsString());
+    snapshot_.push_back(chunk);
     if (!chunk.last()) return true;
     absl::StatusOr<uint64_t> lsn = r_->host_->ApplySnapshot(snapshot_);
     snapshot_.clear();
@@ -465,7 +465,7 @@ class Replicator::Link {
   int64_t next_attempt_ms_ = 0;
   int64_t backoff_ms_;
   uint64_t ack_lsn_ = 0;
-  std::vector<std::string> snapshot_;  // chunks of the snapshot being received (serialized)
+  std::vector<v1::Snapshot> snapshot_;  // chunks of the snapshot being received
   bool ack_needed_ = false;
   NamedVV last_ack_;                      // what the current stream's last hello/ack said
   NamedVV last_synced_;                   // and its last `synced`

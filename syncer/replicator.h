@@ -26,10 +26,10 @@ class ReplicaHost {
   // and appended to the log. Returns that record's LSN (0 when nothing was new). An error
   // (undecodable batch, malformed op, out-of-order op) means the stream is broken.
   virtual absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) = 0;
-  // Merges a full resync's snapshot received from a peer (all its chunks, serialized
-  // v1::Snapshot messages, first to last) and persists it as snapshot records in one go. Returns
-  // the last record's LSN. An error (malformed snapshot) means the stream is broken.
-  virtual absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<std::string>& chunks) = 0;
+  // Merges a full resync's snapshot received from a peer (all its chunks, first to last) and
+  // persists it as snapshot records in one go. Returns the last record's LSN. An error
+  // (malformed snapshot) means the stream is broken.
+  virtual absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<v1::Snapshot>& chunks) = 0;
   // Highest LSN the AOF covers (per the fsync policy).
   virtual uint64_t durable_lsn() = 0;
   // What this region has applied *and* the AOF covers: what hellos and acks announce as
@@ -47,7 +47,7 @@ class ReplicaHost {
   // the replicator calls once every peer's first response said which ops of this region's
   // origins it holds (`incarnation`: 0 when none, else one more than the highest seen), or on
   // JoinNow.
-  virtual bool joining() = 0;
+  virtual bool joining() const = 0;
   virtual absl::Status FinishJoin(uint64_t incarnation) = 0;
 };
 
