@@ -39,20 +39,30 @@ uint64_t StableHash64(std::string_view bytes, uint64_t seed) {
   return Mix(h);
 }
 
-void DigestAccumulator::AddKey(std::string_view key, std::string_view value, int64_t deadline_ms) {
-  for (int i = 0; i < 2; ++i) {
-    uint64_t seed = i == 0 ? 0x6b6579ULL : 0x76616cULL;
-    uint64_t h = StableHash64(key, seed);
-    h = Mix(h ^ StableHash64(value, seed + 1));
-    h = Mix(h ^ static_cast<uint64_t>(deadline_ms));
-    (i == 0 ? a_ : b_) += h;
-  }
+Digest128 ElementDigest(std::string_view name, std::string_view value) {
+  Digest128 d;
+  d.a = Mix(StableHash64(name, 0x656c61ULL) ^ StableHash64(value, 0x76616c61ULL));
+  d.b = Mix(StableHash64(name, 0x656c62ULL) ^ (StableHash64(value, 0x76616c62ULL) * 3));
+  return d;
 }
 
-std::string DigestAccumulator::Hex() const {
-  char buf[33];
-  snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(a_),
-           static_cast<unsigned long long>(b_));
+Digest128 KeyDigest(std::string_view key, int type, int64_t deadline_ms, const Digest128& value) {
+  Digest128 d;
+  for (int i = 0; i < 2; ++i) {
+    uint64_t seed = (i == 0 ? 0x6b6579ULL : 0x76616cULL) + kDigestFormat * 0x1000ULL;
+    uint64_t h = StableHash64(key, seed);
+    h = Mix(h ^ static_cast<uint64_t>(type));
+    h = Mix(h ^ (i == 0 ? value.a : value.b));
+    h = Mix(h ^ static_cast<uint64_t>(deadline_ms));
+    (i == 0 ? d.a : d.b) = h;
+  }
+  return d;
+}
+
+std::string DigestHex(const Digest128& d) {
+  char buf[40];
+  snprintf(buf, sizeof(buf), "%02x%016llx%016llx", kDigestFormat,
+           static_cast<unsigned long long>(d.a), static_cast<unsigned long long>(d.b));
   return buf;
 }
 

@@ -10,16 +10,36 @@ namespace activekv::crdt {
 // mixed with multiply-rotate steps, then a SplitMix64 finaliser. Not for adversarial inputs.
 uint64_t StableHash64(std::string_view bytes, uint64_t seed);
 
-// Order-independent digest of a set of keys: the sum (mod 2^64) of two independently seeded
-// per-key hashes, printed as 32 hex digits. Equal sets give equal digests whatever the order.
-class DigestAccumulator {
- public:
-  void AddKey(std::string_view key, std::string_view value, int64_t deadline_ms);
-  std::string Hex() const;
-
- private:
-  uint64_t a_ = 0;
-  uint64_t b_ = 0;
+// Order-independent 128-bit digests (docs/crdt-semantics.md, "Digests"): a set of items digests
+// to the sum (mod 2^64, per half) of two independently seeded hashes of each item, so equal sets
+// give equal digests whatever the order, and an item's contribution can be added or taken away
+// (digests are kept up to date as the state changes, never recomputed by a walk).
+struct Digest128 {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  void Add(const Digest128& d) {
+    a += d.a;
+    b += d.b;
+  }
+  void Sub(const Digest128& d) {
+    a -= d.a;
+    b -= d.b;
+  }
+  friend bool operator==(const Digest128& x, const Digest128& y) {
+    return x.a == y.a && x.b == y.b;
+  }
 };
+
+// Bumped whenever what a digest covers or how it hashes changes, so that digests of two formats
+// never compare equal by accident. Mixed into every key's contribution and printed first.
+inline constexpr uint8_t kDigestFormat = 2;
+
+// One element of a collection: a hash field and its visible value, a set member (value empty).
+Digest128 ElementDigest(std::string_view name, std::string_view value);
+// One existing key: its name, type code, visible expiry deadline and the digest of its visible
+// value (a string: ElementDigest(value, ""); a collection: the sum of its elements').
+Digest128 KeyDigest(std::string_view key, int type, int64_t deadline_ms, const Digest128& value);
+// "<format:2 hex><32 hex>".
+std::string DigestHex(const Digest128& d);
 
 }  // namespace activekv::crdt

@@ -1,78 +1,39 @@
 #include "crdt/entry.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
-#include "crdt/redis_number.h"
-
 namespace activekv::crdt {
-namespace {
-
-// (hlc, region name) total order used by last-writer-wins and by increment folding.
-bool Before(Hlc a_hlc, RegionId a_region, Hlc b_hlc, RegionId b_region,
-            const RegionTable& regions) {
-  if (a_hlc != b_hlc) return a_hlc < b_hlc;
-  return regions.Name(a_region) < regions.Name(b_region);
-}
-
-// A number in the text form redis-server would hold: an int64 when the text parses as one,
-// otherwise a long double.
-struct Number {
-  bool is_int = true;
-  int64_t i = 0;
-  long double f = 0;
-  std::string text;  // set after a floating-point step
-};
-
-bool ParseNumber(std::string_view text, Number* n) {
-  int64_t i;
-  if (ParseRedisInt(text, &i)) {
-    n->is_int = true;
-    n->i = i;
-    return true;
-  }
-  long double f;
-  if (ParseRedisLongDouble(text, &f)) {
-    n->is_int = false;
-    n->f = f;
-    n->text = std::string(text);
-    return true;
-  }
-  return false;
-}
-
-// One increment, as INCRBY / INCRBYFLOAT would do it on redis-server: integer arithmetic while
-// both sides are integers and it does not overflow, otherwise long double arithmetic whose result
-// is stored as text (and re-read as an integer when it is one).
-void AddStep(Number* n, bool is_float, int64_t delta, long double float_delta) {
-  if (n->is_int && !is_float) {
-    int64_t sum;
-    if (!__builtin_add_overflow(n->i, delta, &sum)) {
-      n->i = sum;
-      return;
-    }
-  }
-  long double base = n->is_int ? static_cast<long double>(n->i) : n->f;
-  long double sum = base + (is_float ? float_delta : static_cast<long double>(delta));
-  std::string text = FormatLongDoubleHuman(sum);
-  if (!ParseNumber(text, n)) {  // inf: keep it as is
-    n->is_int = false;
-    n->f = sum;
-    n->text = std::move(text);
-  }
-}
-
-}  // namespace
 
 Entry::Extra& Entry::extra() {
   if (!extra_) extra_ = std::make_unique<Extra>();
   return *extra_;
 }
 
+HashValue* Entry::mutable_hash() {
+  Extra& x = extra();
+  if (!x.hash) x.hash = std::make_unique<HashValue>();
+  return x.hash.get();
+}
+
+SetValue* Entry::mutable_set() {
+  Extra& x = extra();
+  if (!x.set) x.set = std::make_unique<SetValue>();
+  return x.set.get();
+}
+
+ValueContext Entry::value_context(const Context& ctx) const {
+  static const VersionVector kNone;
+  return ValueContext{ctx.regions, ctx.applied, ctx.stable,
+                      extra_ ? &extra_->value_frontier : &kNone};
+}
+
 void Entry::MaybeFreeExtra() {
-  if (extra_ && extra_->increments.empty() && extra_->expiries.empty() &&
-      extra_->value_frontier.empty() && extra_->expiry_frontier.empty()) {
+  if (!extra_) return;
+  if (extra_->hash && extra_->hash->Empty()) extra_->hash.reset();
+  if (extra_->set && extra_->set->Empty()) extra_->set.reset();
+  if (extra_->expiries.empty() && extra_->value_frontier.empty() &&
+      extra_->expiry_frontier.empty() && !extra_->hash && !extra_->set) {
     extra_.reset();
   }
 }
@@ -82,19 +43,12 @@ bool Entry::ValueRemoved(const Dot& dot) const {
 }
 
 void Entry::RemoveObservedValue(const VersionVector& observed, const Context& ctx) {
-  writes_.erase(std::remove_if(writes_.begin(), writes_.end(),
-                               [&](const ValueWrite& w) { return observed.Covers(w.dot); }),
-                writes_.end());
+  str_.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
   if (extra_) {
-    auto& incs = extra_->increments;
-    incs.erase(std::remove_if(incs.begin(), incs.end(),
-                              [&](const Increment& i) { return observed.Covers(i.dot); }),
-               incs.end());
-    extra_->cache_valid = false;
+    if (extra_->hash) extra_->hash->RemoveObserved(observed, value_context(ctx));
+    if (extra_->set) extra_->set->RemoveObserved(observed);
   }
-  if (!observed.LessOrEqual(*ctx.applied)) {
-    extra().value_frontier.Merge(observed);
-  }
+  if (!observed.LessOrEqual(*ctx.applied)) extra().value_frontier.Merge(observed);
   if (extra_) extra_->value_frontier.PruneCoveredBy(*ctx.applied);
 }
 
@@ -105,9 +59,7 @@ void Entry::RemoveObservedExpiry(const VersionVector& observed, const Context& c
                              [&](const ExpiryWrite& e) { return observed.Covers(e.dot); }),
               exp.end());
   }
-  if (!observed.LessOrEqual(*ctx.applied)) {
-    extra().expiry_frontier.Merge(observed);
-  }
+  if (!observed.LessOrEqual(*ctx.applied)) extra().expiry_frontier.Merge(observed);
   if (extra_) extra_->expiry_frontier.PruneCoveredBy(*ctx.applied);
 }
 
@@ -116,59 +68,27 @@ void Entry::ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const Version
   // Check before pruning: the keyspace's applied vector already includes this op.
   bool removed = ValueRemoved(dot);
   RemoveObservedValue(observed, ctx);
-  if (!removed) writes_.push_back(ValueWrite{dot, hlc, std::move(value)});
-  if (extra_) extra_->cache_valid = false;
-  Compact(ctx);
-}
-
-void Entry::InsertIncrement(Increment inc, const Context& ctx) {
-  if (ValueRemoved(inc.dot)) return;
-  if ((!extra_ || extra_->increments.empty()) && ctx.stable->Covers(inc.dot) &&
-      writes_.size() <= 1 && (writes_.empty() || ctx.stable->Covers(writes_[0].dot))) {
-    // Fast path (always taken in a single region): the increment and its base are stable and
-    // nothing is pending, so Compact() would fold it at once; fold it without the detour.
-    Number num;
-    if (!writes_.empty() && !ParseNumber(writes_[0].value, &num)) {
-      ++writes_[0].folds;  // the base wins as is
-      return;
-    }
-    AddStep(&num, inc.is_float, inc.delta, inc.float_delta);
-    std::string folded = num.is_int ? FormatInt(num.i) : std::move(num.text);
-    if (writes_.empty()) {
-      writes_.push_back(ValueWrite{inc.dot, inc.hlc, std::move(folded), 1});
-    } else {
-      writes_[0].value = std::move(folded);
-      ++writes_[0].folds;
-    }
-    return;
+  if (!removed) {
+    str_.AddWrite(Register::Write{Tag{dot.region, 0, dot.seq}, hlc, std::move(value), 0},
+                  *ctx.stable);
   }
-  Extra& x = extra();
-  auto& incs = x.increments;
-  auto pos =
-      std::upper_bound(incs.begin(), incs.end(), inc, [&](const Increment& a, const Increment& b) {
-        return Before(a.hlc, a.dot.region, b.hlc, b.dot.region, *ctx.regions);
-      });
-  if (pos == incs.end() && x.cache_valid) {
-    // Last in the order: one more step on top of the cached value (a non-numeric cached value
-    // is a winning non-numeric write, which stays as it is).
-    Number num;
-    if (ParseNumber(x.cached_value, &num)) {
-      AddStep(&num, inc.is_float, inc.delta, inc.float_delta);
-      x.cached_value = num.is_int ? FormatInt(num.i) : std::move(num.text);
-    }
-  } else {
-    x.cache_valid = false;
-  }
-  incs.insert(pos, inc);
   Compact(ctx);
 }
 
 void Entry::ApplyIncrement(const Dot& dot, Hlc hlc, int64_t delta, const Context& ctx) {
-  InsertIncrement(Increment{dot, hlc, false, delta, 0}, ctx);
+  if (!ValueRemoved(dot)) {
+    str_.AddIncrement(Register::Increment{Tag{dot.region, 0, dot.seq}, hlc, false, delta, 0},
+                      *ctx.stable, *ctx.regions);
+  }
+  Compact(ctx);
 }
 
 void Entry::ApplyFloatIncrement(const Dot& dot, Hlc hlc, long double delta, const Context& ctx) {
-  InsertIncrement(Increment{dot, hlc, true, 0, delta}, ctx);
+  if (!ValueRemoved(dot)) {
+    str_.AddIncrement(Register::Increment{Tag{dot.region, 0, dot.seq}, hlc, true, 0, delta},
+                      *ctx.stable, *ctx.regions);
+  }
+  Compact(ctx);
 }
 
 void Entry::ApplyExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
@@ -188,34 +108,28 @@ void Entry::ApplyDelete(const VersionVector& observed, const Context& ctx) {
   Compact(ctx);
 }
 
-const Entry::ValueWrite* Entry::Winner(const RegionTable& regions) const {
-  const ValueWrite* best = nullptr;
-  for (const ValueWrite& w : writes_) {
-    if (best == nullptr || Before(best->hlc, best->dot.region, w.hlc, w.dot.region, regions)) {
-      best = &w;
+ValueType Entry::Type(const RegionTable& regions) const {
+  const bool s = str_.Exists();
+  const bool h = extra_ && extra_->hash && !extra_->hash->empty();
+  const bool t = extra_ && extra_->set && !extra_->set->empty();
+  const int n = int{s} + int{h} + int{t};
+  if (n == 0) return ValueType::kNone;
+  if (n == 1) return s ? ValueType::kString : h ? ValueType::kHash : ValueType::kSet;
+  // A type conflict (docs/crdt-semantics.md): the type whose newest element is latest wins.
+  // O(elements) while the conflict lasts.
+  ValueType best = ValueType::kNone;
+  Stamp best_stamp;
+  auto consider = [&](ValueType type, const Stamp& stamp) {
+    if (best == ValueType::kNone ||
+        LwwBefore(best_stamp.hlc, best_stamp.region, stamp.hlc, stamp.region, regions)) {
+      best = type;
+      best_stamp = stamp;
     }
-  }
+  };
+  if (s) consider(ValueType::kString, str_.Newest(regions));
+  if (h) consider(ValueType::kHash, extra_->hash->Newest(regions));
+  if (t) consider(ValueType::kSet, extra_->set->Newest(regions));
   return best;
-}
-
-std::string_view Entry::Value(const RegionTable& regions) const {
-  const ValueWrite* winner = Winner(regions);
-  if (!extra_ || extra_->increments.empty()) {
-    return winner != nullptr ? std::string_view(winner->value) : std::string_view();
-  }
-  if (extra_->cache_valid) return extra_->cached_value;
-  Number n;
-  if (winner != nullptr && !ParseNumber(winner->value, &n)) {
-    // A non-numeric value written concurrently with increments: the value wins as it is.
-    extra_->cached_value = winner->value;
-  } else {
-    for (const Increment& inc : extra_->increments) {
-      AddStep(&n, inc.is_float, inc.delta, inc.float_delta);
-    }
-    extra_->cached_value = n.is_int ? FormatInt(n.i) : n.text;
-  }
-  extra_->cache_valid = true;
-  return extra_->cached_value;
 }
 
 int64_t Entry::DeadlineMs() const {
@@ -228,46 +142,34 @@ int64_t Entry::DeadlineMs() const {
   return deadline;
 }
 
-void Entry::Compact(const Context& ctx) {
-  if (extra_ && !extra_->increments.empty() && writes_.size() <= 1 &&
-      (writes_.empty() || ctx.stable->Covers(writes_[0].dot))) {
-    // Fold the causally stable prefix of the increments into the base write. Every op still to
-    // arrive observed both, so it would either remove all of them or add on top of the result:
-    // folding changes no visible value, now or later.
-    auto& incs = extra_->increments;
-    size_t n = 0;
-    while (n < incs.size() && ctx.stable->Covers(incs[n].dot)) ++n;
-    if (n > 0) {
-      Number num;
-      bool numeric = writes_.empty() || ParseNumber(writes_[0].value, &num);
-      std::string folded;
-      if (numeric) {
-        for (size_t i = 0; i < n; ++i) {
-          AddStep(&num, incs[i].is_float, incs[i].delta, incs[i].float_delta);
-        }
-        folded = num.is_int ? FormatInt(num.i) : num.text;
-      } else {
-        folded = writes_[0].value;
-      }
-      if (writes_.empty()) {
-        // The first folded increment names the result: regions that fold the same increments
-        // in different steps agree on it (a state merge matches writes by dot).
-        writes_.push_back(
-            ValueWrite{incs[0].dot, incs[0].hlc, std::move(folded), static_cast<uint32_t>(n)});
-      } else {
-        writes_[0].value = std::move(folded);
-        writes_[0].folds += static_cast<uint32_t>(n);
-      }
-      incs.erase(incs.begin(), incs.begin() + static_cast<std::ptrdiff_t>(n));
-    }
+Digest128 Entry::Digest(std::string_view key, const RegionTable& regions) const {
+  const ValueType type = Type(regions);
+  Digest128 value;
+  switch (type) {
+    case ValueType::kNone:
+      return Digest128();
+    case ValueType::kString:
+      value = ElementDigest(str_.Value(regions), "");
+      break;
+    case ValueType::kHash:
+      value = extra_->hash->digest();
+      break;
+    case ValueType::kSet:
+      value = extra_->set->digest();
+      break;
   }
+  return KeyDigest(key, static_cast<int>(type), DeadlineMs(), value);
+}
+
+void Entry::Compact(const Context& ctx) {
+  str_.Compact(*ctx.stable);
+  if (extra_ && extra_->hash) extra_->hash->PruneTombstones(*ctx.applied);
+  if (extra_ && extra_->set) extra_->set->PruneTombstones(*ctx.applied);
   if (extra_ && extra_->expiries.size() == 1 && extra_->expiries[0].deadline_ms == kNoDeadline &&
       ctx.stable->Covers(extra_->expiries[0].dot)) {
     extra_->expiries.clear();
   }
   MaybeFreeExtra();
 }
-
-bool Entry::Empty() const { return writes_.empty() && !extra_; }
 
 }  // namespace activekv::crdt

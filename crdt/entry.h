@@ -1,17 +1,19 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "activekv/v1/snapshot.pb.h"
+#include "crdt/digest.h"
 #include "crdt/region_table.h"
 #include "crdt/types.h"
+#include "crdt/values/hash_value.h"
+#include "crdt/values/register.h"
+#include "crdt/values/set_value.h"
 #include "crdt/version_vector.h"
 
 namespace activekv::crdt {
@@ -23,22 +25,22 @@ constexpr int64_t kNoDeadline = 0;
 void AppendVersionEntries(const VersionVector& vv, const RegionTable& regions,
                           google::protobuf::RepeatedPtrField<v1::VersionEntry>* out);
 
-// The CRDT state of one string key (docs/crdt-semantics.md is the specification):
+// The type a key shows (TYPE): a code that is also part of the digest format.
+enum class ValueType : uint8_t { kNone = 0, kString = 1, kHash = 2, kSet = 3 };
+
+// The CRDT state of one key (docs/crdt-semantics.md is the specification): key-level state plus
+// typed values.
 //
-//  * Value: an observed-remove multi-value register. A write removes every write and pending
-//    increment its context observed, then adds itself; concurrent surviving writes are resolved
-//    at read time by last-writer-wins on (HLC, region name).
-//  * Counter: pending increments (INCR & co) not observed by any write. The visible value is the
-//    winning write (or 0) with the pending increments added on top in (HLC, region name) order,
-//    each step rounded through Redis's text form exactly as redis-server does. Increments that
-//    are causally stable (every region has seen them, and the base write too) are folded into
-//    the base, so a single-region keyspace stores exactly what redis-server stores.
-//  * Expiry: an observed-remove register of deadlines; among concurrent survivors PERSIST wins,
-//    otherwise the latest deadline.
+//  * Key level: an observed-remove register of expiry deadlines (among concurrent survivors
+//    PERSIST wins, otherwise the latest deadline), and the key's removal frontiers: what
+//    whole-key removals (DEL, a type-changing SET, FLUSHALL) observed of ops not applied yet.
+//  * Values: the string register (with its counter), a hash, a set. A key normally holds one
+//    of them; concurrent writes of different types leave more than one until a removal observes
+//    the loser, and the type shown is the one whose newest element is latest in the LWW order
+//    ("Type conflicts").
 //
-// Removal knowledge that matters for ops still to arrive (their dots are covered by an applied
-// context but they have not been applied yet) is kept in per-key frontiers and pruned as soon
-// as the keyspace has applied everything they cover.
+// Whole-key removals carry a version-vector context and remove every instance of every type it
+// covers; element removals (HDEL, SREM) name the instances they observed (values/*).
 //
 // Not thread-safe; owned by a Keyspace.
 class Entry {
@@ -50,6 +52,10 @@ class Entry {
         stable;  // ops every region has seen before creating any op not applied yet
   };
 
+  Entry() = default;
+  Entry(Entry&&) = default;
+  Entry& operator=(Entry&&) = default;
+
   void ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
                   const Context& ctx);
   void ApplyIncrement(const Dot& dot, Hlc hlc, int64_t delta, const Context& ctx);
@@ -57,26 +63,47 @@ class Entry {
   // deadline_ms == kNoDeadline means PERSIST.
   void ApplyExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
                    const Context& ctx);
-  // Observed-remove of value, increments and expiries.
+  // Observed-remove of every value instance and expiry.
   void ApplyDelete(const VersionVector& observed, const Context& ctx);
 
-  // True when the key has a value (a surviving write or a pending increment).
-  bool Exists() const { return !writes_.empty() || (extra_ && !extra_->increments.empty()); }
-  // Visible value; only meaningful when Exists(). A view of the stored bytes, or of the cached
-  // value with pending increments added on top; valid until the entry changes.
-  std::string_view Value(const RegionTable& regions) const;
+  // Typed values for element ops: created on demand. Call Compact(ctx) after the ops.
+  HashValue* mutable_hash();
+  SetValue* mutable_set();
+  ValueContext value_context(const Context& ctx) const;
+
+  // True when the key has a value of any type.
+  bool Exists() const {
+    return str_.Exists() || (extra_ && ((extra_->hash && !extra_->hash->empty()) ||
+                                        (extra_->set && !extra_->set->empty())));
+  }
+  ValueType Type(const RegionTable& regions) const;
+  // Visible string value; only meaningful when Type() is kString. A view of the stored bytes, or
+  // of the cached value with pending increments added on top; valid until the entry changes.
+  std::string_view Value(const RegionTable& regions) const { return str_.Value(regions); }
+  // The typed values (null when the key never had one); meaningful when Type() says so.
+  const HashValue* hash() const { return extra_ ? extra_->hash.get() : nullptr; }
+  const SetValue* set() const { return extra_ ? extra_->set.get() : nullptr; }
+  const Register& str() const { return str_; }
   // Visible expiry deadline (unix ms), kNoDeadline when none.
   int64_t DeadlineMs() const;
   // Nothing left, not even removal knowledge: the keyspace may erase the entry.
-  bool Empty() const;
+  bool Empty() const { return !str_.Exists() && !extra_; }
+  // This key's contribution to the keyspace digest (zero when it does not exist).
+  Digest128 Digest(std::string_view key, const RegionTable& regions) const;
+
+  // Drops what became redundant (folds stable increments, a stable lone PERSIST, empty values).
+  void Compact(const Context& ctx);
 
   // Snapshot form (v1::KeyState, without the key): every element with its dot, folded-increment
-  // count and the removal frontiers. Region ids become names through `regions`.
+  // count and the removal frontiers. Region ids become names through `regions` (string part) or
+  // stay ids (typed parts: the chunk's dictionary is the region table in id order).
   void ToState(const RegionTable& regions, v1::KeyState* out) const;
-  // The entry a KeyState describes, its region names interned in `regions`. InvalidArgument
-  // (and `*out` unspecified) when the state is malformed: an element without a dot, an empty
-  // region name, a float increment whose text is not an exact hexadecimal float.
-  static absl::Status FromState(const v1::KeyState& state, RegionTable* regions, Entry* out);
+  // The entry a KeyState describes, its region names interned in `regions`; `dict` maps the
+  // chunk's dictionary indices to ids of `regions`. InvalidArgument (and `*out` unspecified)
+  // when the state is malformed: an element without a dot, an empty region name, a float
+  // increment whose text is not an exact hexadecimal float, a bad dictionary index.
+  static absl::Status FromState(const v1::KeyState& state, const std::vector<RegionId>& dict,
+                                RegionTable* regions, Entry* out);
 
   // State merge (docs/crdt-semantics.md, "Snapshots and state merge"): joins `remote`, this key's
   // state in a snapshot that covers exactly the ops `remote_version` covers, into this entry,
@@ -92,53 +119,27 @@ class Entry {
   void Join(const Entry& remote, const JoinContext& join, const Context& ctx);
 
  private:
-  struct ValueWrite {
-    Dot dot;
-    Hlc hlc;
-    std::string value;
-    // Stable increments folded into `value` (a prefix of the key's increments in (hlc, region)
-    // order; a write created by folding with no base carries the first one's dot, so the dot
-    // does not depend on how the folds were batched). Two states of
-    // one write differ only in this prefix: the one that folded more is the newer.
-    uint32_t folds = 0;
-  };
-  struct Increment {
-    Dot dot;
-    Hlc hlc;
-    bool is_float;
-    int64_t delta;
-    long double float_delta;
-  };
   struct ExpiryWrite {
     Dot dot;
     Hlc hlc;
     int64_t deadline_ms;
   };
-  // Rarely needed state, allocated on demand.
+  // Rarely needed state (and collections), allocated on demand.
   struct Extra {
-    std::deque<Increment> increments;  // sorted by (hlc, region name)
-    // Visible value while increments are pending (they can be thousands on a hot counter until
-    // peers acknowledge them): kept up to date when an increment lands at the end of the order,
-    // recomputed after anything else.
-    mutable std::string cached_value;
-    mutable bool cache_valid = false;
     std::vector<ExpiryWrite> expiries;
     VersionVector value_frontier;
     VersionVector expiry_frontier;
+    std::unique_ptr<HashValue> hash;
+    std::unique_ptr<SetValue> set;
   };
 
   Extra& extra();
   void RemoveObservedValue(const VersionVector& observed, const Context& ctx);
   void RemoveObservedExpiry(const VersionVector& observed, const Context& ctx);
   bool ValueRemoved(const Dot& dot) const;
-  void InsertIncrement(Increment inc, const Context& ctx);
-  const ValueWrite* Winner(const RegionTable& regions) const;
-  void Compact(const Context& ctx);
   void MaybeFreeExtra();
-  bool HasWrite(const Dot& dot) const;
-  bool HasIncrement(const Dot& dot) const;
 
-  absl::InlinedVector<ValueWrite, 1> writes_;
+  Register str_;
   std::unique_ptr<Extra> extra_;
 };
 

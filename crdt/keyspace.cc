@@ -50,7 +50,7 @@ RegionId Keyspace::MemberOf(RegionId origin) {
 }
 
 uint64_t Keyspace::KeyHash(std::string_view key) {
-  uint64_t h = StableHash64(key, 0);
+  uint64_t h = StableHash64(key, 0) & kKeyHashMask;
   return h == 0 ? 1 : h;
 }
 
@@ -116,6 +116,35 @@ absl::Status Keyspace::DecodeObserved(const v1::Op& op, RegionId origin, Version
   return absl::OkStatus();
 }
 
+namespace {
+
+bool IsElementOp(const v1::Op& op) {
+  switch (op.body_case()) {
+    case v1::Op::kHset:
+    case v1::Op::kHdel:
+    case v1::Op::kSadd:
+    case v1::Op::kSrem:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const google::protobuf::RepeatedPtrField<v1::Element>& ElementsOf(const v1::Op& op) {
+  switch (op.body_case()) {
+    case v1::Op::kHset:
+      return op.hset().fields();
+    case v1::Op::kHdel:
+      return op.hdel().fields();
+    case v1::Op::kSadd:
+      return op.sadd().members();
+    default:
+      return op.srem().members();
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   if (op.origin().empty() || op.seq() == 0) {
     return absl::InvalidArgumentError("op without a dot (origin, seq)");
@@ -125,8 +154,11 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
         absl::StrCat("op ", op.origin(), ":", op.seq(), " has no body"));
   }
   long double float_delta = 0;
-  if (op.has_add() && !op.add().float_delta().empty() &&
-      !ParseRedisLongDouble(op.add().float_delta(), &float_delta)) {
+  const std::string* float_text = op.has_add()     ? &op.add().float_delta()
+                                  : op.has_hincr() ? &op.hincr().float_delta()
+                                                   : nullptr;
+  if (float_text != nullptr && !float_text->empty() &&
+      !ParseRedisLongDouble(*float_text, &float_delta)) {
     return absl::InvalidArgumentError("op float_delta is not a valid float");
   }
   RegionId origin = op.origin() == local_name() ? local_ : regions_.Intern(op.origin());
@@ -139,6 +171,17 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   VersionVector observed;
   absl::Status s = DecodeObserved(op, origin, &observed);
   if (!s.ok()) return s;
+  // Element ops: every observed tag list is decoded before anything changes.
+  observed_tags_.clear();
+  if (IsElementOp(op)) {
+    for (const v1::Element& e : ElementsOf(op)) {
+      observed_tags_.emplace_back();
+      if (!ReadObservedTags(e.observed(), &regions_, &observed_tags_.back())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("op ", op.origin(), ":", op.seq(), ": malformed observed tags"));
+      }
+    }
+  }
 
   applied_.Set(origin, op.seq());
   ++applied_ops_;
@@ -152,7 +195,9 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       SaveForSnapshot(it->first, it->second);
       bool existed = it->second.Exists();
       int64_t deadline = IndexedDeadline(it->second);
+      digest_.Sub(it->second.Digest(it->first, regions_));
       it->second.ApplyDelete(observed, ctx);
+      digest_.Add(it->second.Digest(it->first, regions_));
       if (existed && !it->second.Exists()) --live_keys_;
       bool empty = it->second.Empty();
       Reindex(it->first, deadline, empty ? nullptr : &it->second);
@@ -174,7 +219,8 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   auto it = table_.find(op.key());
   if (it == table_.end()) {
     // A delete of an unknown key only matters if it observed ops not applied here yet: then
-    // the entry keeps that removal knowledge for when they arrive.
+    // the entry keeps that removal knowledge for when they arrive. (An element removal of an
+    // unknown key likewise keeps its observed tags.)
     if (op.has_del() && observed.LessOrEqual(applied_)) return Outcome::kApplied;
     it = table_.try_emplace(op.key()).first;
     index_.insert(Indexed{KeyHash(op.key()), &it->first, &it->second});
@@ -185,6 +231,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   Entry& entry = it->second;
   bool existed = entry.Exists();
   int64_t deadline = IndexedDeadline(entry);
+  digest_.Sub(entry.Digest(it->first, regions_));
   switch (op.body_case()) {
     case v1::Op::kSet: {
       const v1::SetValue& set = op.set();
@@ -214,9 +261,63 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       }
       break;
     }
+    case v1::Op::kHset: {
+      HashValue* h = entry.mutable_hash();
+      if (op.hset().hashtable()) h->set_hashtable();
+      const ValueContext vctx = entry.value_context(ctx);
+      for (int i = 0; i < op.hset().fields_size(); ++i) {
+        const v1::Element& f = op.hset().fields(i);
+        h->Set(f.name(), f.value(), Tag{origin, static_cast<uint32_t>(i), op.seq()}, op.hlc(),
+               observed_tags_[static_cast<size_t>(i)], vctx);
+      }
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kHdel: {
+      HashValue* h = entry.mutable_hash();
+      const ValueContext vctx = entry.value_context(ctx);
+      for (int i = 0; i < op.hdel().fields_size(); ++i) {
+        h->Remove(op.hdel().fields(i).name(), observed_tags_[static_cast<size_t>(i)], vctx);
+      }
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kHincr: {
+      const v1::HashIncrement& inc = op.hincr();
+      Register::Increment ri;
+      ri.tag = Tag{origin, 0, op.seq()};
+      ri.hlc = op.hlc();
+      ri.is_float = !inc.float_delta().empty();
+      ri.delta = inc.delta();
+      ri.float_delta = float_delta;
+      entry.mutable_hash()->Increment(inc.field(), ri, entry.value_context(ctx));
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kSadd: {
+      SetValue* set = entry.mutable_set();
+      if (op.sadd().hashtable()) set->set_hashtable();
+      const ValueContext vctx = entry.value_context(ctx);
+      for (int i = 0; i < op.sadd().members_size(); ++i) {
+        set->Add(op.sadd().members(i).name(), Tag{origin, static_cast<uint32_t>(i), op.seq()},
+                 op.hlc(), observed_tags_[static_cast<size_t>(i)], vctx);
+      }
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kSrem: {
+      SetValue* set = entry.mutable_set();
+      const ValueContext vctx = entry.value_context(ctx);
+      for (int i = 0; i < op.srem().members_size(); ++i) {
+        set->Remove(op.srem().members(i).name(), observed_tags_[static_cast<size_t>(i)], vctx);
+      }
+      entry.Compact(ctx);
+      break;
+    }
     default:
       break;
   }
+  digest_.Add(entry.Digest(it->first, regions_));
   bool exists = entry.Exists();
   if (exists && !existed) ++live_keys_;
   if (!exists && existed) --live_keys_;
@@ -231,13 +332,12 @@ void Keyspace::Erase(Table::iterator it) {
   table_.erase(it);
 }
 
-std::string Keyspace::Digest() const {
-  DigestAccumulator acc;
-  for (const auto& [key, entry] : table_) {
-    if (!entry.Exists()) continue;
-    acc.AddKey(key, entry.Value(regions_), entry.DeadlineMs());
-  }
-  return acc.Hex();
+std::string Keyspace::Digest() const { return DigestHex(digest_); }
+
+std::string Keyspace::DigestByWalk() const {
+  Digest128 d;
+  for (const auto& [key, entry] : table_) d.Add(entry.Digest(key, regions_));
+  return DigestHex(d);
 }
 
 }  // namespace activekv::crdt

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "activekv/v1/op.pb.h"
 #include "activekv/v1/snapshot.pb.h"
+#include "crdt/digest.h"
 #include "crdt/entry.h"
 #include "crdt/region_table.h"
 #include "crdt/version_vector.h"
@@ -73,8 +74,11 @@ class Keyspace {
   };
   using Index = absl::btree_set<Indexed, IndexLess>;
 
-  // Never 0 (0 is the SCAN cursor that starts and ends a scan).
+  // Never 0 (0 is the SCAN cursor that starts and ends a scan), and below 2^53 (kKeyHashMask):
+  // SCAN's cursor is a key hash, and clients that hold numbers as doubles (JavaScript, PHP)
+  // cannot carry a larger one back exactly.
   static uint64_t KeyHash(std::string_view key);
+  static constexpr uint64_t kKeyHashMask = (uint64_t{1} << 53) - 1;
 
   // `regions`: every region of the topology (the local one included). Ops from other origins are
   // accepted too; stability (and so folding of increments) waits for every listed region.
@@ -148,10 +152,14 @@ class Keyspace {
   // number of ops the merge added to applied().
   absl::StatusOr<uint64_t> MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks);
 
-  // 128-bit digest of the visible state (key, value, expiry deadline of every existing key),
-  // independent of insertion order, of process and of internal compaction: two regions with
-  // equal digests hold the same data. 32 lowercase hex digits.
+  // 128-bit digest of the visible state (key, type, value, expiry deadline of every existing key;
+  // a collection's value is its elements, in no order), independent of insertion order, of
+  // process and of internal compaction: two regions with equal digests hold the same data. Kept
+  // up to date by every change, so reading it is O(1). 34 lowercase hex digits: the format
+  // version (crdt/digest.h) and the digest.
   std::string Digest() const;
+  // The same, recomputed by a walk over every key (tests check it against Digest()).
+  std::string DigestByWalk() const;
 
  private:
   absl::Status DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out);
@@ -225,6 +233,8 @@ class Keyspace {
   absl::btree_set<std::pair<int64_t, std::string>> deadlines_;
   size_t live_keys_ = 0;
   uint64_t applied_ops_ = 0;
+  Digest128 digest_;
+  std::vector<TagList> observed_tags_;  // Apply's decoded element removals (reused)
 };
 
 }  // namespace activekv::crdt

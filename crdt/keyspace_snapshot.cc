@@ -17,6 +17,17 @@ absl::Status CheckVV(const google::protobuf::RepeatedPtrField<v1::VersionEntry>&
   return absl::OkStatus();
 }
 
+// The chunk's region dictionary as ids of `regions`.
+absl::Status Dictionary(const v1::Snapshot& chunk, RegionTable* regions,
+                        std::vector<RegionId>* dict) {
+  dict->clear();
+  for (const std::string& name : chunk.regions()) {
+    if (name.empty()) return absl::InvalidArgumentError("snapshot: empty region name");
+    dict->push_back(regions->Intern(name));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void Keyspace::BeginSnapshot() {
@@ -53,6 +64,9 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
     AppendVersionEntries(s.version, regions_, out->mutable_version());
     AppendVersionEntries(s.flush, regions_, out->mutable_flush_frontier());
   }
+  // The region dictionary typed states index into: the region table in id order (ids only grow,
+  // so it covers the keys saved earlier too).
+  for (RegionId r = 0; r < regions_.size(); ++r) out->add_regions(regions_.Name(r));
   out->mutable_keys()->Swap(s.pending.mutable_keys());
   auto it = s.started ? index_.upper_bound(KeyRef{s.cursor_hash, s.cursor_key}) : index_.begin();
   size_t taken = 0;
@@ -80,7 +94,9 @@ void Keyspace::JoinInto(Table::iterator it, const Entry& remote, const Entry::Jo
   SaveForSnapshot(it->first, entry);
   const bool existed = entry.Exists();
   const int64_t deadline = IndexedDeadline(entry);
+  digest_.Sub(entry.Digest(it->first, regions_));
   entry.Join(remote, join, ctx);
+  digest_.Add(entry.Digest(it->first, regions_));
   const bool exists = entry.Exists();
   if (exists && !existed) ++live_keys_;
   if (!exists && existed) --live_keys_;
@@ -98,6 +114,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
   {
     RegionTable scratch;  // FromState interns names: keep the real table untouched until valid
     Entry probe;
+    std::vector<RegionId> dict;
     for (size_t c = 0; c < chunks.size(); ++c) {
       const v1::Snapshot& chunk = *chunks[c];
       if ((c > 0 && chunk.first()) || (c + 1 < chunks.size() && chunk.last())) {
@@ -105,13 +122,14 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       }
       absl::Status s = CheckVV(chunk.version());
       if (s.ok()) s = CheckVV(chunk.flush_frontier());
+      if (s.ok()) s = Dictionary(chunk, &scratch, &dict);
       if (!s.ok()) return s;
       for (const v1::KeyState& state : chunk.keys()) {
         if (!keys.insert(state.key()).second) {
           return absl::InvalidArgumentError(
               absl::StrCat("snapshot: key '", state.key(), "' appears twice"));
         }
-        s = Entry::FromState(state, &scratch, &probe);
+        s = Entry::FromState(state, dict, &scratch, &probe);
         if (!s.ok()) return s;
       }
     }
@@ -142,9 +160,11 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
   const Entry::JoinContext join{&local_applied, &local_flush, &version, &remote_flush};
   const Entry::Context ctx{&regions_, &applied_, &stable_};
   Entry remote;
+  std::vector<RegionId> dict;
   for (const v1::Snapshot* chunk : chunks) {
+    absl::Status s = Dictionary(*chunk, &regions_, &dict);
     for (const v1::KeyState& state : chunk->keys()) {
-      absl::Status s = Entry::FromState(state, &regions_, &remote);
+      s = Entry::FromState(state, dict, &regions_, &remote);
       (void)s;  // validated above
       auto it = table_.find(state.key());
       if (it == table_.end()) {

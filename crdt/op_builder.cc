@@ -3,7 +3,7 @@
 namespace activekv::crdt {
 namespace {
 
-void Stamp(const Keyspace& ks, Hlc hlc, std::string_view key, bool with_context, v1::Op* op) {
+void StampOp(const Keyspace& ks, Hlc hlc, std::string_view key, bool with_context, v1::Op* op) {
   op->set_origin(ks.local_name());
   op->set_seq(ks.applied().Get(ks.local()) + 1);
   op->set_hlc(hlc);
@@ -23,7 +23,7 @@ void Stamp(const Keyspace& ks, Hlc hlc, std::string_view key, bool with_context,
 
 void MakeSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view value,
                v1::ExpiryChange::Kind expiry, int64_t deadline_ms, v1::Op* op) {
-  Stamp(ks, hlc, key, true, op);
+  StampOp(ks, hlc, key, true, op);
   v1::SetValue* set = op->mutable_set();
   set->set_value(value.data(), value.size());
   if (expiry != v1::ExpiryChange::KEEP) {
@@ -33,32 +33,86 @@ void MakeSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_vi
 }
 
 void MakeDeleteOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
-  Stamp(ks, hlc, key, true, op);
+  StampOp(ks, hlc, key, true, op);
   op->mutable_del();
 }
 
 void MakeIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, int64_t delta, v1::Op* op) {
-  Stamp(ks, hlc, key, false, op);
+  StampOp(ks, hlc, key, false, op);
   op->mutable_add()->set_delta(delta);
 }
 
 void MakeFloatIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key,
                           std::string_view delta_text, v1::Op* op) {
-  Stamp(ks, hlc, key, false, op);
+  StampOp(ks, hlc, key, false, op);
   op->mutable_add()->set_float_delta(delta_text.data(), delta_text.size());
 }
 
 void MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryChange::Kind kind,
                   int64_t deadline_ms, v1::Op* op) {
-  Stamp(ks, hlc, key, true, op);
+  StampOp(ks, hlc, key, true, op);
   v1::ExpiryChange* e = op->mutable_expire()->mutable_expiry();
   e->set_kind(kind);
   e->set_deadline_ms(deadline_ms);
 }
 
 void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op) {
-  Stamp(ks, hlc, "", true, op);
+  StampOp(ks, hlc, "", true, op);
   op->mutable_flush();
+}
+
+void MakeHashSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  op->mutable_hset();
+}
+
+void MakeHashDelOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  op->mutable_hdel();
+}
+
+void MakeSetAddOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  op->mutable_sadd();
+}
+
+void MakeSetRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  op->mutable_srem();
+}
+
+void AddHashElement(const Keyspace& ks, std::string_view field, std::string_view value,
+                    v1::Op* op) {
+  v1::Element* e =
+      op->has_hset() ? op->mutable_hset()->add_fields() : op->mutable_hdel()->add_fields();
+  e->set_name(field.data(), field.size());
+  if (op->has_hset()) e->set_value(value.data(), value.size());
+  const Entry* entry = ks.Find(op->key());
+  if (entry != nullptr && entry->hash() != nullptr) {
+    AppendObservedTags(entry->hash()->TagsOf(field), ks.regions(), e->mutable_observed());
+  }
+}
+
+void AddSetElement(const Keyspace& ks, std::string_view member, v1::Op* op) {
+  v1::Element* e =
+      op->has_sadd() ? op->mutable_sadd()->add_members() : op->mutable_srem()->add_members();
+  e->set_name(member.data(), member.size());
+  const Entry* entry = ks.Find(op->key());
+  if (entry != nullptr && entry->set() != nullptr) {
+    AppendObservedTags(entry->set()->TagsOf(member), ks.regions(), e->mutable_observed());
+  }
+}
+
+void MakeHashIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view field,
+                         int64_t delta, std::string_view delta_text, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  v1::HashIncrement* inc = op->mutable_hincr();
+  inc->set_field(field.data(), field.size());
+  if (delta_text.empty()) {
+    inc->set_delta(delta);
+  } else {
+    inc->set_float_delta(delta_text.data(), delta_text.size());
+  }
 }
 
 }  // namespace activekv::crdt

@@ -1,9 +1,14 @@
 #include "region-server/command.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <random>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "crdt/redis_number.h"
 #include "region-server/errors.h"
 #include "region-server/region.h"
 
@@ -52,6 +57,75 @@ void ReplyArityError(CommandContext& ctx) {
   std::string name(ctx.args[0]);
   absl::AsciiStrToLower(&name);
   ctx.reply->Error(absl::StrCat("ERR wrong number of arguments for '", name, "' command"));
+}
+
+bool ParseScanCursor(CommandContext& ctx, std::string_view text, uint64_t* cursor) {
+  std::string cursor_text(text);
+  errno = 0;
+  char* end = nullptr;
+  *cursor = strtoull(cursor_text.c_str(), &end, 10);
+  if (isspace(static_cast<unsigned char>(cursor_text.c_str()[0])) || *end != '\0' ||
+      errno == ERANGE) {
+    ctx.reply->Error("ERR invalid cursor");
+    return false;
+  }
+  return true;
+}
+
+bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanArgs* out) {
+  for (size_t j = first; j < ctx.args.size(); j += 2) {
+    std::string_view opt = ctx.args[j];
+    bool has_value = j + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(opt, "count") && has_value) {
+      if (!crdt::ParseRedisInt(ctx.args[j + 1], &out->count)) {
+        ctx.reply->Error(kErrNotInteger);
+        return false;
+      }
+      if (out->count < 1) {
+        ctx.reply->Error(kErrSyntax);
+        return false;
+      }
+    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
+      out->pattern = ctx.args[j + 1];
+      out->has_pattern = !(out->pattern.size() == 1 && out->pattern[0] == '*');
+    } else if (allow_type && EqualsIgnoreCase(opt, "type") && has_value) {
+      out->type = ctx.args[j + 1];
+      out->has_type = true;
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
+uint64_t RandomU64() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+std::string_view TypeName(crdt::ValueType type) {
+  switch (type) {
+    case crdt::ValueType::kString:
+      return "string";
+    case crdt::ValueType::kHash:
+      return "hash";
+    case crdt::ValueType::kSet:
+      return "set";
+    case crdt::ValueType::kNone:
+      break;
+  }
+  return "none";
+}
+
+bool LookupOfType(CommandContext& ctx, std::string_view key, crdt::ValueType type,
+                  const crdt::Entry** out) {
+  *out = ctx.region->Lookup(key);
+  if (*out != nullptr && ctx.region->TypeOf(**out) != type) {
+    ctx.reply->Error(kErrWrongType);
+    return false;
+  }
+  return true;
 }
 
 bool RefuseWrite(CommandContext& ctx) {

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
+#include "crdt/entry.h"
 #include "region-server/resp/reply.h"
 
 namespace activekv::server {
@@ -71,13 +72,38 @@ class CommandTable {
 void RegisterStringFamily(CommandTable* table);
 void RegisterKeysFamily(CommandTable* table);
 void RegisterServerFamily(CommandTable* table);
+void RegisterHashFamily(CommandTable* table);
+void RegisterSetFamily(CommandTable* table);
 
 // Helpers shared by the families.
+// Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the
+// key does not exist); false, after replying WRONGTYPE, when it holds another type.
+// SCAN / HSCAN / SSCAN arguments (Redis's parseScanCursorOrReply and scanGenericCommand).
+struct ScanArgs {
+  uint64_t cursor = 0;
+  int64_t count = 10;
+  std::string_view pattern;  // empty with has_pattern false: every element
+  bool has_pattern = false;
+  std::string_view type;  // SCAN ... TYPE
+  bool has_type = false;
+};
+// Replies "ERR invalid cursor" and returns false unless `text` is a cursor (strtoul's rules).
+bool ParseScanCursor(CommandContext& ctx, std::string_view text, uint64_t* cursor);
+// The options from ctx.args[first] on: MATCH, COUNT, and TYPE when `allow_type`. Replies the
+// error and returns false on a bad one.
+bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanArgs* out);
+// A random number generator for SPOP, SRANDMEMBER, HRANDFIELD, RANDOMKEY.
+uint64_t RandomU64();
+
+// TYPE's name of a value type ("string", "hash", "set"; "none").
+std::string_view TypeName(crdt::ValueType type);
+bool LookupOfType(CommandContext& ctx, std::string_view key, crdt::ValueType type,
+                  const crdt::Entry** out);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // "ERR wrong number of arguments for '<name>' command".
 void ReplyArityError(CommandContext& ctx);
-// The error a write gets while the AOF is failing; returns true (and replies) if writes are
-// refused right now.
+// The error a write gets while the AOF is failing or the region is joining; returns true (and
+// replies) if writes are refused right now. The dispatcher calls it for every kWrite command.
 bool RefuseWrite(CommandContext& ctx);
 
 }  // namespace activekv::server

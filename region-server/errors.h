@@ -18,6 +18,10 @@ inline constexpr std::string_view kErrStringTooLong =
 inline constexpr std::string_view kErrOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out of range";
 inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to the AOF file: ";
+// getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) for SRANDMEMBER / HRANDFIELD counts
+// (Redis's wording, "must between", kept).
+inline constexpr std::string_view kErrCountRange =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 inline constexpr std::string_view kErrLoading = "LOADING Redis is loading the dataset in memory";
 
 }  // namespace activekv::server

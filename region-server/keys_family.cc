@@ -1,10 +1,13 @@
 // DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME
-// PERSIST KEYS SCAN RANDOMKEY RENAME RENAMENX (Redis 7.0 db.c / expire.c).
+// PERSIST KEYS SCAN RANDOMKEY RENAME RENAMENX COPY OBJECT (Redis 7.0 db.c / expire.c / object.c).
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +24,6 @@ namespace {
 using v1::ExpiryChange;
 
 void Del(CommandContext& ctx) {
-  if (RefuseWrite(ctx)) return;
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     if (ctx.region->Lookup(ctx.args[i]) != nullptr) {
@@ -41,7 +43,8 @@ void Exists(CommandContext& ctx) {
 }
 
 void Type(CommandContext& ctx) {
-  ctx.reply->SimpleString(ctx.region->Lookup(ctx.args[1]) == nullptr ? "none" : "string");
+  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
+  ctx.reply->SimpleString(e == nullptr ? "none" : TypeName(ctx.region->TypeOf(*e)));
 }
 
 enum ExpireFlag { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
@@ -105,7 +108,6 @@ void ExpireGeneric(CommandContext& ctx, int64_t base_ms, bool seconds) {
     ctx.reply->Integer(0);
     return;
   }
-  if (RefuseWrite(ctx)) return;
   if (when <= region.NowMs()) {
     region.EmitDelete(key);
   } else {
@@ -148,7 +150,6 @@ void Persist(CommandContext& ctx) {
     ctx.reply->Integer(0);
     return;
   }
-  if (RefuseWrite(ctx)) return;
   ctx.region->EmitExpire(ctx.args[1], ExpiryChange::PERSIST);
   ctx.reply->Integer(1);
 }
@@ -174,44 +175,13 @@ void Keys(CommandContext& ctx) {
 }
 
 void Scan(CommandContext& ctx) {
-  // parseScanCursorOrReply: strtoul semantics.
-  std::string cursor_text(ctx.args[1]);
-  errno = 0;
-  char* end = nullptr;
-  uint64_t cursor = strtoull(cursor_text.c_str(), &end, 10);
-  if (isspace(static_cast<unsigned char>(cursor_text.c_str()[0])) || *end != '\0' ||
-      errno == ERANGE) {
-    ctx.reply->Error("ERR invalid cursor");
-    return;
-  }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool has_pattern = false;
-  std::string_view type;
-  bool has_type = false;
-  for (size_t j = 2; j < ctx.args.size(); j += 2) {
-    std::string_view opt = ctx.args[j];
-    bool has_value = j + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(opt, "count") && has_value) {
-      if (!crdt::ParseRedisInt(ctx.args[j + 1], &count)) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply->Error(kErrSyntax);
-        return;
-      }
-    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
-      pattern = ctx.args[j + 1];
-      has_pattern = !(pattern.size() == 1 && pattern[0] == '*');
-    } else if (EqualsIgnoreCase(opt, "type") && has_value) {
-      type = ctx.args[j + 1];
-      has_type = true;
-    } else {
-      ctx.reply->Error(kErrSyntax);
-      return;
-    }
-  }
+  ScanArgs args;
+  if (!ParseScanCursor(ctx, ctx.args[1], &args.cursor)) return;
+  if (!ParseScanOptions(ctx, 2, true, &args)) return;
+  const int64_t count = args.count;
+  const bool has_pattern = args.has_pattern;
+  const std::string_view pattern = args.pattern;
+  const uint64_t cursor = args.cursor;
   Region& region = *ctx.region;
   int64_t now = region.NowMs();
   const auto& map = region.ks().entries();
@@ -220,7 +190,9 @@ void Scan(CommandContext& ctx) {
   for (int64_t visited = 0; it != map.end() && visited < count; ++it, ++visited) {
     if (!Visible(*it->entry, now)) continue;
     if (has_pattern && !GlobMatch(pattern, *it->key)) continue;
-    if (has_type && !EqualsIgnoreCase(type, "string")) continue;
+    if (args.has_type && !EqualsIgnoreCase(args.type, TypeName(region.TypeOf(*it->entry)))) {
+      continue;
+    }
     out.push_back(*it->key);
   }
   // Keys sharing the next key's hash are all >= (hash, "") and so none is skipped.
@@ -232,13 +204,13 @@ void Scan(CommandContext& ctx) {
 }
 
 void RandomKey(CommandContext& ctx) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
   Region& region = *ctx.region;
   int64_t now = region.NowMs();
   const auto& map = region.ks().entries();
   // A bounded number of probes: each lands on a random point of the hash ring.
   for (int tries = 0; tries < 100 && region.ks().key_count() > 0; ++tries) {
-    auto it = map.lower_bound(crdt::Keyspace::KeyRef{rng(), std::string_view()});
+    auto it = map.lower_bound(
+        crdt::Keyspace::KeyRef{RandomU64() & crdt::Keyspace::kKeyHashMask, std::string_view()});
     if (it == map.end()) it = map.begin();
     if (Visible(*it->entry, now)) {
       ctx.reply->Bulk(*it->key);
@@ -246,6 +218,46 @@ void RandomKey(CommandContext& ctx) {
     }
   }
   ctx.reply->Null();
+}
+
+// Writes `e`'s value (of any type) and expiry deadline to `dst` as new instances, replacing
+// whatever `dst` holds (RENAME's and COPY's destination). The value is copied as Redis would see
+// it: a counter's pending increments become part of the copied number.
+void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
+  const int64_t deadline = e.DeadlineMs();
+  const auto expiry =
+      deadline != crdt::kNoDeadline ? ExpiryChange::DEADLINE : ExpiryChange::PERSIST;
+  const crdt::RegionTable& regions = region.ks().regions();
+  switch (region.TypeOf(e)) {
+    case crdt::ValueType::kString: {
+      // A SET observes (and so replaces) every type `dst` holds.
+      const std::string value(region.ValueOf(e));
+      region.EmitSet(dst, value, expiry, deadline);
+      return;
+    }
+    case crdt::ValueType::kHash: {
+      std::vector<std::pair<std::string, std::string>> copy;
+      for (size_t i = 0; i < e.hash()->size(); ++i) {
+        const crdt::HashValue::Field& f = e.hash()->at(i);
+        copy.emplace_back(f.name, std::string(e.hash()->ValueOf(f, regions)));
+      }
+      std::vector<std::pair<std::string_view, std::string_view>> fields(copy.begin(), copy.end());
+      if (region.ks().Find(dst) != nullptr) region.EmitDelete(dst);
+      region.EmitHashSet(dst, fields, !e.hash()->listpack());
+      break;
+    }
+    case crdt::ValueType::kSet: {
+      std::vector<std::string> copy;
+      for (size_t i = 0; i < e.set()->size(); ++i) copy.push_back(e.set()->at(i).name);
+      std::vector<std::string_view> members(copy.begin(), copy.end());
+      if (region.ks().Find(dst) != nullptr) region.EmitDelete(dst);
+      region.EmitSetAdd(dst, members, !e.set()->intset());
+      break;
+    }
+    case crdt::ValueType::kNone:
+      return;
+  }
+  if (deadline != crdt::kNoDeadline) region.EmitExpire(dst, ExpiryChange::DEADLINE, deadline);
 }
 
 void RenameGeneric(CommandContext& ctx, bool nx) {
@@ -269,19 +281,135 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     ctx.reply->Integer(0);
     return;
   }
-  if (RefuseWrite(ctx)) return;
-  std::string value(region.ValueOf(*e));
-  int64_t deadline = e->DeadlineMs();
-  if (deadline != crdt::kNoDeadline) {
-    region.EmitSet(dst, value, ExpiryChange::DEADLINE, deadline);
-  } else {
-    region.EmitSet(dst, value, ExpiryChange::PERSIST);
-  }
+  CopyValue(region, *e, dst);
   region.EmitDelete(src);
   if (nx) {
     ctx.reply->Integer(1);
   } else {
     ctx.reply->Ok();
+  }
+}
+
+// COPY source destination [DB destination-db] [REPLACE]. One database: DB other than 0 is out
+// of range (as SELECT).
+void Copy(CommandContext& ctx) {
+  bool replace = false;
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    if (EqualsIgnoreCase(ctx.args[j], "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(ctx.args[j], "db") && j + 1 < ctx.args.size()) {
+      int64_t db;
+      if (!crdt::ParseRedisInt(ctx.args[j + 1], &db) || db < INT32_MIN || db > INT32_MAX) {
+        ctx.reply->Error(kErrNotInteger);
+        return;
+      }
+      if (db != 0) {
+        ctx.reply->Error(kErrDbIndexOutOfRange);
+        return;
+      }
+      ++j;
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return;
+    }
+  }
+  std::string_view src = ctx.args[1];
+  std::string_view dst = ctx.args[2];
+  if (src == dst) {
+    ctx.reply->Error("ERR source and destination objects are the same");
+    return;
+  }
+  Region& region = *ctx.region;
+  const crdt::Entry* e = region.Lookup(src);
+  if (e == nullptr || (!replace && region.Lookup(dst) != nullptr)) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  CopyValue(region, *e, dst);
+  ctx.reply->Integer(1);
+}
+
+// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP. Encodings are the ones Redis 7.0 would
+// use for the value (docs/crdt-semantics.md, "Differences from Redis": APPEND/SETRANGE results).
+std::string_view EncodingOf(Region& region, const crdt::Entry& e) {
+  switch (region.TypeOf(e)) {
+    case crdt::ValueType::kString: {
+      std::string_view v = region.ValueOf(e);
+      int64_t n;
+      if (v.size() <= 20 && crdt::ParseRedisInt(v, &n)) return "int";
+      return v.size() <= 44 ? "embstr" : "raw";
+    }
+    case crdt::ValueType::kHash:
+      return e.hash()->listpack() ? "listpack" : "hashtable";
+    case crdt::ValueType::kSet:
+      return e.set()->intset() ? "intset" : "hashtable";
+    case crdt::ValueType::kNone:
+      break;
+  }
+  return "none";
+}
+
+void Object(CommandContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  if (EqualsIgnoreCase(sub, "help")) {
+    if (ctx.args.size() != 2) {
+      ctx.reply->Error("ERR wrong number of arguments for 'object|help' command");
+      return;
+    }
+    static const char* kHelp[] = {
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help."};
+    ctx.reply->ArrayLen(std::size(kHelp));
+    for (const char* line : kHelp) ctx.reply->SimpleString(line);
+    return;
+  }
+  const bool known = EqualsIgnoreCase(sub, "encoding") || EqualsIgnoreCase(sub, "freq") ||
+                     EqualsIgnoreCase(sub, "idletime") || EqualsIgnoreCase(sub, "refcount");
+  if (!known) {
+    ctx.reply->Error(absl::StrCat("ERR unknown subcommand '", std::string(sub.substr(0, 128)),
+                                  "'. Try OBJECT HELP."));
+    return;
+  }
+  if (ctx.args.size() != 3) {
+    std::string lower(sub);
+    for (char& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    ctx.reply->Error(
+        absl::StrCat("ERR wrong number of arguments for 'object|", lower, "' command"));
+    return;
+  }
+  const crdt::Entry* e = ctx.region->Lookup(ctx.args[2]);
+  if (e == nullptr) {
+    ctx.reply->Null();
+    return;
+  }
+  if (EqualsIgnoreCase(sub, "encoding")) {
+    ctx.reply->Bulk(EncodingOf(*ctx.region, *e));
+  } else if (EqualsIgnoreCase(sub, "freq")) {
+    ctx.reply->Error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+        "that when switching between policies at runtime LRU and LFU data will take some time to "
+        "adjust.");
+  } else if (EqualsIgnoreCase(sub, "idletime")) {
+    ctx.reply->Integer(0);  // access times are not tracked (docs/crdt-semantics.md)
+  } else {
+    // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_REFCOUNT).
+    int64_t n;
+    const bool shared = ctx.region->TypeOf(*e) == crdt::ValueType::kString &&
+                        crdt::ParseRedisInt(ctx.region->ValueOf(*e), &n) && n >= 0 && n < 10000;
+    ctx.reply->Integer(shared ? 2147483647 : 1);
   }
 }
 
@@ -321,6 +449,10 @@ void RegisterKeysFamily(CommandTable* t) {
                "Remove the expiration from a key", "2.2.0"});
   t->Register({"keys", 2, kReadOnly, 0, 0, 0, Keys, "generic",
                "Find all keys matching the given pattern", "1.0.0"});
+  t->Register({"copy", -3, kW | kDenyOom, 1, 2, 1, Copy, "generic",
+               "Copies the value of a key to a new key.", "6.2.0"});
+  t->Register({"object", -2, kReadOnly, 0, 0, 0, Object, "generic",
+               "A container for object introspection commands.", "2.2.3"});
   t->Register({"scan", -2, kReadOnly, 0, 0, 0, Scan, "generic",
                "Incrementally iterate the keys space", "2.8.0"});
   t->Register({"randomkey", 1, kReadOnly, 0, 0, 0, RandomKey, "generic",

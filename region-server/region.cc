@@ -294,6 +294,42 @@ void Region::EmitFlush() {
   Emit(op);
 }
 
+void Region::EmitHashSet(std::string_view key,
+                         absl::Span<const std::pair<std::string_view, std::string_view>> fields,
+                         bool hashtable) {
+  v1::Op* op = NewOp();
+  crdt::MakeHashSetOp(ks_, Tick(), key, op);
+  if (hashtable) op->mutable_hset()->set_hashtable(true);
+  for (const auto& [field, value] : fields) crdt::AddHashElement(ks_, field, value, op);
+  Emit(op);
+}
+void Region::EmitHashDel(std::string_view key, absl::Span<const std::string_view> fields) {
+  v1::Op* op = NewOp();
+  crdt::MakeHashDelOp(ks_, Tick(), key, op);
+  for (std::string_view field : fields) crdt::AddHashElement(ks_, field, "", op);
+  Emit(op);
+}
+void Region::EmitHashIncrement(std::string_view key, std::string_view field, int64_t delta,
+                               std::string_view delta_text) {
+  v1::Op* op = NewOp();
+  crdt::MakeHashIncrementOp(ks_, Tick(), key, field, delta, delta_text, op);
+  Emit(op);
+}
+void Region::EmitSetAdd(std::string_view key, absl::Span<const std::string_view> members,
+                        bool hashtable) {
+  v1::Op* op = NewOp();
+  crdt::MakeSetAddOp(ks_, Tick(), key, op);
+  if (hashtable) op->mutable_sadd()->set_hashtable(true);
+  for (std::string_view m : members) crdt::AddSetElement(ks_, m, op);
+  Emit(op);
+}
+void Region::EmitSetRemove(std::string_view key, absl::Span<const std::string_view> members) {
+  v1::Op* op = NewOp();
+  crdt::MakeSetRemoveOp(ks_, Tick(), key, op);
+  for (std::string_view m : members) crdt::AddSetElement(ks_, m, op);
+  Emit(op);
+}
+
 uint64_t Region::Commit() {
   if (batch_->ops_size() == 0) return 0;
   payload_.clear();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "activekv/v1/op.pb.h"
 #include "activekv/v1/snapshot.pb.h"
 #include "crdt/hlc.h"
@@ -108,6 +109,7 @@ class Region final : public syncer::ReplicaHost {
   const crdt::Entry* Lookup(std::string_view key);
   // Visible value of an existing entry.
   std::string_view ValueOf(const crdt::Entry& e) { return e.Value(ks_.regions()); }
+  crdt::ValueType TypeOf(const crdt::Entry& e) const { return e.Type(ks_.regions()); }
 
   // Before creating `key` from nothing (the caller's Lookup found no visible key) with an op
   // that keeps the expiry (SET KEEPTTL, APPEND, SETRANGE, increments): a key that is invisible
@@ -123,6 +125,19 @@ class Region final : public syncer::ReplicaHost {
   void EmitFloatIncrement(std::string_view key, std::string_view delta_text);
   void EmitExpire(std::string_view key, v1::ExpiryChange::Kind kind, int64_t deadline_ms = 0);
   void EmitFlush();
+  // Element ops (one op each, whatever the number of elements): every element replaces or
+  // removes the instances of it the key holds now (crdt/op_builder.h).
+  // `hashtable`: the key takes Redis's hashtable encoding (a copy of a hash that has it).
+  void EmitHashSet(std::string_view key,
+                   absl::Span<const std::pair<std::string_view, std::string_view>> fields,
+                   bool hashtable = false);
+  void EmitHashDel(std::string_view key, absl::Span<const std::string_view> fields);
+  // `delta_text` empty: HINCRBY by `delta`; else HINCRBYFLOAT by that text.
+  void EmitHashIncrement(std::string_view key, std::string_view field, int64_t delta,
+                         std::string_view delta_text);
+  void EmitSetAdd(std::string_view key, absl::Span<const std::string_view> members,
+                  bool hashtable = false);
+  void EmitSetRemove(std::string_view key, absl::Span<const std::string_view> members);
 
   // Appends the current batch (if any) to the AOF; returns its LSN, or 0 when the command wrote
   // nothing. LSNs keep increasing across AOF reopens (SetFsyncPolicy).

@@ -59,6 +59,8 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterStringFamily(&commands_);
   RegisterKeysFamily(&commands_);
   RegisterServerFamily(&commands_);
+  RegisterHashFamily(&commands_);
+  RegisterSetFamily(&commands_);
 }
 
 Server::~Server() {
@@ -304,6 +306,9 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     reply->Error(kErrLoading);
     return;
   }
+  // Every write command is refused here, before its handler runs, while the region cannot take
+  // writes (MISCONF, joining), as Redis's processCommand does.
+  if ((spec->flags & kWrite) && RefuseWrite(ctx)) return;
   spec->handler(ctx);
 }
 

@@ -325,7 +325,6 @@ void Flush(CommandContext& ctx) {
     ctx.reply->Error(kErrSyntax);
     return;
   }
-  if (RefuseWrite(ctx)) return;
   ctx.region->EmitFlush();
   ctx.reply->Ok();
 }

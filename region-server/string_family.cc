@@ -43,8 +43,12 @@ void SetGeneric(CommandContext& ctx, const SetArgs& args, std::string_view key,
   Region& region = *ctx.region;
   int64_t deadline = 0;
   if (args.has_expire() && !ExpireArgToDeadline(ctx, args, region.NowMs(), &deadline)) return;
-  if (RefuseWrite(ctx)) return;
+  // SET overwrites a key of any type; only SET ... GET must read a string.
   const crdt::Entry* old = region.Lookup(key);
+  if ((args.flags & kSetGet) && old != nullptr && region.TypeOf(*old) != crdt::ValueType::kString) {
+    ctx.reply->Error(kErrWrongType);
+    return;
+  }
   if (args.flags & kSetGet) ReplyValueOrNull(ctx, old);
   bool found = old != nullptr;
   if (((args.flags & kSetNx) && found) || ((args.flags & kSetXx) && !found)) {
@@ -105,15 +109,19 @@ void GetSet(CommandContext& ctx) {
   SetGeneric(ctx, args, ctx.args[1], ctx.args[2], false);
 }
 
-void Get(CommandContext& ctx) { ReplyValueOrNull(ctx, ctx.region->Lookup(ctx.args[1])); }
+void Get(CommandContext& ctx) {
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, ctx.args[1], crdt::ValueType::kString, &e)) return;
+  ReplyValueOrNull(ctx, e);
+}
 
 void GetDel(CommandContext& ctx) {
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, ctx.args[1], crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
     ctx.reply->Null();
     return;
   }
-  if (RefuseWrite(ctx)) return;
   ctx.reply->Bulk(ctx.region->ValueOf(*e));
   ctx.region->EmitDelete(ctx.args[1]);
 }
@@ -123,15 +131,14 @@ void GetEx(CommandContext& ctx) {
   if (!ParseSetArgs(ctx, false, &args)) return;
   Region& region = *ctx.region;
   std::string_view key = ctx.args[1];
-  const crdt::Entry* e = region.Lookup(key);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
     ctx.reply->Null();
     return;
   }
   int64_t deadline = 0;
   if (args.has_expire() && !ExpireArgToDeadline(ctx, args, region.NowMs(), &deadline)) return;
-  bool changes = args.has_expire() || (args.flags & kSetPersist);
-  if (changes && RefuseWrite(ctx)) return;
   ctx.reply->Bulk(region.ValueOf(*e));
   if ((args.flags & (kSetExAt | kSetPxAt)) && deadline <= region.NowMs()) {
     region.EmitDelete(key);
@@ -145,7 +152,10 @@ void GetEx(CommandContext& ctx) {
 void MGet(CommandContext& ctx) {
   ctx.reply->ArrayLen(ctx.args.size() - 1);
   for (size_t i = 1; i < ctx.args.size(); ++i) {
-    ReplyValueOrNull(ctx, ctx.region->Lookup(ctx.args[i]));
+    // Keys of another type read as nil, as in Redis.
+    const crdt::Entry* e = ctx.region->Lookup(ctx.args[i]);
+    ReplyValueOrNull(
+        ctx, e != nullptr && ctx.region->TypeOf(*e) == crdt::ValueType::kString ? e : nullptr);
   }
 }
 
@@ -154,7 +164,6 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
     ReplyArityError(ctx);
     return;
   }
-  if (RefuseWrite(ctx)) return;
   if (nx) {
     for (size_t i = 1; i < ctx.args.size(); i += 2) {
       if (ctx.region->Lookup(ctx.args[i]) != nullptr) {
@@ -180,9 +189,9 @@ void Append(CommandContext& ctx) {
   Region& region = *ctx.region;
   std::string_view key = ctx.args[1];
   std::string_view suffix = ctx.args[2];
-  const crdt::Entry* e = region.Lookup(key);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
-    if (RefuseWrite(ctx)) return;
     region.PrepareCreate(key);
     region.EmitSet(key, suffix, ExpiryChange::KEEP);
     ctx.reply->Integer(static_cast<int64_t>(suffix.size()));
@@ -193,7 +202,6 @@ void Append(CommandContext& ctx) {
                          static_cast<int64_t>(suffix.size()))) {
     return;
   }
-  if (RefuseWrite(ctx)) return;
   std::string value;
   value.reserve(current.size() + suffix.size());
   value.append(current).append(suffix);
@@ -202,7 +210,8 @@ void Append(CommandContext& ctx) {
 }
 
 void StrLen(CommandContext& ctx) {
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, ctx.args[1], crdt::ValueType::kString, &e)) return;
   ctx.reply->Integer(e == nullptr ? 0 : static_cast<int64_t>(ctx.region->ValueOf(*e).size()));
 }
 
@@ -212,7 +221,8 @@ void GetRange(CommandContext& ctx) {
     ctx.reply->Error(kErrNotInteger);
     return;
   }
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, ctx.args[1], crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
     ctx.reply->Raw(resp::kReplyEmptyBulk);
     return;
@@ -248,7 +258,8 @@ void SetRange(CommandContext& ctx) {
     ctx.reply->Error(kErrOffsetOutOfRange);
     return;
   }
-  const crdt::Entry* e = region.Lookup(key);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   std::string value;
   if (e == nullptr) {
     if (patch.empty()) {
@@ -265,7 +276,6 @@ void SetRange(CommandContext& ctx) {
     if (!CheckStringLength(ctx, offset, static_cast<int64_t>(patch.size()))) return;
     value.assign(current);
   }
-  if (RefuseWrite(ctx)) return;
   if (e == nullptr) region.PrepareCreate(key);
   size_t end = static_cast<size_t>(offset) + patch.size();
   if (value.size() < end) value.resize(end, '\0');
@@ -277,7 +287,8 @@ void SetRange(CommandContext& ctx) {
 void IncrDecr(CommandContext& ctx, int64_t incr) {
   Region& region = *ctx.region;
   std::string_view key = ctx.args[1];
-  const crdt::Entry* e = region.Lookup(key);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   int64_t value = 0;
   if (e != nullptr && !crdt::ParseRedisInt(region.ValueOf(*e), &value)) {
     ctx.reply->Error(kErrNotInteger);
@@ -288,7 +299,6 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
     ctx.reply->Error(kErrOverflow);
     return;
   }
-  if (RefuseWrite(ctx)) return;
   if (e == nullptr) region.PrepareCreate(key);
   region.EmitIncrement(key, incr);
   const crdt::Entry* now = region.ks().Find(key);
@@ -325,7 +335,8 @@ void DecrBy(CommandContext& ctx) {
 void IncrByFloat(CommandContext& ctx) {
   Region& region = *ctx.region;
   std::string_view key = ctx.args[1];
-  const crdt::Entry* e = region.Lookup(key);
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   long double value = 0, incr;
   if ((e != nullptr && !crdt::ParseRedisLongDouble(region.ValueOf(*e), &value)) ||
       !crdt::ParseRedisLongDouble(ctx.args[2], &incr)) {
@@ -337,7 +348,6 @@ void IncrByFloat(CommandContext& ctx) {
     ctx.reply->Error(kErrNanOrInf);
     return;
   }
-  if (RefuseWrite(ctx)) return;
   if (e == nullptr) region.PrepareCreate(key);
   region.EmitFloatIncrement(key, ctx.args[2]);
   const crdt::Entry* now = region.ks().Find(key);

@@ -8,6 +8,21 @@ A Cmd is a command plus how its replies are compared:
   randomkey  both nil, or both a key that EXISTS on its side
   time       both [unix seconds, microseconds], seconds within `tol` of each other and of now
   int        both integers (values may differ, e.g. CLIENT ID)
+  objenc     OBJECT ENCODING: identical bytes, except that the string encodings (int, embstr, raw)
+             are not told apart; listpack/hashtable (hashes) and intset/hashtable (sets) are exact
+Hashes and sets (run one at a time, like scan and randomkey; code in "hashes and sets" below):
+  coll       HGETALL/HKEYS/HVALS/SMEMBERS/SINTER/SUNION/SDIFF: identical bytes where redis 7.0's
+             order is defined (a listpack hash: insertion order; intset sets: ascending), else the
+             same reply type and the same multiset of elements (field-value pairs for HGETALL)
+  cscan      HSCAN/SSCAN: a compact (listpack/intset) or missing key on the reference: the first
+             reply byte for byte; a hashtable: both iterated to cursor 0, the unions compared,
+             every cursor a decimal below 2^53 (started from a cursor other than 0, e.g. "-1"
+             which strtoul accepts: only the reply shape)
+  rand       HRANDFIELD/SRANDMEMBER/SPOP: the key's content is compared first; then each side's
+             pick is checked against its own content (count, distinctness for positive counts,
+             |count| picks for negative ones, values for WITHVALUES); after SPOP the two sets are
+             made identical again (DEL + SADD of the reference's remaining members + its expiry)
+             when the popped members or the resulting encodings differ
 """
 
 import os
@@ -32,17 +47,46 @@ FLOATS = ["1.5", "-0.25", "3", "1e3", "0.1", "-1e-5", "1.7976931348623157e308", 
 NOT_FLOATS = ["inf", "-inf", "nan", "abc", "", "1e", " 1.5", "1.5 ", "1,5", "--1", "1e99999"]
 STRINGS = ["v", "hello", "Hello World", "", "a b c", b"\x00\r\n\xff", "\r\n", "*1\r\n$1\r\nx",
            "-ERR fake", "+OK", ":5", "x" * 100, "ünïcödé"]
+# Hashes and sets: their own key pools (most collection commands use them, some use KEYS and hit
+# strings: WRONGTYPE both ways), fields and members that hit every encoding edge.
+HASH_KEYS = ["h0", "h1", "h2", "{tag}h"]
+SET_KEYS = ["s0", "s1", "s2", "{tag}s"]
+FIELDS = ["f0", "f1", "f2", "f3", "f4", "a", "b", "", "field with space", b"\x00f\xff\r\n",
+          "F" * 64, "F" * 65, "1", "-1", "0", "ünï"]
+HVALUES_EXTRA = ["y" * 64, "y" * 65, "", "0", "10", "-5", "1.5", "9223372036854775807", "01"]
+INT_MEMBERS = ["0", "1", "2", "3", "5", "7", "10", "42", "-1", "-100", "100", "32767", "32768",
+               "-32769", "65536", "2147483647", "2147483648", "-2147483649",
+               "9223372036854775807", "-9223372036854775808"]
+NONCANON_MEMBERS = ["01", "-0", "+1", " 1", "1.0", "9223372036854775808", "1e3", "0x10", "00"]
+STR_MEMBERS = ["a", "b", "c", "", "m m", b"\x00\xff\r\n", "z" * 70, "ünï", "abc"]
+FIELD_PATTERNS = ["*", "f*", "f[0-2]", "?", "bf1*", "bf*9", "*a*", "nomatch", "", "[", "*\\",
+                  "F*", "1*", "-*"]
+RAND_COUNTS = ["0", "1", "2", "3", "5", "10", "1000", "9223372036854775807", "-1", "-2", "-5",
+               "-10", "-200", "abc", "", "1.5", "-9223372036854775808"]
 PATTERNS = ["*", "k*", "k1?", "k[0-4]", "k[^0-4]*", "*e*", "{tag}*", "\\{tag\\}*", "nomatch", "",
             "k\\*", "[", "*[", "?", "k1[", "bin*", "key with*", "*\\"]
 
 
-class Cmd:
-    __slots__ = ("args", "kind", "tol")
+# Run one at a time (never pipelined): they read back state or iterate.
+SPECIAL_KINDS = ("scan", "randomkey", "coll", "cscan", "rand")
 
-    def __init__(self, args, kind="exact", tol=0):
+# The reference redis-server runs without a config file, so its compiled-in defaults apply:
+# hash-max-listpack-entries 512 (the 128 in Debian's /etc/redis/redis.conf does not apply),
+# hash-max-listpack-value 64, set-max-intset-entries 512. test_differential checks them.
+HASH_MAX_LISTPACK_ENTRIES = 512
+HASH_MAX_LISTPACK_VALUE = 64
+SET_MAX_INTSET_ENTRIES = 512
+JS_SAFE_CURSOR = 2 ** 53
+
+
+class Cmd:
+    __slots__ = ("args", "kind", "tol", "extra")
+
+    def __init__(self, args, kind="exact", tol=0, extra=None):
         self.args = list(args)
         self.kind = kind
         self.tol = tol
+        self.extra = extra  # kind-specific: for coll, (order rule, keys whose encoding decides)
 
     def __repr__(self):
         return akv.fmt_cmd(self.args)
@@ -54,6 +98,34 @@ def T(*args, tol=TTL_TOL_S):
 
 def TMS(*args):
     return Cmd(args, "ttl", TTL_TOL_MS)
+
+
+def HREAD(*args):
+    """HGETALL/HKEYS/HVALS key: ordered (insertion order) while the reference hash is a listpack."""
+    return Cmd(args, "coll", extra=("listpack", list(args[1:2])))
+
+
+def SREAD(*args):
+    """SMEMBERS key / SINTER key...: ordered (ascending) while every reference key is an intset."""
+    return Cmd(args, "coll", extra=("intset", list(args[1:])))
+
+
+def SALG(*args):
+    """SUNION/SDIFF key...: redis builds the result in a fresh set that stays an intset (ascending
+    order) while every member is an integer and no source holds more than 512 members."""
+    return Cmd(args, "coll", extra=("intres", list(args[1:])))
+
+
+def RAND(*args):
+    return Cmd(args, "rand")
+
+
+def CSCAN(*args):
+    return Cmd(args, "cscan")
+
+
+def OBJENC(*args):
+    return Cmd(["OBJECT", "ENCODING"] + list(args), "objenc")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +192,274 @@ def run_special(cmd, ref, tgt):
                 return r1.raw, r2.raw, "%s RANDOMKEY returned %r which does not exist" % (
                     side.name, r.value)
         return r1.raw, r2.raw, None
+    if cmd.kind == "coll":
+        return run_coll(cmd, ref, tgt)
+    if cmd.kind == "cscan":
+        return run_cscan(cmd, ref, tgt)
+    if cmd.kind == "rand":
+        return run_rand(cmd, ref, tgt)
     raise ValueError(cmd.kind)
+
+
+# -- hashes and sets ----------------------------------------------------------------------------
+
+
+def cmd_name(args):
+    a = args[0] if args else b""
+    return (a.decode(errors="replace") if isinstance(a, bytes) else str(a)).upper()
+
+
+def _arg(a):
+    return a.encode() if isinstance(a, str) else (str(a).encode() if isinstance(a, int) else a)
+
+
+def encoding(client, key):
+    """OBJECT ENCODING key as bytes, or None for a missing key."""
+    r = client.call("OBJECT", "ENCODING", key)
+    return bytes(r.value) if isinstance(r.value, bytes) else None
+
+
+def is_intset_member(b):
+    """True if redis 7.0 stores b in an intset: the canonical decimal form of an int64."""
+    if not isinstance(b, bytes) or not 0 < len(b) <= 20:
+        return False
+    try:
+        s = b.decode("ascii")
+        v = int(s)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return str(v) == s and -2**63 <= v < 2**63
+
+
+def pairs(v):
+    """Field-value pairs of an HGETALL / HRANDFIELD WITHVALUES / HSCAN reply (RESP2 or RESP3)."""
+    if isinstance(v, dict):
+        return list(v.items())
+    if v and all(isinstance(x, list) for x in v):
+        return [tuple(x) for x in v]
+    return list(zip(v[::2], v[1::2]))
+
+
+def _withvalues(args):
+    return any(isinstance(a, (str, bytes)) and _arg(a).upper() == b"WITHVALUES" for a in args[3:])
+
+
+def canonical(cmd, value):
+    """An order-free form of a collection reply: sorted elements (or sorted field-value pairs)."""
+    if not isinstance(value, (list, dict)):
+        return value
+    name = cmd_name(cmd.args)
+    if name == "HGETALL" or isinstance(value, dict) or (name == "HRANDFIELD" and
+                                                        _withvalues(cmd.args)):
+        return sorted(pairs(value), key=repr)
+    return sorted(value, key=repr)
+
+
+def compare_unordered(cmd, r1, r2):
+    if r1.raw == r2.raw:
+        return None
+    if isinstance(r1.value, akv.Err) or isinstance(r2.value, akv.Err) or \
+            not isinstance(r1.value, (list, dict)) or not isinstance(r2.value, (list, dict)):
+        return "replies differ"
+    if r1.raw[:1] != r2.raw[:1]:
+        return "reply types differ"
+    c1, c2 = canonical(cmd, r1.value), canonical(cmd, r2.value)
+    if c1 != c2:
+        return "replies differ as multisets (order is not compared here): %d vs %d elements" % (
+            len(c1), len(c2))
+    return None
+
+
+def run_coll(cmd, ref, tgt):
+    """HGETALL/HKEYS/HVALS/SMEMBERS/SINTER/SUNION/SDIFF: exact where redis's order is defined."""
+    rule, keys = cmd.extra
+    exact = False
+    if rule == "listpack":
+        exact = all(encoding(ref.client, k) in (None, b"listpack") for k in keys)
+    elif rule == "intset":
+        exact = all(encoding(ref.client, k) in (None, b"intset") for k in keys)
+    r1 = ref.client.call(*cmd.args)
+    r2 = tgt.client.call(*cmd.args)
+    if rule == "intres":
+        v = r1.value
+        exact = isinstance(v, list) and len(v) <= SET_MAX_INTSET_ENTRIES and \
+            all(is_intset_member(x) for x in v)
+        if exact:
+            for k in keys:
+                n = ref.client.call("SCARD", k).value
+                if not isinstance(n, int) or n > SET_MAX_INTSET_ENTRIES:
+                    exact = False
+    if exact:
+        return r1.raw, r2.raw, None if r1.raw == r2.raw else (
+            "replies differ (redis's order is defined here: %s)" %
+            {"listpack": "a listpack hash keeps insertion order",
+             "intset": "intsets are ascending", "intres": "an all-integer result <= 512 is an "
+             "intset, ascending"}[rule])
+    return r1.raw, r2.raw, compare_unordered(cmd, r1, r2)
+
+
+def _scan_elements(cmd, reply):
+    v = reply.value
+    if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], bytes) and
+            isinstance(v[1], list)):
+        return None
+    return v[0], (set(pairs(v[1])) if cmd_name(cmd.args) == "HSCAN" else set(v[1]))
+
+
+def _iterate_coll_scan(cmd, client, first, who):
+    """Continues HSCAN/SSCAN from its first reply to cursor 0: (elements, problem)."""
+    got = set()
+    reply = first
+    for _ in range(100000):
+        e = _scan_elements(cmd, reply)
+        if e is None:
+            return None, "%s: malformed %s reply %r" % (who, cmd_name(cmd.args), reply.raw[:200])
+        cursor, elems = e
+        got |= elems
+        if not cursor.isdigit() or int(cursor) >= JS_SAFE_CURSOR:
+            return None, "%s: cursor %r is not a decimal below 2^53" % (who, cursor)
+        if cursor == b"0":
+            return got, None
+        nxt = list(cmd.args)
+        nxt[2] = cursor
+        reply = client.call(*nxt)
+    return None, "%s: %s did not finish after 100000 rounds" % (who, cmd_name(cmd.args))
+
+
+def run_cscan(cmd, ref, tgt):
+    key = cmd.args[1] if len(cmd.args) > 2 else None
+    enc = encoding(ref.client, key) if key is not None else None
+    r1 = ref.client.call(*cmd.args)
+    r2 = tgt.client.call(*cmd.args)
+    if enc in (None, b"listpack", b"intset") or isinstance(r1.value, akv.Err) or \
+            isinstance(r2.value, akv.Err) or _scan_elements(cmd, r1) is None:
+        return r1.raw, r2.raw, None if r1.raw == r2.raw else (
+            "replies differ (reference key encoding %s: one complete reply)" %
+            (enc.decode() if enc else "none"))
+    if _arg(cmd.args[2]) != b"0":
+        # A hashtable scanned from another cursor (e.g. "-1": strtoul accepts it as 2^64-1):
+        # where it starts is the table's business; only the shape is compared.
+        return r1.raw, r2.raw, None if r1.raw[:1] == r2.raw[:1] and \
+            _scan_elements(cmd, r2) is not None else "reply shapes differ"
+    e1, p1 = _iterate_coll_scan(cmd, ref.client, r1, ref.name)
+    e2, p2 = _iterate_coll_scan(cmd, tgt.client, r2, tgt.name)
+    if p1 or p2:
+        return r1.raw, r2.raw, p1 or p2
+    if e1 != e2:
+        return r1.raw, r2.raw, "%s unions differ: only %s: %r; only %s: %r" % (
+            cmd_name(cmd.args), ref.name, sorted(e1 - e2, key=repr)[:20], tgt.name,
+            sorted(e2 - e1, key=repr)[:20])
+    return r1.raw, r2.raw, None
+
+
+def content(client, key):
+    """(type, members frozenset | fields dict | None) of one key."""
+    t = bytes(client.call("TYPE", key).value)
+    if t == b"set":
+        return t, frozenset(client.call("SMEMBERS", key).value)
+    if t == b"hash":
+        return t, dict(pairs(client.call("HGETALL", key).value))
+    return t, None
+
+
+def _parse_count(args):
+    if len(args) < 3:
+        return None
+    try:
+        return int(_arg(args[2]))
+    except ValueError:
+        return None
+
+
+def check_pick(cmd, reply, cont, who):
+    """A random pick (HRANDFIELD/SRANDMEMBER/SPOP with content `cont`): problem or None."""
+    t, c = cont
+    v = reply.value
+    if c is None or v is None or isinstance(v, (akv.Err, int)):
+        return None  # missing key, wrong type, errors: raw bytes are compared
+    name = cmd_name(cmd.args)
+    count = _parse_count(cmd.args)
+    if len(cmd.args) < 3:
+        if not isinstance(v, bytes) or v not in c:
+            return "%s: %s returned %r, not an element of the key" % (who, name, v)
+        return None
+    if not isinstance(v, list):
+        return "%s: %s with a count did not return an array" % (who, name)
+    if name == "HRANDFIELD" and _withvalues(cmd.args):
+        ps = pairs(v)
+        if len(ps) * 2 != len(v) and not all(isinstance(x, list) for x in v):
+            return "%s: odd WITHVALUES reply" % who
+        for f, val in ps:
+            if f not in c or c[f] != val:
+                return "%s: pair %r=%r is not in the hash" % (who, f, val)
+        elems = [f for f, _ in ps]
+    else:
+        elems = v
+        for e in elems:
+            if e not in c:
+                return "%s: %r is not an element of the key" % (who, e)
+    if count is None:
+        return "%s: count %r did not fail" % (who, cmd.args[2])
+    if count >= 0:
+        if len(elems) != min(count, len(c)):
+            return "%s: %d elements for count %d of a key with %d" % (who, len(elems), count,
+                                                                     len(c))
+        if len(set(elems)) != len(elems):
+            return "%s: repeated elements for a positive count" % who
+    elif len(elems) != -count:
+        return "%s: %d elements for count %d" % (who, len(elems), count)
+    return None
+
+
+def rebuild_set(sides, key, members, pexpiretime):
+    """Makes `key` the set `members` (with the absolute expiry) on every side."""
+    for side in sides:
+        c = side.client
+        c.call("DEL", key)
+        ms = sorted(members)
+        for i in range(0, len(ms), 1000):
+            c.call("SADD", key, *ms[i:i + 1000])
+        if ms and pexpiretime > 0:
+            c.call("PEXPIREAT", key, pexpiretime)
+
+
+def run_rand(cmd, ref, tgt):
+    if len(cmd.args) < 2:
+        r1, r2 = ref.client.call(*cmd.args), tgt.client.call(*cmd.args)
+        return r1.raw, r2.raw, None if r1.raw == r2.raw else "replies differ"
+    key = cmd.args[1]
+    pre1, pre2 = content(ref.client, key), content(tgt.client, key)
+    if pre1 != pre2:
+        return b"", b"", "the key differs before %s: %s %r; %s %r" % (
+            cmd_name(cmd.args), ref.name, pre1, tgt.name, pre2)
+    r1 = ref.client.call(*cmd.args)
+    r2 = tgt.client.call(*cmd.args)
+    v1, v2 = r1.value, r2.value
+    simple = lambda v: v is None or isinstance(v, (akv.Err, int))  # noqa: E731
+    if simple(v1) or simple(v2) or pre1[1] is None:
+        if r1.raw != r2.raw:
+            return r1.raw, r2.raw, "replies differ"
+    elif r1.raw[:1] != r2.raw[:1]:
+        return r1.raw, r2.raw, "reply types differ"
+    problem = check_pick(cmd, r1, pre1, ref.name) or check_pick(cmd, r2, pre2, tgt.name)
+    if problem:
+        return r1.raw, r2.raw, problem
+    if cmd_name(cmd.args) != "SPOP" or pre1[0] != b"set" or simple(v1):
+        return r1.raw, r2.raw, None
+    # SPOP: each side must hold its members minus what it popped; then equal content again.
+    posts = []
+    for side, v, pre in ((ref, v1, pre1), (tgt, v2, pre2)):
+        popped = set(v) if isinstance(v, list) else {v}
+        post = content(side.client, key)
+        want = pre[1] - popped
+        if (post[1] or frozenset()) != want or (not want and post[0] != b"none"):
+            return r1.raw, r2.raw, "%s: after SPOP the set holds %r, expected %r" % (
+                side.name, post, sorted(want))
+        posts.append(post)
+    if posts[0] != posts[1] or encoding(ref.client, key) != encoding(tgt.client, key):
+        t = ref.client.call("PEXPIRETIME", key).value
+        rebuild_set((ref, tgt), key, posts[0][1] or (), t if isinstance(t, int) else -1)
+    return r1.raw, r2.raw, None
 
 
 def compare(cmd, r1, r2):
@@ -154,6 +493,13 @@ def compare(cmd, r1, r2):
         return None
     if cmd.kind == "int":
         return None if type(v1) is int and type(v2) is int else "not both integers"
+    if cmd.kind == "objenc":
+        if r1.raw == r2.raw:
+            return None
+        strenc = (b"int", b"embstr", b"raw")
+        if v1 in strenc and v2 in strenc:
+            return None  # string encodings are not compared (only listpack/intset/hashtable)
+        return "replies differ"
     raise ValueError(cmd.kind)
 
 
@@ -199,7 +545,7 @@ class DiffRunner:
         batch = []
         limit = self._limit()
         for c in cmds:
-            if c.kind in ("scan", "randomkey"):
+            if c.kind in SPECIAL_KINDS:
                 self._run_batch(batch)
                 batch = []
                 self.count += 1
@@ -231,15 +577,21 @@ class DiffRunner:
             self.history.append((c, r1.raw, r2.raw))
 
     def compare_state(self):
-        """Compares the whole keyspace: key set, and per string key its value and PTTL."""
+        """Compares the whole keyspace: key set, and per key its type, PTTL and value (hashes and
+        sets: content, size and encoding)."""
         ks = Cmd(["KEYS", "*"], "keys")
         self.run([ks, Cmd(["DBSIZE"])])
         keys = self.ref.client.call("KEYS", "*").value
         cmds = []
         for k in sorted(keys):
             cmds += [Cmd(["TYPE", k]), TMS("PTTL", k)]
-            if self.ref.client.call("TYPE", k).value == b"string":
+            t = self.ref.client.call("TYPE", k).value
+            if t == b"string":
                 cmds.append(Cmd(["GET", k]))
+            elif t == b"hash":
+                cmds += [HREAD("HGETALL", k), Cmd(["HLEN", k]), OBJENC(k)]
+            elif t == b"set":
+                cmds += [SREAD("SMEMBERS", k), Cmd(["SCARD", k]), OBJENC(k)]
         self.run(cmds)
 
 
@@ -284,10 +636,24 @@ class ExpiryPool:
         return self.rng.choice(["1", str(self.t0_ms - 100000), "0"])
 
 
-class Generator:
-    """Seeded random commands over KEYS, valid and invalid, covering the supported command set."""
+FAMILIES = ("string", "hash", "set")
 
-    def __init__(self, seed, t0_ms=None):
+
+class Generator:
+    """Seeded random commands over KEYS, valid and invalid, covering the supported command set.
+
+    families: which command families to generate (default: AKV_DIFF_FAMILIES, a comma-separated
+    subset of string,hash,set; all of them when unset). Key, server and expiry commands are always
+    generated."""
+
+    def __init__(self, seed, t0_ms=None, families=None):
+        if families is None:
+            env = os.environ.get("AKV_DIFF_FAMILIES", "")
+            families = [f.strip() for f in env.split(",") if f.strip()] or FAMILIES
+        bad = [f for f in families if f not in FAMILIES]
+        if bad:
+            raise ValueError("unknown families %s (known: %s)" % (bad, ", ".join(FAMILIES)))
+        self.families = tuple(families)
         self.rng = random.Random(seed)
         self.exp = ExpiryPool(self.rng, t0_ms or int(time.time() * 1000))
         table = [
@@ -301,12 +667,88 @@ class Generator:
             (3, self.g_keys), (3, self.g_scan), (2, self.g_randomkey), (5, self.g_rename),
             (1, self.g_unknown),
         ]
+        if "string" not in self.families:
+            keep = {self.g_ping, self.g_echo, self.g_select, self.g_dbsize, self.g_time,
+                    self.g_flush, self.g_client, self.g_del, self.g_exists, self.g_type,
+                    self.g_expire, self.g_ttl, self.g_persist, self.g_keys, self.g_scan,
+                    self.g_randomkey, self.g_rename, self.g_unknown}
+            table = [(w, f) for w, f in table if f in keep]
+        if "hash" in self.families:
+            table += [
+                (9, self.g_hset), (2, self.g_hsetnx), (6, self.g_hget), (3, self.g_hmget),
+                (2, self.g_hmset), (5, self.g_hdel), (2, self.g_hexists), (2, self.g_hlen),
+                (2, self.g_hstrlen), (6, self.g_hread), (5, self.g_hincrby),
+                (3, self.g_hincrbyfloat), (4, self.g_hrandfield), (3, self.g_hscan),
+                (2, self.g_hbulk),
+            ]
+        if "set" in self.families:
+            table += [
+                (9, self.g_sadd), (5, self.g_srem), (3, self.g_sismember), (2, self.g_smismember),
+                (4, self.g_smembers), (2, self.g_scard), (4, self.g_spop),
+                (4, self.g_srandmember), (3, self.g_smove), (5, self.g_setalg),
+                (2, self.g_sintercard), (3, self.g_setstore), (3, self.g_sscan), (2, self.g_sbulk),
+            ]
+        if "hash" in self.families or "set" in self.families:
+            table += [(4, self.g_object), (5, self.g_collkey)]
         self.funcs = [f for _, f in table]
         self.weights = [w for w, _ in table]
 
     # -- helpers -----------------------------------------------------------------------------
     def key(self):
+        if len(self.families) > 1 and self.p(0.06):
+            return self.rng.choice(self.coll_keys())  # string commands on hashes and sets
         return self.rng.choice(KEYS)
+
+    def coll_keys(self):
+        return (HASH_KEYS if "hash" in self.families else []) + \
+            (SET_KEYS if "set" in self.families else [])
+
+    def hkey(self):
+        r = self.rng.random()
+        if r < 0.75:
+            return self.rng.choice(HASH_KEYS)
+        if r < 0.85 and "set" in self.families:
+            return self.rng.choice(SET_KEYS)
+        return self.rng.choice(KEYS)
+
+    def skey(self):
+        r = self.rng.random()
+        if r < 0.75:
+            return self.rng.choice(SET_KEYS)
+        if r < 0.85 and "hash" in self.families:
+            return self.rng.choice(HASH_KEYS)
+        return self.rng.choice(KEYS)
+
+    def field(self):
+        if self.p(0.1):
+            return "bf%d" % self.rng.randrange(640)  # the fields g_hbulk writes
+        return self.rng.choice(FIELDS)
+
+    def hvalue(self):
+        return self.rng.choice(HVALUES_EXTRA) if self.p(0.2) else self.value()
+
+    def member(self, ints_only=False):
+        r = self.rng.random()
+        if r < 0.6 or (ints_only and r < 0.8):
+            return self.rng.choice(INT_MEMBERS)
+        if r < 0.8 or ints_only:
+            return str(self.rng.randrange(600))  # the members g_sbulk writes
+        if r < 0.87:
+            return self.rng.choice(NONCANON_MEMBERS)
+        return self.rng.choice(STR_MEMBERS)
+
+    def members(self, lo=1, hi=4):
+        """Half of the time integers only, so that sets stay intsets for a while."""
+        ints_only = self.p(0.5)
+        return [self.member(ints_only) for _ in range(self.rng.randint(lo, hi))]
+
+    def rand_count(self, withvalues=False):
+        c = self.rng.choice(RAND_COUNTS)
+        if withvalues and self.p(0.05):
+            # out of range only with WITHVALUES; without it redis 7.0 would try to build a reply of
+            # 2^62 elements, so those never appear without WITHVALUES
+            c = self.rng.choice(["-9223372036854775807", "-4611686018427387904"])
+        return c
 
     def keys(self, lo=1, hi=4):
         return [self.key() for _ in range(self.rng.randint(lo, hi))]
@@ -582,6 +1024,215 @@ class Generator:
     def g_unknown(self):
         return Cmd([self.rng.choice(["FOO", "GETT", "", "SETT"])] +
                    [self.value() for _ in range(self.rng.randint(0, 2))])
+
+    # -- hashes -----------------------------------------------------------------------------------
+    def g_hset(self):
+        a = [self.name("HSET"), self.hkey()]
+        for _ in range(self.rng.choice([1, 1, 1, 2, 3, 5])):
+            a += [self.field(), self.hvalue()]
+        if self.p(0.03):
+            a.pop()  # odd number of arguments
+        return Cmd(self.mutate_arity(a))
+
+    def g_hsetnx(self):
+        return Cmd(self.mutate_arity([self.name("HSETNX"), self.hkey(), self.field(),
+                                      self.hvalue()]))
+
+    def g_hget(self):
+        return Cmd(self.mutate_arity([self.name("HGET"), self.hkey(), self.field()]))
+
+    def g_hmget(self):
+        return Cmd(self.mutate_arity([self.name("HMGET"), self.hkey()] +
+                                     [self.field() for _ in range(self.rng.randint(1, 5))]))
+
+    def g_hmset(self):
+        a = [self.name("HMSET"), self.hkey()]
+        for _ in range(self.rng.randint(1, 4)):
+            a += [self.field(), self.hvalue()]
+        if self.p(0.05):
+            a.pop()
+        return Cmd(self.mutate_arity(a))
+
+    def g_hdel(self):
+        return Cmd(self.mutate_arity([self.name("HDEL"), self.hkey()] +
+                                     [self.field() for _ in range(self.rng.randint(1, 4))]))
+
+    def g_hexists(self):
+        return Cmd(self.mutate_arity([self.name("HEXISTS"), self.hkey(), self.field()]))
+
+    def g_hlen(self):
+        return Cmd(self.mutate_arity([self.name("HLEN"), self.hkey()]))
+
+    def g_hstrlen(self):
+        return Cmd(self.mutate_arity([self.name("HSTRLEN"), self.hkey(), self.field()]))
+
+    def g_hread(self):
+        a = self.mutate_arity([self.name(self.rng.choice(["HGETALL", "HKEYS", "HVALS"])),
+                               self.hkey()])
+        return HREAD(*a) if len(a) == 2 else Cmd(a)
+
+    def g_hincrby(self):
+        if self.p(0.7):
+            amount = str(self.rng.randint(-1000, 1000))
+        else:
+            amount = self.rng.choice(INTS + NOT_INTS)
+        return Cmd(self.mutate_arity([self.name("HINCRBY"), self.hkey(), self.field(), amount]))
+
+    def g_hincrbyfloat(self):
+        if self.p(0.6):
+            amount = self.rng.choice(["1.5", "-0.5", "0.1", "2", "-3", "1e2", "0.3", "100.25"])
+        else:
+            amount = self.rng.choice(FLOATS + NOT_FLOATS + INTS)
+        return Cmd(self.mutate_arity([self.name("HINCRBYFLOAT"), self.hkey(), self.field(),
+                                      amount]))
+
+    def g_hrandfield(self):
+        a = [self.name("HRANDFIELD"), self.hkey()]
+        if self.p(0.75):
+            wv = self.p(0.5)
+            a.append(self.rand_count(wv))
+            if wv:
+                a.append(self.rng.choice(["WITHVALUES", "withvalues"]))
+        if self.p(0.03):
+            a.append(self.rng.choice(["x", "WITHVALUES"]))
+        return RAND(*a)
+
+    def scan_opts(self, patterns):
+        opts = []
+        for _ in range(self.rng.choice([0, 1, 1, 2])):
+            o = self.rng.choice(["MATCH", "COUNT", "match", "count"])
+            if o.upper() == "MATCH":
+                opts += [o, self.rng.choice(patterns)]
+            else:
+                opts += [o, self.rng.choice(["1", "2", "5", "10", "1000", "0", "-1", "abc"])]
+        if self.p(0.04):
+            opts.append(self.rng.choice(["COUNT", "BAD", "NOVALUES", "TYPE"]))
+        return opts
+
+    def g_hscan(self):
+        cur = "0" if self.p(0.95) else self.rng.choice(["abc", "", "-1", "18446744073709551616"])
+        return CSCAN(*([self.name("HSCAN"), self.hkey(), cur] + self.scan_opts(FIELD_PATTERNS)))
+
+    def g_hbulk(self):
+        """Many fields at once: a hash crosses 512 fields (listpack -> hashtable)."""
+        start = self.rng.randrange(100)
+        n = self.rng.choice([self.rng.randint(10, 140), self.rng.randint(300, 530)])
+        a = [self.name(self.rng.choice(["HSET", "HMSET"])), self.rng.choice(HASH_KEYS)]
+        for i in range(start, start + n):
+            a += ["bf%d" % i, "v%d" % self.rng.randrange(1000)]
+        return Cmd(a)
+
+    # -- sets -------------------------------------------------------------------------------------
+    def g_sadd(self):
+        return Cmd(self.mutate_arity([self.name("SADD"), self.skey()] + self.members(1, 5)))
+
+    def g_srem(self):
+        return Cmd(self.mutate_arity([self.name("SREM"), self.skey()] + self.members(1, 4)))
+
+    def g_sismember(self):
+        return Cmd(self.mutate_arity([self.name("SISMEMBER"), self.skey(), self.member()]))
+
+    def g_smismember(self):
+        return Cmd(self.mutate_arity([self.name("SMISMEMBER"), self.skey()] +
+                                     self.members(1, 5)))
+
+    def g_smembers(self):
+        a = self.mutate_arity([self.name("SMEMBERS"), self.skey()])
+        return SREAD(*a) if len(a) == 2 else Cmd(a)
+
+    def g_scard(self):
+        return Cmd(self.mutate_arity([self.name("SCARD"), self.skey()]))
+
+    def g_spop(self):
+        a = [self.name("SPOP"), self.skey()]
+        if self.p(0.6):
+            a.append(self.rng.choice(["0", "1", "2", "3", "5", "10", "1000", "9223372036854775807",
+                                      "-1", "abc", "", "-9223372036854775808"]))
+        if self.p(0.03):
+            a.append("x")
+        return RAND(*a)
+
+    def g_srandmember(self):
+        a = [self.name("SRANDMEMBER"), self.skey()]
+        if self.p(0.75):
+            a.append(self.rand_count())
+        if self.p(0.03):
+            a.append("x")
+        return RAND(*a)
+
+    def g_smove(self):
+        return Cmd(self.mutate_arity([self.name("SMOVE"), self.skey(), self.skey(),
+                                      self.member()]))
+
+    def g_setalg(self):
+        n = self.rng.choice(["SINTER", "SUNION", "SDIFF"])
+        a = self.mutate_arity([self.name(n)] + [self.skey() for _ in range(self.rng.randint(1, 3))])
+        if len(a) < 2:
+            return Cmd(a)
+        return SREAD(*a) if n == "SINTER" else SALG(*a)
+
+    def g_sintercard(self):
+        ks = [self.skey() for _ in range(self.rng.randint(1, 3))]
+        r = self.rng.random()
+        if r < 0.85:
+            nk = str(len(ks))
+        else:
+            nk = self.rng.choice(["0", "-1", "abc", str(len(ks) + 1), "", "9223372036854775807"])
+        a = [self.name("SINTERCARD"), nk] + ks
+        if self.p(0.4):
+            a += [self.rng.choice(["LIMIT", "limit"]),
+                  self.rng.choice(["0", "1", "2", "5", "-1", "abc", "9223372036854775807"])]
+        if self.p(0.03):
+            a.append(self.rng.choice(["LIMIT", "FOO"]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_setstore(self):
+        n = self.rng.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"])
+        dst = self.skey() if self.p(0.85) else self.key()
+        return Cmd(self.mutate_arity([self.name(n), dst] +
+                                     [self.skey() for _ in range(self.rng.randint(1, 3))]))
+
+    def g_sscan(self):
+        cur = "0" if self.p(0.95) else self.rng.choice(["abc", "", "-1", "18446744073709551616"])
+        pats = ["*", "1*", "-*", "?", "[0-4]", "*0", "a*", "z*", "nomatch", "", "[", "*\\"]
+        return CSCAN(*([self.name("SSCAN"), self.skey(), cur] + self.scan_opts(pats)))
+
+    def g_sbulk(self):
+        """Many integer members at once: a set crosses 512 members (intset -> hashtable)."""
+        base = self.rng.choice([0, 0, 100, -300, 2**40])
+        n = self.rng.choice([self.rng.randint(10, 100), self.rng.randint(300, 530)])
+        return Cmd([self.name("SADD"), self.rng.choice(SET_KEYS)] +
+                   [str(base + i) for i in range(n)])
+
+    # -- both -------------------------------------------------------------------------------------
+    def g_object(self):
+        k = self.rng.choice(self.coll_keys()) if self.p(0.8) else self.rng.choice(KEYS)
+        if self.p(0.05):
+            return Cmd(self.rng.choice([["OBJECT", "ENCODING"], ["OBJECT", "ENCODING", k, "x"],
+                                        ["OBJECT"], ["OBJECT", "FOO", k]]))
+        return OBJENC(k)
+
+    def g_collkey(self):
+        """Key commands on hashes and sets: TYPE, EXISTS, DEL, RENAME, EXPIRE, TTL, PERSIST, SET."""
+        k = self.rng.choice(self.coll_keys())
+        r = self.rng.random()
+        if r < 0.15:
+            return Cmd([self.name("TYPE"), k])
+        if r < 0.25:
+            return Cmd([self.name("EXISTS"), k, self.rng.choice(self.coll_keys())])
+        if r < 0.35:
+            return Cmd([self.name(self.rng.choice(["DEL", "UNLINK"])), k])
+        if r < 0.45:
+            dst = self.rng.choice(self.coll_keys() + KEYS[:3])
+            return Cmd([self.name(self.rng.choice(["RENAME", "RENAMENX"])), k, dst])
+        if r < 0.65:
+            return Cmd([self.name("EXPIRE"), k, self.exp.rel_s()] +
+                       ([self.rng.choice(["NX", "XX", "GT", "LT"])] if self.p(0.3) else []))
+        if r < 0.8:
+            return T(self.name("TTL"), k)
+        if r < 0.9:
+            return Cmd([self.name("PERSIST"), k])
+        return Cmd([self.name("SET"), k, self.value()])
 
     def next(self):
         return self.rng.choices(self.funcs, self.weights)[0]()

@@ -5,10 +5,14 @@ Seeded random command sequences (seed printed as seed=N; replay with AKV_SEED=N)
 of edge cases are sent to a reference redis-server and to the target, in RESP2 and RESP3. Replies
 are compared as raw bytes, except nondeterministic ones (see diffcore.py). INFO, HELLO, CLIENT,
 COMMAND are checked for the fields that clients (redis-cli, redis-py, node-redis, ioredis) need.
+Strings, hashes and sets (and the key commands on each), including the encodings redis reports
+(OBJECT ENCODING) and the order it defines (listpack hashes, intsets); orders it leaves to the hash
+table and random picks (SPOP, SRANDMEMBER, HRANDFIELD) are compared by content and by rule.
 
   /usr/bin/python3 test_differential.py [--target redis|activekv] [-k pattern]
   env: AKV_SEED, AKV_SEQS (sequences per protocol, default 50), AKV_CMDS (per sequence, 300),
-       AKV_DIFF_KEEP_GOING=1 (report every distinct mismatch instead of stopping at the first)
+       AKV_DIFF_KEEP_GOING=1 (report every distinct mismatch instead of stopping at the first),
+       AKV_DIFF_FAMILIES=string,hash,set (the random generator's families; default all three)
 """
 
 import os
@@ -19,7 +23,9 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 import akv  # noqa: E402
-from diffcore import TMS, Cmd, DiffRunner, Generator, Side, T, summarize
+from diffcore import (CSCAN, HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE,  # noqa: E402
+                      HREAD, OBJENC, RAND, SALG, SET_MAX_INTSET_ENTRIES, SPECIAL_KINDS, SREAD,
+                      TMS, Cmd, DiffRunner, Generator, Side, T, summarize)
 
 SEED = None
 
@@ -163,7 +169,7 @@ def edge_cases(t0_ms):
             C("EXPIRE", "k", "-9223372036854775"), C("EXISTS", "k"), C("SET", "k", "v"),
             C("PEXPIRE", "k", I64MAX), C("PEXPIRE", "k", "9223372036854775"), T("TTL", "k"),
             C("EXPIREAT", "k", I64MAX), C("PEXPIREAT", "k", I64MAX), C("EXPIRETIME", "k"),
-            C("PEXPIRETIME", "k"), C("TTL", "k"), C("PERSIST", "k"), C("EXPIRETIME", "k"),
+            C("PEXPIRETIME", "k"), T("TTL", "k"), C("PERSIST", "k"), C("EXPIRETIME", "k"),
             C("EXPIRETIME", "missing"), C("PEXPIRETIME", "k"), C("PEXPIRETIME", "missing"),
             C("EXPIREAT", "k", at(3000)), C("EXPIRETIME", "k"), C("PEXPIRETIME", "k"),
             C("PEXPIREAT", "k", atms(3001)), C("PEXPIRETIME", "k"), C("EXPIRETIME", "k"),
@@ -284,7 +290,322 @@ def edge_cases(t0_ms):
             C("HELLO", "-1"), C("HELLO", "2", "FOO"), C("HELLO", "3", "SETNAME"),
             C("HELLO", "2", "AUTH", "default"), C("PING"),
         ]),
+    ] + collection_edge_cases(t0_ms)
+
+
+def collection_edge_cases(t0_ms):
+    """Hashes, sets and the commands between types. Reads whose order redis leaves open (hashtable
+    encodings) and random picks use the comparison kinds of diffcore.py (HREAD, SREAD, SALG, RAND,
+    CSCAN, OBJENC)."""
+    def C(*args):
+        return Cmd(args)
+
+    I64MAX, I64MIN = "9223372036854775807", "-9223372036854775808"
+    BIN = b"\x00\xff\r\n"
+    many_fields = []
+    for i in range(HASH_MAX_LISTPACK_ENTRIES):
+        many_fields += ["f%d" % i, "v%d" % i]
+    ints512 = [str(i * 7 - 1000) for i in range(SET_MAX_INTSET_ENTRIES)]
+    hash_cases = [
+        ("hash basics", [
+            C("HSET", "h", "f", "v"), C("HSET", "h"), C("HSET", "h", "f"),
+            C("HSET", "h", "f", "v", "g"), C("HSET", "h", "f", "v", "f", "v2"), C("HGET", "h", "f"),
+            C("HSET", "h", "g", "1", "e", "", "", "empty-field", BIN, BIN), HREAD("HGETALL", "h"),
+            HREAD("HKEYS", "h"), HREAD("HVALS", "h"), C("HGET", "h", "nofield"),
+            C("HGET", "nokey", "f"), C("HGET", "h"), C("HGET", "h", "f", "g"),
+            C("HMGET", "h", "f", "nofield", "", BIN), C("HMGET", "nokey", "a", "b"),
+            C("HMGET", "h"),
+            C("HMSET", "h", "a", "1", "b", "2"), C("HMSET", "h", "a"), C("HMSET", "h"),
+            C("HSETNX", "h", "f", "x"), C("HSETNX", "h", "new", "x"), C("HSETNX", "h", "f"),
+            C("HSETNX", "h2", "f", "x"), C("HSETNX", "h", "a", "b", "c"), C("HDEL", "h", "f", "f"),
+            C("HDEL", "h", "nofield"), C("HDEL", "nokey", "f"), C("HDEL", "h"),
+            C("HEXISTS", "h", "a"), C("HEXISTS", "h", "f"), C("HEXISTS", "nokey", "a"),
+            C("HEXISTS", "h"), C("HLEN", "h"), C("HLEN", "nokey"), C("HLEN", "h", "x"),
+            C("HSTRLEN", "h", "a"), C("HSTRLEN", "h", "e"), C("HSTRLEN", "h", BIN),
+            C("HSTRLEN", "h", "nofield"), C("HSTRLEN", "nokey", "f"), C("HSTRLEN", "h"),
+            C("HKEYS", "nokey"), C("HVALS", "nokey"), C("HGETALL", "nokey"), C("HKEYS"),
+            C("HGETALL", "h", "x"), C("TYPE", "h"), OBJENC("h"), HREAD("HGETALL", "h"),
+            C("HDEL", "h", "g", "e", "", BIN, "a", "b", "new"), C("EXISTS", "h"), C("TYPE", "h"),
+            C("HSET", "h", "x", "1"), C("HDEL", "h", "x"), C("EXISTS", "h"), HREAD("HGETALL", "h"),
+            C("HSET", "n", "i", "12345", "neg", "-1"), C("HSTRLEN", "n", "i"),
+            C("HSTRLEN", "n", "neg"), C("hset", "lower", "f", "v"), C("HgEt", "lower", "f"),
+        ]),
+        ("hash encodings", [
+            C("HSET", "h", "f", "y" * 64), OBJENC("h"), C("HSET", "h", "g", "y" * 65), OBJENC("h"),
+            HREAD("HGETALL", "h"), C("HSET", "h2", "F" * 64, "v"), OBJENC("h2"),
+            C("HSET", "h2", "F" * 65, "v"), OBJENC("h2"), HREAD("HKEYS", "h2"),
+            C("HSET", "h3", *many_fields), OBJENC("h3"), C("HLEN", "h3"), HREAD("HGETALL", "h3"),
+            HREAD("HKEYS", "h3"), HREAD("HVALS", "h3"), C("HSET", "h3", "f0", "updated"),
+            OBJENC("h3"), HREAD("HKEYS", "h3"), C("HSET", "h3", "extra", "1"), OBJENC("h3"),
+            HREAD("HGETALL", "h3"), C("HDEL", "h3", *["f%d" % i for i in range(120)]),
+            C("HLEN", "h3"), OBJENC("h3"), HREAD("HGETALL", "h3"), C("HSET", "h4", *many_fields),
+            C("HINCRBY", "h4", "counter", "1"), OBJENC("h4"), C("HSET", "h5", "f", "1"),
+            C("HINCRBYFLOAT", "h5", "f", "1.7976931348623157e308"), OBJENC("h5"),
+            C("HSTRLEN", "h5", "f"), C("HSET", "h6", "a", "1", "b", "2", "c", "3"),
+            C("HSET", "h6", "b", "x" * 100), OBJENC("h6"), C("HSET", "h7", "a", "1", "b", "2"),
+            C("HSETNX", "h7", "c", "z" * 65), OBJENC("h7"), C("HSET", "h8", "a", "1"),
+            C("HMSET", "h8", "b", "z" * 65), OBJENC("h8"), C("HSET", "h9", *many_fields[:20]),
+            C("HSET", "h9", "f0", "y" * 65), OBJENC("h9"), C("HSET", "h11", *many_fields[:300]),
+            C("HSET", "h11", "f3", "updated", "f1", "updated"), C("HDEL", "h11", "f2", "f100"),
+            C("HSET", "h11", "f2", "back"), C("HINCRBY", "h11", "n", "1"), OBJENC("h11"),
+            HREAD("HKEYS", "h11"), HREAD("HGETALL", "h11"), HREAD("HVALS", "h11"), C("DEL", "h3"),
+            C("HSET", "h3", "a", "1"),
+            OBJENC("h3"), C("RENAME", "h", "hr"), OBJENC("hr"), HREAD("HGETALL", "hr"),
+            C("HSET", "h10", "a", "1", "a", "y" * 65), OBJENC("h10"), HREAD("HGETALL", "h10"),
+        ]),
+        ("HINCRBY HINCRBYFLOAT", [
+            C("HINCRBY", "h", "n", "5"), C("HINCRBY", "h", "n", "-10"), C("HGET", "h", "n"),
+            C("HINCRBY", "h", "n", I64MAX), C("HINCRBY", "h", "n", "5"),
+            C("HINCRBY", "h", "n", "1"), C("HGET", "h", "n"), C("HINCRBY", "h", "m", I64MIN),
+            C("HINCRBY", "h", "m", "-1"), C("HINCRBY", "h", "n", "abc"),
+            C("HINCRBY", "h", "n", ""), C("HINCRBY", "h", "n", "1.5"),
+            C("HINCRBY", "h", "n", "9223372036854775808"), C("HINCRBY", "h", "n"),
+            C("HINCRBY", "h", "n", "1", "2"), C("HSET", "h", "s", "abc", "sp", " 1", "z", "01",
+                                                  "p", "+1", "e", "", "fl", "1.5", "big",
+                                                  "9223372036854775808"),
+            C("HINCRBY", "h", "s", "1"), C("HINCRBY", "h", "sp", "1"), C("HINCRBY", "h", "z", "1"),
+            C("HINCRBY", "h", "p", "1"), C("HINCRBY", "h", "e", "1"), C("HINCRBY", "h", "fl", "1"),
+            C("HINCRBY", "h", "big", "1"), C("HINCRBY", "nokey", "f", "7"), C("HGETALL", "nokey"),
+            C("HINCRBYFLOAT", "h", "x", "1.5"), C("HINCRBYFLOAT", "h", "x", "0.1"),
+            C("HINCRBYFLOAT", "h", "x", "0.2"), C("HGET", "h", "x"),
+            C("HINCRBYFLOAT", "h", "x", "inf"), C("HINCRBYFLOAT", "h", "x", "-inf"),
+            C("HINCRBYFLOAT", "h", "x", "nan"), C("HINCRBYFLOAT", "h", "x", "abc"),
+            C("HINCRBYFLOAT", "h", "x", ""), C("HINCRBYFLOAT", "h", "x", "1e"),
+            C("HINCRBYFLOAT", "h", "x"), C("HINCRBYFLOAT", "h", "s", "1"),
+            C("HINCRBYFLOAT", "h", "z", "1"), C("HINCRBYFLOAT", "h", "sp", "1"),
+            C("HINCRBYFLOAT", "h", "e", "1"), C("HINCRBYFLOAT", "h", "fl", "1"),
+            C("HINCRBYFLOAT", "h", "big", "1"), C("HINCRBYFLOAT", "h", "n", "0.5"),
+            C("HGET", "h", "n"), C("HINCRBY", "h", "n", "1"), C("HINCRBYFLOAT", "h", "y", "1e308"),
+            C("HINCRBYFLOAT", "h", "y", "1e308"), C("HGET", "h", "y"),
+            C("HINCRBYFLOAT", "h", "w", "5e-324"), C("HINCRBYFLOAT", "h", "w2", "1e17"),
+            C("HINCRBYFLOAT", "h", "w2", "0.5"), C("HINCRBYFLOAT", "h", "w3", "-0.0"),
+            C("HINCRBYFLOAT", "h", "w4", "3.0"), C("HINCRBYFLOAT", "h", "w5", "0x10"),
+            C("HINCRBYFLOAT", "h", "w6", "1E2"), C("HINCRBYFLOAT", "h", "w7", ".5"),
+            C("HINCRBYFLOAT", "h", "w8", "10.50"), HREAD("HGETALL", "h"), C("HSET", "h", "i", "7"),
+            C("HINCRBYFLOAT", "h", "i", "1"), C("HINCRBY", "h", "i", "1"),
+            C("HINCRBYFLOAT", "h", "i", "1e400"), C("HINCRBYFLOAT", "h", "i", "-1e400"),
+            C("HINCRBYFLOAT", "h", "i", "1e-400"), C("HGET", "h", "i"),
+        ]),
+        ("HRANDFIELD", [
+            RAND("HRANDFIELD", "nokey"), RAND("HRANDFIELD", "nokey", "5"),
+            RAND("HRANDFIELD", "nokey", "-5", "WITHVALUES"), C("HSET", "h", "a", "1", "b", "2",
+                                                              "c", "3"),
+            RAND("HRANDFIELD", "h"), RAND("HRANDFIELD", "h", "0"), RAND("HRANDFIELD", "h", "1"),
+            RAND("HRANDFIELD", "h", "2"), RAND("HRANDFIELD", "h", "3"),
+            RAND("HRANDFIELD", "h", "5"),
+            RAND("HRANDFIELD", "h", I64MAX), RAND("HRANDFIELD", "h", "-1"),
+            RAND("HRANDFIELD", "h", "-5"), RAND("HRANDFIELD", "h", "-200"),
+            RAND("HRANDFIELD", "h", "2", "WITHVALUES"), RAND("HRANDFIELD", "h", "5", "withvalues"),
+            RAND("HRANDFIELD", "h", "-7", "WITHVALUES"), RAND("HRANDFIELD", "h", "0", "WITHVALUES"),
+            RAND("HRANDFIELD", "h", "abc"), RAND("HRANDFIELD", "h", ""),
+            RAND("HRANDFIELD", "h", "1.5"), RAND("HRANDFIELD", "h", I64MIN),
+            RAND("HRANDFIELD", "h", I64MIN, "WITHVALUES"),
+            RAND("HRANDFIELD", "h", "-9223372036854775807", "WITHVALUES"),
+            RAND("HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"),
+            RAND("HRANDFIELD", "h", "WITHVALUES"), RAND("HRANDFIELD", "h", "1", "WITHVALUES", "x"),
+            RAND("HRANDFIELD", "h", "1", "FOO"), C("HRANDFIELD"), C("HSET", "big", *many_fields),
+            C("HSET", "big", "x", "y"), RAND("HRANDFIELD", "big"), RAND("HRANDFIELD", "big", "10"),
+            RAND("HRANDFIELD", "big", "100", "WITHVALUES"), RAND("HRANDFIELD", "big", "129"),
+            RAND("HRANDFIELD", "big", "1000", "WITHVALUES"), RAND("HRANDFIELD", "big", "-300"),
+            RAND("HRANDFIELD", "big", "-50", "WITHVALUES"), C("SET", "str", "v"),
+            RAND("HRANDFIELD", "str"), RAND("HRANDFIELD", "str", "3"),
+            C("HSET", "one", "f", "v"), RAND("HRANDFIELD", "one", "-3", "WITHVALUES"),
+        ]),
+        ("HSCAN", [
+            CSCAN("HSCAN", "nokey", "0"), C("HSET", "h", "a", "1", "b", "2", "c", "3", "", "e"),
+            CSCAN("HSCAN", "h", "0"), CSCAN("HSCAN", "h", "0", "COUNT", "1"),
+            CSCAN("HSCAN", "h", "0", "MATCH", "a*"), CSCAN("HSCAN", "h", "0", "MATCH", ""),
+            CSCAN("HSCAN", "h", "0", "MATCH", "*", "COUNT", "1000"),
+            CSCAN("HSCAN", "h", "5"), CSCAN("HSCAN", "h", "abc"), CSCAN("HSCAN", "h", ""),
+            CSCAN("HSCAN", "h", "-1"), CSCAN("HSCAN", "h", "18446744073709551616"),
+            CSCAN("HSCAN", "h", "0", "COUNT", "0"), CSCAN("HSCAN", "h", "0", "COUNT", "-1"),
+            CSCAN("HSCAN", "h", "0", "COUNT", "abc"), CSCAN("HSCAN", "h", "0", "MATCH"),
+            CSCAN("HSCAN", "h", "0", "FOO", "x"), CSCAN("HSCAN", "h", "0", "NOVALUES"),
+            CSCAN("HSCAN", "h", "0", "match", "[bc]", "count", "2"), C("HSCAN", "h"), C("HSCAN"),
+            C("HSET", "mid", *many_fields[:260]), OBJENC("mid"), CSCAN("HSCAN", "mid", "0"),
+            CSCAN("HSCAN", "mid", "0", "COUNT", "1"), CSCAN("HSCAN", "mid", "0", "MATCH", "f1*"),
+            CSCAN("HSCAN", "mid", "0", "MATCH", "nomatch"), CSCAN("HSCAN", "mid", "77"),
+            C("HSET", "big", *many_fields), C("HSET", "big", "x", "y"), CSCAN("HSCAN", "big", "0"),
+            CSCAN("HSCAN", "big", "0", "COUNT", "1"), CSCAN("HSCAN", "big", "0", "COUNT", "1000"),
+            CSCAN("HSCAN", "big", "0", "MATCH", "f1*"),
+            CSCAN("HSCAN", "big", "0", "MATCH", "f1*", "COUNT", "3"),
+            CSCAN("HSCAN", "big", "0", "MATCH", "nomatch"), C("SET", "str", "v"),
+            CSCAN("HSCAN", "str", "0"), C("SADD", "set", "a"), CSCAN("HSCAN", "set", "0"),
+        ]),
     ]
+    set_cases = [
+        ("set basics", [
+            C("SADD", "s", "a", "b", "a"), C("SADD", "s"), C("SADD", "s", "a"),
+            C("SADD", "s", "", BIN, "z" * 70), SREAD("SMEMBERS", "s"), C("SCARD", "s"),
+            C("SREM", "s", "a", "x", "a"), C("SREM", "nokey", "a"), C("SREM", "s"),
+            C("SISMEMBER", "s", "b"), C("SISMEMBER", "s", "a"), C("SISMEMBER", "s", ""),
+            C("SISMEMBER", "nokey", "a"), C("SISMEMBER", "s"), C("SISMEMBER", "s", "a", "b"),
+            C("SMISMEMBER", "s", "a", "b", "", BIN, "b"), C("SMISMEMBER", "nokey", "a", "b"),
+            C("SMISMEMBER", "s"), C("SCARD", "nokey"), C("SCARD"), C("SCARD", "s", "x"),
+            C("SMEMBERS", "nokey"), C("SMEMBERS"), C("SMEMBERS", "s", "x"), C("TYPE", "s"),
+            OBJENC("s"), C("SREM", "s", "b", "", BIN, "z" * 70), C("EXISTS", "s"), C("TYPE", "s"),
+            SREAD("SMEMBERS", "s"), C("sadd", "lower", "m"), C("SiSmEmBeR", "lower", "m"),
+        ]),
+        ("set encodings", [
+            C("SADD", "i", "5", "-1", "3", "0", "100"), OBJENC("i"), SREAD("SMEMBERS", "i"),
+            C("SADD", "i", "70000"), C("SADD", "i", "-2147483649"), C("SADD", "i", I64MAX, I64MIN),
+            OBJENC("i"), SREAD("SMEMBERS", "i"), C("SISMEMBER", "i", "70000"),
+            C("SISMEMBER", "i", "070000"), C("SREM", "i", I64MIN), SREAD("SMEMBERS", "i"),
+            C("SADD", "i", "a"), OBJENC("i"), SREAD("SMEMBERS", "i"), C("SREM", "i", "a"),
+            OBJENC("i"), SREAD("SMEMBERS", "i"),
+            C("SADD", "n1", "01"), OBJENC("n1"), C("SADD", "n2", "-0"), OBJENC("n2"),
+            C("SADD", "n3", "+1"), OBJENC("n3"), C("SADD", "n4", " 1"), OBJENC("n4"),
+            C("SADD", "n5", "9223372036854775808"), OBJENC("n5"), C("SADD", "n6", "1.0"),
+            OBJENC("n6"), C("SADD", "n7", ""), OBJENC("n7"),
+            C("SADD", "n8", "-9223372036854775809"),
+            OBJENC("n8"), C("SADD", "n9", "1", "00"), OBJENC("n9"),
+            C("SADD", "big", *ints512), OBJENC("big"), C("SCARD", "big"), SREAD("SMEMBERS", "big"),
+            C("SADD", "big", ints512[0]), OBJENC("big"), C("SADD", "big", "99999"), OBJENC("big"),
+            SREAD("SMEMBERS", "big"), C("SREM", "big", "99999"), OBJENC("big"),
+            C("SADD", "big2", *(ints512 + ["99999"])), OBJENC("big2"), C("DEL", "big2"),
+            C("SADD", "big2", "1"), OBJENC("big2"), C("SADD", "m", "1", "2", "3"),
+            C("SADD", "d", "x"), C("SMOVE", "d", "m", "x"), OBJENC("m"), SREAD("SMEMBERS", "m"),
+            C("SADD", "m2", "1", "2"), C("SADD", "d2", "5"), C("SMOVE", "d2", "m2", "5"),
+            OBJENC("m2"), C("EXISTS", "d2"), C("RENAME", "m2", "m3"), OBJENC("m3"),
+            SREAD("SMEMBERS", "m3"),
+        ]),
+        ("SPOP SRANDMEMBER", [
+            RAND("SPOP", "nokey"), RAND("SPOP", "nokey", "3"), RAND("SRANDMEMBER", "nokey"),
+            RAND("SRANDMEMBER", "nokey", "3"), RAND("SRANDMEMBER", "nokey", "-3"),
+            C("SADD", "i", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+            RAND("SRANDMEMBER", "i"), RAND("SRANDMEMBER", "i", "0"), RAND("SRANDMEMBER", "i", "3"),
+            RAND("SRANDMEMBER", "i", "10"), RAND("SRANDMEMBER", "i", "11"),
+            RAND("SRANDMEMBER", "i", I64MAX), RAND("SRANDMEMBER", "i", "-1"),
+            RAND("SRANDMEMBER", "i", "-25"), RAND("SRANDMEMBER", "i", I64MIN),
+            RAND("SRANDMEMBER", "i", "abc"), RAND("SRANDMEMBER", "i", ""),
+            RAND("SRANDMEMBER", "i", "1.5"), RAND("SRANDMEMBER", "i", "1", "2"),
+            C("SRANDMEMBER"), RAND("SPOP", "i"), C("SCARD", "i"), RAND("SPOP", "i", "0"),
+            RAND("SPOP", "i", "2"), RAND("SPOP", "i", "-1"), RAND("SPOP", "i", "abc"),
+            RAND("SPOP", "i", I64MIN), RAND("SPOP", "i", "1", "2"), C("SPOP"),
+            SREAD("SMEMBERS", "i"), OBJENC("i"), RAND("SPOP", "i", "5"), C("SCARD", "i"),
+            RAND("SPOP", "i", I64MAX), C("EXISTS", "i"), C("SADD", "m", "a", "1", "2", "3", "b"),
+            RAND("SPOP", "m", "3"), C("SCARD", "m"), OBJENC("m"), RAND("SRANDMEMBER", "m", "-4"),
+            RAND("SPOP", "m"), RAND("SPOP", "m"), C("EXISTS", "m"), C("SADD", "big", *ints512),
+            C("SADD", "big", "a", "b", "c"), RAND("SRANDMEMBER", "big", "100"),
+            RAND("SRANDMEMBER", "big", "-600"), RAND("SRANDMEMBER", "big", "1000"),
+            RAND("SPOP", "big", "10"), RAND("SPOP", "big", "400"), OBJENC("big"),
+            RAND("SPOP", "big", "100"), OBJENC("big"), C("SCARD", "big"),
+            C("SADD", "t", "x", "y"), C("EXPIRE", "t", "5000"), RAND("SPOP", "t"), T("TTL", "t"),
+            C("SET", "str", "v"), RAND("SPOP", "str"), RAND("SPOP", "str", "2"),
+            RAND("SRANDMEMBER", "str"), RAND("SRANDMEMBER", "str", "-2"),
+        ]),
+        ("SMOVE", [
+            C("SADD", "a", "1", "2", "x"), C("SADD", "b", "3"), C("SMOVE", "a", "b", "1"),
+            C("SMOVE", "a", "b", "1"), C("SMOVE", "a", "b", "nope"), C("SMOVE", "a", "a", "2"),
+            C("SMOVE", "a", "a", "nope"), C("SMOVE", "nokey", "b", "1"),
+            C("SMOVE", "a", "new", "2"), C("TYPE", "new"), SREAD("SMEMBERS", "new"),
+            C("SMOVE", "a", "b", "x"), C("EXISTS", "a"), OBJENC("b"), SREAD("SMEMBERS", "b"),
+            C("SET", "str", "v"), C("SMOVE", "str", "b", "3"), C("SMOVE", "b", "str", "3"),
+            C("SMOVE", "b", "str", "nope"), C("SMOVE", "nokey", "str", "3"),
+            C("SMOVE", "str", "nokey", "3"), C("SMOVE", "b", "c"), C("SMOVE", "b", "c", "3", "4"),
+            C("SADD", "e", ""), C("SMOVE", "e", "b", ""), C("EXISTS", "e"), C("SISMEMBER", "b", ""),
+        ]),
+        ("SINTER SUNION SDIFF", [
+            C("SADD", "a", "1", "2", "3", "4"), C("SADD", "b", "3", "4", "5"),
+            C("SADD", "c", "x", "3", "y"), C("SADD", "d", "4", "3", "10", "z"), C("SREM", "d", "z"),
+            SREAD("SINTER", "a", "b"), SREAD("SINTER", "b", "a"), SREAD("SINTER", "a", "c"),
+            SREAD("SINTER", "c", "a"), SREAD("SINTER", "a", "d"), SREAD("SINTER", "a"),
+            SREAD("SINTER", "a", "a"), SREAD("SINTER", "a", "nokey"), SREAD("SINTER", "nokey"),
+            SALG("SUNION", "a", "b"), SALG("SUNION", "a", "c"), SALG("SUNION", "a", "d"),
+            SALG("SUNION", "nokey"), SALG("SUNION", "a", "nokey"), SALG("SDIFF", "a", "b"),
+            SALG("SDIFF", "b", "a"), SALG("SDIFF", "c", "a"), SALG("SDIFF", "d", "a"),
+            SALG("SDIFF", "d", "c"), SALG("SDIFF", "a", "a"), SALG("SDIFF", "nokey", "a"),
+            SALG("SDIFF", "a", "nokey"), SALG("SDIFF", "a"), C("SINTER"), C("SUNION"), C("SDIFF"),
+            C("SET", "str", "v"), C("SINTER", "a", "str"), C("SINTER", "nokey", "str"),
+            C("SINTER", "str", "nokey"), C("SUNION", "a", "str"), C("SUNION", "nokey", "str"),
+            C("SDIFF", "str", "a"), C("SDIFF", "a", "str"), C("SDIFF", "nokey", "str"),
+            C("SINTERCARD", "2", "a", "b"), C("SINTERCARD", "2", "a", "c"),
+            C("SINTERCARD", "1", "a"), C("SINTERCARD", "2", "a", "nokey"),
+            C("SINTERCARD", "2", "a", "b", "LIMIT", "1"),
+            C("SINTERCARD", "2", "a", "b", "LIMIT", "0"),
+            C("SINTERCARD", "2", "a", "b", "LIMIT", "5"), C("SINTERCARD", "1", "a", "limit", "3"),
+            C("SINTERCARD", "2", "a", "b", "LIMIT", "-1"),
+            C("SINTERCARD", "2", "a", "b", "LIMIT", "abc"), C("SINTERCARD", "2", "a", "b", "LIMIT"),
+            C("SINTERCARD", "2", "a", "b", "FOO", "1"), C("SINTERCARD", "0", "a"),
+            C("SINTERCARD", "-1", "a"), C("SINTERCARD", "abc", "a"), C("SINTERCARD", "3", "a", "b"),
+            C("SINTERCARD", I64MAX, "a"), C("SINTERCARD", "2", "a", "str"),
+            C("SINTERCARD", "2", "nokey", "str"), C("SINTERCARD", "1"), C("SINTERCARD"),
+            C("SINTERCARD", "1", "a", "LIMIT", "1", "LIMIT", "2"),
+            C("SINTERSTORE", "dst", "a", "b"), OBJENC("dst"), SREAD("SMEMBERS", "dst"),
+            C("SINTERSTORE", "dst", "a", "c"), OBJENC("dst"), C("SINTERSTORE", "dst", "a", "nokey"),
+            C("EXISTS", "dst"), C("SUNIONSTORE", "dst", "a", "c"), OBJENC("dst"),
+            SREAD("SMEMBERS", "dst"), C("SUNIONSTORE", "dst", "a", "b"), OBJENC("dst"),
+            C("SDIFFSTORE", "dst", "d", "a"), OBJENC("dst"), SREAD("SMEMBERS", "dst"),
+            C("SDIFFSTORE", "dst", "a", "a"), C("EXISTS", "dst"), C("SUNIONSTORE", "a", "a", "b"),
+            SREAD("SMEMBERS", "a"), C("SINTERSTORE", "b", "b", "c"), SREAD("SMEMBERS", "b"),
+            C("SUNIONSTORE", "str", "a"), C("TYPE", "str"), C("SET", "str", "v", "EX", "1000"),
+            C("SINTERSTORE", "str", "a"), T("TTL", "str"), C("SET", "str", "v"),
+            C("SDIFFSTORE", "str", "nokey"), C("EXISTS", "str"), C("SET", "str", "v"),
+            C("SUNIONSTORE", "dst", "str"), C("SINTERSTORE", "dst"), C("SUNIONSTORE"),
+            C("SADD", "big", *ints512), C("SADD", "big2", *ints512[:300]),
+            SREAD("SINTER", "big", "big2"), SALG("SUNION", "big", "a"),
+            SALG("SDIFF", "big", "big2"),
+            C("SUNIONSTORE", "u", "big", "a"), OBJENC("u"), C("SCARD", "u"),
+            C("SDIFFSTORE", "u2", "big", "big2"), OBJENC("u2"), SREAD("SMEMBERS", "u2"),
+        ]),
+        ("SSCAN", [
+            CSCAN("SSCAN", "nokey", "0"), C("SADD", "i", "3", "1", "2"), CSCAN("SSCAN", "i", "0"),
+            CSCAN("SSCAN", "i", "0", "COUNT", "1"), CSCAN("SSCAN", "i", "0", "MATCH", "1*"),
+            CSCAN("SSCAN", "i", "7"), CSCAN("SSCAN", "i", "abc"), CSCAN("SSCAN", "i", "-1"),
+            CSCAN("SSCAN", "i", "0", "COUNT", "0"), CSCAN("SSCAN", "i", "0", "MATCH"),
+            CSCAN("SSCAN", "i", "0", "TYPE", "set"), C("SSCAN", "i"), C("SSCAN"),
+            C("SADD", "s", "a", "b", "c", "1"), CSCAN("SSCAN", "s", "0"),
+            CSCAN("SSCAN", "s", "0", "MATCH", "[ab]"), CSCAN("SSCAN", "s", "0", "COUNT", "1"),
+            C("SADD", "big", *ints512), C("SADD", "big", "x", "y"), CSCAN("SSCAN", "big", "0"),
+            CSCAN("SSCAN", "big", "0", "COUNT", "7"), CSCAN("SSCAN", "big", "0", "MATCH", "-9*"),
+            CSCAN("SSCAN", "big", "0", "MATCH", "-9*", "COUNT", "1000"),
+            C("SET", "str", "v"), CSCAN("SSCAN", "str", "0"), C("HSET", "h", "f", "v"),
+            CSCAN("SSCAN", "h", "0"),
+        ]),
+    ]
+    cross_cases = [
+        ("cross-type", [
+            C("SET", "str", "v"), C("HSET", "h", "f", "1"), C("SADD", "s", "m"), C("TYPE", "str"),
+            C("TYPE", "h"), C("TYPE", "s"), C("TYPE", "nokey"), OBJENC("h"), OBJENC("s"),
+            OBJENC("nokey"), C("HSET", "str", "f", "v"), C("HGET", "str", "f"),
+            C("HSETNX", "str", "f", "v"), C("HDEL", "str", "f"), C("HLEN", "str"),
+            C("HINCRBY", "str", "f", "1"), C("HINCRBYFLOAT", "str", "f", "1"),
+            C("HGETALL", "str"), C("HMGET", "str", "f"), C("HEXISTS", "str", "f"),
+            C("HSTRLEN", "str", "f"), C("SADD", "str", "m"), C("SREM", "str", "m"),
+            C("SMEMBERS", "str"), C("SCARD", "str"), C("SISMEMBER", "str", "m"),
+            C("SMISMEMBER", "str", "m"), C("GET", "h"), C("GET", "s"), C("INCR", "h"),
+            C("INCR", "s"), C("INCRBY", "h", "1"), C("INCRBYFLOAT", "s", "1"),
+            C("APPEND", "h", "x"), C("APPEND", "s", "x"), C("STRLEN", "h"), C("STRLEN", "s"),
+            C("GETRANGE", "h", "0", "1"), C("SETRANGE", "s", "0", "x"), C("GETSET", "h", "x"),
+            C("GETDEL", "s"), C("GETEX", "h"), C("MGET", "str", "h", "s"), C("SADD", "h", "m"),
+            C("SMEMBERS", "h"), C("HSET", "s", "f", "v"), C("HGETALL", "s"),
+            C("SINTER", "s", "str"), C("SINTER", "s", "h"), C("SUNIONSTORE", "d", "s", "h"),
+            C("SMOVE", "s", "h", "m"), C("SETNX", "h", "x"), C("SET", "h", "x", "NX"),
+            C("SET", "s", "x", "XX", "GET"), C("MSETNX", "s", "x", "new", "y"), C("TYPE", "s"),
+            C("EXISTS", "str", "h", "s", "nokey", "h"), Cmd(["SCAN", "0", "TYPE", "hash"], "scan"),
+            Cmd(["SCAN", "0", "TYPE", "set"], "scan"), Cmd(["SCAN", "0", "TYPE", "string"], "scan"),
+            Cmd(["KEYS", "*"], "keys"), C("DBSIZE"), C("EXPIRE", "h", "1000"),
+            C("PEXPIRE", "s", "2000000"), T("TTL", "h"), TMS("PTTL", "s"), C("PERSIST", "h"),
+            T("TTL", "h"), C("EXPIRE", "s", "1000", "XX"), C("EXPIRE", "h", "1000", "NX"),
+            C("HSET", "h", "g", "2"), T("TTL", "h"), C("SADD", "s", "n"), TMS("PTTL", "s"),
+            C("RENAME", "h", "h2"), C("TYPE", "h2"), T("TTL", "h2"), HREAD("HGETALL", "h2"),
+            C("RENAME", "s", "str"), C("TYPE", "str"), TMS("PTTL", "str"), SREAD("SMEMBERS", "str"),
+            C("RENAMENX", "str", "h2"), C("RENAME", "h2", "str"), C("TYPE", "str"),
+            HREAD("HGETALL", "str"), C("SET", "str", "overwrites"), C("TYPE", "str"),
+            C("GET", "str"), C("HSET", "h3", "f", "v"), C("EXPIRE", "h3", "1000"),
+            C("SET", "h3", "v"), T("TTL", "h3"), C("HGET", "h3", "f"), C("SADD", "s3", "1"),
+            C("SET", "s3", "v", "KEEPTTL"), C("TYPE", "s3"), C("SADD", "s4", "1"),
+            C("MSET", "s4", "v"), C("TYPE", "s4"), C("HSET", "h4", "f", "v"),
+            C("SET", "h4", "v", "GET"), C("TYPE", "h4"), C("DEL", "h4", "s4", "nokey"),
+            C("HSET", "h5", "f", "v"), C("SADD", "s5", "m"), C("UNLINK", "h5", "s5"),
+            C("EXISTS", "h5", "s5"), C("HSET", "h6", "f", "v"), C("EXPIRE", "h6", "-1"),
+            C("EXISTS", "h6"), C("SADD", "s6", "m"), C("PEXPIREAT", "s6", "1"),
+            C("EXISTS", "s6"), C("HSET", "h7", "f", "v"), C("GETDEL", "h7"), C("EXISTS", "h7"),
+            C("OBJECT", "ENCODING"), C("OBJECT", "ENCODING", "str", "x"), C("OBJECT", "FOO"),
+            C("OBJECT"), C("FLUSHALL"), C("HGETALL", "h"), C("SMEMBERS", "s"),
+        ]),
+    ]
+    return hash_cases + set_cases + cross_cases
 
 
 def wrongtype_cases():
@@ -412,7 +733,7 @@ class DifferentialTest(akv.ServerTestCase):
         failures = []
         for title, cmds in edge_cases(t0_ms):
             ref, tgt = self.sides(2)
-            simple = [c for c in cmds if c.kind not in ("scan", "randomkey")]
+            simple = [c for c in cmds if c.kind not in SPECIAL_KINDS]
             runner = DiffRunner(ref, tgt, "pipelined '%s'" % title, max_batch=len(simple),
                                 fixed_batch=True)
             try:
@@ -424,6 +745,15 @@ class DifferentialTest(akv.ServerTestCase):
                                                              akv.target_kind()))
         if failures:
             self.fail("\n\n".join(failures) + self.where())
+
+    def test_reference_encoding_limits(self):
+        # The comparison rules and the edge-case table assume these limits on the reference.
+        with self.ref.client() as c:
+            for name, want in (("hash-max-listpack-entries", HASH_MAX_LISTPACK_ENTRIES),
+                               ("hash-max-listpack-value", HASH_MAX_LISTPACK_VALUE),
+                               ("set-max-intset-entries", SET_MAX_INTSET_ENTRIES)):
+                r = c.call("CONFIG", "GET", name)
+                self.assertEqual(r.value, [name.encode(), str(want).encode()], r.raw)
 
     def test_wrongtype_against_other_types(self):
         with self.tgt.client() as c:
@@ -588,7 +918,13 @@ class DifferentialTest(akv.ServerTestCase):
                  "strlen", "getrange", "setrange", "incr", "decr", "incrby", "decrby",
                  "incrbyfloat", "del", "unlink", "exists", "type", "expire", "pexpire",
                  "expireat", "pexpireat", "ttl", "pttl", "persist", "expiretime", "pexpiretime",
-                 "keys", "scan", "randomkey", "rename", "renamenx"]
+                 "keys", "scan", "randomkey", "rename", "renamenx",
+                 # hashes, sets, OBJECT
+                 "hset", "hsetnx", "hget", "hmget", "hmset", "hdel", "hexists", "hlen", "hstrlen",
+                 "hkeys", "hvals", "hgetall", "hincrby", "hincrbyfloat", "hrandfield", "hscan",
+                 "sadd", "srem", "sismember", "smismember", "smembers", "scard", "spop",
+                 "srandmember", "smove", "sinter", "sintercard", "sinterstore", "sunion",
+                 "sunionstore", "sdiff", "sdiffstore", "sscan", "object"]
         problems = []
         with self.ref.client() as c1, self.tgt.client() as c2:
             n = c2.call("COMMAND", "COUNT").value

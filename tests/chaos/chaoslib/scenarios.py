@@ -11,7 +11,8 @@ from chaoslib import netlab, resp
 from chaoslib.faults import AofSampler, FaultRunner, make_plan, synced_point
 from chaoslib.procs import Cluster, kill_everything, log, vv_covers, vv_str
 from chaoslib.report import Summary, fmt_s, gap_text
-from chaoslib.verify import LossWindow, check, check_relay, counts_table, wait_expired
+from chaoslib.verify import (LossWindow, check, check_relay, collections_text, counts_table,
+                             read_views, wait_expired)
 from chaoslib.workload import Client, FaultBoard
 
 CLOCK_OFFSET_MS = 5000
@@ -130,24 +131,24 @@ def _restarts_text(runner):
 
 
 def _diverged(cluster, clients):
-    """When regions hold the same ops but differ: the tracked keys whose values differ."""
-    keys = sorted({k for c in clients for k in list(c.ctr_acked) + list(c.ctr_indoubt)} |
-                  {k for c in clients for k in list(c.u) + list(c.o) + list(c.mixed_keys)})
-    views = {}
-    for r in cluster.live():
-        with r.client(timeout=30) as c:
-            vals = {}
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                vals.update(zip(chunk, c.call("MGET", *chunk).value))
-            views[r.name] = vals
+    """When regions hold the same ops but differ: the tracked keys whose values differ (strings
+    by MGET, sets by sorted SMEMBERS, hashes by sorted HGETALL)."""
+    views = {r.name: read_views(r, clients) for r in cluster.live()}
     names = sorted(views)
+    keys = sorted(views[names[0]]) if names else []
     out = []
     for k in keys:
         vs = {n: views[n][k] for n in names}
         if len(set(vs.values())) > 1:
-            out.append("%s: %s" % (k, ", ".join("%s=%r" % kv for kv in vs.items())))
+            out.append("%s: %s" % (k, ", ".join("%s=%r" % (n, _short(x)) for n, x in vs.items())))
     return out
+
+
+def _short(x):
+    """A set/hash view, shortened for a failure line."""
+    if isinstance(x, tuple) and len(x) > 6:
+        return "%d entries: %r ..." % (len(x), x[:3])
+    return x
 
 
 def _converge(cluster, clients, summary, when, names=None, timeout=60):
@@ -318,6 +319,7 @@ def workload_under_faults(scenario, seed, duration, appendfsync, kinds, use_net=
             log("%d keys with an acknowledged PEXPIRE still present 20 s later, e.g. %s" %
                 (len(stuck), stuck[0]))  # check() reports them as lost writes
         summary.add("not acknowledged", _unacked_text(clients, verdict))
+        summary.add("sets / hashes", collections_text(verdict))
         if powerloss:
             at_risk = sum(1 for c in clients for a in c.acks
                           if any(w.covers(a) for w in runner.windows))
@@ -422,6 +424,7 @@ def region_lost(seed, duration=6.0):
         text, _ = _writes_text(clients, time.monotonic() - t0)
         summary.add("acknowledged writes", text + "; %d acknowledged by r2" % acked_r2)
         summary.add("not acknowledged", _unacked_text(clients, verdict))
+        summary.add("sets / hashes", collections_text(verdict))
         summary.add("relay", "r2 ops held at its death: r0 r2:%d, r1 r2:%d; after convergence "
                     "both r2:%d (%d ops reached r1 only through r0)" %
                     (after_kill["r0"].get("r2", 0), after_kill["r1"].get("r2", 0),
@@ -694,6 +697,7 @@ def recovery(seed, keys=None, target_s=None):
         summary.add("faults injected", "kill=1 (r2, down 1.0 s while r0/r1 take writes)")
         text, _ = _writes_text(writers, time.monotonic() - t_writers)
         summary.add("acknowledged writes", text + " (clients of r0 and r1, during the outage)")
+        summary.add("sets / hashes", collections_text(verdict))
         shown = target_s or report_target_s
         summary.add("recovery time", "serving (PING) %s after restart, caught up %s after "
                     "restart (%s%s)" % (fmt_s(serve), fmt_s(caught),
@@ -844,6 +848,7 @@ def full_disk(seed, size="8m"):
         text, _ = _writes_text(clients, time.monotonic() - t0)
         summary.add("acknowledged writes", text)
         summary.add("not acknowledged", _unacked_text(clients, verdict))
+        summary.add("sets / hashes", collections_text(verdict))
         summary.add("full disk", "-MISCONF %.2f s after the disk filled (%d probe writes acked "
                     "before, %d in doubt): %s; reads served; aof_last_write_status=%s" %
                     (t_misconf, len(probe_acked), len(probe_indoubt), misconf,

@@ -28,6 +28,7 @@ class Verdict:
         self.notes = []
         self.indoubt_applied = 0
         self.indoubt_total = 0
+        self.collections = {}  # figures about the set and hash keys, for the summary
 
     def fail(self, msg):
         self.failures.append(msg)
@@ -53,6 +54,48 @@ def _mget(region, keys):
             if isinstance(vals, resp.Err):
                 raise AssertionError("MGET on %s: %r" % (region.name, vals))
             out.update(zip(chunk, vals))
+    return out
+
+
+def collection_keys(clients):
+    """The tracked set and hash keys: (set keys, hash keys), sorted."""
+    sets = sorted({st.key for c in clients for st in c.smembers.values()})
+    hashes = sorted({kf[0] for c in clients
+                     for kf in list(c.hctr_acked) + list(c.hctr_indoubt) + list(c.hf)})
+    return sets, hashes
+
+
+def _read_collections(region, set_keys, hash_keys):
+    """{key: sorted tuple of members} and {key: {field: value}} (a missing key reads empty).
+    Also returns {key: sorted tuple of (field, value)} for comparing regions."""
+    sets, hashes = {}, {}
+    with region.client(timeout=30.0) as c:
+        for key, rep in zip(set_keys, c.pipeline([("SMEMBERS", k) for k in set_keys])):
+            v = rep.value
+            if isinstance(v, resp.Err):
+                raise AssertionError("SMEMBERS %s on %s: %r" % (key, region.name, v))
+            sets[key] = tuple(sorted(v))
+        for key, rep in zip(hash_keys, c.pipeline([("HGETALL", k) for k in hash_keys])):
+            v = rep.value
+            if isinstance(v, resp.Err):
+                raise AssertionError("HGETALL %s on %s: %r" % (key, region.name, v))
+            if isinstance(v, dict):  # RESP3 map
+                pairs = list(v.items())
+            else:
+                pairs = list(zip(v[0::2], v[1::2]))
+            hashes[key] = tuple(sorted(pairs))
+    return sets, hashes
+
+
+def read_views(region, clients):
+    """Every tracked key as `region` shows it: strings as bytes/None, sets as a sorted tuple of
+    members, hashes as a sorted tuple of (field, value). For comparing regions."""
+    keys = sorted({k for c in clients for k in list(c.ctr_acked) + list(c.ctr_indoubt)} |
+                  {k for c in clients for k in list(c.u) + list(c.o) + list(c.mixed_keys)})
+    out = _mget(region, keys)
+    sets, hashes = _read_collections(region, *collection_keys(clients))
+    out.update(sets)
+    out.update(hashes)
     return out
 
 
@@ -99,6 +142,33 @@ def wait_expired(cluster, clients, windows=(), timeout=20.0, max_ttl_s=1.5, skew
     return []
 
 
+def _check_counter(v, what, raw, acked, indoubt, incr_acks, windows):
+    """A counter (string key or hash field) shows `raw`: it must be the sum of the acknowledged
+    increments plus a subset of the in-doubt ones; less only when the missing increments were
+    acknowledged inside loss windows."""
+    value = int(raw) if raw is not None else 0
+    v.indoubt_total += len(indoubt)
+    if value < acked:
+        short = acked - value
+        covered = sum(a.arg for a in incr_acks if any(w.covers(a) for w in windows))
+        why = next((w.why for w in windows
+                    for a in incr_acks if w.covers(a)), None) if short <= covered else None
+        v.lost.append(("%s: %d increments short (acked sum %d, value %d)" %
+                       (what, short, acked, value), why))
+        if why is None:
+            v.fail("%s = %d but acknowledged increments sum to %d (%d lost; only %d were "
+                   "acknowledged inside loss windows)" % (what, value, acked, short, covered))
+        v.notes.append("%s short by %d (in loss windows: %d)" % (what, short, covered))
+    elif value > acked + sum(indoubt):
+        v.fail("%s = %d exceeds acknowledged %d + every in-doubt increment %d "
+               "(an increment applied twice?)" % (what, value, acked, sum(indoubt)))
+    elif len(indoubt) <= 64 and not _subset_sum_ok(value - acked, indoubt):
+        v.fail("%s = %d: %d above the acknowledged sum, which no subset of the "
+               "in-doubt increments %s adds up to" % (what, value, value - acked, indoubt))
+    else:
+        v.indoubt_applied += value - acked  # in units, not ops
+
+
 def check(cluster, clients, names, windows=(), verdict=None):
     """Reads every tracked key from every region in `names` (already in sync) and checks the
     history of every client. Returns the Verdict."""
@@ -118,6 +188,20 @@ def check(cluster, clients, names, windows=(), verdict=None):
             v.fail("regions %s and %s show different values for %d keys, e.g. %s: %r vs %r" %
                    (regions[0].name, r.name, len(diff), diff[0], ref[diff[0]],
                     views[r.name][diff[0]]))
+    # Sets (SMEMBERS) and hashes (HGETALL), sorted: identical everywhere too.
+    set_keys, hash_keys = collection_keys(clients)
+    coll = {r.name: _read_collections(r, set_keys, hash_keys) for r in regions}
+    ref_sets, ref_hashes = coll[regions[0].name]
+    for r in regions[1:]:
+        sets, hashes = coll[r.name]
+        for what, mine, theirs in (("SMEMBERS", ref_sets, sets), ("HGETALL", ref_hashes, hashes)):
+            for key in sorted(mine):
+                if mine[key] != theirs[key]:
+                    a, b = set(mine[key]), set(theirs[key])
+                    v.fail("regions %s and %s differ on %s %s (%d vs %d entries): only in %s: "
+                           "%s; only in %s: %s" %
+                           (regions[0].name, r.name, what, key, len(a), len(b), regions[0].name,
+                            _few(a - b), r.name, _few(b - a)))
     acks_by_key = {}
     for c in clients:
         for a in c.acks:
@@ -127,30 +211,8 @@ def check(cluster, clients, names, windows=(), verdict=None):
     for key in ctr_keys:
         acked = sum(c.ctr_acked.get(key, 0) for c in clients)
         indoubt = [d for c in clients for d in c.ctr_indoubt.get(key, [])]
-        raw = ref.get(key)
-        value = int(raw) if raw is not None else 0
-        v.indoubt_total += len(indoubt)
-        if value < acked:
-            short = acked - value
-            incr_acks = [a for a in acks_by_key.get(key, []) if a.kind == "incrby"]
-            covered = sum(a.arg for a in incr_acks if any(w.covers(a) for w in windows))
-            why = next((w.why for w in windows
-                        for a in incr_acks if w.covers(a)), None) if short <= covered else None
-            v.lost.append(("%s: %d increments short (acked sum %d, value %d)" %
-                           (key, short, acked, value), why))
-            if why is None:
-                v.fail("counter %s = %d but acknowledged increments sum to %d (%d lost; only %d "
-                       "were acknowledged inside loss windows)" % (key, value, acked, short,
-                                                                    covered))
-            v.notes.append("counter %s short by %d (in loss windows: %d)" % (key, short, covered))
-        elif value > acked + sum(indoubt):
-            v.fail("counter %s = %d exceeds acknowledged %d + every in-doubt increment %d "
-                   "(an increment applied twice?)" % (key, value, acked, sum(indoubt)))
-        elif len(indoubt) <= 64 and not _subset_sum_ok(value - acked, indoubt):
-            v.fail("counter %s = %d: %d above the acknowledged sum, which no subset of the "
-                   "in-doubt increments %s adds up to" % (key, value, value - acked, indoubt))
-        else:
-            v.indoubt_applied += value - acked  # in units, not ops
+        incr_acks = [a for a in acks_by_key.get(key, []) if a.kind == "incrby"]
+        _check_counter(v, "counter %s" % key, ref.get(key), acked, indoubt, incr_acks, windows)
 
     # Unique SETs, DEL, PEXPIRE.
     for c in clients:
@@ -193,7 +255,96 @@ def check(cluster, clients, names, windows=(), verdict=None):
             v.lost_write("SET %s = %r (acked by %s; the key shows %r)" %
                          (key, st["value"], st["region"], got),
                          later[-1] if explained else None, windows)
+
+    _check_sets(v, clients, ref_sets, acks_by_key, windows)
+    _check_hashes(v, clients, ref_hashes, acks_by_key, windows)
     return v
+
+
+def _few(items, n=5):
+    items = sorted(items)
+    return "%s%s" % (", ".join(repr(x) for x in items[:n]), " ..." if len(items) > n else "") \
+        if items else "-"
+
+
+def _check_sets(v, clients, ref_sets, acks_by_key, windows):
+    """s: members: every acknowledged SADD present. sr: members: present after an acknowledged
+    SADD with no SREM, absent after an acknowledged SREM (it observed the only add instance),
+    either when the SADD or the SREM was in doubt. Anywhere: no member that no client sent."""
+    members = {}  # member -> SMember
+    for c in clients:
+        members.update(c.smembers)
+    shown = {key: set(ms) for key, ms in ref_sets.items()}
+    for key, ms in shown.items():
+        stray = [m for m in ms if m not in members or members[m].key != key]
+        if stray:
+            v.fail("set %s holds %d members no client added to it, e.g. %r" %
+                   (key, len(stray), stray[0]))
+    stats = v.collections
+    stats["s_keys"] = len([k for k in shown if k.startswith("s:")])
+    stats["sr_keys"] = len([k for k in shown if k.startswith("sr:")])
+    stats["s_members"] = sum(len(ms) for k, ms in shown.items() if k.startswith("s:"))
+    stats["sr_members"] = sum(len(ms) for k, ms in shown.items() if k.startswith("sr:"))
+    stats["srem_acked"] = sum(1 for st in members.values() if st.rm_state == "ok")
+    stats["sadd_indoubt_present"] = sum(1 for m, st in members.items() if st.state == "indoubt"
+                                        and m in shown.get(st.key, ()))
+    stats["sadd_indoubt"] = sum(1 for st in members.values() if st.state == "indoubt")
+    for m, st in members.items():
+        present = m in shown.get(st.key, ())
+        name = "%s %s" % (st.key, m.decode())
+        if st.state == "indoubt":
+            continue  # may or may not have applied; the SREM guard never touches it
+        if st.rm_state is None or st.rm_state == "indoubt":
+            if not present and st.rm_state is None:
+                ack = next((a for a in acks_by_key.get(name, []) if a.kind == "sadd"), None)
+                v.lost_write("SADD %s (acked by %s)" % (name, st.region), ack, windows)
+            continue
+        if present:  # an acknowledged SREM that observed the only add instance
+            rm = next((a for a in acks_by_key.get(name, []) if a.kind == "srem"), None)
+            v.lost_write("SREM %s (acked by %s): the member came back" % (name, st.rm_region),
+                         rm, windows)
+
+
+def _check_hashes(v, clients, ref_hashes, acks_by_key, windows):
+    """hc: fields are counters (as ctr:); hf: fields are the o: overwrite history of one client;
+    no field that no client wrote."""
+    hashes = {key: dict(pairs) for key, pairs in ref_hashes.items()}
+    hctr = sorted({kf for c in clients for kf in list(c.hctr_acked) + list(c.hctr_indoubt)})
+    hf = {}
+    for c in clients:
+        hf.update(c.hf)
+    known = set(hctr) | set(hf)
+    for key, fields in sorted(hashes.items()):
+        stray = [f for f in fields if (key, f.decode(errors="replace")) not in known]
+        if stray:
+            v.fail("hash %s holds %d fields no client wrote, e.g. %r = %r" %
+                   (key, len(stray), stray[0], fields[stray[0]]))
+    v.collections["hc_fields"] = len(hctr)
+    v.collections["hc_sum"] = sum(int(hashes.get(k, {}).get(f.encode(), 0)) for k, f in hctr)
+    v.collections["hf_fields"] = sum(len(fs) for k, fs in hashes.items() if k.startswith("hf:"))
+    for kf in hctr:
+        acked = sum(c.hctr_acked.get(kf, 0) for c in clients)
+        indoubt = [d for c in clients for d in c.hctr_indoubt.get(kf, [])]
+        name = "%s %s" % kf
+        incr_acks = [a for a in acks_by_key.get(name, []) if a.kind == "hincrby"]
+        _check_counter(v, "hash counter %s" % name, hashes.get(kf[0], {}).get(kf[1].encode()),
+                       acked, indoubt, incr_acks, windows)
+    for kf, st in sorted(hf.items()):
+        got = hashes.get(kf[0], {}).get(kf[1].encode())
+        name = "%s %s" % kf
+        allowed = set(st["indoubt"]) | {st["value"]}
+        if got in allowed:
+            continue
+        acks = [a for a in acks_by_key.get(name, []) if a.kind == "hset"]
+        older = [i for i, a in enumerate(acks) if a.arg == got]
+        if got is not None and not older:
+            v.fail("hash field %s holds %r, which its client never wrote" % (name, got))
+            continue
+        later = acks[older[-1] + 1:] if older else acks
+        explained = all(any(w.covers(a) for w in windows) for a in later)
+        v.lost_write("HSET %s = %r (acked by %s; the field shows %r)" %
+                     (name, st["value"], st["region"], got),
+                     later[-1] if explained else None, windows)
 
 
 def check_relay(before, after, lost_region):
@@ -203,6 +354,19 @@ def check_relay(before, after, lost_region):
     bad = {n: vv.get(lost_region, 0) for n, vv in after.items()
            if vv.get(lost_region, 0) < want}
     return want, bad
+
+
+def collections_text(verdict):
+    """The summary row about sets and hashes."""
+    s = verdict.collections
+    if not s:
+        return "not checked"
+    return ("s: %d keys, %d members (%d of %d in-doubt SADDs applied); sr: %d keys, %d members "
+            "left after %d acknowledged SREMs; hc: %d counter fields summing to %d; hf: %d "
+            "fields" % (s.get("s_keys", 0), s.get("s_members", 0),
+                        s.get("sadd_indoubt_present", 0), s.get("sadd_indoubt", 0),
+                        s.get("sr_keys", 0), s.get("sr_members", 0), s.get("srem_acked", 0),
+                        s.get("hc_fields", 0), s.get("hc_sum", 0), s.get("hf_fields", 0)))
 
 
 def counts_table(clients):

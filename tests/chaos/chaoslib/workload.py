@@ -24,6 +24,21 @@ Keys:
                  last acknowledged one, or one that was in doubt.
   m:<k>          SET and INCRBY from every client: only convergence is checked (every region
                  shows the same value; digests equal).
+  s:<k>          SADD of a unique member "c<i>-<n>" (every member is added ONCE, by one SADD, and
+                 never removed). Check: every acknowledged member is in the set; a member that is
+                 there was sent by some client (acknowledged or in doubt).
+  sr:<k>         SADD of a unique member, later maybe SREM of it by its client -- only after
+                 SISMEMBER on the same region (same connection, right before) showed it. The member
+                 has exactly one add instance (one SADD, never retried), and the region that
+                 showed it holds that instance, so the SREM observed it: an acknowledged SREM
+                 removes it everywhere for good (no concurrent SADD of it exists to win).
+                 Check: acknowledged SADD and no SREM -> present; acknowledged SREM -> absent;
+                 in-doubt SADD or SREM -> either.
+  hc:<k> f<j>    HINCRBY d (1..9) from every client (the fields are never HSET/HDEL'd). Check:
+                 as ctr:<k>, per field.
+  hf:<k> c<i>:<j>  HSET of the client's own field with increasing unique values, with the o:
+                 guard (on a region other than the one that acknowledged the last value, only
+                 after HGET there showed that value or a later one). Check: as o:<k>, per field.
 
 Failover: when the current region fails (connection error, no reply within `timeout`, -MISCONF),
 the client marks it suspect for a while and moves to the next region that accepts a connection;
@@ -41,6 +56,21 @@ from chaoslib.procs import log
 SHARED_COUNTERS = 4
 OVERWRITE_KEYS = 8
 MIXED_KEYS = 4
+SET_KEYS = 4  # s:<k>
+SETREM_KEYS = 4  # sr:<k>
+HCTR_KEYS = 2  # hc:<k>
+HCTR_FIELDS = 4  # f0..f3 in each hc:<k>
+HFIELD_KEYS = 3  # hf:<k>
+HFIELDS_PER_CLIENT = 4  # c<i>:0..3 in each hf:<k>
+
+
+class SMember:
+    """One unique member of a set key: its SADD and (sr: keys) its SREM."""
+    __slots__ = ("key", "state", "region", "rm_state", "rm_region")
+
+    def __init__(self, key, state, region):
+        self.key, self.state, self.region = key, state, region
+        self.rm_state = self.rm_region = None
 
 
 class Failover:
@@ -134,10 +164,16 @@ class Client(threading.Thread):
         self.u_candidates = []  # acked u-keys with no action yet
         self.o = {}  # key -> dict(seq, value, region, indoubt=set())
         self.mixed_keys = set()
+        self.smembers = {}  # member (bytes) -> SMember, s: and sr: keys
+        self.sr_candidates = []  # acknowledged sr: members with no SREM yet
+        self.hctr_acked = {}  # (key, field) -> acknowledged sum
+        self.hctr_indoubt = {}  # (key, field) -> [in-doubt deltas]
+        self.hf = {}  # (key, field) -> dict(seq, value, region, indoubt=set())
         self.acks = []
         self.counts = {"ok": 0, "indoubt": 0, "refused": 0}
         self.kind_counts = {}
-        self.skipped = {"del_unobserved": 0, "expire_unobserved": 0, "overwrite_stale": 0}
+        self.skipped = {"del_unobserved": 0, "expire_unobserved": 0, "overwrite_stale": 0,
+                        "srem_unobserved": 0, "hset_stale": 0}
         self.unexpected = []
         self.failovers = []
         self.outages = []  # gaps where the first ack after a failure came from the same region
@@ -318,11 +354,11 @@ class Client(threading.Thread):
         elif outcome == "indoubt":
             st["indoubt"].add(value)
 
-    def _is_at_least(self, value, seq):
+    def _is_at_least(self, value, seq, marker=b"o"):
         if not isinstance(value, bytes):
             return False
         parts = value.split(b":")
-        if len(parts) != 3 or parts[0] != self.tag.encode() or parts[1] != b"o":
+        if len(parts) != 3 or parts[0] != self.tag.encode() or parts[1] != marker:
             return False
         return int(parts[2]) >= seq
 
@@ -371,20 +407,113 @@ class Client(threading.Thread):
         self._write("mixed", args, expect)
         self.mixed_keys.add(key)
 
+    # -- sets and hashes -------------------------------------------------------------------------
+    def op_sadd(self, removable):
+        """SADD of a member no one ever added before: one SADD per member, never retried."""
+        self.seq += 1
+        key = "%s:%d" % ("sr" if removable else "s",
+                         self.rng.randrange(SETREM_KEYS if removable else SET_KEYS))
+        member = ("%s-%d" % (self.tag, self.seq)).encode()
+        outcome, v, region = self._write("sadd", ("SADD", key, member), lambda v: v == 1)
+        if outcome in ("ok", "indoubt"):
+            self.smembers[member] = SMember(key, outcome, region.name)
+        if outcome == "ok":
+            self.acks.append(Ack("sadd", "%s %s" % (key, member.decode()), member, region.name,
+                                 time.time()))
+            if removable:
+                self.sr_candidates.append(member)
+
+    def op_srem(self):
+        """SREM of one of this client's acknowledged sr: members, only once SISMEMBER on the
+        region about to take the SREM showed it (so the SREM observes its only add instance)."""
+        if not self.sr_candidates:
+            return self.op_sadd(removable=True)
+        member = self.sr_candidates.pop(self.rng.randrange(len(self.sr_candidates)))
+        st = self.smembers[member]
+        ok, cur = self._read("SISMEMBER", st.key, member)
+        if not ok:
+            self.sr_candidates.append(member)
+            return
+        if cur != 1:
+            # Not replicated here yet: an SREM would not observe the add (and be a no-op). Later.
+            self.skipped["srem_unobserved"] += 1
+            self.sr_candidates.append(member)
+            return
+        outcome, v, region = self._write("srem", ("SREM", st.key, member), lambda v: v in (0, 1))
+        if outcome == "ok" and v != 1:
+            self.unexpected.append("%s: SREM %s %s on %s returned %r right after SISMEMBER "
+                                   "showed the member" % (self.tag, st.key, member.decode(),
+                                                          region.name, v))
+        if outcome in ("ok", "indoubt"):
+            st.rm_state, st.rm_region = outcome, region.name
+            if outcome == "ok":
+                self.acks.append(Ack("srem", "%s %s" % (st.key, member.decode()), member,
+                                     region.name, time.time()))
+        else:
+            self.sr_candidates.append(member)
+
+    def op_hincrby(self):
+        key = "hc:%d" % self.rng.randrange(HCTR_KEYS)
+        field = "f%d" % self.rng.randrange(HCTR_FIELDS)
+        d = self.rng.randrange(1, 10)
+        outcome, v, region = self._write("hincrby", ("HINCRBY", key, field, d),
+                                         lambda v: isinstance(v, int))
+        kf = (key, field)
+        if outcome == "ok":
+            self.hctr_acked[kf] = self.hctr_acked.get(kf, 0) + d
+            self.acks.append(Ack("hincrby", "%s %s" % kf, d, region.name, time.time()))
+        elif outcome == "indoubt":
+            self.hctr_indoubt.setdefault(kf, []).append(d)
+
+    def op_hset(self):
+        """HSET of this client's own field with a new unique value (the o: guard)."""
+        key = "hf:%d" % self.rng.randrange(HFIELD_KEYS)
+        field = "%s:%d" % (self.tag, self.rng.randrange(HFIELDS_PER_CLIENT))
+        st = self.hf.setdefault((key, field), {"seq": 0, "value": None, "region": None,
+                                               "indoubt": set()})
+        if st["value"] is not None and st["region"] != self.cur.name:
+            ok, cur = self._read("HGET", key, field)
+            if not ok:
+                return
+            if not self._is_at_least(cur, st["seq"], b"h"):
+                self.skipped["hset_stale"] += 1
+                return
+        self.seq += 1
+        value = ("%s:h:%d" % (self.tag, self.seq)).encode()
+        # HSET replies with the number of fields created: 1 the first time, 0 after (1 again
+        # would be fine too if an in-doubt first write never applied).
+        outcome, v, region = self._write("hset", ("HSET", key, field, value),
+                                         lambda v: v in (0, 1))
+        if outcome == "ok":
+            st.update(seq=self.seq, value=value, region=region.name)
+            self.acks.append(Ack("hset", "%s %s" % (key, field), value, region.name, time.time()))
+        elif outcome == "indoubt":
+            st["indoubt"].add(value)
+
     def step(self):
         x = self.rng.random()
-        if x < 0.32:
+        if x < 0.24:
             self.op_incr()
-        elif x < 0.60:
+        elif x < 0.44:
             self.op_set_unique()
-        elif x < 0.75:
+        elif x < 0.55:
             self.op_overwrite()
-        elif x < 0.85:
+        elif x < 0.63:
             self.op_remove(expire=False)
-        elif x < 0.95:
+        elif x < 0.71:
             self.op_remove(expire=True)
-        else:
+        elif x < 0.75:
             self.op_mixed()
+        elif x < 0.83:
+            self.op_sadd(removable=False)
+        elif x < 0.88:
+            self.op_sadd(removable=True)
+        elif x < 0.92:
+            self.op_srem()
+        elif x < 0.96:
+            self.op_hincrby()
+        else:
+            self.op_hset()
 
     def run(self):
         try:

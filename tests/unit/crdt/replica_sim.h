@@ -3,9 +3,11 @@
 // A few in-process replicas with a hand-driven network, for CRDT tests. Deterministic: no
 // clocks, no threads; every region's wall clock is a number the test sets.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crdt/hlc.h"
@@ -88,6 +90,37 @@ class Replica {
     return Local(std::move(op));
   }
 
+  // Element ops: each element observes the instances this replica holds.
+  v1::Op HSet(const std::string& k, const std::vector<std::pair<std::string, std::string>>& fv) {
+    v1::Op op;
+    MakeHashSetOp(ks_, Tick(), k, &op);
+    for (const auto& [f, v] : fv) AddHashElement(ks_, f, v, &op);
+    return Local(std::move(op));
+  }
+  v1::Op HDel(const std::string& k, const std::vector<std::string>& fields) {
+    v1::Op op;
+    MakeHashDelOp(ks_, Tick(), k, &op);
+    for (const auto& f : fields) AddHashElement(ks_, f, "", &op);
+    return Local(std::move(op));
+  }
+  v1::Op HIncr(const std::string& k, const std::string& f, int64_t d) {
+    v1::Op op;
+    MakeHashIncrementOp(ks_, Tick(), k, f, d, "", &op);
+    return Local(std::move(op));
+  }
+  v1::Op SAdd(const std::string& k, const std::vector<std::string>& members) {
+    v1::Op op;
+    MakeSetAddOp(ks_, Tick(), k, &op);
+    for (const auto& m : members) AddSetElement(ks_, m, &op);
+    return Local(std::move(op));
+  }
+  v1::Op SRem(const std::string& k, const std::vector<std::string>& members) {
+    v1::Op op;
+    MakeSetRemoveOp(ks_, Tick(), k, &op);
+    for (const auto& m : members) AddSetElement(ks_, m, &op);
+    return Local(std::move(op));
+  }
+
   // Receives a remote op; returns false if it had to be refused (out of order).
   bool Receive(const v1::Op& op) {
     clock_.Observe(op.hlc());
@@ -105,6 +138,32 @@ class Replica {
     if (e == nullptr || !e->Exists()) return "(nil)";
     std::string scratch;
     return std::string(e->Value(ks_.regions()));
+  }
+  // The key's visible type and value in a canonical text form: "string:v", "hash:f=v,f=v"
+  // (fields sorted), "set:a,b" (sorted), "(nil)".
+  std::string Show(const std::string& k) {
+    const Entry* e = ks_.Find(k);
+    if (e == nullptr || !e->Exists()) return "(nil)";
+    std::vector<std::string> items;
+    switch (e->Type(ks_.regions())) {
+      case ValueType::kString:
+        return "string:" + std::string(e->Value(ks_.regions()));
+      case ValueType::kHash:
+        for (size_t i = 0; i < e->hash()->size(); ++i) {
+          const HashValue::Field& f = e->hash()->at(i);
+          items.push_back(f.name + "=" + std::string(e->hash()->ValueOf(f, ks_.regions())));
+        }
+        break;
+      case ValueType::kSet:
+        for (size_t i = 0; i < e->set()->size(); ++i) items.push_back(e->set()->at(i).name);
+        break;
+      case ValueType::kNone:
+        return "(none)";
+    }
+    std::sort(items.begin(), items.end());
+    std::string out = e->Type(ks_.regions()) == ValueType::kHash ? "hash:" : "set:";
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+    return out;
   }
   int64_t Deadline(const std::string& k) {
     const Entry* e = ks_.Find(k);

@@ -896,7 +896,7 @@ TEST_F(StatusOverGrpc, GetStatusReportsTheRegion) {
   with_digest.set_with_digest(true);
   ASSERT_TRUE(stub_->GetStatus(&ctx2, with_digest, &st).ok());
   EXPECT_EQ(st.digest(), digest_);
-  EXPECT_EQ(st.digest().size(), 32u);
+  EXPECT_EQ(st.digest().size(), 34u);  // format byte + 128 bits
 }
 
 TEST_F(StatusOverGrpc, WatchStatusStreamsUpdatesAndEndsWhenTheClientCancels) {

@@ -1,0 +1,293 @@
+#include "crdt/values/register.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "crdt/redis_number.h"
+
+namespace activekv::crdt {
+namespace {
+
+// A number in the text form redis-server would hold: an int64 when the text parses as one,
+// otherwise a long double.
+struct Number {
+  bool is_int = true;
+  int64_t i = 0;
+  long double f = 0;
+  std::string text;  // set after a floating-point step
+};
+
+bool ParseNumber(std::string_view text, Number* n) {
+  int64_t i;
+  if (ParseRedisInt(text, &i)) {
+    n->is_int = true;
+    n->i = i;
+    return true;
+  }
+  long double f;
+  if (ParseRedisLongDouble(text, &f)) {
+    n->is_int = false;
+    n->f = f;
+    n->text = std::string(text);
+    return true;
+  }
+  return false;
+}
+
+// One increment, as INCRBY / INCRBYFLOAT would do it on redis-server: integer arithmetic while
+// both sides are integers and it does not overflow, otherwise long double arithmetic whose result
+// is stored as text (and re-read as an integer when it is one).
+void AddStep(Number* n, const Register::Increment& inc) {
+  if (n->is_int && !inc.is_float) {
+    int64_t sum;
+    if (!__builtin_add_overflow(n->i, inc.delta, &sum)) {
+      n->i = sum;
+      return;
+    }
+  }
+  long double base = n->is_int ? static_cast<long double>(n->i) : n->f;
+  long double sum = base + (inc.is_float ? inc.float_delta : static_cast<long double>(inc.delta));
+  std::string text = FormatLongDoubleHuman(sum);
+  if (!ParseNumber(text, n)) {  // inf: keep it as is
+    n->is_int = false;
+    n->f = sum;
+    n->text = std::move(text);
+  }
+}
+
+std::string NumberText(Number* n) { return n->is_int ? FormatInt(n->i) : std::move(n->text); }
+
+bool IncBefore(const Register::Increment& a, const Register::Increment& b,
+               const RegionTable& regions) {
+  return LwwBefore(a.hlc, a.tag.region, b.hlc, b.tag.region, regions);
+}
+
+}  // namespace
+
+std::string HexFloat(long double v) {
+  char buf[64];
+  int n = std::snprintf(buf, sizeof(buf), "%La", v);
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+bool ParseHexFloat(const std::string& text, long double* out) {
+  if (text.size() < 3 || text.size() > 64) return false;
+  const size_t sign = text[0] == '-' ? 1 : 0;
+  if (text.compare(sign, 2, "0x") != 0) return false;  // "%La" text only (no nan, inf, decimal)
+  errno = 0;
+  char* end = nullptr;
+  *out = std::strtold(text.c_str(), &end);
+  return end == text.c_str() + text.size() && errno == 0 && std::isfinite(*out);
+}
+
+Register& Register::operator=(const Register& other) {
+  if (this == &other) return *this;
+  writes_ = other.writes_;
+  pending_.reset();
+  if (other.pending_) pending_ = std::make_unique<Pending>(*other.pending_);
+  return *this;
+}
+
+void Register::AddWrite(Write w, const VersionVector& stable) {
+  writes_.push_back(std::move(w));
+  Invalidate();
+  Compact(stable);
+}
+
+void Register::AddIncrement(const Increment& inc, const VersionVector& stable,
+                            const RegionTable& regions) {
+  if (!pending_ && stable.Covers(inc.tag.dot()) && writes_.size() <= 1 &&
+      (writes_.empty() || stable.Covers(writes_[0].tag.dot()))) {
+    // Fast path (always taken in a single region): the increment and its base are stable and
+    // nothing is pending, so Compact() would fold it at once; fold it without the detour.
+    Number num;
+    if (!writes_.empty() && !ParseNumber(writes_[0].value, &num)) {
+      ++writes_[0].folds;  // the base wins as is
+      return;
+    }
+    AddStep(&num, inc);
+    if (writes_.empty()) {
+      writes_.push_back(Write{inc.tag, inc.hlc, NumberText(&num), 1});
+    } else {
+      writes_[0].value = NumberText(&num);
+      ++writes_[0].folds;
+    }
+    return;
+  }
+  if (!pending_) pending_ = std::make_unique<Pending>();
+  Pending& p = *pending_;
+  auto pos = std::upper_bound(
+      p.incs.begin(), p.incs.end(), inc,
+      [&](const Increment& a, const Increment& b) { return IncBefore(a, b, regions); });
+  if (pos == p.incs.end() && p.cache_valid) {
+    // Last in the order: one more step on top of the cached value (a non-numeric cached value
+    // is a winning non-numeric write, which stays as it is).
+    Number num;
+    if (ParseNumber(p.cached, &num)) {
+      AddStep(&num, inc);
+      p.cached = NumberText(&num);
+    }
+  } else {
+    p.cache_valid = false;
+  }
+  p.incs.insert(pos, inc);
+  Compact(stable);
+}
+
+void Register::Compact(const VersionVector& stable) {
+  if (!pending_ || writes_.size() > 1 || (!writes_.empty() && !stable.Covers(writes_[0].tag.dot())))
+    return;
+  // Fold the causally stable prefix of the increments into the base write. Every op still to
+  // arrive observed both, so it would either remove all of them or add on top of the result:
+  // folding changes no visible value, now or later.
+  auto& incs = pending_->incs;
+  size_t n = 0;
+  while (n < incs.size() && stable.Covers(incs[n].tag.dot())) ++n;
+  if (n == 0) return;
+  Number num;
+  const bool numeric = writes_.empty() || ParseNumber(writes_[0].value, &num);
+  std::string folded;
+  if (numeric) {
+    for (size_t i = 0; i < n; ++i) AddStep(&num, incs[i]);
+    folded = NumberText(&num);
+  } else {
+    folded = writes_[0].value;
+  }
+  if (writes_.empty()) {
+    // The first folded increment names the result: regions that fold the same increments in
+    // different steps agree on it (a state merge matches writes by tag).
+    writes_.push_back(Write{incs[0].tag, incs[0].hlc, std::move(folded), static_cast<uint32_t>(n)});
+  } else {
+    writes_[0].value = std::move(folded);
+    writes_[0].folds += static_cast<uint32_t>(n);
+  }
+  incs.erase(incs.begin(), incs.begin() + static_cast<std::ptrdiff_t>(n));
+  if (incs.empty()) {
+    pending_.reset();
+  } else {
+    pending_->cache_valid = false;
+  }
+}
+
+const Register::Write* Register::Winner(const RegionTable& regions) const {
+  const Write* best = nullptr;
+  for (const Write& w : writes_) {
+    if (best == nullptr || LwwBefore(best->hlc, best->tag.region, w.hlc, w.tag.region, regions)) {
+      best = &w;
+    }
+  }
+  return best;
+}
+
+std::string_view Register::Value(const RegionTable& regions) const {
+  const Write* winner = Winner(regions);
+  if (!pending_) return winner != nullptr ? std::string_view(winner->value) : std::string_view();
+  if (pending_->cache_valid) return pending_->cached;
+  Number n;
+  if (winner != nullptr && !ParseNumber(winner->value, &n)) {
+    // A non-numeric value written concurrently with increments: the value wins as it is.
+    pending_->cached = winner->value;
+  } else {
+    for (const Increment& inc : pending_->incs) AddStep(&n, inc);
+    pending_->cached = NumberText(&n);
+  }
+  pending_->cache_valid = true;
+  return pending_->cached;
+}
+
+Stamp Register::Newest(const RegionTable& regions) const {
+  Stamp s;
+  for (const Write& w : writes_) s.Raise(w.hlc, w.tag.region, regions);
+  if (pending_) {
+    for (const Increment& i : pending_->incs) s.Raise(i.hlc, i.tag.region, regions);
+  }
+  return s;
+}
+
+bool Register::HasWrite(const Tag& tag) const {
+  for (const Write& w : writes_) {
+    if (w.tag == tag) return true;
+  }
+  return false;
+}
+
+bool Register::HasIncrement(const Tag& tag) const {
+  if (!pending_) return false;
+  for (const Increment& i : pending_->incs) {
+    if (i.tag == tag) return true;
+  }
+  return false;
+}
+
+void Register::AppendTags(TagList* out) const {
+  for (const Write& w : writes_) out->push_back(w.tag);
+  if (pending_) {
+    for (const Increment& i : pending_->incs) out->push_back(i.tag);
+  }
+}
+
+void Register::Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,
+                      const RegionTable& regions) {
+  writes_ = std::move(writes);
+  pending_.reset();
+  if (incs.empty()) return;
+  std::sort(incs.begin(), incs.end(),
+            [&](const Increment& a, const Increment& b) { return IncBefore(a, b, regions); });
+  pending_ = std::make_unique<Pending>();
+  pending_->incs = std::move(incs);
+}
+
+void Register::Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> removed_here,
+                    absl::FunctionRef<bool(const Tag&)> removed_there, const RegionTable& regions,
+                    const VersionVector& stable) {
+  // Writes. A write one side has as a pending increment is the other side's fold of it.
+  absl::InlinedVector<Write, 1> writes;
+  for (const Write& w : writes_) {
+    const Write* theirs = nullptr;
+    for (const Write& r : remote.writes_) {
+      if (r.tag == w.tag) theirs = &r;
+    }
+    if (theirs != nullptr) {
+      writes.push_back(theirs->folds > w.folds ? *theirs : w);
+    } else if (remote.HasIncrement(w.tag) || !removed_there(w.tag)) {
+      writes.push_back(w);
+    }
+  }
+  for (const Write& r : remote.writes_) {
+    if (HasWrite(r.tag)) continue;
+    if (HasIncrement(r.tag) || !removed_here(r.tag)) writes.push_back(r);
+  }
+  // Increments: dropped where the other side folded them into a write. (A hot counter can hold
+  // thousands: membership through hash sets.)
+  auto tags_of = [](const Register& r) {
+    absl::flat_hash_set<Tag> set;
+    if (r.pending_) {
+      for (const Increment& i : r.pending_->incs) set.insert(i.tag);
+    }
+    return set;
+  };
+  const absl::flat_hash_set<Tag> local_incs = tags_of(*this);
+  const absl::flat_hash_set<Tag> remote_incs = tags_of(remote);
+  std::deque<Increment> incs;
+  if (pending_) {
+    for (const Increment& i : pending_->incs) {
+      if (remote.HasWrite(i.tag)) continue;
+      if (remote_incs.contains(i.tag) || !removed_there(i.tag)) incs.push_back(i);
+    }
+  }
+  if (remote.pending_) {
+    for (const Increment& i : remote.pending_->incs) {
+      if (HasWrite(i.tag) || local_incs.contains(i.tag)) continue;
+      if (!removed_here(i.tag)) incs.push_back(i);
+    }
+  }
+  Assign(std::move(writes), std::move(incs), regions);
+  Compact(stable);
+}
+
+}  // namespace activekv::crdt

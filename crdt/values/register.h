@@ -1,0 +1,141 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
+#include "crdt/region_table.h"
+#include "crdt/types.h"
+#include "crdt/values/tag.h"
+#include "crdt/version_vector.h"
+
+namespace activekv::crdt {
+
+// An observed-remove multi-value register with a counter on top: a string key's value and each
+// field of a hash (docs/crdt-semantics.md, "Strings" and "Counters").
+//
+//  * Writes: a write is added after the op removed the instances it observed (the caller does
+//    that through RemoveIf); concurrent surviving writes are resolved at read time by
+//    last-writer-wins on (HLC, region name).
+//  * Increments not removed by any write: the visible value is the winning write (or 0) with the
+//    pending increments added on top in (HLC, region name) order, each step rounded through
+//    Redis's text form exactly as redis-server does. Increments that are causally stable (in
+//    `stable`, with their base write) are folded into the base, so a single region stores
+//    exactly what redis-server stores.
+//
+// Every instance has a Tag; writes and increments share one tag space. Not thread-safe.
+class Register {
+ public:
+  struct Write {
+    Tag tag;
+    Hlc hlc = 0;
+    std::string value;
+    // Stable increments folded into `value` (a prefix of the increments in (hlc, region) order;
+    // a write created by folding with no base carries the first one's tag, so the tag does not
+    // depend on how the folds were batched). Of two states of one write, the one that folded
+    // more is the newer.
+    uint32_t folds = 0;
+  };
+  struct Increment {
+    Tag tag;
+    Hlc hlc = 0;
+    bool is_float = false;
+    int64_t delta = 0;
+    long double float_delta = 0;
+  };
+
+  Register() = default;
+  Register(Register&&) = default;
+  Register& operator=(Register&&) = default;
+  Register(const Register& other) { *this = other; }
+  Register& operator=(const Register& other);
+
+  // A write (its observed instances removed already).
+  void AddWrite(Write w, const VersionVector& stable);
+  // An increment; `stable` decides folding.
+  void AddIncrement(const Increment& inc, const VersionVector& stable, const RegionTable& regions);
+  // Removes every instance `removed(tag)` is true for. Returns true when something went.
+  template <typename Pred>
+  bool RemoveIf(Pred removed);
+  // Folds stable increments into a stable base write.
+  void Compact(const VersionVector& stable);
+
+  // A surviving write or a pending increment.
+  bool Exists() const { return !writes_.empty() || (pending_ && !pending_->incs.empty()); }
+  // Visible value (only meaningful when Exists()): valid until the register changes.
+  std::string_view Value(const RegionTable& regions) const;
+  // The newest instance in the LWW order (for type conflicts).
+  Stamp Newest(const RegionTable& regions) const;
+  bool HasWrite(const Tag& tag) const;
+  bool HasIncrement(const Tag& tag) const;
+  // Appends the tag of every instance: what a removing op observed.
+  void AppendTags(TagList* out) const;
+
+  const absl::InlinedVector<Write, 1>& writes() const { return writes_; }
+  // Sorted by (hlc, region name).
+  const std::deque<Increment>* increments() const { return pending_ ? &pending_->incs : nullptr; }
+
+  // Rebuilds from snapshot elements (any order). `regions` orders increments.
+  void Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,
+              const RegionTable& regions);
+  // State merge: the instances that survive (JoinSide), a write one side holds as a pending
+  // increment on the other being the other's fold of it.
+  // `removed_here(tag)` / `removed_there(tag)`: that side removed the instance (JoinSide::Removed
+  // plus the type's tombstones).
+  void Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> removed_here,
+            absl::FunctionRef<bool(const Tag&)> removed_there, const RegionTable& regions,
+            const VersionVector& stable);
+
+ private:
+  struct Pending {
+    std::deque<Increment> incs;  // sorted by (hlc, region name)
+    // Visible value while increments are pending: kept up to date when an increment lands at the
+    // end of the order, recomputed after anything else.
+    mutable std::string cached;
+    mutable bool cache_valid = false;
+  };
+  const Write* Winner(const RegionTable& regions) const;
+  void Invalidate() {
+    if (pending_) pending_->cache_valid = false;
+  }
+
+  absl::InlinedVector<Write, 1> writes_;
+  std::unique_ptr<Pending> pending_;
+};
+
+template <typename Pred>
+bool Register::RemoveIf(Pred removed) {
+  bool any = false;
+  for (size_t i = 0; i < writes_.size();) {
+    if (removed(writes_[i].tag)) {
+      writes_.erase(writes_.begin() + static_cast<std::ptrdiff_t>(i));
+      any = true;
+    } else {
+      ++i;
+    }
+  }
+  if (pending_) {
+    auto& incs = pending_->incs;
+    const size_t before = incs.size();
+    for (auto it = incs.begin(); it != incs.end();) {
+      it = removed(it->tag) ? incs.erase(it) : it + 1;
+    }
+    if (incs.size() != before) any = true;
+    if (incs.empty()) {
+      pending_.reset();
+    } else if (any) {
+      pending_->cache_valid = false;
+    }
+  }
+  return any;
+}
+
+// The exact long double as hexadecimal floating text ("%La"), and back (finite "%La" text only).
+std::string HexFloat(long double v);
+bool ParseHexFloat(const std::string& text, long double* out);
+
+}  // namespace activekv::crdt
