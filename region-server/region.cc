@@ -144,6 +144,8 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
       [&](const persistence::AofRecord& record) -> absl::Status {
         std::string_view payload = record.payload;
         if (record.type == persistence::aof::kSnapshotType) {
+          absl::Status unit = FinishReplayUnit();  // never open here; if it were, it ends here
+          if (!unit.ok()) return unit;
           v1::Snapshot chunk;
           if (!chunk.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
             return absl::DataLossError(absl::StrCat(path, ": record is not a valid snapshot"));
@@ -172,23 +174,25 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
             op_bytes_.size() != static_cast<size_t>(batch.ops_size())) {
           return absl::DataLossError(absl::StrCat(path, ": record is not a valid op batch"));
         }
-        for (size_t i = 0; i < op_bytes_.size(); ++i) {
-          const v1::Op& op = batch.ops(static_cast<int>(i));
-          clock_.Observe(op.hlc());
-          absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
-          if (!r.ok()) {
-            return absl::DataLossError(absl::StrCat(path, ": op ", op.origin(), ":", op.seq(), ": ",
-                                                    r.status().message()));
-          }
-          // The AOF is this region's history: the newest ops serve peers after a restart.
-          if (log_ && *r == crdt::Keyspace::Outcome::kApplied) {
-            log_->Append(op.origin(), op.seq(), op.hlc(), op_bytes_[i], 0);
-          }
-        }
-        return absl::OkStatus();
+        return ReplayRecord(batch, record.offset);
       },
       recovery, options_.recovery);
   if (!s.ok()) return s;
+  if (!replay_unit_.ops.empty()) {
+    // The file ends inside a unit that was split over several records (AppendRecord): its last
+    // record never made it to disk, so none of it was acknowledged (a client's reply and a
+    // peer's ack wait for the LSN of the unit's last record; peers get a unit only once that
+    // is durable). Cut it off like a torn tail: half a unit is never applied.
+    s = options_.env->Truncate(path, replay_unit_.offset);
+    if (!s.ok()) return s;
+    recovery->torn_tail = true;
+    recovery->truncated_bytes += recovery->valid_bytes - replay_unit_.offset;
+    recovery->valid_bytes = replay_unit_.offset;
+    recovery->torn_tail_reason = absl::StrCat("incomplete unit (", replay_unit_.ops.size(),
+                                              " ops from ", replay_unit_.ops[0].origin(), ":",
+                                              replay_unit_.ops[0].seq(), ", its last op missing)");
+    replay_unit_ = ReplayUnit();
+  }
   if (!replay_snapshot_.empty()) {
     // The process died while appending a snapshot: none of it was acknowledged (a peer's full
     // resync is acked once all of it is durable; a rewrite writes its own file). Cut it off like
@@ -207,6 +211,69 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   durable_vv_ = syncer::FromKeyspace(ks_);
   synced_vv_ = durable_vv_;
   return OpenAof();
+}
+
+absl::Status Region::ReplayOp(const v1::Op& op, std::string_view bytes) {
+  clock_.Observe(op.hlc());
+  absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+  if (!r.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(aof_path(), ": op ", op.origin(), ":", op.seq(), ": ", r.status().message()));
+  }
+  // The AOF is this region's history: the newest ops serve peers after a restart.
+  if (log_ && *r == crdt::Keyspace::Outcome::kApplied) {
+    log_->Append(op.origin(), op.seq(), op.hlc(), bytes, 0, op.unit_continues());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Region::FinishReplayUnit() {
+  ReplayUnit unit = std::move(replay_unit_);
+  replay_unit_ = ReplayUnit();
+  for (size_t i = 0; i < unit.ops.size(); ++i) {
+    absl::Status s = ReplayOp(unit.ops[i], unit.bytes[i]);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Region::ReplayRecord(const v1::OpBatch& batch, uint64_t offset) {
+  const int n = batch.ops_size();
+  // Ops from `open` on belong to a unit that goes on in the next record (AppendRecord wrote it
+  // one op per record); they are applied once its last op is read.
+  int open = n;
+  if (n > 0 && batch.ops(n - 1).unit_continues()) {
+    open = n - 1;
+    while (open > 0 && batch.ops(open - 1).unit_continues()) --open;
+  }
+  for (int i = 0; i < n; ++i) {
+    const v1::Op& op = batch.ops(i);
+    const std::string_view bytes = op_bytes_[static_cast<size_t>(i)];
+    if (!replay_unit_.ops.empty()) {
+      const v1::Op& last = replay_unit_.ops.back();
+      if (op.origin() == last.origin() && op.seq() == last.seq() + 1) {
+        replay_unit_.ops.push_back(op);
+        replay_unit_.bytes.emplace_back(bytes);
+        if (op.unit_continues()) continue;
+        absl::Status s = FinishReplayUnit();  // its last op
+        if (!s.ok()) return s;
+        continue;
+      }
+      // An op of another unit: the open one was never finished (never written so). What was
+      // read of it is applied, as it was live.
+      absl::Status s = FinishReplayUnit();
+      if (!s.ok()) return s;
+    }
+    if (i >= open) {
+      if (replay_unit_.ops.empty()) replay_unit_.offset = offset;
+      replay_unit_.ops.push_back(op);
+      replay_unit_.bytes.emplace_back(bytes);
+      continue;
+    }
+    absl::Status s = ReplayOp(op, bytes);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Region::OpenAof() {
@@ -332,6 +399,8 @@ void Region::EmitSetRemove(std::string_view key, absl::Span<const std::string_vi
 
 uint64_t Region::Commit() {
   if (batch_->ops_size() == 0) return 0;
+  // The command's ops are one unit (docs/replication-protocol.md, "Units").
+  for (int i = 0; i + 1 < batch_->ops_size(); ++i) batch_->mutable_ops(i)->set_unit_continues(true);
   payload_.clear();
   batch_->SerializeToString(&payload_);
   op_bytes_.clear();
@@ -368,7 +437,7 @@ uint64_t Region::AppendRecord(std::string_view payload) {
 }
 
 void Region::Logged(const v1::Op& op, std::string_view bytes, uint64_t lsn) {
-  log_->Append(op.origin(), op.seq(), op.hlc(), bytes, lsn);
+  log_->Append(op.origin(), op.seq(), op.hlc(), bytes, lsn, op.unit_continues());
   crdt::RegionId origin;
   if (ks_.regions().Find(op.origin(), &origin)) {
     unsynced_.push_back(PendingOp{lsn, origin, op.seq()});
@@ -416,6 +485,16 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
     return absl::InvalidArgumentError("undecodable op batch");
   }
   *ops = op_bytes_.size();
+  // Whole units only (SyncerCore never cuts one): a unit is applied in this one step.
+  for (int i = 0; i < remote_.ops_size(); ++i) {
+    const v1::Op& op = remote_.ops(i);
+    if (!op.unit_continues()) continue;
+    if (i + 1 == remote_.ops_size() || remote_.ops(i + 1).origin() != op.origin() ||
+        remote_.ops(i + 1).seq() != op.seq() + 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("op batch cuts a unit after op ", op.origin(), ":", op.seq()));
+    }
+  }
   absl::Status error;
   applied_.clear();
   for (int i = 0; i < remote_.ops_size(); ++i) {
@@ -431,6 +510,15 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
   // What was applied is persisted (as the peer's bytes, not re-encoded) even when a later op of
   // the batch was refused.
   uint64_t lsn = 0;
+  std::string closed;
+  if (!error.ok() && !applied_.empty() && remote_.ops(applied_.back()).unit_continues()) {
+    // Refused inside a unit (a malformed op): the part applied is closed as a unit of its own,
+    // as it was applied, so the AOF and the log never hold an unfinished unit.
+    v1::Op* last = remote_.mutable_ops(applied_.back());
+    last->clear_unit_continues();
+    last->SerializeToString(&closed);
+    op_bytes_[static_cast<size_t>(applied_.back())] = closed;
+  }
   if (!applied_.empty()) {
     std::string_view payload = bytes;
     if (applied_.size() != op_bytes_.size()) {

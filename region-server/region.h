@@ -204,6 +204,20 @@ class Region final : public syncer::ReplicaHost {
   // Replay: snapshot chunks read so far (a snapshot is merged once its last chunk is read).
   std::vector<v1::Snapshot> replay_snapshot_;
   uint64_t replay_snapshot_offset_ = 0;
+  // Replay: a unit that AppendRecord split over several records is applied once its last op is
+  // read (its ops so far, copied, and its first record's offset); one still open at the end of
+  // the file is cut off like a torn tail (docs/aof-format.md, "Units").
+  struct ReplayUnit {
+    std::vector<v1::Op> ops;
+    std::vector<std::string> bytes;
+    uint64_t offset = 0;
+  };
+  ReplayUnit replay_unit_;
+  // Replays one op record (parsed as `batch`, its ops' bytes in op_bytes_).
+  absl::Status ReplayRecord(const v1::OpBatch& batch, uint64_t offset);
+  absl::Status ReplayOp(const v1::Op& op, std::string_view bytes);
+  // Applies the open unit's ops (its last was read, or it was never finished) and empties it.
+  absl::Status FinishReplayUnit();
   struct Rewrite {
     enum class Phase { kSnapshot, kSyncing };
     Phase phase = Phase::kSnapshot;
@@ -244,7 +258,8 @@ class Region final : public syncer::ReplicaHost {
     crdt::RegionId origin_ = 0;
     uint64_t* slot_ = nullptr;
   };
-  // Appends a record (one per op when too large for one) and returns its global LSN.
+  // Appends a record (one per op when too large for one) and returns its global LSN (of the
+  // last record: what covers the whole unit).
   uint64_t AppendRecord(std::string_view payload);
   // Replicated regions: `op`, serialized as `bytes`, was persisted under `lsn`.
   void Logged(const v1::Op& op, std::string_view bytes, uint64_t lsn);

@@ -180,6 +180,19 @@ class Replicator::Outgoing final
   std::vector<std::string_view> resync_ops_;  // resync_record_'s ops, serialized
   int resync_pos_ = 0;
   std::string resync_payload_;
+  // The unit being read (it may span records: Region::AppendRecord), sent whole or not at all:
+  // its ops framed as an OpBatch, where each ends, its origin and first seq, and whether its
+  // last op was read.
+  std::string resync_unit_;
+  std::vector<size_t> resync_unit_ends_;
+  std::string resync_unit_origin_;
+  uint64_t resync_unit_first_ = 0;
+  bool resync_unit_done_ = false;
+  void ClearResyncUnit() {
+    resync_unit_.clear();
+    resync_unit_ends_.clear();
+    resync_unit_done_ = false;
+  }
   // Snapshot records met in the AOF: the one just read (not sent yet), whether the peer needs
   // the snapshot it belongs to (it lacks some op its version covers), and that version.
   bool resync_chunk_pending_ = false;
@@ -636,6 +649,7 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     out->resync_record_.Clear();
     out->resync_ops_.clear();
     out->resync_pos_ = 0;
+    out->ClearResyncUnit();
     out->resync_chunk_pending_ = false;
     out->resync_send_snapshot_ = false;
   }
@@ -688,7 +702,39 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chu
   const ReplicationLog& log = host_->log();
   size_t ops = 0;
   *is_chunk = false;
-  while (ops < options_.core.max_batch_ops && batch->size() < options_.core.max_batch_bytes) {
+  while (true) {
+    if (out->resync_unit_done_) {
+      // A whole unit: sent if the peer lacks it, the log does not hold it (it comes from the log
+      // afterwards, with its durability gate) and the peer does not get its origin directly.
+      const std::string& origin = out->resync_unit_origin_;
+      auto known = out->resync_known_.find(origin);
+      const uint64_t have = known == out->resync_known_.end() ? 0 : known->second;
+      const uint64_t last = out->resync_unit_first_ + out->resync_unit_ends_.size() - 1;
+      const uint64_t from = std::max(out->resync_unit_first_, have + 1);
+      if (have >= last || log.Holds(origin, from) ||
+          std::find(out->resync_skip_.begin(), out->resync_skip_.end(), origin) !=
+              out->resync_skip_.end()) {
+        out->ClearResyncUnit();
+        continue;
+      }
+      // Only ops the peer lacks (all of them, unless it got part of the unit some other way).
+      const size_t skip = static_cast<size_t>(from - out->resync_unit_first_);
+      const size_t begin = skip == 0 ? 0 : out->resync_unit_ends_[skip - 1];
+      const size_t n = out->resync_unit_ends_.size() - skip;
+      const size_t size = out->resync_unit_.size() - begin;
+      if (ops > 0 && (ops + n > options_.core.max_batch_ops ||
+                      batch->size() + size > options_.core.max_batch_bytes)) {
+        return true;  // the next batch starts with it (alone if it is larger than a batch)
+      }
+      batch->append(out->resync_unit_, begin, size);
+      ops += n;
+      out->resync_known_[origin] = last;
+      out->ClearResyncUnit();
+      if (ops >= options_.core.max_batch_ops || batch->size() >= options_.core.max_batch_bytes) {
+        return true;
+      }
+      continue;
+    }
     if (out->resync_chunk_pending_) {
       if (!batch->empty()) return true;  // the ops before it go first
       out->resync_chunk_pending_ = false;
@@ -704,20 +750,28 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chu
       return true;
     }
     if (out->resync_pos_ < out->resync_record_.ops_size()) {
-      const int i = out->resync_pos_++;
+      const int i = out->resync_pos_;
       const v1::Op& op = out->resync_record_.ops(i);
-      // Ops the log holds come from the log afterwards (with its durability gate); ops the peer
-      // gets from their origin directly are not relayed.
-      if (Covers(out->resync_known_, op.origin(), op.seq()) || log.Holds(op.origin(), op.seq()) ||
-          std::find(out->resync_skip_.begin(), out->resync_skip_.end(), op.origin()) !=
-              out->resync_skip_.end()) {
+      if (!out->resync_unit_ends_.empty() &&
+          (op.origin() != out->resync_unit_origin_ ||
+           op.seq() != out->resync_unit_first_ + out->resync_unit_ends_.size())) {
+        // The unit in hand was never finished (the region applied it so: replay does the
+        // same); it ends here, and this op starts the next one.
+        out->resync_unit_done_ = true;
         continue;
       }
-      out->resync_known_[op.origin()] = op.seq();
-      AppendOpToBatch(out->resync_ops_[static_cast<size_t>(i)], batch);
-      ++ops;
+      ++out->resync_pos_;
+      if (out->resync_unit_ends_.empty()) {
+        out->resync_unit_origin_ = op.origin();
+        out->resync_unit_first_ = op.seq();
+      }
+      AppendOpToBatch(out->resync_ops_[static_cast<size_t>(i)], &out->resync_unit_);
+      out->resync_unit_ends_.push_back(out->resync_unit_.size());
+      out->resync_unit_done_ = !op.unit_continues();
       continue;
     }
+    // The rest of a unit may be in the next record. At the end of the file, a unit still open is
+    // not sent (its last record is not written yet: the log serves it, or the next pass).
     persistence::aof::Reader::Result r = out->resync_reader_->ReadRecord(&out->resync_payload_);
     if (r == persistence::aof::Reader::Result::kCorruption) continue;
     if (r != persistence::aof::Reader::Result::kRecord) return false;  // end of what is there
@@ -725,6 +779,8 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chu
     if (out->resync_reader_->record_type() == persistence::aof::kSnapshotType) {
       out->resync_record_.Clear();
       out->resync_ops_.clear();
+      // A unit is never interrupted by a snapshot; if one were, it ends here.
+      if (!out->resync_unit_ends_.empty()) out->resync_unit_done_ = true;
       out->resync_chunk_pending_ = true;
       continue;
     }
@@ -734,7 +790,6 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chu
       return false;
     }
   }
-  return true;
 }
 
 void Replicator::Pump() {

@@ -137,7 +137,7 @@ const char* ReplicationLog::Store(std::string_view bytes) {
 }
 
 void ReplicationLog::Append(std::string_view origin, uint64_t seq, uint64_t hlc,
-                            std::string_view op_bytes, uint64_t lsn) {
+                            std::string_view op_bytes, uint64_t lsn, bool unit_continues) {
   const uint32_t id = OriginId(origin);
   Origin& o = origins_[id];
   const uint64_t last = o.floor + o.indices.size();
@@ -152,7 +152,8 @@ void ReplicationLog::Append(std::string_view origin, uint64_t seq, uint64_t hlc,
   }
   const char* data = Store(op_bytes);
   o.indices.push_back(end());
-  entries_.push_back(Entry{data, static_cast<uint32_t>(op_bytes.size()), id, seq, hlc, lsn});
+  entries_.push_back(Entry{data, static_cast<uint32_t>(op_bytes.size()), id,
+                           unit_continues ? 1u : 0u, seq, hlc, lsn});
   chunks_.back().end = end();
   TrimFront();
 }
@@ -160,7 +161,7 @@ void ReplicationLog::Append(std::string_view origin, uint64_t seq, uint64_t hlc,
 void ReplicationLog::Append(const v1::Op& op, uint64_t lsn) {
   scratch_.clear();
   op.SerializeToString(&scratch_);
-  Append(op.origin(), op.seq(), op.hlc(), scratch_, lsn);
+  Append(op.origin(), op.seq(), op.hlc(), scratch_, lsn, op.unit_continues());
 }
 
 void ReplicationLog::TrimFront() {
@@ -206,6 +207,25 @@ std::optional<uint64_t> ReplicationLog::StartFor(const NamedVV& have,
 // SyncerCore
 
 SyncerCore::Peer& SyncerCore::GetPeer(const std::string& peer) { return peers_[peer]; }
+
+bool SyncerCore::UnitAt(uint64_t index, uint64_t* end, size_t* bytes) const {
+  *bytes = 0;
+  for (uint64_t i = index;; ++i) {
+    *bytes += log_->bytes(i).size();
+    const uint64_t next = i + 1;
+    if (!log_->unit_continues(i)) {
+      *end = next;
+      return true;
+    }
+    if (next == log_->end()) return false;  // the rest of the unit is still to come
+    if (log_->origin_id(next) != log_->origin_id(i) || log_->seq(next) != log_->seq(i) + 1) {
+      // Not the unit's next op: the unit was never finished where this log got it from (e.g.
+      // a batch refused halfway). Waiting would stall the stream forever; it ends here.
+      *end = next;
+      return true;
+    }
+  }
+}
 
 bool SyncerCore::Skipped(const Peer& p, std::string_view origin) {
   for (const std::string& o : p.skip) {
@@ -360,26 +380,35 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
       p.cursor = *start;
       continue;
     }
-    const std::string_view op = log_->bytes(p.cursor);
-    if (ops > 0 && bytes + op.size() > options_.max_batch_bytes) break;
-    AppendOpToBatch(op, out);
-    bytes += op.size();
-    ++ops;
+    // The unit starting here goes whole or not at all: [p.cursor, unit_end).
+    uint64_t unit_end = 0;
+    size_t unit_bytes = 0;
+    if (!UnitAt(p.cursor, &unit_end, &unit_bytes)) break;  // not all in the log yet
+    if (log_->lsn(unit_end - 1) > durable_lsn) break;      // its last op is not durable yet
+    const size_t unit_ops = static_cast<size_t>(unit_end - p.cursor);
+    if (ops > 0 && (ops + unit_ops > options_.max_batch_ops ||
+                    bytes + unit_bytes > options_.max_batch_bytes)) {
+      break;  // the next batch starts with it (alone if it is larger than a batch)
+    }
+    for (uint64_t i = p.cursor; i < unit_end; ++i) AppendOpToBatch(log_->bytes(i), out);
+    bytes += unit_bytes;
+    ops += unit_ops;
+    const uint64_t last_seq = log_->seq(unit_end - 1);
     if (have_slot == nullptr) have_slot = &p.known.emplace(std::string(origin), 0).first->second;
-    *have_slot = seq;
+    *have_slot = last_seq;
     if (sent.empty() || sent.back().first != id) {
       auto s =
           std::find_if(sent.begin(), sent.end(), [id](const auto& e) { return e.first == id; });
       if (s == sent.end()) {
-        sent.emplace_back(id, seq);
+        sent.emplace_back(id, last_seq);
       } else {
         std::iter_swap(s, sent.end() - 1);
-        sent.back().second = seq;
+        sent.back().second = last_seq;
       }
     } else {
-      sent.back().second = seq;
+      sent.back().second = last_seq;
     }
-    ++p.cursor;
+    p.cursor = unit_end;
   }
   for (const auto& [sid, sseq] : sent) Raise(&need, log_->origin_name(sid), sseq);
   if (ops == 0) return Next::kNothing;

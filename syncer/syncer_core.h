@@ -43,11 +43,14 @@ class ReplicationLog {
   explicit ReplicationLog(size_t max_ops) : max_ops_(max_ops) {}
 
   // Appends an op applied under `lsn` (ops replayed from the AOF at startup: lsn 0): its dot,
-  // its HLC and its serialized bytes (copied). Each origin's ops must come in seq order,
-  // contiguous (asserted). Without assertions, an op the log already holds is ignored and a seq
-  // gap counts as MarkUnavailable(seq - 1).
+  // its HLC, its serialized bytes (copied) and its Op.unit_continues. Each origin's ops must come
+  // in seq order, contiguous (asserted). Without assertions, an op the log already holds is
+  // ignored and a seq gap counts as MarkUnavailable(seq - 1).
+  // Units: the caller appends a unit's ops one after the other with nothing in between, all in
+  // one go; SyncerCore sends a unit only once the log holds all of it and its last op's LSN is
+  // durable.
   void Append(std::string_view origin, uint64_t seq, uint64_t hlc, std::string_view op_bytes,
-              uint64_t lsn);
+              uint64_t lsn, bool unit_continues = false);
   // The same for a parsed op (serialized here).
   void Append(const v1::Op& op, uint64_t lsn);
   // Ops of these origins up to these seqs arrived in a snapshot, not as ops: the log can no
@@ -66,6 +69,8 @@ class ReplicationLog {
   uint64_t seq(uint64_t index) const { return At(index).seq; }
   uint64_t hlc(uint64_t index) const { return At(index).hlc; }
   uint64_t lsn(uint64_t index) const { return At(index).lsn; }
+  // Op.unit_continues: the next op of this origin belongs to the same unit.
+  bool unit_continues(uint64_t index) const { return At(index).continues != 0; }
   // The serialized v1::Op (valid until the op is trimmed).
   std::string_view bytes(uint64_t index) const {
     const Entry& e = At(index);
@@ -84,7 +89,8 @@ class ReplicationLog {
   struct Entry {
     const char* data;
     uint32_t size;
-    uint32_t origin;  // index into origins_
+    uint32_t origin : 31;    // index into origins_
+    uint32_t continues : 1;  // Op.unit_continues
     uint64_t seq;
     uint64_t hlc;
     uint64_t lsn;
@@ -135,7 +141,10 @@ class ReplicationLog {
 // coalesced, repeated or sent unprompted; none is needed per message. OnPullStart's `have`
 // counts as an ack (without a time).
 // Each batch holds, per origin, contiguous seqs following what the peer was known to have, so a
-// peer that applies a stream in order never sees a gap. Delivery is at-least-once: ops sent but
+// peer that applies a stream in order never sees a gap.
+// Units (Op.unit_continues) are never cut: a batch holds whole units only (a unit larger than
+// max_batch_ops / max_batch_bytes goes alone, as one oversized batch), and a unit goes out only
+// once its last op is durable. Delivery is at-least-once: ops sent but
 // not acked when a stream ends are sent again on the next stream (the peer ignores duplicates).
 class SyncerCore {
  public:
@@ -200,6 +209,9 @@ class SyncerCore {
     uint64_t ack_index = 0;         // first log index whose op the peer has not acked (lag_ms)
   };
   Peer& GetPeer(const std::string& peer);
+  // The unit whose first op is log entry `index`: entries [index, *end), `*bytes` of ops. False
+  // when the log does not hold all of it yet.
+  bool UnitAt(uint64_t index, uint64_t* end, size_t* bytes) const;
   static bool Skipped(const Peer& p, std::string_view origin);
   // acked = max(acked, applied); drops the messages now covered from the window; moves
   // ack_index past the ops now acked.

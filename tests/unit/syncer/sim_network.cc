@@ -78,20 +78,25 @@ Sim::Stream* Sim::PickStream(Pred pred) {
 
 // --- regions -----------------------------------------------------------------------------------
 
-void Sim::ApplyLocal(SimRegion& r, const v1::Op& op) {
-  auto res = r.ks.Apply(op);
-  ASSERT_TRUE(res.ok()) << res.status();
-  ASSERT_EQ(*res, crdt::Keyspace::Outcome::kApplied);
-  ++r.applied_count[{op.origin(), op.seq()}];
-  r.history.push_back({op, ++r.next_lsn});
-  r.lsn_of[{op.origin(), op.seq()}] = r.next_lsn;
-  r.log.Append(op, r.next_lsn);
+void Sim::CommitLocal(SimRegion& r, std::vector<v1::Op> unit) {
+  const uint64_t lsn = ++r.next_lsn;
+  for (size_t k = 0; k < unit.size(); ++k) {
+    v1::Op& op = unit[k];
+    if (k + 1 < unit.size()) {
+      op.set_unit_continues(true);
+      continuing_[op.origin()].insert(op.seq());
+    }
+    ++r.applied_count[{op.origin(), op.seq()}];
+    r.history.push_back({op, lsn});
+    r.lsn_of[{op.origin(), op.seq()}] = lsn;
+    r.log.Append(op, lsn);
+    ++counters_.local_ops;
+  }
+  if (unit.size() > 1) ++counters_.multi_op_units;
   if (!options_.delayed_durability) r.durable_lsn = r.next_lsn;
-  ++counters_.local_ops;
 }
 
-v1::Op Sim::LocalWrite(size_t i) {
-  SimRegion& r = *regions_[i];
+v1::Op Sim::MakeRandomOp(SimRegion& r) {
   r.wall_ms += static_cast<int64_t>(Pick(5));
   const crdt::Hlc hlc = r.clock.Now(r.wall_ms);
   const std::string& key = Keys()[Pick(Keys().size())];
@@ -115,8 +120,19 @@ v1::Op Sim::LocalWrite(size_t i) {
   } else {
     crdt::MakeExpireOp(r.ks, hlc, key, v1::ExpiryChange::PERSIST, 0, &op);
   }
-  ApplyLocal(r, op);
+  auto res = r.ks.Apply(op);
+  EXPECT_TRUE(res.ok() && *res == crdt::Keyspace::Outcome::kApplied) << res.status();
   return op;
+}
+
+v1::Op Sim::LocalWrite(size_t i) {
+  SimRegion& r = *regions_[i];
+  const size_t n = options_.max_unit_ops > 1 ? 1 + Pick(options_.max_unit_ops) : 1;
+  std::vector<v1::Op> unit;
+  for (size_t k = 0; k < n; ++k) unit.push_back(MakeRandomOp(r));
+  v1::Op last = unit.back();
+  CommitLocal(r, std::move(unit));
+  return last;
 }
 
 v1::Op Sim::LocalOp(size_t i, const OpMaker& make) {
@@ -125,11 +141,14 @@ v1::Op Sim::LocalOp(size_t i, const OpMaker& make) {
   v1::Op op;
   make(r.ks, r.clock.Now(r.wall_ms), &op);
   if (op.has_add()) increments_.push_back({op.origin(), op.seq(), op.key(), op.add().delta()});
-  ApplyLocal(r, op);
+  auto res = r.ks.Apply(op);
+  EXPECT_TRUE(res.ok() && *res == crdt::Keyspace::Outcome::kApplied) << res.status();
+  CommitLocal(r, {op});
   return op;
 }
 
-bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from) {
+bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from, uint64_t lsn,
+                  bool* applied) {
   r.clock.Observe(op.hlc());
   auto res = r.ks.Apply(op);
   if (!res.ok()) {
@@ -143,11 +162,23 @@ bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& fro
     return true;
   }
   ++r.applied_count[{op.origin(), op.seq()}];
-  r.history.push_back({op, ++r.next_lsn});
-  r.lsn_of[{op.origin(), op.seq()}] = r.next_lsn;
-  if (log_it) r.log.Append(op, r.next_lsn);
-  if (!options_.delayed_durability) r.durable_lsn = r.next_lsn;
+  r.history.push_back({op, lsn});
+  r.lsn_of[{op.origin(), op.seq()}] = lsn;
+  if (log_it) r.log.Append(op, lsn);
+  *applied = true;
   return true;
+}
+
+void Sim::ExpectWholeUnits(size_t i, const char* when) {
+  const SimRegion& r = *regions_[i];
+  for (const auto& [origin, seq] : FromKeyspace(r.ks)) {
+    ++counters_.unit_checks;
+    auto it = continuing_.find(origin);
+    if (it != continuing_.end() && it->second.count(seq) > 0) {
+      ADD_FAILURE() << r.name << " observes half a unit " << when << ": it applied " << origin
+                    << " up to " << seq << ", which the unit's next op follows";
+    }
+  }
 }
 
 void Sim::AdvanceDurability(SimRegion& r) {
@@ -200,6 +231,7 @@ void Sim::PowerLoss(size_t i) {
   SetSynced(*fresh, old.synced_lsn);
   regions_[i] = std::move(fresh);
   ++counters_.power_losses;
+  ExpectWholeUnits(i, "after a power loss");
 }
 
 // --- streams -----------------------------------------------------------------------------------
@@ -244,6 +276,19 @@ bool Sim::PollStream(Stream& s) {
         const uint64_t lsn = from.lsn_of[{op.origin(), op.seq()}];
         EXPECT_LE(lsn, from.durable_lsn)
             << from.name << " sent " << op.origin() << ":" << op.seq() << " before it was durable";
+      }
+      // Whole units: the batch does not end inside one; a unit's ops follow each other.
+      EXPECT_FALSE(d.batch.ops(d.batch.ops_size() - 1).unit_continues())
+          << from.name << " cut a unit at the end of a batch";
+      for (int k = 0; k + 1 < d.batch.ops_size(); ++k) {
+        const v1::Op& op = d.batch.ops(k);
+        if (!op.unit_continues()) continue;
+        EXPECT_TRUE(d.batch.ops(k + 1).origin() == op.origin() &&
+                    d.batch.ops(k + 1).seq() == op.seq() + 1)
+            << from.name << " cut unit " << op.origin() << ":" << op.seq();
+      }
+      if (static_cast<size_t>(d.batch.ops_size()) > options_.core.max_batch_ops) {
+        ++counters_.oversized_batches;
       }
       s.down.push_back(std::move(d));
       return true;
@@ -309,18 +354,26 @@ bool Sim::DeliverDown(Stream& s, bool ack_now) {
     }
     return true;
   }
+  // Applied in one step and persisted as one record (one LSN), like Region::ApplyRemote.
+  const uint64_t lsn = to.next_lsn + 1;
+  bool applied = false;
   if (d.snapshot) {
     for (const v1::Op& op : d.snapshot_ops) {
-      if (!Receive(to, op, /*log_it=*/false, s)) break;
+      if (!Receive(to, op, /*log_it=*/false, s, lsn, &applied)) break;
     }
     to.log.MarkUnavailable(d.snapshot_vv);
     ++counters_.snapshots_delivered;
   } else {
     for (const v1::Op& op : d.batch.ops()) {
-      if (!Receive(to, op, /*log_it=*/true, s)) break;
+      if (!Receive(to, op, /*log_it=*/true, s, lsn, &applied)) break;
     }
     ++counters_.batches_delivered;
   }
+  if (applied) {
+    to.next_lsn = lsn;
+    if (!options_.delayed_durability) to.durable_lsn = lsn;
+  }
+  ExpectWholeUnits(s.to, d.snapshot ? "after a snapshot" : "after a batch");
   s.last_down = std::move(d);
   if (ack_now) {
     PushAck(s);

@@ -18,6 +18,11 @@
 //  * Acks carry R's applied version vector and what R has fsynced; they may be sent at once,
 //    coalesced (one ack after several messages) or unprompted. The fsynced part of each ack and
 //    hello feeds Keyspace::ObservePeerApplied (stability).
+//  * UNITS (SimOptions::max_unit_ops > 1): a local write is a unit of several ops (a command's
+//    ops, Op.unit_continues), logged under one LSN like the real AOF record. A delivered batch
+//    is applied and logged under one LSN too (the receiver's one AOF record). After every
+//    delivery and restart each region's applied frontier of every origin must sit between two
+//    units: a peer only ever observes whole units. Every polled batch must hold whole units.
 //  * Durability: a region's ops (local or received) get increasing LSNs; durable_lsn (written to
 //    the AOF) follows at once or with a seeded delay, synced_lsn (fsynced) follows durable_lsn
 //    with a seeded delay. Only durable ops are sent (SyncerCore's gate).
@@ -46,6 +51,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +70,7 @@ struct SimOptions {
   bool delayed_durability = false;
   bool faults = true;       // breaks, duplicates and partitions in RandomStep
   bool power_loss = false;  // also power losses in RandomStep
+  size_t max_unit_ops = 1;  // a local write is a unit of 1..max_unit_ops ops
 };
 
 struct SimRegion {
@@ -111,7 +118,10 @@ class Sim {
     uint64_t acks = 0;
     uint64_t duplicate_ops_received = 0;  // ops a region already had (e.g. relayed twice)
     uint64_t power_losses = 0;
-    uint64_t ops_lost = 0;  // ops a power loss took from the region that had them
+    uint64_t ops_lost = 0;           // ops a power loss took from the region that had them
+    uint64_t multi_op_units = 0;     // local writes of more than one op
+    uint64_t unit_checks = 0;        // frontiers checked to sit between units
+    uint64_t oversized_batches = 0;  // batches over max_batch_ops (one unit each)
   };
 
   Sim(uint32_t seed, SimOptions options);
@@ -123,7 +133,8 @@ class Sim {
 
   // One random event (write, poll, delivery, ack, durability, clock, and faults if enabled).
   void RandomStep();
-  // A local write at region `r` (random command on a few keys); returns the op.
+  // A local write at region `r` (random command on a few keys, or a unit of several); returns
+  // its last op.
   v1::Op LocalWrite(size_t r);
   // A local write at region `r` built by `make` (a crdt::Make*Op call); returns the op.
   using OpMaker = std::function<void(const crdt::Keyspace&, crdt::Hlc, v1::Op*)>;
@@ -190,9 +201,17 @@ class Sim {
   template <typename Pred>
   Stream* PickStream(Pred pred);
 
-  void ApplyLocal(SimRegion& r, const v1::Op& op);
-  // Applies a received op at `r`; appends it to r's log when `log_it`. False on an error.
-  bool Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from);
+  // A random op at `r`, applied to its keyspace (a unit's ops are made one after the other).
+  v1::Op MakeRandomOp(SimRegion& r);
+  // Commits a local unit (ops already applied to r.ks): stamps unit_continues, logs it under
+  // one LSN.
+  void CommitLocal(SimRegion& r, std::vector<v1::Op> unit);
+  // Applies a received op at `r` under `lsn`; appends it to r's log when `log_it`. False on an
+  // error. `*applied` is set when it was new.
+  bool Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from, uint64_t lsn,
+               bool* applied);
+  // Every origin's applied frontier at region `i` is at the end of a unit.
+  void ExpectWholeUnits(size_t i, const char* when);
   bool Reconnect(Stream& s);
   void Break(Stream& s);
   bool PollStream(Stream& s);
@@ -214,6 +233,8 @@ class Sim {
   std::vector<Stream> streams_;
   std::vector<std::vector<bool>> cut_;
   std::vector<Increment> increments_;  // every counter increment created
+  // Per origin: the seqs of ops that are not the last of their unit.
+  std::map<std::string, std::set<uint64_t>, std::less<>> continuing_;
   Counters counters_;
   uint64_t value_counter_ = 0;
 };

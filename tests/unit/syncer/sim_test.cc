@@ -64,6 +64,9 @@ struct Totals {
     sum.acks += c.acks;
     sum.power_losses += c.power_losses;
     sum.ops_lost += c.ops_lost;
+    sum.multi_op_units += c.multi_op_units;
+    sum.unit_checks += c.unit_checks;
+    sum.oversized_batches += c.oversized_batches;
   }
   void Print(const char* what) const {
     std::printf(
@@ -77,13 +80,19 @@ struct Totals {
         static_cast<unsigned long long>(sum.acks),
         static_cast<unsigned long long>(sum.power_losses),
         static_cast<unsigned long long>(sum.ops_lost));
+    if (sum.multi_op_units > 0) {
+      std::printf("%s: %llu multi-op units, %llu oversized batches, %llu unit frontier checks\n",
+                  what, static_cast<unsigned long long>(sum.multi_op_units),
+                  static_cast<unsigned long long>(sum.oversized_batches),
+                  static_cast<unsigned long long>(sum.unit_checks));
+    }
   }
 };
 
 // Random faults throughout, then heal and settle. Batch size, window, byte limit, durability
 // delay and (sometimes) tiny logs vary with the seed.
 void RandomScenario(size_t regions, uint32_t seed, bool tiny_logs, Totals* totals,
-                    bool power_loss = false) {
+                    bool power_loss = false, size_t max_unit_ops = 1) {
   SCOPED_TRACE(absl::StrCat("seed=", seed));
   std::mt19937 rng(seed ^ 0x9e3779b9u);
   SimOptions o;
@@ -93,6 +102,7 @@ void RandomScenario(size_t regions, uint32_t seed, bool tiny_logs, Totals* total
   o.core.max_batch_ops = 1 + rng() % 8;
   o.core.window = 1 + rng() % 4;
   o.core.max_batch_bytes = rng() % 3 == 0 ? 150 : 1 << 20;
+  o.max_unit_ops = max_unit_ops;
   if (tiny_logs) {
     for (size_t i = 0; i < regions; ++i) o.log_max_ops.push_back(3 + rng() % 8);
   } else if (rng() % 4 == 0) {
@@ -120,6 +130,30 @@ TEST(SyncerSim, ThreeRegionsConvergeUnderRandomFaults) {
     EXPECT_GT(totals.sum.cuts, 0u);
     EXPECT_GT(totals.sum.duplicates_queued, 0u);
     EXPECT_GT(totals.sum.snapshots_delivered, 0u);
+  }
+}
+
+// Units (a command's ops, Op.unit_continues) of up to 12 ops, often larger than a batch, under
+// every fault: each peer only ever observes whole units (checked after every delivered batch or
+// snapshot and after every power loss: every origin's applied frontier sits between two units),
+// every polled batch holds whole units, and the regions converge.
+TEST(SyncerSim, PeersOnlyEverObserveWholeUnits) {
+  Totals totals;
+  RunSeeds(150, [&](uint32_t seed) {
+    RandomScenario(3, seed, false, &totals, /*power_loss=*/seed % 2 == 0, /*max_unit_ops=*/12);
+  });
+  RunSeeds(40, [&](uint32_t seed) {
+    RandomScenario(3, seed, /*tiny_logs=*/true, &totals, false, /*max_unit_ops=*/12);
+  });
+  totals.Print("3 regions, multi-op units");
+  if (std::getenv("SYNCER_SIM_SEED") == nullptr && !HasFailure()) {
+    EXPECT_GT(totals.sum.multi_op_units, 0u);
+    EXPECT_GT(totals.sum.oversized_batches, 0u);
+    EXPECT_GT(totals.sum.breaks, 0u);
+    EXPECT_GT(totals.sum.cuts, 0u);
+    EXPECT_GT(totals.sum.duplicates_queued, 0u);
+    EXPECT_GT(totals.sum.snapshots_delivered, 0u);
+    EXPECT_GT(totals.sum.power_losses, 0u);
   }
 }
 
