@@ -45,6 +45,21 @@ std::string OpSummary(const v1::Op& op) {
     case v1::Op::kFlush:
       kind = "flush";
       break;
+    case v1::Op::kHset:
+      kind = absl::StrCat("hset(", op.hset().fields_size(), ")");
+      break;
+    case v1::Op::kHdel:
+      kind = absl::StrCat("hdel(", op.hdel().fields_size(), ")");
+      break;
+    case v1::Op::kHincr:
+      kind = "hincr";
+      break;
+    case v1::Op::kSadd:
+      kind = absl::StrCat("sadd(", op.sadd().members_size(), ")");
+      break;
+    case v1::Op::kSrem:
+      kind = absl::StrCat("srem(", op.srem().members_size(), ")");
+      break;
     default:
       kind = "?";
       break;

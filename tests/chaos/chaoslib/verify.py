@@ -125,8 +125,18 @@ def wait_expired(cluster, clients, windows=(), timeout=20.0, max_ttl_s=1.5, skew
                     covered_until = max(covered_until, a.wall + max_ttl_s + skew_s + 0.5)
                 else:
                     keys.append(a.key)
+    # A PEXPIRE in doubt (no reply) may have applied: its key then expires up to max_ttl_s after
+    # the writers stopped, and the DEL that follows changes the state. Wait for that deadline and
+    # read those keys everywhere (lazy expiry), so the final digest is taken after it.
+    indoubt = sorted({k for c in clients for k, st in getattr(c, "u", {}).items()
+                      if st.action == "expire" and st.action_state == "indoubt"})
+    if indoubt:
+        covered_until = max(covered_until, time.time() + max_ttl_s + skew_s + 0.5)
     while time.time() < covered_until:
         time.sleep(min(0.1, max(0.0, covered_until - time.time())))
+    for r in cluster.live():
+        if indoubt:
+            _mget(r, indoubt)
     t0 = time.monotonic()
     while keys:
         pending = set()

@@ -377,6 +377,7 @@ void SnapshotHistory::Run() {
   EXPECT_EQ(*added, Missing(x_before, y_at_begin));
   EXPECT_EQ(Named(xr.ks()), want);
   oracle_ = Replay(xr.name(), names_, log_, want);
+  ASSERT_EQ(xr.ks().Digest(), xr.ks().DigestByWalk()) << "incremental digest drifted";
   ASSERT_EQ(xr.ks().Digest(), oracle_->ks().Digest()) << "merge differs from replaying the union\n"
                                                       << DumpAll();
   ASSERT_EQ(xr.ks().key_count(), oracle_->ks().key_count());
