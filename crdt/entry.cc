@@ -163,8 +163,8 @@ Digest128 Entry::Digest(std::string_view key, const RegionTable& regions) const 
 
 void Entry::Compact(const Context& ctx) {
   str_.Compact(*ctx.stable);
-  if (extra_ && extra_->hash) extra_->hash->PruneTombstones(*ctx.applied);
-  if (extra_ && extra_->set) extra_->set->PruneTombstones(*ctx.applied);
+  if (extra_ && extra_->hash) extra_->hash->PruneFrontiers(*ctx.applied);
+  if (extra_ && extra_->set) extra_->set->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->expiries.size() == 1 && extra_->expiries[0].deadline_ms == kNoDeadline &&
       ctx.stable->Covers(extra_->expiries[0].dot)) {
     extra_->expiries.clear();

@@ -116,35 +116,6 @@ absl::Status Keyspace::DecodeObserved(const v1::Op& op, RegionId origin, Version
   return absl::OkStatus();
 }
 
-namespace {
-
-bool IsElementOp(const v1::Op& op) {
-  switch (op.body_case()) {
-    case v1::Op::kHset:
-    case v1::Op::kHdel:
-    case v1::Op::kSadd:
-    case v1::Op::kSrem:
-      return true;
-    default:
-      return false;
-  }
-}
-
-const google::protobuf::RepeatedPtrField<v1::Element>& ElementsOf(const v1::Op& op) {
-  switch (op.body_case()) {
-    case v1::Op::kHset:
-      return op.hset().fields();
-    case v1::Op::kHdel:
-      return op.hdel().fields();
-    case v1::Op::kSadd:
-      return op.sadd().members();
-    default:
-      return op.srem().members();
-  }
-}
-
-}  // namespace
-
 absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   if (op.origin().empty() || op.seq() == 0) {
     return absl::InvalidArgumentError("op without a dot (origin, seq)");
@@ -171,18 +142,6 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   VersionVector observed;
   absl::Status s = DecodeObserved(op, origin, &observed);
   if (!s.ok()) return s;
-  // Element ops: every observed tag list is decoded before anything changes.
-  observed_tags_.clear();
-  if (IsElementOp(op)) {
-    for (const v1::Element& e : ElementsOf(op)) {
-      observed_tags_.emplace_back();
-      if (!ReadObservedTags(e.observed(), &regions_, &observed_tags_.back())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("op ", op.origin(), ":", op.seq(), ": malformed observed tags"));
-      }
-    }
-  }
-
   applied_.Set(origin, op.seq());
   ++applied_ops_;
   RecomputeStable();
@@ -268,7 +227,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       for (int i = 0; i < op.hset().fields_size(); ++i) {
         const v1::Element& f = op.hset().fields(i);
         h->Set(f.name(), f.value(), Tag{origin, static_cast<uint32_t>(i), op.seq()}, op.hlc(),
-               observed_tags_[static_cast<size_t>(i)], vctx);
+               observed, vctx);
       }
       entry.Compact(ctx);
       break;
@@ -277,7 +236,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       HashValue* h = entry.mutable_hash();
       const ValueContext vctx = entry.value_context(ctx);
       for (int i = 0; i < op.hdel().fields_size(); ++i) {
-        h->Remove(op.hdel().fields(i).name(), observed_tags_[static_cast<size_t>(i)], vctx);
+        h->Remove(op.hdel().fields(i).name(), observed, vctx);
       }
       entry.Compact(ctx);
       break;
@@ -300,7 +259,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       const ValueContext vctx = entry.value_context(ctx);
       for (int i = 0; i < op.sadd().members_size(); ++i) {
         set->Add(op.sadd().members(i).name(), Tag{origin, static_cast<uint32_t>(i), op.seq()},
-                 op.hlc(), observed_tags_[static_cast<size_t>(i)], vctx);
+                 op.hlc(), observed, vctx);
       }
       entry.Compact(ctx);
       break;
@@ -309,7 +268,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       SetValue* set = entry.mutable_set();
       const ValueContext vctx = entry.value_context(ctx);
       for (int i = 0; i < op.srem().members_size(); ++i) {
-        set->Remove(op.srem().members(i).name(), observed_tags_[static_cast<size_t>(i)], vctx);
+        set->Remove(op.srem().members(i).name(), observed, vctx);
       }
       entry.Compact(ctx);
       break;

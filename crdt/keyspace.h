@@ -234,7 +234,6 @@ class Keyspace {
   size_t live_keys_ = 0;
   uint64_t applied_ops_ = 0;
   Digest128 digest_;
-  std::vector<TagList> observed_tags_;  // Apply's decoded element removals (reused)
 };
 
 }  // namespace activekv::crdt

@@ -62,45 +62,36 @@ void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op) {
 }
 
 void MakeHashSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
-  StampOp(ks, hlc, key, false, op);
+  StampOp(ks, hlc, key, true, op);
   op->mutable_hset();
 }
 
 void MakeHashDelOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
-  StampOp(ks, hlc, key, false, op);
+  StampOp(ks, hlc, key, true, op);
   op->mutable_hdel();
 }
 
 void MakeSetAddOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
-  StampOp(ks, hlc, key, false, op);
+  StampOp(ks, hlc, key, true, op);
   op->mutable_sadd();
 }
 
 void MakeSetRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
-  StampOp(ks, hlc, key, false, op);
+  StampOp(ks, hlc, key, true, op);
   op->mutable_srem();
 }
 
-void AddHashElement(const Keyspace& ks, std::string_view field, std::string_view value,
-                    v1::Op* op) {
+void AddHashElement(std::string_view field, std::string_view value, v1::Op* op) {
   v1::Element* e =
       op->has_hset() ? op->mutable_hset()->add_fields() : op->mutable_hdel()->add_fields();
   e->set_name(field.data(), field.size());
   if (op->has_hset()) e->set_value(value.data(), value.size());
-  const Entry* entry = ks.Find(op->key());
-  if (entry != nullptr && entry->hash() != nullptr) {
-    AppendObservedTags(entry->hash()->TagsOf(field), ks.regions(), e->mutable_observed());
-  }
 }
 
-void AddSetElement(const Keyspace& ks, std::string_view member, v1::Op* op) {
+void AddSetElement(std::string_view member, v1::Op* op) {
   v1::Element* e =
       op->has_sadd() ? op->mutable_sadd()->add_members() : op->mutable_srem()->add_members();
   e->set_name(member.data(), member.size());
-  const Entry* entry = ks.Find(op->key());
-  if (entry != nullptr && entry->set() != nullptr) {
-    AppendObservedTags(entry->set()->TagsOf(member), ks.regions(), e->mutable_observed());
-  }
 }
 
 void MakeHashIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view field,

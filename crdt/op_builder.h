@@ -25,17 +25,17 @@ void MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryC
                   int64_t deadline_ms, v1::Op* op);
 void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op);
 
-// Element ops (docs/crdt-semantics.md, "Hashes", "Sets"). Each element observes (and so
-// replaces or removes) every instance of it the key holds now: `key`'s entry in `ks`, if any.
-// Fill the elements with Add*Element after making the op, before applying it.
+// Element ops (docs/crdt-semantics.md, "Hashes", "Sets"). They carry the observed context, so
+// each element replaces or removes every instance of it that `ks` has applied. Fill the elements
+// with Add*Element after making the op, before applying it.
 void MakeHashSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
 void MakeHashDelOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
 void MakeSetAddOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
 void MakeSetRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
 // Adds a field (with `value` for HashSet) to a HashSet/HashDel op.
-void AddHashElement(const Keyspace& ks, std::string_view field, std::string_view value, v1::Op* op);
+void AddHashElement(std::string_view field, std::string_view value, v1::Op* op);
 // Adds a member to a SetAdd/SetRemove op.
-void AddSetElement(const Keyspace& ks, std::string_view member, v1::Op* op);
+void AddSetElement(std::string_view member, v1::Op* op);
 // `delta_text` empty: an integer increment; else it must pass ParseRedisLongDouble.
 void MakeHashIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view field,
                          int64_t delta, std::string_view delta_text, v1::Op* op);

@@ -367,13 +367,13 @@ void Region::EmitHashSet(std::string_view key,
   v1::Op* op = NewOp();
   crdt::MakeHashSetOp(ks_, Tick(), key, op);
   if (hashtable) op->mutable_hset()->set_hashtable(true);
-  for (const auto& [field, value] : fields) crdt::AddHashElement(ks_, field, value, op);
+  for (const auto& [field, value] : fields) crdt::AddHashElement(field, value, op);
   Emit(op);
 }
 void Region::EmitHashDel(std::string_view key, absl::Span<const std::string_view> fields) {
   v1::Op* op = NewOp();
   crdt::MakeHashDelOp(ks_, Tick(), key, op);
-  for (std::string_view field : fields) crdt::AddHashElement(ks_, field, "", op);
+  for (std::string_view field : fields) crdt::AddHashElement(field, "", op);
   Emit(op);
 }
 void Region::EmitHashIncrement(std::string_view key, std::string_view field, int64_t delta,
@@ -387,13 +387,13 @@ void Region::EmitSetAdd(std::string_view key, absl::Span<const std::string_view>
   v1::Op* op = NewOp();
   crdt::MakeSetAddOp(ks_, Tick(), key, op);
   if (hashtable) op->mutable_sadd()->set_hashtable(true);
-  for (std::string_view m : members) crdt::AddSetElement(ks_, m, op);
+  for (std::string_view m : members) crdt::AddSetElement(m, op);
   Emit(op);
 }
 void Region::EmitSetRemove(std::string_view key, absl::Span<const std::string_view> members) {
   v1::Op* op = NewOp();
   crdt::MakeSetRemoveOp(ks_, Tick(), key, op);
-  for (std::string_view m : members) crdt::AddSetElement(ks_, m, op);
+  for (std::string_view m : members) crdt::AddSetElement(m, op);
   Emit(op);
 }
 

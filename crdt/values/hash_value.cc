@@ -37,15 +37,13 @@ void HashValue::NoteWrite(std::string_view name, std::string_view value) {
 }
 
 void HashValue::Set(std::string_view name, std::string_view value, const Tag& tag, Hlc hlc,
-                    const TagList& observed, const ValueContext& ctx) {
+                    const VersionVector& observed, const ValueContext& ctx) {
   // Check before anything prunes: the applied vector already covers this op's dot.
-  const bool removed = ctx.frontier->Covers(tag.dot()) || tombstones_.Consume(name, tag);
+  const bool removed = ctx.frontier->Covers(tag.dot()) || frontiers_.Covers(name, tag.dot());
+  frontiers_.Add(name, observed, *ctx.applied);
   // The field keeps its place while its instances are replaced (HSET of an existing field).
   Field* f = Before(name, *ctx.regions);
-  for (const Tag& t : observed) {
-    const bool found = f != nullptr && f->reg.RemoveIf([&](const Tag& x) { return x == t; });
-    if (!found) tombstones_.Add(name, t, *ctx.applied);
-  }
+  if (f != nullptr) f->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
   if (!removed) {
     NoteWrite(name, value);
     if (f == nullptr) f = GetOrAdd(name);
@@ -58,7 +56,7 @@ void HashValue::Set(std::string_view name, std::string_view value, const Tag& ta
 
 void HashValue::Increment(std::string_view name, const Register::Increment& inc,
                           const ValueContext& ctx) {
-  if (ctx.frontier->Covers(inc.tag.dot()) || tombstones_.Consume(name, inc.tag)) return;
+  if (ctx.frontier->Covers(inc.tag.dot()) || frontiers_.Covers(name, inc.tag.dot())) return;
   Before(name, *ctx.regions);
   Field* f = GetOrAdd(name);
   f->reg.AddIncrement(inc, *ctx.stable, *ctx.regions);
@@ -66,16 +64,14 @@ void HashValue::Increment(std::string_view name, const Register::Increment& inc,
   After(f, *ctx.regions);
 }
 
-void HashValue::Remove(std::string_view name, const TagList& observed, const ValueContext& ctx) {
-  if (!observed.empty()) {
-    Field* f = Before(name, *ctx.regions);
-    for (const Tag& t : observed) {
-      const bool found = f != nullptr && f->reg.RemoveIf([&](const Tag& x) { return x == t; });
-      if (!found) tombstones_.Add(name, t, *ctx.applied);
-    }
-    if (f != nullptr) f->reg.Compact(*ctx.stable);
-    After(f, *ctx.regions);
-  }
+void HashValue::Remove(std::string_view name, const VersionVector& observed,
+                       const ValueContext& ctx) {
+  frontiers_.Add(name, observed, *ctx.applied);
+  Field* f = Before(name, *ctx.regions);
+  if (f == nullptr) return;
+  f->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
+  f->reg.Compact(*ctx.stable);
+  After(f, *ctx.regions);
 }
 
 void HashValue::RemoveObserved(const VersionVector& observed, const ValueContext& ctx) {
@@ -86,12 +82,6 @@ void HashValue::RemoveObserved(const VersionVector& observed, const ValueContext
     f->reg.Compact(*ctx.stable);
     After(f, *ctx.regions);
   }
-}
-
-TagList HashValue::TagsOf(std::string_view name) const {
-  TagList out;
-  if (const Field* f = fields_.Find(name)) f->reg.AppendTags(&out);
-  return out;
 }
 
 Stamp HashValue::Newest(const RegionTable& regions) const {
@@ -123,7 +113,7 @@ void HashValue::ToState(v1::HashState* out) const {
       }
     }
   }
-  tombstones_.ToState(out->mutable_tombstones());
+  frontiers_.ToState(out->mutable_tombstones());
 }
 
 absl::Status HashValue::FromState(const v1::HashState& in, const std::vector<RegionId>& dict,
@@ -168,7 +158,7 @@ absl::Status HashValue::FromState(const v1::HashState& in, const std::vector<Reg
     f->reg.Assign(std::move(writes), std::move(incs), regions);
     out->digest_.Add(ElementDigest(f->name, f->reg.Value(regions)));
   }
-  if (!out->tombstones_.FromState(in.tombstones(), dict)) {
+  if (!out->frontiers_.FromState(in.tombstones(), dict)) {
     return absl::InvalidArgumentError("hash state: malformed tombstone");
   }
   return absl::OkStatus();
@@ -183,9 +173,10 @@ void HashValue::Join(const HashValue& remote, const JoinSide& here, const JoinSi
     digest_.Sub(ElementDigest(f->name, f->reg.Value(*ctx.regions)));
     const std::string name = f->name;
     f->reg.Join(
-        kNone, [&](const Tag& t) { return here.Removed(t.dot()) || tombstones_.Contains(name, t); },
+        kNone,
+        [&](const Tag& t) { return here.Removed(t.dot()) || frontiers_.Covers(name, t.dot()); },
         [&](const Tag& t) {
-          return there.Removed(t.dot()) || remote.tombstones_.Contains(name, t);
+          return there.Removed(t.dot()) || remote.frontiers_.Covers(name, t.dot());
         },
         *ctx.regions, *ctx.stable);
     After(f, *ctx.regions);
@@ -195,15 +186,16 @@ void HashValue::Join(const HashValue& remote, const JoinSide& here, const JoinSi
     Field* f = GetOrAdd(r.name);
     const std::string& name = r.name;
     f->reg.Join(
-        r.reg, [&](const Tag& t) { return here.Removed(t.dot()) || tombstones_.Contains(name, t); },
+        r.reg,
+        [&](const Tag& t) { return here.Removed(t.dot()) || frontiers_.Covers(name, t.dot()); },
         [&](const Tag& t) {
-          return there.Removed(t.dot()) || remote.tombstones_.Contains(name, t);
+          return there.Removed(t.dot()) || remote.frontiers_.Covers(name, t.dot());
         },
         *ctx.regions, *ctx.stable);
     for (const Register::Write& w : f->reg.writes()) NoteWrite(name, w.value);
     After(f, *ctx.regions);
   }
-  tombstones_.Merge(remote.tombstones_, *ctx.applied);
+  frontiers_.Merge(remote.frontiers_, *ctx.applied);
 }
 
 }  // namespace activekv::crdt

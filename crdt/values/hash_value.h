@@ -31,29 +31,29 @@ class HashValue {
   HashValue(const HashValue&) = delete;
   HashValue& operator=(const HashValue&) = delete;
 
-  // HSET of one field (instance `tag`), after removing the instances `observed`.
+  // HSET of one field (instance `tag`), after removing the instances of it (values and
+  // increments) that the op's context `observed` covers.
   void Set(std::string_view name, std::string_view value, const Tag& tag, Hlc hlc,
-           const TagList& observed, const ValueContext& ctx);
+           const VersionVector& observed, const ValueContext& ctx);
   // HINCRBY / HINCRBYFLOAT of one field.
   void Increment(std::string_view name, const Register::Increment& inc, const ValueContext& ctx);
-  // HDEL of one field: removes the instances `observed`.
-  void Remove(std::string_view name, const TagList& observed, const ValueContext& ctx);
+  // HDEL of one field: removes the instances of it that `observed` covers.
+  void Remove(std::string_view name, const VersionVector& observed, const ValueContext& ctx);
   // Whole-key removal: every instance whose dot `observed` covers.
   void RemoveObserved(const VersionVector& observed, const ValueContext& ctx);
-  // Drops tombstones whose add has been applied. Only between ops: an op may add two instances
-  // of one element, and a tombstone of the second must outlive the first.
-  void PruneTombstones(const VersionVector& applied) { tombstones_.Prune(applied); }
+  // Drops element frontiers whose ops have all been applied. Only between ops: an op may add
+  // two instances of one element, and a frontier must outlive the first.
+  void PruneFrontiers(const VersionVector& applied) { frontiers_.Prune(applied); }
 
   size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
-  bool Empty() const { return fields_.empty() && tombstones_.empty(); }
+  bool Empty() const { return fields_.empty() && frontiers_.empty(); }
   const Field* Find(std::string_view name) const { return fields_.Find(name); }
   const Field& at(size_t i) const { return fields_.at(i); }
   // Visible value of a field.
   std::string_view ValueOf(const Field& f, const RegionTable& regions) const {
     return f.reg.Value(regions);
   }
-  TagList TagsOf(std::string_view name) const;
   // Redis 7.0's encoding: listpack (insertion order kept) while at most 512 fields and no field
   // name or value longer than 64 bytes was written, else hashtable (it never goes back).
   bool listpack() const { return fields_.ordered(); }
@@ -77,7 +77,7 @@ class HashValue {
   void NoteWrite(std::string_view name, std::string_view value);
 
   ElementTable<Field> fields_;
-  Tombstones tombstones_;
+  ElementFrontiers frontiers_;
   Digest128 digest_;
 };
 

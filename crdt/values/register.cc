@@ -201,10 +201,13 @@ std::string_view Register::Value(const RegionTable& regions) const {
 }
 
 Stamp Register::Newest(const RegionTable& regions) const {
+  // Increments do not count, except the first when there is no write: folding turns exactly
+  // that one into a write with its tag and HLC, so the stamp does not depend on how much a
+  // region has folded (type conflicts must resolve alike everywhere).
   Stamp s;
   for (const Write& w : writes_) s.Raise(w.hlc, w.tag.region, regions);
-  if (pending_) {
-    for (const Increment& i : pending_->incs) s.Raise(i.hlc, i.tag.region, regions);
+  if (!s.set && pending_ && !pending_->incs.empty()) {
+    s = Stamp{true, pending_->incs.front().hlc, pending_->incs.front().tag.region};
   }
   return s;
 }
@@ -222,13 +225,6 @@ bool Register::HasIncrement(const Tag& tag) const {
     if (i.tag == tag) return true;
   }
   return false;
-}
-
-void Register::AppendTags(TagList* out) const {
-  for (const Write& w : writes_) out->push_back(w.tag);
-  if (pending_) {
-    for (const Increment& i : pending_->incs) out->push_back(i.tag);
-  }
 }
 
 void Register::Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,

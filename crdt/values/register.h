@@ -68,12 +68,11 @@ class Register {
   bool Exists() const { return !writes_.empty() || (pending_ && !pending_->incs.empty()); }
   // Visible value (only meaningful when Exists()): valid until the register changes.
   std::string_view Value(const RegionTable& regions) const;
-  // The newest instance in the LWW order (for type conflicts).
+  // The newest write in the LWW order, or the first pending increment when there is no write
+  // (for type conflicts; independent of folding).
   Stamp Newest(const RegionTable& regions) const;
   bool HasWrite(const Tag& tag) const;
   bool HasIncrement(const Tag& tag) const;
-  // Appends the tag of every instance: what a removing op observed.
-  void AppendTags(TagList* out) const;
 
   const absl::InlinedVector<Write, 1>& writes() const { return writes_; }
   // Sorted by (hlc, region name).

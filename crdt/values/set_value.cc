@@ -13,38 +13,23 @@ constexpr size_t kMaxIntsetEntries = 512;  // Redis 7.0 set-max-intset-entries
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 }  // namespace
 
-// --- Tombstones ---
+// --- ElementFrontiers ---
 
-void Tombstones::Add(std::string_view name, const Tag& tag, const VersionVector& applied) {
-  if (applied.Covers(tag.dot())) return;
-  TagList& tags = by_name_[Sv(name)];
-  if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+void ElementFrontiers::Add(std::string_view name, const VersionVector& observed,
+                           const VersionVector& applied) {
+  if (observed.LessOrEqual(applied)) return;
+  by_name_[Sv(name)].Merge(observed);
 }
 
-bool Tombstones::Consume(std::string_view name, const Tag& tag) {
+bool ElementFrontiers::Covers(std::string_view name, const Dot& d) const {
   if (by_name_.empty()) return false;
   auto it = by_name_.find(Sv(name));
-  if (it == by_name_.end()) return false;
-  auto pos = std::find(it->second.begin(), it->second.end(), tag);
-  if (pos == it->second.end()) return false;
-  it->second.erase(pos);
-  if (it->second.empty()) by_name_.erase(it);
-  return true;
+  return it != by_name_.end() && it->second.Covers(d);
 }
 
-bool Tombstones::Contains(std::string_view name, const Tag& tag) const {
-  auto it = by_name_.find(Sv(name));
-  return it != by_name_.end() &&
-         std::find(it->second.begin(), it->second.end(), tag) != it->second.end();
-}
-
-void Tombstones::Prune(const VersionVector& applied) {
+void ElementFrontiers::Prune(const VersionVector& applied) {
   for (auto it = by_name_.begin(); it != by_name_.end();) {
-    TagList& tags = it->second;
-    tags.erase(std::remove_if(tags.begin(), tags.end(),
-                              [&](const Tag& t) { return applied.Covers(t.dot()); }),
-               tags.end());
-    if (tags.empty()) {
+    if (it->second.PruneCoveredBy(applied)) {
       by_name_.erase(it++);
     } else {
       ++it;
@@ -52,33 +37,35 @@ void Tombstones::Prune(const VersionVector& applied) {
   }
 }
 
-void Tombstones::Merge(const Tombstones& other, const VersionVector& applied) {
-  for (const auto& [name, tags] : other.by_name_) {
-    for (const Tag& t : tags) Add(name, t, applied);
-  }
+void ElementFrontiers::Merge(const ElementFrontiers& other, const VersionVector& applied) {
+  for (const auto& [name, vv] : other.by_name_) by_name_[name].Merge(vv);
   Prune(applied);
 }
 
-void Tombstones::ToState(google::protobuf::RepeatedPtrField<v1::Tombstone>* out) const {
-  for (const auto& [name, tags] : by_name_) {
+void ElementFrontiers::ToState(google::protobuf::RepeatedPtrField<v1::Tombstone>* out) const {
+  for (const auto& [name, vv] : by_name_) {
     v1::Tombstone* t = out->Add();
     t->set_name(name);
-    for (const Tag& tag : tags) ToTagState(tag, 0, t->add_tags());
+    for (RegionId r = 0; r < vv.size(); ++r) {
+      if (vv.Get(r) == 0) continue;
+      v1::TagState* e = t->add_frontier();
+      e->set_region(r);
+      e->set_seq(vv.Get(r));
+    }
   }
 }
 
-bool Tombstones::FromState(const google::protobuf::RepeatedPtrField<v1::Tombstone>& in,
-                           const std::vector<RegionId>& dict) {
+bool ElementFrontiers::FromState(const google::protobuf::RepeatedPtrField<v1::Tombstone>& in,
+                                 const std::vector<RegionId>& dict) {
   by_name_.clear();
   for (const v1::Tombstone& t : in) {
-    TagList& tags = by_name_[t.name()];
-    for (const v1::TagState& s : t.tags()) {
-      Tag tag;
-      Hlc hlc;
-      if (!FromTagState(s, dict, &tag, &hlc)) return false;
-      tags.push_back(tag);
+    VersionVector& vv = by_name_[t.name()];
+    for (const v1::TagState& e : t.frontier()) {
+      if (e.region() >= dict.size()) return false;
+      const RegionId r = dict[e.region()];
+      if (e.seq() > vv.Get(r)) vv.Set(r, e.seq());
     }
-    if (tags.empty()) by_name_.erase(t.name());
+    if (vv.empty()) by_name_.erase(t.name());
   }
   return true;
 }
@@ -108,39 +95,28 @@ void SetValue::EraseIfEmpty(Member* m) {
   members_.Erase(name);
 }
 
-void SetValue::RemoveTags(Member* m, const TagList& tags, const VersionVector& applied) {
-  for (const Tag& t : tags) {
-    bool found = false;
-    if (m != nullptr) {
-      auto& inst = m->instances;
-      for (size_t i = 0; i < inst.size(); ++i) {
-        if (inst[i].tag == t) {
-          inst.erase(inst.begin() + static_cast<std::ptrdiff_t>(i));
-          found = true;
-          break;
-        }
-      }
-    }
-    if (!found) tombstones_.Add(m != nullptr ? std::string_view(m->name) : "", t, applied);
-  }
+void SetValue::RemoveCovered(Member* m, const VersionVector& observed) {
+  auto& inst = m->instances;
+  inst.erase(std::remove_if(inst.begin(), inst.end(),
+                            [&](const Instance& x) { return observed.Covers(x.tag.dot()); }),
+             inst.end());
 }
 
-void SetValue::Add(std::string_view name, const Tag& tag, Hlc hlc, const TagList& observed,
+void SetValue::Add(std::string_view name, const Tag& tag, Hlc hlc, const VersionVector& observed,
                    const ValueContext& ctx) {
-  // Check before Remove prunes: the applied vector already covers this op's dot.
-  const bool removed = ctx.frontier->Covers(tag.dot()) || tombstones_.Consume(name, tag);
+  // Check before anything prunes: the applied vector already covers this op's dot.
+  const bool removed = ctx.frontier->Covers(tag.dot()) || frontiers_.Covers(name, tag.dot());
   Remove(name, observed, ctx);
   if (!removed) AddInstance(name, Instance{tag, hlc});
 }
 
-void SetValue::Remove(std::string_view name, const TagList& observed, const ValueContext& ctx) {
+void SetValue::Remove(std::string_view name, const VersionVector& observed,
+                      const ValueContext& ctx) {
+  frontiers_.Add(name, observed, *ctx.applied);
   Member* m = members_.Find(name);
-  if (m == nullptr) {
-    for (const Tag& t : observed) tombstones_.Add(name, t, *ctx.applied);
-  } else {
-    RemoveTags(m, observed, *ctx.applied);
-    EraseIfEmpty(m);
-  }
+  if (m == nullptr) return;
+  RemoveCovered(m, observed);
+  EraseIfEmpty(m);
 }
 
 void SetValue::RemoveObserved(const VersionVector& observed) {
@@ -152,14 +128,6 @@ void SetValue::RemoveObserved(const VersionVector& observed) {
                inst.end());
     EraseIfEmpty(&m);
   }
-}
-
-TagList SetValue::TagsOf(std::string_view name) const {
-  TagList out;
-  if (const Member* m = members_.Find(name)) {
-    for (const Instance& i : m->instances) out.push_back(i.tag);
-  }
-  return out;
 }
 
 std::vector<uint32_t> SetValue::ReplyOrder() const {
@@ -189,7 +157,7 @@ void SetValue::ToState(v1::SetState* out) const {
     s->set_name(m.name);
     for (const Instance& i : m.instances) ToTagState(i.tag, i.hlc, s->add_tags());
   }
-  tombstones_.ToState(out->mutable_tombstones());
+  frontiers_.ToState(out->mutable_tombstones());
 }
 
 absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<RegionId>& dict,
@@ -210,7 +178,7 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
       out->AddInstance(s.name(), inst);
     }
   }
-  if (!out->tombstones_.FromState(in.tombstones(), dict)) {
+  if (!out->frontiers_.FromState(in.tombstones(), dict)) {
     return absl::InvalidArgumentError("set state: malformed tombstone");
   }
   return absl::OkStatus();
@@ -232,7 +200,7 @@ void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide
                                   }
                                 }
                                 return there.Removed(x.tag.dot()) ||
-                                       remote.tombstones_.Contains(m.name, x.tag);
+                                       remote.frontiers_.Covers(m.name, x.tag.dot());
                               }),
                inst.end());
     EraseIfEmpty(&m);
@@ -244,12 +212,12 @@ void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide
       if (m != nullptr) {
         for (const Instance& x : m->instances) have = have || x.tag == y.tag;
       }
-      if (have || here.Removed(y.tag.dot()) || tombstones_.Contains(r.name, y.tag)) continue;
+      if (have || here.Removed(y.tag.dot()) || frontiers_.Covers(r.name, y.tag.dot())) continue;
       AddInstance(r.name, y);
       m = members_.Find(r.name);
     }
   }
-  tombstones_.Merge(remote.tombstones_, applied);
+  frontiers_.Merge(remote.frontiers_, applied);
 }
 
 }  // namespace activekv::crdt

@@ -24,27 +24,30 @@ struct ValueContext {
   const VersionVector* frontier;  // the key's whole-value removal knowledge (DEL, SET, ...)
 };
 
-// Removal knowledge about element instances whose adding op has not been applied yet (an
-// element removal that arrived before the add it observed: delivery is not causal). An instance
-// named here is dropped on arrival, and its entry with it; entries whose dot is applied are
-// pruned. Shared by every collection type.
-class Tombstones {
+// Removal knowledge about element instances whose adding op has not been applied yet: an
+// element removal (HDEL, SREM, an HSET or SADD replacing the element) removes the instances of
+// that element its context covers, and delivery is not causal, so it may arrive before an add it
+// observed. Its context is then kept for that element (a per-element frontier): an instance of
+// the element whose dot it covers is dropped on arrival. Entries whose ops have all been applied
+// are pruned. Per element, not per key: a late add of another element is never dropped. Shared
+// by every collection type.
+class ElementFrontiers {
  public:
   bool empty() const { return by_name_.empty(); }
-  // Records `tag` of element `name` unless its dot is applied already (then it is gone for good).
-  void Add(std::string_view name, const Tag& tag, const VersionVector& applied);
-  // True (and forgets it) when `tag` of `name` was removed before it arrived.
-  bool Consume(std::string_view name, const Tag& tag);
-  bool Contains(std::string_view name, const Tag& tag) const;
+  // Records `observed` for element `name` unless everything it covers is applied already.
+  void Add(std::string_view name, const VersionVector& observed, const VersionVector& applied);
+  // True when an instance of `name` with dot `d` was removed before it arrived.
+  bool Covers(std::string_view name, const Dot& d) const;
   void Prune(const VersionVector& applied);
   // The union of both, pruned by `applied`.
-  void Merge(const Tombstones& other, const VersionVector& applied);
+  void Merge(const ElementFrontiers& other, const VersionVector& applied);
+  // Snapshot form: region names by index into the chunk's dictionary (TagState.region style).
   void ToState(google::protobuf::RepeatedPtrField<v1::Tombstone>* out) const;
   bool FromState(const google::protobuf::RepeatedPtrField<v1::Tombstone>& in,
                  const std::vector<RegionId>& dict);
 
  private:
-  absl::flat_hash_map<std::string, TagList> by_name_;
+  absl::flat_hash_map<std::string, VersionVector> by_name_;
 };
 
 // A set: an add-wins observed-remove set (docs/crdt-semantics.md, "Sets"). SADD adds a new
@@ -66,25 +69,24 @@ class SetValue {
   SetValue(const SetValue&) = delete;
   SetValue& operator=(const SetValue&) = delete;
 
-  // SADD of one member (instance `tag`), after removing the instances `observed`.
-  void Add(std::string_view name, const Tag& tag, Hlc hlc, const TagList& observed,
+  // SADD of one member (instance `tag`), after removing the instances of it that the op's
+  // context `observed` covers.
+  void Add(std::string_view name, const Tag& tag, Hlc hlc, const VersionVector& observed,
            const ValueContext& ctx);
-  // SREM of one member: removes the instances `observed`.
-  void Remove(std::string_view name, const TagList& observed, const ValueContext& ctx);
+  // SREM of one member: removes the instances of it that `observed` covers.
+  void Remove(std::string_view name, const VersionVector& observed, const ValueContext& ctx);
   // Whole-key removal: every instance whose dot `observed` covers.
   void RemoveObserved(const VersionVector& observed);
-  // Drops tombstones whose add has been applied. Only between ops: an op may add two instances
-  // of one element, and a tombstone of the second must outlive the first.
-  void PruneTombstones(const VersionVector& applied) { tombstones_.Prune(applied); }
+  // Drops element frontiers whose ops have all been applied. Only between ops: an op may add
+  // two instances of one element, and a frontier must outlive the first.
+  void PruneFrontiers(const VersionVector& applied) { frontiers_.Prune(applied); }
 
   size_t size() const { return members_.size(); }
   bool empty() const { return members_.empty(); }
   // No member and no removal knowledge left.
-  bool Empty() const { return members_.empty() && tombstones_.empty(); }
+  bool Empty() const { return members_.empty() && frontiers_.empty(); }
   const Member* Find(std::string_view name) const { return members_.Find(name); }
   const Member& at(size_t i) const { return members_.at(i); }
-  // The tags of every instance of `name` (what an SREM observes).
-  TagList TagsOf(std::string_view name) const;
   // Redis 7.0's encoding this set would have: intset while every member is an integer and there
   // are at most 512 (then SMEMBERS is in numeric order), else hashtable (it never goes back).
   bool intset() const { return intset_; }
@@ -105,12 +107,12 @@ class SetValue {
 
  private:
   void AddInstance(std::string_view name, const Instance& inst);
-  void RemoveTags(Member* m, const TagList& tags, const VersionVector& applied);
+  void RemoveCovered(Member* m, const VersionVector& observed);
   void EraseIfEmpty(Member* m);
   void NoteNewMember(std::string_view name);
 
   ElementTable<Member> members_;
-  Tombstones tombstones_;
+  ElementFrontiers frontiers_;
   Digest128 digest_;
   bool intset_ = true;
 };

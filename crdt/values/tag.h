@@ -31,8 +31,6 @@ struct Tag {
   }
 };
 
-using TagList = absl::InlinedVector<Tag, 2>;
-
 // Last-writer-wins order, the one every type uses: (HLC, region name); names break ties, so the
 // order is total and the same in every process.
 inline bool LwwBefore(Hlc a_hlc, RegionId a_region, Hlc b_hlc, RegionId b_region,
@@ -69,14 +67,6 @@ struct JoinSide {
     return version->Covers(d) || flush->Covers(d) || frontier->Covers(d);
   }
 };
-
-// Wire forms. Appends `tags` to an op element's observed list, grouped by origin.
-void AppendObservedTags(const TagList& tags, const RegionTable& regions,
-                        google::protobuf::RepeatedPtrField<v1::ObservedTags>* out);
-// Reads an observed list; region names are interned in `regions`. False when malformed (an empty
-// origin, a zero seq, more idxs than seqs).
-bool ReadObservedTags(const google::protobuf::RepeatedPtrField<v1::ObservedTags>& in,
-                      RegionTable* regions, TagList* out);
 
 // Snapshot forms: regions by index into the chunk's dictionary (Snapshot.regions), which is the
 // keyspace's region table in id order.

@@ -5,6 +5,7 @@
 // state equal to the one replaying the union of the ops. Failing seeds are printed (replay
 // with CRDT_HISTORY_SEED=<seed>).
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <random>
 #include <string>
@@ -258,6 +259,35 @@ void RunHistory(uint32_t seed) {
       if (i != r) h.inbox[i].push_back(h.log.size() - 1);
     }
     if (pick(6) == 0) deliver_some(pick(names.size()));
+    if (std::getenv("CRDT_CHECK_EVERY_STEP")) {
+      for (size_t y = 0; y < names.size(); ++y) {
+        Keyspace& ky = h.replicas[y]->ks();
+        Replica replay(names[y], names);
+        for (const v1::Op& o : h.log) {
+          RegionId id;
+          if (ky.regions().Find(o.origin(), &id) && o.seq() <= ky.applied().Get(id)) {
+            ASSERT_TRUE(replay.Receive(o));
+          }
+        }
+        for (const std::string k : {"s1", "s2", "h1", "h2", "k", "hc"}) {
+          ASSERT_EQ(h.replicas[y]->Show(k), replay.Show(k))
+              << "step " << step << " replica " << names[y] << " key " << k << [&] {
+                   std::string out = "\nops on the key:\n";
+                   for (const v1::Op& o : h.log) {
+                     if (o.key() != k) continue;
+                     std::string d = o.ShortDebugString();
+                     absl::StrAppend(&out, d.substr(0, 400), "\n");
+                   }
+                   v1::KeyState st;
+                   if (const Entry* e = ky.Find(k)) e->ToState(ky.regions(), &st);
+                   absl::StrAppend(&out, "state: ", st.ShortDebugString(), "\napplied ",
+                                   ky.applied().ToString(ky.regions()), " stable ",
+                                   ky.stable().ToString(ky.regions()));
+                   return out;
+                 }();
+        }
+      }
+    }
     if (pick(10) == 0) {  // an ack: what one replica has applied, to another
       size_t from = pick(names.size()), to = pick(names.size());
       if (from != to)
@@ -280,10 +310,30 @@ void RunHistory(uint32_t seed) {
           ASSERT_TRUE(replay.Receive(o));
         }
       }
+      auto state_of = [](Keyspace& ks, const std::string& k) {
+        v1::KeyState st;
+        if (const Entry* e = ks.Find(k)) e->ToState(ks.regions(), &st);
+        std::string names;
+        for (RegionId r = 0; r < ks.regions().size(); ++r) names += ks.regions().Name(r) + " ";
+        return absl::StrCat("regions ", names, " applied ", ks.applied().ToString(ks.regions()),
+                            " stable ", ks.stable().ToString(ks.regions()), "\n", st.DebugString());
+      };
+      const std::string before_y = std::getenv("CRDT_DUMP") ? state_of(ky, "h2") : "";
+      const std::string before_x = std::getenv("CRDT_DUMP") ? state_of(kx, "h2") : "";
       MergeSnapshotOf(kx, ky, rng);
-      ASSERT_EQ(ky.Digest(), replay.ks().Digest())
-          << "merge of " << names[x] << " into " << names[y] << " at step " << step;
-      ASSERT_EQ(ky.Digest(), ky.DigestByWalk());
+      if (std::getenv("CRDT_DUMP") && h.replicas[y]->Show("h2") != replay.Show("h2")) {
+        std::cerr << "Y BEFORE " << before_y << "\nX " << before_x << "\nY AFTER "
+                  << state_of(ky, "h2") << "\nREPLAY " << state_of(replay.ks(), "h2");
+      }
+      const std::string where =
+          absl::StrCat("merge of ", names[x], " into ", names[y], " at step ", step);
+      for (const std::string k : {"s1", "s2", "h1", "h2", "k", "hc"}) {
+        ASSERT_EQ(h.replicas[y]->Show(k), replay.Show(k))
+            << where << ", key " << k << "\nmerged: " << state_of(ky, k)
+            << "\nreplay: " << state_of(replay.ks(), k);
+      }
+      ASSERT_EQ(ky.Digest(), ky.DigestByWalk()) << where << ": the digest drifted";
+      ASSERT_EQ(ky.Digest(), replay.ks().Digest()) << where;
       // Ops the merge covered are now duplicates there.
     }
   }

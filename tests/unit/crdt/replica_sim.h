@@ -94,13 +94,13 @@ class Replica {
   v1::Op HSet(const std::string& k, const std::vector<std::pair<std::string, std::string>>& fv) {
     v1::Op op;
     MakeHashSetOp(ks_, Tick(), k, &op);
-    for (const auto& [f, v] : fv) AddHashElement(ks_, f, v, &op);
+    for (const auto& [f, v] : fv) AddHashElement(f, v, &op);
     return Local(std::move(op));
   }
   v1::Op HDel(const std::string& k, const std::vector<std::string>& fields) {
     v1::Op op;
     MakeHashDelOp(ks_, Tick(), k, &op);
-    for (const auto& f : fields) AddHashElement(ks_, f, "", &op);
+    for (const auto& f : fields) AddHashElement(f, "", &op);
     return Local(std::move(op));
   }
   v1::Op HIncr(const std::string& k, const std::string& f, int64_t d) {
@@ -111,13 +111,13 @@ class Replica {
   v1::Op SAdd(const std::string& k, const std::vector<std::string>& members) {
     v1::Op op;
     MakeSetAddOp(ks_, Tick(), k, &op);
-    for (const auto& m : members) AddSetElement(ks_, m, &op);
+    for (const auto& m : members) AddSetElement(m, &op);
     return Local(std::move(op));
   }
   v1::Op SRem(const std::string& k, const std::vector<std::string>& members) {
     v1::Op op;
     MakeSetRemoveOp(ks_, Tick(), k, &op);
-    for (const auto& m : members) AddSetElement(ks_, m, &op);
+    for (const auto& m : members) AddSetElement(m, &op);
     return Local(std::move(op));
   }
 

@@ -229,6 +229,18 @@ class SnapshotHistory {
     std::string out;
     for (auto& r : reps_) out += Dump(*r, keys_);
     if (oracle_) out += "oracle " + Dump(*oracle_, keys_);
+    if (std::getenv("SNAPSHOT_DUMP_KEY")) {
+      const std::string k = std::getenv("SNAPSHOT_DUMP_KEY");
+      for (const v1::Op& o : log_) {
+        if (o.key() == k || o.has_flush()) out += o.ShortDebugString() + "\n";
+      }
+      for (auto& r : reps_) {
+        v1::KeyState st;
+        if (const Entry* e = r->ks().Find(k)) e->ToState(r->ks().regions(), &st);
+        out += r->name() + " applied " + r->ks().applied().ToString(r->ks().regions()) + " state " +
+               st.ShortDebugString() + "\n";
+      }
+    }
     return out;
   }
 
