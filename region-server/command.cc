@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -95,6 +96,32 @@ bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanAr
       ctx.reply->Error(kErrSyntax);
       return false;
     }
+  }
+  return true;
+}
+
+bool ParsePickCount(CommandContext& ctx, std::string_view arg, int64_t* count) {
+  if (!crdt::ParseRedisInt(arg, count)) {
+    ctx.reply->Error(kErrNotInteger);
+    return false;
+  }
+  if (*count < -std::numeric_limits<int64_t>::max()) {
+    ctx.reply->Error(kErrCountRange);
+    return false;
+  }
+  return true;
+}
+
+bool LookupExisting(CommandContext& ctx, std::string_view key, crdt::ValueType type,
+                    std::string_view missing, const crdt::Entry** out) {
+  *out = ctx.region->Lookup(key);
+  if (*out == nullptr) {
+    ctx.reply->Raw(missing);
+    return false;
+  }
+  if (ctx.region->TypeOf(**out) != type) {
+    ctx.reply->Error(kErrWrongType);
+    return false;
   }
   return true;
 }

@@ -92,6 +92,13 @@ bool ParseScanCursor(CommandContext& ctx, std::string_view text, uint64_t* curso
 // The options from ctx.args[first] on: MATCH, COUNT, and TYPE when `allow_type`. Replies the
 // error and returns false on a bad one.
 bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanArgs* out);
+// The count of SRANDMEMBER / HRANDFIELD (getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)):
+// replies the error and returns false when `arg` is not such an integer.
+bool ParsePickCount(CommandContext& ctx, std::string_view arg, int64_t* count);
+// For a command with a count on a key of `type`: true with `*out` the entry; false after
+// replying `missing` (the key does not exist) or WRONGTYPE.
+bool LookupExisting(CommandContext& ctx, std::string_view key, crdt::ValueType type,
+                    std::string_view missing, const crdt::Entry** out);
 // A random number generator for SPOP, SRANDMEMBER, HRANDFIELD, RANDOMKEY.
 uint64_t RandomU64();
 

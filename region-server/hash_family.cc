@@ -251,14 +251,7 @@ void HRandField(CommandContext& ctx) {
     return;
   }
   int64_t count;
-  if (!crdt::ParseRedisInt(ctx.args[2], &count)) {
-    ctx.reply->Error(kErrNotInteger);
-    return;
-  }
-  if (count < -LONG_MAX) {
-    ctx.reply->Error(kErrCountRange);
-    return;
-  }
+  if (!ParsePickCount(ctx, ctx.args[2], &count)) return;
   bool withvalues = false;
   if (ctx.args.size() > 4 ||
       (ctx.args.size() == 4 && !EqualsIgnoreCase(ctx.args[3], "withvalues"))) {
@@ -272,15 +265,8 @@ void HRandField(CommandContext& ctx) {
       return;
     }
   }
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
-  if (e == nullptr) {
-    ctx.reply->Raw(resp::kReplyEmptyArray);
-    return;
-  }
-  if (ctx.region->TypeOf(*e) != ValueType::kHash) {
-    ctx.reply->Error(kErrWrongType);
-    return;
-  }
+  const crdt::Entry* e;
+  if (!LookupExisting(ctx, ctx.args[1], ValueType::kHash, resp::kReplyEmptyArray, &e)) return;
   const HashValue& h = *e->hash();
   const size_t size = h.size();
   if (count == 0) {
@@ -313,17 +299,8 @@ void HRandField(CommandContext& ctx) {
 void HScan(CommandContext& ctx) {
   ScanArgs args;
   if (!ParseScanCursor(ctx, ctx.args[2], &args.cursor)) return;
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
-  if (e == nullptr) {
-    ctx.reply->ArrayLen(2);
-    ctx.reply->Bulk("0");
-    ctx.reply->Raw(resp::kReplyEmptyArray);
-    return;
-  }
-  if (ctx.region->TypeOf(*e) != ValueType::kHash) {
-    ctx.reply->Error(kErrWrongType);
-    return;
-  }
+  const crdt::Entry* e;
+  if (!LookupExisting(ctx, ctx.args[1], ValueType::kHash, resp::kReplyEmptyScan, &e)) return;
   if (!ParseScanOptions(ctx, 3, false, &args)) return;
   const HashValue& h = *e->hash();
   // A listpack hash is returned whole (cursor 0), as Redis does; otherwise positions from the

@@ -2,7 +2,6 @@
 // SINTERSTORE SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN, with Redis 7.0's replies and error order
 // (t_set.c). CRDT semantics of each: docs/crdt-semantics.md, "Sets".
 #include <algorithm>
-#include <climits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,19 +134,27 @@ std::vector<std::string> RandomDistinct(const SetValue& s, size_t n) {
   return out;
 }
 
+// SPOP / SRANDMEMBER without a count: a random member of the set at args[1], or null (after
+// replying nil or WRONGTYPE).
+const SetValue::Member* PickOne(CommandContext& ctx) {
+  const SetValue* s;
+  if (!LookupSet(ctx, ctx.args[1], &s)) return nullptr;
+  if (s == nullptr) {
+    ctx.reply->Null();
+    return nullptr;
+  }
+  return &s->at(RandomU64() % s->size());
+}
+
 void SPop(CommandContext& ctx) {
   if (ctx.args.size() > 3) {
     ctx.reply->Error(kErrSyntax);
     return;
   }
   if (ctx.args.size() == 2) {
-    const SetValue* s;
-    if (!LookupSet(ctx, ctx.args[1], &s)) return;
-    if (s == nullptr) {
-      ctx.reply->Null();
-      return;
-    }
-    const std::string member = s->at(RandomU64() % s->size()).name;
+    const SetValue::Member* picked = PickOne(ctx);
+    if (picked == nullptr) return;
+    const std::string member = picked->name;
     const std::string_view m = member;
     ctx.region->EmitSetRemove(ctx.args[1], {&m, 1});
     ctx.reply->Bulk(member);
@@ -158,17 +165,10 @@ void SPop(CommandContext& ctx) {
     ctx.reply->Error("ERR value is out of range, must be positive");
     return;
   }
-  const SetValue* s;
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
-  if (e == nullptr) {
-    ctx.reply->SetLen(0);
-    return;
-  }
-  if (ctx.region->TypeOf(*e) != ValueType::kSet) {
-    ctx.reply->Error(kErrWrongType);
-    return;
-  }
-  s = e->set();
+  const crdt::Entry* e;
+  const std::string_view empty_set = ctx.reply->protocol() == 3 ? "~0\r\n" : "*0\r\n";
+  if (!LookupExisting(ctx, ctx.args[1], ValueType::kSet, empty_set, &e)) return;
+  const SetValue* s = e->set();
   if (count == 0) {
     ctx.reply->SetLen(0);
     return;
@@ -190,33 +190,13 @@ void SRandMember(CommandContext& ctx) {
     return;
   }
   if (ctx.args.size() == 2) {
-    const SetValue* s;
-    if (!LookupSet(ctx, ctx.args[1], &s)) return;
-    if (s == nullptr) {
-      ctx.reply->Null();
-      return;
-    }
-    ctx.reply->Bulk(s->at(RandomU64() % s->size()).name);
+    if (const SetValue::Member* picked = PickOne(ctx)) ctx.reply->Bulk(picked->name);
     return;
   }
   int64_t count;
-  if (!crdt::ParseRedisInt(ctx.args[2], &count)) {
-    ctx.reply->Error(kErrNotInteger);
-    return;
-  }
-  if (count < -LONG_MAX) {
-    ctx.reply->Error(kErrCountRange);
-    return;
-  }
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
-  if (e == nullptr) {
-    ctx.reply->Raw(resp::kReplyEmptyArray);
-    return;
-  }
-  if (ctx.region->TypeOf(*e) != ValueType::kSet) {
-    ctx.reply->Error(kErrWrongType);
-    return;
-  }
+  if (!ParsePickCount(ctx, ctx.args[2], &count)) return;
+  const crdt::Entry* e;
+  if (!LookupExisting(ctx, ctx.args[1], ValueType::kSet, resp::kReplyEmptyArray, &e)) return;
   const SetValue& s = *e->set();
   if (count == 0) {
     ctx.reply->Raw(resp::kReplyEmptyArray);
@@ -415,17 +395,8 @@ void SInterCard(CommandContext& ctx) {
 void SScan(CommandContext& ctx) {
   ScanArgs args;
   if (!ParseScanCursor(ctx, ctx.args[2], &args.cursor)) return;
-  const crdt::Entry* e = ctx.region->Lookup(ctx.args[1]);
-  if (e == nullptr) {
-    ctx.reply->ArrayLen(2);
-    ctx.reply->Bulk("0");
-    ctx.reply->Raw(resp::kReplyEmptyArray);
-    return;
-  }
-  if (ctx.region->TypeOf(*e) != ValueType::kSet) {
-    ctx.reply->Error(kErrWrongType);
-    return;
-  }
+  const crdt::Entry* e;
+  if (!LookupExisting(ctx, ctx.args[1], ValueType::kSet, resp::kReplyEmptyScan, &e)) return;
   if (!ParseScanOptions(ctx, 3, false, &args)) return;
   const SetValue& s = *e->set();
   std::vector<std::string_view> out;

@@ -22,6 +22,8 @@ inline constexpr std::string_view kReplyMinusOne = ":-1\r\n";
 inline constexpr std::string_view kReplyMinusTwo = ":-2\r\n";
 inline constexpr std::string_view kReplyEmptyArray = "*0\r\n";
 inline constexpr std::string_view kReplyEmptyBulk = "$0\r\n\r\n";
+// A SCAN-family reply with cursor 0 and no element (a missing key).
+inline constexpr std::string_view kReplyEmptyScan = "*2\r\n$1\r\n0\r\n*0\r\n";
 // Protocol-specific ones: use ReplyBuilder::Null() / NullArray() unless the protocol is known.
 inline constexpr std::string_view kReplyNullBulk2 = "$-1\r\n";
 inline constexpr std::string_view kReplyNullArray2 = "*-1\r\n";
