@@ -18,11 +18,25 @@ Hashes and sets (run one at a time, like scan and randomkey; code in "hashes and
              reply byte for byte; a hashtable: both iterated to cursor 0, the unions compared,
              every cursor a decimal below 2^53 (started from a cursor other than 0, e.g. "-1"
              which strtoul accepts: only the reply shape)
-  rand       HRANDFIELD/SRANDMEMBER/SPOP: the key's content is compared first; then each side's
-             pick is checked against its own content (count, distinctness for positive counts,
-             |count| picks for negative ones, values for WITHVALUES); after SPOP the two sets are
-             made identical again (DEL + SADD of the reference's remaining members + its expiry)
-             when the popped members or the resulting encodings differ
+  rand       HRANDFIELD/SRANDMEMBER/SPOP/ZRANDMEMBER: the key's content is compared first; then
+             each side's pick is checked against its own content (count, distinctness for positive
+             counts, |count| picks for negative ones, values for WITHVALUES, scores for
+             WITHSCORES); after SPOP the two sets are made identical again (DEL + SADD of the
+             reference's remaining members + its expiry) when the popped members or the resulting
+             encodings differ
+Sorted sets (family "zset", opt-in through AKV_DIFF_FAMILIES until the target has them): every
+reply order is defined (score, then member), so all zset replies are exact, OBJECT ENCODING
+(listpack/skiplist) included, except ZRANDMEMBER (rand), ZSCAN (cscan: a listpack zset is one
+complete reply, a skiplist is iterated and the member-score pairs compared) and:
+  lex        ZRANGEBYLEX/ZREVRANGEBYLEX/ZLEXCOUNT/ZREMRANGEBYLEX, ZRANGE/ZRANGESTORE ... BYLEX:
+             exact where redis 7.0's answer is defined: the source is missing, not a zset, a
+             listpack (a linear scan in score order) or has one score for all members. A
+             skiplist with different scores gives an answer that depends on its random node
+             levels (redis documents it as unspecified; two redis-servers disagree): then the
+             key's content is compared first, each side's reply is checked against its own
+             content (members of the key, counts, what was removed or stored), and the written
+             key (ZREMRANGEBYLEX's source, ZRANGESTORE's destination) is made identical again on
+             both sides (DEL + ZADD of the reference's content + its expiry)
 """
 
 import os
@@ -63,12 +77,39 @@ FIELD_PATTERNS = ["*", "f*", "f[0-2]", "?", "bf1*", "bf*9", "*a*", "nomatch", ""
                   "F*", "1*", "-*"]
 RAND_COUNTS = ["0", "1", "2", "3", "5", "10", "1000", "9223372036854775807", "-1", "-2", "-5",
                "-10", "-200", "abc", "", "1.5", "-9223372036854775808"]
+# Sorted sets: members sharing scores (lex order decides), members at the listpack value limit
+# (64 bytes) and above it, binary and empty ones; scores with many digits, -0, the float limits,
+# infinities; score and lex range bounds, valid and not.
+ZSET_KEYS = ["z0", "z1", "z2", "{tag}z"]
+ZMEMBERS = ["a", "b", "c", "d", "e", "aa", "ab", "b\xff", "A", "", "m m", b"\x00z\xff\r\n",
+            "Z" * 64, "Z" * 65, "1", "-1", "0", "10", "ünï", "[a", "(a", "-", "+"]
+ZSCORES = ["0", "1", "2", "3", "-1", "-2", "5", "10", "1.5", "-0.5", "0.1", "0.30000000000000004",
+           "3.141592653589793", "2.7182818284590452353602874", "1e10", "-1e-10", "1e300",
+           "-1e300", "1.7976931348623157e308", "-1.7976931348623157e308", "5e-324", "-0", "0.0",
+           "+1", "inf", "-inf", "+inf", "123456789012345678", "9007199254740993", "1E2", ".5",
+           "5.", "10.50", "4.9e-324", "1e-300"]
+BAD_SCORES = ["abc", "nan", "NaN", "-nan", "1e400", "-1e400", "1e-400", "(1", "", " 1", "1 ",
+              "1,5", "--1", "1e", "inf1", "\x00", "0x", "[1"]
+SCORE_RANGES = ["-inf", "+inf", "inf", "(-inf", "(+inf", "0", "1", "(1", "2", "(2", "3", "1.5",
+                "(1.5", "-1", "(0", "10", "(10", "-0", "(-0", "1e300", "5e-324", "-2", "(5"]
+BAD_SCORE_RANGES = ["abc", "(", "((1", "nan", "(nan", "", "[1", "1e400", "(1e400", " 1", "1x"]
+LEX_RANGES = ["-", "+", "[a", "(a", "[b", "(b", "[c", "(c", "[aa", "(ab", "[", "(", "[A",
+              b"[\x00", b"(\xff", "[d", "(e", "[m m", "[Z"]
+BAD_LEX_RANGES = ["a", "", "-a", "+a", "*", "]a", "{a", "1"]
+RANKS_EXTRA = ["9223372036854775807", "-9223372036854775808", "abc", "1.5", "", "4294967296",
+               "-4294967296", "+1", " 1"]
+POP_COUNTS = ["0", "1", "2", "3", "5", "10", "1000", "9223372036854775807", "-1", "-5", "abc",
+              "", "1.5", "-9223372036854775808"]
+WEIGHTS = ["1", "2", "0", "-1", "1.5", "-0.5", "inf", "-inf", "1e300", "10"]
+BAD_WEIGHTS = ["abc", "nan", "", "1e400", "(1"]
+ZMEMBER_PATTERNS = ["*", "a*", "b?", "[a-c]", "bz1*", "bz*9", "*Z*", "nomatch", "", "[", "*\\",
+                    "?", "-*", "1*"]
 PATTERNS = ["*", "k*", "k1?", "k[0-4]", "k[^0-4]*", "*e*", "{tag}*", "\\{tag\\}*", "nomatch", "",
             "k\\*", "[", "*[", "?", "k1[", "bin*", "key with*", "*\\"]
 
 
 # Run one at a time (never pipelined): they read back state or iterate.
-SPECIAL_KINDS = ("scan", "randomkey", "coll", "cscan", "rand")
+SPECIAL_KINDS = ("scan", "randomkey", "coll", "cscan", "rand", "lex")
 
 # The reference redis-server runs without a config file, so its compiled-in defaults apply:
 # hash-max-listpack-entries 512 (the 128 in Debian's /etc/redis/redis.conf does not apply),
@@ -76,6 +117,8 @@ SPECIAL_KINDS = ("scan", "randomkey", "coll", "cscan", "rand")
 HASH_MAX_LISTPACK_ENTRIES = 512
 HASH_MAX_LISTPACK_VALUE = 64
 SET_MAX_INTSET_ENTRIES = 512
+ZSET_MAX_LISTPACK_ENTRIES = 128  # compiled-in defaults too; test_differential checks both
+ZSET_MAX_LISTPACK_VALUE = 64
 JS_SAFE_CURSOR = 2 ** 53
 
 
@@ -126,6 +169,21 @@ def CSCAN(*args):
 
 def OBJENC(*args):
     return Cmd(["OBJECT", "ENCODING"] + list(args), "objenc")
+
+
+LEX_COMMANDS = ("ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT", "ZREMRANGEBYLEX")
+
+
+def ZCMD(*args):
+    """A sorted set command: kind lex for lex ranges (see the module doc), exact otherwise."""
+    name = cmd_name(args)
+    bylex = name in ("ZRANGE", "ZRANGESTORE") and any(
+        isinstance(a, (str, bytes)) and _arg(a).upper() == b"BYLEX" for a in args[4:])
+    if name == "ZRANGESTORE" and bylex and len(args) >= 5:
+        return Cmd(args, "lex", extra=(args[2], args[1]))
+    if (name in LEX_COMMANDS or bylex) and len(args) >= 4:
+        return Cmd(args, "lex", extra=(args[1], args[1] if name == "ZREMRANGEBYLEX" else None))
+    return Cmd(args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +256,8 @@ def run_special(cmd, ref, tgt):
         return run_cscan(cmd, ref, tgt)
     if cmd.kind == "rand":
         return run_rand(cmd, ref, tgt)
+    if cmd.kind == "lex":
+        return run_lex(cmd, ref, tgt)
     raise ValueError(cmd.kind)
 
 
@@ -241,7 +301,9 @@ def pairs(v):
 
 
 def _withvalues(args):
-    return any(isinstance(a, (str, bytes)) and _arg(a).upper() == b"WITHVALUES" for a in args[3:])
+    """HRANDFIELD ... WITHVALUES / ZRANDMEMBER ... WITHSCORES: the reply holds pairs."""
+    word = b"WITHSCORES" if cmd_name(args) == "ZRANDMEMBER" else b"WITHVALUES"
+    return any(isinstance(a, (str, bytes)) and _arg(a).upper() == word for a in args[3:])
 
 
 def canonical(cmd, value):
@@ -303,11 +365,11 @@ def _scan_elements(cmd, reply):
     if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], bytes) and
             isinstance(v[1], list)):
         return None
-    return v[0], (set(pairs(v[1])) if cmd_name(cmd.args) == "HSCAN" else set(v[1]))
+    return v[0], (set(pairs(v[1])) if cmd_name(cmd.args) in ("HSCAN", "ZSCAN") else set(v[1]))
 
 
 def _iterate_coll_scan(cmd, client, first, who):
-    """Continues HSCAN/SSCAN from its first reply to cursor 0: (elements, problem)."""
+    """Continues HSCAN/SSCAN/ZSCAN from its first reply to cursor 0: (elements, problem)."""
     got = set()
     reply = first
     for _ in range(100000):
@@ -353,12 +415,14 @@ def run_cscan(cmd, ref, tgt):
 
 
 def content(client, key):
-    """(type, members frozenset | fields dict | None) of one key."""
+    """(type, members frozenset | fields dict | member -> score dict | None) of one key."""
     t = bytes(client.call("TYPE", key).value)
     if t == b"set":
         return t, frozenset(client.call("SMEMBERS", key).value)
     if t == b"hash":
         return t, dict(pairs(client.call("HGETALL", key).value))
+    if t == b"zset":
+        return t, dict(pairs(client.call("ZRANGE", key, "0", "-1", "WITHSCORES").value))
     return t, None
 
 
@@ -372,7 +436,8 @@ def _parse_count(args):
 
 
 def check_pick(cmd, reply, cont, who):
-    """A random pick (HRANDFIELD/SRANDMEMBER/SPOP with content `cont`): problem or None."""
+    """A random pick (HRANDFIELD/SRANDMEMBER/SPOP/ZRANDMEMBER with content `cont`): problem or
+    None. ZRANDMEMBER WITHSCORES scores are compared with ZRANGE WITHSCORES's (same encoding)."""
     t, c = cont
     v = reply.value
     if c is None or v is None or isinstance(v, (akv.Err, int)):
@@ -385,13 +450,13 @@ def check_pick(cmd, reply, cont, who):
         return None
     if not isinstance(v, list):
         return "%s: %s with a count did not return an array" % (who, name)
-    if name == "HRANDFIELD" and _withvalues(cmd.args):
+    if name in ("HRANDFIELD", "ZRANDMEMBER") and _withvalues(cmd.args):
         ps = pairs(v)
         if len(ps) * 2 != len(v) and not all(isinstance(x, list) for x in v):
             return "%s: odd WITHVALUES reply" % who
         for f, val in ps:
             if f not in c or c[f] != val:
-                return "%s: pair %r=%r is not in the hash" % (who, f, val)
+                return "%s: pair %r=%r is not in the key" % (who, f, val)
         elems = [f for f, _ in ps]
     else:
         elems = v
@@ -459,6 +524,94 @@ def run_rand(cmd, ref, tgt):
     if posts[0] != posts[1] or encoding(ref.client, key) != encoding(tgt.client, key):
         t = ref.client.call("PEXPIRETIME", key).value
         rebuild_set((ref, tgt), key, posts[0][1] or (), t if isinstance(t, int) else -1)
+    return r1.raw, r2.raw, None
+
+
+def _zscore_arg(v):
+    """A score from a ZRANGE WITHSCORES reply (RESP2 bulk string, RESP3 double) as a ZADD
+    argument that parses back to the same double."""
+    return v if isinstance(v, bytes) else repr(v).encode()
+
+
+def rebuild_zset(sides, key, members, pexpiretime):
+    """Makes `key` the sorted set `members` (member -> score) with the absolute expiry."""
+    for side in sides:
+        c = side.client
+        c.call("DEL", key)
+        items = sorted(members.items())
+        for i in range(0, len(items), 500):
+            args = []
+            for m, sc in items[i:i + 500]:
+                args += [_zscore_arg(sc), m]
+            c.call("ZADD", key, *args)
+        if items and pexpiretime > 0:
+            c.call("PEXPIREAT", key, pexpiretime)
+
+
+def lex_defined(client, key):
+    """True where redis 7.0's answer to a lex range on key does not depend on skiplist levels:
+    no zset there, a listpack, or one score for every member."""
+    if encoding(client, key) != b"skiplist":
+        return True
+    lo = pairs(client.call("ZRANGE", key, "0", "0", "WITHSCORES").value)
+    hi = pairs(client.call("ZRANGE", key, "-1", "-1", "WITHSCORES").value)
+    return bool(lo) and bool(hi) and lo[0][1] == hi[0][1]
+
+
+def _check_lex(cmd, reply, pre, side, src, dst):
+    """One side's reply to an unspecified lex range (pre: the source's content before)."""
+    v = reply.value
+    c = pre[1] or {}
+    name = cmd_name(cmd.args)
+    if isinstance(v, list):
+        for e in v:
+            if e not in c:
+                return "%s: %r is not a member of %r" % (side.name, e, src)
+        if len(set(v)) != len(v):
+            return "%s: repeated members" % side.name
+        return None
+    if not isinstance(v, int):
+        return None
+    if dst is None:  # ZLEXCOUNT
+        return None if 0 <= v <= len(c) else "%s: count %d of a key with %d" % (side.name, v,
+                                                                               len(c))
+    post = content(side.client, dst)[1] or {}
+    if name == "ZREMRANGEBYLEX":
+        if len(c) - len(post) != v or any(c.get(m) != sc for m, sc in post.items()):
+            return "%s: removed %d, the key went from %d to %d members" % (side.name, v, len(c),
+                                                                           len(post))
+        return None
+    if len(post) != v or any(c.get(m) != sc for m, sc in post.items()):
+        return "%s: stored %d members, reply %d, or members not from %r" % (side.name, len(post),
+                                                                            v, src)
+    return None
+
+
+def run_lex(cmd, ref, tgt):
+    src, dst = cmd.extra
+    if lex_defined(ref.client, src):
+        r1, r2 = ref.client.call(*cmd.args), tgt.client.call(*cmd.args)
+        return r1.raw, r2.raw, None if r1.raw == r2.raw else (
+            "replies differ (redis's lex range is defined here: a listpack, or equal scores)")
+    pre1, pre2 = content(ref.client, src), content(tgt.client, src)
+    if pre1 != pre2:
+        return b"", b"", "the key differs before %s: %s %r; %s %r" % (
+            cmd_name(cmd.args), ref.name, pre1, tgt.name, pre2)
+    r1, r2 = ref.client.call(*cmd.args), tgt.client.call(*cmd.args)
+    if isinstance(r1.value, akv.Err) or isinstance(r2.value, akv.Err) or \
+            r1.value is None or r2.value is None:
+        problem = None if r1.raw == r2.raw else "replies differ"
+    elif r1.raw[:1] != r2.raw[:1]:
+        problem = "reply types differ"
+    else:
+        problem = _check_lex(cmd, r1, pre1, ref, src, dst) or \
+            _check_lex(cmd, r2, pre2, tgt, src, dst)
+    if problem or dst is None:
+        return r1.raw, r2.raw, problem
+    posts = [content(side.client, dst) for side in (ref, tgt)]
+    if posts[0] != posts[1] or encoding(ref.client, dst) != encoding(tgt.client, dst):
+        t = ref.client.call("PEXPIRETIME", dst).value
+        rebuild_zset((ref, tgt), dst, posts[0][1] or {}, t if isinstance(t, int) else -1)
     return r1.raw, r2.raw, None
 
 
@@ -577,8 +730,8 @@ class DiffRunner:
             self.history.append((c, r1.raw, r2.raw))
 
     def compare_state(self):
-        """Compares the whole keyspace: key set, and per key its type, PTTL and value (hashes and
-        sets: content, size and encoding)."""
+        """Compares the whole keyspace: key set, and per key its type, PTTL and value (hashes, sets
+        and sorted sets: content, size and encoding)."""
         ks = Cmd(["KEYS", "*"], "keys")
         self.run([ks, Cmd(["DBSIZE"])])
         keys = self.ref.client.call("KEYS", "*").value
@@ -592,6 +745,9 @@ class DiffRunner:
                 cmds += [HREAD("HGETALL", k), Cmd(["HLEN", k]), OBJENC(k)]
             elif t == b"set":
                 cmds += [SREAD("SMEMBERS", k), Cmd(["SCARD", k]), OBJENC(k)]
+            elif t == b"zset":
+                cmds += [Cmd(["ZRANGE", k, "0", "-1", "WITHSCORES"]), Cmd(["ZCARD", k]),
+                         OBJENC(k)]
         self.run(cmds)
 
 
@@ -636,20 +792,32 @@ class ExpiryPool:
         return self.rng.choice(["1", str(self.t0_ms - 100000), "0"])
 
 
-FAMILIES = ("string", "hash", "set")
+FAMILIES = ("string", "hash", "set", "zset")
+# What runs when AKV_DIFF_FAMILIES is unset. zset stays opt-in (AKV_DIFF_FAMILIES=...,zset) until
+# activekv-server has sorted sets; then it joins the default (random generator and edge cases).
+DEFAULT_FAMILIES = ("string", "hash", "set")
+
+
+def families_from_env():
+    """AKV_DIFF_FAMILIES (comma-separated subset of FAMILIES), or DEFAULT_FAMILIES when unset."""
+    env = os.environ.get("AKV_DIFF_FAMILIES", "")
+    families = tuple(f.strip() for f in env.split(",") if f.strip()) or DEFAULT_FAMILIES
+    bad = [f for f in families if f not in FAMILIES]
+    if bad:
+        raise ValueError("unknown families %s (known: %s)" % (bad, ", ".join(FAMILIES)))
+    return families
 
 
 class Generator:
     """Seeded random commands over KEYS, valid and invalid, covering the supported command set.
 
-    families: which command families to generate (default: AKV_DIFF_FAMILIES, a comma-separated
-    subset of string,hash,set; all of them when unset). Key, server and expiry commands are always
-    generated."""
+    families: which command families to generate (default: families_from_env(), i.e.
+    AKV_DIFF_FAMILIES, a comma-separated subset of string,hash,set,zset; DEFAULT_FAMILIES when
+    unset). Key, server and expiry commands are always generated."""
 
     def __init__(self, seed, t0_ms=None, families=None):
         if families is None:
-            env = os.environ.get("AKV_DIFF_FAMILIES", "")
-            families = [f.strip() for f in env.split(",") if f.strip()] or FAMILIES
+            families = families_from_env()
         bad = [f for f in families if f not in FAMILIES]
         if bad:
             raise ValueError("unknown families %s (known: %s)" % (bad, ", ".join(FAMILIES)))
@@ -688,7 +856,16 @@ class Generator:
                 (4, self.g_srandmember), (3, self.g_smove), (5, self.g_setalg),
                 (2, self.g_sintercard), (3, self.g_setstore), (3, self.g_sscan), (2, self.g_sbulk),
             ]
-        if "hash" in self.families or "set" in self.families:
+        if "zset" in self.families:
+            table += [
+                (12, self.g_zadd), (4, self.g_zrem), (4, self.g_zscore), (2, self.g_zmscore),
+                (4, self.g_zincrby), (2, self.g_zcard), (3, self.g_zcount), (10, self.g_zrange),
+                (3, self.g_zrangestore), (6, self.g_zrange_old), (3, self.g_zrank),
+                (4, self.g_zpop), (3, self.g_zmpop), (4, self.g_zrandmember),
+                (4, self.g_zremrange), (5, self.g_zsetop), (3, self.g_zstore),
+                (2, self.g_zintercard), (3, self.g_zscan), (3, self.g_zbulk), (2, self.g_zcopy),
+            ]
+        if "hash" in self.families or "set" in self.families or "zset" in self.families:
             table += [(4, self.g_object), (5, self.g_collkey)]
         self.funcs = [f for _, f in table]
         self.weights = [w for w, _ in table]
@@ -701,7 +878,8 @@ class Generator:
 
     def coll_keys(self):
         return (HASH_KEYS if "hash" in self.families else []) + \
-            (SET_KEYS if "set" in self.families else [])
+            (SET_KEYS if "set" in self.families else []) + \
+            (ZSET_KEYS if "zset" in self.families else [])
 
     def hkey(self):
         r = self.rng.random()
@@ -709,6 +887,8 @@ class Generator:
             return self.rng.choice(HASH_KEYS)
         if r < 0.85 and "set" in self.families:
             return self.rng.choice(SET_KEYS)
+        if r < 0.9 and "zset" in self.families:
+            return self.rng.choice(ZSET_KEYS)  # hash commands on sorted sets: WRONGTYPE
         return self.rng.choice(KEYS)
 
     def skey(self):
@@ -717,7 +897,67 @@ class Generator:
             return self.rng.choice(SET_KEYS)
         if r < 0.85 and "hash" in self.families:
             return self.rng.choice(HASH_KEYS)
+        if r < 0.9 and "zset" in self.families:
+            return self.rng.choice(ZSET_KEYS)  # set commands on sorted sets: WRONGTYPE
         return self.rng.choice(KEYS)
+
+    def zkey(self, sets_ok=False):
+        """A sorted set key; sometimes a set (valid input of ZUNION/ZINTER/ZDIFF/ZINTERCARD when
+        sets_ok, WRONGTYPE elsewhere), a hash or a string key."""
+        r = self.rng.random()
+        if r < 0.75 - (0.1 if sets_ok else 0):
+            return self.rng.choice(ZSET_KEYS)
+        if r < 0.82 and "set" in self.families:
+            return self.rng.choice(SET_KEYS)
+        if r < 0.88 and "hash" in self.families:
+            return self.rng.choice(HASH_KEYS)
+        return self.rng.choice(KEYS)
+
+    def zmember(self):
+        if self.p(0.15):
+            return "bz%d" % self.rng.randrange(200)  # the members g_zbulk writes
+        return self.rng.choice(ZMEMBERS)
+
+    def zmembers(self, lo=1, hi=4):
+        return [self.zmember() for _ in range(self.rng.randint(lo, hi))]
+
+    def zscore(self, bad=0.08):
+        r = self.rng.random()
+        if r < bad:
+            return self.rng.choice(BAD_SCORES)
+        if r < 0.6:
+            return str(self.rng.randint(-3, 6))  # shared scores: ties ordered by member
+        return self.rng.choice(ZSCORES)
+
+    def score_range(self):
+        r = self.rng.random()
+        if r < 0.05:
+            return self.rng.choice(BAD_SCORE_RANGES)
+        if r < 0.4:
+            return ("(" if self.p(0.3) else "") + str(self.rng.randint(-3, 6))
+        return self.rng.choice(SCORE_RANGES)
+
+    def lex_range(self):
+        r = self.rng.random()
+        if r < 0.05:
+            return self.rng.choice(BAD_LEX_RANGES)
+        if r < 0.2:
+            return self.rng.choice("[(") + "bz%d" % self.rng.randrange(200)
+        return self.rng.choice(LEX_RANGES)
+
+    def zrank_idx(self):
+        if self.p(0.06):
+            return self.rng.choice(RANKS_EXTRA)
+        return str(self.rng.randint(-12, 12))
+
+    def zlimit(self):
+        """LIMIT offset count, mostly valid (a negative count means all, a negative offset
+        nothing)."""
+        def n(lo, hi):
+            if self.p(0.08):
+                return self.rng.choice(RANKS_EXTRA)
+            return str(self.rng.randint(lo, hi))
+        return ["LIMIT" if self.p(0.9) else "limit", n(-2, 8), n(-2, 10)]
 
     def field(self):
         if self.p(0.1):
@@ -1203,6 +1443,223 @@ class Generator:
         n = self.rng.choice([self.rng.randint(10, 100), self.rng.randint(300, 530)])
         return Cmd([self.name("SADD"), self.rng.choice(SET_KEYS)] +
                    [str(base + i) for i in range(n)])
+
+    # -- sorted sets -------------------------------------------------------------------------------
+    def g_zadd(self):
+        a = [self.name("ZADD"), self.zkey()]
+        opts = []
+        if self.p(0.5):
+            for _ in range(self.rng.choice([1, 1, 1, 2, 2, 3])):
+                opts.append(self.rng.choice(["NX", "XX", "GT", "LT", "CH", "INCR", "nx", "ch",
+                                             "incr", "gt", "Lt"]))
+        incr = any(o.upper() == "INCR" for o in opts)
+        n = 1 if incr and self.p(0.85) else self.rng.choice([1, 1, 1, 2, 3, 5])
+        pairs_ = []
+        for _ in range(n):
+            pairs_ += [self.zscore(), self.zmember()]
+        a += opts + pairs_
+        if self.p(0.03):
+            a.pop()  # odd number of score-member arguments
+        if self.p(0.02):
+            a.append(self.rng.choice(["NX", "CH", "INCR"]))  # an option after the pairs
+        return Cmd(self.mutate_arity(a))
+
+    def g_zrem(self):
+        return Cmd(self.mutate_arity([self.name("ZREM"), self.zkey()] + self.zmembers(1, 4)))
+
+    def g_zscore(self):
+        return Cmd(self.mutate_arity([self.name("ZSCORE"), self.zkey(), self.zmember()]))
+
+    def g_zmscore(self):
+        return Cmd(self.mutate_arity([self.name("ZMSCORE"), self.zkey()] + self.zmembers(1, 5)))
+
+    def g_zincrby(self):
+        return Cmd(self.mutate_arity([self.name("ZINCRBY"), self.zkey(), self.zscore(0.1),
+                                      self.zmember()]))
+
+    def g_zcard(self):
+        return Cmd(self.mutate_arity([self.name("ZCARD"), self.zkey()]))
+
+    def g_zcount(self):
+        if self.p(0.5):
+            return Cmd(self.mutate_arity([self.name("ZCOUNT"), self.zkey(), self.score_range(),
+                                          self.score_range()]))
+        return ZCMD(*self.mutate_arity([self.name("ZLEXCOUNT"), self.zkey(), self.lex_range(),
+                                        self.lex_range()]))
+
+    def _zrange_args(self, withscores_ok):
+        """min max [BYSCORE|BYLEX] [REV] [LIMIT o c] [WITHSCORES] in random order, sometimes an
+        invalid combination (LIMIT by rank, WITHSCORES with BYLEX, both BY*, junk)."""
+        mode = self.rng.choice(["rank", "rank", "score", "lex"])
+        if mode == "rank":
+            lo, hi = self.zrank_idx(), self.zrank_idx()
+        elif mode == "score":
+            lo, hi = self.score_range(), self.score_range()
+        else:
+            lo, hi = self.lex_range(), self.lex_range()
+        groups = []
+        if mode == "score":
+            groups.append([self.rng.choice(["BYSCORE", "BYSCORE", "byscore"])])
+        elif mode == "lex":
+            groups.append([self.rng.choice(["BYLEX", "BYLEX", "bylex"])])
+        if self.p(0.3):
+            groups.append([self.rng.choice(["REV", "REV", "rev"])])
+        if self.p(0.08 if mode == "rank" else 0.4):
+            groups.append(self.zlimit())
+        if self.p((0.4 if mode != "lex" else 0.05) if withscores_ok else 0.03):
+            groups.append([self.rng.choice(["WITHSCORES", "withscores"])])
+        if self.p(0.04):
+            groups.append([self.rng.choice(["BYSCORE", "BYLEX", "LIMIT", "FOO", "REV"])])
+        self.rng.shuffle(groups)
+        return [lo, hi] + [x for g in groups for x in g]
+
+    def g_zrange(self):
+        return ZCMD(*self.mutate_arity([self.name("ZRANGE"), self.zkey()] +
+                                       self._zrange_args(True)))
+
+    def g_zrangestore(self):
+        dst = self.rng.choice(ZSET_KEYS) if self.p(0.85) else self.rng.choice(KEYS[:3])
+        return ZCMD(*self.mutate_arity([self.name("ZRANGESTORE"), dst, self.zkey()] +
+                                       self._zrange_args(False)))
+
+    def g_zrange_old(self):
+        n = self.rng.choice(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX",
+                             "ZREVRANGE"])
+        if n == "ZREVRANGE":
+            a = [self.zrank_idx(), self.zrank_idx()]
+        elif "SCORE" in n:
+            a = [self.score_range(), self.score_range()]
+        else:
+            a = [self.lex_range(), self.lex_range()]
+        groups = []
+        if n != "ZREVRANGE" and self.p(0.4):
+            groups.append(self.zlimit())
+        if self.p(0.4 if "LEX" not in n else 0.04):
+            groups.append([self.rng.choice(["WITHSCORES", "withscores"])])
+        if self.p(0.03):
+            groups.append([self.rng.choice(["LIMIT", "FOO", "REV", "BYSCORE"])])
+        self.rng.shuffle(groups)
+        return ZCMD(*self.mutate_arity([self.name(n), self.zkey()] + a +
+                                       [x for g in groups for x in g]))
+
+    def g_zrank(self):
+        return Cmd(self.mutate_arity([self.name(self.rng.choice(["ZRANK", "ZREVRANK"])),
+                                      self.zkey(), self.zmember()]))
+
+    def g_zpop(self):
+        a = [self.name(self.rng.choice(["ZPOPMIN", "ZPOPMAX"])), self.zkey()]
+        if self.p(0.6):
+            a.append(self.rng.choice(POP_COUNTS))
+        return Cmd(self.mutate_arity(a))
+
+    def g_zmpop(self):
+        ks = [self.zkey() for _ in range(self.rng.randint(1, 3))]
+        nk = str(len(ks)) if self.p(0.85) else self.rng.choice(
+            ["0", "-1", "abc", str(len(ks) + 1), "", "9223372036854775807"])
+        a = [self.name("ZMPOP"), nk] + ks
+        if self.p(0.95):
+            a.append(self.rng.choice(["MIN", "MAX", "min", "max"]) if self.p(0.95) else "MID")
+        if self.p(0.5):
+            a += [self.rng.choice(["COUNT", "count"]), self.rng.choice(POP_COUNTS)]
+        if self.p(0.03):
+            a.append(self.rng.choice(["COUNT", "MIN", "x"]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_zrandmember(self):
+        a = [self.name("ZRANDMEMBER"), self.zkey()]
+        if self.p(0.75):
+            ws = self.p(0.5)
+            a.append(self.rand_count(ws))
+            if ws:
+                a.append(self.rng.choice(["WITHSCORES", "withscores"]))
+        if self.p(0.03):
+            a.append(self.rng.choice(["x", "WITHSCORES"]))
+        return RAND(*a)
+
+    def g_zremrange(self):
+        n = self.rng.choice(["ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZREMRANGEBYLEX"])
+        if n == "ZREMRANGEBYSCORE":
+            a = [self.score_range(), self.score_range()]
+        elif n == "ZREMRANGEBYRANK":
+            a = [self.zrank_idx(), self.zrank_idx()]
+        else:
+            a = [self.lex_range(), self.lex_range()]
+        return ZCMD(*self.mutate_arity([self.name(n), self.zkey()] + a))
+
+    def _zsetop_args(self, name, withscores_ok):
+        """numkeys key... [WEIGHTS w...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES] (ZDIFF: WITHSCORES
+        only; the others are syntax errors there)."""
+        ks = [self.zkey(sets_ok=True) for _ in range(self.rng.randint(1, 3))]
+        nk = str(len(ks)) if self.p(0.88) else self.rng.choice(
+            ["0", "-1", "abc", str(len(ks) + 1), "", "9223372036854775807"])
+        opts = []
+        diff = name.startswith("ZDIFF")
+        if self.p(0.04 if diff else 0.35):
+            n = len(ks) if self.p(0.9) else self.rng.choice([len(ks) - 1, len(ks) + 1])
+            opts += [self.rng.choice(["WEIGHTS", "weights"])] + [
+                self.rng.choice(WEIGHTS) if self.p(0.95) else self.rng.choice(BAD_WEIGHTS)
+                for _ in range(n)]
+        if self.p(0.04 if diff else 0.35):
+            opts += [self.rng.choice(["AGGREGATE", "aggregate"]),
+                     self.rng.choice(["SUM", "MIN", "MAX", "sum", "max"]) if self.p(0.95) else
+                     self.rng.choice(["AVG", ""])]
+        if withscores_ok and self.p(0.45):
+            opts.append(self.rng.choice(["WITHSCORES", "withscores"]))
+        if self.p(0.03):
+            opts.append(self.rng.choice(["WEIGHTS", "AGGREGATE", "FOO", "WITHSCORES"]))
+        return [nk] + ks + opts
+
+    def g_zsetop(self):
+        n = self.rng.choice(["ZUNION", "ZINTER", "ZDIFF"])
+        return Cmd(self.mutate_arity([self.name(n)] + self._zsetop_args(n, True)))
+
+    def g_zstore(self):
+        n = self.rng.choice(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"])
+        dst = self.rng.choice(ZSET_KEYS) if self.p(0.85) else self.rng.choice(
+            KEYS[:3] + self.coll_keys())
+        return Cmd(self.mutate_arity([self.name(n), dst] + self._zsetop_args(n, False)))
+
+    def g_zintercard(self):
+        ks = [self.zkey(sets_ok=True) for _ in range(self.rng.randint(1, 3))]
+        nk = str(len(ks)) if self.p(0.85) else self.rng.choice(
+            ["0", "-1", "abc", str(len(ks) + 1), "", "9223372036854775807"])
+        a = [self.name("ZINTERCARD"), nk] + ks
+        if self.p(0.4):
+            a += [self.rng.choice(["LIMIT", "limit"]),
+                  self.rng.choice(["0", "1", "2", "5", "-1", "abc", "9223372036854775807"])]
+        if self.p(0.03):
+            a.append(self.rng.choice(["LIMIT", "FOO"]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_zscan(self):
+        cur = "0" if self.p(0.95) else self.rng.choice(["abc", "", "-1", "18446744073709551616"])
+        return CSCAN(*([self.name("ZSCAN"), self.zkey(), cur] + self.scan_opts(ZMEMBER_PATTERNS)))
+
+    def g_zbulk(self):
+        """Many members at once: a sorted set crosses 128 members (listpack -> skiplist); the
+        scores all equal (lex order), ascending, or random floats."""
+        start = self.rng.randrange(60)
+        n = self.rng.choice([self.rng.randint(5, 60), self.rng.randint(100, 140)])
+        mode = self.rng.choice(["same", "asc", "rand"])
+        a = [self.name("ZADD"), self.rng.choice(ZSET_KEYS)]
+        if self.p(0.2):
+            a.append(self.rng.choice(["NX", "XX", "GT", "LT", "CH"]))
+        for i in range(start, start + n):
+            s = {"same": "0", "asc": str(i),
+                 "rand": repr(self.rng.uniform(-100, 100))}[mode]
+            a += [s, "bz%d" % i]
+        return Cmd(a)
+
+    def g_zcopy(self):
+        """COPY from and to sorted sets (also onto other types with REPLACE); DB 0 only."""
+        src = self.rng.choice(ZSET_KEYS) if self.p(0.85) else self.rng.choice(self.coll_keys())
+        dst = self.rng.choice(ZSET_KEYS + KEYS[:3] + self.coll_keys())
+        a = [self.name("COPY"), src, dst]
+        if self.p(0.4):
+            a.append(self.rng.choice(["REPLACE", "replace"]))
+        if self.p(0.05):
+            a += self.rng.choice([["DB", "0"], ["DB", "abc"], ["FOO"], ["DB"]])
+        return Cmd(self.mutate_arity(a))
 
     # -- both -------------------------------------------------------------------------------------
     def g_object(self):
