@@ -60,11 +60,14 @@ void HSetGeneric(CommandContext& ctx, bool hmset) {
   std::vector<std::pair<std::string_view, std::string_view>> fields;
   absl::flat_hash_map<std::string_view, size_t> seen;
   int64_t created = 0;
+  const bool many = ctx.args.size() > 4;  // one field: no duplicate to look for
   for (size_t i = 2; i < ctx.args.size(); i += 2) {
-    auto [it, fresh] = seen.emplace(ctx.args[i], fields.size());
-    if (!fresh) {
-      fields[it->second].second = ctx.args[i + 1];
-      continue;
+    if (many) {
+      auto [it, fresh] = seen.emplace(ctx.args[i], fields.size());
+      if (!fresh) {
+        fields[it->second].second = ctx.args[i + 1];
+        continue;
+      }
     }
     fields.emplace_back(ctx.args[i], ctx.args[i + 1]);
     if (h == nullptr || h->Find(ctx.args[i]) == nullptr) ++created;

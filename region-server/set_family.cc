@@ -32,6 +32,10 @@ bool LookupSet(CommandContext& ctx, std::string_view key, const SetValue** s) {
 // Distinct arguments from args[first] on, in order.
 std::vector<std::string_view> Distinct(CommandContext& ctx, size_t first) {
   std::vector<std::string_view> out;
+  if (ctx.args.size() == first + 1) {  // the common single member: no hash set
+    out.push_back(ctx.args[first]);
+    return out;
+  }
   absl::flat_hash_set<std::string_view> seen;
   for (size_t i = first; i < ctx.args.size(); ++i) {
     if (seen.insert(ctx.args[i]).second) out.push_back(ctx.args[i]);

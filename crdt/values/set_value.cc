@@ -106,8 +106,16 @@ void SetValue::Add(std::string_view name, const Tag& tag, Hlc hlc, const Version
                    const ValueContext& ctx) {
   // Check before anything prunes: the applied vector already covers this op's dot.
   const bool removed = ctx.frontier->Covers(tag.dot()) || frontiers_.Covers(name, tag.dot());
-  Remove(name, observed, ctx);
-  if (!removed) AddInstance(name, Instance{tag, hlc});
+  frontiers_.Add(name, observed, *ctx.applied);
+  Member* m = members_.Find(name);
+  if (m == nullptr) {
+    if (!removed) AddInstance(name, Instance{tag, hlc});
+    return;
+  }
+  // The member stays in place while its instances are replaced (SADD of a present member).
+  RemoveCovered(m, observed);
+  if (!removed) m->instances.push_back(Instance{tag, hlc});
+  EraseIfEmpty(m);
 }
 
 void SetValue::Remove(std::string_view name, const VersionVector& observed,
