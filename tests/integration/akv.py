@@ -316,14 +316,26 @@ def fmt_cmd(args):
 
 
 def free_ports(n):
-    """Returns n distinct loopback TCP ports that were free a moment ago."""
+    """Returns n distinct loopback TCP ports that were free a moment ago. They are drawn below the
+    kernel's ephemeral range (net.ipv4.ip_local_port_range starts at 32768), so that no outgoing
+    connection of a test running in parallel (a gRPC peer link, a client) can take one between
+    this check and the server's listen: ports the kernel hands out by itself (bind to 0) come from
+    that range and did collide ("Address already in use" under ctest -j 2)."""
+    rng = random.SystemRandom()
     socks, ports = [], []
     try:
-        for _ in range(n):
+        while len(ports) < n:
+            port = rng.randrange(20000, 32768)
+            if port in ports:
+                continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((HOST, 0))
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
-            ports.append(s.getsockname()[1])
+            ports.append(port)
     finally:
         for s in socks:
             s.close()
