@@ -102,9 +102,10 @@ void Entry::ApplyExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const Vers
   Compact(ctx);
 }
 
-void Entry::ApplyDelete(const VersionVector& observed, const Context& ctx) {
-  RemoveObservedValue(observed, ctx);
-  RemoveObservedExpiry(observed, ctx);
+void Entry::ApplyRemoval(const VersionVector& observed, bool value, bool expiry,
+                         const Context& ctx) {
+  if (value) RemoveObservedValue(observed, ctx);
+  if (expiry) RemoveObservedExpiry(observed, ctx);
   Compact(ctx);
 }
 

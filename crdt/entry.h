@@ -64,7 +64,12 @@ class Entry {
   void ApplyExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
                    const Context& ctx);
   // Observed-remove of every value instance and expiry.
-  void ApplyDelete(const VersionVector& observed, const Context& ctx);
+  void ApplyDelete(const VersionVector& observed, const Context& ctx) {
+    ApplyRemoval(observed, true, true, ctx);
+  }
+  // Observed-remove of the value instances (`value`) and/or the expiries (`expiry`): what a
+  // SET, DEL or EXPIRE removes, without what it adds.
+  void ApplyRemoval(const VersionVector& observed, bool value, bool expiry, const Context& ctx);
 
   // Typed values for element ops: created on demand. Call Compact(ctx) after the ops.
   HashValue* mutable_hash();

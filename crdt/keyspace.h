@@ -163,6 +163,12 @@ class Keyspace {
 
  private:
   absl::Status DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out);
+  // The op's effect on its key's entry.
+  void ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVector& observed,
+                    long double float_delta, Entry* entry, const Entry::Context& ctx);
+  // An op a FLUSHALL observed before it arrived: only what it removes.
+  void ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, Entry* entry,
+                      const Entry::Context& ctx);
   // The region an origin belongs to: "us-east~2" (incarnation 2) belongs to "us-east".
   RegionId MemberOf(RegionId origin);
   void RecomputeStable();

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -384,7 +385,24 @@ void SnapshotHistory::Run() {
   const NamedVV x_before = Named(xr.ks());
   const std::string x_digest_before = xr.ks().Digest();
   const NamedVV want = Union(x_before, y_at_begin);
+  std::string dump_before;
+  if (const char* k = std::getenv("SNAPSHOT_DUMP_KEY")) {
+    for (const v1::Snapshot& c : chunks) {
+      for (const v1::KeyState& ks : c.keys()) {
+        if (ks.key() == k) dump_before += "snapshot of " + yr.name() + ": " + ks.ShortDebugString();
+      }
+    }
+    v1::KeyState st;
+    if (const Entry* e = xr.ks().Find(k)) e->ToState(xr.ks().regions(), &st);
+    dump_before += "\n" + xr.name() + " before the merge: " + st.ShortDebugString() + "\n";
+  }
   absl::StatusOr<uint64_t> added = xr.ks().MergeSnapshot(Ptrs(chunks));
+  if (const char* k = std::getenv("SNAPSHOT_DUMP_KEY")) {
+    v1::KeyState st;
+    if (const Entry* e = xr.ks().Find(k)) e->ToState(xr.ks().regions(), &st);
+    std::cerr << dump_before << xr.name() << " after: " << st.ShortDebugString() << "\nversion "
+              << chunks.front().ShortDebugString().substr(0, 300) << "\n";
+  }
   ASSERT_TRUE(added.ok()) << added.status();
   EXPECT_EQ(*added, Missing(x_before, y_at_begin));
   EXPECT_EQ(Named(xr.ks()), want);
