@@ -65,6 +65,22 @@ void Entry::RemoveObservedExpiry(const VersionVector& observed, const Context& c
 
 void Entry::ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
                        const Context& ctx) {
+  AddWrite(dot, hlc, std::move(value), observed, ctx);
+  Compact(ctx);
+}
+
+void Entry::ApplySet(const Dot& dot, Hlc hlc, std::string value, bool set_expiry,
+                     int64_t deadline_ms, const VersionVector& observed, const Context& ctx) {
+  // Both halves before Compact: between them, a stable lone PERSIST would look unbeaten and be
+  // dropped although this op's concurrent deadline is about to join it (found by the snapshot
+  // property test, SNAPSHOT_HISTORY_SEED=251871797).
+  AddWrite(dot, hlc, std::move(value), observed, ctx);
+  if (set_expiry) AddExpiry(dot, hlc, deadline_ms, observed, ctx);
+  Compact(ctx);
+}
+
+void Entry::AddWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
+                     const Context& ctx) {
   // Check before pruning: the keyspace's applied vector already includes this op.
   bool removed = ValueRemoved(dot);
   RemoveObservedValue(observed, ctx);
@@ -72,7 +88,6 @@ void Entry::ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const Version
     str_.AddWrite(Register::Write{Tag{dot.region, 0, dot.seq}, hlc, std::move(value), 0},
                   *ctx.stable);
   }
-  Compact(ctx);
 }
 
 void Entry::ApplyIncrement(const Dot& dot, Hlc hlc, int64_t delta, const Context& ctx) {
@@ -93,13 +108,18 @@ void Entry::ApplyFloatIncrement(const Dot& dot, Hlc hlc, long double delta, cons
 
 void Entry::ApplyExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
                         const Context& ctx) {
+  AddExpiry(dot, hlc, deadline_ms, observed, ctx);
+  Compact(ctx);
+}
+
+void Entry::AddExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
+                      const Context& ctx) {
   bool removed = extra_ && extra_->expiry_frontier.Covers(dot);
   RemoveObservedExpiry(observed, ctx);
   // A stable PERSIST with nothing concurrent to beat is the same as no expiry at all.
   bool redundant = deadline_ms == kNoDeadline && ctx.stable->Covers(dot) &&
                    (!extra_ || extra_->expiries.empty());
   if (!removed && !redundant) extra().expiries.push_back(ExpiryWrite{dot, hlc, deadline_ms});
-  Compact(ctx);
 }
 
 void Entry::ApplyRemoval(const VersionVector& observed, bool value, bool expiry,

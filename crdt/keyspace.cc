@@ -252,12 +252,10 @@ void Keyspace::ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVecto
   switch (op.body_case()) {
     case v1::Op::kSet: {
       const v1::SetValue& set = op.set();
-      entry.ApplyWrite(dot, op.hlc(), set.value(), observed, ctx);
-      if (set.expiry().kind() == v1::ExpiryChange::PERSIST) {
-        entry.ApplyExpiry(dot, op.hlc(), kNoDeadline, observed, ctx);
-      } else if (set.expiry().kind() == v1::ExpiryChange::DEADLINE) {
-        entry.ApplyExpiry(dot, op.hlc(), set.expiry().deadline_ms(), observed, ctx);
-      }
+      const v1::ExpiryChange::Kind kind = set.expiry().kind();
+      entry.ApplySet(dot, op.hlc(), set.value(), kind != v1::ExpiryChange::KEEP,
+                     kind == v1::ExpiryChange::DEADLINE ? set.expiry().deadline_ms() : kNoDeadline,
+                     observed, ctx);
       break;
     }
     case v1::Op::kDel:
