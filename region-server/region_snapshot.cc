@@ -25,6 +25,13 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
       for (const auto& w : k.writes()) max = std::max<crdt::Hlc>(max, w.hlc());
       for (const auto& i : k.increments()) max = std::max<crdt::Hlc>(max, i.hlc());
       for (const auto& e : k.expiries()) max = std::max<crdt::Hlc>(max, e.hlc());
+      for (const auto& f : k.hash().fields()) {
+        for (const auto& w : f.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
+        for (const auto& i : f.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
+      }
+      for (const auto& m : k.set().members()) {
+        for (const auto& t : m.tags()) max = std::max<crdt::Hlc>(max, t.hlc());
+      }
     }
   }
   return max;

@@ -6,10 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "activekv/v1/snapshot.pb.h"
+#include "crdt/keyspace.h"
+#include "crdt/op_builder.h"
 #include "gtest/gtest.h"
 #include "in_process_server.h"
 #include "persistence/aof_writer.h"
 #include "persistence/fault_env.h"
+#include "persistence/mem_env.h"
 
 namespace activekv::server {
 namespace {
@@ -180,6 +183,35 @@ TEST(Rewrite, AnIncompleteSnapshotAtTheEndIsCutOffLikeATornTail) {
   EXPECT_EQ(s.Run({"crdt.digest"}), digest);
   EXPECT_EQ(s.Run({"exists", "from-peer"}), ":0\r\n");
   EXPECT_EQ(SizeOf(&env, kAof), good);
+}
+
+// The clock observes every HLC a merged snapshot carries, hash and set elements included: a local
+// write made afterwards is later in the LWW order than everything the snapshot held.
+TEST(Rewrite, AMergedSnapshotAdvancesTheClockPastItsCollectionElements) {
+  persistence::MemEnv env;
+  testing::InProcessServer s(&env);
+  crdt::Keyspace peer("r2", {"r1", "r2"});
+  const crdt::Hlc future = crdt::HlcFromMs(s.region().NowMs() + 3'600'000);
+  v1::Op op;
+  crdt::MakeSetAddOp(peer, future, "s", &op);
+  crdt::AddSetElement("m", &op);
+  ASSERT_TRUE(peer.Apply(op).ok());
+  v1::Op hop;
+  crdt::MakeHashSetOp(peer, future + 1, "h", &hop);
+  crdt::AddHashElement("f", "v", &hop);
+  ASSERT_TRUE(peer.Apply(hop).ok());
+  peer.BeginSnapshot();
+  std::vector<v1::Snapshot> chunks;
+  while (peer.snapshot_active()) {
+    chunks.emplace_back();
+    peer.NextSnapshotChunk(16, &chunks.back());
+  }
+  ASSERT_TRUE(s.region().ApplySnapshot(chunks).ok());
+  ASSERT_EQ(s.Run({"sadd", "s", "local"}), ":1\r\n");
+  const crdt::SetValue* set = s.region().ks().Find("s")->set();
+  const crdt::SetValue::Member* local = set->Find("local");
+  ASSERT_NE(local, nullptr);
+  EXPECT_GT(local->instances[0].hlc, future + 1);
 }
 
 TEST(Rewrite, ALeftoverRewriteFileIsRemovedAtStartup) {
