@@ -40,23 +40,21 @@ uint64_t StableHash64(std::string_view bytes, uint64_t seed) {
 }
 
 Digest128 ElementDigest(std::string_view name, std::string_view value) {
-  Digest128 d;
-  d.a = Mix(StableHash64(name, 0x656c61ULL) ^ StableHash64(value, 0x76616c61ULL));
-  d.b = Mix(StableHash64(name, 0x656c62ULL) ^ (StableHash64(value, 0x76616c62ULL) * 3));
-  return d;
+  // One hash per string; the two halves mix them differently.
+  const uint64_t n = StableHash64(name, 0x656c61ULL);
+  const uint64_t v = StableHash64(value, 0x76616c61ULL);
+  return Digest128{Mix(n ^ v), Mix(n * 0x9e3779b97f4a7c15ULL + v * 3)};
 }
 
-Digest128 KeyDigest(std::string_view key, int type, int64_t deadline_ms, const Digest128& value) {
-  Digest128 d;
-  for (int i = 0; i < 2; ++i) {
-    uint64_t seed = (i == 0 ? 0x6b6579ULL : 0x76616cULL) + kDigestFormat * 0x1000ULL;
-    uint64_t h = StableHash64(key, seed);
-    h = Mix(h ^ static_cast<uint64_t>(type));
-    h = Mix(h ^ (i == 0 ? value.a : value.b));
-    h = Mix(h ^ static_cast<uint64_t>(deadline_ms));
-    (i == 0 ? d.a : d.b) = h;
-  }
-  return d;
+uint64_t KeyDigestSeed(std::string_view key) {
+  return StableHash64(key, 0x6b6579ULL + kDigestFormat * 0x1000ULL);
+}
+
+Digest128 KeyDigest(uint64_t key_seed, int type, int64_t deadline_ms, const Digest128& value) {
+  const uint64_t t = static_cast<uint64_t>(type);
+  const uint64_t d = static_cast<uint64_t>(deadline_ms);
+  return Digest128{Mix(Mix(Mix(key_seed ^ t) ^ value.a) ^ d),
+                   Mix(Mix(Mix(key_seed * 0xbf58476d1ce4e5b9ULL + t) ^ value.b) + d)};
 }
 
 std::string DigestHex(const Digest128& d) {

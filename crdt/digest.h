@@ -36,9 +36,11 @@ inline constexpr uint8_t kDigestFormat = 2;
 
 // One element of a collection: a hash field and its visible value, a set member (value empty).
 Digest128 ElementDigest(std::string_view name, std::string_view value);
-// One existing key: its name, type code, visible expiry deadline and the digest of its visible
-// value (a string: ElementDigest(value, ""); a collection: the sum of its elements').
-Digest128 KeyDigest(std::string_view key, int type, int64_t deadline_ms, const Digest128& value);
+// One existing key: its name (as KeyDigestSeed(name), computed once for every change of the key),
+// type code, visible expiry deadline and the digest of its visible value (a string:
+// ElementDigest(value, ""); a collection: the sum of its elements').
+uint64_t KeyDigestSeed(std::string_view key);
+Digest128 KeyDigest(uint64_t key_seed, int type, int64_t deadline_ms, const Digest128& value);
 // "<format:2 hex><32 hex>".
 std::string DigestHex(const Digest128& d);
 

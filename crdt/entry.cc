@@ -63,12 +63,6 @@ void Entry::RemoveObservedExpiry(const VersionVector& observed, const Context& c
   if (extra_) extra_->expiry_frontier.PruneCoveredBy(*ctx.applied);
 }
 
-void Entry::ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
-                       const Context& ctx) {
-  AddWrite(dot, hlc, std::move(value), observed, ctx);
-  Compact(ctx);
-}
-
 void Entry::ApplySet(const Dot& dot, Hlc hlc, std::string value, bool set_expiry,
                      int64_t deadline_ms, const VersionVector& observed, const Context& ctx) {
   // Both halves before Compact: between them, a stable lone PERSIST would look unbeaten and be
@@ -163,7 +157,7 @@ int64_t Entry::DeadlineMs() const {
   return deadline;
 }
 
-Digest128 Entry::Digest(std::string_view key, const RegionTable& regions) const {
+Digest128 Entry::Digest(uint64_t key_seed, const RegionTable& regions) const {
   const ValueType type = Type(regions);
   Digest128 value;
   switch (type) {
@@ -179,7 +173,7 @@ Digest128 Entry::Digest(std::string_view key, const RegionTable& regions) const 
       value = extra_->set->digest();
       break;
   }
-  return KeyDigest(key, static_cast<int>(type), DeadlineMs(), value);
+  return KeyDigest(key_seed, static_cast<int>(type), DeadlineMs(), value);
 }
 
 void Entry::Compact(const Context& ctx) {

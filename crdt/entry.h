@@ -39,8 +39,9 @@ enum class ValueType : uint8_t { kNone = 0, kString = 1, kHash = 2, kSet = 3 };
 //    the loser, and the type shown is the one whose newest element is latest in the LWW order
 //    ("Type conflicts").
 //
-// Whole-key removals carry a version-vector context and remove every instance of every type it
-// covers; element removals (HDEL, SREM) name the instances they observed (values/*).
+// Every removal carries its op's version-vector context: a whole-key removal applies it to every
+// instance of every type, an element removal (HDEL, SREM) only to its elements' instances
+// (values/element_frontiers.h).
 //
 // Not thread-safe; owned by a Keyspace.
 class Entry {
@@ -56,8 +57,6 @@ class Entry {
   Entry(Entry&&) = default;
   Entry& operator=(Entry&&) = default;
 
-  void ApplyWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
-                  const Context& ctx);
   // A SET: the write and, when `set_expiry`, its expiry (deadline_ms == kNoDeadline: PERSIST),
   // as one change.
   void ApplySet(const Dot& dot, Hlc hlc, std::string value, bool set_expiry, int64_t deadline_ms,
@@ -92,13 +91,13 @@ class Entry {
   // The typed values (null when the key never had one); meaningful when Type() says so.
   const HashValue* hash() const { return extra_ ? extra_->hash.get() : nullptr; }
   const SetValue* set() const { return extra_ ? extra_->set.get() : nullptr; }
-  const Register& str() const { return str_; }
   // Visible expiry deadline (unix ms), kNoDeadline when none.
   int64_t DeadlineMs() const;
   // Nothing left, not even removal knowledge: the keyspace may erase the entry.
   bool Empty() const { return !str_.Exists() && !extra_; }
-  // This key's contribution to the keyspace digest (zero when it does not exist).
-  Digest128 Digest(std::string_view key, const RegionTable& regions) const;
+  // This key's contribution to the keyspace digest (zero when it does not exist); `key_seed` is
+  // KeyDigestSeed(the key).
+  Digest128 Digest(uint64_t key_seed, const RegionTable& regions) const;
 
   // Drops what became redundant (folds stable increments, a stable lone PERSIST, empty values).
   void Compact(const Context& ctx);
@@ -143,7 +142,7 @@ class Entry {
   };
 
   Extra& extra();
-  // The halves of ApplyWrite / ApplyExpiry, without Compact.
+  // The halves of ApplySet / ApplyExpiry, without Compact.
   void AddWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
                 const Context& ctx);
   void AddExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,

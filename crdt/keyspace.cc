@@ -154,9 +154,10 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       SaveForSnapshot(it->first, it->second);
       bool existed = it->second.Exists();
       int64_t deadline = IndexedDeadline(it->second);
-      digest_.Sub(it->second.Digest(it->first, regions_));
+      const uint64_t seed = KeyDigestSeed(it->first);
+      digest_.Sub(it->second.Digest(seed, regions_));
       it->second.ApplyDelete(observed, ctx);
-      digest_.Add(it->second.Digest(it->first, regions_));
+      digest_.Add(it->second.Digest(seed, regions_));
       if (existed && !it->second.Exists()) --live_keys_;
       bool empty = it->second.Empty();
       Reindex(it->first, deadline, empty ? nullptr : &it->second);
@@ -193,13 +194,14 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   Entry& entry = it->second;
   bool existed = entry.Exists();
   int64_t deadline = IndexedDeadline(entry);
-  digest_.Sub(entry.Digest(it->first, regions_));
+  const uint64_t digest_seed = KeyDigestSeed(it->first);
+  digest_.Sub(entry.Digest(digest_seed, regions_));
   if (flushed) {
     ApplyFlushedOp(op, observed, &entry, ctx);
   } else {
     ApplyToEntry(op, dot, observed, float_delta, &entry, ctx);
   }
-  digest_.Add(entry.Digest(it->first, regions_));
+  digest_.Add(entry.Digest(digest_seed, regions_));
   bool exists = entry.Exists();
   if (exists && !existed) ++live_keys_;
   if (!exists && existed) --live_keys_;
@@ -343,7 +345,7 @@ std::string Keyspace::Digest() const { return DigestHex(digest_); }
 
 std::string Keyspace::DigestByWalk() const {
   Digest128 d;
-  for (const auto& [key, entry] : table_) d.Add(entry.Digest(key, regions_));
+  for (const auto& [key, entry] : table_) d.Add(entry.Digest(KeyDigestSeed(key), regions_));
   return DigestHex(d);
 }
 

@@ -94,9 +94,10 @@ void Keyspace::JoinInto(Table::iterator it, const Entry& remote, const Entry::Jo
   SaveForSnapshot(it->first, entry);
   const bool existed = entry.Exists();
   const int64_t deadline = IndexedDeadline(entry);
-  digest_.Sub(entry.Digest(it->first, regions_));
+  const uint64_t seed = KeyDigestSeed(it->first);
+  digest_.Sub(entry.Digest(seed, regions_));
   entry.Join(remote, join, ctx);
-  digest_.Add(entry.Digest(it->first, regions_));
+  digest_.Add(entry.Digest(seed, regions_));
   const bool exists = entry.Exists();
   if (exists && !existed) ++live_keys_;
   if (!exists && existed) --live_keys_;

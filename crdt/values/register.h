@@ -84,7 +84,7 @@ class Register {
   // State merge: the instances that survive (JoinSide), a write one side holds as a pending
   // increment on the other being the other's fold of it.
   // `removed_here(tag)` / `removed_there(tag)`: that side removed the instance (JoinSide::Removed
-  // plus the type's tombstones).
+  // plus the element's frontier in the type).
   void Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> removed_here,
             absl::FunctionRef<bool(const Tag&)> removed_there, const RegionTable& regions,
             const VersionVector& stable);
