@@ -795,7 +795,7 @@ class ExpiryPool:
 FAMILIES = ("string", "hash", "set", "zset")
 # What runs when AKV_DIFF_FAMILIES is unset. zset stays opt-in (AKV_DIFF_FAMILIES=...,zset) until
 # activekv-server has sorted sets; then it joins the default (random generator and edge cases).
-DEFAULT_FAMILIES = ("string", "hash", "set")
+DEFAULT_FAMILIES = ("string", "hash", "set", "zset")
 
 
 def families_from_env():
