@@ -16,20 +16,28 @@ Digest128 MemberDigest(std::string_view name, double score) {
 }
 }  // namespace
 
-ZsetValue::Member* ZsetValue::Before(std::string_view name, const RegionTable& regions) {
-  Member* m = members_.Find(name);
-  if (m != nullptr) {
-    const double score = m->reg.Value(regions);
-    digest_.Sub(MemberDigest(m->name, score));
-    index_.Erase(score, m->name);
+ZsetValue::Change ZsetValue::Before(std::string_view name, const RegionTable& regions) {
+  Change c;
+  c.member = members_.Find(name);
+  if (c.member != nullptr) {
+    c.had = true;
+    c.old_score = c.member->reg.Value(regions);
   }
-  return m;
+  return c;
 }
 
-void ZsetValue::After(Member* m, const RegionTable& regions) {
+void ZsetValue::After(const Change& c, Member* m, const RegionTable& regions) {
   if (m == nullptr) return;
-  if (m->reg.Exists()) {
-    const double score = m->reg.Value(regions);
+  const bool exists = m->reg.Exists();
+  const double score = exists ? m->reg.Value(regions) : 0;
+  // Unchanged (bit for bit: -0 is not 0): the index and the digest stay as they are. The common
+  // case of a ZADD that rewrites a member's score with the same value.
+  if (c.had && exists && std::memcmp(&score, &c.old_score, sizeof(score)) == 0) return;
+  if (c.had) {
+    digest_.Sub(MemberDigest(m->name, c.old_score));
+    index_.Erase(c.old_score, m->name);
+  }
+  if (exists) {
     digest_.Add(MemberDigest(m->name, score));
     index_.Insert(score, m->name);
   } else {
@@ -54,7 +62,8 @@ void ZsetValue::Add(std::string_view name, double score, const Tag& tag, Hlc hlc
   // Check before anything prunes: the applied vector already covers this op's dot.
   const bool removed = ctx.frontier->Covers(tag.dot()) || frontiers_.Covers(name, tag.dot());
   frontiers_.Add(name, observed, *ctx.applied);
-  Member* m = Before(name, *ctx.regions);
+  const Change c = Before(name, *ctx.regions);
+  Member* m = c.member;
   if (m != nullptr) m->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
   if (!removed) {
     if (m == nullptr) m = GetOrAdd(name);
@@ -62,34 +71,34 @@ void ZsetValue::Add(std::string_view name, double score, const Tag& tag, Hlc hlc
   } else if (m != nullptr) {
     m->reg.Compact(*ctx.stable);
   }
-  After(m, *ctx.regions);
+  After(c, m, *ctx.regions);
 }
 
 void ZsetValue::Increment(std::string_view name, const ScoreRegister::Increment& inc,
                           const ValueContext& ctx) {
   if (ctx.frontier->Covers(inc.tag.dot()) || frontiers_.Covers(name, inc.tag.dot())) return;
-  Before(name, *ctx.regions);
-  Member* m = GetOrAdd(name);
+  const Change c = Before(name, *ctx.regions);
+  Member* m = c.member != nullptr ? c.member : GetOrAdd(name);
   m->reg.AddIncrement(inc, *ctx.stable, *ctx.regions);
-  After(m, *ctx.regions);
+  After(c, m, *ctx.regions);
 }
 
 void ZsetValue::Remove(std::string_view name, const VersionVector& observed,
                        const ValueContext& ctx) {
   frontiers_.Add(name, observed, *ctx.applied);
-  Member* m = Before(name, *ctx.regions);
-  if (m == nullptr) return;
-  m->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
-  m->reg.Compact(*ctx.stable);
-  After(m, *ctx.regions);
+  const Change c = Before(name, *ctx.regions);
+  if (c.member == nullptr) return;
+  c.member->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
+  c.member->reg.Compact(*ctx.stable);
+  After(c, c.member, *ctx.regions);
 }
 
 void ZsetValue::RemoveObserved(const VersionVector& observed, const ValueContext& ctx) {
   for (size_t i = members_.size(); i-- > 0;) {
-    Member* m = Before(members_.at(i).name, *ctx.regions);
-    m->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
-    m->reg.Compact(*ctx.stable);
-    After(m, *ctx.regions);
+    const Change c = Before(members_.at(i).name, *ctx.regions);
+    c.member->reg.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
+    c.member->reg.Compact(*ctx.stable);
+    After(c, c.member, *ctx.regions);
   }
 }
 
@@ -158,7 +167,7 @@ absl::Status ZsetValue::FromState(const v1::ZsetState& in, const std::vector<Reg
     }
     Member* m = out->GetOrAdd(s.name());
     m->reg.Assign(std::move(writes), std::move(incs), regions);
-    out->After(m, regions);
+    out->After(Change{}, m, regions);
   }
   if (!out->frontiers_.FromState(in.tombstones(), dict)) {
     return absl::InvalidArgumentError("zset state: malformed tombstone");
@@ -181,15 +190,15 @@ void ZsetValue::Join(const ZsetValue& remote, const JoinSide& here, const JoinSi
   };
   for (size_t i = members_.size(); i-- > 0;) {
     if (remote.members_.Find(members_.at(i).name) != nullptr) continue;  // joined below
-    Member* m = Before(members_.at(i).name, *ctx.regions);
-    join_member(m, kNone);
-    After(m, *ctx.regions);
+    const Change c = Before(members_.at(i).name, *ctx.regions);
+    join_member(c.member, kNone);
+    After(c, c.member, *ctx.regions);
   }
   for (const Member& r : remote.members_.elems()) {
-    Before(r.name, *ctx.regions);
-    Member* m = GetOrAdd(r.name);
+    const Change c = Before(r.name, *ctx.regions);
+    Member* m = c.member != nullptr ? c.member : GetOrAdd(r.name);
     join_member(m, r.reg);
-    After(m, *ctx.regions);
+    After(c, m, *ctx.regions);
   }
   if (!remote.listpack_) listpack_ = false;
   frontiers_.Merge(remote.frontiers_, *ctx.applied);

@@ -76,11 +76,16 @@ class ZsetValue {
             const ValueContext& ctx);
 
  private:
-  // Brackets a change of member `m` (null: absent) for the digest and the index: Before() takes
-  // the member out of both, After() puts it back with its new score or drops it when nothing is
-  // left of it.
-  Member* Before(std::string_view name, const RegionTable& regions);
-  void After(Member* m, const RegionTable& regions);
+  // Brackets a change of a member for the digest and the index: Before() notes the member (null:
+  // absent) and its score; After() moves it in both when its score changed, adds it, or drops it
+  // when nothing is left of it.
+  struct Change {
+    Member* member = nullptr;
+    bool had = false;
+    double old_score = 0;
+  };
+  Change Before(std::string_view name, const RegionTable& regions);
+  void After(const Change& c, Member* m, const RegionTable& regions);
   Member* GetOrAdd(std::string_view name);
 
   ElementTable<Member> members_;

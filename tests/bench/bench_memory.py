@@ -34,7 +34,7 @@ def resp(*args):
 
 
 # Each row: (name, description, generator of commands for n elements). Elements are batched a
-# hundred per command (HSET/SADD), like an application loading a collection.
+# hundred per command (HSET/SADD/ZADD), like an application loading a collection.
 def strings(n):
     value = b"v" * 64
     for i in range(n):
@@ -59,10 +59,21 @@ def sets(n):
                                                   for m in range(start, start + 100)])
 
 
+def zsets(n):
+    per = 1000
+    for z in range(max(1, n // per)):
+        for start in range(0, per, 100):
+            args = ["ZADD", "zset:%05d" % z]
+            for m in range(start, start + 100):
+                args += [str((m * 7919) % 1000 + 0.5), "member:%08d" % (z * per + m)]
+            yield resp(*args)
+
+
 ROWS = {
     "strings": ("%s string keys, 64-byte values", strings),
     "hash": ("%s hash fields in 1k-field hashes", hashes),
     "set": ("%s set members in 1k-member sets", sets),
+    "zset": ("%s sorted-set members in 1k-member zsets", zsets),
 }
 
 
