@@ -74,6 +74,7 @@ void RegisterKeysFamily(CommandTable* table);
 void RegisterServerFamily(CommandTable* table);
 void RegisterHashFamily(CommandTable* table);
 void RegisterSetFamily(CommandTable* table);
+void RegisterBitFamily(CommandTable* table);
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the
