@@ -1032,7 +1032,10 @@ class Generator:
         if r < 0.03:
             return args[:self.rng.randint(1, max(1, len(args) - 1))]
         if r < 0.05:
-            return args + [self.rng.choice(["x", "NX", "1", ""])]
+            last = args[-1].upper() if isinstance(args[-1], str) else ""
+            # never "EX 1" / "PX 1" (a key that expires during the run: on one side only)
+            junk = ["x", "NX", ""] if last in ("EX", "PX") else ["x", "NX", "1", ""]
+            return args + [self.rng.choice(junk)]
         return args
 
     def future_expiry(self, opt):
