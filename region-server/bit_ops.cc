@@ -1,5 +1,6 @@
 #include "region-server/bit_ops.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -108,14 +109,14 @@ std::string ApplyBitOp(BitOp op, absl::Span<const std::string_view> sources) {
     std::string_view src = sources[i];
     switch (op) {
       case BitOp::kAnd:
-        for (size_t j = 0; j < src.size(); ++j) out[j] &= src[j];
+        for (size_t j = 0; j < src.size(); ++j) out[j] = static_cast<char>(out[j] & src[j]);
         for (size_t j = src.size(); j < max_len; ++j) out[j] = '\0';
         break;
       case BitOp::kOr:
-        for (size_t j = 0; j < src.size(); ++j) out[j] |= src[j];
+        for (size_t j = 0; j < src.size(); ++j) out[j] = static_cast<char>(out[j] | src[j]);
         break;
       case BitOp::kXor:
-        for (size_t j = 0; j < src.size(); ++j) out[j] ^= src[j];
+        for (size_t j = 0; j < src.size(); ++j) out[j] = static_cast<char>(out[j] ^ src[j]);
         break;
       case BitOp::kNot:
         break;
@@ -157,7 +158,8 @@ int64_t GetField(std::string_view s, uint64_t offset, FieldType type) {
 }
 
 void PutField(std::string* s, uint64_t offset, FieldType type, uint64_t value) {
-  for (int j = type.bits - 1; j >= 0; --j, ++offset) {
+  int bits = std::min(type.bits, 64);  // ParseFieldType's range
+  for (int j = bits - 1; j >= 0; --j, ++offset) {
     char& byte = (*s)[offset >> 3];
     uint8_t mask = static_cast<uint8_t>(1u << (7 - (offset & 7)));
     if ((value >> j) & 1) {

@@ -19,7 +19,9 @@ class BitCommands : public ::testing::Test {
   uint64_t Ops() {
     const crdt::Keyspace& ks = s_.region().ks();
     uint64_t n = 0;
-    for (crdt::RegionId r = 0; r < ks.regions().size(); ++r) n += ks.applied().Get(r);
+    for (size_t r = 0; r < ks.regions().size(); ++r) {
+      n += ks.applied().Get(static_cast<crdt::RegionId>(r));
+    }
     return n;
   }
 };
