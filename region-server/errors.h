@@ -23,5 +23,24 @@ inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to th
 inline constexpr std::string_view kErrCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 inline constexpr std::string_view kErrLoading = "LOADING Redis is loading the dataset in memory";
+// Bitmap commands (bitops.c) and LCS (t_string.c).
+inline constexpr std::string_view kErrBitOffset =
+    "ERR bit offset is not an integer or out of range";
+inline constexpr std::string_view kErrBitValue = "ERR bit is not an integer or out of range";
+inline constexpr std::string_view kErrBitPosBit = "ERR The bit argument must be 1 or 0.";
+inline constexpr std::string_view kErrBitOpNot =
+    "ERR BITOP NOT must be called with a single source key.";
+inline constexpr std::string_view kErrBitfieldType =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 "
+    "is.";
+inline constexpr std::string_view kErrBitfieldOverflow = "ERR Invalid OVERFLOW type specified";
+inline constexpr std::string_view kErrBitfieldRo =
+    "ERR BITFIELD_RO only supports the GET subcommand";
+inline constexpr std::string_view kErrLcsKeys = "ERR The specified keys must contain string values";
+inline constexpr std::string_view kErrLcsLenAndIdx =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr std::string_view kErrLcsTooLong = "ERR String too long for LCS";
+inline constexpr std::string_view kErrLcsMemory =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 
 }  // namespace activekv::server

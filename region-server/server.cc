@@ -62,6 +62,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterHashFamily(&commands_);
   RegisterSetFamily(&commands_);
   RegisterZsetFamily(&commands_);
+  RegisterBitFamily(&commands_);
 }
 
 Server::~Server() {

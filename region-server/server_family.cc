@@ -134,6 +134,10 @@ void Hello(CommandContext& ctx) {
 std::string_view AclCategory(const CommandSpec& spec) {
   if (spec.group == "string") return "@string";
   if (spec.group == "generic") return "@keyspace";
+  if (spec.group == "bitmap") return "@bitmap";
+  if (spec.group == "hash") return "@hash";
+  if (spec.group == "set") return "@set";
+  if (spec.group == "sorted-set") return "@sortedset";
   if (spec.group == "connection") return "@connection";
   return "@admin";
 }

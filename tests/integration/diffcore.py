@@ -347,10 +347,19 @@ def run_coll(cmd, ref, tgt):
         exact = isinstance(v, list) and len(v) <= SET_MAX_INTSET_ENTRIES and \
             all(is_intset_member(x) for x in v)
         if exact:
+            sizes = []
             for k in keys:
                 n = ref.client.call("SCARD", k).value
+                sizes.append(n if isinstance(n, int) else 0)
                 if not isinstance(n, int) or n > SET_MAX_INTSET_ENTRIES:
                     exact = False
+            if exact and cmd_name(cmd.args) in ("SDIFF", "SDIFFSTORE") and sizes and sizes[0]:
+                # sunionDiffGenericCommand's algorithm 2 first adds every member of the first
+                # set to the result: one non-integer member there makes it a hashtable.
+                existing = [n for n in sizes if n]
+                if sizes[0] * len(existing) // 2 > sum(existing):
+                    first = ref.client.call("SMEMBERS", keys[0]).value
+                    exact = all(is_intset_member(x) for x in first)
     if exact:
         return r1.raw, r2.raw, None if r1.raw == r2.raw else (
             "replies differ (redis's order is defined here: %s)" %
@@ -834,12 +843,16 @@ class Generator:
             (3, self.g_type), (12, self.g_expire), (8, self.g_ttl), (3, self.g_persist),
             (3, self.g_keys), (3, self.g_scan), (2, self.g_randomkey), (5, self.g_rename),
             (1, self.g_unknown),
+            # bitmaps, LCS, TOUCH (string family)
+            (5, self.g_setbit), (3, self.g_getbit), (4, self.g_bitcount), (4, self.g_bitpos),
+            (4, self.g_bitop), (5, self.g_bitfield), (2, self.g_bitfield_ro), (3, self.g_lcs),
+            (2, self.g_touch),
         ]
         if "string" not in self.families:
             keep = {self.g_ping, self.g_echo, self.g_select, self.g_dbsize, self.g_time,
                     self.g_flush, self.g_client, self.g_del, self.g_exists, self.g_type,
                     self.g_expire, self.g_ttl, self.g_persist, self.g_keys, self.g_scan,
-                    self.g_randomkey, self.g_rename, self.g_unknown}
+                    self.g_randomkey, self.g_rename, self.g_unknown, self.g_touch}
             table = [(w, f) for w, f in table if f in keep]
         if "hash" in self.families:
             table += [
@@ -1028,7 +1041,10 @@ class Generator:
         if r < 0.03:
             return args[:self.rng.randint(1, max(1, len(args) - 1))]
         if r < 0.05:
-            return args + [self.rng.choice(["x", "NX", "1", ""])]
+            last = args[-1].upper() if isinstance(args[-1], str) else ""
+            # never "EX 1" / "PX 1" (a key that expires during the run: on one side only)
+            junk = ["x", "NX", ""] if last in ("EX", "PX") else ["x", "NX", "1", ""]
+            return args + [self.rng.choice(junk)]
         return args
 
     def future_expiry(self, opt):
@@ -1174,6 +1190,163 @@ class Generator:
         else:
             off = self.rng.choice(["-1", "abc", "9223372036854775807", "", "1.5"])
         return Cmd(self.mutate_arity([self.name("SETRANGE"), self.key(), off, val]))
+
+    # -- bitmaps, LCS, TOUCH -----------------------------------------------------------------------
+    def bit_offset(self, write=True):
+        """A bit offset: mostly small (0, 7, 8 and byte edges), sometimes large, sometimes invalid.
+        Writes stay below ~2.5 KB (LCS of two such strings needs a 25 MB table; a valid offset
+        near 2^32 would make both servers allocate 512 MB); reads may go anywhere."""
+        r = self.rng.random()
+        if r < 0.5:
+            return str(self.rng.choice([0, 1, 6, 7, 8, 9, 15, 16, 23, 24, 31, 32, 63, 64]))
+        if r < 0.8:
+            return str(self.rng.randint(0, 300))
+        if r < 0.86:
+            return self.rng.choice(["4096", "20000"])
+        if r < 0.9 and not write:
+            return self.rng.choice(["4294967295", "4294967288", "536870911", "800000"])
+        return self.rng.choice(["4294967296", "-1", "abc", "", "1.5", "9223372036854775807",
+                                "-9223372036854775808", "#1", " 1", "01", "+1"])
+
+    def g_setbit(self):
+        bit = self.rng.choice(["0", "1", "1", "0", "1"]) if self.p(0.9) else \
+            self.rng.choice(["2", "-1", "abc", "", "1.5", "01", "9223372036854775807"])
+        return Cmd(self.mutate_arity([self.name("SETBIT"), self.key(), self.bit_offset(), bit]))
+
+    def g_getbit(self):
+        return Cmd(self.mutate_arity([self.name("GETBIT"), self.key(),
+                                      self.bit_offset(write=False)]))
+
+    def bit_index(self):
+        """A BITCOUNT / BITPOS start or end: small, negative, out of range, or not an integer."""
+        r = self.rng.random()
+        if r < 0.8:
+            return str(self.rng.randint(-20, 20))
+        if r < 0.9:
+            return str(self.rng.choice([-1000, 1000, 200, -200, 9223372036854775807,
+                                        -9223372036854775808, -9223372036854775807]))
+        return self.rng.choice(["abc", "", "1.5", "9223372036854775808", " 1"])
+
+    def bit_unit(self):
+        return self.rng.choice(["BYTE", "BIT", "bit", "byte", "BIT", "BITS", ""])
+
+    def g_bitcount(self):
+        a = [self.name("BITCOUNT"), self.key()]
+        r = self.rng.random()
+        if r < 0.25:
+            pass
+        elif r < 0.55:
+            a += [self.bit_index(), self.bit_index()]
+        elif r < 0.95:
+            a += [self.bit_index(), self.bit_index(), self.bit_unit()]
+        else:
+            a += [self.bit_index()] if self.p(0.5) else \
+                [self.bit_index(), self.bit_index(), "BIT", "x"]
+        return Cmd(self.mutate_arity(a))
+
+    def g_bitpos(self):
+        bit = self.rng.choice(["0", "1"]) if self.p(0.92) else \
+            self.rng.choice(["2", "-1", "abc", ""])
+        a = [self.name("BITPOS"), self.key(), bit]
+        n = self.rng.choice([0, 0, 1, 2, 2, 3, 3, 3, 4])
+        if n >= 1:
+            a.append(self.bit_index())
+        if n >= 2:
+            a.append(self.bit_index())
+        if n >= 3:
+            a.append(self.bit_unit())
+        if n >= 4:
+            a.append("x")
+        return Cmd(self.mutate_arity(a))
+
+    def g_bitop(self):
+        op = self.rng.choice(["AND", "OR", "XOR", "NOT", "and", "Or", "xor", "not", "NOT",
+                              "FOO", "ANDX", ""])
+        dst = self.key()
+        if op.upper() == "NOT" and self.p(0.85):
+            srcs = [self.key()]
+        else:
+            srcs = self.keys(1, 5)
+        if self.p(0.1):
+            srcs.append(dst)  # the destination is also a source
+        return Cmd(self.mutate_arity([self.name("BITOP"), op, dst] + srcs))
+
+    def field_type(self):
+        r = self.rng.random()
+        if r < 0.75:
+            sign = self.rng.choice("iu")
+            bits = self.rng.choice([1, 2, 3, 4, 5, 7, 8, 8, 8, 9, 12, 16, 16, 24, 31, 32, 33, 48,
+                                    62, 63])
+            return "%s%d" % (sign, bits)
+        if r < 0.9:
+            return self.rng.choice(["i64", "u63", "i63", "i64", "u1", "i1"])
+        return self.rng.choice(["u64", "i65", "u0", "i0", "x8", "", "i", "I8", "U8", "i08",
+                                "i-1", "u 8", "8", "i100"])
+
+    def field_offset(self):
+        r = self.rng.random()
+        if r < 0.55:
+            return str(self.rng.choice([0, 1, 3, 7, 8, 13, 16, 31, 32, 63, 64, 100]))
+        if r < 0.8:
+            return "#%d" % self.rng.randint(0, 6)
+        if r < 0.85:
+            return str(self.rng.randint(0, 200))
+        # "#2305843009213693952" * 8 and "#288230376151711744" * 64 wrap around to offset 0
+        return self.rng.choice(["-1", "abc", "", "#", "#-1", "#abc", "4294967296", "##1",
+                                "#2305843009213693952", "#288230376151711744",
+                                "#9223372036854775807", "1.5", "9223372036854775807"])
+
+    def field_value(self):
+        r = self.rng.random()
+        if r < 0.6:
+            return str(self.rng.randint(-300, 300))
+        if r < 0.9:
+            return self.rng.choice(["127", "128", "-128", "-129", "255", "256", "65535", "-1",
+                                    "9223372036854775807", "-9223372036854775808",
+                                    "4611686018427387903", "4611686018427387904",
+                                    "-4611686018427387905", "2147483648", "0"])
+        return self.rng.choice(["abc", "", "1.5", "9223372036854775808", " 1"])
+
+    def bitfield_subcommands(self, writes=True):
+        a = []
+        for _ in range(self.rng.choice([0, 1, 1, 2, 2, 3, 4, 5])):
+            r = self.rng.random()
+            if r < 0.35 or not writes and r < 0.9:
+                a += [self.rng.choice(["GET", "get"]), self.field_type(), self.field_offset()]
+            elif r < 0.55:
+                a += [self.rng.choice(["SET", "set"]), self.field_type(), self.field_offset(),
+                      self.field_value()]
+            elif r < 0.8:
+                a += [self.rng.choice(["INCRBY", "incrby"]), self.field_type(),
+                      self.field_offset(), self.field_value()]
+            elif r < 0.96:
+                a += ["OVERFLOW", self.rng.choice(["WRAP", "SAT", "FAIL", "wrap", "sat", "fail",
+                                                   "FOO"])]
+            else:
+                a += self.rng.choice([["OVERFLOW"], ["GET", "u8"], ["SET", "u8", "0"],
+                                      ["INCRBY", "i8", "0"], ["FOO", "u8", "0"], ["GETX"]])
+        return a
+
+    def g_bitfield(self):
+        return Cmd(self.mutate_arity([self.name("BITFIELD"), self.key()] +
+                                     self.bitfield_subcommands()))
+
+    def g_bitfield_ro(self):
+        return Cmd(self.mutate_arity([self.name("BITFIELD_RO"), self.key()] +
+                                     self.bitfield_subcommands(writes=self.p(0.15))))
+
+    def g_lcs(self):
+        a = [self.name("LCS"), self.key(), self.key()]
+        for _ in range(self.rng.choice([0, 0, 1, 1, 2, 3])):
+            o = self.rng.choice(["IDX", "LEN", "WITHMATCHLEN", "MINMATCHLEN", "idx", "len",
+                                 "minmatchlen", "IDX", "FOO"])
+            a.append(o)
+            if o.upper() == "MINMATCHLEN" and not self.p(0.05):
+                a.append(self.rng.choice(["0", "1", "2", "3", "4", "-1", "100", "abc", ""]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_touch(self):
+        return Cmd(self.mutate_arity([self.name("TOUCH")] + self.keys(1, 8)))
 
     def g_incr(self):
         r = self.rng.random()

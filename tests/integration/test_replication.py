@@ -4,6 +4,7 @@
 - Writes in every region (strings, counters, DEL, EXPIRE) reach every region; after sync the
   digests are equal and counters equal the sum of acknowledged increments. With 2, 3 and 5 regions.
 - Concurrent SETs converge to one value; DEL concurrent with SET keeps the SET (observed-remove).
+  Concurrent SETBITs / BITFIELD INCRBYs are last-writer-wins on the whole value.
   Concurrency is forced with CRDT.SYNC PAUSE (replication held, writes accepted).
 - A region killed (-9) while the others keep writing catches up after restart by partial sync:
   bytes received are proportional to what it missed, not to the whole history.
@@ -219,6 +220,37 @@ class ReplicationTest(akv.ServerTestCase):
         for x in (a, b, c):
             self.assertEqual(x.call("GET", "ordel").value, b"survives")
             self.assertEqual(x.call("GET", "cnt").value, b"12")
+
+    def test_concurrent_bit_writes_are_last_writer_wins_on_the_whole_value(self):
+        # docs/crdt-semantics.md, "Bitmaps": SETBIT and BITFIELD write the whole string.
+        cluster = Cluster(self, 2)
+        a, b = cluster.client("r0"), cluster.client("r1")
+        a.call("SET", "bits", b"\x00")
+        a.call("SET", "bf", b"\x05")
+        cluster.wait_sync()
+        for x in (a, b):
+            self.assertEqual(x.call("CRDT.SYNC", "PAUSE").raw, b"+OK\r\n")
+        self.assertEqual(a.call("SETBIT", "bits", "0", "1").raw, b":0\r\n")
+        self.assertEqual(b.call("SETBIT", "bits", "7", "1").raw, b":0\r\n")
+        self.assertEqual(a.call("BITFIELD", "bf", "INCRBY", "u8", "0", "1").value, [6])
+        self.assertEqual(b.call("BITFIELD", "bf", "INCRBY", "u8", "0", "1").value, [6])
+        for x in (a, b):
+            x.call("CRDT.SYNC", "RESUME")
+        cluster.wait_sync()
+        values = {x.call("GET", "bits").value for x in (a, b)}
+        self.assertEqual(len(values), 1, values)
+        self.assertIn(values.pop(), (b"\x80", b"\x01"))  # one region's bit is lost
+        for x in (a, b):
+            self.assertEqual(x.call("GET", "bf").value, b"\x06")  # not a counter
+        # A write that read the other region's bit keeps it.
+        a.call("SET", "bits", b"\x00")
+        cluster.wait_sync()
+        a.call("SETBIT", "bits", "0", "1")
+        cluster.wait_sync()
+        b.call("SETBIT", "bits", "7", "1")
+        cluster.wait_sync()
+        for x in (a, b):
+            self.assertEqual(x.call("GET", "bits").value, b"\x81")
 
     def test_restarted_region_catches_up_by_partial_sync(self):
         cluster = Cluster(self, 3)
