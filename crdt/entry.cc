@@ -71,23 +71,23 @@ void Entry::RemoveObservedExpiry(const VersionVector& observed, const Context& c
   if (extra_) extra_->expiry_frontier.PruneCoveredBy(*ctx.applied);
 }
 
-void Entry::ApplySet(const Dot& dot, Hlc hlc, std::string value, bool set_expiry,
+void Entry::ApplySet(const Dot& dot, Hlc hlc, std::string_view value, bool set_expiry,
                      int64_t deadline_ms, const VersionVector& observed, const Context& ctx) {
   // Both halves before Compact: between them, a stable lone PERSIST would look unbeaten and be
   // dropped although this op's concurrent deadline is about to join it (found by the snapshot
   // property test, SNAPSHOT_HISTORY_SEED=251871797).
-  AddWrite(dot, hlc, std::move(value), observed, ctx);
+  AddWrite(dot, hlc, value, observed, ctx);
   if (set_expiry) AddExpiry(dot, hlc, deadline_ms, observed, ctx);
   Compact(ctx);
 }
 
-void Entry::AddWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
+void Entry::AddWrite(const Dot& dot, Hlc hlc, std::string_view value, const VersionVector& observed,
                      const Context& ctx) {
   // Check before pruning: the keyspace's applied vector already includes this op.
   bool removed = ValueRemoved(dot);
   RemoveObservedValue(observed, ctx);
   if (!removed) {
-    str_.AddWrite(Register::Write{Tag{dot.region, 0, dot.seq}, hlc, std::move(value), 0},
+    str_.AddWrite(Register::Write{Tag{dot.region, 0, dot.seq}, hlc, CompactString(value), 0},
                   *ctx.stable);
   }
 }

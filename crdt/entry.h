@@ -61,8 +61,8 @@ class Entry {
 
   // A SET: the write and, when `set_expiry`, its expiry (deadline_ms == kNoDeadline: PERSIST),
   // as one change.
-  void ApplySet(const Dot& dot, Hlc hlc, std::string value, bool set_expiry, int64_t deadline_ms,
-                const VersionVector& observed, const Context& ctx);
+  void ApplySet(const Dot& dot, Hlc hlc, std::string_view value, bool set_expiry,
+                int64_t deadline_ms, const VersionVector& observed, const Context& ctx);
   void ApplyIncrement(const Dot& dot, Hlc hlc, int64_t delta, const Context& ctx);
   void ApplyFloatIncrement(const Dot& dot, Hlc hlc, long double delta, const Context& ctx);
   // deadline_ms == kNoDeadline means PERSIST.
@@ -149,7 +149,7 @@ class Entry {
 
   Extra& extra();
   // The halves of ApplySet / ApplyExpiry, without Compact.
-  void AddWrite(const Dot& dot, Hlc hlc, std::string value, const VersionVector& observed,
+  void AddWrite(const Dot& dot, Hlc hlc, std::string_view value, const VersionVector& observed,
                 const Context& ctx);
   void AddExpiry(const Dot& dot, Hlc hlc, int64_t deadline_ms, const VersionVector& observed,
                  const Context& ctx);

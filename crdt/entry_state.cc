@@ -48,7 +48,7 @@ void Entry::ToState(const RegionTable& regions, v1::KeyState* out) const {
     s->set_region(regions.Name(w.tag.region));
     s->set_seq(w.tag.seq);
     s->set_hlc(w.hlc);
-    s->set_value(w.value);
+    s->set_value(w.value.data(), w.value.size());
     s->set_folds(w.folds);
   }
   if (const auto* incs = str_.increments()) {

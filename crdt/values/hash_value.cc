@@ -47,7 +47,7 @@ void HashValue::Set(std::string_view name, std::string_view value, const Tag& ta
   if (!removed) {
     NoteWrite(name, value);
     if (f == nullptr) f = GetOrAdd(name);
-    f->reg.AddWrite(Register::Write{tag, hlc, std::string(value), 0}, *ctx.stable);
+    f->reg.AddWrite(Register::Write{tag, hlc, CompactString(value), 0}, *ctx.stable);
   } else if (f != nullptr) {
     f->reg.Compact(*ctx.stable);
   }
@@ -98,7 +98,7 @@ void HashValue::ToState(v1::HashState* out) const {
     for (const Register::Write& w : f.reg.writes()) {
       v1::HashState::Write* sw = s->add_writes();
       ToTagState(w.tag, w.hlc, sw->mutable_tag());
-      sw->set_value(w.value);
+      sw->set_value(w.value.data(), w.value.size());
       sw->set_folds(w.folds);
     }
     if (const auto* incs = f.reg.increments()) {

@@ -70,10 +70,10 @@ struct Ops;
 template <>
 struct Ops<StringArith> {
   using Acc = Number;
-  static bool Load(const std::string& v, Acc* n) { return ParseNumber(v, n); }
+  static bool Load(const CompactString& v, Acc* n) { return ParseNumber(v.view(), n); }
   static void Step(Acc* n, const StringArith::Increment& inc) { AddStep(n, inc); }
-  static std::string Store(Acc* n) { return NumberText(n); }
-  static std::string_view View(const std::string& v) { return v; }
+  static CompactString Store(Acc* n) { return CompactString(NumberText(n)); }
+  static std::string_view View(const CompactString& v) { return v.view(); }
 };
 
 template <>

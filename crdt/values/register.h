@@ -10,6 +10,7 @@
 #include "absl/functional/function_ref.h"
 #include "crdt/region_table.h"
 #include "crdt/types.h"
+#include "crdt/values/compact_string.h"
 #include "crdt/values/tag.h"
 #include "crdt/version_vector.h"
 
@@ -22,7 +23,7 @@ namespace activekv::crdt {
 // INCRBYFLOAT (long double) steps, each rounded through Redis's text form exactly as
 // redis-server does; a non-numeric base wins over increments as it is.
 struct StringArith {
-  using Value = std::string;
+  using Value = CompactString;
   using View = std::string_view;
   struct Increment {
     Tag tag;
