@@ -304,6 +304,40 @@ TEST(Databases, SnapshotRoundTripCarriesDatabasesAndTheMapping) {
   EXPECT_TRUE(dbs.count("k@0") && dbs.count("k@2") && dbs.count("s@15"));
 }
 
+// Copy-on-write across namespaces: ops in every database between the chunks (new keys, changes,
+// deletes, a FLUSHDB, a SWAPDB) leave the snapshot exactly the state of BeginSnapshot's moment.
+TEST(Databases, ASnapshotTakenWhileEveryDatabaseChangesIsThatOfItsMoment) {
+  const std::vector<std::string> names{"a", "b", "c"};
+  Replica a("a", names);
+  Replica oracle("b", names);
+  for (uint32_t db = 0; db < 6; ++db) {
+    for (const std::string k : {"k", "j", "x", "y"}) {
+      ASSERT_TRUE(oracle.Receive(SetIn(a, db, k, absl::StrCat(k, db))));
+    }
+  }
+  ASSERT_TRUE(oracle.Receive(SwapDb(a, 1, 4)));
+  a.ks().BeginSnapshot();
+  std::vector<v1::Snapshot> chunks;
+  for (int step = 0; a.ks().snapshot_active(); ++step) {
+    chunks.emplace_back();
+    a.ks().NextSnapshotChunk(1, &chunks.back());
+    const uint32_t db = static_cast<uint32_t>(step % 7);
+    SetIn(a, db, "k", absl::StrCat("changed", step));
+    DelIn(a, (db + 2) % 6, "j");
+    SetIn(a, (db + 3) % 8, absl::StrCat("new", step), "v");
+    if (step == 5) FlushDb(a, 2);
+    if (step == 7) SwapDb(a, 0, 5);
+  }
+  std::vector<const v1::Snapshot*> ptrs;
+  for (const auto& c : chunks) ptrs.push_back(&c);
+  Replica restored("c", names);
+  auto r = restored.ks().MergeSnapshot(ptrs);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(restored.ks().Digest(), oracle.ks().Digest());
+  EXPECT_EQ(restored.ks().db_mapping(), oracle.ks().db_mapping());
+  EXPECT_EQ(restored.ks().key_count(), 24u);
+}
+
 TEST(Databases, StateMergeOfTheMappingIsLastWriterWins) {
   Pair p;
   p.a.wall_ms = 5000;
