@@ -12,12 +12,16 @@
 - FLUSHDB flushes one database everywhere; the others keep their keys.
 - kill -9 and restart of a region, then of all three at once (AOF replay only): every database,
   the SWAPDB mapping and the digest are as before, and the regions converge again.
+- A seeded random run (SET, INCRBY, SADD, DEL, MOVE, SWAPDB, COPY ... DB, FLUSHDB in databases
+  0-3 of three regions, with partitions made by CRDT.SYNC PAUSE): every region ends with the same
+  digest and the same content of every database.
 - redis-py (Debian python3-redis) with db=2 works end to end, across regions.
 
   /usr/bin/python3 test_databases.py     env: AKV_SEED
 """
 
 import contextlib
+import random
 import sys
 
 sys.dont_write_bytecode = True
@@ -25,10 +29,12 @@ import akv  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 
 DBS = range(16)
+SEED = None
 
 
 def setUpModule():
-    akv.seed_from_env()
+    global SEED
+    SEED = akv.seed_from_env()
 
 
 class DatabasesTest(akv.ServerTestCase):
@@ -195,6 +201,45 @@ class DatabasesTest(akv.ServerTestCase):
             self.assertEqual(self.contents(n), got, n)
         self.cluster.wait_joined()
         self.assertEqual(self.converged(), got)
+
+    def test_random_commands_in_every_database_with_partitions_converge(self):
+        rng = random.Random(SEED)
+        conns = {(n, db): self.db(n, db) for n in self.names for db in range(4)}
+        paused = set()
+        for i in range(600):
+            if i % 100 == 50:  # a partition: some regions hold their ops for a while
+                for n in sorted(paused):
+                    self.ok(self.cluster.client(n), "CRDT.SYNC", "RESUME")
+                paused = set(rng.sample(self.names, rng.randint(1, 2)))
+                for n in sorted(paused):
+                    self.ok(self.cluster.client(n), "CRDT.SYNC", "PAUSE")
+            c = conns[(rng.choice(self.names), rng.randrange(4))]
+            key = "k%d" % rng.randrange(6)
+            r = rng.random()
+            if r < 0.35:
+                cmd = ["SET", key, "v%d" % i]
+            elif r < 0.5:
+                cmd = ["INCRBY", "counter", str(rng.randrange(1, 9))]
+            elif r < 0.6:
+                cmd = ["SADD", "set", "m%d" % rng.randrange(8)]
+            elif r < 0.7:
+                cmd = ["DEL", key]
+            elif r < 0.8:
+                cmd = ["MOVE", key, str(rng.randrange(4))]
+            elif r < 0.9:
+                cmd = ["SWAPDB", str(rng.randrange(4)), str(rng.randrange(4))]
+            elif r < 0.95:
+                cmd = ["COPY", key, "copy", "DB", str(rng.randrange(4)), "REPLACE"]
+            else:
+                cmd = ["FLUSHDB"]
+            reply = c.call(*cmd)
+            if isinstance(reply.value, akv.Err):
+                # Only MOVE to its own database may fail (COPY to itself too).
+                self.assertIn(b"same", reply.raw, "%s: %r" % (akv.fmt_cmd(cmd), reply.raw))
+        for n in sorted(paused):
+            self.ok(self.cluster.client(n), "CRDT.SYNC", "RESUME")
+        got = self.converged()
+        self.assertTrue(got, "every database ended empty: the run proved little")
 
     def test_redis_py_with_db2(self):
         try:
