@@ -22,6 +22,12 @@ SetValue* Entry::mutable_set() {
   return x.set.get();
 }
 
+ZsetValue* Entry::mutable_zset() {
+  Extra& x = extra();
+  if (!x.zset) x.zset = std::make_unique<ZsetValue>();
+  return x.zset.get();
+}
+
 ValueContext Entry::value_context(const Context& ctx) const {
   static const VersionVector kNone;
   return ValueContext{ctx.regions, ctx.applied, ctx.stable,
@@ -32,8 +38,9 @@ void Entry::MaybeFreeExtra() {
   if (!extra_) return;
   if (extra_->hash && extra_->hash->Empty()) extra_->hash.reset();
   if (extra_->set && extra_->set->Empty()) extra_->set.reset();
+  if (extra_->zset && extra_->zset->Empty()) extra_->zset.reset();
   if (extra_->expiries.empty() && extra_->value_frontier.empty() &&
-      extra_->expiry_frontier.empty() && !extra_->hash && !extra_->set) {
+      extra_->expiry_frontier.empty() && !extra_->hash && !extra_->set && !extra_->zset) {
     extra_.reset();
   }
 }
@@ -47,6 +54,7 @@ void Entry::RemoveObservedValue(const VersionVector& observed, const Context& ct
   if (extra_) {
     if (extra_->hash) extra_->hash->RemoveObserved(observed, value_context(ctx));
     if (extra_->set) extra_->set->RemoveObserved(observed);
+    if (extra_->zset) extra_->zset->RemoveObserved(observed, value_context(ctx));
   }
   if (!observed.LessOrEqual(*ctx.applied)) extra().value_frontier.Merge(observed);
   if (extra_) extra_->value_frontier.PruneCoveredBy(*ctx.applied);
@@ -127,9 +135,12 @@ ValueType Entry::Type(const RegionTable& regions) const {
   const bool s = str_.Exists();
   const bool h = extra_ && extra_->hash && !extra_->hash->empty();
   const bool t = extra_ && extra_->set && !extra_->set->empty();
-  const int n = int{s} + int{h} + int{t};
+  const bool z = extra_ && extra_->zset && !extra_->zset->empty();
+  const int n = int{s} + int{h} + int{t} + int{z};
   if (n == 0) return ValueType::kNone;
-  if (n == 1) return s ? ValueType::kString : h ? ValueType::kHash : ValueType::kSet;
+  if (n == 1) {
+    return s ? ValueType::kString : h ? ValueType::kHash : t ? ValueType::kSet : ValueType::kZset;
+  }
   // A type conflict (docs/crdt-semantics.md): the type whose newest element is latest wins.
   // O(elements) while the conflict lasts.
   ValueType best = ValueType::kNone;
@@ -144,6 +155,7 @@ ValueType Entry::Type(const RegionTable& regions) const {
   if (s) consider(ValueType::kString, str_.Newest(regions));
   if (h) consider(ValueType::kHash, extra_->hash->Newest(regions));
   if (t) consider(ValueType::kSet, extra_->set->Newest(regions));
+  if (z) consider(ValueType::kZset, extra_->zset->Newest(regions));
   return best;
 }
 
@@ -172,6 +184,9 @@ Digest128 Entry::Digest(uint64_t key_seed, const RegionTable& regions) const {
     case ValueType::kSet:
       value = extra_->set->digest();
       break;
+    case ValueType::kZset:
+      value = extra_->zset->digest();
+      break;
   }
   return KeyDigest(key_seed, static_cast<int>(type), DeadlineMs(), value);
 }
@@ -180,6 +195,7 @@ void Entry::Compact(const Context& ctx) {
   str_.Compact(*ctx.stable);
   if (extra_ && extra_->hash) extra_->hash->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->set) extra_->set->PruneFrontiers(*ctx.applied);
+  if (extra_ && extra_->zset) extra_->zset->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->expiries.size() == 1 && extra_->expiries[0].deadline_ms == kNoDeadline &&
       ctx.stable->Covers(extra_->expiries[0].dot)) {
     extra_->expiries.clear();

@@ -76,6 +76,7 @@ void Entry::ToState(const RegionTable& regions, v1::KeyState* out) const {
   AppendVersionEntries(extra_->expiry_frontier, regions, out->mutable_expiry_frontier());
   if (extra_->hash) extra_->hash->ToState(out->mutable_hash());
   if (extra_->set) extra_->set->ToState(out->mutable_set());
+  if (extra_->zset) extra_->zset->ToState(out->mutable_zset());
 }
 
 absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<RegionId>& dict,
@@ -114,7 +115,8 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   }
   out->str_.Assign(std::move(writes), std::move(incs), *regions);
   if (state.expiries_size() == 0 && state.value_frontier_size() == 0 &&
-      state.expiry_frontier_size() == 0 && !state.has_hash() && !state.has_set()) {
+      state.expiry_frontier_size() == 0 && !state.has_hash() && !state.has_set() &&
+      !state.has_zset()) {
     return absl::OkStatus();
   }
   Extra& x = out->extra();
@@ -135,6 +137,10 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   if (st.ok() && state.has_set()) {
     x.set = std::make_unique<SetValue>();
     st = SetValue::FromState(state.set(), dict, x.set.get());
+  }
+  if (st.ok() && state.has_zset()) {
+    x.zset = std::make_unique<ZsetValue>();
+    st = ZsetValue::FromState(state.zset(), dict, *regions, x.zset.get());
   }
   if (!st.ok()) return st;
   out->MaybeFreeExtra();
@@ -198,6 +204,12 @@ void Entry::Join(const Entry& remote, const JoinContext& join, const Context& ct
   if (remote_set != nullptr || set() != nullptr) {
     static const SetValue kNoSet;
     mutable_set()->Join(remote_set != nullptr ? *remote_set : kNoSet, here, there, *ctx.applied);
+  }
+  const ZsetValue* remote_zset = remote.zset();
+  if (remote_zset != nullptr || zset() != nullptr) {
+    static const ZsetValue kNoZset;
+    mutable_zset()->Join(remote_zset != nullptr ? *remote_zset : kNoZset, here, there,
+                         ValueContext{ctx.regions, ctx.applied, ctx.stable, &kNone});
   }
 
   Extra& x = extra();

@@ -1,6 +1,7 @@
 #include "crdt/keyspace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <utility>
 
@@ -146,6 +147,14 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       !ParseRedisLongDouble(*float_text, &float_delta)) {
     return absl::InvalidArgumentError("op float_delta is not a valid float");
   }
+  if (op.has_zincr() && std::isnan(op.zincr().delta())) {
+    return absl::InvalidArgumentError("op zincr delta is NaN");
+  }
+  if (op.has_zadd()) {
+    for (const v1::ScoredElement& m : op.zadd().members()) {
+      if (std::isnan(m.score())) return absl::InvalidArgumentError("op zadd score is NaN");
+    }
+  }
   if (op.db() >= kDatabases) {
     return absl::InvalidArgumentError(absl::StrCat("op db ", op.db(), " out of range"));
   }
@@ -187,7 +196,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   // instances the FLUSHALL did not observe (found by the snapshot property test: a flushed SET's
   // removal of an expiry was skipped, and the expiry came back once the FLUSHALL removed the
   // SET's PERSIST). Increments remove nothing.
-  if (flushed && (op.has_add() || op.has_hincr())) return Outcome::kApplied;
+  if (flushed && (op.has_add() || op.has_hincr() || op.has_zincr())) return Outcome::kApplied;
 
   auto it = ns.table.find(op.key());
   if (it == ns.table.end()) {
@@ -305,6 +314,18 @@ void Keyspace::ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, E
       entry->Compact(ctx);
       break;
     }
+    case v1::Op::kZadd:
+    case v1::Op::kZrem: {
+      ZsetValue* z = entry->mutable_zset();
+      const ValueContext vctx = entry->value_context(ctx);
+      if (op.has_zadd()) {
+        for (const v1::ScoredElement& m : op.zadd().members()) z->Remove(m.name(), observed, vctx);
+      } else {
+        for (const v1::Element& m : op.zrem().members()) z->Remove(m.name(), observed, vctx);
+      }
+      entry->Compact(ctx);
+      break;
+    }
     default:
       break;
   }
@@ -391,6 +412,36 @@ void Keyspace::ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVecto
       for (int i = 0; i < op.srem().members_size(); ++i) {
         set->Remove(op.srem().members(i).name(), observed, vctx);
       }
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kZadd: {
+      ZsetValue* z = entry.mutable_zset();
+      if (op.zadd().skiplist()) z->set_skiplist();
+      const ValueContext vctx = entry.value_context(ctx);
+      for (int i = 0; i < op.zadd().members_size(); ++i) {
+        const v1::ScoredElement& m = op.zadd().members(i);
+        z->Add(m.name(), m.score(), Tag{origin, static_cast<uint32_t>(i), op.seq()}, op.hlc(),
+               observed, vctx);
+      }
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kZrem: {
+      ZsetValue* z = entry.mutable_zset();
+      const ValueContext vctx = entry.value_context(ctx);
+      for (const v1::Element& m : op.zrem().members()) z->Remove(m.name(), observed, vctx);
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kZincr: {
+      ZsetValue* z = entry.mutable_zset();
+      if (op.zincr().skiplist()) z->set_skiplist();
+      ScoreRegister::Increment inc;
+      inc.tag = Tag{origin, 0, op.seq()};
+      inc.hlc = op.hlc();
+      inc.delta = op.zincr().delta();
+      z->Increment(op.zincr().member(), inc, entry.value_context(ctx));
       entry.Compact(ctx);
       break;
     }

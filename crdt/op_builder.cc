@@ -117,4 +117,32 @@ void MakeHashIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std:
   }
 }
 
+void MakeZsetAddOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, true, op);
+  op->mutable_zadd();
+}
+
+void MakeZsetRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, true, op);
+  op->mutable_zrem();
+}
+
+void AddZsetElement(std::string_view member, double score, v1::Op* op) {
+  if (op->has_zadd()) {
+    v1::ScoredElement* e = op->mutable_zadd()->add_members();
+    e->set_name(member.data(), member.size());
+    e->set_score(score);
+  } else {
+    op->mutable_zrem()->add_members()->set_name(member.data(), member.size());
+  }
+}
+
+void MakeZsetIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view member,
+                         double delta, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  v1::ZsetIncrement* inc = op->mutable_zincr();
+  inc->set_member(member.data(), member.size());
+  inc->set_delta(delta);
+}
+
 }  // namespace activekv::crdt

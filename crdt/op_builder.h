@@ -30,9 +30,9 @@ void MakeFlushDbOp(const Keyspace& ks, Hlc hlc, uint32_t ns, v1::Op* op);
 // SWAPDB: the database mapping becomes `mapping`.
 void MakeSwapDbOp(const Keyspace& ks, Hlc hlc, const DbMapping& mapping, v1::Op* op);
 
-// Element ops (docs/crdt-semantics.md, "Hashes", "Sets"). They carry the observed context, so
-// each element replaces or removes every instance of it that `ks` has applied. Fill the elements
-// with Add*Element after making the op, before applying it.
+// Element ops (docs/crdt-semantics.md, "Hashes", "Sets", "Sorted sets"). They carry the observed
+// context, so each element replaces or removes every instance of it that `ks` has applied. Fill the
+// elements with Add*Element after making the op, before applying it.
 void MakeHashSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
 void MakeHashDelOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
 void MakeSetAddOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
@@ -44,5 +44,12 @@ void AddSetElement(std::string_view member, v1::Op* op);
 // `delta_text` empty: an integer increment; else it must pass ParseRedisLongDouble.
 void MakeHashIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view field,
                          int64_t delta, std::string_view delta_text, v1::Op* op);
+// Sorted sets ("Sorted sets"): scores and deltas are never NaN.
+void MakeZsetAddOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
+void MakeZsetRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
+// Adds a member (with `score` for ZsetAdd) to a ZsetAdd/ZsetRemove op.
+void AddZsetElement(std::string_view member, double score, v1::Op* op);
+void MakeZsetIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view member,
+                         double delta, v1::Op* op);
 
 }  // namespace activekv::crdt

@@ -67,6 +67,22 @@ bool ParseRedisLongDouble(std::string_view s, long double* out) {
   return true;
 }
 
+bool ParseRedisDouble(std::string_view s, double* out) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  const std::string buf(s);  // strtod needs the terminator
+  errno = 0;
+  char* end = nullptr;
+  const double value = strtod(buf.c_str(), &end);
+  if (static_cast<size_t>(end - buf.c_str()) != buf.size() ||
+      (errno == ERANGE &&
+       (value == HUGE_VAL || value == -HUGE_VAL || std::fpclassify(value) == FP_ZERO)) ||
+      std::isnan(value)) {
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
 std::string FormatLongDoubleHuman(long double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   char buf[kMaxLongDoubleChars];

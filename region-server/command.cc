@@ -157,6 +157,8 @@ std::string_view TypeName(crdt::ValueType type) {
       return "hash";
     case crdt::ValueType::kSet:
       return "set";
+    case crdt::ValueType::kZset:
+      return "zset";
     case crdt::ValueType::kNone:
       break;
   }

@@ -74,6 +74,7 @@ void RegisterKeysFamily(CommandTable* table);
 void RegisterServerFamily(CommandTable* table);
 void RegisterHashFamily(CommandTable* table);
 void RegisterSetFamily(CommandTable* table);
+void RegisterZsetFamily(CommandTable* table);
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the
@@ -102,7 +103,7 @@ bool LookupExisting(CommandContext& ctx, std::string_view key, crdt::ValueType t
 // A random number generator for SPOP, SRANDMEMBER, HRANDFIELD, RANDOMKEY.
 uint64_t RandomU64();
 
-// TYPE's name of a value type ("string", "hash", "set"; "none").
+// TYPE's name of a value type ("string", "hash", "set", "zset"; "none").
 std::string_view TypeName(crdt::ValueType type);
 bool LookupOfType(CommandContext& ctx, std::string_view key, crdt::ValueType type,
                   const crdt::Entry** out);

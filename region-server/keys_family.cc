@@ -255,6 +255,20 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
       region.EmitSetAdd(dst, members, !e.set()->intset());
       break;
     }
+    case crdt::ValueType::kZset: {
+      const crdt::ZsetValue& z = *e.zset();
+      std::vector<std::string> names;
+      std::vector<double> scores;
+      for (auto h = z.index().First(); h.valid(); ++h) {
+        names.emplace_back(h.member());
+        scores.push_back(h.score());
+      }
+      std::vector<std::pair<std::string_view, double>> members;
+      for (size_t i = 0; i < names.size(); ++i) members.emplace_back(names[i], scores[i]);
+      if (region.Find(dst) != nullptr) region.EmitDelete(dst);
+      region.EmitZsetAdd(dst, members, !z.listpack());
+      break;
+    }
     case crdt::ValueType::kNone:
       return;
   }
@@ -373,6 +387,8 @@ std::string_view EncodingOf(Region& region, const crdt::Entry& e) {
       return e.hash()->listpack() ? "listpack" : "hashtable";
     case crdt::ValueType::kSet:
       return e.set()->intset() ? "intset" : "hashtable";
+    case crdt::ValueType::kZset:
+      return e.zset()->listpack() ? "listpack" : "skiplist";
     case crdt::ValueType::kNone:
       break;
   }

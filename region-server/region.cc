@@ -413,6 +413,28 @@ void Region::EmitSetRemove(std::string_view key, absl::Span<const std::string_vi
   for (std::string_view m : members) crdt::AddSetElement(m, op);
   Emit(op);
 }
+void Region::EmitZsetAdd(std::string_view key,
+                         absl::Span<const std::pair<std::string_view, double>> members,
+                         bool skiplist) {
+  v1::Op* op = NewOp();
+  crdt::MakeZsetAddOp(ks_, Tick(), key, op);
+  if (skiplist) op->mutable_zadd()->set_skiplist(true);
+  for (const auto& [m, score] : members) crdt::AddZsetElement(m, score, op);
+  Emit(op);
+}
+void Region::EmitZsetRemove(std::string_view key, absl::Span<const std::string_view> members) {
+  v1::Op* op = NewOp();
+  crdt::MakeZsetRemoveOp(ks_, Tick(), key, op);
+  for (std::string_view m : members) crdt::AddZsetElement(m, 0, op);
+  Emit(op);
+}
+void Region::EmitZsetIncrement(std::string_view key, std::string_view member, double delta,
+                               bool skiplist) {
+  v1::Op* op = NewOp();
+  crdt::MakeZsetIncrementOp(ks_, Tick(), key, member, delta, op);
+  if (skiplist) op->mutable_zincr()->set_skiplist(true);
+  Emit(op);
+}
 
 uint64_t Region::Commit() {
   if (batch_->ops_size() == 0) return 0;

@@ -157,6 +157,13 @@ class Region final : public syncer::ReplicaHost {
   void EmitSetAdd(std::string_view key, absl::Span<const std::string_view> members,
                   bool hashtable = false);
   void EmitSetRemove(std::string_view key, absl::Span<const std::string_view> members);
+  // `skiplist`: the key takes Redis's skiplist encoding.
+  void EmitZsetAdd(std::string_view key,
+                   absl::Span<const std::pair<std::string_view, double>> members,
+                   bool skiplist = false);
+  void EmitZsetRemove(std::string_view key, absl::Span<const std::string_view> members);
+  void EmitZsetIncrement(std::string_view key, std::string_view member, double delta,
+                         bool skiplist = false);
 
   // Appends the current batch (if any) to the AOF; returns its LSN, or 0 when the command wrote
   // nothing. LSNs keep increasing across AOF reopens (SetFsyncPolicy).

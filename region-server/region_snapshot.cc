@@ -33,6 +33,10 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
       for (const auto& m : k.set().members()) {
         for (const auto& t : m.tags()) max = std::max<crdt::Hlc>(max, t.hlc());
       }
+      for (const auto& m : k.zset().members()) {
+        for (const auto& w : m.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
+        for (const auto& i : m.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
+      }
     }
   }
   return max;

@@ -61,6 +61,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterServerFamily(&commands_);
   RegisterHashFamily(&commands_);
   RegisterSetFamily(&commands_);
+  RegisterZsetFamily(&commands_);
 }
 
 Server::~Server() {

@@ -42,7 +42,7 @@ bool ParseNumber(std::string_view text, Number* n) {
 // One increment, as INCRBY / INCRBYFLOAT would do it on redis-server: integer arithmetic while
 // both sides are integers and it does not overflow, otherwise long double arithmetic whose result
 // is stored as text (and re-read as an integer when it is one).
-void AddStep(Number* n, const Register::Increment& inc) {
+void AddStep(Number* n, const StringArith::Increment& inc) {
   if (n->is_int && !inc.is_float) {
     int64_t sum;
     if (!__builtin_add_overflow(n->i, inc.delta, &sum)) {
@@ -62,8 +62,46 @@ void AddStep(Number* n, const Register::Increment& inc) {
 
 std::string NumberText(Number* n) { return n->is_int ? FormatInt(n->i) : std::move(n->text); }
 
-bool IncBefore(const Register::Increment& a, const Register::Increment& b,
-               const RegionTable& regions) {
+// The arithmetic of each register kind: an accumulator `Acc` (zero when default-constructed),
+// Load (false: a non-numeric base, which wins over increments as it is), Step and Store.
+template <typename Arith>
+struct Ops;
+
+template <>
+struct Ops<StringArith> {
+  using Acc = Number;
+  static bool Load(const std::string& v, Acc* n) { return ParseNumber(v, n); }
+  static void Step(Acc* n, const StringArith::Increment& inc) { AddStep(n, inc); }
+  static std::string Store(Acc* n) { return NumberText(n); }
+  static std::string_view View(const std::string& v) { return v; }
+};
+
+template <>
+struct Ops<ScoreArith> {
+  struct Acc {
+    double v = 0;
+    bool set = false;  // no base yet: the first step sets the score (-0 stays -0, as in Redis)
+  };
+  static bool Load(double v, Acc* a) {
+    a->v = v;
+    a->set = true;
+    return true;
+  }
+  static void Step(Acc* a, const ScoreArith::Increment& inc) {
+    if (!a->set) {
+      a->v = inc.delta;
+      a->set = true;
+      return;
+    }
+    const double sum = a->v + inc.delta;
+    if (!std::isnan(sum)) a->v = sum;  // +inf + -inf: skipped (see ScoreArith)
+  }
+  static double Store(Acc* a) { return a->v; }
+  static double View(double v) { return v; }
+};
+
+template <typename Inc>
+bool IncBefore(const Inc& a, const Inc& b, const RegionTable& regions) {
   return LwwBefore(a.hlc, a.tag.region, b.hlc, b.tag.region, regions);
 }
 
@@ -85,7 +123,8 @@ bool ParseHexFloat(const std::string& text, long double* out) {
   return end == text.c_str() + text.size() && errno == 0 && std::isfinite(*out);
 }
 
-Register& Register::operator=(const Register& other) {
+template <typename Arith>
+BasicRegister<Arith>& BasicRegister<Arith>::operator=(const BasicRegister& other) {
   if (this == &other) return *this;
   writes_ = other.writes_;
   pending_.reset();
@@ -93,28 +132,30 @@ Register& Register::operator=(const Register& other) {
   return *this;
 }
 
-void Register::AddWrite(Write w, const VersionVector& stable) {
+template <typename Arith>
+void BasicRegister<Arith>::AddWrite(Write w, const VersionVector& stable) {
   writes_.push_back(std::move(w));
   Invalidate();
   Compact(stable);
 }
 
-void Register::AddIncrement(const Increment& inc, const VersionVector& stable,
-                            const RegionTable& regions) {
+template <typename Arith>
+void BasicRegister<Arith>::AddIncrement(const Increment& inc, const VersionVector& stable,
+                                        const RegionTable& regions) {
   if (!pending_ && stable.Covers(inc.tag.dot()) && writes_.size() <= 1 &&
       (writes_.empty() || stable.Covers(writes_[0].tag.dot()))) {
     // Fast path (always taken in a single region): the increment and its base are stable and
     // nothing is pending, so Compact() would fold it at once; fold it without the detour.
-    Number num;
-    if (!writes_.empty() && !ParseNumber(writes_[0].value, &num)) {
+    typename Ops<Arith>::Acc num;
+    if (!writes_.empty() && !Ops<Arith>::Load(writes_[0].value, &num)) {
       ++writes_[0].folds;  // the base wins as is
       return;
     }
-    AddStep(&num, inc);
+    Ops<Arith>::Step(&num, inc);
     if (writes_.empty()) {
-      writes_.push_back(Write{inc.tag, inc.hlc, NumberText(&num), 1});
+      writes_.push_back(Write{inc.tag, inc.hlc, Ops<Arith>::Store(&num), 1});
     } else {
-      writes_[0].value = NumberText(&num);
+      writes_[0].value = Ops<Arith>::Store(&num);
       ++writes_[0].folds;
     }
     return;
@@ -127,10 +168,10 @@ void Register::AddIncrement(const Increment& inc, const VersionVector& stable,
   if (pos == p.incs.end() && p.cache_valid) {
     // Last in the order: one more step on top of the cached value (a non-numeric cached value
     // is a winning non-numeric write, which stays as it is).
-    Number num;
-    if (ParseNumber(p.cached, &num)) {
-      AddStep(&num, inc);
-      p.cached = NumberText(&num);
+    typename Ops<Arith>::Acc num;
+    if (Ops<Arith>::Load(p.cached, &num)) {
+      Ops<Arith>::Step(&num, inc);
+      p.cached = Ops<Arith>::Store(&num);
     }
   } else {
     p.cache_valid = false;
@@ -139,7 +180,8 @@ void Register::AddIncrement(const Increment& inc, const VersionVector& stable,
   Compact(stable);
 }
 
-void Register::Compact(const VersionVector& stable) {
+template <typename Arith>
+void BasicRegister<Arith>::Compact(const VersionVector& stable) {
   if (!pending_ || writes_.size() > 1 || (!writes_.empty() && !stable.Covers(writes_[0].tag.dot())))
     return;
   // Fold the causally stable prefix of the increments into the base write. Every op still to
@@ -149,12 +191,12 @@ void Register::Compact(const VersionVector& stable) {
   size_t n = 0;
   while (n < incs.size() && stable.Covers(incs[n].tag.dot())) ++n;
   if (n == 0) return;
-  Number num;
-  const bool numeric = writes_.empty() || ParseNumber(writes_[0].value, &num);
-  std::string folded;
+  typename Ops<Arith>::Acc num;
+  const bool numeric = writes_.empty() || Ops<Arith>::Load(writes_[0].value, &num);
+  Stored folded{};
   if (numeric) {
-    for (size_t i = 0; i < n; ++i) AddStep(&num, incs[i]);
-    folded = NumberText(&num);
+    for (size_t i = 0; i < n; ++i) Ops<Arith>::Step(&num, incs[i]);
+    folded = Ops<Arith>::Store(&num);
   } else {
     folded = writes_[0].value;
   }
@@ -174,7 +216,9 @@ void Register::Compact(const VersionVector& stable) {
   }
 }
 
-const Register::Write* Register::Winner(const RegionTable& regions) const {
+template <typename Arith>
+const typename BasicRegister<Arith>::Write* BasicRegister<Arith>::Winner(
+    const RegionTable& regions) const {
   const Write* best = nullptr;
   for (const Write& w : writes_) {
     if (best == nullptr || LwwBefore(best->hlc, best->tag.region, w.hlc, w.tag.region, regions)) {
@@ -184,23 +228,25 @@ const Register::Write* Register::Winner(const RegionTable& regions) const {
   return best;
 }
 
-std::string_view Register::Value(const RegionTable& regions) const {
+template <typename Arith>
+typename BasicRegister<Arith>::View BasicRegister<Arith>::Value(const RegionTable& regions) const {
   const Write* winner = Winner(regions);
-  if (!pending_) return winner != nullptr ? std::string_view(winner->value) : std::string_view();
-  if (pending_->cache_valid) return pending_->cached;
-  Number n;
-  if (winner != nullptr && !ParseNumber(winner->value, &n)) {
+  if (!pending_) return winner != nullptr ? Ops<Arith>::View(winner->value) : View();
+  if (pending_->cache_valid) return Ops<Arith>::View(pending_->cached);
+  typename Ops<Arith>::Acc n;
+  if (winner != nullptr && !Ops<Arith>::Load(winner->value, &n)) {
     // A non-numeric value written concurrently with increments: the value wins as it is.
     pending_->cached = winner->value;
   } else {
-    for (const Increment& inc : pending_->incs) AddStep(&n, inc);
-    pending_->cached = NumberText(&n);
+    for (const Increment& inc : pending_->incs) Ops<Arith>::Step(&n, inc);
+    pending_->cached = Ops<Arith>::Store(&n);
   }
   pending_->cache_valid = true;
-  return pending_->cached;
+  return Ops<Arith>::View(pending_->cached);
 }
 
-Stamp Register::Newest(const RegionTable& regions) const {
+template <typename Arith>
+Stamp BasicRegister<Arith>::Newest(const RegionTable& regions) const {
   // Increments do not count, except the first when there is no write: folding turns exactly
   // that one into a write with its tag and HLC, so the stamp does not depend on how much a
   // region has folded (type conflicts must resolve alike everywhere).
@@ -212,14 +258,16 @@ Stamp Register::Newest(const RegionTable& regions) const {
   return s;
 }
 
-bool Register::HasWrite(const Tag& tag) const {
+template <typename Arith>
+bool BasicRegister<Arith>::HasWrite(const Tag& tag) const {
   for (const Write& w : writes_) {
     if (w.tag == tag) return true;
   }
   return false;
 }
 
-bool Register::HasIncrement(const Tag& tag) const {
+template <typename Arith>
+bool BasicRegister<Arith>::HasIncrement(const Tag& tag) const {
   if (!pending_) return false;
   for (const Increment& i : pending_->incs) {
     if (i.tag == tag) return true;
@@ -227,8 +275,9 @@ bool Register::HasIncrement(const Tag& tag) const {
   return false;
 }
 
-void Register::Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,
-                      const RegionTable& regions) {
+template <typename Arith>
+void BasicRegister<Arith>::Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,
+                                  const RegionTable& regions) {
   writes_ = std::move(writes);
   pending_.reset();
   if (incs.empty()) return;
@@ -238,9 +287,11 @@ void Register::Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment
   pending_->incs = std::move(incs);
 }
 
-void Register::Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> removed_here,
-                    absl::FunctionRef<bool(const Tag&)> removed_there, const RegionTable& regions,
-                    const VersionVector& stable) {
+template <typename Arith>
+void BasicRegister<Arith>::Join(const BasicRegister& remote,
+                                absl::FunctionRef<bool(const Tag&)> removed_here,
+                                absl::FunctionRef<bool(const Tag&)> removed_there,
+                                const RegionTable& regions, const VersionVector& stable) {
   // Writes. A write one side has as a pending increment is the other side's fold of it.
   absl::InlinedVector<Write, 1> writes;
   for (const Write& w : writes_) {
@@ -260,7 +311,7 @@ void Register::Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> 
   }
   // Increments: dropped where the other side folded them into a write. (A hot counter can hold
   // thousands: membership through hash sets.)
-  auto tags_of = [](const Register& r) {
+  auto tags_of = [](const BasicRegister& r) {
     absl::flat_hash_set<Tag> set;
     if (r.pending_) {
       for (const Increment& i : r.pending_->incs) set.insert(i.tag);
@@ -285,5 +336,8 @@ void Register::Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> 
   Assign(std::move(writes), std::move(incs), regions);
   Compact(stable);
 }
+
+template class BasicRegister<StringArith>;
+template class BasicRegister<ScoreArith>;
 
 }  // namespace activekv::crdt

@@ -15,31 +15,15 @@
 
 namespace activekv::crdt {
 
-// An observed-remove multi-value register with a counter on top: a string key's value and each
-// field of a hash (docs/crdt-semantics.md, "Strings" and "Counters").
+// The arithmetic of a register (BasicRegister below): what a write holds, what an increment adds,
+// and how a sequence of increments is applied on top of a base.
 //
-//  * Writes: a write is added after the op removed the instances it observed (the caller does
-//    that through RemoveIf); concurrent surviving writes are resolved at read time by
-//    last-writer-wins on (HLC, region name).
-//  * Increments not removed by any write: the visible value is the winning write (or 0) with the
-//    pending increments added on top in (HLC, region name) order, each step rounded through
-//    Redis's text form exactly as redis-server does. Increments that are causally stable (in
-//    `stable`, with their base write) are folded into the base, so a single region stores
-//    exactly what redis-server stores.
-//
-// Every instance has a Tag; writes and increments share one tag space. Not thread-safe.
-class Register {
- public:
-  struct Write {
-    Tag tag;
-    Hlc hlc = 0;
-    std::string value;
-    // Stable increments folded into `value` (a prefix of the increments in (hlc, region) order;
-    // a write created by folding with no base carries the first one's tag, so the tag does not
-    // depend on how the folds were batched). Of two states of one write, the one that folded
-    // more is the newer.
-    uint32_t folds = 0;
-  };
+// A string key's value and a hash field: the value is bytes; increments are INCRBY (integer) or
+// INCRBYFLOAT (long double) steps, each rounded through Redis's text form exactly as
+// redis-server does; a non-numeric base wins over increments as it is.
+struct StringArith {
+  using Value = std::string;
+  using View = std::string_view;
   struct Increment {
     Tag tag;
     Hlc hlc = 0;
@@ -47,12 +31,57 @@ class Register {
     int64_t delta = 0;
     long double float_delta = 0;
   };
+};
 
-  Register() = default;
-  Register(Register&&) = default;
-  Register& operator=(Register&&) = default;
-  Register(const Register& other) { *this = other; }
-  Register& operator=(const Register& other);
+// A sorted-set member's score: a double; ZINCRBY adds in double arithmetic as redis-server does
+// (a member without a score takes the first increment as it is, so -0 stays -0). A step whose
+// result would be NaN (+inf and -inf from two regions) is skipped: redis-server refuses it at the
+// origin, and the order of steps is the same everywhere.
+struct ScoreArith {
+  using Value = double;
+  using View = double;
+  struct Increment {
+    Tag tag;
+    Hlc hlc = 0;
+    double delta = 0;
+  };
+};
+
+// An observed-remove multi-value register with a counter on top: a string key's value, each
+// field of a hash, each member's score in a sorted set (docs/crdt-semantics.md, "Strings",
+// "Counters", "Sorted sets").
+//
+//  * Writes: a write is added after the op removed the instances it observed (the caller does
+//    that through RemoveIf); concurrent surviving writes are resolved at read time by
+//    last-writer-wins on (HLC, region name).
+//  * Increments not removed by any write: the visible value is the winning write (or 0) with the
+//    pending increments added on top in (HLC, region name) order (Arith's steps). Increments
+//    that are causally stable (in `stable`, with their base write) are folded into the base, so
+//    a single region stores exactly what redis-server stores.
+//
+// Every instance has a Tag; writes and increments share one tag space. Not thread-safe.
+template <typename Arith>
+class BasicRegister {
+ public:
+  using Stored = typename Arith::Value;
+  using View = typename Arith::View;
+  struct Write {
+    Tag tag;
+    Hlc hlc = 0;
+    Stored value{};
+    // Stable increments folded into `value` (a prefix of the increments in (hlc, region) order;
+    // a write created by folding with no base carries the first one's tag, so the tag does not
+    // depend on how the folds were batched). Of two states of one write, the one that folded
+    // more is the newer.
+    uint32_t folds = 0;
+  };
+  using Increment = typename Arith::Increment;
+
+  BasicRegister() = default;
+  BasicRegister(BasicRegister&&) = default;
+  BasicRegister& operator=(BasicRegister&&) = default;
+  BasicRegister(const BasicRegister& other) { *this = other; }
+  BasicRegister& operator=(const BasicRegister& other);
 
   // A write (its observed instances removed already).
   void AddWrite(Write w, const VersionVector& stable);
@@ -66,8 +95,8 @@ class Register {
 
   // A surviving write or a pending increment.
   bool Exists() const { return !writes_.empty() || (pending_ && !pending_->incs.empty()); }
-  // Visible value (only meaningful when Exists()): valid until the register changes.
-  std::string_view Value(const RegionTable& regions) const;
+  // Visible value (only meaningful when Exists()): a view valid until the register changes.
+  View Value(const RegionTable& regions) const;
   // The newest write in the LWW order, or the first pending increment when there is no write
   // (for type conflicts; independent of folding).
   Stamp Newest(const RegionTable& regions) const;
@@ -85,7 +114,7 @@ class Register {
   // increment on the other being the other's fold of it.
   // `removed_here(tag)` / `removed_there(tag)`: that side removed the instance (JoinSide::Removed
   // plus the element's frontier in the type).
-  void Join(const Register& remote, absl::FunctionRef<bool(const Tag&)> removed_here,
+  void Join(const BasicRegister& remote, absl::FunctionRef<bool(const Tag&)> removed_here,
             absl::FunctionRef<bool(const Tag&)> removed_there, const RegionTable& regions,
             const VersionVector& stable);
 
@@ -94,7 +123,7 @@ class Register {
     std::deque<Increment> incs;  // sorted by (hlc, region name)
     // Visible value while increments are pending: kept up to date when an increment lands at the
     // end of the order, recomputed after anything else.
-    mutable std::string cached;
+    mutable Stored cached{};
     mutable bool cache_valid = false;
   };
   const Write* Winner(const RegionTable& regions) const;
@@ -106,8 +135,14 @@ class Register {
   std::unique_ptr<Pending> pending_;
 };
 
+using Register = BasicRegister<StringArith>;
+using ScoreRegister = BasicRegister<ScoreArith>;
+extern template class BasicRegister<StringArith>;
+extern template class BasicRegister<ScoreArith>;
+
+template <typename Arith>
 template <typename Pred>
-bool Register::RemoveIf(Pred removed) {
+bool BasicRegister<Arith>::RemoveIf(Pred removed) {
   bool any = false;
   for (size_t i = 0; i < writes_.size();) {
     if (removed(writes_[i].tag)) {

@@ -63,6 +63,15 @@ std::string OpSummary(const v1::Op& op) {
     case v1::Op::kSrem:
       kind = absl::StrCat("srem(", op.srem().members_size(), ")");
       break;
+    case v1::Op::kZadd:
+      kind = absl::StrCat("zadd(", op.zadd().members_size(), ")");
+      break;
+    case v1::Op::kZrem:
+      kind = absl::StrCat("zrem(", op.zrem().members_size(), ")");
+      break;
+    case v1::Op::kZincr:
+      kind = "zincr";
+      break;
     default:
       kind = "?";
       break;

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Hashes and sets across three real regions: one test per rule of docs/crdt-semantics.md.
+"""Hashes, sets and sorted sets across three real regions: one test per rule of
+docs/crdt-semantics.md.
 
 Writes are made concurrent with CRDT.SYNC PAUSE (the region's replication is held; it keeps
 accepting writes), as in test_replication.py, then RESUME and wait for convergence (version
@@ -14,14 +15,20 @@ that every region reports the same CRDT.DIGEST and the same visible value.
   decides).
 - DEL concurrent with HSET: the DEL removes what its region had observed; fields written
   concurrently elsewhere survive. HDEL concurrent with HINCRBY: the unobserved increment survives.
+- Sorted sets: concurrent ZINCRBYs all count; concurrent ZADDs of one member: the HLC-later
+  score, with a concurrent ZINCRBY on top; ZREM concurrent with ZINCRBY leaves the increment;
+  ZREM concurrent with ZADD of the member keeps it; ZPOPMIN in two regions may pop the same
+  member in both, and only what each observed is removed; ZUNIONSTORE's destination replaces
+  what it observed.
 - SREM/HDEL delivered to a region before the SADD/HSET they observed (non-causal delivery: the
   removal reaches the third region first) still remove it there.
 - Type conflicts (SET vs SADD, HSET vs SADD, SET vs HSET, both orders): every region shows the same
   type and value, the type of the newest write; a DEL after convergence removes the key everywhere.
-- A seeded random mix of hash/set/key commands in three regions with partitions in the middle:
+- A seeded random mix of hash/set/zset/key commands in three regions with partitions in the middle:
   after healing, equal digests and equal content (TYPE, HGETALL, SMEMBERS, GET, PEXPIRETIME) for
   every key, and the invariants a model can predict (a field only ever HINCRBYed holds the sum of
-  every acknowledged increment; a set only ever SADDed holds every member added).
+  every acknowledged increment, and so does a member only ever ZINCRBYed; a set only ever SADDed
+  holds every member added). A quarter of the commands are sorted-set commands.
 
   /usr/bin/python3 test_collections_replication.py     env: AKV_SEED, AKV_COLL_OPS (default 800)
 """
@@ -62,9 +69,24 @@ def smembers(c, key):
     return sorted(r.value)
 
 
+def zrange(c, key):
+    """ZRANGE key 0 -1 WITHSCORES as [(member, score text)], in the zset's order."""
+    r = c.call("ZRANGE", key, "0", "-1", "WITHSCORES")
+    v = r.value
+    if isinstance(v, akv.Err):
+        return r.raw
+    return list(zip(v[::2], v[1::2]))
+
+
+def x_zc_written(clients):
+    return any(c.call("EXISTS", "zc").value for c in clients)
+
+
 def visible(c, key):
     """(type, value) of a key as a client sees it: the value read with the type's own command."""
     t = bytes(c.call("TYPE", key).value)
+    if t == b"zset":
+        return t, zrange(c, key)
     if t == b"hash":
         return t, hgetall(c, key)
     if t == b"set":
@@ -323,6 +345,79 @@ class CollectionsReplicationTest(akv.ServerTestCase):
         self.converge()
         self.assert_everywhere("HGETALL h", lambda x: hgetall(x, "h"), {b"f": b"new"})
 
+    # -- sorted sets -------------------------------------------------------------------------
+    def test_concurrent_zincrby_both_count(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "ZADD", "z", "10", "m", "1", "other")
+        self.converge()
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "ZINCRBY", "z", "1.5", "m"), b"11.5")
+            self.assertEqual(self.ok(b, "ZINCRBY", "z", "2", "m"), b"12")
+            self.assertEqual(self.ok(a, "ZINCRBY", "z", "3", "fresh"), b"3")
+            self.assertEqual(self.ok(b, "ZADD", "z", "INCR", "-5", "fresh"), b"-5")
+        self.converge()
+        self.assert_everywhere("ZRANGE z", lambda x: zrange(x, "z"),
+                               [(b"fresh", b"-2"), (b"other", b"1"), (b"m", b"13.5")])
+        self.assert_everywhere("ZRANK z m", lambda x: x.call("ZRANK", "z", "m").value, 2)
+
+    def test_concurrent_zadd_last_writer_wins_with_increments_on_top(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "ZADD", "z", "0", "m")
+        self.converge()
+        # r1 writes first, r0 25 ms of wall clock later: r0's score wins; c's increment is
+        # concurrent with both and counts on top.
+        with self.concurrently(a, b, c):
+            self.ok(b, "ZADD", "z", "100", "m")
+            self.ok(c, "ZINCRBY", "z", "7", "m")
+            self.after(time.time())
+            self.ok(a, "ZADD", "z", "1", "m")
+        self.converge()
+        self.assert_everywhere("ZSCORE z m", lambda x: x.call("ZSCORE", "z", "m").value, b"8")
+
+    def test_zrem_concurrent_with_zincrby_keeps_the_increment(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "ZADD", "z", "5", "m", "1", "n")
+        self.converge()
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "ZREM", "z", "m"), 1)
+            self.assertEqual(self.ok(b, "ZINCRBY", "z", "3", "m"), b"8")
+        self.converge()
+        # The ZREM removed the score 5 it observed; the +3 it did not observe survives on 0.
+        self.assert_everywhere("ZRANGE z", lambda x: zrange(x, "z"), [(b"n", b"1"), (b"m", b"3")])
+
+    def test_zrem_concurrent_with_zadd_add_wins_and_pops_remove_what_they_saw(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "ZADD", "z", "5", "m", "6", "keep")
+        self.ok(a, "ZADD", "q", "1", "first", "2", "second")
+        self.converge()
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "ZREM", "z", "m"), 1)
+            self.assertEqual(self.ok(b, "ZADD", "z", "9", "m"), 0)  # present in b: a new instance
+            # Both regions pop the lowest member: the same one, each removing what it observed.
+            self.assertEqual(self.ok(a, "ZPOPMIN", "q"), [b"first", b"1"])
+            self.assertEqual(self.ok(b, "ZPOPMIN", "q"), [b"first", b"1"])
+            self.assertEqual(self.ok(b, "ZADD", "q", "0", "zero"), 1)
+        self.converge()
+        self.assert_everywhere("ZRANGE z", lambda x: zrange(x, "z"),
+                               [(b"keep", b"6"), (b"m", b"9")])
+        self.assert_everywhere("ZRANGE q", lambda x: zrange(x, "q"),
+                               [(b"zero", b"0"), (b"second", b"2")])
+
+    def test_zunionstore_replaces_what_it_observed(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "ZADD", "s1", "1", "x", "2", "y")
+        self.ok(a, "SADD", "s2", "y", "w")
+        self.ok(a, "ZADD", "dst", "100", "old")
+        self.converge()
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "ZUNIONSTORE", "dst", "2", "s1", "s2", "WEIGHTS", "1",
+                                     "10"), 3)
+            self.ok(b, "ZADD", "dst", "50", "concurrent")
+        self.converge()
+        self.assert_everywhere("ZRANGE dst", lambda x: zrange(x, "dst"),
+                               [(b"x", b"1"), (b"w", b"10"), (b"y", b"12"),
+                                (b"concurrent", b"50")])
+
     # -- delivery order ----------------------------------------------------------------------
     def wait_for(self, what, fn, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -436,10 +531,58 @@ class CollectionsReplicationTest(akv.ServerTestCase):
         counter_total = 0
         grown = set()
 
+        zkeys = ["z0", "z1", "z2"]
+        score_total = 0
+
+        def zset_args(c, zk):
+            """A random sorted-set write (or read) on `zk` from client `c` (None: done here)."""
+            nonlocal score_total
+            r = rng.random()
+            if r < 0.08:  # invariant: a member only ever incremented
+                d = rng.randint(-20, 40)
+                self.ok(c, "ZINCRBY", "zc", d, "total")
+                score_total += d
+                return None
+            if r < 0.35:
+                args = ["ZADD", zk] + rng.choice([[], ["NX"], ["XX"], ["GT"], ["LT"], ["CH"]])
+                for _ in range(rng.randint(1, 3)):
+                    args += [rng.choice(["1", "-2.5", "3", "inf", str(rng.randint(-9, 9))]),
+                             rng.choice(members)]
+                return args
+            if r < 0.5:
+                return ["ZINCRBY", zk, rng.choice(["1", "-1", "0.5", "7"]), rng.choice(members)]
+            if r < 0.65:
+                return ["ZREM", zk] + rng.sample(members, rng.randint(1, 3))
+            if r < 0.72:
+                return [rng.choice(["ZPOPMIN", "ZPOPMAX"]), zk] + (
+                    [str(rng.randint(1, 3))] if rng.random() < 0.5 else [])
+            if r < 0.8:
+                return [rng.choice(["ZREMRANGEBYSCORE", "ZREMRANGEBYRANK"]), zk,
+                        str(rng.randint(-3, 2)), str(rng.randint(0, 5))]
+            if r < 0.88:
+                return [rng.choice(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), zk, "2",
+                        rng.choice(zkeys + skeys), rng.choice(zkeys)]
+            if r < 0.92:
+                return ["ZRANGESTORE", zk, rng.choice(zkeys), "0", str(rng.randint(0, 4))]
+            if rng.random() < 0.5:
+                return ["ZRANGE", zk, "0", "-1", "WITHSCORES"]
+            return ["ZRANDMEMBER", zk, str(rng.randint(-3, 3))]
+
         def random_op(c):
             nonlocal counter_total
             r = rng.random()
             hk, sk = rng.choice(hkeys + mixed), rng.choice(skeys + mixed)
+            if r < 0.25:
+                args = zset_args(c, rng.choice(zkeys + mixed))
+                if args is None:
+                    return
+                reply = c.call(*args)
+                if isinstance(reply.value, akv.Err):
+                    self.assertTrue(reply.raw.startswith((b"-WRONGTYPE", b"-ERR syntax error",
+                                                          b"-ERR GT, LT", b"-ERR resulting")),
+                                    "%s: %r" % (akv.fmt_cmd(args), reply.raw))
+                return
+            r = rng.random()
             if r < 0.05:  # invariant: a field only ever incremented
                 d = rng.randint(-50, 100)
                 v = self.ok(c, "HINCRBY", "hc", "total", d)
@@ -532,6 +675,10 @@ class CollectionsReplicationTest(akv.ServerTestCase):
                                str(counter_total).encode())
         self.assert_everywhere("SMEMBERS grow (every member added)",
                                lambda x: smembers(x, "grow"), sorted(grown))
+        if score_total or x_zc_written(clients):
+            self.assert_everywhere("ZSCORE zc total (sum of every increment)",
+                                   lambda x: x.call("ZSCORE", "zc", "total").value,
+                                   str(score_total).encode())
 
 
 if __name__ == "__main__":

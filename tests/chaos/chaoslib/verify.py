@@ -58,16 +58,17 @@ def _mget(region, keys):
 
 
 def collection_keys(clients):
-    """The tracked set and hash keys: (set keys, hash keys), sorted."""
+    """The tracked set, hash and sorted-set keys: (set keys, hash keys, zset keys), sorted."""
     sets = sorted({st.key for c in clients for st in c.smembers.values()})
     hashes = sorted({kf[0] for c in clients
                      for kf in list(c.hctr_acked) + list(c.hctr_indoubt) + list(c.hf)})
-    return sets, hashes
+    zsets = sorted({km[0] for c in clients for km in list(c.zctr_acked) + list(c.zctr_indoubt)})
+    return sets, hashes, zsets
 
 
-def _read_collections(region, set_keys, hash_keys):
-    """{key: sorted tuple of members} and {key: {field: value}} (a missing key reads empty).
-    Also returns {key: sorted tuple of (field, value)} for comparing regions."""
+def _read_collections(region, set_keys, hash_keys, zset_keys=()):
+    """{key: sorted tuple of members} and {key: sorted tuple of (field, value)} (a missing key
+    reads empty); sorted sets go with the hashes, as (member, score text) pairs."""
     sets, hashes = {}, {}
     with region.client(timeout=30.0) as c:
         for key, rep in zip(set_keys, c.pipeline([("SMEMBERS", k) for k in set_keys])):
@@ -84,6 +85,12 @@ def _read_collections(region, set_keys, hash_keys):
             else:
                 pairs = list(zip(v[0::2], v[1::2]))
             hashes[key] = tuple(sorted(pairs))
+        zrange = [("ZRANGE", k, "0", "-1", "WITHSCORES") for k in zset_keys]
+        for key, rep in zip(zset_keys, c.pipeline(zrange)):
+            v = rep.value
+            if isinstance(v, resp.Err):
+                raise AssertionError("ZRANGE %s on %s: %r" % (key, region.name, v))
+            hashes[key] = tuple(sorted(zip(v[0::2], v[1::2])))
     return sets, hashes
 
 
@@ -199,8 +206,8 @@ def check(cluster, clients, names, windows=(), verdict=None):
                    (regions[0].name, r.name, len(diff), diff[0], ref[diff[0]],
                     views[r.name][diff[0]]))
     # Sets (SMEMBERS) and hashes (HGETALL), sorted: identical everywhere too.
-    set_keys, hash_keys = collection_keys(clients)
-    coll = {r.name: _read_collections(r, set_keys, hash_keys) for r in regions}
+    set_keys, hash_keys, zset_keys = collection_keys(clients)
+    coll = {r.name: _read_collections(r, set_keys, hash_keys, zset_keys) for r in regions}
     ref_sets, ref_hashes = coll[regions[0].name]
     for r in regions[1:]:
         sets, hashes = coll[r.name]
@@ -268,6 +275,7 @@ def check(cluster, clients, names, windows=(), verdict=None):
 
     _check_sets(v, clients, ref_sets, acks_by_key, windows)
     _check_hashes(v, clients, ref_hashes, acks_by_key, windows)
+    _check_zsets(v, clients, ref_hashes, acks_by_key, windows)
     return v
 
 
@@ -318,7 +326,8 @@ def _check_sets(v, clients, ref_sets, acks_by_key, windows):
 def _check_hashes(v, clients, ref_hashes, acks_by_key, windows):
     """hc: fields are counters (as ctr:); hf: fields are the o: overwrite history of one client;
     no field that no client wrote."""
-    hashes = {key: dict(pairs) for key, pairs in ref_hashes.items()}
+    hash_keys = set(collection_keys(clients)[1])  # ref_hashes holds the sorted sets too
+    hashes = {key: dict(pairs) for key, pairs in ref_hashes.items() if key in hash_keys}
     hctr = sorted({kf for c in clients for kf in list(c.hctr_acked) + list(c.hctr_indoubt)})
     hf = {}
     for c in clients:
@@ -357,6 +366,28 @@ def _check_hashes(v, clients, ref_hashes, acks_by_key, windows):
                      later[-1] if explained else None, windows)
 
 
+def _check_zsets(v, clients, ref_coll, acks_by_key, windows):
+    """zc: members: the score is the sum of the acknowledged ZINCRBYs (plus in-doubt ones); no
+    member that no client incremented."""
+    zctr = sorted({km for c in clients for km in list(c.zctr_acked) + list(c.zctr_indoubt)})
+    zsets = {key: dict(ref_coll.get(key, ())) for key in {km[0] for km in zctr}}
+    known = set(zctr)
+    for key, members in sorted(zsets.items()):
+        stray = [m for m in members if (key, m.decode(errors="replace")) not in known]
+        if stray:
+            v.fail("sorted set %s holds %d members no client incremented, e.g. %r" %
+                   (key, len(stray), stray[0]))
+    v.collections["zc_members"] = len(zctr)
+    v.collections["zc_sum"] = sum(int(zsets[k].get(m.encode(), 0)) for k, m in zctr)
+    for km in zctr:
+        acked = sum(c.zctr_acked.get(km, 0) for c in clients)
+        indoubt = [d for c in clients for d in c.zctr_indoubt.get(km, [])]
+        name = "%s %s" % km
+        incr_acks = [a for a in acks_by_key.get(name, []) if a.kind == "zincrby"]
+        _check_counter(v, "zset score %s" % name, zsets[km[0]].get(km[1].encode()), acked,
+                       indoubt, incr_acks, windows)
+
+
 def check_relay(before, after, lost_region):
     """A region lost for good: every survivor ends with every op of it that ANY survivor had
     when it died. before/after: {survivor: vv dict}."""
@@ -367,16 +398,17 @@ def check_relay(before, after, lost_region):
 
 
 def collections_text(verdict):
-    """The summary row about sets and hashes."""
+    """The summary row about sets, hashes and sorted sets."""
     s = verdict.collections
     if not s:
         return "not checked"
     return ("s: %d keys, %d members (%d of %d in-doubt SADDs applied); sr: %d keys, %d members "
             "left after %d acknowledged SREMs; hc: %d counter fields summing to %d; hf: %d "
-            "fields" % (s.get("s_keys", 0), s.get("s_members", 0),
-                        s.get("sadd_indoubt_present", 0), s.get("sadd_indoubt", 0),
-                        s.get("sr_keys", 0), s.get("sr_members", 0), s.get("srem_acked", 0),
-                        s.get("hc_fields", 0), s.get("hc_sum", 0), s.get("hf_fields", 0)))
+            "fields; zc: %d scores summing to %d" % (
+                s.get("s_keys", 0), s.get("s_members", 0), s.get("sadd_indoubt_present", 0),
+                s.get("sadd_indoubt", 0), s.get("sr_keys", 0), s.get("sr_members", 0),
+                s.get("srem_acked", 0), s.get("hc_fields", 0), s.get("hc_sum", 0),
+                s.get("hf_fields", 0), s.get("zc_members", 0), s.get("zc_sum", 0)))
 
 
 def counts_table(clients):

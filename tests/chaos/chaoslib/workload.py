@@ -36,6 +36,8 @@ Keys:
                  in-doubt SADD or SREM -> either.
   hc:<k> f<j>    HINCRBY d (1..9) from every client (the fields are never HSET/HDEL'd). Check:
                  as ctr:<k>, per field.
+  zc:<k> m<j>    ZINCRBY d (1..9) from every client (the members are never ZADD/ZREM'd). Check:
+                 as ctr:<k>, per member (the score is the sum).
   hf:<k> c<i>:<j>  HSET of the client's own field with increasing unique values, with the o:
                  guard (on a region other than the one that acknowledged the last value, only
                  after HGET there showed that value or a later one). Check: as o:<k>, per field.
@@ -60,6 +62,8 @@ SET_KEYS = 4  # s:<k>
 SETREM_KEYS = 4  # sr:<k>
 HCTR_KEYS = 2  # hc:<k>
 HCTR_FIELDS = 4  # f0..f3 in each hc:<k>
+ZCTR_KEYS = 2  # zc:<k>
+ZCTR_MEMBERS = 4  # m0..m3 in each zc:<k>
 HFIELD_KEYS = 3  # hf:<k>
 HFIELDS_PER_CLIENT = 4  # c<i>:0..3 in each hf:<k>
 
@@ -169,6 +173,8 @@ class Client(threading.Thread):
         self.hctr_acked = {}  # (key, field) -> acknowledged sum
         self.hctr_indoubt = {}  # (key, field) -> [in-doubt deltas]
         self.hf = {}  # (key, field) -> dict(seq, value, region, indoubt=set())
+        self.zctr_acked = {}  # (key, member) -> acknowledged sum
+        self.zctr_indoubt = {}  # (key, member) -> [in-doubt deltas]
         self.acks = []
         self.counts = {"ok": 0, "indoubt": 0, "refused": 0}
         self.kind_counts = {}
@@ -465,6 +471,20 @@ class Client(threading.Thread):
         elif outcome == "indoubt":
             self.hctr_indoubt.setdefault(kf, []).append(d)
 
+    def op_zincrby(self):
+        key = "zc:%d" % self.rng.randrange(ZCTR_KEYS)
+        member = "m%d" % self.rng.randrange(ZCTR_MEMBERS)
+        d = self.rng.randrange(1, 10)
+        # The reply is the new score: an integer here, as text (RESP2 bulk).
+        outcome, v, region = self._write("zincrby", ("ZINCRBY", key, d, member),
+                                         lambda v: isinstance(v, bytes) and v.isdigit())
+        km = (key, member)
+        if outcome == "ok":
+            self.zctr_acked[km] = self.zctr_acked.get(km, 0) + d
+            self.acks.append(Ack("zincrby", "%s %s" % km, d, region.name, time.time()))
+        elif outcome == "indoubt":
+            self.zctr_indoubt.setdefault(km, []).append(d)
+
     def op_hset(self):
         """HSET of this client's own field with a new unique value (the o: guard)."""
         key = "hf:%d" % self.rng.randrange(HFIELD_KEYS)
@@ -510,8 +530,10 @@ class Client(threading.Thread):
             self.op_sadd(removable=True)
         elif x < 0.92:
             self.op_srem()
-        elif x < 0.96:
+        elif x < 0.94:
             self.op_hincrby()
+        elif x < 0.97:
+            self.op_zincrby()
         else:
             self.op_hset()
 

@@ -4,6 +4,7 @@
 // clocks, no threads; every region's wall clock is a number the test sets.
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -121,6 +122,24 @@ class Replica {
     return Local(std::move(op));
   }
 
+  v1::Op ZAdd(const std::string& k, const std::vector<std::pair<std::string, double>>& ms) {
+    v1::Op op;
+    MakeZsetAddOp(ks_, Tick(), k, &op);
+    for (const auto& [m, score] : ms) AddZsetElement(m, score, &op);
+    return Local(std::move(op));
+  }
+  v1::Op ZRem(const std::string& k, const std::vector<std::string>& members) {
+    v1::Op op;
+    MakeZsetRemoveOp(ks_, Tick(), k, &op);
+    for (const auto& m : members) AddZsetElement(m, 0, &op);
+    return Local(std::move(op));
+  }
+  v1::Op ZIncr(const std::string& k, const std::string& m, double d) {
+    v1::Op op;
+    MakeZsetIncrementOp(ks_, Tick(), k, m, d, &op);
+    return Local(std::move(op));
+  }
+
   // Receives a remote op; returns false if it had to be refused (out of order).
   bool Receive(const v1::Op& op) {
     clock_.Observe(op.hlc());
@@ -140,7 +159,8 @@ class Replica {
     return std::string(e->Value(ks_.regions()));
   }
   // The key's visible type and value in a canonical text form: "string:v", "hash:f=v,f=v"
-  // (fields sorted), "set:a,b" (sorted), "(nil)". Of physical namespace `ns`.
+  // (fields sorted), "set:a,b" (sorted), "zset:m=score,..." (sorted), "(nil)". Of physical
+  // namespace `ns`.
   std::string Show(const std::string& k, uint32_t ns = 0) {
     const Entry* e = ks_.Find(k, ns);
     if (e == nullptr || !e->Exists()) return "(nil)";
@@ -157,11 +177,22 @@ class Replica {
       case ValueType::kSet:
         for (size_t i = 0; i < e->set()->size(); ++i) items.push_back(e->set()->at(i).name);
         break;
+      case ValueType::kZset:
+        for (size_t i = 0; i < e->zset()->size(); ++i) {
+          const ZsetValue::Member& m = e->zset()->at(i);
+          char score[32];
+          std::snprintf(score, sizeof(score), "%.17g", e->zset()->Score(m, ks_.regions()));
+          items.push_back(m.name + "=" + score);
+        }
+        break;
       case ValueType::kNone:
         return "(none)";
     }
     std::sort(items.begin(), items.end());
-    std::string out = e->Type(ks_.regions()) == ValueType::kHash ? "hash:" : "set:";
+    const ValueType type = e->Type(ks_.regions());
+    std::string out = type == ValueType::kHash  ? "hash:"
+                      : type == ValueType::kSet ? "set:"
+                                                : "zset:";
     for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
     return out;
   }
