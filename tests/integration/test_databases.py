@@ -12,7 +12,7 @@
 - FLUSHDB flushes one database everywhere; the others keep their keys.
 - kill -9 and restart of a region, then of all three at once (AOF replay only): every database,
   the SWAPDB mapping and the digest are as before, and the regions converge again.
-- A seeded random run (SET, INCRBY, SADD, DEL, MOVE, SWAPDB, COPY ... DB, FLUSHDB in databases
+- A seeded random run (SET, INCRBY, SADD, ZINCRBY, DEL, MOVE, SWAPDB, COPY ... DB, FLUSHDB in databases
   0-3 of three regions, with partitions made by CRDT.SYNC PAUSE): every region ends with the same
   digest and the same content of every database.
 - redis-py (Debian python3-redis) with db=2 works end to end, across regions.
@@ -88,6 +88,8 @@ class DatabasesTest(akv.ServerTestCase):
             return sorted(c.call("SMEMBERS", k).value)
         if t == b"hash":
             return sorted(c.call("HGETALL", k).value)
+        if t == b"zset":
+            return c.call("ZRANGE", k, "0", "-1", "WITHSCORES").value
         return t
 
     def converged(self):
@@ -220,8 +222,10 @@ class DatabasesTest(akv.ServerTestCase):
                 cmd = ["SET", key, "v%d" % i]
             elif r < 0.5:
                 cmd = ["INCRBY", "counter", str(rng.randrange(1, 9))]
-            elif r < 0.6:
+            elif r < 0.55:
                 cmd = ["SADD", "set", "m%d" % rng.randrange(8)]
+            elif r < 0.6:
+                cmd = ["ZINCRBY", "zset", str(rng.randrange(1, 5)), "m%d" % rng.randrange(4)]
             elif r < 0.7:
                 cmd = ["DEL", key]
             elif r < 0.8:

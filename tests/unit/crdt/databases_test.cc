@@ -1,10 +1,10 @@
 // Numbered databases (docs/crdt-semantics.md, "Databases"): ops name a physical namespace, a
 // replicated last-writer-wins mapping (SWAPDB) says which namespace each logical database is.
-// Named tests pin each rule; a property test runs seeded random histories (3 replicas, writes in
-// several databases resolved through each origin's mapping, SWAPDB, MOVE, FLUSHDB, FLUSHALL,
-// any delivery order, duplicates, snapshot merges): identical digests and contents everywhere,
-// the incremental digest equal to a walk, a merged state equal to replaying the union. Replay a
-// failing seed with DB_HISTORY_SEED=<seed>.
+// Named tests pin each rule; a property test runs seeded random histories (3 replicas; strings,
+// counters, sets and sorted sets written in several databases, resolved through each origin's
+// mapping; SWAPDB, MOVE, FLUSHDB, FLUSHALL; any delivery order, duplicates, snapshot merges):
+// identical digests and contents everywhere, the incremental digest equal to a walk, a merged
+// state equal to replaying the union. Replay a failing seed with DB_HISTORY_SEED=<seed>.
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -38,6 +38,13 @@ v1::Op SAddIn(Replica& r, uint32_t db, const std::string& k, const std::string& 
   v1::Op op;
   MakeSetAddOp(r.ks(), r.Tick(), k, &op);
   AddSetElement(m, &op);
+  op.set_db(r.ks().NamespaceOf(db));
+  return r.Local(std::move(op));
+}
+v1::Op ZAddIn(Replica& r, uint32_t db, const std::string& k, const std::string& m, double score) {
+  v1::Op op;
+  MakeZsetAddOp(r.ks(), r.Tick(), k, &op);
+  AddZsetElement(m, score, &op);
   op.set_db(r.ks().NamespaceOf(db));
   return r.Local(std::move(op));
 }
@@ -396,7 +403,7 @@ void RunDbHistory(uint32_t seed, Coverage* cov) {
   History h;
   for (const auto& n : names) h.replicas.push_back(std::make_unique<Replica>(n, names));
   h.inbox.resize(names.size());
-  const std::vector<std::string> keys{"k", "j", "s"};
+  const std::vector<std::string> keys{"k", "j", "s", "z"};
 
   // Delivers a random part of a replica's inbox, whole units, in random order (an origin's units
   // in seq order: a unit refused for a gap stays for later).
@@ -447,7 +454,11 @@ void RunDbHistory(uint32_t seed, Coverage* cov) {
         unit.push_back(IncrIn(r, db, "c", 1));
         break;
       case 5:
-        unit.push_back(SAddIn(r, db, "s", absl::StrCat(pick(4))));
+        if (pick(2) == 0) {
+          unit.push_back(SAddIn(r, db, "s", absl::StrCat(pick(4))));
+        } else {
+          unit.push_back(ZAddIn(r, db, "z", absl::StrCat(pick(4)), static_cast<double>(pick(9))));
+        }
         break;
       case 6:
       case 7:
