@@ -50,6 +50,11 @@ uint64_t KeyDigestSeed(std::string_view key) {
   return StableHash64(key, 0x6b6579ULL + kDigestFormat * 0x1000ULL);
 }
 
+uint64_t KeyDigestSeed(std::string_view key, uint32_t ns) {
+  if (ns == 0) return KeyDigestSeed(key);
+  return StableHash64(key, (0x6b6579ULL + kDigestFormat * 0x1000ULL) ^ (uint64_t{ns} << 40));
+}
+
 Digest128 KeyDigest(uint64_t key_seed, int type, int64_t deadline_ms, const Digest128& value) {
   const uint64_t t = static_cast<uint64_t>(type);
   const uint64_t d = static_cast<uint64_t>(deadline_ms);

@@ -40,6 +40,9 @@ Digest128 ElementDigest(std::string_view name, std::string_view value);
 // type code, visible expiry deadline and the digest of its visible value (a string:
 // ElementDigest(value, ""); a collection: the sum of its elements').
 uint64_t KeyDigestSeed(std::string_view key);
+// The same for a key of physical namespace `ns` (docs/crdt-semantics.md, "Databases"): namespace
+// 0's seed is KeyDigestSeed(key), so a keyspace that only uses database 0 digests as before.
+uint64_t KeyDigestSeed(std::string_view key, uint32_t ns);
 Digest128 KeyDigest(uint64_t key_seed, int type, int64_t deadline_ms, const Digest128& value);
 // "<format:2 hex><32 hex>".
 std::string DigestHex(const Digest128& d);

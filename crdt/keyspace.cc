@@ -8,8 +8,21 @@
 #include "absl/strings/str_cat.h"
 #include "crdt/digest.h"
 #include "crdt/redis_number.h"
+#include "crdt/values/tag.h"
 
 namespace activekv::crdt {
+
+bool ToMapping(const google::protobuf::RepeatedField<uint32_t>& in, DbMapping* out) {
+  if (in.size() != static_cast<int>(kDatabases)) return false;
+  uint32_t seen = 0;
+  for (int i = 0; i < in.size(); ++i) {
+    const uint32_t n = in.Get(i);
+    if (n >= kDatabases || (seen & (1u << n)) != 0) return false;
+    seen |= 1u << n;
+    (*out)[static_cast<size_t>(i)] = n;
+  }
+  return true;
+}
 
 Keyspace::Keyspace(std::string_view local_region, const std::vector<std::string>& regions) {
   local_ = regions_.Intern(local_region);
@@ -99,11 +112,12 @@ void Keyspace::ObservePeerApplied(
   RecomputeStable();
 }
 
-void Keyspace::Reindex(const std::string& key, int64_t before, const Entry* entry) {
+void Keyspace::Reindex(uint32_t ns, const std::string& key, int64_t before, const Entry* entry) {
   int64_t after = entry == nullptr ? 0 : IndexedDeadline(*entry);
   if (before == after) return;
-  if (before != 0) deadlines_.erase({before, key});
-  if (after != 0) deadlines_.insert({after, key});
+  auto& deadlines = ns_[ns].deadlines;
+  if (before != 0) deadlines.erase({before, key});
+  if (after != 0) deadlines.insert({after, key});
 }
 
 absl::Status Keyspace::DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out) {
@@ -141,6 +155,13 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       if (std::isnan(m.score())) return absl::InvalidArgumentError("op zadd score is NaN");
     }
   }
+  if (op.db() >= kDatabases) {
+    return absl::InvalidArgumentError(absl::StrCat("op db ", op.db(), " out of range"));
+  }
+  DbMapping mapping;
+  if (op.has_swapdb() && !ToMapping(op.swapdb().mapping(), &mapping)) {
+    return absl::InvalidArgumentError("SWAPDB op mapping is not a permutation of 0..15");
+  }
   RegionId origin = op.origin() == local_name() ? local_ : regions_.Intern(op.origin());
   uint64_t have = applied_.Get(origin);
   if (op.seq() <= have) return Outcome::kDuplicate;
@@ -158,52 +179,40 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   Dot dot{origin, op.seq()};
   Entry::Context ctx{&regions_, &applied_, &stable_};
 
-  if (op.has_flush()) {
-    for (auto it = table_.begin(); it != table_.end();) {
-      SaveForSnapshot(it->first, it->second);
-      bool existed = it->second.Exists();
-      int64_t deadline = IndexedDeadline(it->second);
-      const uint64_t seed = KeyDigestSeed(it->first);
-      digest_.Sub(it->second.Digest(seed, regions_));
-      it->second.ApplyDelete(observed, ctx);
-      digest_.Add(it->second.Digest(seed, regions_));
-      if (existed && !it->second.Exists()) --live_keys_;
-      bool empty = it->second.Empty();
-      Reindex(it->first, deadline, empty ? nullptr : &it->second);
-      if (empty) {
-        Erase(it++);
-      } else {
-        ++it;
-      }
-    }
-    flush_frontier_.Merge(observed);
-    flush_frontier_.PruneCoveredBy(applied_);
+  if (op.has_swapdb()) {
+    WriteMapping(mapping, op.hlc(), origin);
     return Outcome::kApplied;
   }
+  if (op.has_flush()) {
+    ApplyFlush(op, observed, ctx);
+    return Outcome::kApplied;
+  }
+  const uint32_t db = op.db();
+  Namespace& ns = ns_[db];
   // Check before pruning: applied_ already includes this op.
-  bool flushed = flush_frontier_.Covers(dot);  // a FLUSHALL observed it
-  flush_frontier_.PruneCoveredBy(applied_);
+  bool flushed = ns.flush_frontier.Covers(dot);  // a FLUSHALL or FLUSHDB observed it
+  ns.flush_frontier.PruneCoveredBy(applied_);
   // A flushed op adds nothing, but what it removed stays removed: its context may cover
   // instances the FLUSHALL did not observe (found by the snapshot property test: a flushed SET's
   // removal of an expiry was skipped, and the expiry came back once the FLUSHALL removed the
   // SET's PERSIST). Increments remove nothing.
   if (flushed && (op.has_add() || op.has_hincr() || op.has_zincr())) return Outcome::kApplied;
 
-  auto it = table_.find(op.key());
-  if (it == table_.end()) {
+  auto it = ns.table.find(op.key());
+  if (it == ns.table.end()) {
     // A removal of an unknown key only matters if it observed ops not applied here yet: then
     // the entry keeps that removal knowledge for when they arrive.
     if ((op.has_del() || flushed) && observed.LessOrEqual(applied_)) return Outcome::kApplied;
-    it = table_.try_emplace(op.key()).first;
-    index_.insert(Indexed{KeyHash(op.key()), &it->first, &it->second});
-    NoteCreated(it->first);
+    it = ns.table.try_emplace(op.key()).first;
+    ns.index.insert(Indexed{KeyHash(op.key()), &it->first, &it->second});
+    NoteCreated(db, it->first);
   } else {
-    SaveForSnapshot(it->first, it->second);
+    SaveForSnapshot(db, it->first, it->second);
   }
   Entry& entry = it->second;
   bool existed = entry.Exists();
   int64_t deadline = IndexedDeadline(entry);
-  const uint64_t digest_seed = KeyDigestSeed(it->first);
+  const uint64_t digest_seed = KeyDigestSeed(it->first, db);
   digest_.Sub(entry.Digest(digest_seed, regions_));
   if (flushed) {
     ApplyFlushedOp(op, observed, &entry, ctx);
@@ -212,12 +221,66 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   }
   digest_.Add(entry.Digest(digest_seed, regions_));
   bool exists = entry.Exists();
-  if (exists && !existed) ++live_keys_;
-  if (!exists && existed) --live_keys_;
+  if (exists && !existed) {
+    ++live_keys_;
+    ++ns.live_keys;
+  }
+  if (!exists && existed) {
+    --live_keys_;
+    --ns.live_keys;
+  }
   bool empty = entry.Empty();
-  Reindex(it->first, deadline, empty ? nullptr : &entry);
-  if (empty) Erase(it);
+  Reindex(db, it->first, deadline, empty ? nullptr : &entry);
+  if (empty) Erase(db, it);
   return Outcome::kApplied;
+}
+
+void Keyspace::ApplyFlush(const v1::Op& op, const VersionVector& observed,
+                          const Entry::Context& ctx) {
+  const bool one = op.flush().one_db();
+  for (uint32_t db = one ? op.db() : 0; db < (one ? op.db() + 1 : kDatabases); ++db) {
+    Namespace& ns = ns_[db];
+    for (auto it = ns.table.begin(); it != ns.table.end();) {
+      SaveForSnapshot(db, it->first, it->second);
+      bool existed = it->second.Exists();
+      int64_t deadline = IndexedDeadline(it->second);
+      const uint64_t seed = KeyDigestSeed(it->first, db);
+      digest_.Sub(it->second.Digest(seed, regions_));
+      it->second.ApplyDelete(observed, ctx);
+      digest_.Add(it->second.Digest(seed, regions_));
+      if (existed && !it->second.Exists()) {
+        --live_keys_;
+        --ns.live_keys;
+      }
+      bool empty = it->second.Empty();
+      Reindex(db, it->first, deadline, empty ? nullptr : &it->second);
+      if (empty) {
+        Erase(db, it++);
+      } else {
+        ++it;
+      }
+    }
+    ns.flush_frontier.Merge(observed);
+    ns.flush_frontier.PruneCoveredBy(applied_);
+  }
+}
+
+void Keyspace::WriteMapping(const DbMapping& mapping, Hlc hlc, RegionId origin) {
+  if (mapping_.written && !LwwBefore(mapping_.hlc, mapping_.region, hlc, origin, regions_)) {
+    return;
+  }
+  mapping_.ns = mapping;
+  mapping_.written = true;
+  mapping_.hlc = hlc;
+  mapping_.region = origin;
+}
+
+Digest128 Keyspace::MappingDigest() const {
+  if (mapping_.ns == IdentityMapping()) return Digest128{};
+  std::string bytes;
+  for (uint32_t n : mapping_.ns) bytes.push_back(static_cast<char>(n));
+  // A name no key digest uses (a key's contribution goes through KeyDigest).
+  return ElementDigest(std::string_view("\0db-mapping", 11), bytes);
 }
 
 void Keyspace::ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, Entry* entry,
@@ -387,16 +450,25 @@ void Keyspace::ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVecto
   }
 }
 
-void Keyspace::Erase(Table::iterator it) {
-  index_.erase(KeyRef{KeyHash(it->first), it->first});
-  table_.erase(it);
+void Keyspace::Erase(uint32_t ns, Table::iterator it) {
+  ns_[ns].index.erase(KeyRef{KeyHash(it->first), it->first});
+  ns_[ns].table.erase(it);
 }
 
-std::string Keyspace::Digest() const { return DigestHex(digest_); }
+std::string Keyspace::Digest() const {
+  Digest128 d = digest_;
+  d.Add(MappingDigest());
+  return DigestHex(d);
+}
 
 std::string Keyspace::DigestByWalk() const {
   Digest128 d;
-  for (const auto& [key, entry] : table_) d.Add(entry.Digest(KeyDigestSeed(key), regions_));
+  for (uint32_t ns = 0; ns < kDatabases; ++ns) {
+    for (const auto& [key, entry] : ns_[ns].table) {
+      d.Add(entry.Digest(KeyDigestSeed(key, ns), regions_));
+    }
+  }
+  d.Add(MappingDigest());
   return DigestHex(d);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -42,6 +43,14 @@ inline bool IsOriginOf(std::string_view origin, std::string_view region) {
   return origin.size() >= region.size() && origin.substr(0, region.size()) == region &&
          (origin.size() == region.size() || origin[region.size()] == kIncarnationSeparator);
 }
+
+// Redis's `databases 16`. Keys live in physical namespaces 0..15 (Op.db); a client's logical
+// database (SELECT) resolves to one through the replicated database mapping, which SWAPDB
+// permutes (docs/crdt-semantics.md, "Databases").
+inline constexpr uint32_t kDatabases = 16;
+using DbMapping = std::array<uint32_t, kDatabases>;
+// `*out` = `in` when it is a permutation of 0..15; false otherwise.
+bool ToMapping(const google::protobuf::RepeatedField<uint32_t>& in, DbMapping* out);
 
 class Keyspace {
  public:
@@ -110,17 +119,28 @@ class Keyspace {
   }
   bool stability_held() const { return stability_held_; }
 
-  const Entry* Find(std::string_view key) const {
-    auto it = table_.find(key);
-    return it == table_.end() ? nullptr : &it->second;
+  // Keys of physical namespace `ns` (< kDatabases); 0 is database 0 until a SWAPDB.
+  const Entry* Find(std::string_view key, uint32_t ns = 0) const {
+    const Table& table = ns_[ns].table;
+    auto it = table.find(key);
+    return it == table.end() ? nullptr : &it->second;
   }
-  // Every key with CRDT state, in (hash, key) order.
-  const Index& entries() const { return index_; }
-  // Keys whose Entry::Exists() (expired-but-not-yet-deleted keys included).
+  // Every key of namespace `ns` with CRDT state, in (hash, key) order.
+  const Index& entries(uint32_t ns = 0) const { return ns_[ns].index; }
+  // Keys whose Entry::Exists() (expired-but-not-yet-deleted keys included): of every namespace,
+  // of one.
   size_t key_count() const { return live_keys_; }
+  size_t key_count(uint32_t ns) const { return ns_[ns].live_keys; }
 
-  // (deadline ms, key) of every existing key that has an expiry, earliest first.
-  const absl::btree_set<std::pair<int64_t, std::string>>& deadlines() const { return deadlines_; }
+  // (deadline ms, key) of every existing key of namespace `ns` that has an expiry, earliest first.
+  const absl::btree_set<std::pair<int64_t, std::string>>& deadlines(uint32_t ns = 0) const {
+    return ns_[ns].deadlines;
+  }
+
+  // The database mapping: entry d is the physical namespace of logical database d (SELECT d).
+  // A last-writer-wins register that SWAPDB ops write; the identity until one does.
+  const DbMapping& db_mapping() const { return mapping_.ns; }
+  uint32_t NamespaceOf(uint32_t db) const { return mapping_.ns[db]; }
 
   const RegionTable& regions() const { return regions_; }
   RegionId local() const { return local_; }
@@ -166,14 +186,20 @@ class Keyspace {
   // The op's effect on its key's entry.
   void ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVector& observed,
                     long double float_delta, Entry* entry, const Entry::Context& ctx);
+  // FLUSHALL (every namespace) or FLUSHDB (`op.db()` only).
+  void ApplyFlush(const v1::Op& op, const VersionVector& observed, const Entry::Context& ctx);
+  // SWAPDB: the mapping register takes `mapping` if (hlc, origin) is later than what it holds.
+  void WriteMapping(const DbMapping& mapping, Hlc hlc, RegionId origin);
+  // The mapping's part of the digest (nothing while it is the identity).
+  Digest128 MappingDigest() const;
   // An op a FLUSHALL observed before it arrived: only what it removes.
   void ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, Entry* entry,
                       const Entry::Context& ctx);
   // The region an origin belongs to: "us-east~2" (incarnation 2) belongs to "us-east".
   RegionId MemberOf(RegionId origin);
   void RecomputeStable();
-  // Keeps deadlines_ in step with an entry whose indexed deadline was `before`.
-  void Reindex(const std::string& key, int64_t before, const Entry* entry);
+  // Keeps namespace `ns`'s deadlines in step with an entry whose indexed deadline was `before`.
+  void Reindex(uint32_t ns, const std::string& key, int64_t before, const Entry* entry);
   static int64_t IndexedDeadline(const Entry& e) { return e.Exists() ? e.DeadlineMs() : 0; }
 
   RegionTable regions_;
@@ -194,7 +220,6 @@ class Keyspace {
   absl::flat_hash_map<RegionId, Known> known_;
   VersionVector stable_;
   bool stability_held_ = false;
-  VersionVector flush_frontier_;
   struct KeyHasher {
     using is_transparent = void;
     size_t operator()(std::string_view key) const { return KeyHash(key); }
@@ -204,39 +229,62 @@ class Keyspace {
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
   using Table = absl::node_hash_map<std::string, Entry, KeyHasher, KeyEq>;
-  // Removes the entry at `it` from the table and the index.
-  void Erase(Table::iterator it);
+  // One physical namespace: its keys, their index and deadlines, and its flush frontier (what
+  // FLUSHALLs and FLUSHDBs of this namespace observed of ops not applied yet).
+  struct Namespace {
+    Table table;
+    Index index;
+    absl::btree_set<std::pair<int64_t, std::string>> deadlines;
+    size_t live_keys = 0;
+    VersionVector flush_frontier;
+  };
+  // The SWAPDB register: identity and unwritten until a SWAPDB op.
+  struct MappingRegister {
+    DbMapping ns = IdentityMapping();
+    bool written = false;
+    Hlc hlc = 0;
+    RegionId region = 0;
+  };
+  static DbMapping IdentityMapping() {
+    DbMapping m;
+    for (uint32_t i = 0; i < kDatabases; ++i) m[i] = i;
+    return m;
+  }
+  // Removes the entry at `it` of namespace `ns` from its table and index.
+  void Erase(uint32_t ns, Table::iterator it);
 
   // Snapshot in progress: keys at or before `cursor` in index order were handed out; `saved`
   // holds the keys after it that must not be (serialized already into `pending`, or created
   // since BeginSnapshot).
+  // Namespaces are handed out in order: keys of namespaces before `cursor_ns` were all handed out.
   struct SnapshotState {
     VersionVector version;
-    VersionVector flush;
+    std::array<VersionVector, kDatabases> flush;
+    MappingRegister mapping;
     bool first = true;
-    bool started = false;  // cursor_hash / cursor_key are set
+    uint32_t cursor_ns = 0;
+    bool started = false;  // cursor_hash / cursor_key are set (in namespace cursor_ns)
     uint64_t cursor_hash = 0;
     std::string cursor_key;
-    absl::flat_hash_set<std::string> saved;
+    std::array<absl::flat_hash_set<std::string>, kDatabases> saved;
     v1::Snapshot pending;
   };
-  bool SnapshotPassed(std::string_view key) const;
-  // Copy-on-write: call before `entry` (of `key`) changes.
-  void SaveForSnapshot(const std::string& key, const Entry& entry) {
-    if (snap_ != nullptr) SaveSlow(key, entry);
+  bool SnapshotPassed(uint32_t ns, std::string_view key) const;
+  // Copy-on-write: call before `entry` (of `key` in namespace `ns`) changes.
+  void SaveForSnapshot(uint32_t ns, const std::string& key, const Entry& entry) {
+    if (snap_ != nullptr) SaveSlow(ns, key, entry);
   }
-  void SaveSlow(const std::string& key, const Entry& entry);
+  void SaveSlow(uint32_t ns, const std::string& key, const Entry& entry);
   // Call when `key` gets an entry it did not have.
-  void NoteCreated(const std::string& key) {
-    if (snap_ != nullptr && !SnapshotPassed(key)) snap_->saved.insert(key);
+  void NoteCreated(uint32_t ns, const std::string& key) {
+    if (snap_ != nullptr && !SnapshotPassed(ns, key)) snap_->saved[ns].insert(key);
   }
   // Merge of one key's snapshot state into the entry at `it` (erased if nothing is left).
-  void JoinInto(Table::iterator it, const Entry& remote, const Entry::JoinContext& join,
-                const Entry::Context& ctx);
+  void JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,
+                const Entry::JoinContext& join, const Entry::Context& ctx);
   std::unique_ptr<SnapshotState> snap_;
-  Table table_;
-  Index index_;
-  absl::btree_set<std::pair<int64_t, std::string>> deadlines_;
+  std::array<Namespace, kDatabases> ns_;
+  MappingRegister mapping_;
   size_t live_keys_ = 0;
   uint64_t applied_ops_ = 0;
   Digest128 digest_;

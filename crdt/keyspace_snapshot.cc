@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "crdt/keyspace.h"
+#include "crdt/values/tag.h"
 
 namespace activekv::crdt {
 namespace {
@@ -28,25 +29,39 @@ absl::Status Dictionary(const v1::Snapshot& chunk, RegionTable* regions,
   return absl::OkStatus();
 }
 
+void ReadVV(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& in, RegionTable* regions,
+            VersionVector* out) {
+  for (const v1::VersionEntry& e : in) {
+    RegionId r = regions->Intern(e.region());
+    if (e.seq() > out->Get(r)) out->Set(r, e.seq());
+  }
+}
+
 }  // namespace
 
 void Keyspace::BeginSnapshot() {
   snap_ = std::make_unique<SnapshotState>();
   snap_->version = applied_;
-  snap_->flush = flush_frontier_;
+  for (uint32_t ns = 0; ns < kDatabases; ++ns) {
+    ns_[ns].flush_frontier.PruneCoveredBy(applied_);
+    snap_->flush[ns] = ns_[ns].flush_frontier;
+  }
+  snap_->mapping = mapping_;
 }
 
-bool Keyspace::SnapshotPassed(std::string_view key) const {
+bool Keyspace::SnapshotPassed(uint32_t ns, std::string_view key) const {
+  if (ns != snap_->cursor_ns) return ns < snap_->cursor_ns;
   if (!snap_->started) return false;
   const uint64_t h = KeyHash(key);
   if (h != snap_->cursor_hash) return h < snap_->cursor_hash;
   return key <= snap_->cursor_key;
 }
 
-void Keyspace::SaveSlow(const std::string& key, const Entry& entry) {
-  if (SnapshotPassed(key) || !snap_->saved.insert(key).second) return;
+void Keyspace::SaveSlow(uint32_t ns, const std::string& key, const Entry& entry) {
+  if (SnapshotPassed(ns, key) || !snap_->saved[ns].insert(key).second) return;
   v1::KeyState* state = snap_->pending.add_keys();
   state->set_key(key);
+  if (ns != 0) state->set_db(ns);
   entry.ToState(regions_, state);
 }
 
@@ -62,48 +77,72 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
     s.first = false;
     out->set_first(true);
     AppendVersionEntries(s.version, regions_, out->mutable_version());
-    AppendVersionEntries(s.flush, regions_, out->mutable_flush_frontier());
+    AppendVersionEntries(s.flush[0], regions_, out->mutable_flush_frontier());
+    for (uint32_t ns = 1; ns < kDatabases; ++ns) {
+      if (s.flush[ns].empty()) continue;
+      v1::NamespaceFrontier* f = out->add_namespace_flush_frontiers();
+      f->set_db(ns);
+      AppendVersionEntries(s.flush[ns], regions_, f->mutable_frontier());
+    }
+    if (s.mapping.written) {
+      for (uint32_t n : s.mapping.ns) out->add_db_mapping(n);
+      out->set_db_mapping_hlc(s.mapping.hlc);
+      out->set_db_mapping_region(regions_.Name(s.mapping.region));
+    }
   }
   // The region dictionary typed states index into: the region table in id order (ids only grow,
   // so it covers the keys saved earlier too).
   for (RegionId r = 0; r < regions_.size(); ++r) out->add_regions(regions_.Name(r));
   out->mutable_keys()->Swap(s.pending.mutable_keys());
-  auto it = s.started ? index_.upper_bound(KeyRef{s.cursor_hash, s.cursor_key}) : index_.begin();
   size_t taken = 0;
   size_t bytes = 0;
-  for (; it != index_.end() && taken < max_keys && bytes < max_bytes; ++it) {
-    s.started = true;
-    s.cursor_hash = it->hash;
-    s.cursor_key = *it->key;
-    if (s.saved.erase(*it->key) > 0) continue;  // saved before it changed, or created since
-    v1::KeyState* state = out->add_keys();
-    state->set_key(*it->key);
-    it->entry->ToState(regions_, state);
-    ++taken;
-    if (max_bytes != SIZE_MAX) bytes += state->ByteSizeLong();
+  // Namespace by namespace; the next one starts (not started) once this one is exhausted.
+  for (; s.cursor_ns < kDatabases; ++s.cursor_ns, s.started = false) {
+    const Index& index = ns_[s.cursor_ns].index;
+    auto it = s.started ? index.upper_bound(KeyRef{s.cursor_hash, s.cursor_key}) : index.begin();
+    for (; it != index.end() && taken < max_keys && bytes < max_bytes; ++it) {
+      s.started = true;
+      s.cursor_hash = it->hash;
+      s.cursor_key = *it->key;
+      // Saved before it changed, or created since.
+      if (s.saved[s.cursor_ns].erase(*it->key) > 0) continue;
+      v1::KeyState* state = out->add_keys();
+      state->set_key(*it->key);
+      if (s.cursor_ns != 0) state->set_db(s.cursor_ns);
+      it->entry->ToState(regions_, state);
+      ++taken;
+      if (max_bytes != SIZE_MAX) bytes += state->ByteSizeLong();
+    }
+    if (it != index.end()) break;  // the chunk is full
   }
-  if (it == index_.end()) {
+  if (s.cursor_ns == kDatabases) {
     out->set_last(true);
     snap_.reset();
   }
 }
 
-void Keyspace::JoinInto(Table::iterator it, const Entry& remote, const Entry::JoinContext& join,
-                        const Entry::Context& ctx) {
+void Keyspace::JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,
+                        const Entry::JoinContext& join, const Entry::Context& ctx) {
   Entry& entry = it->second;
-  SaveForSnapshot(it->first, entry);
+  SaveForSnapshot(ns, it->first, entry);
   const bool existed = entry.Exists();
   const int64_t deadline = IndexedDeadline(entry);
-  const uint64_t seed = KeyDigestSeed(it->first);
+  const uint64_t seed = KeyDigestSeed(it->first, ns);
   digest_.Sub(entry.Digest(seed, regions_));
   entry.Join(remote, join, ctx);
   digest_.Add(entry.Digest(seed, regions_));
   const bool exists = entry.Exists();
-  if (exists && !existed) ++live_keys_;
-  if (!exists && existed) --live_keys_;
+  if (exists && !existed) {
+    ++live_keys_;
+    ++ns_[ns].live_keys;
+  }
+  if (!exists && existed) {
+    --live_keys_;
+    --ns_[ns].live_keys;
+  }
   const bool empty = entry.Empty();
-  Reindex(it->first, deadline, empty ? nullptr : &entry);
-  if (empty) Erase(it);
+  Reindex(ns, it->first, deadline, empty ? nullptr : &entry);
+  if (empty) Erase(ns, it);
 }
 
 absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks) {
@@ -111,7 +150,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
   if (chunks.empty() || !chunks.front()->first() || !chunks.back()->last()) {
     return absl::InvalidArgumentError("snapshot: incomplete (needs its first and last chunk)");
   }
-  absl::flat_hash_set<std::string_view> keys;
+  std::array<absl::flat_hash_set<std::string_view>, kDatabases> keys;
   {
     RegionTable scratch;  // FromState interns names: keep the real table untouched until valid
     Entry probe;
@@ -123,10 +162,25 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       }
       absl::Status s = CheckVV(chunk.version());
       if (s.ok()) s = CheckVV(chunk.flush_frontier());
+      for (const v1::NamespaceFrontier& f : chunk.namespace_flush_frontiers()) {
+        if (s.ok() && f.db() >= kDatabases) {
+          s = absl::InvalidArgumentError("snapshot: flush frontier of a db out of range");
+        }
+        if (s.ok()) s = CheckVV(f.frontier());
+      }
+      DbMapping mapping;
+      if (s.ok() && chunk.db_mapping_size() > 0 &&
+          (!ToMapping(chunk.db_mapping(), &mapping) || chunk.db_mapping_region().empty())) {
+        s = absl::InvalidArgumentError("snapshot: db mapping is not a permutation of 0..15");
+      }
       if (s.ok()) s = Dictionary(chunk, &scratch, &dict);
       if (!s.ok()) return s;
       for (const v1::KeyState& state : chunk.keys()) {
-        if (!keys.insert(state.key()).second) {
+        if (state.db() >= kDatabases) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("snapshot: key '", state.key(), "' in db ", state.db()));
+        }
+        if (!keys[state.db()].insert(state.key()).second) {
           return absl::InvalidArgumentError(
               absl::StrCat("snapshot: key '", state.key(), "' appears twice"));
         }
@@ -136,18 +190,22 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
     }
   }
 
+  const v1::Snapshot& front = *chunks.front();
   VersionVector version;
-  VersionVector remote_flush;
-  for (const v1::VersionEntry& e : chunks.front()->version()) {
-    RegionId r = regions_.Intern(e.region());
-    if (e.seq() > version.Get(r)) version.Set(r, e.seq());
+  std::array<VersionVector, kDatabases> remote_flush;
+  ReadVV(front.version(), &regions_, &version);
+  ReadVV(front.flush_frontier(), &regions_, &remote_flush[0]);
+  for (const v1::NamespaceFrontier& f : front.namespace_flush_frontiers()) {
+    ReadVV(f.frontier(), &regions_, &remote_flush[f.db()]);
   }
-  for (const v1::VersionEntry& e : chunks.front()->flush_frontier()) {
-    RegionId r = regions_.Intern(e.region());
-    if (e.seq() > remote_flush.Get(r)) remote_flush.Set(r, e.seq());
+  if (front.db_mapping_size() > 0) {
+    DbMapping mapping;
+    ToMapping(front.db_mapping(), &mapping);  // validated above
+    WriteMapping(mapping, front.db_mapping_hlc(), regions_.Intern(front.db_mapping_region()));
   }
   const VersionVector local_applied = applied_;
-  const VersionVector local_flush = flush_frontier_;
+  std::array<VersionVector, kDatabases> local_flush;
+  for (uint32_t ns = 0; ns < kDatabases; ++ns) local_flush[ns] = ns_[ns].flush_frontier;
   uint64_t added = 0;
   for (RegionId r = 0; r < version.size(); ++r) {
     if (version.Get(r) > applied_.Get(r)) {
@@ -158,7 +216,10 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
   applied_ops_ += added;
   RecomputeStable();
 
-  const Entry::JoinContext join{&local_applied, &local_flush, &version, &remote_flush};
+  // A key's join uses its namespace's flush frontiers.
+  auto join_of = [&](uint32_t ns) {
+    return Entry::JoinContext{&local_applied, &local_flush[ns], &version, &remote_flush[ns]};
+  };
   const Entry::Context ctx{&regions_, &applied_, &stable_};
   Entry remote;
   std::vector<RegionId> dict;
@@ -167,24 +228,31 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
     for (const v1::KeyState& state : chunk->keys()) {
       s = Entry::FromState(state, dict, &regions_, &remote);
       (void)s;  // validated above
-      auto it = table_.find(state.key());
-      if (it == table_.end()) {
-        it = table_.try_emplace(state.key()).first;
-        index_.insert(Indexed{KeyHash(state.key()), &it->first, &it->second});
-        NoteCreated(it->first);
+      const uint32_t db = state.db();
+      Namespace& ns = ns_[db];
+      auto it = ns.table.find(state.key());
+      if (it == ns.table.end()) {
+        it = ns.table.try_emplace(state.key()).first;
+        ns.index.insert(Indexed{KeyHash(state.key()), &it->first, &it->second});
+        NoteCreated(db, it->first);
       }
-      JoinInto(it, remote, join, ctx);
+      JoinInto(db, it, remote, join_of(db), ctx);
     }
   }
   // Keys the snapshot lacks: whatever of them its version covers was removed there.
   const Entry none;
-  for (auto it = table_.begin(); it != table_.end();) {
-    auto next = std::next(it);
-    if (!keys.contains(it->first)) JoinInto(it, none, join, ctx);
-    it = next;
+  for (uint32_t db = 0; db < kDatabases; ++db) {
+    Table& table = ns_[db].table;
+    for (auto it = table.begin(); it != table.end();) {
+      auto next = std::next(it);
+      if (!keys[db].contains(it->first)) JoinInto(db, it, none, join_of(db), ctx);
+      it = next;
+    }
   }
-  flush_frontier_.Merge(remote_flush);
-  flush_frontier_.PruneCoveredBy(applied_);
+  for (uint32_t db = 0; db < kDatabases; ++db) {
+    ns_[db].flush_frontier.Merge(remote_flush[db]);
+    ns_[db].flush_frontier.PruneCoveredBy(applied_);
+  }
   return added;
 }
 

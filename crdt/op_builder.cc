@@ -61,6 +61,17 @@ void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op) {
   op->mutable_flush();
 }
 
+void MakeFlushDbOp(const Keyspace& ks, Hlc hlc, uint32_t ns, v1::Op* op) {
+  StampOp(ks, hlc, "", true, op);
+  op->set_db(ns);
+  op->mutable_flush()->set_one_db(true);
+}
+
+void MakeSwapDbOp(const Keyspace& ks, Hlc hlc, const DbMapping& mapping, v1::Op* op) {
+  StampOp(ks, hlc, "", false, op);
+  for (uint32_t ns : mapping) op->mutable_swapdb()->add_mapping(ns);
+}
+
 void MakeHashSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
   StampOp(ks, hlc, key, true, op);
   op->mutable_hset();

@@ -24,6 +24,11 @@ void MakeFloatIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key,
 void MakeExpireOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::ExpiryChange::Kind kind,
                   int64_t deadline_ms, v1::Op* op);
 void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op);
+// Databases (docs/crdt-semantics.md, "Databases"). Key ops name their physical namespace in
+// op->db() (0 by default): set it after building them. FLUSHDB of physical namespace `ns`:
+void MakeFlushDbOp(const Keyspace& ks, Hlc hlc, uint32_t ns, v1::Op* op);
+// SWAPDB: the database mapping becomes `mapping`.
+void MakeSwapDbOp(const Keyspace& ks, Hlc hlc, const DbMapping& mapping, v1::Op* op);
 
 // Element ops (docs/crdt-semantics.md, "Hashes", "Sets", "Sorted sets"). They carry the observed
 // context, so each element replaces or removes every instance of it that `ks` has applied. Fill the

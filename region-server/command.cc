@@ -60,6 +60,24 @@ void ReplyArityError(CommandContext& ctx) {
   ctx.reply->Error(absl::StrCat("ERR wrong number of arguments for '", name, "' command"));
 }
 
+bool ParseDbIndex(CommandContext& ctx, std::string_view arg, uint32_t* db) {
+  int64_t id;
+  if (!crdt::ParseRedisInt(arg, &id)) {
+    ctx.reply->Error(kErrNotInteger);
+    return false;
+  }
+  if (id < INT32_MIN || id > INT32_MAX) {
+    ctx.reply->Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return false;
+  }
+  if (id < 0 || id >= static_cast<int64_t>(crdt::kDatabases)) {
+    ctx.reply->Error(kErrDbIndexOutOfRange);
+    return false;
+  }
+  *db = static_cast<uint32_t>(id);
+  return true;
+}
+
 bool ParseScanCursor(CommandContext& ctx, std::string_view text, uint64_t* cursor) {
   std::string cursor_text(text);
   errno = 0;

@@ -109,6 +109,9 @@ std::string_view TypeName(crdt::ValueType type);
 bool LookupOfType(CommandContext& ctx, std::string_view key, crdt::ValueType type,
                   const crdt::Entry** out);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// A database index (SELECT, MOVE, COPY ... DB): true with `*db` in 0..15 (Redis's
+// getIntFromObjectOrReply + selectDb); false after replying Redis's error.
+bool ParseDbIndex(CommandContext& ctx, std::string_view arg, uint32_t* db);
 // "ERR wrong number of arguments for '<name>' command".
 void ReplyArityError(CommandContext& ctx);
 // The error a write gets while the AOF is failing or the region is joining; returns true (and

@@ -54,7 +54,7 @@ const std::vector<Param>& Params() {
       {"dir", [](Server& s) { return s.config().dir; }, nullptr},
       {"port", [](Server& s) { return absl::StrCat(s.config().port); }, nullptr},
       {"bind", [](Server& s) { return s.config().bind_host; }, nullptr},
-      {"databases", [](Server&) { return std::string("1"); }, nullptr},
+      {"databases", [](Server&) { return absl::StrCat(crdt::kDatabases); }, nullptr},
       {"save", [](Server&) { return std::string(""); },
        [](Server&, std::string_view v) -> std::string {
          if (!v.empty()) return "activekv keeps no RDB snapshots; only \"\" is accepted";

@@ -17,6 +17,8 @@ inline constexpr std::string_view kErrStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kErrOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kErrSameObject =
+    "ERR source and destination objects are the same";
 inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to the AOF file: ";
 // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) for SRANDMEMBER / HRANDFIELD counts
 // (Redis's wording, "must between", kept).

@@ -226,7 +226,7 @@ void HIncrByFloat(CommandContext& ctx) {
   PrepareWrite(ctx, ctx.args[1], h);
   // The increment travels as its exact text; the field's value becomes Redis's text of the sum.
   ctx.region->EmitHashIncrement(ctx.args[1], ctx.args[2], 0, ctx.args[3]);
-  const crdt::Entry* e = ctx.region->ks().Find(ctx.args[1]);
+  const crdt::Entry* e = ctx.region->Find(ctx.args[1]);
   const HashValue::Field* now = HashOf(e) == nullptr ? nullptr : e->hash()->Find(ctx.args[2]);
   if (now != nullptr) {
     ctx.reply->Bulk(e->hash()->ValueOf(*now, ctx.region->ks().regions()));

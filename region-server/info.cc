@@ -210,10 +210,14 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
   }
   if (want("keyspace", true)) {
     Section(&out, "Keyspace");
-    if (ks.key_count() > 0) {
-      Field(
-          &out, "db0",
-          absl::StrCat("keys=", ks.key_count(), ",expires=", ks.deadlines().size(), ",avg_ttl=0"));
+    // Per logical database, through the SWAPDB mapping, as Redis prints it (avg_ttl: see
+    // docs/crdt-semantics.md, "Databases").
+    for (uint32_t db = 0; db < crdt::kDatabases; ++db) {
+      const uint32_t ns = ks.NamespaceOf(db);
+      if (ks.key_count(ns) == 0) continue;
+      Field(&out, absl::StrCat("db", db),
+            absl::StrCat("keys=", ks.key_count(ns), ",expires=", ks.deadlines(ns).size(),
+                         ",avg_ttl=0"));
     }
   }
   if (want("crdt", true)) {
@@ -277,7 +281,7 @@ std::string ClientInfoLine(Server& server, const Connection& c) {
   return absl::StrCat(
       "id=", cl.id, " addr=", cl.addr, " laddr=", cl.laddr, " fd=-1 name=", cl.name,
       " age=", (now - cl.created_ms) / 1000, " idle=", (now - cl.last_interaction_ms) / 1000,
-      " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=", c.query_buffer_size(),
+      " flags=N db=", cl.db, " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c.query_buffer_size(),
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", c.output_buffer_size(),
       " tot-mem=0 events=r cmd=", cl.last_command, " user=default redir=-1 resp=", cl.protocol,
       " lib-name=", cl.lib_name, " lib-ver=", cl.lib_ver);

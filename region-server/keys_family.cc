@@ -1,5 +1,6 @@
 // DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME
-// PERSIST KEYS SCAN RANDOMKEY RENAME RENAMENX COPY OBJECT (Redis 7.0 db.c / expire.c / object.c).
+// PERSIST KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE OBJECT (Redis 7.0 db.c / expire.c /
+// object.c). Each works on the client's selected database (Region::SelectDb).
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -166,7 +167,7 @@ void Keys(CommandContext& ctx) {
   Region& region = *ctx.region;
   int64_t now = region.NowMs();
   std::vector<std::string_view> out;
-  for (const crdt::Keyspace::Indexed& i : region.ks().entries()) {
+  for (const crdt::Keyspace::Indexed& i : region.ks().entries(region.ns())) {
     if (!Visible(*i.entry, now)) continue;
     if (all || GlobMatch(pattern, *i.key)) out.push_back(*i.key);
   }
@@ -184,7 +185,7 @@ void Scan(CommandContext& ctx) {
   const uint64_t cursor = args.cursor;
   Region& region = *ctx.region;
   int64_t now = region.NowMs();
-  const auto& map = region.ks().entries();
+  const auto& map = region.ks().entries(region.ns());
   auto it = map.lower_bound(crdt::Keyspace::KeyRef{cursor, std::string_view()});
   std::vector<std::string_view> out;
   for (int64_t visited = 0; it != map.end() && visited < count; ++it, ++visited) {
@@ -206,9 +207,9 @@ void Scan(CommandContext& ctx) {
 void RandomKey(CommandContext& ctx) {
   Region& region = *ctx.region;
   int64_t now = region.NowMs();
-  const auto& map = region.ks().entries();
+  const auto& map = region.ks().entries(region.ns());
   // A bounded number of probes: each lands on a random point of the hash ring.
-  for (int tries = 0; tries < 100 && region.ks().key_count() > 0; ++tries) {
+  for (int tries = 0; tries < 100 && region.ks().key_count(region.ns()) > 0; ++tries) {
     auto it = map.lower_bound(
         crdt::Keyspace::KeyRef{RandomU64() & crdt::Keyspace::kKeyHashMask, std::string_view()});
     if (it == map.end()) it = map.begin();
@@ -242,7 +243,7 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
         copy.emplace_back(f.name, std::string(e.hash()->ValueOf(f, regions)));
       }
       std::vector<std::pair<std::string_view, std::string_view>> fields(copy.begin(), copy.end());
-      if (region.ks().Find(dst) != nullptr) region.EmitDelete(dst);
+      if (region.Find(dst) != nullptr) region.EmitDelete(dst);
       region.EmitHashSet(dst, fields, !e.hash()->listpack());
       break;
     }
@@ -250,7 +251,7 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
       std::vector<std::string> copy;
       for (size_t i = 0; i < e.set()->size(); ++i) copy.push_back(e.set()->at(i).name);
       std::vector<std::string_view> members(copy.begin(), copy.end());
-      if (region.ks().Find(dst) != nullptr) region.EmitDelete(dst);
+      if (region.Find(dst) != nullptr) region.EmitDelete(dst);
       region.EmitSetAdd(dst, members, !e.set()->intset());
       break;
     }
@@ -264,7 +265,7 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
       }
       std::vector<std::pair<std::string_view, double>> members;
       for (size_t i = 0; i < names.size(); ++i) members.emplace_back(names[i], scores[i]);
-      if (region.ks().Find(dst) != nullptr) region.EmitDelete(dst);
+      if (region.Find(dst) != nullptr) region.EmitDelete(dst);
       region.EmitZsetAdd(dst, members, !z.listpack());
       break;
     }
@@ -304,23 +305,17 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
 }
 
-// COPY source destination [DB destination-db] [REPLACE]. One database: DB other than 0 is out
-// of range (as SELECT).
+// COPY source destination [DB destination-db] [REPLACE].
 void Copy(CommandContext& ctx) {
   bool replace = false;
+  Region& region = *ctx.region;
+  const uint32_t src_db = region.db();
+  uint32_t dst_db = src_db;
   for (size_t j = 3; j < ctx.args.size(); ++j) {
     if (EqualsIgnoreCase(ctx.args[j], "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(ctx.args[j], "db") && j + 1 < ctx.args.size()) {
-      int64_t db;
-      if (!crdt::ParseRedisInt(ctx.args[j + 1], &db) || db < INT32_MIN || db > INT32_MAX) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      if (db != 0) {
-        ctx.reply->Error(kErrDbIndexOutOfRange);
-        return;
-      }
+      if (!ParseDbIndex(ctx, ctx.args[j + 1], &dst_db)) return;
       ++j;
     } else {
       ctx.reply->Error(kErrSyntax);
@@ -329,17 +324,52 @@ void Copy(CommandContext& ctx) {
   }
   std::string_view src = ctx.args[1];
   std::string_view dst = ctx.args[2];
-  if (src == dst) {
-    ctx.reply->Error("ERR source and destination objects are the same");
+  if (src_db == dst_db && src == dst) {
+    ctx.reply->Error(kErrSameObject);
     return;
   }
-  Region& region = *ctx.region;
   const crdt::Entry* e = region.Lookup(src);
-  if (e == nullptr || (!replace && region.Lookup(dst) != nullptr)) {
+  if (e == nullptr) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  region.SelectDb(dst_db);  // the source entry stays valid: ops on dst leave it alone
+  if (!replace && region.Lookup(dst) != nullptr) {
+    region.SelectDb(src_db);
     ctx.reply->Integer(0);
     return;
   }
   CopyValue(region, *e, dst);
+  region.SelectDb(src_db);
+  ctx.reply->Integer(1);
+}
+
+// MOVE key db: one unit of a copy of the value (and deadline) to `db` and a DEL in the selected
+// database (docs/crdt-semantics.md, "Databases"); 0 when the key is missing or `db` has it.
+void Move(CommandContext& ctx) {
+  Region& region = *ctx.region;
+  const uint32_t src_db = region.db();
+  uint32_t dst_db;
+  if (!ParseDbIndex(ctx, ctx.args[2], &dst_db)) return;
+  if (dst_db == src_db) {
+    ctx.reply->Error(kErrSameObject);
+    return;
+  }
+  std::string_view key = ctx.args[1];
+  const crdt::Entry* e = region.Lookup(key);
+  if (e == nullptr) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  region.SelectDb(dst_db);
+  if (region.Lookup(key) != nullptr) {
+    region.SelectDb(src_db);
+    ctx.reply->Integer(0);
+    return;
+  }
+  CopyValue(region, *e, key);
+  region.SelectDb(src_db);
+  region.EmitDelete(key);
   ctx.reply->Integer(1);
 }
 
@@ -467,6 +497,8 @@ void RegisterKeysFamily(CommandTable* t) {
                "Find all keys matching the given pattern", "1.0.0"});
   t->Register({"copy", -3, kW | kDenyOom, 1, 2, 1, Copy, "generic",
                "Copies the value of a key to a new key.", "6.2.0"});
+  t->Register(
+      {"move", 3, kW | kFast, 1, 1, 1, Move, "generic", "Move a key to another database", "1.0.0"});
   t->Register({"object", -2, kReadOnly, 0, 0, 0, Object, "generic",
                "A container for object introspection commands.", "2.2.3"});
   t->Register({"scan", -2, kReadOnly, 0, 0, 0, Scan, "generic",

@@ -303,7 +303,7 @@ absl::Status Region::SetFsyncPolicy(persistence::FsyncPolicy policy) {
 }
 
 const crdt::Entry* Region::Lookup(std::string_view key) {
-  const crdt::Entry* e = ks_.Find(key);
+  const crdt::Entry* e = ks_.Find(key, ns_);
   if (e == nullptr || !e->Exists()) return nullptr;
   int64_t deadline = e->DeadlineMs();
   if (deadline != crdt::kNoDeadline && deadline <= NowMs()) {
@@ -315,7 +315,11 @@ const crdt::Entry* Region::Lookup(std::string_view key) {
   return e;
 }
 
-v1::Op* Region::NewOp() { return batch_->add_ops(); }
+v1::Op* Region::NewOp() {
+  v1::Op* op = batch_->add_ops();
+  if (ns_ != 0) op->set_db(ns_);
+  return op;
+}
 
 void Region::Emit(v1::Op* op) {
   absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(*op);
@@ -325,7 +329,7 @@ void Region::Emit(v1::Op* op) {
 }
 
 void Region::PrepareCreate(std::string_view key) {
-  const crdt::Entry* e = ks_.Find(key);
+  const crdt::Entry* e = ks_.Find(key, ns_);
   if (e != nullptr && !e->Exists()) EmitDelete(key);
 }
 
@@ -356,9 +360,22 @@ void Region::EmitExpire(std::string_view key, v1::ExpiryChange::Kind kind, int64
   Emit(op);
 }
 void Region::EmitFlush() {
-  v1::Op* op = NewOp();
+  v1::Op* op = batch_->add_ops();  // every namespace: no db
   crdt::MakeFlushOp(ks_, Tick(), op);
   Emit(op);
+}
+void Region::EmitFlushDb() {
+  v1::Op* op = batch_->add_ops();
+  crdt::MakeFlushDbOp(ks_, Tick(), ns_, op);
+  Emit(op);
+}
+void Region::EmitSwapDb(uint32_t a, uint32_t b) {
+  crdt::DbMapping mapping = ks_.db_mapping();
+  std::swap(mapping[a], mapping[b]);
+  v1::Op* op = batch_->add_ops();
+  crdt::MakeSwapDbOp(ks_, Tick(), mapping, op);
+  Emit(op);
+  SelectDb(db_);  // the selected database may now live in another namespace
 }
 
 void Region::EmitHashSet(std::string_view key,
@@ -558,12 +575,19 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
 size_t Region::ExpireSome(size_t max_keys) {
   if (joining_) return 0;
   int64_t now = NowMs();
-  std::vector<std::string> expired;
-  for (const auto& [deadline, key] : ks_.deadlines()) {
-    if (deadline > now || expired.size() >= max_keys) break;
-    expired.push_back(key);
+  std::vector<std::pair<uint32_t, std::string>> expired;
+  for (uint32_t ns = 0; ns < crdt::kDatabases; ++ns) {
+    for (const auto& [deadline, key] : ks_.deadlines(ns)) {
+      if (deadline > now || expired.size() >= max_keys) break;
+      expired.emplace_back(ns, key);
+    }
   }
-  for (const std::string& key : expired) EmitDelete(key);
+  const uint32_t selected = ns_;
+  for (const auto& [ns, key] : expired) {
+    ns_ = ns;
+    EmitDelete(key);
+  }
+  ns_ = selected;
   expired_keys_ += expired.size();
   return expired.size();
 }

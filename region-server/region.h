@@ -104,6 +104,20 @@ class Region final : public syncer::ReplicaHost {
   void RefreshClock() { wall_ms_ = options_.wall_clock(); }
   // Milliseconds "now" for expiry decisions (wall clock, never behind the HLC): NowMs() above.
 
+  // The database lookups, Find and every key op work on (docs/crdt-semantics.md, "Databases"):
+  // SelectDb(d) resolves logical database d (a client's SELECT) through the keyspace's database
+  // mapping now, and key ops name the physical namespace it gives. The server selects the
+  // client's database before each command (and after a SWAPDB, which changes the mapping).
+  void SelectDb(uint32_t db) {
+    db_ = db;
+    ns_ = ks_.NamespaceOf(db);
+  }
+  uint32_t db() const { return db_; }
+  // The physical namespace of the selected database.
+  uint32_t ns() const { return ns_; }
+  // The selected database's CRDT entry of `key` (expired or not; null when it has no state).
+  const crdt::Entry* Find(std::string_view key) const { return ks_.Find(key, ns_); }
+
   // The key's entry if it exists and has not expired. An expired key is deleted on the spot
   // (a DEL op joins the current batch), as Redis's lazy expiry does.
   const crdt::Entry* Lookup(std::string_view key);
@@ -124,7 +138,12 @@ class Region final : public syncer::ReplicaHost {
   void EmitIncrement(std::string_view key, int64_t delta);
   void EmitFloatIncrement(std::string_view key, std::string_view delta_text);
   void EmitExpire(std::string_view key, v1::ExpiryChange::Kind kind, int64_t deadline_ms = 0);
+  // FLUSHALL (every database).
   void EmitFlush();
+  // FLUSHDB: the selected database only.
+  void EmitFlushDb();
+  // SWAPDB a b (a != b, both < kDatabases): one op carrying the whole new mapping.
+  void EmitSwapDb(uint32_t a, uint32_t b);
   // Element ops (one op each, whatever the number of elements): every element replaces or
   // removes the instances of it the key holds now (crdt/op_builder.h).
   // `hashtable`: the key takes Redis's hashtable encoding (a copy of a hash that has it).
@@ -184,7 +203,7 @@ class Region final : public syncer::ReplicaHost {
   absl::Status OpenAof();
   void Emit(v1::Op* op);
   crdt::Hlc Tick() { return clock_.Now(wall_ms_); }
-  // A new op in the current batch (on the arena).
+  // A new op in the current batch (on the arena), naming the selected namespace.
   v1::Op* NewOp();
 
   Options options_;
@@ -197,6 +216,8 @@ class Region final : public syncer::ReplicaHost {
   std::unique_ptr<google::protobuf::Arena> arena_;
   v1::OpBatch* batch_ = nullptr;
   int64_t wall_ms_ = 0;
+  uint32_t db_ = 0;  // SelectDb
+  uint32_t ns_ = 0;
   std::string payload_;
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one

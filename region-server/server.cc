@@ -311,6 +311,9 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
   // Every write command is refused here, before its handler runs, while the region cannot take
   // writes (MISCONF, joining), as Redis's processCommand does.
   if ((spec->flags & kWrite) && RefuseWrite(ctx)) return;
+  // The client's database, resolved through the mapping as it is now (SWAPDB may have changed
+  // it since the client's last command).
+  region_->SelectDb(client->db);
   spec->handler(ctx);
 }
 

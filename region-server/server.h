@@ -55,6 +55,7 @@ struct Client {
   std::string addr;   // ip:port of the peer
   std::string laddr;  // ip:port of our side
   int protocol = 2;
+  uint32_t db = 0;  // SELECT: the logical database (Region::SelectDb)
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
   std::string last_command = "NULL";

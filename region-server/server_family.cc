@@ -1,5 +1,5 @@
-// PING ECHO QUIT SELECT HELLO COMMAND CLIENT DBSIZE TIME CONFIG FLUSHALL FLUSHDB CRDT.DIGEST
-// (INFO lives in info.cc).
+// PING ECHO QUIT SELECT RESET HELLO COMMAND CLIENT DBSIZE TIME CONFIG FLUSHALL FLUSHDB SWAPDB
+// CRDT.DIGEST (INFO lives in info.cc).
 #include <sys/time.h>
 
 #include <string>
@@ -54,15 +54,41 @@ void Quit(CommandContext& ctx) {
 }
 
 void Select(CommandContext& ctx) {
-  int64_t id;
-  if (!crdt::ParseRedisInt(ctx.args[1], &id) || id < INT32_MIN || id > INT32_MAX) {
-    ctx.reply->Error(kErrNotInteger);
+  uint32_t db;
+  if (!ParseDbIndex(ctx, ctx.args[1], &db)) return;
+  ctx.client->db = db;
+  ctx.region->SelectDb(db);
+  ctx.reply->Ok();
+}
+
+// RESET (Redis clearClientConnectionState): database 0, RESP2, no name.
+void Reset(CommandContext& ctx) {
+  ctx.client->db = 0;
+  ctx.region->SelectDb(0);
+  ctx.client->protocol = 2;
+  ctx.reply->set_protocol(2);
+  ctx.client->name.clear();
+  ctx.reply->SimpleString("RESET");
+}
+
+// SWAPDB a b: one op carrying the whole new database mapping (docs/crdt-semantics.md,
+// "Databases"). SWAPDB a a changes nothing and emits nothing.
+void SwapDb(CommandContext& ctx) {
+  int64_t a, b;
+  if (!crdt::ParseRedisInt(ctx.args[1], &a) || a < INT32_MIN || a > INT32_MAX) {
+    ctx.reply->Error("ERR invalid first DB index");
     return;
   }
-  if (id != 0) {
+  if (!crdt::ParseRedisInt(ctx.args[2], &b) || b < INT32_MIN || b > INT32_MAX) {
+    ctx.reply->Error("ERR invalid second DB index");
+    return;
+  }
+  const int64_t n = crdt::kDatabases;
+  if (a < 0 || a >= n || b < 0 || b >= n) {
     ctx.reply->Error(kErrDbIndexOutOfRange);
     return;
   }
+  if (a != b) ctx.region->EmitSwapDb(static_cast<uint32_t>(a), static_cast<uint32_t>(b));
   ctx.reply->Ok();
 }
 
@@ -312,7 +338,7 @@ void ClientCommand(CommandContext& ctx) {
 }
 
 void DbSize(CommandContext& ctx) {
-  ctx.reply->Integer(static_cast<int64_t>(ctx.region->ks().key_count()));
+  ctx.reply->Integer(static_cast<int64_t>(ctx.region->ks().key_count(ctx.region->ns())));
 }
 
 void Time(CommandContext& ctx) {
@@ -329,7 +355,11 @@ void Flush(CommandContext& ctx) {
     ctx.reply->Error(kErrSyntax);
     return;
   }
-  ctx.region->EmitFlush();
+  if (EqualsIgnoreCase(ctx.args[0], "flushdb")) {
+    ctx.region->EmitFlushDb();
+  } else {
+    ctx.region->EmitFlush();
+  }
   ctx.reply->Ok();
 }
 
@@ -376,6 +406,8 @@ void RegisterServerFamily(CommandTable* t) {
                "1.0.0"});
   t->Register({"select", 2, kConn, 0, 0, 0, Select, "connection",
                "Change the selected database for the current connection", "1.0.0"});
+  t->Register({"reset", 1, kConn | kNoScript, 0, 0, 0, Reset, "connection", "Reset the connection",
+               "6.2.0"});
   t->Register({"hello", -1, kConn | kNoScript, 0, 0, 0, Hello, "connection", "Handshake with Redis",
                "6.0.0"});
   t->Register({"command", -1, kLoading | kStale, 0, 0, 0, Command, "server",
@@ -394,6 +426,8 @@ void RegisterServerFamily(CommandTable* t) {
                "Remove all keys from all databases", "1.0.0"});
   t->Register({"flushdb", -1, kWrite, 0, 0, 0, Flush, "server",
                "Remove all keys from the current database", "1.0.0"});
+  t->Register({"swapdb", 3, kWrite | kFast, 0, 0, 0, SwapDb, "server", "Swaps two Redis databases",
+               "4.0.0"});
   t->Register({"bgrewriteaof", 1, kAdmin | kNoScript, 0, 0, 0, BgRewriteAof, "server",
                "Asynchronously rewrite the append-only file", "1.0.0"});
   t->Register({"crdt.sync", 2, kAdmin, 0, 0, 0, CrdtSync, "server",

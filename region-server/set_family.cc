@@ -349,7 +349,7 @@ void Store(CommandContext& ctx, std::string_view dst, std::vector<std::string_vi
   // The members may live in `dst`'s own set: copy them before it changes.
   std::vector<std::string> copies(members.begin(), members.end());
   std::vector<std::string_view> views(copies.begin(), copies.end());
-  const crdt::Entry* old = ctx.region->ks().Find(dst);
+  const crdt::Entry* old = ctx.region->Find(dst);
   if (old != nullptr) ctx.region->EmitDelete(dst);
   if (!views.empty()) ctx.region->EmitSetAdd(dst, views, hashtable);
   ctx.reply->Integer(static_cast<int64_t>(views.size()));

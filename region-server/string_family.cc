@@ -301,7 +301,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   }
   if (e == nullptr) region.PrepareCreate(key);
   region.EmitIncrement(key, incr);
-  const crdt::Entry* now = region.ks().Find(key);
+  const crdt::Entry* now = region.Find(key);
   int64_t result = value + incr;
   if (now != nullptr && now->Exists()) crdt::ParseRedisInt(region.ValueOf(*now), &result);
   ctx.reply->Integer(result);
@@ -350,7 +350,7 @@ void IncrByFloat(CommandContext& ctx) {
   }
   if (e == nullptr) region.PrepareCreate(key);
   region.EmitFloatIncrement(key, ctx.args[2]);
-  const crdt::Entry* now = region.ks().Find(key);
+  const crdt::Entry* now = region.Find(key);
   if (now != nullptr && now->Exists()) {
     ctx.reply->Bulk(region.ValueOf(*now));
   } else {

@@ -88,7 +88,7 @@ void StoreItems(CommandContext& ctx, std::string_view dst, const std::vector<Ite
   for (size_t i = 0; i < items.size(); ++i) {
     members.emplace_back(names[i], ListpackScore(items[i].score, listpack));
   }
-  if (ctx.region->ks().Find(dst) != nullptr) ctx.region->EmitDelete(dst);
+  if (ctx.region->Find(dst) != nullptr) ctx.region->EmitDelete(dst);
   if (!members.empty()) ctx.region->EmitZsetAdd(dst, members);
   ctx.reply->Integer(static_cast<int64_t>(members.size()));
 }

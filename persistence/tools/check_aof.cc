@@ -43,7 +43,10 @@ std::string OpSummary(const v1::Op& op) {
       kind = "expire";
       break;
     case v1::Op::kFlush:
-      kind = "flush";
+      kind = op.flush().one_db() ? "flushdb" : "flush";
+      break;
+    case v1::Op::kSwapdb:
+      kind = "swapdb";
       break;
     case v1::Op::kHset:
       kind = absl::StrCat("hset(", op.hset().fields_size(), ")");
@@ -75,7 +78,8 @@ std::string OpSummary(const v1::Op& op) {
   }
   std::string key = op.key().substr(0, 40);
   return absl::StrCat(op.origin(), ":", op.seq(), " ", kind, " \"", absl::CHexEscape(key),
-                      op.key().size() > key.size() ? "...\"" : "\"");
+                      op.key().size() > key.size() ? "...\"" : "\"",
+                      op.db() != 0 ? absl::StrCat(" db=", op.db()) : "");
 }
 
 int Usage() {

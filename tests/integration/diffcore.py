@@ -738,9 +738,17 @@ class DiffRunner:
                 self._fail(c, r1.raw, r2.raw, problem)
             self.history.append((c, r1.raw, r2.raw))
 
-    def compare_state(self):
-        """Compares the whole keyspace: key set, and per key its type, PTTL and value (hashes, sets
-        and sorted sets: content, size and encoding)."""
+    def compare_state(self, dbs=("0", "1", "2", "3", "15")):
+        """Compares the whole keyspace of each database in dbs (the generator's SELECT, MOVE,
+        SWAPDB and COPY ... DB reach 0-3 and 15; the connections end on the last one): key set,
+        and per key its type, PTTL and value (hashes, sets and sorted sets: content, size and
+        encoding)."""
+        for db in dbs:
+            self.run([Cmd(["SELECT", db])])
+            self.compare_db()
+
+    def compare_db(self):
+        """compare_state for the selected database."""
         ks = Cmd(["KEYS", "*"], "keys")
         self.run([ks, Cmd(["DBSIZE"])])
         keys = self.ref.client.call("KEYS", "*").value
@@ -842,14 +850,16 @@ class Generator:
             (10, self.g_incr), (5, self.g_incrbyfloat), (6, self.g_del), (4, self.g_exists),
             (3, self.g_type), (12, self.g_expire), (8, self.g_ttl), (3, self.g_persist),
             (3, self.g_keys), (3, self.g_scan), (2, self.g_randomkey), (5, self.g_rename),
-            (1, self.g_unknown),
+            (1, self.g_unknown), (3, self.g_select), (3, self.g_move), (1, self.g_swapdb),
+            (2, self.g_copydb),
             # bitmaps, LCS, TOUCH (string family)
             (5, self.g_setbit), (3, self.g_getbit), (4, self.g_bitcount), (4, self.g_bitpos),
             (4, self.g_bitop), (5, self.g_bitfield), (2, self.g_bitfield_ro), (3, self.g_lcs),
             (2, self.g_touch),
         ]
         if "string" not in self.families:
-            keep = {self.g_ping, self.g_echo, self.g_select, self.g_dbsize, self.g_time,
+            keep = {self.g_ping, self.g_echo, self.g_select, self.g_move, self.g_swapdb,
+                    self.g_copydb, self.g_dbsize, self.g_time,
                     self.g_flush, self.g_client, self.g_del, self.g_exists, self.g_type,
                     self.g_expire, self.g_ttl, self.g_persist, self.g_keys, self.g_scan,
                     self.g_randomkey, self.g_rename, self.g_unknown, self.g_touch}
@@ -1083,9 +1093,25 @@ class Generator:
     def g_echo(self):
         return Cmd(self.mutate_arity([self.name("ECHO"), self.value()]))
 
+    # -- databases (both sides get the same SELECTs, so they stay in the same database) -------
+    def db_index(self):
+        return self.rng.choice(["0", "0", "1", "1", "2", "3", "00", "15", "16", "-1", "abc", "",
+                                "4294967296", "1.0"])
+
     def g_select(self):
-        return Cmd(self.mutate_arity(
-            [self.name("SELECT"), self.rng.choice(["0", "0", "0", "abc", "16", "-1", "00", ""])]))
+        return Cmd(self.mutate_arity([self.name("SELECT"), self.db_index()]))
+
+    def g_move(self):
+        return Cmd(self.mutate_arity([self.name("MOVE"), self.key(), self.db_index()]))
+
+    def g_swapdb(self):
+        return Cmd(self.mutate_arity([self.name("SWAPDB"), self.db_index(), self.db_index()]))
+
+    def g_copydb(self):
+        a = [self.name("COPY"), self.key(), self.key(), "DB", self.db_index()]
+        if self.p(0.4):
+            a.append("REPLACE")
+        return Cmd(self.mutate_arity(a))
 
     def g_dbsize(self):
         return Cmd(self.mutate_arity([self.name("DBSIZE")]))

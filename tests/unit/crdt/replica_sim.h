@@ -152,16 +152,17 @@ class Replica {
   }
 
   // Visible value, "(nil)" when the key does not exist.
-  std::string Get(const std::string& k) {
-    const Entry* e = ks_.Find(k);
+  std::string Get(const std::string& k, uint32_t ns = 0) {
+    const Entry* e = ks_.Find(k, ns);
     if (e == nullptr || !e->Exists()) return "(nil)";
     std::string scratch;
     return std::string(e->Value(ks_.regions()));
   }
   // The key's visible type and value in a canonical text form: "string:v", "hash:f=v,f=v"
-  // (fields sorted), "set:a,b" (sorted), "zset:m=score,..." (sorted), "(nil)".
-  std::string Show(const std::string& k) {
-    const Entry* e = ks_.Find(k);
+  // (fields sorted), "set:a,b" (sorted), "zset:m=score,..." (sorted), "(nil)". Of physical
+  // namespace `ns`.
+  std::string Show(const std::string& k, uint32_t ns = 0) {
+    const Entry* e = ks_.Find(k, ns);
     if (e == nullptr || !e->Exists()) return "(nil)";
     std::vector<std::string> items;
     switch (e->Type(ks_.regions())) {

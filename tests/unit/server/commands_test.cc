@@ -200,7 +200,7 @@ TEST_F(Commands, ConnectionAndServerCommands) {
   EXPECT_EQ(s_.Run({"ping", "a", "b"}), "-ERR wrong number of arguments for 'ping' command\r\n");
   EXPECT_EQ(s_.Run({"echo", "x"}), "$1\r\nx\r\n");
   EXPECT_EQ(s_.Run({"select", "0"}), "+OK\r\n");
-  EXPECT_EQ(s_.Run({"select", "1"}), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(s_.Run({"select", "16"}), "-ERR DB index is out of range\r\n");
   EXPECT_EQ(s_.Run({"select", "x"}), "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(s_.Run({"nosuch", "a", "b"}),
             "-ERR unknown command 'nosuch', with args beginning with: 'a' 'b' \r\n");
