@@ -204,7 +204,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
     // the entry keeps that removal knowledge for when they arrive.
     if ((op.has_del() || flushed) && observed.LessOrEqual(applied_)) return Outcome::kApplied;
     it = ns.table.try_emplace(op.key()).first;
-    ns.index.insert(Indexed{KeyHash(op.key()), &it->first, &it->second});
+    ns.index.insert(Indexed{KeyHash(op.key()), &*it});
     NoteCreated(db, it->first);
   } else {
     SaveForSnapshot(db, it->first, it->second);

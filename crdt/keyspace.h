@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_set.h"
@@ -65,15 +66,16 @@ class Keyspace {
     uint64_t hash;
     std::string_view key;
   };
-  // One key of the ordered index; `key` and `entry` point into the hash map's node (stable).
+  // One key of the ordered index: its hash and the hash map's node (stable), 16 bytes a key.
   struct Indexed {
     uint64_t hash;
-    const std::string* key;
-    const Entry* entry;
+    const std::pair<const std::string, Entry>* node;
+    const std::string& key() const { return node->first; }
+    const Entry& entry() const { return node->second; }
   };
   struct IndexLess {
     using is_transparent = void;
-    static std::string_view KeyOf(const Indexed& i) { return *i.key; }
+    static std::string_view KeyOf(const Indexed& i) { return i.key(); }
     static std::string_view KeyOf(const KeyRef& r) { return r.key; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {

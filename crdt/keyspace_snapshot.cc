@@ -103,13 +103,13 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
     for (; it != index.end() && taken < max_keys && bytes < max_bytes; ++it) {
       s.started = true;
       s.cursor_hash = it->hash;
-      s.cursor_key = *it->key;
+      s.cursor_key = it->key();
       // Saved before it changed, or created since.
-      if (s.saved[s.cursor_ns].erase(*it->key) > 0) continue;
+      if (s.saved[s.cursor_ns].erase(it->key()) > 0) continue;
       v1::KeyState* state = out->add_keys();
-      state->set_key(*it->key);
+      state->set_key(it->key());
       if (s.cursor_ns != 0) state->set_db(s.cursor_ns);
-      it->entry->ToState(regions_, state);
+      it->entry().ToState(regions_, state);
       ++taken;
       if (max_bytes != SIZE_MAX) bytes += state->ByteSizeLong();
     }
@@ -233,7 +233,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       auto it = ns.table.find(state.key());
       if (it == ns.table.end()) {
         it = ns.table.try_emplace(state.key()).first;
-        ns.index.insert(Indexed{KeyHash(state.key()), &it->first, &it->second});
+        ns.index.insert(Indexed{KeyHash(state.key()), &*it});
         NoteCreated(db, it->first);
       }
       JoinInto(db, it, remote, join_of(db), ctx);

@@ -168,8 +168,8 @@ void Keys(CommandContext& ctx) {
   int64_t now = region.NowMs();
   std::vector<std::string_view> out;
   for (const crdt::Keyspace::Indexed& i : region.ks().entries(region.ns())) {
-    if (!Visible(*i.entry, now)) continue;
-    if (all || GlobMatch(pattern, *i.key)) out.push_back(*i.key);
+    if (!Visible(i.entry(), now)) continue;
+    if (all || GlobMatch(pattern, i.key())) out.push_back(i.key());
   }
   ctx.reply->ArrayLen(out.size());
   for (std::string_view k : out) ctx.reply->Bulk(k);
@@ -189,12 +189,12 @@ void Scan(CommandContext& ctx) {
   auto it = map.lower_bound(crdt::Keyspace::KeyRef{cursor, std::string_view()});
   std::vector<std::string_view> out;
   for (int64_t visited = 0; it != map.end() && visited < count; ++it, ++visited) {
-    if (!Visible(*it->entry, now)) continue;
-    if (has_pattern && !GlobMatch(pattern, *it->key)) continue;
-    if (args.has_type && !EqualsIgnoreCase(args.type, TypeName(region.TypeOf(*it->entry)))) {
+    if (!Visible(it->entry(), now)) continue;
+    if (has_pattern && !GlobMatch(pattern, it->key())) continue;
+    if (args.has_type && !EqualsIgnoreCase(args.type, TypeName(region.TypeOf(it->entry())))) {
       continue;
     }
-    out.push_back(*it->key);
+    out.push_back(it->key());
   }
   // Keys sharing the next key's hash are all >= (hash, "") and so none is skipped.
   uint64_t next = it == map.end() ? 0 : it->hash;
@@ -213,8 +213,8 @@ void RandomKey(CommandContext& ctx) {
     auto it = map.lower_bound(
         crdt::Keyspace::KeyRef{RandomU64() & crdt::Keyspace::kKeyHashMask, std::string_view()});
     if (it == map.end()) it = map.begin();
-    if (Visible(*it->entry, now)) {
-      ctx.reply->Bulk(*it->key);
+    if (Visible(it->entry(), now)) {
+      ctx.reply->Bulk(it->key());
       return;
     }
   }
