@@ -107,6 +107,7 @@ void SetValue::ToState(v1::SetState* out) const {
     for (const Instance& i : m.instances) ToTagState(i.tag, i.hlc, s->add_tags());
   }
   frontiers_.ToState(out->mutable_tombstones());
+  out->set_hashtable(!intset_);
 }
 
 absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<RegionId>& dict,
@@ -127,6 +128,7 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
       out->AddInstance(s.name(), inst);
     }
   }
+  if (in.hashtable()) out->intset_ = false;
   if (!out->frontiers_.FromState(in.tombstones(), dict)) {
     return absl::InvalidArgumentError("set state: malformed tombstone");
   }
@@ -166,6 +168,7 @@ void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide
       m = members_.Find(r.name);
     }
   }
+  if (!remote.intset_) intset_ = false;
   frontiers_.Merge(remote.frontiers_, *ctx.applied);
 }
 
