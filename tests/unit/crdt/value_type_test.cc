@@ -338,8 +338,9 @@ History Generate(std::mt19937& rng) {
     if (k >= 15 && k < 18 && !Adapter<T>::kIncrements) k = 0;
     if (k < 10) {
       op.kind = Kind::kAdd;
-      for (size_t i = 0, n = 1 + pick(3); i < n; ++i)
+      for (size_t i = 0, n = 1 + pick(3); i < n; ++i) {
         op.elems.push_back({random_name(), payload()});
+      }
       op.large = pick(15) == 0;
     } else if (k < 15) {
       op.kind = Kind::kRemove;
