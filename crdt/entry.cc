@@ -53,7 +53,7 @@ void Entry::RemoveObservedValue(const VersionVector& observed, const Context& ct
   str_.RemoveIf([&](const Tag& t) { return observed.Covers(t.dot()); });
   if (extra_) {
     if (extra_->hash) extra_->hash->RemoveObserved(observed, value_context(ctx));
-    if (extra_->set) extra_->set->RemoveObserved(observed);
+    if (extra_->set) extra_->set->RemoveObserved(observed, value_context(ctx));
     if (extra_->zset) extra_->zset->RemoveObserved(observed, value_context(ctx));
   }
   if (!observed.LessOrEqual(*ctx.applied)) extra().value_frontier.Merge(observed);

@@ -136,7 +136,7 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   }
   if (st.ok() && state.has_set()) {
     x.set = std::make_unique<SetValue>();
-    st = SetValue::FromState(state.set(), dict, x.set.get());
+    st = SetValue::FromState(state.set(), dict, *regions, x.set.get());
   }
   if (st.ok() && state.has_zset()) {
     x.zset = std::make_unique<ZsetValue>();
@@ -203,7 +203,8 @@ void Entry::Join(const Entry& remote, const JoinContext& join, const Context& ct
   const SetValue* remote_set = remote.set();
   if (remote_set != nullptr || set() != nullptr) {
     static const SetValue kNoSet;
-    mutable_set()->Join(remote_set != nullptr ? *remote_set : kNoSet, here, there, *ctx.applied);
+    mutable_set()->Join(remote_set != nullptr ? *remote_set : kNoSet, here, there,
+                        ValueContext{ctx.regions, ctx.applied, ctx.stable, &kNone});
   }
   const ZsetValue* remote_zset = remote.zset();
   if (remote_zset != nullptr || zset() != nullptr) {

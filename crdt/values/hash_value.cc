@@ -114,12 +114,14 @@ void HashValue::ToState(v1::HashState* out) const {
     }
   }
   frontiers_.ToState(out->mutable_tombstones());
+  out->set_hashtable(!listpack());
 }
 
 absl::Status HashValue::FromState(const v1::HashState& in, const std::vector<RegionId>& dict,
                                   const RegionTable& regions, HashValue* out) {
   out->fields_.Clear();
   out->digest_ = Digest128();
+  if (in.hashtable()) out->set_hashtable();
   for (const v1::HashState::Field& s : in.fields()) {
     if (out->fields_.Find(s.name()) != nullptr) {
       return absl::InvalidArgumentError("hash state: a field appears twice");
@@ -195,6 +197,7 @@ void HashValue::Join(const HashValue& remote, const JoinSide& here, const JoinSi
     for (const Register::Write& w : f->reg.writes()) NoteWrite(name, w.value);
     After(f, *ctx.regions);
   }
+  if (!remote.listpack()) set_hashtable();
   frontiers_.Merge(remote.frontiers_, *ctx.applied);
 }
 

@@ -12,6 +12,7 @@
 #include "crdt/values/register.h"
 #include "crdt/values/set_value.h"
 #include "crdt/values/tag.h"
+#include "crdt/values/value_type.h"
 
 namespace activekv::crdt {
 
@@ -80,5 +81,15 @@ class HashValue {
   ElementFrontiers frontiers_;
   Digest128 digest_;
 };
+
+template <>
+struct ValueTraits<HashValue> {
+  using State = v1::HashState;
+  using Element = HashValue::Field;
+  static constexpr auto kAdd = &HashValue::Set;
+  static constexpr auto kSmallEncoding = &HashValue::listpack;
+  static constexpr auto kSetLargeEncoding = &HashValue::set_hashtable;
+};
+static_assert(CheckCollectionValue<HashValue>());
 
 }  // namespace activekv::crdt

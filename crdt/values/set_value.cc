@@ -66,7 +66,9 @@ void SetValue::Remove(std::string_view name, const VersionVector& observed,
   EraseIfEmpty(m);
 }
 
-void SetValue::RemoveObserved(const VersionVector& observed) {
+// A member's presence does not depend on the regions, the stable ops or the key's frontier:
+// `ctx` is unused (the contract, value_type.h, passes it to every type).
+void SetValue::RemoveObserved(const VersionVector& observed, const ValueContext& /*ctx*/) {
   for (size_t i = members_.size(); i-- > 0;) {
     Member& m = members_.at(i);
     auto& inst = m.instances;
@@ -105,10 +107,11 @@ void SetValue::ToState(v1::SetState* out) const {
     for (const Instance& i : m.instances) ToTagState(i.tag, i.hlc, s->add_tags());
   }
   frontiers_.ToState(out->mutable_tombstones());
+  out->set_hashtable(!intset_);
 }
 
 absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<RegionId>& dict,
-                                 SetValue* out) {
+                                 const RegionTable& /*regions*/, SetValue* out) {
   out->members_.Clear();
   out->digest_ = Digest128();
   out->intset_ = true;
@@ -125,6 +128,7 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
       out->AddInstance(s.name(), inst);
     }
   }
+  if (in.hashtable()) out->intset_ = false;
   if (!out->frontiers_.FromState(in.tombstones(), dict)) {
     return absl::InvalidArgumentError("set state: malformed tombstone");
   }
@@ -132,7 +136,7 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
 }
 
 void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide& there,
-                    const VersionVector& applied) {
+                    const ValueContext& ctx) {
   // Local instances the remote side removed go; remote instances the local side never removed
   // come. An instance both hold stays.
   for (size_t i = members_.size(); i-- > 0;) {
@@ -164,7 +168,8 @@ void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide
       m = members_.Find(r.name);
     }
   }
-  frontiers_.Merge(remote.frontiers_, applied);
+  if (!remote.intset_) intset_ = false;
+  frontiers_.Merge(remote.frontiers_, *ctx.applied);
 }
 
 }  // namespace activekv::crdt

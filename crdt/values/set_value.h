@@ -12,6 +12,7 @@
 #include "crdt/values/element_frontiers.h"
 #include "crdt/values/element_table.h"
 #include "crdt/values/tag.h"
+#include "crdt/values/value_type.h"
 #include "crdt/version_vector.h"
 
 namespace activekv::crdt {
@@ -42,7 +43,7 @@ class SetValue {
   // SREM of one member: removes the instances of it that `observed` covers.
   void Remove(std::string_view name, const VersionVector& observed, const ValueContext& ctx);
   // Whole-key removal: every instance whose dot `observed` covers.
-  void RemoveObserved(const VersionVector& observed);
+  void RemoveObserved(const VersionVector& observed, const ValueContext& ctx);
   // Drops element frontiers whose ops have all been applied. Only between ops: an op may add
   // two instances of one element, and a frontier must outlive the first.
   void PruneFrontiers(const VersionVector& applied) { frontiers_.Prune(applied); }
@@ -66,10 +67,10 @@ class SetValue {
   // Snapshot form; `out` is cleared first.
   void ToState(v1::SetState* out) const;
   static absl::Status FromState(const v1::SetState& in, const std::vector<RegionId>& dict,
-                                SetValue* out);
+                                const RegionTable& regions, SetValue* out);
   // State merge (JoinSide): instances survive unless the other side removed them.
   void Join(const SetValue& remote, const JoinSide& here, const JoinSide& there,
-            const VersionVector& applied);
+            const ValueContext& ctx);
 
  private:
   void AddInstance(std::string_view name, const Instance& inst);
@@ -82,5 +83,15 @@ class SetValue {
   Digest128 digest_;
   bool intset_ = true;
 };
+
+template <>
+struct ValueTraits<SetValue> {
+  using State = v1::SetState;
+  using Element = SetValue::Member;
+  static constexpr auto kAdd = &SetValue::Add;
+  static constexpr auto kSmallEncoding = &SetValue::intset;
+  static constexpr auto kSetLargeEncoding = &SetValue::set_hashtable;
+};
+static_assert(CheckCollectionValue<SetValue>());
 
 }  // namespace activekv::crdt

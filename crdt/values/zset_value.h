@@ -13,6 +13,7 @@
 #include "crdt/values/register.h"
 #include "crdt/values/score_index.h"
 #include "crdt/values/tag.h"
+#include "crdt/values/value_type.h"
 
 namespace activekv::crdt {
 
@@ -94,5 +95,15 @@ class ZsetValue {
   Digest128 digest_;
   bool listpack_ = true;
 };
+
+template <>
+struct ValueTraits<ZsetValue> {
+  using State = v1::ZsetState;
+  using Element = ZsetValue::Member;
+  static constexpr auto kAdd = &ZsetValue::Add;
+  static constexpr auto kSmallEncoding = &ZsetValue::listpack;
+  static constexpr auto kSetLargeEncoding = &ZsetValue::set_skiplist;
+};
+static_assert(CheckCollectionValue<ZsetValue>());
 
 }  // namespace activekv::crdt
