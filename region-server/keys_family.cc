@@ -249,7 +249,7 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
     }
     case crdt::ValueType::kSet: {
       std::vector<std::string> copy;
-      for (size_t i = 0; i < e.set()->size(); ++i) copy.push_back(e.set()->at(i).name);
+      for (size_t i = 0; i < e.set()->size(); ++i) copy.emplace_back(e.set()->at(i).name);
       std::vector<std::string_view> members(copy.begin(), copy.end());
       if (region.Find(dst) != nullptr) region.EmitDelete(dst);
       region.EmitSetAdd(dst, members, !e.set()->intset());

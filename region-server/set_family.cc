@@ -133,7 +133,7 @@ std::vector<std::string> RandomDistinct(const SetValue& s, size_t n) {
   std::vector<std::string> out;
   for (size_t i = 0; i < n; ++i) {
     std::swap(idx[i], idx[i + RandomU64() % (idx.size() - i)]);
-    out.push_back(s.at(idx[i]).name);
+    out.emplace_back(s.at(idx[i]).name);
   }
   return out;
 }
@@ -158,7 +158,7 @@ void SPop(CommandContext& ctx) {
   if (ctx.args.size() == 2) {
     const SetValue::Member* picked = PickOne(ctx);
     if (picked == nullptr) return;
-    const std::string member = picked->name;
+    const std::string member(picked->name);
     const std::string_view m = member;
     ctx.region->EmitSetRemove(ctx.args[1], {&m, 1});
     ctx.reply->Bulk(member);

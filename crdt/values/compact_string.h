@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ostream>
 #include <string_view>
 
 namespace activekv::crdt {
@@ -11,11 +12,10 @@ namespace activekv::crdt {
 #error "CompactString tags the pointer's low byte: little-endian only"
 #endif
 
-// The bytes of a register's write (a string key's value, a hash field's value) in 16 bytes
-// instead of std::string's 32: up to 15 bytes inline (a counter, a flag, a short word), a longer
-// value in one heap block of exactly its bytes. Every stored write pays for its string header,
-// and a string key or a hash field holds one, so the header is a large share of the bytes per
-// element (docs/operations.md, "Memory").
+// A byte string the CRDT state holds per element (a register write's value; a hash field's, set
+// member's or zset member's name) in 16 bytes instead of std::string's 32: up to 15 bytes inline
+// (a counter, a flag, a short word), a longer one in one heap block of exactly its bytes. The
+// header is a large share of the bytes per element (docs/operations.md, "Memory").
 //
 // Representation: when the first byte's low bit is 1 the string is inline, that byte holding
 // (size << 1) | 1 and the next fifteen the bytes; otherwise the first word is a pointer
@@ -70,6 +70,9 @@ class CompactString {
     return a.view() == b.view();
   }
   friend bool operator!=(const CompactString& a, const CompactString& b) { return !(a == b); }
+  friend std::ostream& operator<<(std::ostream& os, const CompactString& s) {
+    return os << s.view();
+  }
 
  private:
   bool is_inline() const { return (static_cast<unsigned char>(raw_[0]) & 1) != 0; }

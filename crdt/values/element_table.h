@@ -8,12 +8,13 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "crdt/values/compact_string.h"
 
 namespace activekv::crdt {
 
-// The elements of one collection (hash fields, set members), each a `Elem` with a
-// `std::string name` member: a dense vector (O(1) random pick, insertion order) plus an index of
-// positions by name (4 bytes a slot). Local presentation, not CRDT state: the order is the
+// The elements of one collection (hash fields, set members, zset members), each a `Elem` with
+// a `CompactString name` member: a dense vector (O(1) random pick, insertion order) plus an index
+// of positions by name (4 bytes a slot). Local presentation, not CRDT state: the order is the
 // insertion order while `ordered()` (Redis's small encodings keep it, so a single region answers
 // HGETALL exactly like redis-server), otherwise removal moves the last element into the hole.
 //
@@ -46,7 +47,7 @@ class ElementTable {
   // Appends a new element (`name` must be absent).
   Elem& Append(std::string_view name) {
     elems_.emplace_back();
-    elems_.back().name.assign(name.data(), name.size());
+    elems_.back().name = name;
     index_.insert(static_cast<uint32_t>(elems_.size() - 1));
     return elems_.back();
   }
@@ -58,11 +59,11 @@ class ElementTable {
     const uint32_t last = static_cast<uint32_t>(elems_.size() - 1);
     if (ordered_) {
       // Shift the tail down: the positions after `pos` change.
-      for (uint32_t i = pos + 1; i <= last; ++i) index_.erase(index_.find(elems_[i].name));
+      for (uint32_t i = pos + 1; i <= last; ++i) index_.erase(index_.find(elems_[i].name.view()));
       elems_.erase(elems_.begin() + pos);
       for (uint32_t i = pos; i < last; ++i) index_.insert(i);
     } else if (pos != last) {
-      index_.erase(index_.find(elems_[last].name));
+      index_.erase(index_.find(elems_[last].name.view()));
       elems_[pos] = std::move(elems_[last]);
       elems_.pop_back();
       index_.insert(pos);
@@ -84,13 +85,13 @@ class ElementTable {
   struct Hasher {
     using is_transparent = void;
     const std::vector<Elem>* elems;
-    size_t operator()(uint32_t i) const { return (*this)(std::string_view((*elems)[i].name)); }
+    size_t operator()(uint32_t i) const { return (*this)((*elems)[i].name.view()); }
     size_t operator()(std::string_view name) const { return absl::Hash<std::string_view>()(name); }
   };
   struct Eq {
     using is_transparent = void;
     const std::vector<Elem>* elems;
-    std::string_view Name(uint32_t i) const { return (*elems)[i].name; }
+    std::string_view Name(uint32_t i) const { return (*elems)[i].name.view(); }
     static std::string_view Name(std::string_view s) { return s; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {

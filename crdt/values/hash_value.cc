@@ -19,7 +19,7 @@ void HashValue::After(Field* f, const RegionTable& regions) {
   if (f->reg.Exists()) {
     digest_.Add(ElementDigest(f->name, f->reg.Value(regions)));
   } else {
-    const std::string name = f->name;  // Erase may move the element the name lives in
+    const std::string name((f->name).view());  // Erase may move the element the name lives in
     fields_.Erase(name);
   }
 }
@@ -94,7 +94,7 @@ void HashValue::ToState(v1::HashState* out) const {
   out->Clear();
   for (const Field& f : fields_.elems()) {
     v1::HashState::Field* s = out->add_fields();
-    s->set_name(f.name);
+    s->set_name(f.name.data(), f.name.size());
     for (const Register::Write& w : f.reg.writes()) {
       v1::HashState::Write* sw = s->add_writes();
       ToTagState(w.tag, w.hlc, sw->mutable_tag());
@@ -173,7 +173,7 @@ void HashValue::Join(const HashValue& remote, const JoinSide& here, const JoinSi
     Field* f = &fields_.at(i);
     if (remote.fields_.Find(f->name) != nullptr) continue;  // joined below
     digest_.Sub(ElementDigest(f->name, f->reg.Value(*ctx.regions)));
-    const std::string name = f->name;
+    const std::string name((f->name).view());
     f->reg.Join(
         kNone,
         [&](const Tag& t) { return here.Removed(t.dot()) || frontiers_.Covers(name, t.dot()); },
@@ -186,7 +186,7 @@ void HashValue::Join(const HashValue& remote, const JoinSide& here, const JoinSi
   for (const Field& r : remote.fields_.elems()) {
     Before(r.name, *ctx.regions);
     Field* f = GetOrAdd(r.name);
-    const std::string& name = r.name;
+    const std::string_view name = r.name.view();
     f->reg.Join(
         r.reg,
         [&](const Tag& t) { return here.Removed(t.dot()) || frontiers_.Covers(name, t.dot()); },

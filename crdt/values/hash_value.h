@@ -24,7 +24,7 @@ namespace activekv::crdt {
 class HashValue {
  public:
   struct Field {
-    std::string name;
+    CompactString name;
     Register reg;
   };
 

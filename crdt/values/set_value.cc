@@ -30,7 +30,7 @@ void SetValue::AddInstance(std::string_view name, const Instance& inst) {
 void SetValue::EraseIfEmpty(Member* m) {
   if (!m->instances.empty()) return;
   digest_.Sub(ElementDigest(m->name, ""));
-  const std::string name = m->name;  // Erase may move the element the name lives in
+  const std::string name((m->name).view());  // Erase may move the element the name lives in
   members_.Erase(name);
 }
 
@@ -103,7 +103,7 @@ void SetValue::ToState(v1::SetState* out) const {
   out->Clear();
   for (const Member& m : members_.elems()) {
     v1::SetState::Member* s = out->add_members();
-    s->set_name(m.name);
+    s->set_name(m.name.data(), m.name.size());
     for (const Instance& i : m.instances) ToTagState(i.tag, i.hlc, s->add_tags());
   }
   frontiers_.ToState(out->mutable_tombstones());

@@ -28,7 +28,7 @@ class SetValue {
     Hlc hlc;
   };
   struct Member {
-    std::string name;
+    CompactString name;
     absl::InlinedVector<Instance, 1> instances;
   };
 

@@ -41,7 +41,7 @@ void ZsetValue::After(const Change& c, Member* m, const RegionTable& regions) {
     digest_.Add(MemberDigest(m->name, score));
     index_.Insert(score, m->name);
   } else {
-    const std::string name = m->name;  // Erase may move the element the name lives in
+    const std::string name((m->name).view());  // Erase may move the element the name lives in
     members_.Erase(name);
     // Redis deletes an emptied zset: the next member starts a new one, as a listpack.
     if (members_.empty()) listpack_ = true;
@@ -112,7 +112,7 @@ void ZsetValue::ToState(v1::ZsetState* out) const {
   out->Clear();
   for (const Member& m : members_.elems()) {
     v1::ZsetState::Member* s = out->add_members();
-    s->set_name(m.name);
+    s->set_name(m.name.data(), m.name.size());
     for (const ScoreRegister::Write& w : m.reg.writes()) {
       v1::ZsetState::Write* sw = s->add_writes();
       ToTagState(w.tag, w.hlc, sw->mutable_tag());
@@ -179,7 +179,7 @@ void ZsetValue::Join(const ZsetValue& remote, const JoinSide& here, const JoinSi
                      const ValueContext& ctx) {
   static const ScoreRegister kNone;
   auto join_member = [&](Member* m, const ScoreRegister& theirs) {
-    const std::string& name = m->name;
+    const std::string_view name = m->name.view();
     m->reg.Join(
         theirs,
         [&](const Tag& t) { return here.Removed(t.dot()) || frontiers_.Covers(name, t.dot()); },

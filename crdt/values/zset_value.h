@@ -30,7 +30,7 @@ namespace activekv::crdt {
 class ZsetValue {
  public:
   struct Member {
-    std::string name;
+    CompactString name;
     ScoreRegister reg;
   };
 

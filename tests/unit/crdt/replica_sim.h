@@ -171,18 +171,20 @@ class Replica {
       case ValueType::kHash:
         for (size_t i = 0; i < e->hash()->size(); ++i) {
           const HashValue::Field& f = e->hash()->at(i);
-          items.push_back(f.name + "=" + std::string(e->hash()->ValueOf(f, ks_.regions())));
+          items.push_back(std::string(f.name) + "=" +
+                          std::string(e->hash()->ValueOf(f, ks_.regions())));
         }
         break;
       case ValueType::kSet:
-        for (size_t i = 0; i < e->set()->size(); ++i) items.push_back(e->set()->at(i).name);
+        for (size_t i = 0; i < e->set()->size(); ++i)
+          items.push_back(std::string(e->set()->at(i).name));
         break;
       case ValueType::kZset:
         for (size_t i = 0; i < e->zset()->size(); ++i) {
           const ZsetValue::Member& m = e->zset()->at(i);
           char score[32];
           std::snprintf(score, sizeof(score), "%.17g", e->zset()->Score(m, ks_.regions()));
-          items.push_back(m.name + "=" + score);
+          items.push_back(std::string(m.name) + "=" + score);
         }
         break;
       case ValueType::kNone:

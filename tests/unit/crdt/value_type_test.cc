@@ -347,7 +347,7 @@ History Generate(std::mt19937& rng) {
       for (size_t i = 0, n = 1 + pick(2); i < n; ++i) {
         const T* v = rep.value();
         const bool visible = v != nullptr && v->size() > 0 && pick(3) != 0;
-        op.elems.push_back({visible ? v->at(pick(v->size())).name : random_name(), 0});
+        op.elems.push_back({visible ? std::string(v->at(pick(v->size())).name) : random_name(), 0});
       }
     } else if (k < 18) {
       const std::string name = random_name();
