@@ -180,7 +180,8 @@ bool UpdateField(std::string* s, uint64_t offset, FieldType type, int64_t arg, b
     min = -max - 1;
     value = incr ? absl::int128(old) + arg : absl::int128(arg);
   } else {
-    max = (int64_t{1} << bits) - 1;
+    // In unsigned arithmetic: for a u63, 2^63 - 1 computed in int64_t overflows (UBSan).
+    max = static_cast<int64_t>((uint64_t{1} << bits) - 1);
     min = 0;
     // Redis stores SET's value as an unsigned 64-bit number: a negative one is above the maximum.
     value = incr ? absl::int128(old) + arg : absl::int128(static_cast<uint64_t>(arg));
