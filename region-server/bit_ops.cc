@@ -100,7 +100,8 @@ std::string ApplyBitOp(BitOp op, absl::Span<const std::string_view> sources) {
   for (std::string_view src : sources) max_len = std::max(max_len, src.size());
   std::string out(max_len, '\0');
   if (sources.empty() || max_len == 0) return out;
-  memcpy(out.data(), sources[0].data(), sources[0].size());
+  // A missing key is an empty view whose data() may be null: memcpy's pointers must not be.
+  if (!sources[0].empty()) memcpy(out.data(), sources[0].data(), sources[0].size());
   if (op == BitOp::kNot) {
     for (char& c : out) c = static_cast<char>(~c);
     return out;

@@ -59,6 +59,10 @@ TEST(BitOps, BitOpPadsShorterSourcesWithZeros) {
   EXPECT_EQ(ApplyBitOp(BitOp::kNot, one), "\x9e\x9d\x9c");
   std::string_view empty[] = {std::string_view(), std::string_view()};
   EXPECT_EQ(ApplyBitOp(BitOp::kOr, empty), "");
+  // A missing first key (a null empty view) before an existing one (UBSan: memcpy from null).
+  std::string_view missing_first[] = {std::string_view(), b};
+  EXPECT_EQ(ApplyBitOp(BitOp::kOr, missing_first), "\x0f\xf0");
+  EXPECT_EQ(ApplyBitOp(BitOp::kAnd, missing_first), std::string("\x00\x00", 2));
 }
 
 TEST(BitOps, FieldTypesAndOffsetsFollowRedis) {
