@@ -257,14 +257,9 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
     }
     case crdt::ValueType::kZset: {
       const crdt::ZsetValue& z = *e.zset();
-      std::vector<std::string> names;
-      std::vector<double> scores;
-      for (auto h = z.index().First(); h.valid(); ++h) {
-        names.emplace_back(h.member());
-        scores.push_back(h.score());
-      }
-      std::vector<std::pair<std::string_view, double>> members;
-      for (size_t i = 0; i < names.size(); ++i) members.emplace_back(names[i], scores[i]);
+      std::vector<std::pair<std::string, double>> copy;
+      for (auto h = z.index().First(); h.valid(); ++h) copy.emplace_back(h.member(), h.score());
+      std::vector<std::pair<std::string_view, double>> members(copy.begin(), copy.end());
       if (region.Find(dst) != nullptr) region.EmitDelete(dst);
       region.EmitZsetAdd(dst, members, !z.listpack());
       break;

@@ -8,7 +8,6 @@
 // O(1) a step.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <string>
 #include <utility>
@@ -74,12 +73,20 @@ void ReplyItems(CommandContext& ctx, const std::vector<Item>& items, bool withsc
   }
 }
 
+// Copies of the members of `items` (which point into a zset about to change), and `items`
+// pointed at the copies.
+std::vector<std::string> OwnMembers(std::vector<Item>* items) {
+  std::vector<std::string> names;
+  names.reserve(items->size());
+  for (const Item& it : *items) names.emplace_back(it.member);
+  for (size_t i = 0; i < items->size(); ++i) (*items)[i].member = names[i];
+  return names;
+}
+
 // Writes `items` to `dst` as a new zset (replacing whatever it holds) and replies its size; an
 // empty result deletes `dst`. `items` may point into `dst`'s own zset: they are copied first.
-void StoreItems(CommandContext& ctx, std::string_view dst, const std::vector<Item>& items) {
-  std::vector<std::string> names;
-  names.reserve(items.size());
-  for (const Item& it : items) names.emplace_back(it.member);
+void StoreItems(CommandContext& ctx, std::string_view dst, std::vector<Item> items) {
+  const std::vector<std::string> names = OwnMembers(&items);
   size_t longest = 0;
   for (const std::string& n : names) longest = std::max(longest, n.size());
   const bool listpack = names.size() <= kListpackEntries && longest <= kListpackValue;
@@ -268,6 +275,71 @@ std::vector<Item> LexItems(const ZsetValue& z, const LexBound& min, const LexBou
     }
   }
   return out;
+}
+
+enum class RangeType { kAuto, kRank, kScore, kLex };
+
+// A Z*RANGE / ZREMRANGEBY* range as parsed (zrangeGenericCommand's step 2): ranks, scores or
+// lexicographical bounds.
+struct RangeSpec {
+  RangeType type = RangeType::kRank;
+  int64_t start = 0, end = 0;
+  ScoreRange score;
+  LexBound lex_min, lex_max;
+};
+
+// Parses `min` and `max` as a range of `type` (kAuto counts as kRank); replies Redis's error and
+// returns false when they are not one.
+bool ParseRange(CommandContext& ctx, RangeType type, std::string_view min, std::string_view max,
+                RangeSpec* out) {
+  out->type = type == RangeType::kAuto ? RangeType::kRank : type;
+  switch (out->type) {
+    case RangeType::kAuto:
+    case RangeType::kRank:
+      if (!crdt::ParseRedisInt(min, &out->start) || !crdt::ParseRedisInt(max, &out->end)) {
+        ctx.reply->Error(kErrNotInteger);
+        return false;
+      }
+      return true;
+    case RangeType::kScore:
+      if (!ParseScoreRange(min, max, &out->score)) {
+        ctx.reply->Error(kErrScoreRange);
+        return false;
+      }
+      return true;
+    case RangeType::kLex:
+      if (!ParseLexBound(min, &out->lex_min) || !ParseLexBound(max, &out->lex_max)) {
+        ctx.reply->Error(kErrLexRange);
+        return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+// The members of `spec` in `z` after OFFSET/LIMIT, in reply order: from the low end, or
+// (reverse) from the high end, where a rank range counts its indexes from the high end too
+// (ZREVRANGE).
+std::vector<Item> SelectRange(const ZsetValue& z, const RangeSpec& spec, int64_t offset,
+                              int64_t limit, bool reverse) {
+  size_t lo = 0, hi = 0;
+  switch (spec.type) {
+    case RangeType::kAuto:
+    case RangeType::kRank: {
+      size_t first, last;
+      if (RankRange(spec.start, spec.end, z.size(), &first, &last)) {
+        lo = reverse ? z.size() - 1 - last : first;
+        hi = reverse ? z.size() - first : last + 1;
+      }
+      break;
+    }
+    case RangeType::kScore:
+      ScoreRanks(z.index(), spec.score, &lo, &hi);
+      break;
+    case RangeType::kLex:
+      return LexItems(z, spec.lex_min, spec.lex_max, offset, limit, reverse);
+  }
+  return Collect(z.index(), lo, hi, offset, limit, reverse);
 }
 
 // ---- ZADD ZINCRBY ZREM ----
@@ -504,7 +576,6 @@ void ZLexCount(CommandContext& ctx) {
 
 // ---- ZRANGE and its variants (zrangeGenericCommand) ----
 
-enum class RangeType { kAuto, kRank, kScore, kLex };
 enum class Direction { kAuto, kForward, kReverse };
 
 void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType type,
@@ -550,63 +621,14 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   const bool reverse = dir == Direction::kReverse;
   if (reverse && type != RangeType::kRank) std::swap(minidx, maxidx);  // given as max, min
 
-  int64_t start = 0, end = 0;
-  ScoreRange score_range;
-  ScoreIndex::LexBound lex_min, lex_max;
-  switch (type) {
-    case RangeType::kAuto:
-    case RangeType::kRank:
-      if (!crdt::ParseRedisInt(ctx.args[minidx], &start) ||
-          !crdt::ParseRedisInt(ctx.args[maxidx], &end)) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      break;
-    case RangeType::kScore:
-      if (!ParseScoreRange(ctx.args[minidx], ctx.args[maxidx], &score_range)) {
-        ctx.reply->Error(kErrScoreRange);
-        return;
-      }
-      break;
-    case RangeType::kLex:
-      if (!ParseLexBound(ctx.args[minidx], &lex_min) ||
-          !ParseLexBound(ctx.args[maxidx], &lex_max)) {
-        ctx.reply->Error(kErrLexRange);
-        return;
-      }
-      break;
-  }
-
+  RangeSpec spec;
+  if (!ParseRange(ctx, type, ctx.args[minidx], ctx.args[maxidx], &spec)) return;
   const ZsetValue* z;
   if (!LookupZset(ctx, key, &z)) return;
   std::vector<Item> items;
   if (z != nullptr) {
-    const ScoreIndex& index = z->index();
-    size_t lo = 0, hi = 0;
-    switch (type) {
-      case RangeType::kAuto:
-      case RangeType::kRank: {
-        size_t first, last;
-        if (RankRange(start, end, z->size(), &first, &last)) {
-          if (reverse) {
-            lo = z->size() - 1 - last;
-            hi = z->size() - first;
-          } else {
-            lo = first;
-            hi = last + 1;
-          }
-        }
-        items = Collect(index, lo, hi, 0, -1, reverse);
-        break;
-      }
-      case RangeType::kScore:
-        ScoreRanks(index, score_range, &lo, &hi);
-        items = Collect(index, lo, hi, offset, limit, reverse);
-        break;
-      case RangeType::kLex:
-        items = LexItems(*z, lex_min, lex_max, offset, limit, reverse);
-        break;
-    }
+    // LIMIT only comes with BYSCORE and BYLEX (checked above): a rank range has offset 0.
+    items = SelectRange(*z, spec, offset, limit, reverse);
   }
   if (store) {
     StoreItems(ctx, ctx.args[1], items);
@@ -640,58 +662,13 @@ void ZRevRangeByLex(CommandContext& ctx) {
 // ---- ZREMRANGEBY* ----
 
 void ZRemRangeGeneric(CommandContext& ctx, RangeType type) {
-  int64_t start = 0, end = 0;
-  ScoreRange score_range;
-  ScoreIndex::LexBound lex_min, lex_max;
-  switch (type) {
-    case RangeType::kAuto:
-    case RangeType::kRank:
-      if (!crdt::ParseRedisInt(ctx.args[2], &start) || !crdt::ParseRedisInt(ctx.args[3], &end)) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      break;
-    case RangeType::kScore:
-      if (!ParseScoreRange(ctx.args[2], ctx.args[3], &score_range)) {
-        ctx.reply->Error(kErrScoreRange);
-        return;
-      }
-      break;
-    case RangeType::kLex:
-      if (!ParseLexBound(ctx.args[2], &lex_min) || !ParseLexBound(ctx.args[3], &lex_max)) {
-        ctx.reply->Error(kErrLexRange);
-        return;
-      }
-      break;
-  }
+  RangeSpec spec;
+  if (!ParseRange(ctx, type, ctx.args[2], ctx.args[3], &spec)) return;
   const crdt::Entry* e;
   if (!LookupExisting(ctx, ctx.args[1], ValueType::kZset, resp::kReplyZero, &e)) return;
-  const ZsetValue& z = *e->zset();
-  size_t lo = 0, hi = 0;
-  std::vector<Item> items;
-  switch (type) {
-    case RangeType::kAuto:
-    case RangeType::kRank: {
-      size_t first, last;
-      if (RankRange(start, end, z.size(), &first, &last)) {
-        lo = first;
-        hi = last + 1;
-      }
-      items = Collect(z.index(), lo, hi, 0, -1, false);
-      break;
-    }
-    case RangeType::kScore:
-      ScoreRanks(z.index(), score_range, &lo, &hi);
-      items = Collect(z.index(), lo, hi, 0, -1, false);
-      break;
-    case RangeType::kLex:
-      items = LexItems(z, lex_min, lex_max, 0, -1, false);
-      break;
-  }
-  std::vector<std::string> names;
-  names.reserve(items.size());
-  for (const Item& it : items) names.emplace_back(it.member);
-  std::vector<std::string_view> views(names.begin(), names.end());
+  std::vector<Item> items = SelectRange(*e->zset(), spec, 0, -1, false);
+  const std::vector<std::string> names = OwnMembers(&items);
+  const std::vector<std::string_view> views(names.begin(), names.end());
   if (!views.empty()) ctx.region->EmitZsetRemove(ctx.args[1], views);
   ctx.reply->Integer(static_cast<int64_t>(views.size()));
 }
@@ -734,13 +711,9 @@ void PopGeneric(CommandContext& ctx, absl::Span<const std::string_view> keys, bo
   const size_t n = std::min<uint64_t>(static_cast<uint64_t>(count), z.size());
   std::vector<Item> items = max ? Collect(z.index(), z.size() - n, z.size(), 0, -1, true)
                                 : Collect(z.index(), 0, n, 0, -1, false);
-  std::vector<std::string> names;
-  names.reserve(items.size());
-  for (const Item& it : items) names.emplace_back(it.member);
-  for (size_t i = 0; i < items.size(); ++i) items[i].member = names[i];
-  std::vector<std::string_view> views(names.begin(), names.end());
-  const std::string key_copy(key);
-  ctx.region->EmitZsetRemove(key_copy, views);
+  const std::vector<std::string> names = OwnMembers(&items);
+  const std::vector<std::string_view> views(names.begin(), names.end());
+  ctx.region->EmitZsetRemove(key, views);
 
   if (!nested && !emitkey) {
     ctx.reply->ArrayLen(n * 2);
@@ -748,10 +721,10 @@ void PopGeneric(CommandContext& ctx, absl::Span<const std::string_view> keys, bo
     ctx.reply->ArrayLen(n);
   } else if (!nested && emitkey) {
     ctx.reply->ArrayLen(n * 2 + 1);
-    ctx.reply->Bulk(key_copy);
+    ctx.reply->Bulk(key);
   } else {
     ctx.reply->ArrayLen(2);
-    ctx.reply->Bulk(key_copy);
+    ctx.reply->Bulk(key);
     ctx.reply->ArrayLen(n);
   }
   for (const Item& it : items) {
@@ -1121,10 +1094,8 @@ std::string ScoreText(double score, bool listpack) {
     const auto ll = static_cast<int64_t>(score);
     if (static_cast<double>(ll) == score) return absl::StrCat(ll);
   }
-  if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
-  char buf[32];
-  const int n = std::snprintf(buf, sizeof(buf), "%.17g", score);
-  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  char buf[resp::kDoubleTextMax];
+  return std::string(resp::DoubleText(score, buf));
 }
 
 void ZScan(CommandContext& ctx) {

@@ -73,20 +73,18 @@ void ReplyBuilder::SetLen(size_t n) { Header(resp3_ ? '~' : '*', n); }
 
 void ReplyBuilder::PushLen(size_t n) { Header(resp3_ ? '>' : '*', n); }
 
+std::string_view DoubleText(double d, char* buf) {
+  // Redis spells infinities itself rather than trusting the libc.
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  // Same text as printf("%.17g"), without locale or snprintf.
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + kDoubleTextMax, d, std::chars_format::general, 17);
+  return std::string_view(buf, static_cast<size_t>(r.ptr - buf));
+}
+
 void ReplyBuilder::Double(double d) {
-  char buf[64];
-  size_t len;
-  if (std::isinf(d)) {
-    // Redis spells infinities itself rather than trusting the libc.
-    len = d > 0 ? 3 : 4;
-    std::memcpy(buf, d > 0 ? "inf" : "-inf", len);
-  } else {
-    // Same text as printf("%.17g"), without locale or snprintf.
-    const std::to_chars_result r =
-        std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::general, 17);
-    len = static_cast<size_t>(r.ptr - buf);
-  }
-  const std::string_view text(buf, len);
+  char buf[kDoubleTextMax];
+  const std::string_view text = DoubleText(d, buf);
   if (resp3_) {
     out_->push_back(',');
     out_->append(text);

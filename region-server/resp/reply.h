@@ -29,6 +29,11 @@ inline constexpr std::string_view kReplyNullBulk2 = "$-1\r\n";
 inline constexpr std::string_view kReplyNullArray2 = "*-1\r\n";
 inline constexpr std::string_view kReplyNull3 = "_\r\n";
 
+// Redis 7.0's text of a double (addReplyDouble; ZSCAN of a skiplist zset): "inf" and "-inf",
+// else the "%.17g" text. Writes into `buf` (kDoubleTextMax bytes) and returns a view of it.
+inline constexpr size_t kDoubleTextMax = 32;
+std::string_view DoubleText(double d, char* buf);
+
 class ReplyBuilder {
  public:
   // `out` must outlive the builder. `protocol` is 2 (RESP2, the default) or 3 (RESP3, after
