@@ -28,6 +28,12 @@ ZsetValue* Entry::mutable_zset() {
   return x.zset.get();
 }
 
+ListValue* Entry::mutable_list() {
+  Extra& x = extra();
+  if (!x.list) x.list = std::make_unique<ListValue>();
+  return x.list.get();
+}
+
 ValueContext Entry::value_context(const Context& ctx) const {
   static const VersionVector kNone;
   return ValueContext{ctx.regions, ctx.applied, ctx.stable,
@@ -39,8 +45,10 @@ void Entry::MaybeFreeExtra() {
   if (extra_->hash && extra_->hash->Empty()) extra_->hash.reset();
   if (extra_->set && extra_->set->Empty()) extra_->set.reset();
   if (extra_->zset && extra_->zset->Empty()) extra_->zset.reset();
+  if (extra_->list && extra_->list->Empty()) extra_->list.reset();
   if (extra_->expiries.empty() && extra_->value_frontier.empty() &&
-      extra_->expiry_frontier.empty() && !extra_->hash && !extra_->set && !extra_->zset) {
+      extra_->expiry_frontier.empty() && !extra_->hash && !extra_->set && !extra_->zset &&
+      !extra_->list) {
     extra_.reset();
   }
 }
@@ -55,6 +63,7 @@ void Entry::RemoveObservedValue(const VersionVector& observed, const Context& ct
     if (extra_->hash) extra_->hash->RemoveObserved(observed, value_context(ctx));
     if (extra_->set) extra_->set->RemoveObserved(observed, value_context(ctx));
     if (extra_->zset) extra_->zset->RemoveObserved(observed, value_context(ctx));
+    if (extra_->list) extra_->list->RemoveObserved(observed, value_context(ctx));
   }
   if (!observed.LessOrEqual(*ctx.applied)) extra().value_frontier.Merge(observed);
   if (extra_) extra_->value_frontier.PruneCoveredBy(*ctx.applied);
@@ -136,10 +145,15 @@ ValueType Entry::Type(const RegionTable& regions) const {
   const bool h = extra_ && extra_->hash && !extra_->hash->empty();
   const bool t = extra_ && extra_->set && !extra_->set->empty();
   const bool z = extra_ && extra_->zset && !extra_->zset->empty();
-  const int n = int{s} + int{h} + int{t} + int{z};
+  const bool l = extra_ && extra_->list && !extra_->list->empty();
+  const int n = int{s} + int{h} + int{t} + int{z} + int{l};
   if (n == 0) return ValueType::kNone;
   if (n == 1) {
-    return s ? ValueType::kString : h ? ValueType::kHash : t ? ValueType::kSet : ValueType::kZset;
+    return s   ? ValueType::kString
+           : h ? ValueType::kHash
+           : t ? ValueType::kSet
+           : z ? ValueType::kZset
+               : ValueType::kList;
   }
   // A type conflict (docs/crdt-semantics.md): the type whose newest element is latest wins.
   // O(elements) while the conflict lasts.
@@ -156,6 +170,7 @@ ValueType Entry::Type(const RegionTable& regions) const {
   if (h) consider(ValueType::kHash, extra_->hash->Newest(regions));
   if (t) consider(ValueType::kSet, extra_->set->Newest(regions));
   if (z) consider(ValueType::kZset, extra_->zset->Newest(regions));
+  if (l) consider(ValueType::kList, extra_->list->Newest(regions));
   return best;
 }
 
@@ -187,6 +202,9 @@ Digest128 Entry::Digest(uint64_t key_seed, const RegionTable& regions) const {
     case ValueType::kZset:
       value = extra_->zset->digest();
       break;
+    case ValueType::kList:
+      value = extra_->list->digest();
+      break;
   }
   return KeyDigest(key_seed, static_cast<int>(type), DeadlineMs(), value);
 }
@@ -196,6 +214,7 @@ void Entry::Compact(const Context& ctx) {
   if (extra_ && extra_->hash) extra_->hash->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->set) extra_->set->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->zset) extra_->zset->PruneFrontiers(*ctx.applied);
+  if (extra_ && extra_->list) extra_->list->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->expiries.size() == 1 && extra_->expiries[0].deadline_ms == kNoDeadline &&
       ctx.stable->Covers(extra_->expiries[0].dot)) {
     extra_->expiries.clear();

@@ -12,6 +12,7 @@
 #include "crdt/region_table.h"
 #include "crdt/types.h"
 #include "crdt/values/hash_value.h"
+#include "crdt/values/list_value.h"
 #include "crdt/values/register.h"
 #include "crdt/values/set_value.h"
 #include "crdt/values/zset_value.h"
@@ -27,7 +28,14 @@ void AppendVersionEntries(const VersionVector& vv, const RegionTable& regions,
                           google::protobuf::RepeatedPtrField<v1::VersionEntry>* out);
 
 // The type a key shows (TYPE): a code that is also part of the digest format.
-enum class ValueType : uint8_t { kNone = 0, kString = 1, kHash = 2, kSet = 3, kZset = 4 };
+enum class ValueType : uint8_t {
+  kNone = 0,
+  kString = 1,
+  kHash = 2,
+  kSet = 3,
+  kZset = 4,
+  kList = 5
+};
 
 // The CRDT state of one key (docs/crdt-semantics.md is the specification): key-level state plus
 // typed values.
@@ -35,10 +43,10 @@ enum class ValueType : uint8_t { kNone = 0, kString = 1, kHash = 2, kSet = 3, kZ
 //  * Key level: an observed-remove register of expiry deadlines (among concurrent survivors
 //    PERSIST wins, otherwise the latest deadline), and the key's removal frontiers: what
 //    whole-key removals (DEL, a type-changing SET, FLUSHALL) observed of ops not applied yet.
-//  * Values: the string register (with its counter), a hash, a set, a sorted set. A key normally
-//  holds one
-//    of them; concurrent writes of different types leave more than one until a removal observes
-//    the loser, and the type shown is the one whose newest element is latest in the LWW order
+//  * Values: the string register (with its counter), a hash, a set, a sorted set, a list. A key
+//    normally holds one of them; concurrent writes of different types leave more than one until a
+//    removal observes the loser, and the type shown is the one whose newest element is latest in
+//    the LWW order
 //    ("Type conflicts").
 //
 // Every removal carries its op's version-vector context: a whole-key removal applies it to every
@@ -80,13 +88,15 @@ class Entry {
   HashValue* mutable_hash();
   SetValue* mutable_set();
   ZsetValue* mutable_zset();
+  ListValue* mutable_list();
   ValueContext value_context(const Context& ctx) const;
 
   // True when the key has a value of any type.
   bool Exists() const {
-    return str_.Exists() || (extra_ && ((extra_->hash && !extra_->hash->empty()) ||
-                                        (extra_->set && !extra_->set->empty()) ||
-                                        (extra_->zset && !extra_->zset->empty())));
+    return str_.Exists() ||
+           (extra_ &&
+            ((extra_->hash && !extra_->hash->empty()) || (extra_->set && !extra_->set->empty()) ||
+             (extra_->zset && !extra_->zset->empty()) || (extra_->list && !extra_->list->empty())));
   }
   ValueType Type(const RegionTable& regions) const;
   // Visible string value; only meaningful when Type() is kString. A view of the stored bytes, or
@@ -96,6 +106,7 @@ class Entry {
   const HashValue* hash() const { return extra_ ? extra_->hash.get() : nullptr; }
   const SetValue* set() const { return extra_ ? extra_->set.get() : nullptr; }
   const ZsetValue* zset() const { return extra_ ? extra_->zset.get() : nullptr; }
+  const ListValue* list() const { return extra_ ? extra_->list.get() : nullptr; }
   // Visible expiry deadline (unix ms), kNoDeadline when none.
   int64_t DeadlineMs() const;
   // Nothing left, not even removal knowledge: the keyspace may erase the entry.
@@ -145,6 +156,7 @@ class Entry {
     std::unique_ptr<HashValue> hash;
     std::unique_ptr<SetValue> set;
     std::unique_ptr<ZsetValue> zset;
+    std::unique_ptr<ListValue> list;
   };
 
   Extra& extra();

@@ -77,6 +77,7 @@ void Entry::ToState(const RegionTable& regions, v1::KeyState* out) const {
   if (extra_->hash) extra_->hash->ToState(out->mutable_hash());
   if (extra_->set) extra_->set->ToState(out->mutable_set());
   if (extra_->zset) extra_->zset->ToState(out->mutable_zset());
+  if (extra_->list) extra_->list->ToState(out->mutable_list());
 }
 
 absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<RegionId>& dict,
@@ -116,7 +117,7 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   out->str_.Assign(std::move(writes), std::move(incs), *regions);
   if (state.expiries_size() == 0 && state.value_frontier_size() == 0 &&
       state.expiry_frontier_size() == 0 && !state.has_hash() && !state.has_set() &&
-      !state.has_zset()) {
+      !state.has_zset() && !state.has_list()) {
     return absl::OkStatus();
   }
   Extra& x = out->extra();
@@ -141,6 +142,10 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   if (st.ok() && state.has_zset()) {
     x.zset = std::make_unique<ZsetValue>();
     st = ZsetValue::FromState(state.zset(), dict, *regions, x.zset.get());
+  }
+  if (st.ok() && state.has_list()) {
+    x.list = std::make_unique<ListValue>();
+    st = ListValue::FromState(state.list(), dict, *regions, x.list.get());
   }
   if (!st.ok()) return st;
   out->MaybeFreeExtra();
@@ -210,6 +215,12 @@ void Entry::Join(const Entry& remote, const JoinContext& join, const Context& ct
   if (remote_zset != nullptr || zset() != nullptr) {
     static const ZsetValue kNoZset;
     mutable_zset()->Join(remote_zset != nullptr ? *remote_zset : kNoZset, here, there,
+                         ValueContext{ctx.regions, ctx.applied, ctx.stable, &kNone});
+  }
+  const ListValue* remote_list = remote.list();
+  if (remote_list != nullptr || list() != nullptr) {
+    static const ListValue kNoList;
+    mutable_list()->Join(remote_list != nullptr ? *remote_list : kNoList, here, there,
                          ValueContext{ctx.regions, ctx.applied, ctx.stable, &kNone});
   }
 

@@ -131,6 +131,51 @@ absl::Status Keyspace::DecodeObserved(const v1::Op& op, RegionId origin, Version
   return absl::OkStatus();
 }
 
+namespace {
+
+bool ValidLevel(const v1::ListLevel& l) { return !l.region().empty() && l.seq() != 0; }
+
+bool ValidRef(const v1::ListRef& r) {
+  if (!r.has_own() || !ValidLevel(r.own())) return false;
+  for (const v1::ListLevel& l : r.prefix()) {
+    if (!ValidLevel(l)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status Keyspace::ValidateListOp(const v1::Op& op) {
+  bool ok = true;
+  if (op.has_linsert()) {
+    for (const v1::ListLevel& l : op.linsert().prefix()) ok = ok && ValidLevel(l);
+  } else if (op.has_lrem()) {
+    for (const v1::ListRef& r : op.lrem().elements()) ok = ok && ValidRef(r);
+  } else if (op.has_lset()) {
+    ok = op.lset().has_element() && ValidRef(op.lset().element());
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError("list op names a level without a region or seq");
+}
+
+ListLevel Keyspace::LevelOf(const v1::ListLevel& l) {
+  RegionId r = l.region() == local_name() ? local_ : regions_.Intern(l.region());
+  return ListLevel{l.digit(), Tag{r, l.idx(), l.seq()}};
+}
+
+void Keyspace::ApplyListRemove(const v1::ListRemove& rem, Entry* entry, const Entry::Context& ctx) {
+  ListValue* list = entry->mutable_list();
+  const ValueContext vctx = entry->value_context(ctx);
+  absl::InlinedVector<ListLevel, 4> prefix;
+  for (const v1::ListRef& r : rem.elements()) {
+    prefix.clear();
+    for (const v1::ListLevel& l : r.prefix()) prefix.push_back(LevelOf(l));
+    const ListLevel own = LevelOf(r.own());
+    list->Remove(ListPos(prefix, own), vctx);
+  }
+  entry->Compact(ctx);
+}
+
 absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   if (op.origin().empty() || op.seq() == 0) {
     return absl::InvalidArgumentError("op without a dot (origin, seq)");
@@ -155,6 +200,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
       if (std::isnan(m.score())) return absl::InvalidArgumentError("op zadd score is NaN");
     }
   }
+  if (absl::Status st = ValidateListOp(op); !st.ok()) return st;
   if (op.db() >= kDatabases) {
     return absl::InvalidArgumentError(absl::StrCat("op db ", op.db(), " out of range"));
   }
@@ -196,7 +242,10 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   // instances the FLUSHALL did not observe (found by the snapshot property test: a flushed SET's
   // removal of an expiry was skipped, and the expiry came back once the FLUSHALL removed the
   // SET's PERSIST). Increments remove nothing.
-  if (flushed && (op.has_add() || op.has_hincr() || op.has_zincr())) return Outcome::kApplied;
+  if (flushed &&
+      (op.has_add() || op.has_hincr() || op.has_zincr() || op.has_linsert() || op.has_lset())) {
+    return Outcome::kApplied;
+  }
 
   auto it = ns.table.find(op.key());
   if (it == ns.table.end()) {
@@ -326,6 +375,9 @@ void Keyspace::ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, E
       entry->Compact(ctx);
       break;
     }
+    case v1::Op::kLrem:
+      ApplyListRemove(op.lrem(), entry, ctx);
+      break;
     default:
       break;
   }
@@ -442,6 +494,32 @@ void Keyspace::ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVecto
       inc.hlc = op.hlc();
       inc.delta = op.zincr().delta();
       z->Increment(op.zincr().member(), inc, entry.value_context(ctx));
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kLinsert: {
+      const v1::ListInsert& ins = op.linsert();
+      ListValue* list = entry.mutable_list();
+      const ValueContext vctx = entry.value_context(ctx);
+      absl::InlinedVector<ListLevel, 4> prefix;
+      for (const v1::ListLevel& l : ins.prefix()) prefix.push_back(LevelOf(l));
+      for (int i = 0; i < ins.values_size(); ++i) {
+        list->Insert(prefix, ins.digit(), Tag{origin, static_cast<uint32_t>(i), op.seq()},
+                     ins.values(i), op.hlc(), vctx);
+      }
+      entry.Compact(ctx);
+      break;
+    }
+    case v1::Op::kLrem:
+      ApplyListRemove(op.lrem(), &entry, ctx);
+      break;
+    case v1::Op::kLset: {
+      const v1::ListRef& r = op.lset().element();
+      absl::InlinedVector<ListLevel, 4> prefix;
+      for (const v1::ListLevel& l : r.prefix()) prefix.push_back(LevelOf(l));
+      const ListLevel own = LevelOf(r.own());
+      entry.mutable_list()->Set(ListPos(prefix, own), op.lset().value(), op.hlc(), origin,
+                                entry.value_context(ctx));
       entry.Compact(ctx);
       break;
     }

@@ -195,6 +195,11 @@ class Keyspace {
   // The mapping's part of the digest (nothing while it is the identity).
   Digest128 MappingDigest() const;
   // An op a FLUSHALL observed before it arrived: only what it removes.
+  // Lists: a ListLevel of an op with its region interned; InvalidArgument for a list op that
+  // names a level without a region or seq.
+  ListLevel LevelOf(const v1::ListLevel& l);
+  static absl::Status ValidateListOp(const v1::Op& op);
+  void ApplyListRemove(const v1::ListRemove& rem, Entry* entry, const Entry::Context& ctx);
   void ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, Entry* entry,
                       const Entry::Context& ctx);
   // The region an origin belongs to: "us-east~2" (incarnation 2) belongs to "us-east".

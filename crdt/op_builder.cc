@@ -145,4 +145,49 @@ void MakeZsetIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std:
   inc->set_delta(delta);
 }
 
+namespace {
+
+void SetLevel(const Keyspace& ks, const ListLevel& l, v1::ListLevel* out) {
+  out->set_digit(l.digit);
+  out->set_region(ks.regions().Name(l.tag.region));
+  out->set_seq(l.tag.seq);
+  out->set_idx(l.tag.idx);
+}
+
+void SetRef(const Keyspace& ks, const ListValue::Element& e, v1::ListRef* out) {
+  for (uint32_t i = 0; i < e.depth; ++i) SetLevel(ks, e.prefix[i], out->add_prefix());
+  SetLevel(ks, e.own, out->mutable_own());
+}
+
+}  // namespace
+
+void MakeListInsertOp(const Keyspace& ks, Hlc hlc, std::string_view key,
+                      const ListValue::Placement& placement, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  v1::ListInsert* ins = op->mutable_linsert();
+  for (const ListLevel& l : placement.prefix) SetLevel(ks, l, ins->add_prefix());
+  ins->set_digit(placement.digit);
+}
+
+void AddListValue(std::string_view value, v1::Op* op) {
+  op->mutable_linsert()->add_values(value.data(), value.size());
+}
+
+void MakeListRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  op->mutable_lrem();
+}
+
+void AddListRef(const Keyspace& ks, const ListValue::Element& element, v1::Op* op) {
+  SetRef(ks, element, op->mutable_lrem()->add_elements());
+}
+
+void MakeListSetOp(const Keyspace& ks, Hlc hlc, std::string_view key,
+                   const ListValue::Element& element, std::string_view value, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+  v1::ListSet* set = op->mutable_lset();
+  SetRef(ks, element, set->mutable_element());
+  set->set_value(value.data(), value.size());
+}
+
 }  // namespace activekv::crdt

@@ -51,5 +51,17 @@ void MakeZsetRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op*
 void AddZsetElement(std::string_view member, double score, v1::Op* op);
 void MakeZsetIncrementOp(const Keyspace& ks, Hlc hlc, std::string_view key, std::string_view member,
                          double delta, v1::Op* op);
+// Lists ("Lists"): no context (a list op names exactly the elements it touches). An insert of
+// `values` (in list order) at `placement` (ListValue::Place*); the elements' tags are (this op's
+// dot, index in `values`). Add values with AddListValue.
+void MakeListInsertOp(const Keyspace& ks, Hlc hlc, std::string_view key,
+                      const ListValue::Placement& placement, v1::Op* op);
+void AddListValue(std::string_view value, v1::Op* op);
+// A removal of elements; add each with AddListRef.
+void MakeListRemoveOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
+void AddListRef(const Keyspace& ks, const ListValue::Element& element, v1::Op* op);
+// LSET of `element` to `value`.
+void MakeListSetOp(const Keyspace& ks, Hlc hlc, std::string_view key,
+                   const ListValue::Element& element, std::string_view value, v1::Op* op);
 
 }  // namespace activekv::crdt

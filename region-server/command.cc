@@ -159,6 +159,8 @@ std::string_view TypeName(crdt::ValueType type) {
       return "set";
     case crdt::ValueType::kZset:
       return "zset";
+    case crdt::ValueType::kList:
+      return "list";
     case crdt::ValueType::kNone:
       break;
   }

@@ -24,6 +24,8 @@ inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to th
 // (Redis's wording, "must between", kept).
 inline constexpr std::string_view kErrCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+// getPositiveLongFromObjectOrReply without a message of its own (LPOP/RPOP counts).
+inline constexpr std::string_view kErrCountPositive = "ERR value is out of range, must be positive";
 inline constexpr std::string_view kErrLoading = "LOADING Redis is loading the dataset in memory";
 // Bitmap commands (bitops.c) and LCS (t_string.c).
 inline constexpr std::string_view kErrBitOffset =

@@ -264,6 +264,14 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
       region.EmitZsetAdd(dst, members, !z.listpack());
       break;
     }
+    case crdt::ValueType::kList: {
+      std::vector<std::string> copy;
+      for (size_t i = 0; i < e.list()->size(); ++i) copy.emplace_back(e.list()->at(i).value.view());
+      std::vector<std::string_view> values(copy.begin(), copy.end());
+      if (region.Find(dst) != nullptr) region.EmitDelete(dst);
+      region.EmitListPush(dst, values, false);
+      break;
+    }
     case crdt::ValueType::kNone:
       return;
   }
@@ -384,6 +392,8 @@ std::string_view EncodingOf(Region& region, const crdt::Entry& e) {
       return e.set()->intset() ? "intset" : "hashtable";
     case crdt::ValueType::kZset:
       return e.zset()->listpack() ? "listpack" : "skiplist";
+    case crdt::ValueType::kList:
+      return "quicklist";
     case crdt::ValueType::kNone:
       break;
   }

@@ -413,6 +413,66 @@ void Region::EmitSetRemove(std::string_view key, absl::Span<const std::string_vi
   for (std::string_view m : members) crdt::AddSetElement(m, op);
   Emit(op);
 }
+namespace {
+
+const crdt::ListValue& ListOf(const crdt::Entry* e) {
+  static const crdt::ListValue kEmpty;
+  return e != nullptr && e->list() != nullptr ? *e->list() : kEmpty;
+}
+
+}  // namespace
+
+void Region::EmitListPush(std::string_view key, absl::Span<const std::string_view> values,
+                          bool left) {
+  const crdt::ListValue& list = ListOf(ks_.Find(key, ns_));
+  const crdt::Hlc hlc = Tick();
+  v1::Op* op = NewOp();
+  crdt::MakeListInsertOp(ks_, hlc, key, left ? list.PlaceAtHead(hlc) : list.PlaceAtTail(hlc), op);
+  if (left) {
+    for (size_t i = values.size(); i-- > 0;) crdt::AddListValue(values[i], op);
+  } else {
+    for (std::string_view v : values) crdt::AddListValue(v, op);
+  }
+  Emit(op);
+}
+
+bool Region::EmitListInsert(std::string_view key, size_t i, std::string_view value) {
+  const crdt::ListValue& list = ListOf(ks_.Find(key, ns_));
+  crdt::ListValue::Placement placement;
+  if (!list.PlaceBefore(i, &placement).ok()) return false;
+  v1::Op* op = NewOp();
+  crdt::MakeListInsertOp(ks_, Tick(), key, placement, op);
+  crdt::AddListValue(value, op);
+  Emit(op);
+  return true;
+}
+
+void Region::EmitListRemove(std::string_view key, absl::Span<const size_t> indices) {
+  const crdt::ListValue& list = ListOf(ks_.Find(key, ns_));
+  v1::Op* op = NewOp();
+  crdt::MakeListRemoveOp(ks_, Tick(), key, op);
+  for (size_t i : indices) crdt::AddListRef(ks_, list.at(i), op);
+  Emit(op);
+}
+
+void Region::EmitListPop(std::string_view key, size_t n, bool left) {
+  const crdt::ListValue& list = ListOf(ks_.Find(key, ns_));
+  v1::Op* op = NewOp();
+  crdt::MakeListRemoveOp(ks_, Tick(), key, op);
+  const size_t size = list.size();
+  for (size_t k = 0; k < n && k < size; ++k) {
+    crdt::AddListRef(ks_, list.at(left ? k : size - 1 - k), op);
+  }
+  Emit(op);
+}
+
+void Region::EmitListSet(std::string_view key, size_t i, std::string_view value) {
+  const crdt::ListValue& list = ListOf(ks_.Find(key, ns_));
+  v1::Op* op = NewOp();
+  crdt::MakeListSetOp(ks_, Tick(), key, list.at(i), value, op);
+  Emit(op);
+}
+
 void Region::EmitZsetAdd(std::string_view key,
                          absl::Span<const std::pair<std::string_view, double>> members,
                          bool skiplist) {

@@ -165,6 +165,19 @@ class Region final : public syncer::ReplicaHost {
   void EmitZsetIncrement(std::string_view key, std::string_view member, double delta,
                          bool skiplist = false);
 
+  // Lists (docs/crdt-semantics.md, "Lists"): `values` in the order the command pushes them
+  // (LPUSH a b c pushes a first, so the list reads c b a), at the head (`left`) or the tail of
+  // the key's list in the selected database.
+  void EmitListPush(std::string_view key, absl::Span<const std::string_view> values, bool left);
+  // LINSERT: `value` before element i of the key's list (i == its size: after the tail). False,
+  // and no op, in the practically unreachable case that no position is left there.
+  bool EmitListInsert(std::string_view key, size_t i, std::string_view value);
+  // Removes elements of the key's list, named by their indices in it as it is now.
+  void EmitListRemove(std::string_view key, absl::Span<const size_t> indices);
+  // Removes the `n` elements at one end (a pop).
+  void EmitListPop(std::string_view key, size_t n, bool left);
+  void EmitListSet(std::string_view key, size_t i, std::string_view value);
+
   // Appends the current batch (if any) to the AOF; returns its LSN, or 0 when the command wrote
   // nothing. LSNs keep increasing across AOF reopens (SetFsyncPolicy).
   uint64_t Commit();

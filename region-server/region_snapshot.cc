@@ -37,6 +37,9 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
         for (const auto& w : m.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
         for (const auto& i : m.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
       }
+      // A list element's stamp is its last write's (>= its insert's).
+      for (const auto& e : k.list().elements()) max = std::max<crdt::Hlc>(max, e.hlc());
+      for (const auto& p : k.list().pending()) max = std::max<crdt::Hlc>(max, p.hlc());
     }
   }
   return max;

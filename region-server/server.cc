@@ -63,6 +63,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterSetFamily(&commands_);
   RegisterZsetFamily(&commands_);
   RegisterBitFamily(&commands_);
+  RegisterListFamily(&commands_);
 }
 
 Server::~Server() {

@@ -627,8 +627,9 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   if (!LookupZset(ctx, key, &z)) return;
   std::vector<Item> items;
   if (z != nullptr) {
-    // LIMIT only comes with BYSCORE and BYLEX (checked above): a rank range has offset 0.
-    items = SelectRange(*z, spec, offset, limit, reverse);
+    // A rank range takes no LIMIT (checked above) -- except "LIMIT <offset> -1", which Redis
+    // accepts and ignores, offset included.
+    items = SelectRange(*z, spec, type == RangeType::kRank ? 0 : offset, limit, reverse);
   }
   if (store) {
     StoreItems(ctx, ctx.args[1], items);

@@ -120,18 +120,14 @@ struct IsElementAdd<void (C::*)(Args...)>
 
 }  // namespace value_type_internal
 
-// Compile-time check of the contract above; `static_assert(CheckCollectionValue<T>())` after
-// ValueTraits<T>.
+// The part of the contract every value type meets, sequences (ListValue) included: whole-key
+// removal, pruning, size, the newest element, the digest, the snapshot form and state merge.
+// `static_assert(CheckValue<T>())` after ValueTraits<T> (which names at least State).
 template <typename T>
-constexpr bool CheckCollectionValue() {
+constexpr bool CheckValue() {
   namespace vt = value_type_internal;
-  using Traits = ValueTraits<T>;
   static_assert(std::is_default_constructible_v<T> && !std::is_copy_constructible_v<T>,
                 "a value type is default-constructible and not copyable");
-  static_assert(vt::IsElementAdd<std::remove_const_t<decltype(Traits::kAdd)>>::value,
-                "kAdd: void (T::*)(std::string_view name, ..., const ValueContext&)");
-  static_assert(vt::Returns<void, vt::RemoveExpr, T>::value,
-                "void Remove(std::string_view, const VersionVector&, const ValueContext&)");
   static_assert(vt::Returns<void, vt::RemoveObservedExpr, T>::value,
                 "void RemoveObserved(const VersionVector& observed, const ValueContext& ctx)");
   static_assert(vt::Returns<void, vt::PruneFrontiersExpr, T>::value,
@@ -139,10 +135,6 @@ constexpr bool CheckCollectionValue() {
   static_assert(vt::Returns<size_t, vt::SizeExpr, T>::value, "size_t size() const");
   static_assert(vt::Returns<bool, vt::VisiblyEmptyExpr, T>::value, "bool empty() const");
   static_assert(vt::Returns<bool, vt::EmptyExpr, T>::value, "bool Empty() const");
-  static_assert(vt::Returns<const vt::ElementOf<T>*, vt::FindExpr, T>::value,
-                "const Element* Find(std::string_view) const");
-  static_assert(vt::Returns<const vt::ElementOf<T>&, vt::AtExpr, T>::value,
-                "const Element& at(size_t) const");
   static_assert(vt::Returns<Stamp, vt::NewestExpr, T>::value,
                 "Stamp Newest(const RegionTable&) const");
   static_assert(vt::Returns<const Digest128&, vt::DigestExpr, T>::value,
@@ -154,6 +146,24 @@ constexpr bool CheckCollectionValue() {
   static_assert(vt::Returns<void, vt::JoinExpr, T>::value,
                 "void Join(const T& remote, const JoinSide& here, const JoinSide& there, "
                 "const ValueContext& ctx)");
+  return true;
+}
+
+// Compile-time check of the whole contract above (collections keyed by element name);
+// `static_assert(CheckCollectionValue<T>())` after ValueTraits<T>.
+template <typename T>
+constexpr bool CheckCollectionValue() {
+  namespace vt = value_type_internal;
+  using Traits = ValueTraits<T>;
+  static_assert(CheckValue<T>());
+  static_assert(vt::IsElementAdd<std::remove_const_t<decltype(Traits::kAdd)>>::value,
+                "kAdd: void (T::*)(std::string_view name, ..., const ValueContext&)");
+  static_assert(vt::Returns<void, vt::RemoveExpr, T>::value,
+                "void Remove(std::string_view, const VersionVector&, const ValueContext&)");
+  static_assert(vt::Returns<const vt::ElementOf<T>*, vt::FindExpr, T>::value,
+                "const Element* Find(std::string_view) const");
+  static_assert(vt::Returns<const vt::ElementOf<T>&, vt::AtExpr, T>::value,
+                "const Element& at(size_t) const");
   static_assert(
       std::is_same_v<std::remove_const_t<decltype(Traits::kSmallEncoding)>, bool (T::*)() const>,
       "kSmallEncoding: bool (T::*)() const");

@@ -24,6 +24,8 @@ Hashes and sets (run one at a time, like scan and randomkey; code in "hashes and
              WITHSCORES); after SPOP the two sets are made identical again (DEL + SADD of the
              reference's remaining members + its expiry) when the popped members or the resulting
              encodings differ
+Lists (family "list"): every reply order is defined, so all list replies are exact (OBJECT
+ENCODING is always quicklist in redis 7.0).
 Sorted sets (family "zset", opt-in through AKV_DIFF_FAMILIES until the target has them): every
 reply order is defined (score, then member), so all zset replies are exact, OBJECT ENCODING
 (listpack/skiplist) included, except ZRANDMEMBER (rand), ZSCAN (cscan: a listpack zset is one
@@ -81,6 +83,11 @@ RAND_COUNTS = ["0", "1", "2", "3", "5", "10", "1000", "9223372036854775807", "-1
 # (64 bytes) and above it, binary and empty ones; scores with many digits, -0, the float limits,
 # infinities; score and lex range bounds, valid and not.
 ZSET_KEYS = ["z0", "z1", "z2", "{tag}z"]
+LIST_KEYS = ["l0", "l1", "l2", "{tag}l"]
+LVALUES = ["a", "b", "c", "a", "b", "1", "2", "-1", "", "x y", b"\x00\xff\r\n", "Z" * 70, "007",
+           "9223372036854775808", "1.5"]
+LIST_INDEXES = ["0", "1", "2", "-1", "-2", "-3", "5", "-10", "100", "9223372036854775807",
+                "-9223372036854775808", "abc", "", "1.5", " 1"]
 ZMEMBERS = ["a", "b", "c", "d", "e", "aa", "ab", "b\xff", "A", "", "m m", b"\x00z\xff\r\n",
             "Z" * 64, "Z" * 65, "1", "-1", "0", "10", "ünï", "[a", "(a", "-", "+"]
 ZSCORES = ["0", "1", "2", "3", "-1", "-2", "5", "10", "1.5", "-0.5", "0.1", "0.30000000000000004",
@@ -765,6 +772,8 @@ class DiffRunner:
             elif t == b"zset":
                 cmds += [Cmd(["ZRANGE", k, "0", "-1", "WITHSCORES"]), Cmd(["ZCARD", k]),
                          OBJENC(k)]
+            elif t == b"list":
+                cmds += [Cmd(["LRANGE", k, "0", "-1"]), Cmd(["LLEN", k]), OBJENC(k)]
         self.run(cmds)
 
 
@@ -809,10 +818,10 @@ class ExpiryPool:
         return self.rng.choice(["1", str(self.t0_ms - 100000), "0"])
 
 
-FAMILIES = ("string", "hash", "set", "zset")
+FAMILIES = ("string", "hash", "set", "zset", "list")
 # What runs when AKV_DIFF_FAMILIES is unset. zset stays opt-in (AKV_DIFF_FAMILIES=...,zset) until
 # activekv-server has sorted sets; then it joins the default (random generator and edge cases).
-DEFAULT_FAMILIES = ("string", "hash", "set", "zset")
+DEFAULT_FAMILIES = ("string", "hash", "set", "zset", "list")
 
 
 def families_from_env():
@@ -888,7 +897,14 @@ class Generator:
                 (4, self.g_zremrange), (5, self.g_zsetop), (3, self.g_zstore),
                 (2, self.g_zintercard), (3, self.g_zscan), (3, self.g_zbulk), (2, self.g_zcopy),
             ]
-        if "hash" in self.families or "set" in self.families or "zset" in self.families:
+        if "list" in self.families:
+            table += [
+                (10, self.g_push), (6, self.g_lpop), (8, self.g_lrange), (4, self.g_lindex),
+                (2, self.g_llen), (4, self.g_lset), (4, self.g_linsert), (4, self.g_lrem),
+                (4, self.g_ltrim), (5, self.g_lpos), (4, self.g_lmove), (3, self.g_lmpop),
+                (2, self.g_lbulk),
+            ]
+        if any(f in self.families for f in ("hash", "set", "zset", "list")):
             table += [(4, self.g_object), (5, self.g_collkey)]
         self.funcs = [f for _, f in table]
         self.weights = [w for w, _ in table]
@@ -902,7 +918,25 @@ class Generator:
     def coll_keys(self):
         return (HASH_KEYS if "hash" in self.families else []) + \
             (SET_KEYS if "set" in self.families else []) + \
-            (ZSET_KEYS if "zset" in self.families else [])
+            (ZSET_KEYS if "zset" in self.families else []) + \
+            (LIST_KEYS if "list" in self.families else [])
+
+    def lkey(self):
+        """A list key; sometimes another type's key (WRONGTYPE) or a string key."""
+        r = self.rng.random()
+        if r < 0.8:
+            return self.rng.choice(LIST_KEYS)
+        if r < 0.9:
+            return self.rng.choice(self.coll_keys())
+        return self.rng.choice(KEYS)
+
+    def lvalue(self):
+        return self.rng.choice(LVALUES) if self.p(0.7) else self.value()
+
+    def lindex(self):
+        if self.p(0.1):
+            return self.rng.choice(LIST_INDEXES)
+        return str(self.rng.randint(-8, 8))
 
     def hkey(self):
         r = self.rng.random()
@@ -1861,6 +1895,83 @@ class Generator:
         return Cmd(self.mutate_arity(a))
 
     # -- both -------------------------------------------------------------------------------------
+    # -- lists -------------------------------------------------------------------------------
+    def g_push(self):
+        n = self.rng.choice(["LPUSH", "RPUSH", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX"])
+        a = [self.name(n), self.lkey()] + [self.lvalue() for _ in range(self.rng.randint(1, 4))]
+        return Cmd(self.mutate_arity(a))
+
+    def g_lpop(self):
+        a = [self.name(self.rng.choice(["LPOP", "RPOP"])), self.lkey()]
+        if self.p(0.5):
+            a.append(self.rng.choice(POP_COUNTS))
+        return Cmd(self.mutate_arity(a))
+
+    def g_lrange(self):
+        return Cmd(self.mutate_arity([self.name("LRANGE"), self.lkey(), self.lindex(),
+                                      self.lindex()]))
+
+    def g_lindex(self):
+        return Cmd(self.mutate_arity([self.name("LINDEX"), self.lkey(), self.lindex()]))
+
+    def g_llen(self):
+        return Cmd(self.mutate_arity([self.name("LLEN"), self.lkey()]))
+
+    def g_lset(self):
+        return Cmd(self.mutate_arity([self.name("LSET"), self.lkey(), self.lindex(),
+                                      self.lvalue()]))
+
+    def g_linsert(self):
+        where = self.rng.choice(["BEFORE", "AFTER", "before", "after"]) if self.p(0.95) else "MID"
+        return Cmd(self.mutate_arity([self.name("LINSERT"), self.lkey(), where, self.lvalue(),
+                                      self.lvalue()]))
+
+    def g_lrem(self):
+        count = self.rng.choice(["0", "1", "2", "-1", "-2", "5", "-9223372036854775808", "x"]) \
+            if self.p(0.9) else self.int_arg()
+        return Cmd(self.mutate_arity([self.name("LREM"), self.lkey(), count, self.lvalue()]))
+
+    def g_ltrim(self):
+        return Cmd(self.mutate_arity([self.name("LTRIM"), self.lkey(), self.lindex(),
+                                      self.lindex()]))
+
+    def g_lpos(self):
+        a = [self.name("LPOS"), self.lkey(), self.lvalue()]
+        for opt in ("RANK", "COUNT", "MAXLEN"):
+            if self.p(0.35):
+                v = self.rng.choice(["0", "1", "2", "-1", "-2", "3", "-9223372036854775808",
+                                     "x", "-5", "10"])
+                a += [opt if self.p(0.8) else opt.lower(), v]
+        if self.p(0.03):
+            a.append(self.rng.choice(["RANK", "x"]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_lmove(self):
+        if self.p(0.3):
+            return Cmd(self.mutate_arity([self.name("RPOPLPUSH"), self.lkey(), self.lkey()]))
+        ends = ["LEFT", "RIGHT", "left", "right"]
+        a = [self.name("LMOVE"), self.lkey(), self.lkey(), self.rng.choice(ends),
+             self.rng.choice(ends) if self.p(0.95) else "UP"]
+        return Cmd(self.mutate_arity(a))
+
+    def g_lmpop(self):
+        ks = [self.lkey() for _ in range(self.rng.randint(1, 3))]
+        nk = str(len(ks)) if self.p(0.85) else self.rng.choice(
+            ["0", "-1", "abc", str(len(ks) + 1), "", "9223372036854775807"])
+        a = [self.name("LMPOP"), nk] + ks
+        if self.p(0.95):
+            a.append(self.rng.choice(["LEFT", "RIGHT", "left", "right"]) if self.p(0.95) else "MID")
+        if self.p(0.5):
+            a += [self.rng.choice(["COUNT", "count"]), self.rng.choice(POP_COUNTS)]
+        if self.p(0.03):
+            a.append(self.rng.choice(["COUNT", "LEFT", "x"]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_lbulk(self):
+        """A long list (LINDEX/LRANGE/LSET far from the ends, LREM/LTRIM over many)."""
+        vals = [str(self.rng.randrange(20)) for _ in range(self.rng.randint(50, 300))]
+        return Cmd([self.name(self.rng.choice(["RPUSH", "LPUSH"])), self.lkey()] + vals)
+
     def g_object(self):
         k = self.rng.choice(self.coll_keys()) if self.p(0.8) else self.rng.choice(KEYS)
         if self.p(0.05):

@@ -5,7 +5,7 @@ Seeded random command sequences (seed printed as seed=N; replay with AKV_SEED=N)
 of edge cases are sent to a reference redis-server and to the target, in RESP2 and RESP3. Replies
 are compared as raw bytes, except nondeterministic ones (see diffcore.py). INFO, HELLO, CLIENT,
 COMMAND are checked for the fields that clients (redis-cli, redis-py, node-redis, ioredis) need.
-Strings, hashes, sets and sorted sets (and the key commands on each), including the encodings
+Strings, hashes, sets, sorted sets and lists (and the key commands on each), including the encodings
 redis reports (OBJECT ENCODING) and the order it defines (listpack hashes, intsets, every zset
 reply); orders it leaves to the hash table and random picks (SPOP, SRANDMEMBER, HRANDFIELD,
 ZRANDMEMBER) are compared by content and by rule.
@@ -13,9 +13,8 @@ ZRANDMEMBER) are compared by content and by rule.
   /usr/bin/python3 test_differential.py [--target redis|activekv] [-k pattern]
   env: AKV_SEED, AKV_SEQS (sequences per protocol, default 50), AKV_CMDS (per sequence, 300),
        AKV_DIFF_KEEP_GOING=1 (report every distinct mismatch instead of stopping at the first),
-       AKV_DIFF_FAMILIES=string,hash,set,zset (the random generator's families, and whether the
-       zset edge cases run; default string,hash,set: zset is opt-in until activekv has sorted
-       sets, see diffcore.DEFAULT_FAMILIES)
+       AKV_DIFF_FAMILIES=string,hash,set,zset,list (the random generator's families, and
+       whether the zset edge cases run; default: all, see diffcore.DEFAULT_FAMILIES)
 """
 
 import os
@@ -1615,6 +1614,10 @@ class DifferentialTest(akv.ServerTestCase):
                       "zpopmin", "zpopmax", "zmpop", "zrandmember", "zremrangebyscore",
                       "zremrangebyrank", "zremrangebylex", "zunion", "zinter", "zdiff",
                       "zunionstore", "zinterstore", "zdiffstore", "zintercard", "zscan", "copy"]
+        if "list" in families_from_env():
+            names += ["lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "lmpop", "llen",
+                      "lrange", "lindex", "lpos", "lset", "linsert", "lrem", "ltrim", "lmove",
+                      "rpoplpush"]
         problems = []
         with self.ref.client() as c1, self.tgt.client() as c2:
             n = c2.call("COMMAND", "COUNT").value

@@ -3,7 +3,8 @@
 // seeded random concurrent histories (3 replicas, any delivery order, duplicates, acks and folding,
 // snapshot merges at random points): identical digests, the incremental digest equal to a full
 // walk, and a merged state equal to the one replaying the union of the ops. Failing seeds are
-// printed (replay with CRDT_HISTORY_SEED=<seed>).
+// printed (replay with CRDT_HISTORY_SEED=<seed>; the lists-only suite with
+// LIST_HISTORY_SEED=<seed>).
 #include <cstdlib>
 #include <iostream>
 #include <limits>
@@ -225,6 +226,122 @@ TEST(TypeConflicts, SetOverAHashReplacesWhatItObserved) {
   t.ExpectConverged("k", t.a().Show("k"));
 }
 
+TEST(Lists, ConcurrentPushesAllSurviveInOneOrder) {
+  Trio t;
+  t.Send(t.a().Push("l", {"base"}, false));
+  t.a().wall_ms += 5;
+  t.b().wall_ms += 7;
+  v1::Op x = t.a().Push("l", {"x"}, false);
+  v1::Op y = t.b().Push("l", {"y"}, false);
+  v1::Op z = t.c().Push("l", {"z"}, true);
+  t.Send(y);
+  t.Send(z);
+  t.Send(x);
+  // RPUSHes order by their timestamps: b's is later.
+  t.ExpectConverged("l", "list:z,base,x,y");
+}
+
+TEST(Lists, AMultiElementPushStaysContiguous) {
+  Trio t;
+  v1::Op x = t.a().Push("l", {"1", "2", "3"}, false);
+  v1::Op y = t.b().Push("l", {"x", "y", "z"}, false);
+  t.Send(x);
+  t.Send(y);
+  const std::string got = t.a().Show("l");
+  EXPECT_TRUE(got == "list:1,2,3,x,y,z" || got == "list:x,y,z,1,2,3") << got;
+  t.ExpectConverged("l", got);
+  v1::Op l = t.c().Push("l", {"a", "b"}, true);  // LPUSH a b: b a ...
+  t.Send(l);
+  t.ExpectConverged("l", "list:b,a," + got.substr(5));
+}
+
+TEST(Lists, ConcurrentPopsOfTheSameElementBothReturnIt) {
+  Trio t;
+  t.Send(t.a().Push("l", {"j1", "j2", "j3"}, false));
+  // Both regions pop the head before hearing of the other's pop: both got j1 ...
+  EXPECT_EQ(t.a().List("l")->at(0).value.view(), "j1");
+  EXPECT_EQ(t.b().List("l")->at(0).value.view(), "j1");
+  v1::Op pa = t.a().RemoveAt("l", {0});
+  v1::Op pb = t.b().RemoveAt("l", {0});
+  t.Send(pa);
+  t.Send(pb);
+  // ... and j1 is removed once: j2 stays.
+  t.ExpectConverged("l", "list:j2,j3");
+}
+
+TEST(Lists, APopConcurrentWithAPushKeepsThePushedElement) {
+  Trio t;
+  t.Send(t.a().Push("l", {"a"}, false));
+  v1::Op pop = t.a().RemoveAt("l", {0});
+  v1::Op push = t.b().Push("l", {"b"}, true);
+  t.Send(push);
+  t.Send(pop);
+  t.ExpectConverged("l", "list:b");
+}
+
+TEST(Lists, LsetIsLastWriterWinsAndAnLsetOfAPoppedElementIsLost) {
+  Trio t;
+  t.Send(t.a().Push("l", {"a", "b"}, false));
+  v1::Op s1 = t.a().SetAt("l", 0, "A1");
+  t.b().wall_ms += 10;
+  v1::Op s2 = t.b().SetAt("l", 0, "A2");  // later
+  v1::Op pop = t.c().RemoveAt("l", {1});
+  v1::Op set_b = t.a().SetAt("l", 1, "B");  // concurrent with c's pop of b
+  t.Send(s2);
+  t.Send(s1);
+  t.Send(set_b);
+  t.Send(pop);
+  t.ExpectConverged("l", "list:A2");
+}
+
+TEST(Lists, ARemovalArrivingBeforeItsInsertIsKept) {
+  Trio t;
+  v1::Op push = t.a().Push("l", {"x", "y"}, false);
+  ASSERT_TRUE(t.b().Receive(push));
+  v1::Op pop = t.b().RemoveAt("l", {0});
+  v1::Op set = t.b().SetAt("l", 0, "Y");  // y is at index 0 after the pop
+  // c hears of b's pop and LSET before a's push (delivery is not causal).
+  ASSERT_TRUE(t.c().Receive(pop));
+  ASSERT_TRUE(t.c().Receive(set));
+  EXPECT_EQ(t.c().Show("l"), "(nil)");
+  ASSERT_TRUE(t.c().Receive(push));
+  EXPECT_EQ(t.c().Show("l"), "list:Y");
+  EXPECT_EQ(t.c().List("l")->pending_size(), 0u);
+  ASSERT_TRUE(t.a().Receive(pop));
+  ASSERT_TRUE(t.a().Receive(set));
+  t.ExpectConverged("l", "list:Y");
+}
+
+TEST(Lists, DelConcurrentWithAPushKeepsTheNewElement) {
+  Trio t;
+  t.Send(t.a().Push("l", {"old"}, false));
+  v1::Op del = t.a().Del("l");
+  v1::Op push = t.b().Push("l", {"new"}, false);
+  t.Send(push);
+  t.Send(del);
+  t.ExpectConverged("l", "list:new");
+}
+
+TEST(Lists, LinsertFindsRoomBetweenAnyTwoNeighbours) {
+  // Inserts at one spot many times (halving a level until it fills, then descending), between
+  // elements of one multi-element push (which share a digit), and at both ends; a model vector
+  // gives the expected order.
+  Trio t;
+  std::vector<std::string> model{"a", "b", "c"};
+  t.Send(t.a().Push("l", model, false));
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    size_t at = i < 100 ? 1 : i < 200 ? model.size() - 1 : rng() % (model.size() + 1);
+    Replica& r = *t.r[i % 3];
+    const std::string v = absl::StrCat("i", i);
+    t.Send(r.InsertAt("l", at, v));
+    model.insert(model.begin() + static_cast<std::ptrdiff_t>(at), v);
+  }
+  std::string want = "list:";
+  for (size_t i = 0; i < model.size(); ++i) want += (i ? "," : "") + model[i];
+  t.ExpectConverged("l", want);
+}
+
 // --- Property test ---
 
 struct History {
@@ -249,7 +366,9 @@ void MergeSnapshotOf(Keyspace& from, Keyspace& into, std::mt19937& rng) {
   ASSERT_TRUE(r.ok()) << r.status();
 }
 
-void RunHistory(uint32_t seed) {
+// `lists_only`: list ops (and DEL / SET of the shared key "k") only, with more snapshot merges:
+// the list CRDT's own history suite.
+void RunHistory(uint32_t seed, bool lists_only = false) {
   SCOPED_TRACE(absl::StrCat("history seed=", seed));
   std::mt19937 rng(seed);
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
@@ -257,7 +376,9 @@ void RunHistory(uint32_t seed) {
   History h;
   for (const auto& n : names) h.replicas.push_back(std::make_unique<Replica>(n, names));
   h.inbox.resize(names.size());
-  const std::vector<std::string> keys{"s1", "s2", "h1", "h2", "z1", "z2", "k"};
+  const std::vector<std::string> keys =
+      lists_only ? std::vector<std::string>{"l1", "l2", "k"}
+                 : std::vector<std::string>{"s1", "s2", "h1", "h2", "z1", "z2", "l1", "l2", "k"};
   const std::vector<std::string> elems{"a", "b", "c", "1", "2"};
 
   auto deliver_some = [&](size_t to) {
@@ -286,7 +407,43 @@ void RunHistory(uint32_t seed) {
     rep.wall_ms += static_cast<int64_t>(pick(3));
     const std::string& key = keys[pick(keys.size())];
     v1::Op op;
-    switch (pick(16)) {
+    const ListValue* list = rep.List(key);
+    const size_t len = list == nullptr ? 0 : list->size();
+    switch (lists_only ? (pick(10) == 0 ? 9 : 16 + pick(6)) : pick(22)) {
+      case 16:
+      case 17:
+        op = rep.Push(key, some(3), pick(2) == 0);
+        break;
+      case 18:  // a pop of 1-2 elements from either end
+        if (len == 0) {
+          op = rep.Push(key, {absl::StrCat("p", step)}, false);
+        } else if (pick(2) == 0) {
+          op = len > 1 && pick(2) == 0 ? rep.RemoveAt(key, {0, 1}) : rep.RemoveAt(key, {0});
+        } else {
+          op = len > 1 && pick(2) == 0 ? rep.RemoveAt(key, {len - 1, len - 2})
+                                       : rep.RemoveAt(key, {len - 1});
+        }
+        break;
+      case 19:  // LSET
+        op = len == 0 ? rep.Push(key, some(1), true)
+                      : rep.SetAt(key, pick(len), absl::StrCat("set", step));
+        break;
+      case 20:  // LINSERT anywhere
+        op = rep.InsertAt(key, pick(len + 1), absl::StrCat("ins", step));
+        break;
+      case 21: {  // LREM / LTRIM: some elements anywhere
+        if (len == 0) {
+          op = rep.Push(key, some(2), false);
+          break;
+        }
+        std::vector<size_t> idx;
+        for (size_t i = 0; i < len; ++i) {
+          if (pick(3) == 0) idx.push_back(i);
+        }
+        if (idx.empty()) idx.push_back(pick(len));
+        op = rep.RemoveAt(key, idx);
+        break;
+      }
       case 12:
       case 13: {
         std::vector<std::pair<std::string, double>> ms;
@@ -356,7 +513,8 @@ void RunHistory(uint32_t seed) {
             ASSERT_TRUE(replay.Receive(o));
           }
         }
-        for (const std::string k : {"s1", "s2", "h1", "h2", "z1", "z2", "k", "hc", "zc"}) {
+        for (const std::string k :
+             {"s1", "s2", "h1", "h2", "z1", "z2", "l1", "l2", "k", "hc", "zc"}) {
           ASSERT_EQ(h.replicas[y]->Show(k), replay.Show(k))
               << "step " << step << " replica " << names[y] << " key " << k << [&] {
                    std::string out = "\nops on the key:\n";
@@ -380,7 +538,7 @@ void RunHistory(uint32_t seed) {
       if (from != to)
         h.replicas[to]->ks().ObservePeerApplied(names[from], ToEntries(h.replicas[from]->ks()));
     }
-    if (pick(40) == 0 && !std::getenv("CRDT_NO_MERGE")) {
+    if (pick(lists_only ? 12 : 40) == 0 && !std::getenv("CRDT_NO_MERGE")) {
       // A snapshot merge: replica y takes x's state; it must equal a replica that replayed
       // the ops of both.
       size_t x = pick(names.size()), y = pick(names.size());
@@ -414,7 +572,8 @@ void RunHistory(uint32_t seed) {
       }
       const std::string where =
           absl::StrCat("merge of ", names[x], " into ", names[y], " at step ", step);
-      for (const std::string k : {"s1", "s2", "h1", "h2", "z1", "z2", "k", "hc", "zc"}) {
+      for (const std::string k :
+           {"s1", "s2", "h1", "h2", "z1", "z2", "l1", "l2", "k", "hc", "zc"}) {
         ASSERT_EQ(h.replicas[y]->Show(k), replay.Show(k))
             << where << ", key " << k << "\nmerged: " << state_of(ky, k)
             << "\nreplay: " << state_of(replay.ks(), k);
@@ -485,6 +644,15 @@ TEST(CollectionsConvergence, RandomHistoriesConverge) {
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
   for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunHistory(seeds());
+}
+
+TEST(ListsConvergence, RandomHistoriesConverge) {
+  if (const char* s = std::getenv("LIST_HISTORY_SEED")) {
+    RunHistory(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)), true);
+    return;
+  }
+  std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
+  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunHistory(seeds(), true);
 }
 
 }  // namespace

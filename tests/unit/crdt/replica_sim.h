@@ -140,6 +140,52 @@ class Replica {
     return Local(std::move(op));
   }
 
+  // Lists: the key's list value here (null when it has none).
+  const ListValue* List(const std::string& k) {
+    const Entry* e = ks_.Find(k, 0);
+    return e == nullptr ? nullptr : e->list();
+  }
+  // LPUSH (left) / RPUSH of `values`, one op: the list then reads as Redis's would.
+  v1::Op Push(const std::string& k, const std::vector<std::string>& values, bool left) {
+    static const ListValue kEmpty;
+    const ListValue* l = List(k);
+    if (l == nullptr) l = &kEmpty;
+    const Hlc hlc = Tick();
+    v1::Op op;
+    MakeListInsertOp(ks_, hlc, k, left ? l->PlaceAtHead(hlc) : l->PlaceAtTail(hlc), &op);
+    if (left) {
+      for (size_t i = values.size(); i-- > 0;) AddListValue(values[i], &op);
+    } else {
+      for (const auto& v : values) AddListValue(v, &op);
+    }
+    return Local(std::move(op));
+  }
+  // LINSERT of `value` before element i (i == size: after the tail).
+  v1::Op InsertAt(const std::string& k, size_t i, const std::string& value) {
+    static const ListValue kEmpty;
+    const ListValue* l = List(k);
+    if (l == nullptr) l = &kEmpty;
+    ListValue::Placement p;
+    EXPECT_TRUE(l->PlaceBefore(i, &p).ok());
+    v1::Op op;
+    MakeListInsertOp(ks_, Tick(), k, p, &op);
+    AddListValue(value, &op);
+    return Local(std::move(op));
+  }
+  // Removes the elements at `indices` (a pop, LREM, LTRIM); the list must have them.
+  v1::Op RemoveAt(const std::string& k, const std::vector<size_t>& indices) {
+    const ListValue* l = List(k);
+    v1::Op op;
+    MakeListRemoveOp(ks_, Tick(), k, &op);
+    for (size_t i : indices) AddListRef(ks_, l->at(i), &op);
+    return Local(std::move(op));
+  }
+  v1::Op SetAt(const std::string& k, size_t i, const std::string& value) {
+    v1::Op op;
+    MakeListSetOp(ks_, Tick(), k, List(k)->at(i), value, &op);
+    return Local(std::move(op));
+  }
+
   // Receives a remote op; returns false if it had to be refused (out of order).
   bool Receive(const v1::Op& op) {
     clock_.Observe(op.hlc());
@@ -187,6 +233,13 @@ class Replica {
           items.push_back(std::string(m.name) + "=" + score);
         }
         break;
+      case ValueType::kList: {
+        std::string out = "list:";
+        for (size_t i = 0; i < e->list()->size(); ++i) {
+          out += (i ? "," : "") + std::string(e->list()->at(i).value.view());
+        }
+        return out;
+      }
       case ValueType::kNone:
         return "(none)";
     }
