@@ -21,14 +21,14 @@ struct Subcommand {
   int arity;
 };
 constexpr Subcommand kSubcommands[] = {
-    {"client", "id", 2},          {"client", "getname", 2},    {"client", "setname", 3},
-    {"client", "setinfo", 4},     {"client", "list", -2},      {"client", "info", 2},
-    {"client", "kill", -3},       {"client", "help", 2},       {"config", "get", -3},
-    {"config", "set", -4},        {"config", "resetstat", 2},  {"config", "rewrite", 2},
-    {"config", "help", 2},        {"command", "count", 2},     {"command", "info", -2},
-    {"command", "docs", -2},      {"command", "list", -2},     {"command", "help", 2},
-    {"object", "encoding", 3},    {"object", "freq", 3},       {"object", "idletime", 3},
-    {"object", "refcount", 3},    {"object", "help", 2},
+    {"client", "id", 2},       {"client", "getname", 2},   {"client", "setname", 3},
+    {"client", "setinfo", 4},  {"client", "list", -2},     {"client", "info", 2},
+    {"client", "kill", -3},    {"client", "help", 2},      {"config", "get", -3},
+    {"config", "set", -4},     {"config", "resetstat", 2}, {"config", "rewrite", 2},
+    {"config", "help", 2},     {"command", "count", 2},    {"command", "info", -2},
+    {"command", "docs", -2},   {"command", "list", -2},    {"command", "help", 2},
+    {"object", "encoding", 3}, {"object", "freq", 3},      {"object", "idletime", 3},
+    {"object", "refcount", 3}, {"object", "help", 2},
 };
 
 // Redis's "%.128s" of a C string, with CR and LF mapped to spaces (rejectCommandFormat).
@@ -186,8 +186,8 @@ void DiscardTransaction(Server* server, Client* client) {
 
 void RegisterTransactionFamily(CommandTable* t) {
   constexpr uint32_t kTx = kNoScript | kLoading | kStale;
-  t->Register({"multi", 1, kTx | kFast, 0, 0, 0, Multi, "transactions", "Mark the start of a transaction block",
-               "1.2.0"});
+  t->Register({"multi", 1, kTx | kFast, 0, 0, 0, Multi, "transactions",
+               "Mark the start of a transaction block", "1.2.0"});
   t->Register({"exec", 1, kTx, 0, 0, 0, Exec, "transactions",
                "Execute all commands issued after MULTI", "1.2.0"});
   t->Register({"discard", 1, kTx | kFast, 0, 0, 0, Discard, "transactions",

@@ -631,8 +631,9 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   if (!LookupZset(ctx, key, &z)) return;
   std::vector<Item> items;
   if (z != nullptr) {
-    // LIMIT only comes with BYSCORE and BYLEX (checked above): a rank range has offset 0.
-    items = SelectRange(*z, spec, offset, limit, reverse);
+    // LIMIT comes with BYSCORE and BYLEX only; with a rank range Redis refuses a limit other than
+    // -1 (above) and ignores the offset: "LIMIT -1 -1" is the whole range.
+    items = SelectRange(*z, spec, type == RangeType::kRank ? 0 : offset, limit, reverse);
   }
   if (store) {
     StoreItems(ctx, ctx.args[1], items);

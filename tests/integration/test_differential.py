@@ -930,6 +930,9 @@ def zset_edge_cases(t0_ms):
             C("ZRANGE", "z", "0", "-1", "REV", "WITHSCORES"),
             C("ZRANGE", "z", "1", "2", "rev", "withscores"),
             C("ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"),
+            # a rank range ignores LIMIT's offset when the count is -1 (found by seed 2085823290)
+            C("ZRANGE", "z", "-9", "7", "LIMIT", "-1", "-1", "WITHSCORES"),
+            C("ZRANGE", "z", "0", "-1", "REV", "LIMIT", "5", "-1"),
             C("ZRANGE", "z", "0", "-1", "REV", "LIMIT", "0", "1"),
             C("ZRANGE", "z", "0", "-1", "WITHSCORES", "WITHSCORES"),
             C("ZRANGE", "z", "0", "-1", "REV", "REV"), C("ZRANGE", "z", "0", "-1", "FOO"),

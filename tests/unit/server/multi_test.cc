@@ -78,8 +78,8 @@ TEST_F(TransactionTest, ErrorsOfQueuedCommandsArePerCommand) {
 
 TEST_F(TransactionTest, ErrorsWhileQueueingAbortTheTransaction) {
   const std::vector<std::vector<std::string_view>> refused = {
-      {"nosuchcommand", "a"}, {"set", "a"},        {"client", "foo"},
-      {"client", "setname"},  {"config", "get"},   {"object", "nosuch", "k"},
+      {"nosuchcommand", "a"}, {"set", "a"},      {"client", "foo"},
+      {"client", "setname"},  {"config", "get"}, {"object", "nosuch", "k"},
   };
   const std::vector<std::string> errors = {
       "-ERR unknown command 'nosuchcommand', with args beginning with: 'a' \r\n",
