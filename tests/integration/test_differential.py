@@ -1557,6 +1557,42 @@ class DifferentialTest(akv.ServerTestCase):
         if problems:
             self.fail("\n".join(problems) + self.where())
 
+    def test_watch_and_expiry(self):
+        # Redis 7.0's rules for a watched key's expiry: expiring after WATCH aborts EXEC; a key
+        # already expired at WATCH does not, nor does its deletion (lazy, by another client's
+        # read); writing it does. Both sides step in lockstep; the only waits are for a 100 ms
+        # TTL to pass (0.25 s, on both at once).
+        cases = [
+            ([(0, ["SET", "k", "v", "PX", "100"]), (0, ["WATCH", "k"])], []),
+            ([(0, ["SET", "k", "v", "PX", "100"])], [(0, ["WATCH", "k"])]),
+            ([(0, ["SET", "k", "v", "PX", "100"])], [(0, ["WATCH", "k"]), (1, ["GET", "k"])]),
+            ([(0, ["SET", "k", "v", "PX", "100"])], [(0, ["WATCH", "k"]), (1, ["SET", "k", "x"])]),
+            ([(0, ["SET", "k", "v"]), (0, ["WATCH", "k"]), (1, ["PEXPIRE", "k", "0"])], []),
+        ]
+        problems = []
+        for protocol in (2, 3):
+            sides = []
+            for server in (self.ref, self.tgt):
+                pair = [server.client(protocol), server.client(protocol)]
+                for c in pair:
+                    self.addCleanup(c.close)
+                sides.append(pair)
+            for n, (before, after) in enumerate(cases):
+                steps = [(0, ["FLUSHALL"])] + before + [None] + after + [
+                    (0, ["MULTI"]), (0, ["GET", "k"]), (0, ["EXEC"])]
+                for i, step in enumerate(steps):
+                    if step is None:
+                        if any("PX" in a for _, a in before):
+                            time.sleep(0.25)  # the TTL passes (no condition to wait for)
+                        continue
+                    who, args = step
+                    a, b = (pair[who].call(*args).raw for pair in sides)
+                    if a != b:
+                        problems.append("resp%d case %d step %d %s: redis %r, got %r" %
+                                        (protocol, n, i, " ".join(args), a, b))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
     def test_client_list_shows_the_transaction(self):
         # CLIENT LIST / INFO: flags x (MULTI) and d (a watched key changed), multi=<queued> or -1
         # (a doomed transaction queues nothing).
