@@ -40,6 +40,7 @@ std::vector<std::string_view> CommandTable::FlagNames(uint32_t flags) {
   if (flags & kLoading) out.push_back("loading");
   if (flags & kStale) out.push_back("stale");
   if (flags & kFast) out.push_back("fast");
+  if (flags & kNoMulti) out.push_back("no_multi");
   return out;
 }
 
@@ -177,18 +178,15 @@ bool LookupOfType(CommandContext& ctx, std::string_view key, crdt::ValueType typ
   return true;
 }
 
-bool RefuseWrite(CommandContext& ctx) {
-  if (ctx.region->joining()) {
-    ctx.reply->Error(
-        "TRYAGAIN this region's data directory is new: waiting for its peers to say which of its "
-        "ops they hold, so that it never reuses an op id");
-    return true;
+std::string WriteRefusal(Region& region) {
+  if (region.joining()) {
+    return "TRYAGAIN this region's data directory is new: waiting for its peers to say which of "
+           "its ops they hold, so that it never reuses an op id";
   }
-  if (ctx.region->aof()->healthy()) return false;
-  absl::Status health = ctx.region->aof()->health();
-  if (health.ok()) return false;
-  ctx.reply->Error(absl::StrCat(std::string(kErrMisconfAof), health.message()));
-  return true;
+  if (region.aof()->healthy()) return "";
+  absl::Status health = region.aof()->health();
+  if (health.ok()) return "";
+  return absl::StrCat(std::string(kErrMisconfAof), health.message());
 }
 
 }  // namespace activekv::server

@@ -26,6 +26,7 @@ enum CommandFlag : uint32_t {
   kNoScript = 1 << 5,
   kLoading = 1 << 6,  // allowed while the AOF is replayed (Redis CMD_LOADING); others -LOADING
   kStale = 1 << 7,
+  kNoMulti = 1 << 8,  // refused inside MULTI (Redis CMD_NO_MULTI)
 };
 
 // What a handler sees. `args[0]` is the command name as the client sent it.
@@ -77,6 +78,7 @@ void RegisterSetFamily(CommandTable* table);
 void RegisterZsetFamily(CommandTable* table);
 void RegisterBitFamily(CommandTable* table);
 void RegisterListFamily(CommandTable* table);
+void RegisterTransactionFamily(CommandTable* table);  // multi_family.cc
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the
@@ -115,8 +117,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool ParseDbIndex(CommandContext& ctx, std::string_view arg, uint32_t* db);
 // "ERR wrong number of arguments for '<name>' command".
 void ReplyArityError(CommandContext& ctx);
-// The error a write gets while the AOF is failing or the region is joining; returns true (and
-// replies) if writes are refused right now. The dispatcher calls it for every kWrite command.
-bool RefuseWrite(CommandContext& ctx);
+// The error a write gets while the AOF is failing or the region is joining (no leading '-');
+// empty while writes are accepted. The dispatcher checks it for every kWrite command (and an
+// EXEC that queued one).
+std::string WriteRefusal(Region& region);
 
 }  // namespace activekv::server

@@ -275,13 +275,27 @@ void InfoCommand(CommandContext& ctx) {
   ctx.reply->Verbatim(BuildInfo(*ctx.server, wanted));
 }
 
+namespace {
+// Redis's CLIENT LIST flags, of those activekv has: x (MULTI), d (a watched key changed),
+// c (close after reply); N for none.
+std::string ClientFlags(const Client& cl) {
+  std::string flags;
+  if (cl.tx.multi) flags += 'x';
+  if (cl.tx.dirty_cas) flags += 'd';
+  if (cl.close_after_reply) flags += 'c';
+  return flags.empty() ? "N" : flags;
+}
+}  // namespace
+
 std::string ClientInfoLine(Server& server, const Connection& c) {
   const Client& cl = c.client();
   int64_t now = server.region().NowMs();
   return absl::StrCat(
       "id=", cl.id, " addr=", cl.addr, " laddr=", cl.laddr, " fd=-1 name=", cl.name,
       " age=", (now - cl.created_ms) / 1000, " idle=", (now - cl.last_interaction_ms) / 1000,
-      " flags=N db=", cl.db, " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c.query_buffer_size(),
+      " flags=", ClientFlags(cl), " db=", cl.db,
+      " sub=0 psub=0 ssub=0 multi=", cl.tx.multi ? static_cast<int64_t>(cl.tx.queued.size()) : -1,
+      " qbuf=", c.query_buffer_size(),
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", c.output_buffer_size(),
       " tot-mem=0 events=r cmd=", cl.last_command, " user=default redir=-1 resp=", cl.protocol,
       " lib-name=", cl.lib_name, " lib-ver=", cl.lib_ver);

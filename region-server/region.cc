@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "crdt/op_builder.h"
 #include "persistence/recovery.h"
+#include "region-server/watch.h"
 
 namespace activekv::server {
 
@@ -321,8 +322,34 @@ v1::Op* Region::NewOp() {
   return op;
 }
 
+absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyOp(const v1::Op& op) {
+  if (watches_ == nullptr || watches_->empty()) return ks_.Apply(op);
+  return ApplyWatched(op);
+}
+
+absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyWatched(const v1::Op& op) {
+  if (op.has_flush()) {
+    // Which watched keys a flush removes is known before it is applied (a duplicate from a
+    // relay touches them too: conservative, an EXEC aborts that need not have).
+    watches_->BeforeFlush(op, ks_);
+    return ks_.Apply(op);
+  }
+  if (op.has_swapdb()) {
+    const crdt::DbMapping before = ks_.db_mapping();
+    absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+    if (r.ok()) watches_->AfterMappingChange(before, ks_, NowMs());
+    return r;
+  }
+  absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+  if (r.ok() && *r == crdt::Keyspace::Outcome::kApplied && !unsignalled_) {
+    watches_->AfterKeyOp(op, ks_, NowMs());
+  }
+  return r;
+}
+
 void Region::Emit(v1::Op* op) {
-  absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(*op);
+  absl::StatusOr<crdt::Keyspace::Outcome> r = ApplyOp(*op);
+  unsignalled_ = false;
   // A local op is well formed and next in sequence by construction.
   assert(r.ok() && *r == crdt::Keyspace::Outcome::kApplied);
   (void)r;
@@ -497,6 +524,7 @@ void Region::EmitZsetIncrement(std::string_view key, std::string_view member, do
 }
 
 uint64_t Region::Commit() {
+  unsignalled_ = false;  // never carried over to another command
   if (batch_->ops_size() == 0) return 0;
   // The command's ops are one unit (docs/replication-protocol.md, "Units").
   for (int i = 0; i + 1 < batch_->ops_size(); ++i) batch_->mutable_ops(i)->set_unit_continues(true);
@@ -599,7 +627,7 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
   for (int i = 0; i < remote_.ops_size(); ++i) {
     const v1::Op& op = remote_.ops(i);
     clock_.Observe(op.hlc());
-    absl::StatusOr<crdt::Keyspace::Outcome> r = ks_.Apply(op);
+    absl::StatusOr<crdt::Keyspace::Outcome> r = ApplyOp(op);
     if (!r.ok()) {
       error = r.status();
       break;

@@ -25,6 +25,8 @@
 
 namespace activekv::server {
 
+class WatchRegistry;
+
 // Wall clock in unix milliseconds; injectable for tests (and a test-only clock offset).
 using WallClock = std::function<int64_t()>;
 WallClock SystemWallClock(int64_t offset_ms = 0);
@@ -94,6 +96,14 @@ class Region final : public syncer::ReplicaHost {
   const crdt::Keyspace& ks() const { return ks_; }
   persistence::Aof* aof() { return aof_.get(); }
   const Options& options() const { return options_; }
+
+  // WATCH (region-server/watch.h): while `watches` is not empty, every op applied here -- local,
+  // from a peer, or a state merge -- is reported to it. Null: none (the loader's region).
+  void set_watches(WatchRegistry* watches) { watches_ = watches; }
+  // The next op emitted changes nothing Redis would call a modification (where Redis does not
+  // call signalModifiedKey), though the CRDT needs it: an SADD of members all present re-adds
+  // them so that a concurrent SREM elsewhere does not remove them. WATCH ignores that op.
+  void NextOpUnsignalled() { unsignalled_ = true; }
 
   // Switches the fsync policy at run time (CONFIG SET appendfsync): syncs and reopens the AOF.
   absl::Status SetFsyncPolicy(persistence::FsyncPolicy policy);
@@ -215,6 +225,11 @@ class Region final : public syncer::ReplicaHost {
  private:
   absl::Status OpenAof();
   void Emit(v1::Op* op);
+  // Keyspace::Apply, reported to watches_ (one empty() check when nobody watches).
+  absl::StatusOr<crdt::Keyspace::Outcome> ApplyOp(const v1::Op& op);
+  absl::StatusOr<crdt::Keyspace::Outcome> ApplyWatched(const v1::Op& op);
+  WatchRegistry* watches_ = nullptr;
+  bool unsignalled_ = false;  // NextOpUnsignalled
   crdt::Hlc Tick() { return clock_.Now(wall_ms_); }
   // A new op in the current batch (on the arena), naming the selected namespace.
   v1::Op* NewOp();

@@ -64,6 +64,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterZsetFamily(&commands_);
   RegisterBitFamily(&commands_);
   RegisterListFamily(&commands_);
+  RegisterTransactionFamily(&commands_);
 }
 
 Server::~Server() {
@@ -119,6 +120,7 @@ absl::Status Server::Start() {
   if (!options_.listen) {
     // In-process tests: replay inline, as they call Execute right after Start.
     region_ = std::make_unique<Region>(std::move(ro));
+    region_->set_watches(&watches_);
     auto t0 = std::chrono::steady_clock::now();
     persistence::RecoveryResult recovery;
     absl::Status s = region_->Open(&recovery);
@@ -176,6 +178,9 @@ void Server::FinishLoading() {
     return;
   }
   region_ = std::move(loading_region_);
+  // Keys watched during the replay were watched in the placeholder: all of them changed.
+  watches_.TouchAll();
+  region_->set_watches(&watches_);
   LogRecovery(load_result_, load_ms_);
   loading_ = false;
   // The replicator starts from the replayed keyspace: gRPC only now.
@@ -278,6 +283,8 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
                      resp::ReplyBuilder* reply) {
   ++stats_.total_commands_processed;
   const CommandSpec* spec = commands_.Find(args[0]);
+  // The checks of Redis's processCommand, in its order: a refused command inside MULTI flags
+  // the transaction (EXEC then answers EXECABORT); a refused EXEC aborts it (multi.h).
   if (spec == nullptr) {
     // Redis formats these with "%.128s" of C strings: each is cut at its first NUL byte.
     auto c_str = [](std::string_view s, size_t max) {
@@ -287,8 +294,10 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
       absl::StrAppend(&rest, "'", c_str(args[i], 128 - rest.size()), "' ");
     }
-    reply->Error(absl::StrCat("ERR unknown command '", c_str(args[0], 128),
-                              "', with args beginning with: ", rest));
+    RejectCommand(this, client, false,
+                  absl::StrCat("ERR unknown command '", c_str(args[0], 128),
+                               "', with args beginning with: ", rest),
+                  reply);
     return;
   }
   client->last_command = std::string(spec->name);
@@ -299,28 +308,60 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     absl::AsciiStrToLower(&sub);
     absl::StrAppend(&client->last_command, "|", sub);
   }
-  CommandContext ctx{absl::MakeConstSpan(args), reply, client, region_.get(), this};
+  const bool exec = IsExec(*spec);
   if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
       (static_cast<int>(args.size()) < -spec->arity)) {
-    ReplyArityError(ctx);
+    std::string name(args[0]);
+    absl::AsciiStrToLower(&name);
+    RejectCommand(this, client, exec,
+                  absl::StrCat("ERR wrong number of arguments for '", name, "' command"), reply);
     return;
   }
-  if (loading_ && RefuseWhileLoading(*spec, args)) {
-    reply->Error(kErrLoading);
+  const TransactionState& tx = client->tx;
+  if (tx.multi) {
+    // Outside MULTI the container's handler answers these itself, with the same errors.
+    if (std::string error = SubcommandError(*spec, args); !error.empty()) {
+      RejectCommand(this, client, exec, error, reply);
+      return;
+    }
+    if (spec->flags & kNoMulti) {
+      RejectCommand(this, client, exec, "ERR Command not allowed inside a transaction", reply);
+      return;
+    }
+  }
+  if (loading_ &&
+      (RefuseWhileLoading(*spec, args) || (exec && (tx.queued_inv_flags & kLoading) != 0))) {
+    RejectCommand(this, client, exec, kErrLoading, reply);
     return;
   }
   // Every write command is refused here, before its handler runs, while the region cannot take
-  // writes (MISCONF, joining), as Redis's processCommand does.
-  if ((spec->flags & kWrite) && RefuseWrite(ctx)) return;
+  // writes (MISCONF, joining), as Redis's processCommand does; so is an EXEC that queued one.
+  if ((spec->flags & kWrite) || (exec && (tx.queued_flags & kWrite) != 0)) {
+    if (std::string refusal = WriteRefusal(*region_); !refusal.empty()) {
+      RejectCommand(this, client, exec, refusal, reply);
+      return;
+    }
+  }
+  if (QueuesInMulti(*client, *spec)) {
+    QueueCommand(*spec, args, client, reply);
+    return;
+  }
+  Call(*spec, args, client, reply);
+}
+
+void Server::Call(const CommandSpec& spec, const std::vector<std::string_view>& args,
+                  Client* client, resp::ReplyBuilder* reply) {
   // The client's database, resolved through the mapping as it is now (SWAPDB may have changed
   // it since the client's last command).
   region_->SelectDb(client->db);
-  spec->handler(ctx);
+  CommandContext ctx{absl::MakeConstSpan(args), reply, client, region_.get(), this};
+  spec.handler(ctx);
 }
 
 void Server::Register(Connection* c) { connections_.push_back(c); }
 
 void Server::Unregister(Connection* c) {
+  DiscardTransaction(this, &c->client());
   auto it = std::find(connections_.begin(), connections_.end(), c);
   if (it != connections_.end()) {
     *it = connections_.back();

@@ -14,6 +14,7 @@
 #include "asio.hpp"
 #include "persistence/recovery.h"
 #include "region-server/command.h"
+#include "region-server/multi.h"
 #include "region-server/region.h"
 #include "topology/topology.h"
 
@@ -62,6 +63,7 @@ struct Client {
   bool close_after_reply = false;
   std::string lib_name;
   std::string lib_ver;
+  TransactionState tx;  // MULTI / WATCH (multi.h)
 };
 
 // Counters for INFO stats.
@@ -143,6 +145,11 @@ class Server {
   // (Region::Commit) and gates the reply on the returned LSN.
   void Execute(const std::vector<std::string_view>& args, Client* client,
                resp::ReplyBuilder* reply);
+  // Runs a command that passed the dispatcher's checks (EXEC's queued commands).
+  void Call(const CommandSpec& spec, const std::vector<std::string_view>& args, Client* client,
+            resp::ReplyBuilder* reply);
+  // Who WATCHes which keys (the region reports the ops it applies to it).
+  WatchRegistry& watches() { return watches_; }
 
   // Connection lifecycle and durability gating (Connection calls these).
   void Register(Connection* c);
@@ -181,6 +188,8 @@ class Server {
   ServerConfig config_;
   ServerStats stats_;
   CommandTable commands_;
+  // Before io_ and connections_: connections destroyed with io_ unwatch their keys.
+  WatchRegistry watches_;
   // Declared before io_: destroying io_ destroys the handlers still pending after Stop(), and
   // with them the last owners of their Connections, which Unregister() from this list.
   std::vector<Connection*> connections_;

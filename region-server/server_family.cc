@@ -61,8 +61,10 @@ void Select(CommandContext& ctx) {
   ctx.reply->Ok();
 }
 
-// RESET (Redis clearClientConnectionState): database 0, RESP2, no name.
+// RESET (Redis clearClientConnectionState): database 0, RESP2, no name, no transaction, nothing
+// watched.
 void Reset(CommandContext& ctx) {
+  DiscardTransaction(ctx.server, ctx.client);
   ctx.client->db = 0;
   ctx.region->SelectDb(0);
   ctx.client->protocol = 2;
@@ -165,6 +167,7 @@ std::string_view AclCategory(const CommandSpec& spec) {
   if (spec.group == "set") return "@set";
   if (spec.group == "sorted-set") return "@sortedset";
   if (spec.group == "connection") return "@connection";
+  if (spec.group == "transactions") return "@transaction";
   return "@admin";
 }
 

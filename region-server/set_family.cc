@@ -73,6 +73,7 @@ void SAdd(CommandContext& ctx) {
   // Members present already get a new instance too: a concurrent SREM elsewhere then does not
   // remove them (add-wins).
   if (s == nullptr) ctx.region->PrepareCreate(ctx.args[1]);
+  if (added == 0) ctx.region->NextOpUnsignalled();  // Redis signals only when it added one
   ctx.region->EmitSetAdd(ctx.args[1], members);
   ctx.reply->Integer(added);
 }
@@ -247,8 +248,11 @@ void SMove(CommandContext& ctx) {
     return;
   }
   const bool dst_exists = de != nullptr;
+  const bool dst_has = dst_exists && de->set()->Find(member) != nullptr;
   ctx.region->EmitSetRemove(src, {&member, 1});
   if (!dst_exists) ctx.region->PrepareCreate(dst);
+  // Redis signals dst only when the member was not in it already.
+  if (dst_has) ctx.region->NextOpUnsignalled();
   ctx.region->EmitSetAdd(dst, {&member, 1});
   ctx.reply->Integer(1);
 }

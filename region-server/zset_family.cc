@@ -462,6 +462,10 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
   if (z == nullptr && (!writes.empty() || incremented)) ctx.region->PrepareCreate(key);
   // Every processed member gets a new score instance, also when its score did not change: a
   // concurrent ZREM elsewhere then does not remove it (add-wins).
+  // Redis signals the key only when a member was added or its score changed.
+  if (added == 0 && updated == 0 && (!writes.empty() || incremented)) {
+    ctx.region->NextOpUnsignalled();
+  }
   if (!writes.empty()) ctx.region->EmitZsetAdd(key, writes);
   if (incremented) {
     ctx.region->EmitZsetIncrement(key, ctx.args[scoreidx + 1], ListpackScore(scores[0], listpack));
@@ -627,8 +631,8 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   if (!LookupZset(ctx, key, &z)) return;
   std::vector<Item> items;
   if (z != nullptr) {
-    // A rank range takes no LIMIT (checked above) -- except "LIMIT <offset> -1", which Redis
-    // accepts and ignores, offset included.
+    // LIMIT comes with BYSCORE and BYLEX only; with a rank range Redis refuses a limit other than
+    // -1 (above) and ignores the offset: "LIMIT -1 -1" is the whole range.
     items = SelectRange(*z, spec, type == RangeType::kRank ? 0 : offset, limit, reverse);
   }
   if (store) {

@@ -865,6 +865,8 @@ class Generator:
             (5, self.g_setbit), (3, self.g_getbit), (4, self.g_bitcount), (4, self.g_bitpos),
             (4, self.g_bitop), (5, self.g_bitfield), (2, self.g_bitfield_ro), (3, self.g_lcs),
             (2, self.g_touch),
+            # transactions (any family): MULTI blocks, WATCH, and the commands out of place
+            (4, self.g_tx), (1, self.g_txcmd),
         ]
         if "string" not in self.families:
             keep = {self.g_ping, self.g_echo, self.g_select, self.g_move, self.g_swapdb,
@@ -2001,12 +2003,64 @@ class Generator:
             return Cmd([self.name("PERSIST"), k])
         return Cmd([self.name("SET"), k, self.value()])
 
+    # -- transactions ---------------------------------------------------------------------------
+    def exact_cmd(self):
+        """A random command whose reply is compared byte for byte (so it may run inside EXEC)."""
+        while True:
+            c = self.next()
+            if isinstance(c, Cmd) and c.kind == "exact":
+                return c
+
+    def g_tx(self):
+        """[WATCH keys, commands] MULTI, up to 6 commands, EXEC (mostly) or DISCARD. Inside: exact
+        commands (their random wrong arities and unknown names flag the transaction: EXECABORT),
+        and sometimes a nested MULTI, a WATCH, an UNWATCH (queued). Never leaves MULTI open."""
+        out = []
+        if self.p(0.5):
+            out.append(Cmd([self.name("WATCH")] + self.keys(1, 3)))
+            out += [self.exact_cmd() for _ in range(self.rng.choice([0, 0, 1, 2]))]
+        out.append(Cmd([self.name("MULTI")]))
+        for _ in range(self.rng.randint(0, 6)):
+            r = self.rng.random()
+            if r < 0.04:
+                out.append(Cmd([self.name("MULTI")]))
+            elif r < 0.08:
+                out.append(Cmd([self.name("WATCH"), self.key()]))
+            elif r < 0.10:
+                out.append(self.g_unknown())
+            elif r < 0.12:
+                out.append(Cmd([self.name("UNWATCH")]))
+            else:
+                out.append(self.exact_cmd())
+        r = self.rng.random()
+        if r < 0.03:
+            out.append(Cmd([self.name("EXEC"), "x"]))  # EXECABORT: wrong arity ends it too
+        elif r < 0.05:
+            out += [Cmd([self.name("DISCARD"), "x"]), Cmd(["DISCARD"])]  # refused, then ended
+        elif r < 0.2:
+            out.append(Cmd([self.name("DISCARD")]))
+        else:
+            out.append(Cmd([self.name("EXEC")]))
+        return out
+
+    def g_txcmd(self):
+        """Transaction commands out of place: EXEC / DISCARD without MULTI, UNWATCH, WATCH, and
+        wrong arities (MULTI x opens nothing)."""
+        return Cmd(self.rng.choice([
+            ["EXEC"], ["DISCARD"], ["UNWATCH"], ["WATCH", self.key()], ["WATCH"],
+            ["MULTI", "x"], ["UNWATCH", "x"], ["EXEC", "x"], ["exec"], ["Discard"]]))
+
     def next(self):
+        """A Cmd, or a list of them (g_tx: a transaction block)."""
         return self.rng.choices(self.funcs, self.weights)[0]()
 
     def sequence(self, n):
-        """n commands (DiffRunner.run pipelines them in random batches)."""
-        return [self.next() for _ in range(n)]
+        """About n commands (DiffRunner.run pipelines them in random batches)."""
+        out = []
+        while len(out) < n:
+            c = self.next()
+            out.extend(c if isinstance(c, list) else [c])
+        return out
 
 
 def summarize(mismatches, ref_name, tgt_name, limit=60):

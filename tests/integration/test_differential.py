@@ -416,6 +416,75 @@ def edge_cases(t0_ms):
             C("CLIENT", "GETNAME", "x"), C("client", "setname", "lower"), C("CLIENT", "GETNAME"),
             Cmd(["CLIENT", "ID"], "int"), C("CLIENT", "ID", "x"),
         ]),
+        ("transactions", [
+            C("EXEC"), C("DISCARD"), C("UNWATCH"), C("EXEC", "x"), C("MULTI", "x"), C("WATCH"),
+            C("MULTI"), C("SET", "k", "1"), C("INCR", "k"), C("GET", "k"), C("EXEC"),
+            C("MULTI"), C("EXEC"),
+            # per-command errors inside EXEC: the others run
+            C("MULTI"), C("SADD", "k", "m"), C("INCRBY", "k", "x"), C("HSET", "h", "f", "v"),
+            C("HINCRBY", "k", "f", "1"), C("GET", "h"), C("INCR", "k"), C("EXEC"),
+            # refused while queueing: EXECABORT, nothing ran
+            C("MULTI"), C("SET", "q", "1"), C("SET", "q"), C("EXEC"), C("GET", "q"),
+            C("MULTI"), C("SET", "q", "1"), C("NOSUCHCMD", "a", "b"), C("EXEC"), C("GET", "q"),
+            C("MULTI"), C("CLIENT", "NOSUCH"), C("EXEC"),
+            C("MULTI"), C("CLIENT", "SETNAME"), C("DISCARD"), C("DISCARD"),
+            C("MULTI"), C("CONFIG", "GET"), C("OBJECT", "FOO", "k"), C("EXEC"),
+            C("MULTI"), C("OBJECT", "ENCODING"), C("COMMAND", "FOO"), C("EXEC"),
+            # run, not refused: the transaction goes on
+            C("MULTI"), C("MULTI"), C("WATCH", "k"), C("UNWATCH"), C("PING"), C("EXEC"),
+            C("MULTI"), C("SET", "q", "2"), C("DISCARD"), C("GET", "q"),
+            C("MULTI"), C("EXEC", "x"), C("EXEC"),
+            # WATCH: the same connection's write aborts EXEC (null array; RESP3 null)
+            C("WATCH", "k", "w2"), C("SET", "k", "2"), C("MULTI"), C("SET", "k", "3"), C("EXEC"),
+            C("GET", "k"),
+            C("WATCH", "k"), C("GET", "k"), C("MULTI"), C("SET", "k", "3"), C("EXEC"),
+            C("WATCH", "k"), C("UNWATCH"), C("SET", "k", "4"), C("MULTI"), C("GET", "k"),
+            C("EXEC"),
+            C("WATCH", "nokey"), C("DEL", "nokey"), C("MULTI"), C("EXEC"),
+            C("WATCH", "k"), C("DEL", "k"), C("MULTI"), C("EXEC"),
+            C("WATCH", "s1"), C("SADD", "s1", "a"), C("MULTI"), C("EXEC"),
+            C("WATCH", "k"), C("FLUSHDB"), C("MULTI"), C("EXEC"),
+            C("SET", "k", "1"), C("WATCH", "k"), C("SELECT", "1"), C("FLUSHDB"), C("SELECT", "0"),
+            C("MULTI"), C("EXEC"),
+            C("WATCH", "k"), C("SELECT", "1"), C("SET", "k", "x"), C("SWAPDB", "0", "1"),
+            C("MULTI"), C("GET", "k"), C("EXEC"),
+            C("MULTI"), C("SELECT", "2"), C("SET", "indb2", "1"), C("EXEC"), C("GET", "indb2"),
+            C("SELECT", "0"), C("MULTI"), C("RESET"), C("EXEC"),
+        ]),
+        ("WATCH and writes that change nothing", [
+            C(*x) for setup, write in [
+                (["SADD", "w", "m"], ["SADD", "w", "m"]),
+                (["SADD", "w", "m"], ["SREM", "w", "x"]),
+                (["SET", "w", "ab"], ["SETBIT", "w", "1", "1"]),
+                (["SET", "w", "ab"], ["APPEND", "w", ""]),
+                (["SET", "w", "ab"], ["SETRANGE", "w", "0", "ab"]),
+                (["SET", "w", "ab"], ["SETRANGE", "w", "0", ""]),
+                (["SET", "w", "5"], ["INCRBY", "w", "0"]),
+                (["SET", "w", "ab"], ["SET", "w", "ab"]),
+                (["SET", "w", "ab"], ["PERSIST", "w"]),
+                (["SET", "w", "ab"], ["GETEX", "w", "PERSIST"]),
+                (["SET", "w", "ab", "EX", "1000"], ["EXPIRE", "w", "2000", "NX"]),
+                (["HSET", "w", "f", "v"], ["HSET", "w", "f", "v"]),
+                (["HSET", "w", "f", "v"], ["HDEL", "w", "x"]),
+                (["HSET", "w", "f", "v"], ["HSETNX", "w", "f", "v"]),
+                (["HSET", "w", "f", "1"], ["HINCRBY", "w", "f", "0"]),
+                (["ZADD", "w", "1", "m"], ["ZADD", "w", "1", "m"]),
+                (["ZADD", "w", "1", "m"], ["ZADD", "w", "XX", "2", "x"]),
+                (["ZADD", "w", "1", "m"], ["ZREM", "w", "x"]),
+                (["ZADD", "w", "1", "m"], ["ZINCRBY", "w", "0", "m"]),
+                (["SADD", "w", "m"], ["SMOVE", "w2", "w", "m"]),
+                (["SADD", "w2", "m"], ["SMOVE", "w2", "w", "m"]),
+                (["SET", "w", "ab"], ["RENAME", "w", "w"]),
+                (["SET", "w", "ab"], ["MOVE", "w", "1"]),
+                (["SET", "w", "ab"], ["COPY", "w", "w"]),
+                (["SET", "w", "ab"], ["BITFIELD", "w", "SET", "u8", "0", "97"]),
+                (["SET", "w", "ab"], ["SINTERSTORE", "w", "nokey"]),
+                (["SET", "other", "x"], ["SINTERSTORE", "w", "nokey"]),
+                (["SET", "w", "ab"], ["BITOP", "AND", "w", "nokey"]),
+                (["SET", "w", "ab"], ["DEL", "nokey"]),
+                (["SADD", "w", "m"], ["SPOP", "w", "0"]),
+            ] for x in [["FLUSHALL"], setup, ["WATCH", "w"], write, ["MULTI"], ["EXEC"]]
+        ]),
         ("HELLO errors", [
             C("HELLO", "4"), C("HELLO", "abc"), C("HELLO", "1"), C("HELLO", "0"),
             C("HELLO", "-1"), C("HELLO", "2", "FOO"), C("HELLO", "3", "SETNAME"),
@@ -860,6 +929,9 @@ def zset_edge_cases(t0_ms):
             C("ZRANGE", "z", "0", "-1", "REV", "WITHSCORES"),
             C("ZRANGE", "z", "1", "2", "rev", "withscores"),
             C("ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"),
+            # a rank range ignores LIMIT's offset when the count is -1 (found by seed 2085823290)
+            C("ZRANGE", "z", "-9", "7", "LIMIT", "-1", "-1", "WITHSCORES"),
+            C("ZRANGE", "z", "0", "-1", "REV", "LIMIT", "5", "-1"),
             C("ZRANGE", "z", "0", "-1", "REV", "LIMIT", "0", "1"),
             C("ZRANGE", "z", "0", "-1", "WITHSCORES", "WITHSCORES"),
             C("ZRANGE", "z", "0", "-1", "REV", "REV"), C("ZRANGE", "z", "0", "-1", "FOO"),
@@ -1443,6 +1515,119 @@ class DifferentialTest(akv.ServerTestCase):
                           "/".join(missing))
         self.run_table(wrongtype_cases(), 2)
 
+    def test_watch_between_connections(self):
+        # Two connections a side: the watcher's EXEC aborts when the other one wrote a watched key
+        # (whatever the write), runs when it wrote something else.
+        steps = [  # (connection, command)
+            (1, ["SET", "k", "1"]), (0, ["WATCH", "k", "j"]), (1, ["SET", "k", "2"]),
+            (0, ["MULTI"]), (0, ["INCR", "k"]), (0, ["EXEC"]), (0, ["GET", "k"]),
+            (0, ["WATCH", "k"]), (1, ["SET", "other", "1"]), (0, ["MULTI"]), (0, ["INCR", "k"]),
+            (0, ["EXEC"]),
+            (0, ["WATCH", "k"]), (1, ["GET", "k"]), (1, ["EXPIRE", "k", "1000"]), (0, ["MULTI"]),
+            (0, ["EXEC"]),
+            (0, ["WATCH", "k"]), (1, ["SELECT", "1"]), (1, ["SET", "k", "db1"]), (0, ["MULTI"]),
+            (0, ["EXEC"]),
+            (0, ["WATCH", "k"]), (1, ["SWAPDB", "0", "1"]), (0, ["MULTI"]), (0, ["GET", "k"]),
+            (0, ["EXEC"]),
+            (0, ["WATCH", "h"]), (1, ["SELECT", "0"]), (1, ["HSET", "h", "f", "v"]),
+            (0, ["MULTI"]), (0, ["HGET", "h", "f"]), (0, ["EXEC"]),
+            (0, ["WATCH", "h"]), (1, ["FLUSHALL"]), (0, ["MULTI"]), (0, ["EXEC"]),
+            (0, ["WATCH", "gone"]), (1, ["FLUSHALL"]), (0, ["MULTI"]), (0, ["EXEC"]),
+            (0, ["WATCH", "k"]), (1, ["SET", "k", "x"]), (0, ["UNWATCH"]), (0, ["MULTI"]),
+            (0, ["EXEC"]),
+            (0, ["MULTI"]), (0, ["SET", "k", "from-0"]), (1, ["SET", "k", "from-1"]),
+            (0, ["EXEC"]), (1, ["GET", "k"]),
+        ]
+        problems = []
+        for protocol in (2, 3):
+            conns = []
+            for server in (self.ref, self.tgt):
+                pair = [server.client(protocol), server.client(protocol)]
+                for c in pair:
+                    self.addCleanup(c.close)
+                self.assertEqual(pair[0].call("FLUSHALL").raw, b"+OK\r\n")
+                conns.append(pair)
+            for i, (who, args) in enumerate(steps):
+                a = conns[0][who].call(*args).raw
+                b = conns[1][who].call(*args).raw
+                if a != b:
+                    problems.append("resp%d step %d (connection %d) %s: redis %r, got %r" %
+                                    (protocol, i, who, " ".join(args), a, b))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
+    def test_watch_and_expiry(self):
+        # Redis 7.0's rules for a watched key's expiry: expiring after WATCH aborts EXEC; a key
+        # already expired at WATCH does not, nor does its deletion (lazy, by another client's
+        # read); writing it does. Both sides step in lockstep; the only waits are for a 100 ms
+        # TTL to pass (0.25 s, on both at once).
+        cases = [
+            ([(0, ["SET", "k", "v", "PX", "100"]), (0, ["WATCH", "k"])], []),
+            ([(0, ["SET", "k", "v", "PX", "100"])], [(0, ["WATCH", "k"])]),
+            ([(0, ["SET", "k", "v", "PX", "100"])], [(0, ["WATCH", "k"]), (1, ["GET", "k"])]),
+            ([(0, ["SET", "k", "v", "PX", "100"])], [(0, ["WATCH", "k"]), (1, ["SET", "k", "x"])]),
+            ([(0, ["SET", "k", "v"]), (0, ["WATCH", "k"]), (1, ["PEXPIRE", "k", "0"])], []),
+        ]
+        problems = []
+        for protocol in (2, 3):
+            sides = []
+            for server in (self.ref, self.tgt):
+                pair = [server.client(protocol), server.client(protocol)]
+                for c in pair:
+                    self.addCleanup(c.close)
+                sides.append(pair)
+            for n, (before, after) in enumerate(cases):
+                steps = [(0, ["FLUSHALL"])] + before + [None] + after + [
+                    (0, ["MULTI"]), (0, ["GET", "k"]), (0, ["EXEC"])]
+                for i, step in enumerate(steps):
+                    if step is None:
+                        if any("PX" in a for _, a in before):
+                            time.sleep(0.25)  # the TTL passes (no condition to wait for)
+                        continue
+                    who, args = step
+                    a, b = (pair[who].call(*args).raw for pair in sides)
+                    if a != b:
+                        problems.append("resp%d case %d step %d %s: redis %r, got %r" %
+                                        (protocol, n, i, " ".join(args), a, b))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
+    def test_client_list_shows_the_transaction(self):
+        # CLIENT LIST / INFO: flags x (MULTI) and d (a watched key changed), multi=<queued> or -1
+        # (a doomed transaction queues nothing).
+        for server in (self.ref, self.tgt):
+            with server.client() as c, server.client() as other:
+                where = server.describe()
+                cid = c.call("CLIENT", "ID").value
+
+                def fields(of):
+                    lines = other.call("CLIENT", "LIST").value.decode().splitlines()
+                    mine = [l for l in lines if l.startswith("id=%d " % cid)]
+                    self.assertEqual(len(mine), 1, "%s: %r" % (where, lines))
+                    f = dict(x.split("=", 1) for x in mine[0].split(" ") if "=" in x)
+                    return (f["flags"], f["multi"])
+
+                self.assertEqual(fields(c), ("N", "-1"), where)
+                c.call("WATCH", "k")
+                other.call("SET", "k", "1")
+                self.assertEqual(fields(c), ("d", "-1"), where)
+                c.call("MULTI")
+                c.call("SET", "a", "1")
+                self.assertEqual(fields(c), ("xd", "0"), where)
+                self.assertEqual(c.call("EXEC").raw, b"*-1\r\n", where)
+                self.assertEqual(fields(c), ("N", "-1"), where)
+                c.call("MULTI")
+                c.call("SET", "a", "1")
+                c.call("GET", "a")
+                self.assertEqual(c.call("CLIENT", "INFO").raw, b"+QUEUED\r\n", where)
+                self.assertEqual(fields(c), ("x", "3"), where)
+                r = c.call("EXEC")
+                self.assertTrue(r.raw.startswith(b"*3\r\n+OK\r\n$1\r\n1\r\n"), (where, r.raw))
+                info = r.value[2].decode()
+                self.assertIn(" flags=x ", info, where)
+                self.assertIn(" multi=3 ", info, where)
+                self.assertEqual(fields(c), ("N", "-1"), where)
+
     # -- shape checks for nondeterministic introspection commands --------------------------------
 
     def test_quit_replies_ok_and_closes(self):
@@ -1606,7 +1791,9 @@ class DifferentialTest(akv.ServerTestCase):
                  "sunionstore", "sdiff", "sdiffstore", "sscan", "object",
                  # bitmaps, LCS, TOUCH
                  "setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro",
-                 "lcs", "touch"]
+                 "lcs", "touch",
+                 # transactions
+                 "multi", "exec", "discard", "watch", "unwatch"]
         if "zset" in families_from_env():
             names += ["zadd", "zrem", "zscore", "zmscore", "zincrby", "zcard", "zcount",
                       "zlexcount", "zrange", "zrangestore", "zrangebyscore", "zrevrangebyscore",

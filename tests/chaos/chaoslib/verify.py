@@ -98,12 +98,19 @@ def read_views(region, clients):
     """Every tracked key as `region` shows it: strings as bytes/None, sets as a sorted tuple of
     members, hashes as a sorted tuple of (field, value). For comparing regions."""
     keys = sorted({k for c in clients for k in list(c.ctr_acked) + list(c.ctr_indoubt)} |
+                  set(tx_keys(clients)) |
                   {k for c in clients for k in list(c.u) + list(c.o) + list(c.mixed_keys)})
     out = _mget(region, keys)
     sets, hashes = _read_collections(region, *collection_keys(clients))
     out.update(sets)
     out.update(hashes)
     return out
+
+
+def tx_keys(clients):
+    """The counters of the MULTI/EXEC pairs (workload.op_tx), a and b of each pair."""
+    ks = sorted({k for c in clients for k in list(c.tx_acked) + list(c.tx_indoubt)})
+    return [name for k in ks for name in ("tx:%d:a" % k, "tx:%d:b" % k)]
 
 
 def _subset_sum_ok(target, deltas):
@@ -196,7 +203,8 @@ def check(cluster, clients, names, windows=(), verdict=None):
     u_keys = [k for c in clients for k in c.u]
     o_keys = [k for c in clients for k in c.o]
     m_keys = sorted({k for c in clients for k in c.mixed_keys})
-    all_keys = ctr_keys + u_keys + o_keys + m_keys
+    t_keys = tx_keys(clients)
+    all_keys = ctr_keys + u_keys + o_keys + m_keys + t_keys
     views = {r.name: _mget(r, all_keys) for r in regions}
     ref = views[regions[0].name]
     for r in regions[1:]:
@@ -230,6 +238,21 @@ def check(cluster, clients, names, windows=(), verdict=None):
         indoubt = [d for c in clients for d in c.ctr_indoubt.get(key, [])]
         incr_acks = [a for a in acks_by_key.get(key, []) if a.kind == "incrby"]
         _check_counter(v, "counter %s" % key, ref.get(key), acked, indoubt, incr_acks, windows)
+
+    # MULTI/EXEC pairs: both counters equal (EXEC is one unit), each the acked sum plus a subset
+    # of the in-doubt EXECs' deltas.
+    for a_key, b_key in zip(t_keys[::2], t_keys[1::2]):
+        k = int(a_key.split(":")[1])
+        if ref.get(a_key) != ref.get(b_key):
+            v.fail("transaction counters differ: %s = %r, %s = %r (half an EXEC applied?)" %
+                   (a_key, ref.get(a_key), b_key, ref.get(b_key)))
+        acked = sum(c.tx_acked.get(k, 0) for c in clients)
+        indoubt = [d for c in clients for d in c.tx_indoubt.get(k, [])]
+        for key in (a_key, b_key):
+            tx_acks = [a for a in acks_by_key.get(key, []) if a.kind == "tx"]
+            _check_counter(v, "EXEC counter %s" % key, ref.get(key), acked, indoubt, tx_acks,
+                           windows)
+    v.collections["tx_execs"] = sum(c.kind_counts.get("tx", 0) for c in clients)
 
     # Unique SETs, DEL, PEXPIRE.
     for c in clients:
@@ -404,11 +427,12 @@ def collections_text(verdict):
         return "not checked"
     return ("s: %d keys, %d members (%d of %d in-doubt SADDs applied); sr: %d keys, %d members "
             "left after %d acknowledged SREMs; hc: %d counter fields summing to %d; hf: %d "
-            "fields; zc: %d scores summing to %d" % (
+            "fields; zc: %d scores summing to %d; tx: %d acknowledged EXECs" % (
                 s.get("s_keys", 0), s.get("s_members", 0), s.get("sadd_indoubt_present", 0),
                 s.get("sadd_indoubt", 0), s.get("sr_keys", 0), s.get("sr_members", 0),
                 s.get("srem_acked", 0), s.get("hc_fields", 0), s.get("hc_sum", 0),
-                s.get("hf_fields", 0), s.get("zc_members", 0), s.get("zc_sum", 0)))
+                s.get("hf_fields", 0), s.get("zc_members", 0), s.get("zc_sum", 0),
+                s.get("tx_execs", 0)))
 
 
 def counts_table(clients):

@@ -38,6 +38,10 @@ Keys:
                  as ctr:<k>, per field.
   zc:<k> m<j>    ZINCRBY d (1..9) from every client (the members are never ZADD/ZREM'd). Check:
                  as ctr:<k>, per member (the score is the sum).
+  tx:<k>:a, tx:<k>:b  MULTI; INCRBY tx:<k>:a d; INCRBY tx:<k>:b d; EXEC from every client: one
+                 unit, so in every region the two counters are equal, and each is the acknowledged
+                 sum plus a subset of the in-doubt EXECs' deltas. A transaction whose EXEC was never
+                 sent (the connection failed before) is not in doubt: the region discards it.
   hf:<k> c<i>:<j>  HSET of the client's own field with increasing unique values, with the o:
                  guard (on a region other than the one that acknowledged the last value, only
                  after HGET there showed that value or a later one). Check: as o:<k>, per field.
@@ -66,6 +70,7 @@ ZCTR_KEYS = 2  # zc:<k>
 ZCTR_MEMBERS = 4  # m0..m3 in each zc:<k>
 HFIELD_KEYS = 3  # hf:<k>
 HFIELDS_PER_CLIENT = 4  # c<i>:0..3 in each hf:<k>
+TX_KEYS = 4  # tx:<k>:a and tx:<k>:b
 
 
 class SMember:
@@ -175,6 +180,8 @@ class Client(threading.Thread):
         self.hf = {}  # (key, field) -> dict(seq, value, region, indoubt=set())
         self.zctr_acked = {}  # (key, member) -> acknowledged sum
         self.zctr_indoubt = {}  # (key, member) -> [in-doubt deltas]
+        self.tx_acked = {}  # k -> acknowledged sum of the EXECs on tx:<k>:a / tx:<k>:b
+        self.tx_indoubt = {}  # k -> [in-doubt deltas]
         self.acks = []
         self.counts = {"ok": 0, "indoubt": 0, "refused": 0}
         self.kind_counts = {}
@@ -485,6 +492,45 @@ class Client(threading.Thread):
         elif outcome == "indoubt":
             self.zctr_indoubt.setdefault(km, []).append(d)
 
+    def op_tx(self):
+        """MULTI; INCRBY tx:<k>:a d; INCRBY tx:<k>:b d; EXEC (the two counters move together)."""
+        k = self.rng.randrange(TX_KEYS)
+        a, b = "tx:%d:a" % k, "tx:%d:b" % k
+        d = self.rng.randrange(1, 10)
+        region = self.cur
+        for args, want in ((("MULTI",), b"OK"), (("INCRBY", a, d), b"QUEUED"),
+                           (("INCRBY", b, d), b"QUEUED")):
+            outcome, v = self._send(*args)
+            if outcome == "ok" and v == want:
+                continue
+            if outcome in ("ok", "error"):
+                self.unexpected.append("%s: %s on %s -> %r" % (self.tag, " ".join(map(str, args)),
+                                                               region.name, v))
+            # EXEC was never sent: the transaction is not applied (closing the connection
+            # discards it), whatever happened to this command.
+            self._drop()
+            self._record("tx", "refused")
+            return
+        outcome, v = self._send("EXEC")
+        if outcome == "error" and isinstance(v, resp.Err) and v.code == b"EXECABORT" and any(
+                c in v.message for c in (b"MISCONF", b"LOADING", b"TRYAGAIN")):
+            self._fail(region, "EXECABORT")  # refused as a whole at EXEC time
+            outcome = "refused"
+        elif outcome == "error" or (outcome == "ok" and not (
+                isinstance(v, list) and len(v) == 2 and isinstance(v[0], int) and v[0] == v[1])):
+            # Both counters only ever move together, in one unit: equal at every moment.
+            self.unexpected.append("%s: EXEC (INCRBY %s, %s by %d) on %s -> %r" %
+                                   (self.tag, a, b, d, region.name, v))
+            outcome = "error"
+        if outcome == "ok":
+            self._acked(region)
+            self.tx_acked[k] = self.tx_acked.get(k, 0) + d
+            for key in (a, b):
+                self.acks.append(Ack("tx", key, d, region.name, time.time()))
+        elif outcome == "indoubt":
+            self.tx_indoubt.setdefault(k, []).append(d)
+        self._record("tx", outcome)
+
     def op_hset(self):
         """HSET of this client's own field with a new unique value (the o: guard)."""
         key = "hf:%d" % self.rng.randrange(HFIELD_KEYS)
@@ -512,8 +558,10 @@ class Client(threading.Thread):
 
     def step(self):
         x = self.rng.random()
-        if x < 0.24:
+        if x < 0.20:
             self.op_incr()
+        elif x < 0.24:
+            self.op_tx()
         elif x < 0.44:
             self.op_set_unique()
         elif x < 0.55:

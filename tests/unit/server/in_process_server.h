@@ -23,12 +23,21 @@ namespace activekv::server::testing {
 
 class InProcessServer {
  public:
-  explicit InProcessServer(persistence::Env* env, std::string_view appendfsync = "everysec")
+  // `peer`: a second region of the topology (never started): r1 then keeps a replication log
+  // and takes that region's ops through Region::ApplyRemote.
+  explicit InProcessServer(persistence::Env* env, std::string_view appendfsync = "everysec",
+                           std::string_view peer = "")
       : env_(env) {
+    std::string peer_line;
+    if (!peer.empty()) {
+      peer_line = absl::StrCat("  - { name: ", std::string(peer),
+                               ", resp: 127.0.0.1:3, sync: 127.0.0.1:4, data_dir: /mem/peer }\n");
+    }
     auto topo = topology::ParseTopology(
         absl::StrCat("name: t\npersistence: { appendfsync: ", std::string(appendfsync),
                      " }\nregions:\n  - { name: r1, resp: 127.0.0.1:1, sync: 127.0.0.1:2,"
-                     " data_dir: /mem/r1 }\n"),
+                     " data_dir: /mem/r1 }\n",
+                     peer_line),
         "test.yaml", "/");
     EXPECT_TRUE(topo.ok()) << topo.status();
     Server::Options options;
@@ -50,11 +59,16 @@ class InProcessServer {
   std::string Run(std::initializer_list<std::string_view> args) {
     return Run(std::vector<std::string_view>(args));
   }
-  std::string Run(const std::vector<std::string_view>& args) {
+  std::string Run(const std::vector<std::string_view>& args) { return Run(&client_, args); }
+  // The same as another client (WATCH, MULTI: several connections' state).
+  std::string Run(Client* client, std::initializer_list<std::string_view> args) {
+    return Run(client, std::vector<std::string_view>(args));
+  }
+  std::string Run(Client* client, const std::vector<std::string_view>& args) {
     std::string out;
-    resp::ReplyBuilder reply(&out, client_.protocol);
+    resp::ReplyBuilder reply(&out, client->protocol);
     region().RefreshClock();
-    server_->Execute(args, &client_, &reply);
+    server_->Execute(args, client, &reply);
     uint64_t lsn = region().Commit();
     if (lsn != 0) {
       absl::Status s = region().aof()->Flush();
@@ -69,6 +83,7 @@ class InProcessServer {
   }
 
   int64_t now_ms = 1'700'000'000'000;
+  Client& client() { return client_; }
 
  private:
   persistence::Env* env_;
