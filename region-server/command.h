@@ -76,6 +76,7 @@ void RegisterHashFamily(CommandTable* table);
 void RegisterSetFamily(CommandTable* table);
 void RegisterZsetFamily(CommandTable* table);
 void RegisterBitFamily(CommandTable* table);
+void RegisterScriptingFamily(CommandTable* table);
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the

@@ -79,6 +79,11 @@ const std::vector<Param>& Params() {
                  [](Server& s, int64_t n) { s.config().auto_aof_rewrite_min_size = n; })},
       {"hz", [](Server& s) { return absl::StrCat(s.config().hz); },
        IntSetter(1, 500, [](Server& s, int64_t n) { s.config().hz = n; })},
+      {"busy-reply-threshold",
+       [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
+       IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
+      {"lua-time-limit", [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
+       IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
   };
   return *params;
 }

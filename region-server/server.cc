@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "region-server/connection.h"
 #include "region-server/errors.h"
+#include "region-server/scripting.h"
 #include "spdlog/spdlog.h"
 #include "syncer/replicator.h"
 #include "syncer/status_service.h"
@@ -63,6 +64,8 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterSetFamily(&commands_);
   RegisterZsetFamily(&commands_);
   RegisterBitFamily(&commands_);
+  RegisterScriptingFamily(&commands_);
+  scripting_ = std::make_unique<Scripting>(this);
 }
 
 Server::~Server() {
@@ -304,6 +307,11 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     ReplyArityError(ctx);
     return;
   }
+  // A script that ran past busy-reply-threshold lets other clients in: most commands wait.
+  if (scripting_->current() != nullptr &&
+      scripting_->RefuseWhileBusy(*spec, ctx.args, client, reply)) {
+    return;
+  }
   if (loading_ && RefuseWhileLoading(*spec, args)) {
     reply->Error(kErrLoading);
     return;
@@ -318,6 +326,26 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
 }
 
 void Server::Register(Connection* c) { connections_.push_back(c); }
+
+void Server::ServeWhileBusy(const Client* caller) {
+  if (acceptor_.is_open()) {
+    asio::error_code ec;
+    acceptor_.non_blocking(true, ec);
+    while (!ec && connections_.size() < config_.maxclients) {
+      asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec) break;
+      ++stats_.total_connections_received;
+      std::make_shared<Connection>(this, std::move(socket))->Start();
+    }
+  }
+  // A copy: connections accepted above are in it; none is destroyed while this runs (each is
+  // owned by its pending handlers).
+  std::vector<Connection*> conns = connections_;
+  for (Connection* c : conns) {
+    if (&c->client() != caller) c->ServeWhileBusy();
+  }
+}
 
 void Server::Unregister(Connection* c) {
   auto it = std::find(connections_.begin(), connections_.end(), c);
