@@ -433,8 +433,7 @@ bool ScriptRun::Interrupt() {
   const auto now = std::chrono::steady_clock::now();
   if (!timed_out_) {
     const int64_t threshold = server_->config().busy_reply_threshold;
-    if (threshold <= 0 ||
-        now - start_ < std::chrono::milliseconds(threshold)) {
+    if (threshold <= 0 || now - start_ < std::chrono::milliseconds(threshold)) {
       return killed_;
     }
     timed_out_ = true;
@@ -502,10 +501,9 @@ bool Scripting::RefuseWhileBusy(const CommandSpec& spec, absl::Span<const std::s
       name == "discard" || name == "watch" || name == "unwatch" || name == "shutdown") {
     return false;
   }
-  if (args.size() >= 2 &&
-      ((name == "script" && EqualsIgnoreCase(args[1], "kill")) ||
-       (name == "function" &&
-        (EqualsIgnoreCase(args[1], "kill") || EqualsIgnoreCase(args[1], "stats"))))) {
+  if (args.size() >= 2 && ((name == "script" && EqualsIgnoreCase(args[1], "kill")) ||
+                           (name == "function" && (EqualsIgnoreCase(args[1], "kill") ||
+                                                   EqualsIgnoreCase(args[1], "stats"))))) {
     return false;
   }
   reply->Error(current_->eval_mode() ? kErrBusyEval : kErrBusyFunction);
@@ -589,8 +587,8 @@ void RegisterScriptingFamily(CommandTable* t) {
                "Execute a read-only Lua script server side", "7.0.0"});
   t->Register({"evalsha_ro", -3, kScriptFlags | kReadOnly, 0, 0, 0, EvalShaRo, "scripting",
                "Execute a read-only Lua script server side", "7.0.0"});
-  t->Register({"fcall", -3, kScriptFlags, 0, 0, 0, Fcall, "scripting", "Invoke a function",
-               "7.0.0"});
+  t->Register(
+      {"fcall", -3, kScriptFlags, 0, 0, 0, Fcall, "scripting", "Invoke a function", "7.0.0"});
   t->Register({"fcall_ro", -3, kScriptFlags | kReadOnly, 0, 0, 0, FcallRo, "scripting",
                "Invoke a read-only function", "7.0.0"});
   t->Register({"script", -2, kNoScript, 0, 0, 0, ScriptCommand, "scripting",

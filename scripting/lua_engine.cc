@@ -30,12 +30,17 @@ struct CompileJob {
   const char* chunk;
   bool ok = false;
   int ref = 0;
+  std::string message;  // the compiler's error
 };
 
 int CompileProtected(lua_State* L) {
   auto* job = static_cast<CompileJob*>(lua_touserdata(L, 1));
   lua_settop(L, 0);
-  if (luaL_loadbuffer(L, job->data, job->size, job->chunk) != 0) return 0;  // message left
+  if (luaL_loadbuffer(L, job->data, job->size, job->chunk) != 0) {
+    const char* msg = lua_tostring(L, -1);
+    job->message = msg == nullptr ? "not enough memory" : msg;
+    return 0;
+  }
   job->ref = luaL_ref(L, LUA_REGISTRYINDEX);
   job->ok = true;
   return 0;
@@ -115,12 +120,12 @@ const LuaEngine::Script* LuaEngine::LoadScript(std::string_view body, std::strin
     *error = absl::StrCat("ERR ", why);
     return nullptr;
   }
-  CompileJob job{this, body.data() + shebang.length, body.size() - shebang.length, kEvalChunk};
+  CompileJob job{
+      this, body.data() + shebang.length, body.size() - shebang.length, kEvalChunk, false, 0, {}};
   int status = lua_cpcall(L_, CompileProtected, &job);
   if (status != 0 || !job.ok) {
-    const char* msg = lua_tostring(L_, -1);
     *error = absl::StrCat("ERR Error compiling script (new function): ",
-                          msg == nullptr ? "not enough memory" : msg);
+                          job.message.empty() ? "not enough memory" : job.message);
     lua_settop(L_, 0);
     return nullptr;
   }
@@ -173,10 +178,11 @@ bool LuaEngine::LoadLibrary(std::string_view code, bool replace, std::string* na
     *error = absl::StrCat("Library '", md.name, "' already exists");
     return false;
   }
-  CompileJob job{this, code.data() + md.length, code.size() - md.length, kFunctionChunk};
+  CompileJob job{this, code.data() + md.length, code.size() - md.length, kFunctionChunk, false, 0,
+                 {}};
   if (lua_cpcall(L_, CompileProtected, &job) != 0 || !job.ok) {
-    const char* msg = lua_tostring(L_, -1);
-    *error = absl::StrCat("Error compiling function: ", msg == nullptr ? "not enough memory" : msg);
+    *error = absl::StrCat("Error compiling function: ",
+                          job.message.empty() ? "not enough memory" : job.message);
     lua_settop(L_, 0);
     return false;
   }
@@ -467,7 +473,8 @@ void ExtractError(lua_State* L, const LuaEngine::Run& run, std::string* error) {
   if (!lua_istable(L, -1)) {
     const char* msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure";
     std::string_view m(msg);
-    *error = absl::StrCat("ERR Error running script ", std::string(run.name), ", ", std::string(m.substr(0, 100)));
+    *error = absl::StrCat("ERR Error running script ", std::string(run.name), ", ",
+                          std::string(m.substr(0, 100)));
     return;
   }
   lua_getfield(L, -1, "err");
@@ -483,7 +490,8 @@ void ExtractError(lua_State* L, const LuaEngine::Run& run, std::string* error) {
   std::string line_text = line == nullptr ? "" : line;
   lua_pop(L, 1);
   if (line != nullptr && source != nullptr) {
-    absl::StrAppend(&text, " script: ", std::string(run.name), ", on ", source_text, ":", line_text, ".");
+    absl::StrAppend(&text, " script: ", std::string(run.name), ", on ", source_text, ":", line_text,
+                    ".");
   }
   *error = std::move(text);
 }
@@ -536,7 +544,7 @@ void LuaEngine::Execute(const Run& run, resp::ReplyBuilder* reply) {
   convert_out_.clear();
   std::string error;
   lua_sethook(L_, &LuaEngine::Internal::Hook, LUA_MASKCOUNT, kHookInstructions);
-  RunJob job{this, &run, options_.kind == Kind::kFunction, reply->protocol(), &resp_,
+  RunJob job{this,          &run,  options_.kind == Kind::kFunction, reply->protocol(), &resp_,
              &convert_out_, &error};
   int status = lua_cpcall(L_, RunProtected, &job);
   lua_sethook(L_, nullptr, 0, 0);

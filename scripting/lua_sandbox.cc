@@ -93,8 +93,9 @@ int SetReplCommand(lua_State* L) {
   if (lua_gettop(L) != 1) return RaiseError(L, "redis.set_repl() requires two arguments.");
   int flags = static_cast<int>(lua_tonumber(L, -1));
   if ((flags & ~(kPropagateAof | kPropagateRepl)) != 0) {
-    return RaiseError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
-                         "REPL_NONE.");
+    return RaiseError(L,
+                      "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                      "REPL_NONE.");
   }
   // Effects always replicate (docs/scripting.md): regions must converge.
   return 0;
@@ -174,9 +175,9 @@ int MathRandom(lua_State* L) {
   if (LuaEngine::Internal::run(e) == nullptr) {
     return luaL_error(L, "math.random can only be called inside a script invocation");
   }
-  lua_Number r = static_cast<lua_Number>(Lrand48(&LuaEngine::Internal::rand_state(e)) %
-                                         kLrand48Max) /
-                 static_cast<lua_Number>(kLrand48Max);
+  lua_Number r =
+      static_cast<lua_Number>(Lrand48(&LuaEngine::Internal::rand_state(e)) % kLrand48Max) /
+      static_cast<lua_Number>(kLrand48Max);
   switch (lua_gettop(L)) {
     case 0:
       lua_pushnumber(L, r);
@@ -217,7 +218,8 @@ int ReadonlyError(lua_State* L) { return luaL_error(L, "Attempt to modify a read
 // read instead while a library loads.
 int ProtectedIndex(lua_State* L) {
   int table = lua_upvalueindex(1);
-  if (!lua_isnone(L, lua_upvalueindex(2)) && LuaEngine::Internal::loading(LuaEngine::Internal::Of(L))) {
+  if (!lua_isnone(L, lua_upvalueindex(2)) &&
+      LuaEngine::Internal::loading(LuaEngine::Internal::Of(L))) {
     table = lua_upvalueindex(2);
   }
   lua_pushvalue(L, 2);
@@ -262,6 +264,18 @@ void LoadLib(lua_State* L, const char* name, lua_CFunction open) {
   lua_call(L, 1, 0);
 }
 
+// A module whose luaopen_ returns its table (Debian's cjson sets no global): the global `name`.
+void LoadModule(lua_State* L, const char* name, lua_CFunction open) {
+  lua_pushcfunction(L, open);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  if (lua_istable(L, -1)) {
+    lua_setglobal(L, name);
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
 void RegisterLogAndVersion(lua_State* L) {
   SetFunction(L, "log", LogCommand);
   SetNumber(L, "LOG_DEBUG", 0);
@@ -301,10 +315,10 @@ int SetupSandbox(lua_State* L) {
   LoadLib(L, LUA_STRLIBNAME, luaopen_string);
   LoadLib(L, LUA_MATHLIBNAME, luaopen_math);
   LoadLib(L, LUA_DBLIBNAME, luaopen_debug);
-  LoadLib(L, "cjson", luaopen_cjson);
-  LoadLib(L, "struct", OpenStruct);
-  LoadLib(L, "cmsgpack", OpenCmsgpack);
-  LoadLib(L, "bit", luaopen_bit);
+  LoadModule(L, "cjson", luaopen_cjson);
+  LoadModule(L, "struct", OpenStruct);
+  LoadModule(L, "cmsgpack", OpenCmsgpack);
+  LoadModule(L, "bit", luaopen_bit);
   // Not in Redis 7.0.15's globals.
   for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
     lua_pushnil(L);
@@ -352,8 +366,8 @@ int SetupSandbox(lua_State* L) {
   const int g = lua_gettop(L);
   lua_pushvalue(L, g);
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryGlobals);
-  for (const char* lib : {"string", "math", "table", "cjson", "bit", "struct", "cmsgpack",
-                          "coroutine", "redis"}) {
+  for (const char* lib :
+       {"string", "math", "table", "cjson", "bit", "struct", "cmsgpack", "coroutine", "redis"}) {
     lua_getfield(L, g, lib);
     Protect(L, false);
     lua_setfield(L, g, lib);

@@ -12,8 +12,10 @@ struct FlagName {
   std::string_view name;
 };
 constexpr FlagName kFlagNames[] = {
-    {kFlagNoWrites, "no-writes"},       {kFlagAllowOom, "allow-oom"},
-    {kFlagAllowStale, "allow-stale"},   {kFlagNoCluster, "no-cluster"},
+    {kFlagNoWrites, "no-writes"},
+    {kFlagAllowOom, "allow-oom"},
+    {kFlagAllowStale, "allow-stale"},
+    {kFlagNoCluster, "no-cluster"},
     {kFlagAllowCrossSlot, "allow-cross-slot-keys"},
 };
 
@@ -72,8 +74,7 @@ bool ParseEvalShebang(std::string_view body, EvalShebang* out, std::string* erro
   out->length = line.size();
   std::vector<std::string_view> parts = Parts(line);
   if (parts.empty() || parts[0] != "#!lua") {
-    *error = Cat("Unexpected engine in script shebang: ",
-                          parts.empty() ? line : parts[0]);
+    *error = Cat("Unexpected engine in script shebang: ", parts.empty() ? line : parts[0]);
     return false;
   }
   out->flags = 0;
