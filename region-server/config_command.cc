@@ -9,6 +9,7 @@
 #include "region-server/glob.h"
 #include "region-server/info.h"
 #include "region-server/region.h"
+#include "region-server/scripting.h"
 #include "region-server/server.h"
 
 namespace activekv::server {
@@ -82,6 +83,12 @@ const std::vector<Param>& Params() {
       {"busy-reply-threshold",
        [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
        IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
+      {"lua-memory-limit", [](Server& s) { return absl::StrCat(s.config().lua_memory_limit); },
+       IntSetter(1 << 20, INT64_MAX,
+                 [](Server& s, int64_t n) {
+                   s.config().lua_memory_limit = n;
+                   s.scripting().SetMemoryLimit(static_cast<size_t>(n));
+                 })},
       {"lua-time-limit", [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
        IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
   };

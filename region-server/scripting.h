@@ -29,6 +29,7 @@ class ScriptRun final : public scripting::ScriptHost {
   void Log(int level, std::string_view message) override;
 
   const Client* caller() const { return caller_; }
+  const Client* script_client() const { return &client_; }
   bool eval_mode() const { return eval_mode_; }
   bool write_dirty() const { return write_dirty_; }
   bool timed_out() const { return timed_out_; }
@@ -59,6 +60,8 @@ class Scripting {
 
   scripting::LuaEngine& eval() { return *eval_; }
   scripting::LuaEngine& functions();
+  // CONFIG SET lua-memory-limit: both interpreters.
+  void SetMemoryLimit(size_t bytes);
 
   // The dispatcher's gate: while a script runs past busy-reply-threshold, every command but the
   // few Redis allows (SCRIPT KILL, FUNCTION KILL/STATS, HELLO, ...) gets -BUSY. True when it

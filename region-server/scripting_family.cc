@@ -183,7 +183,13 @@ void ScriptCommand(CommandContext& ctx) {
     State(ctx).Kill(ctx, true);
   } else if (EqualsIgnoreCase(sub, "debug")) {
     if (argc != 3) return SubcommandArityError(ctx);
-    ctx.reply->Error("ERR SCRIPT DEBUG is not supported by activekv");
+    if (EqualsIgnoreCase(ctx.args[2], "no")) {
+      ctx.reply->Ok();  // the debugger is off (it always is)
+    } else if (EqualsIgnoreCase(ctx.args[2], "yes") || EqualsIgnoreCase(ctx.args[2], "sync")) {
+      ctx.reply->Error("ERR SCRIPT DEBUG (the Lua debugger) is not supported by activekv");
+    } else {
+      ctx.reply->Error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    }
   } else {
     UnknownSubcommand(ctx, "SCRIPT");
   }
@@ -476,6 +482,7 @@ int64_t ScriptRun::duration_ms() const {
 Scripting::Scripting(Server* server) : server_(server) {
   scripting::LuaEngine::Options eval_options;
   eval_options.kind = LuaEngine::Kind::kEval;
+  eval_options.memory_limit = static_cast<size_t>(server->config().lua_memory_limit);
   eval_ = std::make_unique<LuaEngine>(eval_options);
 }
 
@@ -485,15 +492,22 @@ scripting::LuaEngine& Scripting::functions() {
   if (functions_ == nullptr) {
     scripting::LuaEngine::Options options;
     options.kind = LuaEngine::Kind::kFunction;
+    options.memory_limit = static_cast<size_t>(server_->config().lua_memory_limit);
     functions_ = std::make_unique<LuaEngine>(options);
   }
   return *functions_;
 }
 
+void Scripting::SetMemoryLimit(size_t bytes) {
+  eval_->set_memory_limit(bytes);
+  if (functions_ != nullptr) functions_->set_memory_limit(bytes);
+}
+
 bool Scripting::RefuseWhileBusy(const CommandSpec& spec, absl::Span<const std::string_view> args,
                                 const Client* client, resp::ReplyBuilder* reply) {
-  if (current_ == nullptr || !current_->timed_out() || client == current_->caller()) {
-    return false;
+  if (current_ == nullptr || !current_->timed_out() || client == current_->caller() ||
+      client == current_->script_client()) {
+    return false;  // the script's own redis.call, or its caller (never read meanwhile)
   }
   // Redis 7.0's CMD_ALLOW_BUSY commands.
   std::string_view name = spec.name;
@@ -568,7 +582,9 @@ void Scripting::SyncLibraries() {
     auto it = engine.libraries().find(name);
     if (it != engine.libraries().end() && it->second.code == lib.code) continue;
     std::string loaded, error;
-    if (!engine.LoadLibrary(lib.code, true, &loaded, &error) || loaded != name) {
+    const bool ok = engine.LoadLibrary(lib.code, true, &loaded, &error);
+    if (ok && loaded != name) engine.DeleteLibrary(loaded);  // its code names another library
+    if (!ok || loaded != name) {
       // Cannot happen for a library its origin validated, except when two regions loaded
       // libraries defining the same function concurrently: the one first by name keeps it.
       spdlog::error("function library '{}' from the replicated state is not installed here: {}",

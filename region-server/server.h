@@ -50,6 +50,8 @@ struct ServerConfig {
   // busy-reply-threshold (alias lua-time-limit), ms: a script running longer lets other clients
   // in, answering -BUSY (docs/scripting.md). 0: never.
   int64_t busy_reply_threshold = 5000;
+  // lua-memory-limit (activekv's own): bytes each Lua interpreter may hold (docs/scripting.md).
+  int64_t lua_memory_limit = int64_t{1} << 30;
 };
 
 // Per-connection state visible to commands (CLIENT, HELLO, SELECT, QUIT).

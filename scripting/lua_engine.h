@@ -68,6 +68,8 @@ class LuaEngine {
   LuaEngine& operator=(const LuaEngine&) = delete;
 
   size_t memory_used() const { return used_; }
+  // Takes effect for the next allocation (a lower cap than what is held fails the next growth).
+  void set_memory_limit(size_t bytes) { options_.memory_limit = bytes; }
   Kind kind() const { return options_.kind; }
 
   // --- EVAL scripts (Kind::kEval) ---

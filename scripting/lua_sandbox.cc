@@ -372,6 +372,15 @@ int SetupSandbox(lua_State* L) {
     Protect(L, false);
     lua_setfield(L, g, lib);
   }
+  // Strings' methods ("x":upper()) go through the protected table too, so that
+  // getmetatable('').__index == string holds as in Redis.
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1)) {
+    lua_getfield(L, g, "string");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   // The globals proxy P: scripts compiled from now on see P as their environment.
   lua_newtable(L);
   lua_newtable(L);

@@ -1614,7 +1614,10 @@ class DifferentialTest(akv.ServerTestCase):
                  "sunionstore", "sdiff", "sdiffstore", "sscan", "object",
                  # bitmaps, LCS, TOUCH
                  "setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro",
-                 "lcs", "touch"]
+                 "lcs", "touch",
+                 # scripting
+                 "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script",
+                 "function"]
         if "zset" in families_from_env():
             names += ["zadd", "zrem", "zscore", "zmscore", "zincrby", "zcard", "zcount",
                       "zlexcount", "zrange", "zrangestore", "zrangebyscore", "zrevrangebyscore",
