@@ -61,6 +61,8 @@ int64_t NumberToInteger(double d) {
 }
 
 void PushErrorTable(lua_State* L, std::string_view text) {
+  // Redis builds the message with C-string calls: it ends at the first NUL.
+  text = text.substr(0, text.find('\0'));
   std::string_view code = "ERR";
   std::string_view msg = text;
   if (!text.empty() && text[0] == '-') {
@@ -243,10 +245,9 @@ void LuaToReply(lua_State* L, int script_resp, resp::ReplyBuilder* out) {
       break;
     case LUA_TTABLE: {
       if (RawField(L, -1, "err") == LUA_TSTRING) {
-        size_t len = 0;
-        const char* s = lua_tolstring(L, -1, &len);
-        // addReplyErrorFormat("-%s"): trailing CR/LF trimmed, the rest mapped to spaces.
-        std::string_view msg = std::string_view(s, len);
+        // addReplyErrorFormat("-%s") of a C string (cut at a NUL): CR/LF trimmed at both
+        // ends, the rest mapped to spaces.
+        std::string_view msg(lua_tostring(L, -1));
         while (!msg.empty() && (msg.back() == '\r' || msg.back() == '\n')) msg.remove_suffix(1);
         while (!msg.empty() && (msg.front() == '\r' || msg.front() == '\n')) msg.remove_prefix(1);
         out->Error(msg);
@@ -255,9 +256,7 @@ void LuaToReply(lua_State* L, int script_resp, resp::ReplyBuilder* out) {
       }
       lua_pop(L, 1);
       if (RawField(L, -1, "ok") == LUA_TSTRING) {
-        size_t len = 0;
-        const char* s = lua_tolstring(L, -1, &len);
-        out->SimpleString(std::string_view(s, len));
+        out->SimpleString(std::string_view(lua_tostring(L, -1)));  // a C string, as Redis's
         lua_pop(L, 2);
         return;
       }

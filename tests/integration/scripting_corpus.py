@@ -255,3 +255,78 @@ def scripting_cases(_t0_ms):
             C("FUNCTION", "FLUSH"), C("FUNCTION", "LIST"), C("FCALL", "echo", "0", "x"),
         ]),
     ]
+
+
+# --- Seeded random scripts -------------------------------------------------------------------
+# Scripts built from a small grammar: Lua values of every kind the conversions handle (numbers
+# that truncate, overflow or are NaN, strings, booleans, nil holes, nested tables, ok/err/double/
+# map/set tables with one key, so that no reply depends on Lua's hash order), redis.call and
+# redis.pcall of string/hash/set commands on a few keys (their replies converted to Lua and back,
+# errors caught or raised), setresp(3). Compared byte for byte like the corpus.
+
+RKEYS = ["rk1", "rk2", "rk3"]
+NUMBERS = ["0", "1", "-1", "3.7", "-3.7", "0.5", "1e15", "-1e15", "1e30", "2^53", "2^63",
+           "-2^63", "0/0", "1/0", "-1/0", "9007199254740993", "123456789.987"]
+STRINGS = ["''", "'a'", "'hello world'", "'\\r\\n'", "'x\\0y'", "string.rep('z', 40)"]
+
+
+def _value(rng, depth):
+    kind = rng.randrange(12 if depth < 3 else 6)
+    if kind == 0:
+        return rng.choice(NUMBERS)
+    if kind == 1:
+        return rng.choice(STRINGS)
+    if kind == 2:
+        return rng.choice(["true", "false"])
+    if kind == 3:
+        return "nil"
+    if kind == 4:
+        return _call(rng)
+    if kind == 5:
+        return "tostring(%s)" % rng.choice(NUMBERS)
+    if kind == 6:
+        return "{ok=%s}" % rng.choice(STRINGS)
+    if kind == 7:
+        return "{err=%s}" % rng.choice(["'ERR bad'", "'X y'", "'plain'", "''"])
+    if kind == 8:
+        return "{double=%s}" % rng.choice(NUMBERS)
+    if kind == 9:
+        return "{%s={k=%s}}" % (rng.choice(["map", "set"]), _value(rng, depth + 1))
+    n = rng.randrange(0, 5)
+    return "{" + ", ".join(_value(rng, depth + 1) for _ in range(n)) + "}"
+
+
+def _call(rng):
+    fn = rng.choice(["redis.call", "redis.pcall", "redis.pcall"])
+    k = "'%s'" % rng.choice(RKEYS)
+    args = rng.choice([
+        ["'set'", k, rng.choice(STRINGS + NUMBERS[:6])], ["'get'", k], ["'incr'", k],
+        ["'incrbyfloat'", k, rng.choice(["'1.5'", "'-0.25'", "'abc'"])], ["'del'", k],
+        ["'hset'", k, "'f'", rng.choice(STRINGS)], ["'hget'", k, "'f'"], ["'hgetall'", k],
+        ["'sadd'", k, "'m'"], ["'smembers'", k], ["'exists'", k], ["'type'", k],
+        ["'strlen'", k], ["'append'", k, "'x'"], ["'mget'", k, "'nokey'"], ["'ping'"],
+        ["'nosuch'"], ["'get'"], ["'set'", k, "'v'", "'bogus'"],
+    ])
+    return "%s(%s)" % (fn, ", ".join(args))
+
+
+def random_script(rng):
+    lines = []
+    if rng.random() < 0.3:
+        lines.append("redis.setresp(3)")
+    for _ in range(rng.randrange(0, 3)):
+        lines.append("local _ = %s" % _call(rng))
+    if rng.random() < 0.1:
+        lines.append("error(%s)" % rng.choice(["'boom'", "{err='E x'}", "12"]))
+    lines.append("return %s" % _value(rng, 0))
+    return "\n".join(lines)
+
+
+def random_script_groups(seed, groups=20, per_group=40):
+    import random
+    rng = random.Random(seed)
+    out = []
+    for g in range(groups):
+        out.append(("random scripts %d (seed %d)" % (g, seed),
+                    [C("SCRIPT", "FLUSH")] + [E(random_script(rng)) for _ in range(per_group)]))
+    return out

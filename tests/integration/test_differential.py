@@ -30,7 +30,7 @@ from diffcore import (CSCAN, HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE,
                       HREAD, OBJENC, RAND, SALG, SET_MAX_INTSET_ENTRIES, SPECIAL_KINDS, SREAD,
                       TMS, ZCMD, ZSET_MAX_LISTPACK_ENTRIES, ZSET_MAX_LISTPACK_VALUE, Cmd,
                       DiffRunner, Generator, Side, T, families_from_env, summarize)
-from scripting_corpus import scripting_cases  # noqa: E402
+from scripting_corpus import random_script_groups, scripting_cases  # noqa: E402
 
 SEED = None
 
@@ -1411,6 +1411,12 @@ class DifferentialTest(akv.ServerTestCase):
 
     def test_scripting_resp3(self):
         self.run_table(scripting_cases, 3)
+
+    def test_random_scripts_resp2(self):
+        self.run_table(random_script_groups(SEED), 2)
+
+    def test_random_scripts_resp3(self):
+        self.run_table(random_script_groups(SEED + 1), 3)
 
     def test_edge_cases_pipelined(self):
         # The whole table per group in one write: replies must not depend on packet boundaries.

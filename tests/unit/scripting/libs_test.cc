@@ -57,10 +57,11 @@ TEST_F(LibsTest, CmsgpackPacksFloatsTablesAndNesting) {
                              "\xc0\xa3"
                              "abc",
                              21)));
-  EXPECT_EQ(Eval(engine_, "return cmsgpack.pack({1, 2, 3}, {a=1}, {}, {1, {2, {3}}}, {[1]=1, [3]=3})"),
-            Bulk(std::string("\x93\x01\x02\x03\x81\xa1\x61\x01\x90\x92\x01\x92\x02\x91\x03\x82"
-                             "\x01\x01\x03\x03",
-                             20)));
+  EXPECT_EQ(
+      Eval(engine_, "return cmsgpack.pack({1, 2, 3}, {a=1}, {}, {1, {2, {3}}}, {[1]=1, [3]=3})"),
+      Bulk(std::string("\x93\x01\x02\x03\x81\xa1\x61\x01\x90\x92\x01\x92\x02\x91\x03\x82"
+                       "\x01\x01\x03\x03",
+                       20)));
   EXPECT_EQ(Eval(engine_,
                  "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end "
                  "return cmsgpack.pack(t)"),
@@ -70,21 +71,21 @@ TEST_F(LibsTest, CmsgpackPacksFloatsTablesAndNesting) {
 TEST_F(LibsTest, CmsgpackRoundTripsAndUnpacksInSteps) {
   EXPECT_EQ(Eval(engine_, "return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {1, 2}, true))}"),
             "*4\r\n:1\r\n$1\r\na\r\n*2\r\n:1\r\n:2\r\n:1\r\n");
-  EXPECT_EQ(Eval(engine_,
-                 "local t = cmsgpack.unpack(cmsgpack.pack({a={b={c='d'}}})) return t.a.b.c"),
-            "$1\r\nd\r\n");
+  EXPECT_EQ(
+      Eval(engine_, "local t = cmsgpack.unpack(cmsgpack.pack({a={b={c='d'}}})) return t.a.b.c"),
+      "$1\r\nd\r\n");
   EXPECT_EQ(Eval(engine_, "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}"),
             "*2\r\n:1\r\n:1\r\n");
   EXPECT_EQ(Eval(engine_, "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}"),
             "*2\r\n:-1\r\n:3\r\n");
   EXPECT_EQ(Eval(engine_, "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}"),
             "*3\r\n:-1\r\n:2\r\n:3\r\n");
-  EXPECT_NE(Eval(engine_, "return cmsgpack.unpack(string.char(0xcd, 1))")
-                .find("Missing bytes in input."),
-            std::string::npos);
-  EXPECT_NE(Eval(engine_, "return cmsgpack.unpack(string.char(0xc1))")
-                .find("Bad data format in input."),
-            std::string::npos);
+  EXPECT_NE(
+      Eval(engine_, "return cmsgpack.unpack(string.char(0xcd, 1))").find("Missing bytes in input."),
+      std::string::npos);
+  EXPECT_NE(
+      Eval(engine_, "return cmsgpack.unpack(string.char(0xc1))").find("Bad data format in input."),
+      std::string::npos);
 }
 
 TEST_F(LibsTest, StructPacksAsRedis) {

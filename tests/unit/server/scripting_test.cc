@@ -118,10 +118,8 @@ TEST(Scripting, ConcurrentLoadsOfALibraryKeepTheLaterOne) {
     op.mutable_function()->set_code(code);
     ASSERT_TRUE(ks.Apply(op).ok());
   };
-  const std::string v2 =
-      "#!lua name=lib\nredis.register_function('f', function() return 'v2' end)";
-  const std::string v3 =
-      "#!lua name=lib\nredis.register_function('f', function() return 'v3' end)";
+  const std::string v2 = "#!lua name=lib\nredis.register_function('f', function() return 'v2' end)";
+  const std::string v3 = "#!lua name=lib\nredis.register_function('f', function() return 'v3' end)";
   remote("b", uint64_t{2000} << 16, v3);
   remote("a", uint64_t{1999} << 16, v2);  // earlier: loses
   EXPECT_EQ(s.Run({"fcall", "f", "0"}), "$2\r\nv3\r\n");
