@@ -27,6 +27,7 @@ class ScriptRun final : public scripting::ScriptHost {
                    std::string* reply) override;
   bool Interrupt() override;
   void Log(int level, std::string_view message) override;
+  bool KnownCommand(std::string_view name) override;
 
   const Client* caller() const { return caller_; }
   const Client* script_client() const { return &client_; }

@@ -287,11 +287,11 @@ void FunctionCommand(CommandContext& ctx) {
   state.SyncLibraries();
   LuaEngine& engine = state.functions();
   if (EqualsIgnoreCase(sub, "load")) {
-    if (argc < 3 || argc > 4) return SubcommandArityError(ctx);
+    if (argc < 3) return SubcommandArityError(ctx);
     bool replace = false;
-    if (argc == 4) {
-      if (!EqualsIgnoreCase(ctx.args[2], "replace")) {
-        ctx.reply->Error(absl::StrCat("ERR Unknown option given: ", std::string(ctx.args[2])));
+    for (size_t i = 2; i + 1 < argc; ++i) {
+      if (!EqualsIgnoreCase(ctx.args[i], "replace")) {
+        ctx.reply->Error(absl::StrCat("ERR Unknown option given: ", std::string(ctx.args[i])));
         return;
       }
       replace = true;
@@ -308,7 +308,11 @@ void FunctionCommand(CommandContext& ctx) {
     ctx.reply->Bulk(name);
   } else if (EqualsIgnoreCase(sub, "delete")) {
     if (argc != 3) return SubcommandArityError(ctx);
-    if (engine.libraries().count(std::string(ctx.args[2])) == 0) {
+    // The replicated map decides (a library another region loaded that does not load here,
+    // see SyncLibraries, can still be deleted).
+    const auto& map = ctx.region->ks().functions();
+    auto it = map.find(std::string(ctx.args[2]));
+    if (it == map.end() || it->second.code.empty()) {
       ctx.reply->Error("ERR Library not found");
       return;
     }
@@ -325,7 +329,9 @@ void FunctionCommand(CommandContext& ctx) {
     if (RefuseWrite(ctx)) return;
     // One delete per library this region sees: the ops of one command form one unit.
     std::vector<std::string> names;
-    for (const auto& [name, lib] : engine.libraries()) names.push_back(name);
+    for (const auto& [name, lib] : ctx.region->ks().functions()) {
+      if (!lib.code.empty()) names.push_back(name);
+    }
     for (const std::string& name : names) ctx.region->EmitFunctionLibrary(name, "");
     state.SyncLibraries();
     ctx.reply->Ok();
@@ -471,6 +477,10 @@ void ScriptRun::Log(int level, std::string_view message) {
   }
 }
 
+bool ScriptRun::KnownCommand(std::string_view name) {
+  return server_->commands().Find(name) != nullptr;
+}
+
 int64_t ScriptRun::duration_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                start_)
@@ -566,6 +576,9 @@ void Scripting::Kill(CommandContext& ctx, bool eval_mode) {
 }
 
 void Scripting::SyncLibraries() {
+  // Never while a script runs (FUNCTION STATS is served during -BUSY): the function engine may
+  // be the one running. Nothing changes the map meanwhile anyway.
+  if (current_ != nullptr) return;
   const crdt::Keyspace& ks = server_->region().ks();
   if (ks.functions_generation() == synced_generation_) return;
   synced_generation_ = ks.functions_generation();

@@ -39,6 +39,9 @@ class ScriptHost {
   virtual bool Interrupt() = 0;
   // redis.log(level, ...): level 0 debug .. 3 warning.
   virtual void Log(int level, std::string_view message) = 0;
+  // redis.acl_check_cmd: whether `name` is a command (activekv has no ACLs: every command is
+  // permitted).
+  virtual bool KnownCommand(std::string_view name) = 0;
 };
 
 // Redis 7.0.15's identity as scripts see it (redis.REDIS_VERSION*).

@@ -120,6 +120,13 @@ int AclCheckCmdCommand(lua_State* L) {
   if (lua_gettop(L) == 0) {
     return RaiseError(L, "Please specify at least one argument for this redis lib call");
   }
+  size_t len = 0;
+  const char* name = lua_tolstring(L, 1, &len);
+  const LuaEngine::Run* run = LuaEngine::Internal::run(LuaEngine::Internal::Of(L));
+  if (name == nullptr || run->host == nullptr ||
+      !run->host->KnownCommand(std::string_view(name, len))) {
+    return RaiseError(L, "Invalid command passed to redis.acl_check_cmd()");
+  }
   // No ACLs: every command is permitted.
   lua_pushboolean(L, 1);
   return 1;

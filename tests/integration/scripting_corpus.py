@@ -100,7 +100,8 @@ def scripting_cases(_t0_ms):
             E("return redis.log(99, 'y')"), E("return redis.log(redis.LOG_WARNING, 'hi')"),
             E("return redis.set_repl(5)"), E("return redis.set_repl(redis.REPL_ALL)"),
             E("return redis.replicate_commands()"), E("return redis.breakpoint()"),
-            E("return redis.debug(1)"),
+            E("return redis.debug(1)"), E("return redis.acl_check_cmd('get', 'x')"),
+            E("return redis.acl_check_cmd('nosuch')"), E("return redis.acl_check_cmd()"),
             E("return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM, redis.LOG_DEBUG, "
               "redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING, redis.REPL_NONE, "
               "redis.REPL_AOF, redis.REPL_REPLICA, redis.REPL_SLAVE, redis.REPL_ALL}"),
@@ -210,6 +211,8 @@ def scripting_cases(_t0_ms):
         ("FUNCTION and FCALL", reset + [
             C("FUNCTION", "LOAD", LIB), C("FUNCTION", "LOAD", LIB),
             C("FUNCTION", "LOAD", "REPLACE", LIB), C("FUNCTION", "LOAD", "bogus", LIB),
+            C("FUNCTION", "LOAD", "REPLACE", "x", "y"), C("FUNCTION", "LOAD", "REPLACE", "REPLACE", LIB),
+            C("FCALL", "echo", "-1"),
             C("FCALL", "echo", "0", "hello"), C("FCALL", "nofunc", "0"),
             C("FCALL", "echo", "x"), C("FCALL", "echo", "2", "a"), C("FCALL", "echo"),
             C("FCALL_RO", "echo", "0", "x"),

@@ -25,6 +25,7 @@ class FakeHost : public ScriptHost {
   }
   bool Interrupt() override { return ++interrupts >= kill_after; }
   void Log(int, std::string_view) override {}
+  bool KnownCommand(std::string_view name) override { return name != "nosuch"; }
 
   std::map<std::string, std::string> replies;
   std::vector<std::vector<std::string>> calls;
