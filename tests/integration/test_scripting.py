@@ -152,9 +152,12 @@ class BusyTest(akv.ServerTestCase):
                              [b"lua-time-limit", b"100"])
         looper = server.client()
         self.addCleanup(looper.close)
-        # Its own redis.call keeps working while other clients get -BUSY.
-        looper.send_command("EVAL", "local i = 0 while true do i = i + 1 "
-                            "if i % 1000 == 0 then redis.call('get', 'x') end end", "0")
+        # Its own redis.call keeps working while other clients get -BUSY. A command pipelined
+        # behind the script on the same connection runs after it, in order.
+        looper.send_raw(akv.encode_command(["EVAL", "local i = 0 while true do i = i + 1 "
+                                            "if i % 1000 == 0 then redis.call('get', 'x') end "
+                                            "end", "0"]) +
+                        akv.encode_command(["SET", "after", "1"]))
         other = server.client()
         self.addCleanup(other.close)
         busy = wait_for(self, "-BUSY", lambda: (
@@ -169,10 +172,35 @@ class BusyTest(akv.ServerTestCase):
         r = looper.read_reply()
         self.assertTrue(r.raw.startswith(b"-ERR Script killed by user with SCRIPT KILL..."),
                         r.raw)
+        self.assertEqual(looper.read_reply().raw, b"+OK\r\n")
+        self.assertEqual(other.call("GET", "after").raw, b"$1\r\n1\r\n")
         self.assertEqual(other.call("PING").raw, b"+PONG\r\n")
         self.assertEqual(looper.call("PING").raw, b"+PONG\r\n")
         self.assertEqual(other.call("SCRIPT", "KILL").raw,
                          b"-NOTBUSY No scripts in execution right now.\r\n")
+
+    def test_a_script_that_wrote_is_unkillable_and_its_unit_stays_whole(self):
+        server = self.start_target()
+        with server.client() as admin:
+            admin.call("CONFIG", "SET", "busy-reply-threshold", "100")
+        # Writes, then runs for 1.5 s of wall time (TIME reads the clock), then writes again.
+        body = ("redis.call('set', 'uk1', 'a') local t0 = redis.call('time') local i = 0 "
+                "while true do i = i + 1 if i % 10000 == 0 then local t = redis.call('time') "
+                "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1500000 then break end end end "
+                "redis.call('set', 'uk2', 'b') return 'finished'")
+        looper = server.client()
+        self.addCleanup(looper.close)
+        looper.send_command("EVAL", body, "0")
+        other = server.client()
+        self.addCleanup(other.close)
+        wait_for(self, "-BUSY", lambda: other.call("GET", "uk1").raw.startswith(b"-BUSY"))
+        self.assertEqual(other.call("SCRIPT", "KILL").raw,
+                         b"-UNKILLABLE Sorry the script already executed write commands against "
+                         b"the dataset. You can either wait the script termination or kill the "
+                         b"server in a hard way using the SHUTDOWN NOSAVE command.\r\n")
+        self.assertEqual(looper.read_reply().raw, b"$8\r\nfinished\r\n")
+        self.assertEqual(other.call("MGET", "uk1", "uk2").raw,
+                         b"*2\r\n$1\r\na\r\n$1\r\nb\r\n")
 
     def test_a_busy_function_is_killed_with_function_kill(self):
         server = self.start_target()
