@@ -158,6 +158,9 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   if (op.db() >= kDatabases) {
     return absl::InvalidArgumentError(absl::StrCat("op db ", op.db(), " out of range"));
   }
+  if (op.has_function() && op.function().name().empty()) {
+    return absl::InvalidArgumentError("FUNCTION op without a library name");
+  }
   DbMapping mapping;
   if (op.has_swapdb() && !ToMapping(op.swapdb().mapping(), &mapping)) {
     return absl::InvalidArgumentError("SWAPDB op mapping is not a permutation of 0..15");

@@ -181,6 +181,11 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
           (!ToMapping(chunk.db_mapping(), &mapping) || chunk.db_mapping_region().empty())) {
         s = absl::InvalidArgumentError("snapshot: db mapping is not a permutation of 0..15");
       }
+      for (const v1::FunctionLibraryState& f : chunk.functions()) {
+        if (s.ok() && (f.name().empty() || f.region().empty())) {
+          s = absl::InvalidArgumentError("snapshot: function library without name or region");
+        }
+      }
       if (s.ok()) s = Dictionary(chunk, &scratch, &dict);
       if (!s.ok()) return s;
       for (const v1::KeyState& state : chunk.keys()) {

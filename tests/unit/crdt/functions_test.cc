@@ -44,6 +44,13 @@ TEST(Functions, LaterLoadWinsAndADeleteIsATombstone) {
   EXPECT_EQ(a.ks().Digest(), b.ks().Digest());
 }
 
+TEST(Functions, AnOpWithoutALibraryNameIsRefused) {
+  Replica a("a", {"a", "b"});
+  v1::Op op;
+  MakeFunctionOp(a.ks(), a.Tick(), "", "code", &op);
+  EXPECT_FALSE(a.ks().Apply(op).ok());
+}
+
 TEST(Functions, TheDigestCoversLiveLibrariesOnly) {
   Replica a("a", {"a"});
   const std::string empty = a.ks().Digest();
