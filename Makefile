@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler-grpc \
   libprotobuf-dev protobuf-compiler libabsl-dev libssl-dev libspdlog-dev libgtest-dev \
   libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
-  clang-format python3 python3-redis iproute2
+  clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
 
 .PHONY: all deps build test test-unit demo format format-check asan tsan clean
 

@@ -204,6 +204,9 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
   if (op.db() >= kDatabases) {
     return absl::InvalidArgumentError(absl::StrCat("op db ", op.db(), " out of range"));
   }
+  if (op.has_function() && op.function().name().empty()) {
+    return absl::InvalidArgumentError("FUNCTION op without a library name");
+  }
   DbMapping mapping;
   if (op.has_swapdb() && !ToMapping(op.swapdb().mapping(), &mapping)) {
     return absl::InvalidArgumentError("SWAPDB op mapping is not a permutation of 0..15");
@@ -227,6 +230,10 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
 
   if (op.has_swapdb()) {
     WriteMapping(mapping, op.hlc(), origin);
+    return Outcome::kApplied;
+  }
+  if (op.has_function()) {
+    WriteFunction(op.function().name(), op.function().code(), op.hlc(), origin);
     return Outcome::kApplied;
   }
   if (op.has_flush()) {
@@ -322,6 +329,30 @@ void Keyspace::WriteMapping(const DbMapping& mapping, Hlc hlc, RegionId origin) 
   mapping_.written = true;
   mapping_.hlc = hlc;
   mapping_.region = origin;
+}
+
+void Keyspace::WriteFunction(const std::string& name, std::string_view code, Hlc hlc,
+                             RegionId origin) {
+  auto it = functions_.find(name);
+  if (it != functions_.end() &&
+      !LwwBefore(it->second.hlc, it->second.region, hlc, origin, regions_)) {
+    return;
+  }
+  FunctionLibrary& lib = functions_[name];
+  lib.code = std::string(code);
+  lib.hlc = hlc;
+  lib.region = origin;
+  ++functions_generation_;
+}
+
+Digest128 Keyspace::FunctionsDigest() const {
+  Digest128 d;
+  for (const auto& [name, lib] : functions_) {
+    if (lib.code.empty()) continue;
+    // Names no key digest uses (a key's contribution goes through KeyDigest).
+    d.Add(ElementDigest(std::string(std::string_view("\0function:", 10)) + name, lib.code));
+  }
+  return d;
 }
 
 Digest128 Keyspace::MappingDigest() const {
@@ -536,6 +567,7 @@ void Keyspace::Erase(uint32_t ns, Table::iterator it) {
 std::string Keyspace::Digest() const {
   Digest128 d = digest_;
   d.Add(MappingDigest());
+  d.Add(FunctionsDigest());
   return DigestHex(d);
 }
 
@@ -547,6 +579,7 @@ std::string Keyspace::DigestByWalk() const {
     }
   }
   d.Add(MappingDigest());
+  d.Add(FunctionsDigest());
   return DigestHex(d);
 }
 

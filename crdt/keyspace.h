@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -144,6 +145,17 @@ class Keyspace {
   const DbMapping& db_mapping() const { return mapping_.ns; }
   uint32_t NamespaceOf(uint32_t db) const { return mapping_.ns[db]; }
 
+  // FUNCTION libraries (docs/crdt-semantics.md, "Function libraries"): a last-writer-wins map
+  // from library name to code, where empty code is a deletion (kept as a tombstone). The
+  // generation changes whenever the map does (the server recompiles libraries then).
+  struct FunctionLibrary {
+    std::string code;
+    Hlc hlc = 0;
+    RegionId region = 0;
+  };
+  const absl::btree_map<std::string, FunctionLibrary>& functions() const { return functions_; }
+  uint64_t functions_generation() const { return functions_generation_; }
+
   const RegionTable& regions() const { return regions_; }
   RegionId local() const { return local_; }
   const std::string& local_name() const { return regions_.Name(local_); }
@@ -194,6 +206,10 @@ class Keyspace {
   void WriteMapping(const DbMapping& mapping, Hlc hlc, RegionId origin);
   // The mapping's part of the digest (nothing while it is the identity).
   Digest128 MappingDigest() const;
+  // The function library map: `code` for `name` if (hlc, origin) is later than what it holds.
+  void WriteFunction(const std::string& name, std::string_view code, Hlc hlc, RegionId origin);
+  // The libraries' part of the digest (live libraries only).
+  Digest128 FunctionsDigest() const;
   // An op a FLUSHALL observed before it arrived: only what it removes.
   // Lists: a ListLevel of an op with its region interned; InvalidArgument for a list op that
   // names a level without a region or seq.
@@ -268,6 +284,7 @@ class Keyspace {
     VersionVector version;
     std::array<VersionVector, kDatabases> flush;
     MappingRegister mapping;
+    absl::btree_map<std::string, FunctionLibrary> functions;
     bool first = true;
     uint32_t cursor_ns = 0;
     bool started = false;  // cursor_hash / cursor_key are set (in namespace cursor_ns)
@@ -292,6 +309,8 @@ class Keyspace {
   std::unique_ptr<SnapshotState> snap_;
   std::array<Namespace, kDatabases> ns_;
   MappingRegister mapping_;
+  absl::btree_map<std::string, FunctionLibrary> functions_;
+  uint64_t functions_generation_ = 0;
   size_t live_keys_ = 0;
   uint64_t applied_ops_ = 0;
   Digest128 digest_;

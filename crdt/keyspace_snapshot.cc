@@ -47,6 +47,7 @@ void Keyspace::BeginSnapshot() {
     snap_->flush[ns] = ns_[ns].flush_frontier;
   }
   snap_->mapping = mapping_;
+  snap_->functions = functions_;
 }
 
 bool Keyspace::SnapshotPassed(uint32_t ns, std::string_view key) const {
@@ -88,6 +89,13 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
       for (uint32_t n : s.mapping.ns) out->add_db_mapping(n);
       out->set_db_mapping_hlc(s.mapping.hlc);
       out->set_db_mapping_region(regions_.Name(s.mapping.region));
+    }
+    for (const auto& [name, lib] : s.functions) {
+      v1::FunctionLibraryState* f = out->add_functions();
+      f->set_name(name);
+      f->set_code(lib.code);
+      f->set_hlc(lib.hlc);
+      f->set_region(regions_.Name(lib.region));
     }
   }
   // The region dictionary typed states index into: the region table in id order (ids only grow,
@@ -173,6 +181,11 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
           (!ToMapping(chunk.db_mapping(), &mapping) || chunk.db_mapping_region().empty())) {
         s = absl::InvalidArgumentError("snapshot: db mapping is not a permutation of 0..15");
       }
+      for (const v1::FunctionLibraryState& f : chunk.functions()) {
+        if (s.ok() && (f.name().empty() || f.region().empty())) {
+          s = absl::InvalidArgumentError("snapshot: function library without name or region");
+        }
+      }
       if (s.ok()) s = Dictionary(chunk, &scratch, &dict);
       if (!s.ok()) return s;
       for (const v1::KeyState& state : chunk.keys()) {
@@ -202,6 +215,9 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
     DbMapping mapping;
     ToMapping(front.db_mapping(), &mapping);  // validated above
     WriteMapping(mapping, front.db_mapping_hlc(), regions_.Intern(front.db_mapping_region()));
+  }
+  for (const v1::FunctionLibraryState& f : front.functions()) {
+    WriteFunction(f.name(), f.code(), f.hlc(), regions_.Intern(f.region()));
   }
   const VersionVector local_applied = applied_;
   std::array<VersionVector, kDatabases> local_flush;

@@ -72,6 +72,14 @@ void MakeSwapDbOp(const Keyspace& ks, Hlc hlc, const DbMapping& mapping, v1::Op*
   for (uint32_t ns : mapping) op->mutable_swapdb()->add_mapping(ns);
 }
 
+void MakeFunctionOp(const Keyspace& ks, Hlc hlc, std::string_view name, std::string_view code,
+                    v1::Op* op) {
+  StampOp(ks, hlc, "", false, op);
+  v1::FunctionLibrary* f = op->mutable_function();
+  f->set_name(std::string(name));
+  f->set_code(std::string(code));
+}
+
 void MakeHashSetOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
   StampOp(ks, hlc, key, true, op);
   op->mutable_hset();

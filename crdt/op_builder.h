@@ -29,6 +29,9 @@ void MakeFlushOp(const Keyspace& ks, Hlc hlc, v1::Op* op);
 void MakeFlushDbOp(const Keyspace& ks, Hlc hlc, uint32_t ns, v1::Op* op);
 // SWAPDB: the database mapping becomes `mapping`.
 void MakeSwapDbOp(const Keyspace& ks, Hlc hlc, const DbMapping& mapping, v1::Op* op);
+// FUNCTION LOAD / DELETE: library `name` gets `code` (empty: deleted).
+void MakeFunctionOp(const Keyspace& ks, Hlc hlc, std::string_view name, std::string_view code,
+                    v1::Op* op);
 
 // Element ops (docs/crdt-semantics.md, "Hashes", "Sets", "Sorted sets"). They carry the observed
 // context, so each element replaces or removes every instance of it that `ks` has applied. Fill the

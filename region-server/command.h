@@ -79,6 +79,7 @@ void RegisterZsetFamily(CommandTable* table);
 void RegisterBitFamily(CommandTable* table);
 void RegisterListFamily(CommandTable* table);
 void RegisterTransactionFamily(CommandTable* table);  // multi_family.cc
+void RegisterScriptingFamily(CommandTable* table);
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the

@@ -9,6 +9,7 @@
 #include "region-server/glob.h"
 #include "region-server/info.h"
 #include "region-server/region.h"
+#include "region-server/scripting.h"
 #include "region-server/server.h"
 
 namespace activekv::server {
@@ -79,6 +80,17 @@ const std::vector<Param>& Params() {
                  [](Server& s, int64_t n) { s.config().auto_aof_rewrite_min_size = n; })},
       {"hz", [](Server& s) { return absl::StrCat(s.config().hz); },
        IntSetter(1, 500, [](Server& s, int64_t n) { s.config().hz = n; })},
+      {"busy-reply-threshold",
+       [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
+       IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
+      {"lua-memory-limit", [](Server& s) { return absl::StrCat(s.config().lua_memory_limit); },
+       IntSetter(1 << 20, INT64_MAX,
+                 [](Server& s, int64_t n) {
+                   s.config().lua_memory_limit = n;
+                   s.scripting().SetMemoryLimit(static_cast<size_t>(n));
+                 })},
+      {"lua-time-limit", [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
+       IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
   };
   return *params;
 }

@@ -1,5 +1,7 @@
 #include "region-server/connection.h"
 
+#include <poll.h>
+
 #include <cstring>
 #include <utility>
 
@@ -81,7 +83,7 @@ void Connection::OnReadable(const asio::error_code& ec) {
   FlushOutput();
 }
 
-bool Connection::ProcessInput() {
+bool Connection::ProcessInput(bool commit) {
   Region& region = server_->region();
   while (!client_.close_after_reply) {
     std::string_view input(in_.data() + in_start_, in_size_ - in_start_);
@@ -96,7 +98,7 @@ bool Connection::ProcessInput() {
       return false;
     }
     Dispatch(args_);
-    uint64_t lsn = region.Commit();
+    uint64_t lsn = commit ? region.Commit() : 0;
     if (lsn != 0) pending_lsn_ = lsn;
   }
   // Views into in_ are dead from here on; the buffer may now move.
@@ -158,5 +160,43 @@ void Connection::OnWritable(const asio::error_code& ec) {
 }
 
 void Connection::OnDurable() { FlushOutput(); }
+
+void Connection::ServeWhileBusy() {
+  if (closed_ || out_start_ != out_.size() || pending_lsn_ != 0) return;
+  if (in_start_ > 0 && in_start_ == in_size_) in_start_ = in_size_ = 0;
+  size_t want = std::max(kReadChunk, parser_.bytes_hint());
+  if (in_.size() < in_size_ + want) in_.resize(in_size_ + want);
+  asio::error_code ec;
+  size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, want), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+  if (ec || n == 0) {
+    Close();
+    return;
+  }
+  in_size_ += n;
+  server_->stats().total_net_input_bytes += n;
+  if (!ProcessInput(/*commit=*/false)) client_.close_after_reply = true;
+  // Write the replies now (they are small: -BUSY, KILL's answer); the socket is non-blocking,
+  // so wait for it to drain a little at most.
+  for (int spins = 0; out_start_ < out_.size() && spins < 1000; ++spins) {
+    size_t w =
+        socket_.write_some(asio::buffer(out_.data() + out_start_, out_.size() - out_start_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      Close();
+      return;
+    }
+    out_start_ += w;
+    server_->stats().total_net_output_bytes += w;
+    if (w == 0) {
+      pollfd pfd{socket_.native_handle(), POLLOUT, 0};
+      ::poll(&pfd, 1, 10);
+    }
+  }
+  if (out_start_ == out_.size()) {
+    out_.clear();
+    out_start_ = 0;
+    if (client_.close_after_reply) Close();
+  }
+}
 
 }  // namespace activekv::server

@@ -27,6 +27,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The AOF now covers what this connection waited for.
   void OnDurable();
   void Close();
+  // While a script is busy (Server::ServeWhileBusy): reads what this client sent, runs it
+  // (-BUSY for most commands) and writes the replies, without committing anything. A connection
+  // with replies still pending (unwritten or waiting for the AOF) is left alone.
+  void ServeWhileBusy();
 
   const Client& client() const { return client_; }
   Client& client() { return client_; }
@@ -37,7 +41,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WaitReadable();
   void OnReadable(const asio::error_code& ec);
   // Returns false when the connection must close.
-  bool ProcessInput();
+  // `commit`: commit each command's ops (false while a script is busy: its unit is open).
+  bool ProcessInput(bool commit = true);
   void Dispatch(const std::vector<std::string_view>& args);
   // Sends pending output (or parks until it is durable), then resumes reading.
   void FlushOutput();

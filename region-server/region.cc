@@ -405,6 +405,12 @@ void Region::EmitSwapDb(uint32_t a, uint32_t b) {
   SelectDb(db_);  // the selected database may now live in another namespace
 }
 
+void Region::EmitFunctionLibrary(std::string_view name, std::string_view code) {
+  v1::Op* op = batch_->add_ops();  // no key, no db
+  crdt::MakeFunctionOp(ks_, Tick(), name, code, op);
+  Emit(op);
+}
+
 void Region::EmitHashSet(std::string_view key,
                          absl::Span<const std::pair<std::string_view, std::string_view>> fields,
                          bool hashtable) {

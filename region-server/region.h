@@ -154,6 +154,8 @@ class Region final : public syncer::ReplicaHost {
   void EmitFlushDb();
   // SWAPDB a b (a != b, both < kDatabases): one op carrying the whole new mapping.
   void EmitSwapDb(uint32_t a, uint32_t b);
+  // FUNCTION LOAD (the library's code) / DELETE (empty code): one op of the library map.
+  void EmitFunctionLibrary(std::string_view name, std::string_view code);
   // Element ops (one op each, whatever the number of elements): every element replaces or
   // removes the instances of it the key holds now (crdt/op_builder.h).
   // `hashtable`: the key takes Redis's hashtable encoding (a copy of a hash that has it).

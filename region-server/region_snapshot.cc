@@ -23,6 +23,9 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
   crdt::Hlc max = 0;
   for (const v1::Snapshot& chunk : chunks) {
     max = std::max<crdt::Hlc>(max, chunk.db_mapping_hlc());
+    for (const v1::FunctionLibraryState& f : chunk.functions()) {
+      max = std::max<crdt::Hlc>(max, f.hlc());
+    }
     for (const v1::KeyState& k : chunk.keys()) {
       for (const auto& w : k.writes()) max = std::max<crdt::Hlc>(max, w.hlc());
       for (const auto& i : k.increments()) max = std::max<crdt::Hlc>(max, i.hlc());

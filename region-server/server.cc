@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "region-server/connection.h"
 #include "region-server/errors.h"
+#include "region-server/scripting.h"
 #include "spdlog/spdlog.h"
 #include "syncer/replicator.h"
 #include "syncer/status_service.h"
@@ -65,6 +66,8 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterBitFamily(&commands_);
   RegisterListFamily(&commands_);
   RegisterTransactionFamily(&commands_);
+  RegisterScriptingFamily(&commands_);
+  scripting_ = std::make_unique<Scripting>(this);
 }
 
 Server::~Server() {
@@ -334,6 +337,11 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     RejectCommand(this, client, exec, kErrLoading, reply);
     return;
   }
+  // A script that ran past busy-reply-threshold lets other clients in: most commands wait.
+  if (scripting_->current() != nullptr &&
+      scripting_->RefuseWhileBusy(*spec, absl::MakeConstSpan(args), client, reply)) {
+    return;
+  }
   // Every write command is refused here, before its handler runs, while the region cannot take
   // writes (MISCONF, joining), as Redis's processCommand does; so is an EXEC that queued one.
   if ((spec->flags & kWrite) || (exec && (tx.queued_flags & kWrite) != 0)) {
@@ -359,6 +367,26 @@ void Server::Call(const CommandSpec& spec, const std::vector<std::string_view>& 
 }
 
 void Server::Register(Connection* c) { connections_.push_back(c); }
+
+void Server::ServeWhileBusy(const Client* caller) {
+  if (acceptor_.is_open()) {
+    asio::error_code ec;
+    acceptor_.non_blocking(true, ec);
+    while (!ec && connections_.size() < config_.maxclients) {
+      asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec) break;
+      ++stats_.total_connections_received;
+      std::make_shared<Connection>(this, std::move(socket))->Start();
+    }
+  }
+  // A copy: connections accepted above are in it; none is destroyed while this runs (each is
+  // owned by its pending handlers).
+  std::vector<Connection*> conns = connections_;
+  for (Connection* c : conns) {
+    if (&c->client() != caller) c->ServeWhileBusy();
+  }
+}
 
 void Server::Unregister(Connection* c) {
   DiscardTransaction(this, &c->client());

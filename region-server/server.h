@@ -21,6 +21,7 @@
 namespace activekv::server {
 
 class Connection;
+class Scripting;
 }  // namespace activekv::server
 
 namespace grpc {
@@ -47,6 +48,11 @@ struct ServerConfig {
   // size after the last rewrite (or at startup) and is at least min-size bytes. 0: never.
   int64_t auto_aof_rewrite_percentage = 100;
   int64_t auto_aof_rewrite_min_size = 64ll << 20;
+  // busy-reply-threshold (alias lua-time-limit), ms: a script running longer lets other clients
+  // in, answering -BUSY (docs/scripting.md). 0: never.
+  int64_t busy_reply_threshold = 5000;
+  // lua-memory-limit (activekv's own): bytes each Lua interpreter may hold (docs/scripting.md).
+  int64_t lua_memory_limit = int64_t{1} << 30;
 };
 
 // Per-connection state visible to commands (CLIENT, HELLO, SELECT, QUIT).
@@ -140,6 +146,12 @@ class Server {
   const syncer::Replicator* replicator() const { return replicator_.get(); }
   syncer::Replicator* mutable_replicator() { return replicator_.get(); }
   asio::io_context& io() { return io_; }
+  // EVAL / FUNCTION state (region-server/scripting.h).
+  Scripting& scripting() { return *scripting_; }
+  // Called by a script that ran past busy-reply-threshold: accepts new connections and serves
+  // every connection but the script's caller once (their commands get -BUSY unless allowed),
+  // without running any other handler of the loop and without committing anything.
+  void ServeWhileBusy(const Client* caller);
 
   // Runs one command (args[0] is its name), appending the reply. The caller commits the ops
   // (Region::Commit) and gates the reply on the returned LSN.
@@ -190,6 +202,7 @@ class Server {
   CommandTable commands_;
   // Before io_ and connections_: connections destroyed with io_ unwatch their keys.
   WatchRegistry watches_;
+  std::unique_ptr<Scripting> scripting_;
   // Declared before io_: destroying io_ destroys the handlers still pending after Stop(), and
   // with them the last owners of their Connections, which Unregister() from this list.
   std::vector<Connection*> connections_;

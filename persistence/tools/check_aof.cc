@@ -48,6 +48,10 @@ std::string OpSummary(const v1::Op& op) {
     case v1::Op::kSwapdb:
       kind = "swapdb";
       break;
+    case v1::Op::kFunction:
+      kind = absl::StrCat(op.function().code().empty() ? "function-delete(" : "function-load(",
+                          op.function().name(), ")");
+      break;
     case v1::Op::kHset:
       kind = absl::StrCat("hset(", op.hset().fields_size(), ")");
       break;

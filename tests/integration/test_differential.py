@@ -29,6 +29,7 @@ from diffcore import (CSCAN, HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE,
                       HREAD, OBJENC, RAND, SALG, SET_MAX_INTSET_ENTRIES, SPECIAL_KINDS, SREAD,
                       TMS, ZCMD, ZSET_MAX_LISTPACK_ENTRIES, ZSET_MAX_LISTPACK_VALUE, Cmd,
                       DiffRunner, Generator, Side, T, families_from_env, summarize)
+from scripting_corpus import random_script_groups, scripting_cases  # noqa: E402
 
 SEED = None
 
@@ -1476,6 +1477,18 @@ class DifferentialTest(akv.ServerTestCase):
     def test_edge_cases_resp3(self):
         self.run_table(edge_cases, 3)
 
+    def test_scripting_resp2(self):
+        self.run_table(scripting_cases, 2)
+
+    def test_scripting_resp3(self):
+        self.run_table(scripting_cases, 3)
+
+    def test_random_scripts_resp2(self):
+        self.run_table(random_script_groups(SEED), 2)
+
+    def test_random_scripts_resp3(self):
+        self.run_table(random_script_groups(SEED + 1), 3)
+
     def test_edge_cases_pipelined(self):
         # The whole table per group in one write: replies must not depend on packet boundaries.
         t0_ms = int(time.time() * 1000)
@@ -1793,7 +1806,10 @@ class DifferentialTest(akv.ServerTestCase):
                  "setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro",
                  "lcs", "touch",
                  # transactions
-                 "multi", "exec", "discard", "watch", "unwatch"]
+                 "multi", "exec", "discard", "watch", "unwatch",
+                 # scripting
+                 "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script",
+                 "function"]
         if "zset" in families_from_env():
             names += ["zadd", "zrem", "zscore", "zmscore", "zincrby", "zcard", "zcount",
                       "zlexcount", "zrange", "zrangestore", "zrangebyscore", "zrevrangebyscore",
