@@ -37,6 +37,7 @@ std::vector<std::string_view> CommandTable::FlagNames(uint32_t flags) {
   if (flags & kDenyOom) out.push_back("denyoom");
   if (flags & kAdmin) out.push_back("admin");
   if (flags & kNoScript) out.push_back("noscript");
+  if (flags & kBlocking) out.push_back("blocking");
   if (flags & kLoading) out.push_back("loading");
   if (flags & kStale) out.push_back("stale");
   if (flags & kFast) out.push_back("fast");

@@ -26,7 +26,8 @@ enum CommandFlag : uint32_t {
   kNoScript = 1 << 5,
   kLoading = 1 << 6,  // allowed while the AOF is replayed (Redis CMD_LOADING); others -LOADING
   kStale = 1 << 7,
-  kNoMulti = 1 << 8,  // refused inside MULTI (Redis CMD_NO_MULTI)
+  kNoMulti = 1 << 8,   // refused inside MULTI (Redis CMD_NO_MULTI)
+  kBlocking = 1 << 9,  // may block the client (Redis CMD_BLOCKING; region-server/blocking.h)
 };
 
 // What a handler sees. `args[0]` is the command name as the client sent it.

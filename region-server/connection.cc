@@ -24,6 +24,7 @@ Connection::Connection(Server* server, asio::ip::tcp::socket socket)
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   client_.id = server_->NextClientId();
+  client_.connection = this;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) client_.addr = EndpointText(remote);
   auto local = socket_.local_endpoint(ec);
@@ -33,7 +34,10 @@ Connection::Connection(Server* server, asio::ip::tcp::socket socket)
   server_->Register(this);
 }
 
-Connection::~Connection() { server_->Unregister(this); }
+Connection::~Connection() {
+  server_->blocking().Forget(&client_);
+  server_->Unregister(this);
+}
 
 void Connection::Start() { WaitReadable(); }
 
@@ -46,13 +50,15 @@ void Connection::Close() {
 }
 
 void Connection::WaitReadable() {
-  if (closed_) return;
+  if (closed_ || read_pending_) return;
+  read_pending_ = true;
   socket_.async_wait(
       asio::ip::tcp::socket::wait_read,
       [self = shared_from_this()](const asio::error_code& ec) { self->OnReadable(ec); });
 }
 
 void Connection::OnReadable(const asio::error_code& ec) {
+  read_pending_ = false;
   if (ec || closed_) {
     Close();
     return;
@@ -80,12 +86,12 @@ void Connection::OnReadable(const asio::error_code& ec) {
   server_->region().RefreshClock();
   bool keep = ProcessInput();
   if (!keep) client_.close_after_reply = true;
-  FlushOutput();
+  if (!write_pending_) FlushOutput();
 }
 
 bool Connection::ProcessInput(bool commit) {
   Region& region = server_->region();
-  while (!client_.close_after_reply) {
+  while (!client_.close_after_reply && !client_.blocked) {
     std::string_view input(in_.data() + in_start_, in_size_ - in_start_);
     if (input.empty()) break;
     size_t consumed = 0;
@@ -100,6 +106,9 @@ bool Connection::ProcessInput(bool commit) {
     Dispatch(args_);
     uint64_t lsn = commit ? region.Commit() : 0;
     if (lsn != 0) pending_lsn_ = lsn;
+    // Clients blocked on keys this command touched are served before the next command runs,
+    // as redis-server does (not while a busy script's unit is open: nothing commits then).
+    if (commit && server_->blocking().has_ready()) server_->blocking().ServeReady();
   }
   // Views into in_ are dead from here on; the buffer may now move.
   if (in_start_ == in_size_) {
@@ -130,6 +139,7 @@ void Connection::FlushOutput() {
   if (pending_lsn_ != 0) {
     uint64_t lsn = pending_lsn_;
     pending_lsn_ = 0;
+    write_pending_ = true;
     server_->WaitDurable(shared_from_this(), lsn);
     return;
   }
@@ -143,6 +153,7 @@ void Connection::FlushOutput() {
   out_start_ += n;
   server_->stats().total_net_output_bytes += n;
   if (out_start_ < out_.size()) {
+    write_pending_ = true;
     socket_.async_wait(
         asio::ip::tcp::socket::wait_write,
         [self = shared_from_this()](const asio::error_code& e) { self->OnWritable(e); });
@@ -152,6 +163,7 @@ void Connection::FlushOutput() {
 }
 
 void Connection::OnWritable(const asio::error_code& ec) {
+  write_pending_ = false;
   if (ec) {
     Close();
     return;
@@ -159,7 +171,41 @@ void Connection::OnWritable(const asio::error_code& ec) {
   FlushOutput();
 }
 
-void Connection::OnDurable() { FlushOutput(); }
+void Connection::OnDurable() {
+  write_pending_ = false;
+  FlushOutput();
+}
+
+void Connection::RunBlocked(const std::vector<std::string>& args) {
+  if (closed_) return;
+  Region& region = server_->region();
+  region.RefreshClock();
+  std::vector<std::string_view> views(args.begin(), args.end());
+  Dispatch(views);
+  uint64_t lsn = region.Commit();
+  if (lsn != 0) pending_lsn_ = lsn;
+}
+
+void Connection::FinishBlocked(Unblocked how) {
+  switch (how) {
+    case Unblocked::kTimeout:
+      reply_.NullArray();
+      break;
+    case Unblocked::kError:
+      reply_.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      break;
+  }
+  ResumeAfterBlocked();
+}
+
+void Connection::ResumeAfterBlocked() {
+  asio::post(server_->io(), [self = shared_from_this()] {
+    if (self->closed_ || self->client_.blocked) return;
+    self->server_->region().RefreshClock();
+    if (!self->ProcessInput()) self->client_.close_after_reply = true;
+    if (!self->write_pending_) self->FlushOutput();
+  });
+}
 
 void Connection::ServeWhileBusy() {
   if (closed_ || out_start_ != out_.size() || pending_lsn_ != 0) return;

@@ -32,6 +32,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // with replies still pending (unwritten or waiting for the AOF) is left alone.
   void ServeWhileBusy();
 
+  // Blocking commands (region-server/blocking.h). While its client is blocked, the connection
+  // runs no command: later input waits in its buffer (it is still read, so a disconnect is seen).
+  // A key it waits on may be ready: runs the blocked command again (its reply, if it does not
+  // block again, goes out like any other).
+  void RunBlocked(const std::vector<std::string>& args);
+  // The wait ended without data: on timeout (or CLIENT UNBLOCK ... TIMEOUT) a null array, as
+  // redis-server 7.0 answers every blocking command; -UNBLOCKED for CLIENT UNBLOCK ... ERROR.
+  enum class Unblocked { kTimeout, kError };
+  void FinishBlocked(Unblocked how);
+  // The client is no longer blocked: goes on with its buffered input (from a posted task).
+  void ResumeAfterBlocked();
+
   const Client& client() const { return client_; }
   Client& client() { return client_; }
   size_t query_buffer_size() const { return in_size_ - in_start_; }
@@ -63,6 +75,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Client client_;
   uint64_t pending_lsn_ = 0;  // reply bytes in out_ wait until the AOF covers this LSN
   bool closed_ = false;
+  // An asynchronous wait is pending: for input (WaitReadable), for the socket to take more
+  // output or for durability (FlushOutput). A blocked client is resumed from outside these
+  // handlers, which must then not start a second wait of the same kind.
+  bool read_pending_ = false;
+  bool write_pending_ = false;
 };
 
 }  // namespace activekv::server

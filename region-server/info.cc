@@ -115,7 +115,7 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
     Section(&out, "Clients");
     Field(&out, "connected_clients", server.clients().size());
     Field(&out, "maxclients", server.config().maxclients);
-    Field(&out, "blocked_clients", 0);
+    Field(&out, "blocked_clients", server.blocking().blocked_clients());
   }
   if (want("memory", true)) {
     Section(&out, "Memory");
@@ -281,6 +281,7 @@ namespace {
 std::string ClientFlags(const Client& cl) {
   std::string flags;
   if (cl.tx.multi) flags += 'x';
+  if (cl.blocked) flags += 'b';
   if (cl.tx.dirty_cas) flags += 'd';
   if (cl.close_after_reply) flags += 'c';
   return flags.empty() ? "N" : flags;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crdt/redis_number.h"
+#include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/errors.h"
 #include "region-server/list_ops.h"
@@ -362,6 +363,73 @@ void LMove(CommandContext& ctx) {
 
 void RPopLPush(CommandContext& ctx) { MoveOne(ctx, ctx.args[1], ctx.args[2], false, true); }
 
+// ---- Blocking variants (blocking.h) ----
+
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
+  std::string_view error;
+  if (ParseBlockTimeout(arg, ms, &error)) return true;
+  ctx.reply->Error(error);
+  return false;
+}
+
+// BLPOP / BRPOP key [key ...] timeout
+void BPopGeneric(CommandContext& ctx, bool left) {
+  int64_t timeout;
+  if (!ParseTimeout(ctx, ctx.args.back(), &timeout)) return;
+  const auto keys = ctx.args.subspan(1, ctx.args.size() - 2);
+  for (std::string_view key : keys) {
+    const ListValue* l;
+    if (!LookupList(ctx, key, &l)) return;
+    if (l == nullptr || l->empty()) continue;
+    ctx.reply->ArrayLen(2);
+    ctx.reply->Bulk(key);
+    ctx.reply->Bulk(l->at(left ? 0 : l->size() - 1).value.view());
+    ctx.region->EmitListPop(key, 1, left);
+    return;
+  }
+  BlockOrTimeout(ctx, keys, timeout, BlockingKeys::TimeoutReply::kNullArray);
+}
+
+void BLPop(CommandContext& ctx) { BPopGeneric(ctx, true); }
+void BRPop(CommandContext& ctx) { BPopGeneric(ctx, false); }
+
+// BLMOVE / BRPOPLPUSH: waits on the source only.
+void BMoveGeneric(CommandContext& ctx, bool from_left, bool to_left, std::string_view timeout_arg) {
+  int64_t timeout;
+  if (!ParseTimeout(ctx, timeout_arg, &timeout)) return;
+  const ListValue* l;
+  if (!LookupList(ctx, ctx.args[1], &l)) return;
+  if (l == nullptr || l->empty()) {
+    BlockOrTimeout(ctx, ctx.args.subspan(1, 1), timeout, BlockingKeys::TimeoutReply::kNull);
+    return;
+  }
+  MoveOne(ctx, ctx.args[1], ctx.args[2], from_left, to_left);
+}
+
+void BLMove(CommandContext& ctx) {
+  bool from_left, to_left;
+  if (!ParseWhere(ctx, ctx.args[3], &from_left) || !ParseWhere(ctx, ctx.args[4], &to_left)) return;
+  BMoveGeneric(ctx, from_left, to_left, ctx.args[5]);
+}
+
+void BRPopLPush(CommandContext& ctx) { BMoveGeneric(ctx, false, true, ctx.args[3]); }
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void BLMPop(CommandContext& ctx) {
+  ListPopArgs args;
+  if (!ParseListPopArgs(ctx, 2, &args)) return;
+  int64_t timeout;
+  if (!ParseTimeout(ctx, ctx.args[1], &timeout)) return;
+  for (std::string_view key : args.keys) {
+    const ListValue* l;
+    if (!LookupList(ctx, key, &l)) return;
+    if (l == nullptr || l->empty()) continue;
+    PopRangeWithKey(ctx, key, args.left, static_cast<size_t>(args.count));
+    return;
+  }
+  BlockOrTimeout(ctx, args.keys, timeout, BlockingKeys::TimeoutReply::kNullArray);
+}
+
 }  // namespace
 
 // ---- Shared with the blocking variants (list_ops.h) ----
@@ -477,6 +545,29 @@ void RegisterListFamily(CommandTable* t) {
                "Returns an element after popping it from one list and pushing it to another. "
                "Deletes the list if the last element was moved.",
                "6.2.0"});
+  constexpr uint32_t kB = kWrite | kNoScript | kBlocking;
+  t->Register({"blpop", -3, kB, 1, -2, 1, BLPop, kG,
+               "Removes and returns the first element in a list. Blocks until an element is "
+               "available otherwise. Deletes the list if the last element was popped.",
+               "2.0.0"});
+  t->Register({"brpop", -3, kB, 1, -2, 1, BRPop, kG,
+               "Removes and returns the last element in a list. Blocks until an element is "
+               "available otherwise. Deletes the list if the last element was popped.",
+               "2.0.0"});
+  t->Register({"blmove", 6, kB | kDenyOom, 1, 2, 1, BLMove, kG,
+               "Pops an element from a list, pushes it to another list and returns it. Blocks "
+               "until an element is available otherwise. Deletes the list if the last element "
+               "was moved.",
+               "6.2.0"});
+  t->Register({"brpoplpush", 4, kB | kDenyOom, 1, 2, 1, BRPopLPush, kG,
+               "Pops an element from a list, pushes it to another list and returns it. Block "
+               "until an element is available otherwise. Deletes the list if the last element "
+               "was popped.",
+               "2.2.0"});
+  t->Register({"blmpop", -5, kWrite | kBlocking, 0, 0, 0, BLMPop, kG,
+               "Pops the first element from one of multiple lists. Blocks until an element is "
+               "available otherwise. Deletes the list if the last element was popped.",
+               "7.0.0"});
   t->Register({"rpoplpush", 3, kW, 1, 2, 1, RPopLPush, kG,
                "Returns the last element of a list after removing and pushing it to another "
                "list. Deletes the list if the last element was popped.",

@@ -21,14 +21,14 @@ struct Subcommand {
   int arity;
 };
 constexpr Subcommand kSubcommands[] = {
-    {"client", "id", 2},       {"client", "getname", 2},   {"client", "setname", 3},
-    {"client", "setinfo", 4},  {"client", "list", -2},     {"client", "info", 2},
-    {"client", "kill", -3},    {"client", "help", 2},      {"config", "get", -3},
-    {"config", "set", -4},     {"config", "resetstat", 2}, {"config", "rewrite", 2},
-    {"config", "help", 2},     {"command", "count", 2},    {"command", "info", -2},
-    {"command", "docs", -2},   {"command", "list", -2},    {"command", "help", 2},
-    {"object", "encoding", 3}, {"object", "freq", 3},      {"object", "idletime", 3},
-    {"object", "refcount", 3}, {"object", "help", 2},
+    {"client", "id", 2},       {"client", "getname", 2},  {"client", "setname", 3},
+    {"client", "setinfo", 4},  {"client", "list", -2},    {"client", "info", 2},
+    {"client", "kill", -3},    {"client", "help", 2},     {"client", "unblock", -3},
+    {"config", "get", -3},     {"config", "set", -4},     {"config", "resetstat", 2},
+    {"config", "rewrite", 2},  {"config", "help", 2},     {"command", "count", 2},
+    {"command", "info", -2},   {"command", "docs", -2},   {"command", "list", -2},
+    {"command", "help", 2},    {"object", "encoding", 3}, {"object", "freq", 3},
+    {"object", "idletime", 3}, {"object", "refcount", 3}, {"object", "help", 2},
 };
 
 // Redis's "%.128s" of a C string, with CR and LF mapped to spaces (rejectCommandFormat).
@@ -89,12 +89,17 @@ void Exec(CommandContext& ctx) {
   watches.UnwatchAll(&client);  // the transaction's own writes do not matter
   ctx.reply->ArrayLen(tx.queued.size());
   std::vector<std::string_view> args;
-  // Nothing a queued command does can queue more (MULTI, EXEC, RESET are never queued).
+  // Nothing a queued command does can queue more (MULTI, EXEC, RESET are never queued). A
+  // blocking command inside does not block: it answers as on timeout (Redis's
+  // CLIENT_DENY_BLOCKING).
+  const bool deny_blocking = client.deny_blocking;
+  client.deny_blocking = true;
   for (size_t i = 0; i < tx.queued.size(); ++i) {
     const TransactionState::Queued& q = tx.queued[i];
     args.assign(q.args.begin(), q.args.end());
     ctx.server->Call(*q.spec, args, &client, ctx.reply);
   }
+  client.deny_blocking = deny_blocking;
   DiscardTransaction(ctx.server, &client);
 }
 

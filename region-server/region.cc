@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "crdt/op_builder.h"
 #include "persistence/recovery.h"
+#include "region-server/blocking.h"
 #include "region-server/watch.h"
 
 namespace activekv::server {
@@ -323,8 +324,13 @@ v1::Op* Region::NewOp() {
 }
 
 absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyOp(const v1::Op& op) {
-  if (watches_ == nullptr || watches_->empty()) return ks_.Apply(op);
-  return ApplyWatched(op);
+  absl::StatusOr<crdt::Keyspace::Outcome> r =
+      watches_ == nullptr || watches_->empty() ? ks_.Apply(op) : ApplyWatched(op);
+  if (blocking_ != nullptr && !blocking_->empty() && r.ok() &&
+      *r == crdt::Keyspace::Outcome::kApplied) {
+    blocking_->AfterOp(op, ks_);
+  }
+  return r;
 }
 
 absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyWatched(const v1::Op& op) {

@@ -25,6 +25,7 @@
 
 namespace activekv::server {
 
+class BlockingKeys;
 class WatchRegistry;
 
 // Wall clock in unix milliseconds; injectable for tests (and a test-only clock offset).
@@ -100,6 +101,9 @@ class Region final : public syncer::ReplicaHost {
   // WATCH (region-server/watch.h): while `watches` is not empty, every op applied here -- local,
   // from a peer, or a state merge -- is reported to it. Null: none (the loader's region).
   void set_watches(WatchRegistry* watches) { watches_ = watches; }
+  // Blocking commands (region-server/blocking.h): while a client is blocked, every op applied
+  // here is reported to `blocking` too, so a push from any client or region wakes it.
+  void set_blocking(BlockingKeys* blocking) { blocking_ = blocking; }
   // The next op emitted changes nothing Redis would call a modification (where Redis does not
   // call signalModifiedKey), though the CRDT needs it: an SADD of members all present re-adds
   // them so that a concurrent SREM elsewhere does not remove them. WATCH ignores that op.
@@ -231,6 +235,7 @@ class Region final : public syncer::ReplicaHost {
   absl::StatusOr<crdt::Keyspace::Outcome> ApplyOp(const v1::Op& op);
   absl::StatusOr<crdt::Keyspace::Outcome> ApplyWatched(const v1::Op& op);
   WatchRegistry* watches_ = nullptr;
+  BlockingKeys* blocking_ = nullptr;
   bool unsignalled_ = false;  // NextOpUnsignalled
   crdt::Hlc Tick() { return clock_.Now(wall_ms_); }
   // A new op in the current batch (on the arena), naming the selected namespace.

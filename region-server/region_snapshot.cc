@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "persistence/aof_writer.h"
+#include "region-server/blocking.h"
 #include "region-server/region.h"
 #include "region-server/watch.h"
 
@@ -81,6 +82,7 @@ absl::StatusOr<uint64_t> Region::ApplySnapshot(const std::vector<v1::Snapshot>& 
   if (!added.ok()) return added.status();
   // A full resync may change any key: every watching client's EXEC aborts (conservative).
   if (watches_ != nullptr) watches_->TouchAll();
+  if (blocking_ != nullptr) blocking_->TouchAll();
   uint64_t lsn = 0;
   std::string payload;
   for (const v1::Snapshot& chunk : chunks) {

@@ -17,6 +17,14 @@
 namespace activekv::server {
 namespace {
 
+// Replies the error and returns true while the region refuses writes (MISCONF, joining).
+bool RefuseWrites(CommandContext& ctx) {
+  std::string refusal = WriteRefusal(*ctx.region);
+  if (refusal.empty()) return false;
+  ctx.reply->Error(refusal);
+  return true;
+}
+
 using scripting::kFlagEvalCompat;
 using scripting::kFlagNoWrites;
 using scripting::LuaEngine;
@@ -88,7 +96,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro) {
   const bool compat = (script->flags & kFlagEvalCompat) != 0;
   const bool no_writes = (script->flags & kFlagNoWrites) != 0;
   if (!compat && !no_writes) {
-    if (RefuseWrite(ctx)) return;
+    if (RefuseWrites(ctx)) return;
     if (ro) {
       ctx.reply->Error(kErrWriteFlagRo);
       return;
@@ -116,7 +124,7 @@ void FcallGeneric(CommandContext& ctx, bool ro) {
   if (!SplitKeys(ctx, 2, "ERR Bad number of keys provided", &keys, &args)) return;
   const bool no_writes = (fn->flags & kFlagNoWrites) != 0;
   if (!no_writes) {
-    if (RefuseWrite(ctx)) return;
+    if (RefuseWrites(ctx)) return;
     if (ro) {
       ctx.reply->Error(kErrWriteFlagRo);
       return;
@@ -296,7 +304,7 @@ void FunctionCommand(CommandContext& ctx) {
       }
       replace = true;
     }
-    if (RefuseWrite(ctx)) return;
+    if (RefuseWrites(ctx)) return;
     std::string name, error;
     if (!engine.LoadLibrary(ctx.args[argc - 1], replace, &name, &error)) {
       ctx.reply->Error(absl::StrCat("ERR ", error));
@@ -316,7 +324,7 @@ void FunctionCommand(CommandContext& ctx) {
       ctx.reply->Error("ERR Library not found");
       return;
     }
-    if (RefuseWrite(ctx)) return;
+    if (RefuseWrites(ctx)) return;
     ctx.region->EmitFunctionLibrary(ctx.args[2], "");
     state.SyncLibraries();
     ctx.reply->Ok();
@@ -326,7 +334,7 @@ void FunctionCommand(CommandContext& ctx) {
       ctx.reply->Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
       return;
     }
-    if (RefuseWrite(ctx)) return;
+    if (RefuseWrites(ctx)) return;
     // One delete per library this region sees: the ops of one command form one unit.
     std::vector<std::string> names;
     for (const auto& [name, lib] : ctx.region->ks().functions()) {

@@ -124,6 +124,7 @@ absl::Status Server::Start() {
     // In-process tests: replay inline, as they call Execute right after Start.
     region_ = std::make_unique<Region>(std::move(ro));
     region_->set_watches(&watches_);
+    region_->set_blocking(&blocking_);
     auto t0 = std::chrono::steady_clock::now();
     persistence::RecoveryResult recovery;
     absl::Status s = region_->Open(&recovery);
@@ -184,6 +185,8 @@ void Server::FinishLoading() {
   // Keys watched during the replay were watched in the placeholder: all of them changed.
   watches_.TouchAll();
   region_->set_watches(&watches_);
+  blocking_.TouchAll();
+  region_->set_blocking(&blocking_);
   LogRecovery(load_result_, load_ms_);
   loading_ = false;
   // The replicator starts from the replayed keyspace: gRPC only now.

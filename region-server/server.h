@@ -13,6 +13,7 @@
 #include "activekv/v1/status.pb.h"
 #include "asio.hpp"
 #include "persistence/recovery.h"
+#include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/multi.h"
 #include "region-server/region.h"
@@ -70,6 +71,13 @@ struct Client {
   std::string lib_name;
   std::string lib_ver;
   TransactionState tx;  // MULTI / WATCH (multi.h)
+  // Blocking commands (blocking.h): the connection this client belongs to (null for in-process
+  // callers, which never block); whether it waits now; whether it may not block (inside
+  // MULTI/EXEC or a script: a blocking command then answers as on timeout, Redis's
+  // CLIENT_DENY_BLOCKING).
+  Connection* connection = nullptr;
+  bool blocked = false;
+  bool deny_blocking = false;
 };
 
 // Counters for INFO stats.
@@ -152,6 +160,7 @@ class Server {
   // every connection but the script's caller once (their commands get -BUSY unless allowed),
   // without running any other handler of the loop and without committing anything.
   void ServeWhileBusy(const Client* caller);
+  BlockingKeys& blocking() { return blocking_; }
 
   // Runs one command (args[0] is its name), appending the reply. The caller commits the ops
   // (Region::Commit) and gates the reply on the returned LSN.
@@ -207,6 +216,7 @@ class Server {
   // with them the last owners of their Connections, which Unregister() from this list.
   std::vector<Connection*> connections_;
   asio::io_context io_{1};
+  BlockingKeys blocking_{&io_};
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer cron_timer_{io_};
   // Replication pumps after AOF flushes are spaced by at least PumpInterval() (a timer picks up

@@ -313,6 +313,22 @@ void ClientCommand(CommandContext& ctx) {
       return;
     }
     ctx.reply->Integer(ctx.server->KillClient(static_cast<uint64_t>(id)) ? 1 : 0);
+  } else if (EqualsIgnoreCase(sub, "unblock") && (ctx.args.size() == 3 || ctx.args.size() == 4)) {
+    int64_t id;
+    if (!crdt::ParseRedisInt(ctx.args[2], &id)) {
+      ctx.reply->Error(kErrNotInteger);
+      return;
+    }
+    bool error = false;
+    if (ctx.args.size() == 4) {
+      if (EqualsIgnoreCase(ctx.args[3], "error")) {
+        error = true;
+      } else if (!EqualsIgnoreCase(ctx.args[3], "timeout")) {
+        ctx.reply->Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+      }
+    }
+    ctx.reply->Integer(ctx.server->blocking().Unblock(static_cast<uint64_t>(id), error) ? 1 : 0);
   } else if (EqualsIgnoreCase(sub, "help") && ctx.args.size() == 2) {
     static const char* kHelp[] = {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                                   "GETNAME",
@@ -327,13 +343,16 @@ void ClientCommand(CommandContext& ctx) {
                                   "    Return information about client connections.",
                                   "SETNAME <name>",
                                   "    Assign the name <name> to the current connection.",
+                                  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                                  "    Unblock the specified blocked client.",
                                   "HELP",
                                   "    Print this help."};
     ctx.reply->ArrayLen(std::size(kHelp));
     for (const char* line : kHelp) ctx.reply->SimpleString(line);
   } else if (EqualsIgnoreCase(sub, "id") || EqualsIgnoreCase(sub, "getname") ||
              EqualsIgnoreCase(sub, "setname") || EqualsIgnoreCase(sub, "info") ||
-             EqualsIgnoreCase(sub, "setinfo") || EqualsIgnoreCase(sub, "help")) {
+             EqualsIgnoreCase(sub, "setinfo") || EqualsIgnoreCase(sub, "help") ||
+             EqualsIgnoreCase(sub, "unblock")) {
     ReplySubcommandArity(ctx, "client");
   } else {
     ReplyUnknownSubcommand(ctx, "CLIENT");

@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "crdt/redis_number.h"
+#include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/errors.h"
 #include "region-server/glob.h"
@@ -758,25 +759,31 @@ void ZPopMinMax(CommandContext& ctx, bool max) {
 void ZPopMin(CommandContext& ctx) { ZPopMinMax(ctx, false); }
 void ZPopMax(CommandContext& ctx) { ZPopMinMax(ctx, true); }
 
-void ZMPop(CommandContext& ctx) {
+// ZMPOP / BZMPOP arguments from `numkeys_idx` on: numkeys key... MIN|MAX [COUNT count]. False
+// after replying Redis's error.
+struct ZPopArgs {
+  absl::Span<const std::string_view> keys;
+  bool max = false;
+  int64_t count = 1;
+};
+bool ParseZPopArgs(CommandContext& ctx, size_t numkeys_idx, ZPopArgs* out) {
   int64_t numkeys;
-  if (!crdt::ParseRedisInt(ctx.args[1], &numkeys) || numkeys < 1) {
+  if (!crdt::ParseRedisInt(ctx.args[numkeys_idx], &numkeys) || numkeys < 1) {
     ctx.reply->Error("ERR numkeys should be greater than 0");
-    return;
+    return false;
   }
-  const uint64_t where_idx = 1 + static_cast<uint64_t>(numkeys) + 1;
+  const uint64_t where_idx = numkeys_idx + static_cast<uint64_t>(numkeys) + 1;
   if (where_idx >= ctx.args.size()) {
     ctx.reply->Error(kErrSyntax);
-    return;
+    return false;
   }
-  bool max;
   if (EqualsIgnoreCase(ctx.args[where_idx], "min")) {
-    max = false;
+    out->max = false;
   } else if (EqualsIgnoreCase(ctx.args[where_idx], "max")) {
-    max = true;
+    out->max = true;
   } else {
     ctx.reply->Error(kErrSyntax);
-    return;
+    return false;
   }
   int64_t count = -1;
   for (size_t j = where_idx + 1; j < ctx.args.size(); ++j) {
@@ -785,15 +792,82 @@ void ZMPop(CommandContext& ctx) {
       ++j;
       if (!crdt::ParseRedisInt(ctx.args[j], &count) || count < 1) {
         ctx.reply->Error("ERR count should be greater than 0");
-        return;
+        return false;
       }
     } else {
       ctx.reply->Error(kErrSyntax);
-      return;
+      return false;
     }
   }
-  if (count == -1) count = 1;
-  PopGeneric(ctx, ctx.args.subspan(2, static_cast<size_t>(numkeys)), max, true, count, true, true);
+  out->count = count == -1 ? 1 : count;
+  out->keys = ctx.args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
+  return true;
+}
+
+void ZMPop(CommandContext& ctx) {
+  ZPopArgs a;
+  if (!ParseZPopArgs(ctx, 1, &a)) return;
+  PopGeneric(ctx, a.keys, a.max, true, a.count, true, true);
+}
+
+// ---- Blocking pops (blocking.h) ----
+
+// The first of `keys` that holds a sorted set: true with `*key` (false: none; false after
+// replying WRONGTYPE, with `*wrongtype`).
+bool FirstZset(CommandContext& ctx, absl::Span<const std::string_view> keys, std::string_view* key,
+               bool* wrongtype) {
+  *wrongtype = false;
+  for (std::string_view k : keys) {
+    const crdt::Entry* e;
+    if (!LookupOfType(ctx, k, ValueType::kZset, &e)) {
+      *wrongtype = true;
+      return false;
+    }
+    if (e != nullptr) {
+      *key = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
+  std::string_view error;
+  if (ParseBlockTimeout(arg, ms, &error)) return true;
+  ctx.reply->Error(error);
+  return false;
+}
+
+// BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score].
+void BZPopMinMax(CommandContext& ctx, bool max) {
+  int64_t timeout;
+  if (!ParseTimeout(ctx, ctx.args.back(), &timeout)) return;
+  const auto keys = ctx.args.subspan(1, ctx.args.size() - 2);
+  std::string_view key;
+  bool wrongtype;
+  if (FirstZset(ctx, keys, &key, &wrongtype)) {
+    PopGeneric(ctx, {&key, 1}, max, true, -1, false, true);
+  } else if (!wrongtype) {
+    BlockOrTimeout(ctx, keys, timeout, BlockingKeys::TimeoutReply::kNullArray);
+  }
+}
+
+void BZPopMin(CommandContext& ctx) { BZPopMinMax(ctx, false); }
+void BZPopMax(CommandContext& ctx) { BZPopMinMax(ctx, true); }
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+void BZMPop(CommandContext& ctx) {
+  ZPopArgs a;
+  if (!ParseZPopArgs(ctx, 2, &a)) return;
+  int64_t timeout;
+  if (!ParseTimeout(ctx, ctx.args[1], &timeout)) return;
+  std::string_view key;
+  bool wrongtype;
+  if (FirstZset(ctx, a.keys, &key, &wrongtype)) {
+    PopGeneric(ctx, {&key, 1}, a.max, true, a.count, true, true);
+  } else if (!wrongtype) {
+    BlockOrTimeout(ctx, a.keys, timeout, BlockingKeys::TimeoutReply::kNullArray);
+  }
 }
 
 // ---- ZRANDMEMBER ----
@@ -1198,6 +1272,22 @@ void RegisterZsetFamily(CommandTable* t) {
   t->Register({"zpopmax", -2, kWrite | kFast, 1, 1, 1, ZPopMax, kG,
                "Returns the highest-scoring members from a sorted set after removing them.",
                "5.0.0"});
+  constexpr uint32_t kB = kWrite | kNoScript | kBlocking;
+  t->Register({"bzpopmin", -3, kB | kFast, 1, -2, 1, BZPopMin, kG,
+               "Removes and returns the member with the lowest score from one or more sorted "
+               "sets. Blocks until a member is available otherwise. Deletes the sorted set if the "
+               "last element was popped.",
+               "5.0.0"});
+  t->Register({"bzpopmax", -3, kB | kFast, 1, -2, 1, BZPopMax, kG,
+               "Removes and returns the member with the highest score from one or more sorted "
+               "sets. Blocks until a member available otherwise. Deletes the sorted set if the "
+               "last element was popped.",
+               "5.0.0"});
+  t->Register({"bzmpop", -5, kWrite | kBlocking, 0, 0, 0, BZMPop, kG,
+               "Removes and returns a member by score from one or more sorted sets. Blocks until "
+               "a member is available otherwise. Deletes the sorted set if the last element was "
+               "popped.",
+               "7.0.0"});
   t->Register({"zmpop", -4, kWrite, 0, 0, 0, ZMPop, kG,
                "Returns the highest- or lowest-scoring members from one or more sorted sets "
                "after removing them.",

@@ -904,7 +904,7 @@ class Generator:
                 (10, self.g_push), (6, self.g_lpop), (8, self.g_lrange), (4, self.g_lindex),
                 (2, self.g_llen), (4, self.g_lset), (4, self.g_linsert), (4, self.g_lrem),
                 (4, self.g_ltrim), (5, self.g_lpos), (4, self.g_lmove), (3, self.g_lmpop),
-                (2, self.g_lbulk),
+                (2, self.g_lbulk), (5, self.g_bpop),
             ]
         if any(f in self.families for f in ("hash", "set", "zset", "list")):
             table += [(4, self.g_object), (5, self.g_collkey)]
@@ -1967,6 +1967,38 @@ class Generator:
             a += [self.rng.choice(["COUNT", "count"]), self.rng.choice(POP_COUNTS)]
         if self.p(0.03):
             a.append(self.rng.choice(["COUNT", "LEFT", "x"]))
+        return Cmd(self.mutate_arity(a))
+
+    def g_bpop(self):
+        """The blocking pops with a timeout that ends the wait at once when nothing is there
+        (never 0: an empty key would block the run), or a bad timeout."""
+        t = self.rng.choice(["0.01", "0.001", "0.0001"]) if self.p(0.85) else self.rng.choice(
+            ["-1", "abc", "1e30", "inf", "nan", ""])  # never -0.0001: it is 0, forever
+        r = self.rng.random()
+        ends = ["LEFT", "RIGHT", "left", "right"]
+        if r < 0.3:
+            a = [self.name(self.rng.choice(["BLPOP", "BRPOP"]))] + \
+                [self.lkey() for _ in range(self.rng.randint(1, 3))] + [t]
+        elif r < 0.45:
+            a = [self.name("BLMOVE"), self.lkey(), self.lkey(), self.rng.choice(ends),
+                 self.rng.choice(ends), t]
+        elif r < 0.55:
+            a = [self.name("BRPOPLPUSH"), self.lkey(), self.lkey(), t]
+        elif r < 0.7:
+            ks = [self.lkey() for _ in range(self.rng.randint(1, 3))]
+            a = [self.name("BLMPOP"), t, str(len(ks))] + ks + [self.rng.choice(ends)]
+            if self.p(0.4):
+                a += ["COUNT", self.rng.choice(POP_COUNTS[:7])]
+        elif "zset" not in self.families:
+            a = [self.name("BLPOP"), self.lkey(), t]
+        elif r < 0.85:
+            a = [self.name(self.rng.choice(["BZPOPMIN", "BZPOPMAX"]))] + \
+                [self.zkey() for _ in range(self.rng.randint(1, 3))] + [t]
+        else:
+            ks = [self.zkey() for _ in range(self.rng.randint(1, 3))]
+            a = [self.name("BZMPOP"), t, str(len(ks))] + ks + [self.rng.choice(["MIN", "MAX"])]
+            if self.p(0.4):
+                a += ["COUNT", self.rng.choice(POP_COUNTS[:7])]
         return Cmd(self.mutate_arity(a))
 
     def g_lbulk(self):

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Hashes, sets and sorted sets across three real regions: one test per rule of
+"""Hashes, sets, sorted sets and lists across three real regions: one test per rule of
 docs/crdt-semantics.md.
 
 Writes are made concurrent with CRDT.SYNC PAUSE (the region's replication is held; it keeps
@@ -24,7 +24,13 @@ that every region reports the same CRDT.DIGEST and the same visible value.
   removal reaches the third region first) still remove it there.
 - Type conflicts (SET vs SADD, HSET vs SADD, SET vs HSET, both orders): every region shows the same
   type and value, the type of the newest write; a DEL after convergence removes the key everywhere.
-- A seeded random mix of hash/set/zset/key commands in three regions with partitions in the middle:
+- Lists: concurrent pushes in three regions all survive, in one order everywhere, each
+  multi-element push contiguous; LPOP of the same element in two regions returns it in both and
+  removes it once; LSET is last-writer-wins and an LSET of an element popped concurrently is lost;
+  a push concurrent with DEL survives. Blocking: a BLPOP/BLMOVE/BZPOPMIN blocked in one region is
+  woken by a push made in another and replicated in; clients blocked on one key are served in the
+  order they blocked.
+- A seeded random mix of hash/set/zset/list/key commands in three regions with partitions in the middle:
   after healing, equal digests and equal content (TYPE, HGETALL, SMEMBERS, GET, PEXPIRETIME) for
   every key, and the invariants a model can predict (a field only ever HINCRBYed holds the sum of
   every acknowledged increment, and so does a member only ever ZINCRBYed; a set only ever SADDed
@@ -82,9 +88,18 @@ def x_zc_written(clients):
     return any(c.call("EXISTS", "zc").value for c in clients)
 
 
+def lrange(c, key):
+    r = c.call("LRANGE", key, "0", "-1")
+    if isinstance(r.value, akv.Err):
+        return r.raw
+    return list(r.value)
+
+
 def visible(c, key):
     """(type, value) of a key as a client sees it: the value read with the type's own command."""
     t = bytes(c.call("TYPE", key).value)
+    if t == b"list":
+        return t, lrange(c, key)
     if t == b"zset":
         return t, zrange(c, key)
     if t == b"hash":
@@ -264,6 +279,108 @@ class CollectionsReplicationTest(akv.ServerTestCase):
         self.assert_everywhere("SMEMBERS src", lambda x: smembers(x, "src"), [b"more"])
         self.assert_everywhere("SMEMBERS mv", lambda x: smembers(x, "mv"), [b"keep"])
         self.assert_everywhere("SMEMBERS dst", lambda x: smembers(x, "dst"), [b"m", b"other"])
+
+    # -- lists -------------------------------------------------------------------------------
+    def test_concurrent_pushes_all_survive_in_one_order(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "RPUSH", "l", "base")
+        self.converge()
+        with self.concurrently(a, b, c):
+            self.assertEqual(self.ok(a, "RPUSH", "l", "a1", "a2", "a3"), 4)
+            self.assertEqual(self.ok(b, "RPUSH", "l", "b1", "b2"), 3)
+            self.assertEqual(self.ok(c, "LPUSH", "l", "c1", "c2"), 3)  # c2 c1 base
+            self.assertEqual(self.ok(a, "RPUSH", "l", "a4"), 5)
+        self.converge()
+        got = self.assert_same_everywhere("LRANGE l", lambda x: lrange(x, "l"))
+        self.assertEqual(sorted(got), sorted([b"base", b"a1", b"a2", b"a3", b"a4", b"b1", b"b2",
+                                              b"c1", b"c2"]), got)
+        self.assertEqual(got[:3], [b"c2", b"c1", b"base"], got)
+        for run in ([b"a1", b"a2", b"a3"], [b"b1", b"b2"]):  # one push stays contiguous
+            i = got.index(run[0])
+            self.assertEqual(got[i:i + len(run)], run, got)
+        self.assertLess(got.index(b"a3"), got.index(b"a4"), got)
+        self.assert_everywhere("LLEN l", lambda x: x.call("LLEN", "l").value, 9)
+
+    def test_concurrent_pops_of_one_element_return_it_in_both(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "RPUSH", "q", "j1", "j2", "j3")
+        self.ok(a, "RPUSH", "p", "x")
+        self.converge()
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "LPOP", "q"), b"j1")
+            self.assertEqual(self.ok(b, "LPOP", "q"), b"j1")  # the same job, in both regions
+            self.assertEqual(self.ok(a, "LPOP", "p"), b"x")   # p is gone in a ...
+            self.assertEqual(self.ok(b, "LPUSH", "p", "y"), 2)  # ... while b pushes onto it
+        self.converge()
+        self.assert_everywhere("LRANGE q", lambda x: lrange(x, "q"), [b"j2", b"j3"])
+        self.assert_everywhere("LRANGE p", lambda x: lrange(x, "p"), [b"y"])
+
+    def test_lset_last_writer_wins_and_lset_of_a_popped_element_is_lost(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "RPUSH", "l", "e0", "e1")
+        self.converge()
+        with self.concurrently(a, b, c):
+            self.ok(b, "LSET", "l", "0", "from-b")
+            mark = time.time()
+            self.ok(c, "RPOP", "l")             # c pops e1 ...
+            self.after(mark)
+            self.ok(a, "LSET", "l", "0", "from-a")  # later than b's
+            self.ok(a, "LSET", "l", "1", "lost")    # ... while a sets it
+        self.converge()
+        self.assert_everywhere("LRANGE l", lambda x: lrange(x, "l"), [b"from-a"])
+
+    def test_del_concurrent_with_push_keeps_the_new_element(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "RPUSH", "l", "old")
+        self.converge()
+        with self.concurrently(a, b):
+            self.ok(a, "DEL", "l")
+            self.ok(b, "RPUSH", "l", "new")
+        self.converge()
+        self.assert_everywhere("LRANGE l", lambda x: lrange(x, "l"), [b"new"])
+
+    def wait_blocked(self, c, n, timeout=10.0):
+        """Waits until `c`'s region has `n` clients blocked (INFO clients)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = bytes(c.call("INFO", "clients").value).decode()
+            got = int(info.split("blocked_clients:")[1].split()[0])
+            if got == n:
+                return
+            self.assertLess(time.monotonic(), deadline, "blocked_clients %d, want %d" % (got, n))
+            time.sleep(0.01)
+
+    def test_a_push_from_another_region_wakes_a_blocked_client(self):
+        a, b, c = self.start_cluster()
+        waiters = [self.cluster.client(self.names[0]) for _ in range(3)]
+        # Two clients of region a block on "jobs" (in this order), a third on a zset.
+        for w, cmd in zip(waiters, (["BLPOP", "jobs", "0"], ["BLPOP", "other", "jobs", "0"],
+                                    ["BZPOPMIN", "zq", "0"])):
+            w.send_command(*cmd)
+            self.wait_blocked(a, waiters.index(w) + 1)
+        # The pushes are made in regions b and c, and reach a through replication.
+        self.assertEqual(self.ok(b, "RPUSH", "jobs", "first"), 1)
+        self.assertEqual(waiters[0].read_reply().value, [b"jobs", b"first"])
+        self.wait_blocked(a, 2)
+        self.ok(c, "RPUSH", "jobs", "second")
+        self.assertEqual(waiters[1].read_reply().value, [b"jobs", b"second"])
+        self.ok(b, "ZADD", "zq", "2.5", "m")
+        self.assertEqual(waiters[2].read_reply().value, [b"zq", b"m", b"2.5"])
+        self.wait_blocked(a, 0)
+        # BLMOVE blocked in a, fed from c: the element moves in a, and the move replicates.
+        mover = self.cluster.client(self.names[0])
+        mover.send_command("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")
+        self.wait_blocked(a, 1)
+        self.ok(c, "RPUSH", "src", "v")
+        self.assertEqual(mover.read_reply().value, b"v")
+        self.converge()
+        self.assert_everywhere("LRANGE dst", lambda x: lrange(x, "dst"), [b"v"])
+        self.assert_everywhere("EXISTS jobs src", lambda x: x.call("EXISTS", "jobs", "src").value,
+                               0)
+        # A timeout ends the wait with a null reply, whatever the peers do.
+        t0 = time.monotonic()
+        self.assertIsNone(self.ok(a, "BLPOP", "never", "0.2"))
+        self.assertGreaterEqual(time.monotonic() - t0, 0.19)
 
     # -- hashes ------------------------------------------------------------------------------
     def test_concurrent_hincrby_both_count(self):
@@ -568,10 +685,51 @@ class CollectionsReplicationTest(akv.ServerTestCase):
                 return ["ZRANGE", zk, "0", "-1", "WITHSCORES"]
             return ["ZRANDMEMBER", zk, str(rng.randint(-3, 3))]
 
+        lkeys = ["l0", "l1"]
+        pushed = []  # every element acknowledged by an RPUSH of "lgrow" (only ever pushed)
+
+        def list_args(c, lk):
+            r = rng.random()
+            if r < 0.06:
+                v = "g%d" % len(pushed)
+                self.ok(c, "RPUSH", "lgrow", v)
+                pushed.append(v.encode())
+                return None
+            if r < 0.4:
+                return [rng.choice(["LPUSH", "RPUSH", "RPUSHX"]), lk] + [
+                    rng.choice(members) for _ in range(rng.randint(1, 3))]
+            if r < 0.55:
+                return [rng.choice(["LPOP", "RPOP"]), lk] + (
+                    [str(rng.randint(1, 3))] if rng.random() < 0.4 else [])
+            if r < 0.65:
+                return ["LSET", lk, str(rng.randint(-3, 3)), rng.choice(members)]
+            if r < 0.73:
+                return ["LINSERT", lk, rng.choice(["BEFORE", "AFTER"]), rng.choice(members),
+                        rng.choice(members)]
+            if r < 0.8:
+                return ["LREM", lk, str(rng.randint(-2, 2)), rng.choice(members)]
+            if r < 0.86:
+                return ["LTRIM", lk, str(rng.randint(-4, 1)), str(rng.randint(-2, 6))]
+            if r < 0.93:
+                return [rng.choice(["LMOVE"]), lk, rng.choice(lkeys), rng.choice(["LEFT", "RIGHT"]),
+                        rng.choice(["LEFT", "RIGHT"])]
+            return ["LRANGE", lk, "0", "-1"]
+
         def random_op(c):
             nonlocal counter_total
             r = rng.random()
             hk, sk = rng.choice(hkeys + mixed), rng.choice(skeys + mixed)
+            if r < 0.12:
+                args = list_args(c, rng.choice(lkeys + mixed))
+                if args is None:
+                    return
+                reply = c.call(*args)
+                if isinstance(reply.value, akv.Err):
+                    self.assertTrue(reply.raw.startswith((b"-WRONGTYPE", b"-ERR no such key",
+                                                          b"-ERR index out of range")),
+                                    "%s: %r" % (akv.fmt_cmd(args), reply.raw))
+                return
+            r = rng.random()
             if r < 0.25:
                 args = zset_args(c, rng.choice(zkeys + mixed))
                 if args is None:
@@ -675,6 +833,8 @@ class CollectionsReplicationTest(akv.ServerTestCase):
                                str(counter_total).encode())
         self.assert_everywhere("SMEMBERS grow (every member added)",
                                lambda x: smembers(x, "grow"), sorted(grown))
+        self.assert_everywhere("LRANGE lgrow (every element pushed, once, in one order)",
+                               lambda x: sorted(lrange(x, "lgrow")), sorted(pushed))
         if score_total or x_zc_written(clients):
             self.assert_everywhere("ZSCORE zc total (sum of every increment)",
                                    lambda x: x.call("ZSCORE", "zc", "total").value,

@@ -1820,7 +1820,8 @@ class DifferentialTest(akv.ServerTestCase):
         if "list" in families_from_env():
             names += ["lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "lmpop", "llen",
                       "lrange", "lindex", "lpos", "lset", "linsert", "lrem", "ltrim", "lmove",
-                      "rpoplpush"]
+                      "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin",
+                      "bzpopmax", "bzmpop"]
         problems = []
         with self.ref.client() as c1, self.tgt.client() as c2:
             n = c2.call("COMMAND", "COUNT").value

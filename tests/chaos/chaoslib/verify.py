@@ -104,6 +104,23 @@ def read_views(region, clients):
     sets, hashes = _read_collections(region, *collection_keys(clients))
     out.update(sets)
     out.update(hashes)
+    out.update(_read_lists(region, list_keys(clients)))
+    return out
+
+
+def list_keys(clients):
+    """The lq: keys RPUSHed to (workload.op_rpush)."""
+    return sorted({st.key for c in clients for st in c.lpushed.values()})
+
+
+def _read_lists(region, keys):
+    """{key: tuple of elements in list order} (a missing key reads empty)."""
+    with region.client(timeout=30.0) as c:
+        out = {}
+        for key, rep in zip(keys, c.pipeline([("LRANGE", k, "0", "-1") for k in keys])):
+            if isinstance(rep.value, resp.Err):
+                raise AssertionError("LRANGE %s on %s: %r" % (key, region.name, rep.value))
+            out[key] = tuple(rep.value)
     return out
 
 
@@ -227,10 +244,21 @@ def check(cluster, clients, names, windows=(), verdict=None):
                            "%s; only in %s: %s" %
                            (regions[0].name, r.name, what, key, len(a), len(b), regions[0].name,
                             _few(a - b), r.name, _few(b - a)))
+    # Lists (LRANGE, in order): identical everywhere too.
+    l_keys = list_keys(clients)
+    lists = {r.name: _read_lists(r, l_keys) for r in regions}
+    ref_lists = lists[regions[0].name]
+    for r in regions[1:]:
+        for key in l_keys:
+            if lists[r.name][key] != ref_lists[key]:
+                v.fail("regions %s and %s show list %s differently: %d vs %d elements" %
+                       (regions[0].name, r.name, key, len(ref_lists[key]),
+                        len(lists[r.name][key])))
     acks_by_key = {}
     for c in clients:
         for a in c.acks:
             acks_by_key.setdefault(a.key, []).append(a)
+    _check_lists(v, clients, ref_lists, acks_by_key, windows)
 
     # Counters: value = acked + a subset of the in-doubt increments.
     for key in ctr_keys:
@@ -306,6 +334,43 @@ def _few(items, n=5):
     items = sorted(items)
     return "%s%s" % (", ".join(repr(x) for x in items[:n]), " ..." if len(items) > n else "") \
         if items else "-"
+
+
+def _check_lists(v, clients, ref_lists, acks_by_key, windows):
+    """lq: lists: each element at most once and only elements some client pushed there; an
+    element an acknowledged LPOP returned is gone; every acknowledged RPUSH's element is present
+    unless popped -- up to one missing element per LPOP in doubt on that key (it may have taken
+    any element)."""
+    pushed, popped, pop_indoubt = {}, set(), {}
+    for c in clients:
+        pushed.update(c.lpushed)
+        popped |= c.lpopped
+        for key, n in c.lpop_indoubt.items():
+            pop_indoubt[key] = pop_indoubt.get(key, 0) + n
+    stats = v.collections
+    stats["list_elements"] = sum(len(x) for x in ref_lists.values())
+    stats["lpop_acked"] = len(popped)
+    for key, elems in ref_lists.items():
+        if len(set(elems)) != len(elems):
+            v.fail("list %s holds an element twice" % key)
+        stray = [e for e in elems if e not in pushed or pushed[e].key != key]
+        if stray:
+            v.fail("list %s holds %d elements no client pushed there, e.g. %r" %
+                   (key, len(stray), stray[0]))
+        back = [e for e in elems if e in popped]
+        if back:
+            v.fail("list %s holds %d elements an acknowledged LPOP removed, e.g. %r" %
+                   (key, len(back), back[0]))
+    missing = {}
+    for e, st in pushed.items():
+        if st.state != "ok" or e in popped or e in ref_lists.get(st.key, ()):
+            continue
+        missing.setdefault(st.key, []).append(e)
+    for key, elems in missing.items():
+        for e in elems[pop_indoubt.get(key, 0):]:
+            name = "%s %s" % (key, e.decode())
+            ack = next((a for a in acks_by_key.get(name, []) if a.kind == "rpush"), None)
+            v.lost_write("RPUSH %s (acked by %s)" % (name, pushed[e].region), ack, windows)
 
 
 def _check_sets(v, clients, ref_sets, acks_by_key, windows):
@@ -421,18 +486,19 @@ def check_relay(before, after, lost_region):
 
 
 def collections_text(verdict):
-    """The summary row about sets, hashes and sorted sets."""
+    """The summary row about sets, hashes, sorted sets, transactions and lists."""
     s = verdict.collections
     if not s:
         return "not checked"
     return ("s: %d keys, %d members (%d of %d in-doubt SADDs applied); sr: %d keys, %d members "
             "left after %d acknowledged SREMs; hc: %d counter fields summing to %d; hf: %d "
-            "fields; zc: %d scores summing to %d; tx: %d acknowledged EXECs" % (
+            "fields; zc: %d scores summing to %d; tx: %d acknowledged EXECs; lq: %d elements left "
+            "after %d acknowledged LPOPs" % (
                 s.get("s_keys", 0), s.get("s_members", 0), s.get("sadd_indoubt_present", 0),
                 s.get("sadd_indoubt", 0), s.get("sr_keys", 0), s.get("sr_members", 0),
                 s.get("srem_acked", 0), s.get("hc_fields", 0), s.get("hc_sum", 0),
                 s.get("hf_fields", 0), s.get("zc_members", 0), s.get("zc_sum", 0),
-                s.get("tx_execs", 0)))
+                s.get("tx_execs", 0), s.get("list_elements", 0), s.get("lpop_acked", 0)))
 
 
 def counts_table(clients):

@@ -71,6 +71,7 @@ ZCTR_MEMBERS = 4  # m0..m3 in each zc:<k>
 HFIELD_KEYS = 3  # hf:<k>
 HFIELDS_PER_CLIENT = 4  # c<i>:0..3 in each hf:<k>
 TX_KEYS = 4  # tx:<k>:a and tx:<k>:b
+LIST_KEYS = 3  # lq:<k>
 
 
 class SMember:
@@ -182,6 +183,9 @@ class Client(threading.Thread):
         self.zctr_indoubt = {}  # (key, member) -> [in-doubt deltas]
         self.tx_acked = {}  # k -> acknowledged sum of the EXECs on tx:<k>:a / tx:<k>:b
         self.tx_indoubt = {}  # k -> [in-doubt deltas]
+        self.lpushed = {}  # element (bytes) -> SMember (its lq: key and the RPUSH's outcome)
+        self.lpopped = set()  # elements an acknowledged LPOP returned
+        self.lpop_indoubt = {}  # lq: key -> LPOPs in doubt (each may have removed one element)
         self.acks = []
         self.counts = {"ok": 0, "indoubt": 0, "refused": 0}
         self.kind_counts = {}
@@ -531,6 +535,30 @@ class Client(threading.Thread):
             self.tx_indoubt.setdefault(k, []).append(d)
         self._record("tx", outcome)
 
+    # -- lists ---------------------------------------------------------------------------------
+    def op_rpush(self):
+        """RPUSH of an element no one ever pushed before, once, never retried."""
+        self.seq += 1
+        key = "lq:%d" % self.rng.randrange(LIST_KEYS)
+        elem = ("%s-%d" % (self.tag, self.seq)).encode()
+        outcome, v, region = self._write("rpush", ("RPUSH", key, elem),
+                                         lambda v: isinstance(v, int) and v >= 1)
+        if outcome in ("ok", "indoubt"):
+            self.lpushed[elem] = SMember(key, outcome, region.name)
+        if outcome == "ok":
+            self.acks.append(Ack("rpush", "%s %s" % (key, elem.decode()), elem, region.name,
+                                 time.time()))
+
+    def op_lpop(self):
+        """LPOP: the element it returns is removed (in doubt: some element may be)."""
+        key = "lq:%d" % self.rng.randrange(LIST_KEYS)
+        outcome, v, region = self._write("lpop", ("LPOP", key),
+                                         lambda v: v is None or isinstance(v, bytes))
+        if outcome == "ok" and v is not None:
+            self.lpopped.add(v)
+        elif outcome == "indoubt":
+            self.lpop_indoubt[key] = self.lpop_indoubt.get(key, 0) + 1
+
     def op_hset(self):
         """HSET of this client's own field with a new unique value (the o: guard)."""
         key = "hf:%d" % self.rng.randrange(HFIELD_KEYS)
@@ -578,10 +606,14 @@ class Client(threading.Thread):
             self.op_sadd(removable=True)
         elif x < 0.92:
             self.op_srem()
-        elif x < 0.94:
+        elif x < 0.935:
             self.op_hincrby()
-        elif x < 0.97:
+        elif x < 0.95:
             self.op_zincrby()
+        elif x < 0.965:
+            self.op_rpush()
+        elif x < 0.975:
+            self.op_lpop()
         else:
             self.op_hset()
 
