@@ -1,5 +1,6 @@
 #include "region-server/blocking.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <utility>
@@ -54,6 +55,7 @@ void BlockingKeys::Block(Connection* conn, Client* client, uint32_t db,
   w->client = client;
   w->db = db;
   w->args.assign(args.begin(), args.end());
+  w->serial = ++next_serial_;
   for (std::string_view k : keys) {
     DbKey dk{db, std::string(k)};
     auto& q = by_key_[dk];
@@ -65,8 +67,8 @@ void BlockingKeys::Block(Connection* conn, Client* client, uint32_t db,
   if (timeout_ms > 0) {
     w->timer = std::make_unique<asio::steady_timer>(*io_);
     w->timer->expires_after(std::chrono::milliseconds(timeout_ms));
-    w->timer->async_wait([this, client](const asio::error_code& ec) {
-      if (!ec) OnTimeout(client);
+    w->timer->async_wait([this, client, serial = w->serial](const asio::error_code& ec) {
+      if (!ec) OnTimeout(client, serial);
     });
   }
   client->blocked = true;
@@ -92,9 +94,10 @@ std::unique_ptr<BlockingKeys::Waiter> BlockingKeys::Remove(const Client* client)
   return w;
 }
 
-void BlockingKeys::OnTimeout(const Client* client) {
+void BlockingKeys::OnTimeout(const Client* client, uint64_t serial) {
+  auto it = waiters_.find(client);
+  if (it == waiters_.end() || it->second->serial != serial) return;
   std::unique_ptr<Waiter> w = Remove(client);
-  if (w == nullptr) return;
   w->conn->FinishBlocked(Connection::Unblocked::kTimeout);
 }
 

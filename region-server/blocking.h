@@ -80,12 +80,15 @@ class BlockingKeys {
     std::vector<std::string> args;  // the command, run again when a key is ready
     std::vector<std::string> keys;
     std::unique_ptr<asio::steady_timer> timer;  // null: no timeout
+    // Tells this wait from a later one of the same client (a timer that fired just before the
+    // wait ended must not end the next one).
+    uint64_t serial = 0;
   };
   using DbKey = std::pair<uint32_t, std::string>;
 
   // Ends `w`'s wait: removes it from every key's queue and the index.
   std::unique_ptr<Waiter> Remove(const Client* client);
-  void OnTimeout(const Client* client);
+  void OnTimeout(const Client* client, uint64_t serial);
   // The logical database whose namespace is `ns` under the keyspace's current mapping.
   static uint32_t DbOf(const crdt::Keyspace& ks, uint32_t ns);
   void ScheduleServe();
@@ -101,6 +104,7 @@ class BlockingKeys {
   const Client* serving_ = nullptr;
   bool served_blocked_again_ = false;
   bool serve_posted_ = false;
+  uint64_t next_serial_ = 0;
 };
 
 // For a blocking command's handler that found none of `keys` ready: blocks the client (a
