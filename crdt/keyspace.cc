@@ -112,12 +112,12 @@ void Keyspace::ObservePeerApplied(
   RecomputeStable();
 }
 
-void Keyspace::Reindex(uint32_t ns, const std::string& key, int64_t before, const Entry* entry) {
+void Keyspace::Reindex(uint32_t ns, std::string_view key, int64_t before, const Entry* entry) {
   int64_t after = entry == nullptr ? 0 : IndexedDeadline(*entry);
   if (before == after) return;
   auto& deadlines = ns_[ns].deadlines;
-  if (before != 0) deadlines.erase({before, key});
-  if (after != 0) deadlines.insert({after, key});
+  if (before != 0) deadlines.erase({before, std::string(key)});
+  if (after != 0) deadlines.insert({after, std::string(key)});
 }
 
 absl::Status Keyspace::DecodeObserved(const v1::Op& op, RegionId origin, VersionVector* out) {

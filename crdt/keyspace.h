@@ -70,8 +70,8 @@ class Keyspace {
   // One key of the ordered index: its hash and the hash map's node (stable), 16 bytes a key.
   struct Indexed {
     uint64_t hash;
-    const std::pair<const std::string, Entry>* node;
-    const std::string& key() const { return node->first; }
+    const std::pair<const CompactString, Entry>* node;
+    std::string_view key() const { return node->first.view(); }
     const Entry& entry() const { return node->second; }
   };
   struct IndexLess {
@@ -222,7 +222,7 @@ class Keyspace {
   RegionId MemberOf(RegionId origin);
   void RecomputeStable();
   // Keeps namespace `ns`'s deadlines in step with an entry whose indexed deadline was `before`.
-  void Reindex(uint32_t ns, const std::string& key, int64_t before, const Entry* entry);
+  void Reindex(uint32_t ns, std::string_view key, int64_t before, const Entry* entry);
   static int64_t IndexedDeadline(const Entry& e) { return e.Exists() ? e.DeadlineMs() : 0; }
 
   RegionTable regions_;
@@ -251,7 +251,9 @@ class Keyspace {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
-  using Table = absl::node_hash_map<std::string, Entry, KeyHasher, KeyEq>;
+  // Keys are CompactStrings: 16 bytes in the node instead of std::string's 32 (docs/operations.md,
+  // "Memory"; a key of up to 15 bytes needs no allocation of its own).
+  using Table = absl::node_hash_map<CompactString, Entry, KeyHasher, KeyEq>;
   // One physical namespace: its keys, their index and deadlines, and its flush frontier (what
   // FLUSHALLs and FLUSHDBs of this namespace observed of ops not applied yet).
   struct Namespace {
@@ -295,13 +297,13 @@ class Keyspace {
   };
   bool SnapshotPassed(uint32_t ns, std::string_view key) const;
   // Copy-on-write: call before `entry` (of `key` in namespace `ns`) changes.
-  void SaveForSnapshot(uint32_t ns, const std::string& key, const Entry& entry) {
+  void SaveForSnapshot(uint32_t ns, std::string_view key, const Entry& entry) {
     if (snap_ != nullptr) SaveSlow(ns, key, entry);
   }
-  void SaveSlow(uint32_t ns, const std::string& key, const Entry& entry);
+  void SaveSlow(uint32_t ns, std::string_view key, const Entry& entry);
   // Call when `key` gets an entry it did not have.
-  void NoteCreated(uint32_t ns, const std::string& key) {
-    if (snap_ != nullptr && !SnapshotPassed(ns, key)) snap_->saved[ns].insert(key);
+  void NoteCreated(uint32_t ns, std::string_view key) {
+    if (snap_ != nullptr && !SnapshotPassed(ns, key)) snap_->saved[ns].insert(std::string(key));
   }
   // Merge of one key's snapshot state into the entry at `it` (erased if nothing is left).
   void JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,

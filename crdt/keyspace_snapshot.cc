@@ -58,10 +58,10 @@ bool Keyspace::SnapshotPassed(uint32_t ns, std::string_view key) const {
   return key <= snap_->cursor_key;
 }
 
-void Keyspace::SaveSlow(uint32_t ns, const std::string& key, const Entry& entry) {
-  if (SnapshotPassed(ns, key) || !snap_->saved[ns].insert(key).second) return;
+void Keyspace::SaveSlow(uint32_t ns, std::string_view key, const Entry& entry) {
+  if (SnapshotPassed(ns, key) || !snap_->saved[ns].insert(std::string(key)).second) return;
   v1::KeyState* state = snap_->pending.add_keys();
-  state->set_key(key);
+  state->set_key(key.data(), key.size());
   if (ns != 0) state->set_db(ns);
   entry.ToState(regions_, state);
 }
@@ -113,9 +113,10 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
       s.cursor_hash = it->hash;
       s.cursor_key = it->key();
       // Saved before it changed, or created since.
-      if (s.saved[s.cursor_ns].erase(it->key()) > 0) continue;
+      if (s.saved[s.cursor_ns].erase(absl::string_view(it->key().data(), it->key().size())) > 0)
+        continue;
       v1::KeyState* state = out->add_keys();
-      state->set_key(it->key());
+      state->set_key(it->key().data(), it->key().size());
       if (s.cursor_ns != 0) state->set_db(s.cursor_ns);
       it->entry().ToState(regions_, state);
       ++taken;
@@ -261,7 +262,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
     Table& table = ns_[db].table;
     for (auto it = table.begin(); it != table.end();) {
       auto next = std::next(it);
-      if (!keys[db].contains(it->first)) JoinInto(db, it, none, join_of(db), ctx);
+      if (!keys[db].contains(it->first.view())) JoinInto(db, it, none, join_of(db), ctx);
       it = next;
     }
   }

@@ -649,7 +649,7 @@ TEST(SnapshotCopyOnWrite, ChangesBetweenChunksStayOutOfTheSnapshot) {
       }
       const size_t ops_at_begin = log.size();
       std::set<std::string> keys_at_begin;
-      for (const auto& e : y.ks().entries()) keys_at_begin.insert(e.key());
+      for (const auto& e : y.ks().entries()) keys_at_begin.insert(std::string(e.key()));
       const NamedVV version_at_begin = Named(y.ks());
 
       int phase = start;

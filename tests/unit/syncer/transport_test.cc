@@ -323,7 +323,7 @@ Recovered Recover(persistence::MemEnv* env, const std::string& name,
   Recovered out;
   out.applied = FromKeyspace(region.ks());
   for (const crdt::Keyspace::Indexed& i : region.ks().entries()) {
-    if (i.entry().Exists()) out.keys.push_back(i.key());
+    if (i.entry().Exists()) out.keys.emplace_back(i.key());
   }
   std::sort(out.keys.begin(), out.keys.end());
   return out;
