@@ -3,8 +3,9 @@
 
 Three regions (test_replication.Cluster) are started once for the module. Then:
   - redis-py (Debian's python3-redis), in this process: RedisPyTest;
-  - ioredis, node-redis v4 and redlock, as `node tests/clients/<suite>.js HOST:PORT...`
-    subprocesses (NodeClientsTest); their output is printed, and a non-zero exit fails the test.
+  - ioredis, node-redis v4 (RESP2), node-redis v5 (RESP3, npm alias `redis5`) and redlock, as
+    `node tests/clients/<suite>.js HOST:PORT...` subprocesses (NodeClientsTest); their output
+    is printed, and a non-zero exit fails the test.
     The npm packages are pinned by tests/clients/package-lock.json and installed by
     `make node-deps` (`npm ci --prefix tests/clients`), which `make test` runs first.
 What each suite covers: tests/integration/README.md and tests/clients/*_suite.js.
@@ -25,7 +26,7 @@ import akv  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 
 CLIENTS_DIR = os.path.join(akv.source_dir(), "tests", "clients")
-NODE_PACKAGES = ("ioredis", "redis", "redlock")
+NODE_PACKAGES = ("ioredis", "redis", "redis5", "redlock")
 NODE_TIMEOUT = 90  # seconds for one suite; each runs in a few seconds
 
 _SETUP = {}  # "addrs": ["127.0.0.1:port", ...] (3 regions), "cluster": Cluster or None
@@ -399,6 +400,9 @@ class NodeClientsTest(unittest.TestCase):
 
     def test_node_redis(self):
         self.run_suite("node_redis_suite.js", addrs())
+
+    def test_node_redis_v5_resp3(self):
+        self.run_suite("resp3_suite.js", addrs())
 
     def test_redlock(self):
         self.run_suite("redlock_suite.js", addrs()[:1])
