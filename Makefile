@@ -9,7 +9,15 @@ DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler
   libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
   clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
 
-.PHONY: all deps build test test-unit demo format format-check asan tsan clean
+# Node.js and npm run the client acceptance tests (tests/clients: ioredis, node-redis, redlock).
+# Checked by command, not by package name: a machine may have Node.js from elsewhere (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package, which then cannot be installed).
+NODE_DEB_PACKAGES := nodejs npm
+# The npm packages, pinned by the committed package-lock.json; node_modules is not committed.
+NODE_CLIENTS := tests/clients
+NODE_STAMP := $(NODE_CLIENTS)/node_modules/.installed-from-lock
+
+.PHONY: all deps node-deps build test test-unit demo format format-check asan tsan clean
 
 all: build
 
@@ -17,6 +25,8 @@ all: build
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  missing="$$missing $(NODE_DEB_PACKAGES)"; fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -30,8 +40,17 @@ $(BUILD_DIR)/Makefile: CMakeLists.txt
 build: deps $(BUILD_DIR)/Makefile
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every test: unit, integration (real processes, real redis-server / redis-cli).
-test: build format-check
+# npm ci (exactly what package-lock.json pins) when node_modules is missing or older than the
+# lock file or package.json; a no-op otherwise.
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json | deps
+	npm ci --prefix $(NODE_CLIENTS) --no-audit --no-fund
+	touch $@
+
+# Every test: unit, integration (real processes, real redis-server / redis-cli, real client
+# libraries: redis-py, ioredis, node-redis, redlock).
+test: build format-check node-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j 2
 
 test-unit: build
