@@ -181,6 +181,15 @@ TEST_F(SortCommands, StoreReplacesTheDestinationWithAListOrDeletesIt) {
   EXPECT_EQ(s_.Run({"sort_ro", "s", "store", "d"}), "-ERR syntax error\r\n");
 }
 
+TEST_F(SortCommands, BySomethingWithoutAStarSortsASetInScripts) {
+  s_.Run({"sadd", "s", "b", "a", "c", "x", "y", "z"});
+  EXPECT_EQ(s_.Run({"eval",
+                    "return redis.call('sort_ro', KEYS[1], 'by', 'nosort', 'limit', 1, 2, "
+                    "'desc')",
+                    "1", "s"}),
+            "*2\r\n$1\r\ny\r\n$1\r\nx\r\n");
+}
+
 TEST_F(SortCommands, SortingASortedSetGivesItTheSkiplistEncoding) {
   s_.Run({"zadd", "z", "2", "a", "1", "b"});
   EXPECT_EQ(s_.Run({"object", "encoding", "z"}), "$8\r\nlistpack\r\n");
