@@ -42,6 +42,7 @@ std::vector<std::string_view> CommandTable::FlagNames(uint32_t flags) {
   if (flags & kStale) out.push_back("stale");
   if (flags & kFast) out.push_back("fast");
   if (flags & kNoMulti) out.push_back("no_multi");
+  if (flags & kMovableKeys) out.push_back("movablekeys");
   return out;
 }
 

@@ -26,8 +26,9 @@ enum CommandFlag : uint32_t {
   kNoScript = 1 << 5,
   kLoading = 1 << 6,  // allowed while the AOF is replayed (Redis CMD_LOADING); others -LOADING
   kStale = 1 << 7,
-  kNoMulti = 1 << 8,   // refused inside MULTI (Redis CMD_NO_MULTI)
-  kBlocking = 1 << 9,  // may block the client (Redis CMD_BLOCKING; region-server/blocking.h)
+  kNoMulti = 1 << 8,       // refused inside MULTI (Redis CMD_NO_MULTI)
+  kBlocking = 1 << 9,      // may block the client (Redis CMD_BLOCKING; region-server/blocking.h)
+  kMovableKeys = 1 << 10,  // keys beyond first/last/step (Redis's getkeys_proc: SORT ... STORE)
 };
 
 // What a handler sees. `args[0]` is the command name as the client sent it.
@@ -81,6 +82,7 @@ void RegisterBitFamily(CommandTable* table);
 void RegisterListFamily(CommandTable* table);
 void RegisterTransactionFamily(CommandTable* table);  // multi_family.cc
 void RegisterScriptingFamily(CommandTable* table);
+void RegisterSortFamily(CommandTable* table);  // sort_family.cc
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the

@@ -67,6 +67,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterListFamily(&commands_);
   RegisterTransactionFamily(&commands_);
   RegisterScriptingFamily(&commands_);
+  RegisterSortFamily(&commands_);
   scripting_ = std::make_unique<Scripting>(this);
 }
 

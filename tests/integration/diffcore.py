@@ -26,6 +26,15 @@ Hashes and sets (run one at a time, like scan and randomkey; code in "hashes and
              encodings differ
 Lists (family "list"): every reply order is defined, so all list replies are exact (OBJECT
 ENCODING is always quicklist in redis 7.0).
+SORT / SORT_RO (with the list family; kind "sort", run one at a time): exact, except where redis
+7.0's order is not defined: BY a pattern without '*' (nosort) on a hashtable set without STORE
+(its hash order), ALPHA BY a pattern (equal or missing values compare equal; the order among
+them is the input's: a set's or sorted set's hash order, or redis's unstable partial quicksort
+when LIMIT is given) and ALPHA on a set or sorted set holding members with a NUL byte (strcoll
+stops there): then the same reply type and multiset of elements, or with LIMIT (a window of an
+undefined order holds undefined elements) the same reply type and length. The generator never
+STOREs such an order (the destination would differ). A score error from the reference alone is
+checked again after clearing its errno (run_sort: redis 7.0 leaves a stale ERANGE in place).
 Sorted sets (family "zset", opt-in through AKV_DIFF_FAMILIES until the target has them): every
 reply order is defined (score, then member), so all zset replies are exact, OBJECT ENCODING
 (listpack/skiplist) included, except ZRANDMEMBER (rand), ZSCAN (cscan: a listpack zset is one
@@ -116,7 +125,7 @@ PATTERNS = ["*", "k*", "k1?", "k[0-4]", "k[^0-4]*", "*e*", "{tag}*", "\\{tag\\}*
 
 
 # Run one at a time (never pipelined): they read back state or iterate.
-SPECIAL_KINDS = ("scan", "randomkey", "coll", "cscan", "rand", "lex")
+SPECIAL_KINDS = ("scan", "randomkey", "coll", "cscan", "rand", "lex", "sort")
 
 # The reference redis-server runs without a config file, so its compiled-in defaults apply:
 # hash-max-listpack-entries 512 (the 128 in Debian's /etc/redis/redis.conf does not apply),
@@ -265,6 +274,8 @@ def run_special(cmd, ref, tgt):
         return run_rand(cmd, ref, tgt)
     if cmd.kind == "lex":
         return run_lex(cmd, ref, tgt)
+    if cmd.kind == "sort":
+        return run_sort(cmd, ref, tgt)
     raise ValueError(cmd.kind)
 
 
@@ -631,6 +642,65 @@ def run_lex(cmd, ref, tgt):
     return r1.raw, r2.raw, None
 
 
+SORT_SCORE_ERROR = b"One or more scores can't be converted into double"
+
+
+def sort_options(args):
+    """SORT's options as redis parses them: (alpha, BY pattern or None, LIMIT given, STORE
+    given)."""
+    alpha, by, limit, store = False, None, False, False
+    a = [_arg(x) for x in args]
+    j = 2
+    while j < len(a):
+        w, left = a[j].upper(), len(a) - j - 1
+        if w == b"ALPHA":
+            alpha = True
+        elif w == b"LIMIT" and left >= 2:
+            limit, j = True, j + 2
+        elif w in (b"BY", b"GET", b"STORE") and left >= 1:
+            if w == b"BY":
+                by = a[j + 1]
+            store = store or w == b"STORE"
+            j += 1
+        j += 1
+    return alpha, by, limit, store
+
+
+def run_sort(cmd, ref, tgt):
+    """SORT / SORT_RO: exact where redis 7.0's order is defined (see the module doc)."""
+    alpha, by, limit, store = sort_options(cmd.args)
+    src = cmd.args[1] if len(cmd.args) > 1 else b""
+    t = ref.client.call("TYPE", src).value
+    enc = encoding(ref.client, src)
+    r1 = ref.client.call(*cmd.args)
+    r2 = tgt.client.call(*cmd.args)
+    if isinstance(r1.value, akv.Err) and SORT_SCORE_ERROR in r1.raw and \
+            not isinstance(r2.value, akv.Err):
+        # redis 7.0 reads sort weights with strtod without clearing errno first: an ERANGE left
+        # by an earlier command (a ZADD of a subnormal score such as 4.9e-324, found with
+        # AKV_SEED=3) fails every later numeric SORT. GEORADIUS clears errno
+        # (getDoubleFromObject); then the SORT runs again on the reference.
+        ref.client.call("GEORADIUS", "akv:no-such-key", "0", "0", "1", "m")
+        r1 = ref.client.call(*cmd.args)
+    by_star = by is not None and b"*" in by.split(b"\0")[0]
+    exact = True
+    if by is not None and not by_star and t == b"set" and not store and enc != b"intset":
+        exact = False
+    if alpha and by_star and (t != b"list" or limit):
+        exact = False
+    if alpha and not by_star and not store and t in (b"set", b"zset") and \
+            isinstance(r1.value, list) and any(isinstance(x, bytes) and b"\0" in x
+                                               for x in r1.value):
+        exact = False
+    if exact:
+        return r1.raw, r2.raw, None if r1.raw == r2.raw else "replies differ"
+    if limit and isinstance(r1.value, list) and isinstance(r2.value, list):
+        # A LIMIT window of an undefined order: which elements it holds is undefined too.
+        same = r1.raw[:1] == r2.raw[:1] and len(r1.value) == len(r2.value)
+        return r1.raw, r2.raw, None if same else "reply types or lengths differ"
+    return r1.raw, r2.raw, compare_unordered(cmd, r1, r2)
+
+
 def compare(cmd, r1, r2):
     """Compares two Replies to cmd (kinds other than scan/randomkey). Returns a problem or None."""
     if cmd.kind == "exact" or isinstance(r1.value, akv.Err) or isinstance(r2.value, akv.Err):
@@ -904,7 +974,7 @@ class Generator:
                 (10, self.g_push), (6, self.g_lpop), (8, self.g_lrange), (4, self.g_lindex),
                 (2, self.g_llen), (4, self.g_lset), (4, self.g_linsert), (4, self.g_lrem),
                 (4, self.g_ltrim), (5, self.g_lpos), (4, self.g_lmove), (3, self.g_lmpop),
-                (2, self.g_lbulk), (5, self.g_bpop),
+                (2, self.g_lbulk), (5, self.g_bpop), (8, self.g_sort), (4, self.g_sortdata),
             ]
         if any(f in self.families for f in ("hash", "set", "zset", "list")):
             table += [(4, self.g_object), (5, self.g_collkey)]
@@ -2005,6 +2075,92 @@ class Generator:
         """A long list (LINDEX/LRANGE/LSET far from the ends, LREM/LTRIM over many)."""
         vals = [str(self.rng.randrange(20)) for _ in range(self.rng.randint(50, 300))]
         return Cmd([self.name(self.rng.choice(["RPUSH", "LPUSH"])), self.lkey()] + vals)
+
+    def sort_elem(self):
+        """An element that lists, sets or sorted sets may hold (what BY / GET patterns name)."""
+        r = self.rng.random()
+        if r < 0.4:
+            return self.rng.choice(LVALUES)
+        if r < 0.6:
+            return str(self.rng.randrange(20))  # g_lbulk's values
+        if r < 0.8:
+            return self.rng.choice(INT_MEMBERS[:10])
+        return self.rng.choice(ZMEMBERS[:12])
+
+    def sort_weight(self):
+        r = self.rng.random()
+        if r < 0.5:
+            return str(self.rng.randint(-3, 5))  # ties: the element decides
+        if r < 0.85:
+            return self.rng.choice(FLOATS + ["inf", "-inf", "", "0"])
+        if r < 0.95:
+            return self.rng.choice(STRINGS[:5] + ["abc", "b", "a"])  # ALPHA BY values
+        return self.rng.choice(["nan", "1e400", "1e-400", " ", "1x", "abc"])
+
+    def g_sortdata(self):
+        """The keys SORT's BY / GET patterns name: w_<element> strings, wh_<element> hashes
+        (fields f and g), sometimes deleted again."""
+        r = self.rng.random()
+        if r < 0.5:
+            a = [self.name("MSET")]
+            for _ in range(self.rng.randint(1, 6)):
+                a += [b"w_" + _arg(self.sort_elem()), self.sort_weight()]
+            return Cmd(a)
+        if r < 0.9:
+            a = [self.name("HSET"), b"wh_" + _arg(self.sort_elem())]
+            for f in self.rng.sample(["f", "g"], self.rng.randint(1, 2)):
+                a += [f, self.sort_weight()]
+            return Cmd(a)
+        return Cmd([self.name("DEL")] + [self.rng.choice([b"w_", b"wh_"]) + _arg(self.sort_elem())
+                                         for _ in range(self.rng.randint(1, 3))])
+
+    def g_sort(self):
+        """SORT / SORT_RO over lists, sets, sorted sets (and other types: WRONGTYPE) with BY and
+        GET patterns on strings and hash fields, LIMIT, ASC/DESC, ALPHA, STORE, bad options."""
+        r = self.rng.random()
+        if r < 0.45:
+            src = self.rng.choice(LIST_KEYS)
+        elif r < 0.65 and "set" in self.families:
+            src = self.rng.choice(SET_KEYS)
+        elif r < 0.85 and "zset" in self.families:
+            src = self.rng.choice(ZSET_KEYS)
+        else:
+            src = self.rng.choice(self.coll_keys() + KEYS[:3] + ["nokey"])
+        ro = self.p(0.25)
+        a = [self.name("SORT_RO" if ro else "SORT"), src]
+        opts = []
+        by = None
+        if self.p(0.45):
+            by = self.rng.choice(["w_*", "w_*", "wh_*->f", "wh_*->g", "nosort", "nosort",
+                                  "nokey_*", "w_*->f", "wh_*", "*", "#", "*->f", "wh_*->",
+                                  "w_*_x", "NOSORT"])
+            opts.append([self.rng.choice(["BY", "by"]), by])
+        if self.p(0.35):
+            opts.append(self.zlimit())
+        for _ in range(self.rng.choice([0, 0, 0, 1, 1, 2, 3])):
+            opts.append([self.rng.choice(["GET", "get"]), self.rng.choice(
+                ["#", "#", "w_*", "wh_*->f", "wh_*->g", "wh_*->", "nokey_*", "x", "w_*->f",
+                 "*"])])
+        if self.p(0.35):
+            opts.append([self.rng.choice(["DESC", "desc", "ASC"])])
+        alpha = self.p(0.5)
+        if alpha:
+            opts.append([self.rng.choice(["ALPHA", "alpha"])])
+        store = (not ro and self.p(0.3)) or (ro and self.p(0.1))
+        if store:
+            if alpha and by is not None and "*" in by and not ro:
+                opts = [o for o in opts if o[0].upper() != "ALPHA"]  # no undefined order stored
+            opts.append([self.rng.choice(["STORE", "store"]), self.rng.choice(
+                LIST_KEYS + LIST_KEYS + [src, "sortdst"] + KEYS[:2] + self.coll_keys())])
+        self.rng.shuffle(opts)
+        for o in opts:
+            a += o
+        if self.p(0.04):
+            a += self.rng.choice([["LIMIT", "1"], ["FOO"], ["GET"], ["BY"], ["STORE"],
+                                  ["LIMIT", "x", "1"], ["LIMIT", "1", "1.5"], ["ALPHA", "x"]])
+        if self.p(0.02):
+            a = a[:1]  # wrong arity
+        return Cmd(a, "sort")
 
     def g_object(self):
         k = self.rng.choice(self.coll_keys()) if self.p(0.8) else self.rng.choice(KEYS)

@@ -27,14 +27,15 @@ that every region reports the same CRDT.DIGEST and the same visible value.
 - Lists: concurrent pushes in three regions all survive, in one order everywhere, each
   multi-element push contiguous; LPOP of the same element in two regions returns it in both and
   removes it once; LSET is last-writer-wins and an LSET of an element popped concurrently is lost;
-  a push concurrent with DEL survives. Blocking: a BLPOP/BLMOVE/BZPOPMIN blocked in one region is
-  woken by a push made in another and replicated in; clients blocked on one key are served in the
-  order they blocked.
-- A seeded random mix of hash/set/zset/list/key commands in three regions with partitions in the middle:
-  after healing, equal digests and equal content (TYPE, HGETALL, SMEMBERS, GET, PEXPIRETIME) for
-  every key, and the invariants a model can predict (a field only ever HINCRBYed holds the sum of
-  every acknowledged increment, and so does a member only ever ZINCRBYed; a set only ever SADDed
-  holds every member added). A quarter of the commands are sorted-set commands.
+  a push concurrent with DEL survives, and so does one concurrent with SORT ... STORE. Blocking:
+  a BLPOP/BLMOVE/BZPOPMIN blocked in one region is woken by a push made in another and replicated
+  in; clients blocked on one key are served in the order they blocked.
+- A seeded random mix of hash/set/zset/list/key commands (SORT ... STORE among the list ones) in
+  three regions with partitions in the middle: after healing, equal digests and equal content
+  (TYPE, HGETALL, SMEMBERS, GET, PEXPIRETIME) for every key, and the invariants a model can
+  predict (a field only ever HINCRBYed holds the sum of every acknowledged increment, and so does
+  a member only ever ZINCRBYed; a set only ever SADDed holds every member added). A quarter of
+  the commands are sorted-set commands.
 
   /usr/bin/python3 test_collections_replication.py     env: AKV_SEED, AKV_COLL_OPS (default 800)
 """
@@ -338,6 +339,23 @@ class CollectionsReplicationTest(akv.ServerTestCase):
             self.ok(b, "RPUSH", "l", "new")
         self.converge()
         self.assert_everywhere("LRANGE l", lambda x: lrange(x, "l"), [b"new"])
+
+    def test_sort_store_concurrent_with_a_push_keeps_the_pushed_element(self):
+        a, b, c = self.start_cluster()
+        self.ok(a, "RPUSH", "src", "3", "1", "2")
+        self.ok(a, "MSET", "w_1", "30", "w_2", "20", "w_3", "10")
+        self.ok(a, "RPUSH", "dst", "old")
+        self.converge()
+        mark = time.time()
+        with self.concurrently(a, b):
+            self.after(mark)
+            self.assertEqual(self.ok(b, "RPUSH", "dst", "pushed"), 2)
+            self.after(time.time())  # A's push of the result is later than B's
+            self.assertEqual(self.ok(a, "SORT", "src", "BY", "w_*", "STORE", "dst"), 3)
+        self.converge()
+        # "old" was observed by the STORE and goes; B's push was not and stays.
+        self.assert_everywhere("LRANGE dst", lambda x: lrange(x, "dst"),
+                               [b"pushed", b"3", b"2", b"1"])
 
     def wait_blocked(self, c, n, timeout=10.0):
         """Waits until `c`'s region has `n` clients blocked (INFO clients)."""
@@ -713,6 +731,10 @@ class CollectionsReplicationTest(akv.ServerTestCase):
             if r < 0.93:
                 return [rng.choice(["LMOVE"]), lk, rng.choice(lkeys), rng.choice(["LEFT", "RIGHT"]),
                         rng.choice(["LEFT", "RIGHT"])]
+            if r < 0.97:  # SORT ... STORE: a whole-key removal of the destination and a push
+                return ["SORT", rng.choice(lkeys + skeys + zkeys), "ALPHA"] + (
+                    ["LIMIT", "0", str(rng.randint(0, 4))] if rng.random() < 0.3 else []) + [
+                    "STORE", lk]
             return ["LRANGE", lk, "0", "-1"]
 
         def random_op(c):

@@ -1821,7 +1821,7 @@ class DifferentialTest(akv.ServerTestCase):
             names += ["lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "lmpop", "llen",
                       "lrange", "lindex", "lpos", "lset", "linsert", "lrem", "ltrim", "lmove",
                       "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin",
-                      "bzpopmax", "bzmpop"]
+                      "bzpopmax", "bzmpop", "sort", "sort_ro"]
         problems = []
         with self.ref.client() as c1, self.tgt.client() as c2:
             n = c2.call("COMMAND", "COUNT").value
