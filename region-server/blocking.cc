@@ -28,6 +28,13 @@ bool ParseBlockTimeout(std::string_view arg, int64_t* timeout_ms, std::string_vi
   return true;
 }
 
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* timeout_ms) {
+  std::string_view error;
+  if (ParseBlockTimeout(arg, timeout_ms, &error)) return true;
+  ctx.reply->Error(error);
+  return false;
+}
+
 void BlockOrTimeout(CommandContext& ctx, absl::Span<const std::string_view> keys,
                     int64_t timeout_ms, BlockingKeys::TimeoutReply deny_reply) {
   Client* client = ctx.client;

@@ -116,5 +116,7 @@ void BlockOrTimeout(CommandContext& ctx, absl::Span<const std::string_view> keys
 // Redis's getTimeoutFromObjectOrReply(UNIT_SECONDS): the timeout in ms (0: forever), or an error
 // text for the reply.
 bool ParseBlockTimeout(std::string_view arg, int64_t* timeout_ms, std::string_view* error);
+// The same for a blocking command's handler: false after replying the error.
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* timeout_ms);
 
 }  // namespace activekv::server

@@ -191,4 +191,43 @@ std::string WriteRefusal(Region& region) {
   return absl::StrCat(std::string(kErrMisconfAof), health.message());
 }
 
+bool ParseMPopArgs(CommandContext& ctx, size_t numkeys_idx, std::string_view first,
+                   std::string_view second, MPopArgs* out) {
+  int64_t numkeys;
+  if (!crdt::ParseRedisInt(ctx.args[numkeys_idx], &numkeys) || numkeys < 1) {
+    ctx.reply->Error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  const uint64_t where_idx = numkeys_idx + static_cast<uint64_t>(numkeys) + 1;
+  if (where_idx >= ctx.args.size()) {
+    ctx.reply->Error(kErrSyntax);
+    return false;
+  }
+  if (EqualsIgnoreCase(ctx.args[where_idx], first)) {
+    out->second = false;
+  } else if (EqualsIgnoreCase(ctx.args[where_idx], second)) {
+    out->second = true;
+  } else {
+    ctx.reply->Error(kErrSyntax);
+    return false;
+  }
+  int64_t count = -1;
+  for (size_t j = where_idx + 1; j < ctx.args.size(); ++j) {
+    const bool more = j + 1 < ctx.args.size();
+    if (count == -1 && EqualsIgnoreCase(ctx.args[j], "count") && more) {
+      ++j;
+      if (!crdt::ParseRedisInt(ctx.args[j], &count) || count < 1) {
+        ctx.reply->Error("ERR count should be greater than 0");
+        return false;
+      }
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return false;
+    }
+  }
+  out->count = count == -1 ? 1 : count;
+  out->keys = ctx.args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
+  return true;
+}
+
 }  // namespace activekv::server

@@ -119,6 +119,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // A database index (SELECT, MOVE, COPY ... DB): true with `*db` in 0..15 (Redis's
 // getIntFromObjectOrReply + selectDb); false after replying Redis's error.
 bool ParseDbIndex(CommandContext& ctx, std::string_view arg, uint32_t* db);
+// LMPOP / ZMPOP and their blocking forms, from `numkeys_idx` on: numkeys key [key ...] and a
+// direction, `first` or `second` (LEFT|RIGHT, MIN|MAX), then [COUNT count] (Redis 7.0's
+// lmpopGenericCommand / zmpopGenericCommand, errors in their order). False after replying the
+// error.
+struct MPopArgs {
+  absl::Span<const std::string_view> keys;
+  bool second = false;  // the direction given was `second`
+  int64_t count = 1;
+};
+bool ParseMPopArgs(CommandContext& ctx, size_t numkeys_idx, std::string_view first,
+                   std::string_view second, MPopArgs* out);
 // "ERR wrong number of arguments for '<name>' command".
 void ReplyArityError(CommandContext& ctx);
 // The error a write gets while the AOF is failing or the region is joining (no leading '-');

@@ -134,13 +134,13 @@ void LPop(CommandContext& ctx) { PopGeneric(ctx, true); }
 void RPop(CommandContext& ctx) { PopGeneric(ctx, false); }
 
 void LMPop(CommandContext& ctx) {
-  ListPopArgs args;
-  if (!ParseListPopArgs(ctx, 1, &args)) return;
+  MPopArgs args;
+  if (!ParseMPopArgs(ctx, 1, "left", "right", &args)) return;
   for (std::string_view key : args.keys) {
     const ListValue* l;
     if (!LookupList(ctx, key, &l)) return;
     if (l == nullptr || l->empty()) continue;
-    PopRangeWithKey(ctx, key, args.left, static_cast<size_t>(args.count));
+    PopRangeWithKey(ctx, key, !args.second, static_cast<size_t>(args.count));
     return;
   }
   ctx.reply->NullArray();
@@ -365,13 +365,6 @@ void RPopLPush(CommandContext& ctx) { MoveOne(ctx, ctx.args[1], ctx.args[2], fal
 
 // ---- Blocking variants (blocking.h) ----
 
-bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
-  std::string_view error;
-  if (ParseBlockTimeout(arg, ms, &error)) return true;
-  ctx.reply->Error(error);
-  return false;
-}
-
 // BLPOP / BRPOP key [key ...] timeout
 void BPopGeneric(CommandContext& ctx, bool left) {
   int64_t timeout;
@@ -416,15 +409,15 @@ void BRPopLPush(CommandContext& ctx) { BMoveGeneric(ctx, false, true, ctx.args[3
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void BLMPop(CommandContext& ctx) {
-  ListPopArgs args;
-  if (!ParseListPopArgs(ctx, 2, &args)) return;
+  MPopArgs args;
+  if (!ParseMPopArgs(ctx, 2, "left", "right", &args)) return;
   int64_t timeout;
   if (!ParseTimeout(ctx, ctx.args[1], &timeout)) return;
   for (std::string_view key : args.keys) {
     const ListValue* l;
     if (!LookupList(ctx, key, &l)) return;
     if (l == nullptr || l->empty()) continue;
-    PopRangeWithKey(ctx, key, args.left, static_cast<size_t>(args.count));
+    PopRangeWithKey(ctx, key, !args.second, static_cast<size_t>(args.count));
     return;
   }
   BlockOrTimeout(ctx, args.keys, timeout, BlockingKeys::TimeoutReply::kNullArray);
@@ -437,37 +430,6 @@ void BLMPop(CommandContext& ctx) {
 size_t ListLength(CommandContext& ctx, std::string_view key) {
   const crdt::Entry* e = ctx.region->Find(key);
   return e == nullptr || e->list() == nullptr ? 0 : e->list()->size();
-}
-
-bool ParseListPopArgs(CommandContext& ctx, size_t numkeys_idx, ListPopArgs* out) {
-  int64_t numkeys;
-  if (!crdt::ParseRedisInt(ctx.args[numkeys_idx], &numkeys) || numkeys < 1) {
-    ctx.reply->Error("ERR numkeys should be greater than 0");
-    return false;
-  }
-  const uint64_t where_idx = numkeys_idx + static_cast<uint64_t>(numkeys) + 1;
-  if (where_idx >= ctx.args.size()) {
-    ctx.reply->Error(kErrSyntax);
-    return false;
-  }
-  if (!ParseWhere(ctx, ctx.args[where_idx], &out->left)) return false;
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < ctx.args.size(); ++j) {
-    const bool more = j + 1 < ctx.args.size();
-    if (count == -1 && EqualsIgnoreCase(ctx.args[j], "count") && more) {
-      ++j;
-      if (!crdt::ParseRedisInt(ctx.args[j], &count) || count < 1) {
-        ctx.reply->Error("ERR count should be greater than 0");
-        return false;
-      }
-    } else {
-      ctx.reply->Error(kErrSyntax);
-      return false;
-    }
-  }
-  out->count = count == -1 ? 1 : count;
-  out->keys = ctx.args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
-  return true;
 }
 
 void PopRangeWithKey(CommandContext& ctx, std::string_view key, bool left, size_t count) {

@@ -15,15 +15,6 @@ namespace activekv::server {
 // The length of the key's list in the selected database (0 when it has none).
 size_t ListLength(CommandContext& ctx, std::string_view key);
 
-// LMPOP / BLMPOP arguments from `numkeys_idx` on: numkeys key... LEFT|RIGHT [COUNT count].
-struct ListPopArgs {
-  absl::Span<const std::string_view> keys;
-  bool left = true;
-  int64_t count = 1;
-};
-// False after replying Redis's error.
-bool ParseListPopArgs(CommandContext& ctx, size_t numkeys_idx, ListPopArgs* out);
-
 // Pops up to `count` elements from one end of `key`'s list, which exists and is not empty, and
 // replies [key, [elements]] (LMPOP's reply).
 void PopRangeWithKey(CommandContext& ctx, std::string_view key, bool left, size_t count);

@@ -759,55 +759,10 @@ void ZPopMinMax(CommandContext& ctx, bool max) {
 void ZPopMin(CommandContext& ctx) { ZPopMinMax(ctx, false); }
 void ZPopMax(CommandContext& ctx) { ZPopMinMax(ctx, true); }
 
-// ZMPOP / BZMPOP arguments from `numkeys_idx` on: numkeys key... MIN|MAX [COUNT count]. False
-// after replying Redis's error.
-struct ZPopArgs {
-  absl::Span<const std::string_view> keys;
-  bool max = false;
-  int64_t count = 1;
-};
-bool ParseZPopArgs(CommandContext& ctx, size_t numkeys_idx, ZPopArgs* out) {
-  int64_t numkeys;
-  if (!crdt::ParseRedisInt(ctx.args[numkeys_idx], &numkeys) || numkeys < 1) {
-    ctx.reply->Error("ERR numkeys should be greater than 0");
-    return false;
-  }
-  const uint64_t where_idx = numkeys_idx + static_cast<uint64_t>(numkeys) + 1;
-  if (where_idx >= ctx.args.size()) {
-    ctx.reply->Error(kErrSyntax);
-    return false;
-  }
-  if (EqualsIgnoreCase(ctx.args[where_idx], "min")) {
-    out->max = false;
-  } else if (EqualsIgnoreCase(ctx.args[where_idx], "max")) {
-    out->max = true;
-  } else {
-    ctx.reply->Error(kErrSyntax);
-    return false;
-  }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < ctx.args.size(); ++j) {
-    const bool more = j + 1 < ctx.args.size();
-    if (count == -1 && EqualsIgnoreCase(ctx.args[j], "count") && more) {
-      ++j;
-      if (!crdt::ParseRedisInt(ctx.args[j], &count) || count < 1) {
-        ctx.reply->Error("ERR count should be greater than 0");
-        return false;
-      }
-    } else {
-      ctx.reply->Error(kErrSyntax);
-      return false;
-    }
-  }
-  out->count = count == -1 ? 1 : count;
-  out->keys = ctx.args.subspan(numkeys_idx + 1, static_cast<size_t>(numkeys));
-  return true;
-}
-
 void ZMPop(CommandContext& ctx) {
-  ZPopArgs a;
-  if (!ParseZPopArgs(ctx, 1, &a)) return;
-  PopGeneric(ctx, a.keys, a.max, true, a.count, true, true);
+  MPopArgs a;
+  if (!ParseMPopArgs(ctx, 1, "min", "max", &a)) return;
+  PopGeneric(ctx, a.keys, a.second, true, a.count, true, true);
 }
 
 // ---- Blocking pops (blocking.h) ----
@@ -831,13 +786,6 @@ bool FirstZset(CommandContext& ctx, absl::Span<const std::string_view> keys, std
   return false;
 }
 
-bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
-  std::string_view error;
-  if (ParseBlockTimeout(arg, ms, &error)) return true;
-  ctx.reply->Error(error);
-  return false;
-}
-
 // BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score].
 void BZPopMinMax(CommandContext& ctx, bool max) {
   int64_t timeout;
@@ -857,14 +805,14 @@ void BZPopMax(CommandContext& ctx) { BZPopMinMax(ctx, true); }
 
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 void BZMPop(CommandContext& ctx) {
-  ZPopArgs a;
-  if (!ParseZPopArgs(ctx, 2, &a)) return;
+  MPopArgs a;
+  if (!ParseMPopArgs(ctx, 2, "min", "max", &a)) return;
   int64_t timeout;
   if (!ParseTimeout(ctx, ctx.args[1], &timeout)) return;
   std::string_view key;
   bool wrongtype;
   if (FirstZset(ctx, a.keys, &key, &wrongtype)) {
-    PopGeneric(ctx, {&key, 1}, a.max, true, a.count, true, true);
+    PopGeneric(ctx, {&key, 1}, a.second, true, a.count, true, true);
   } else if (!wrongtype) {
     BlockOrTimeout(ctx, a.keys, timeout, BlockingKeys::TimeoutReply::kNullArray);
   }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "persistence/aof_reader.h"
 #include "persistence/mem_env.h"
 #include "region-server/resp/reply.h"
 #include "region-server/server.h"
@@ -91,5 +92,21 @@ class InProcessServer {
   std::unique_ptr<Server> server_;
   absl::Status start_status_;
 };
+
+// The op records (type kOpBatchType) of the AOF at `path` in `env`, parsed.
+inline std::vector<v1::OpBatch> AofOpRecords(persistence::Env* env, const std::string& path) {
+  std::vector<v1::OpBatch> out;
+  auto file = env->NewSequentialFile(path);
+  EXPECT_TRUE(file.ok()) << file.status();
+  if (!file.ok()) return out;
+  persistence::aof::Reader reader(file->get(), nullptr);
+  std::string payload;
+  while (reader.ReadRecord(&payload) == persistence::aof::Reader::Result::kRecord) {
+    if (reader.record_type() != persistence::aof::kOpBatchType) continue;
+    out.emplace_back();
+    EXPECT_TRUE(out.back().ParseFromString(payload));
+  }
+  return out;
+}
 
 }  // namespace activekv::server::testing

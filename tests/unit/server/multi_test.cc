@@ -18,19 +18,7 @@ constexpr char kAof[] = "/mem/r1/appendonly.aof";
 constexpr char kNullArray[] = "*-1\r\n";
 constexpr char kExecAbort[] = "-EXECABORT Transaction discarded because of previous errors.\r\n";
 
-std::vector<v1::OpBatch> Records(persistence::Env* env) {
-  std::vector<v1::OpBatch> out;
-  auto file = env->NewSequentialFile(kAof);
-  EXPECT_TRUE(file.ok()) << file.status();
-  persistence::aof::Reader reader(file->get(), nullptr);
-  std::string payload;
-  while (reader.ReadRecord(&payload) == persistence::aof::Reader::Result::kRecord) {
-    if (reader.record_type() != persistence::aof::kOpBatchType) continue;
-    out.emplace_back();
-    EXPECT_TRUE(out.back().ParseFromString(payload));
-  }
-  return out;
-}
+std::vector<v1::OpBatch> Records(persistence::Env* env) { return testing::AofOpRecords(env, kAof); }
 
 // An op batch from another region ("x") that SETs `key` in namespace 0 to "remote".
 std::string RemoteSet(uint64_t seq, const std::string& key) {

@@ -14,19 +14,7 @@ namespace {
 
 constexpr char kAof[] = "/mem/r1/appendonly.aof";
 
-std::vector<v1::OpBatch> Records(persistence::Env* env) {
-  std::vector<v1::OpBatch> out;
-  auto file = env->NewSequentialFile(kAof);
-  EXPECT_TRUE(file.ok()) << file.status();
-  persistence::aof::Reader reader(file->get(), nullptr);
-  std::string payload;
-  while (reader.ReadRecord(&payload) == persistence::aof::Reader::Result::kRecord) {
-    if (reader.record_type() != persistence::aof::kOpBatchType) continue;
-    out.emplace_back();
-    EXPECT_TRUE(out.back().ParseFromString(payload));
-  }
-  return out;
-}
+std::vector<v1::OpBatch> Records(persistence::Env* env) { return testing::AofOpRecords(env, kAof); }
 
 TEST(Scripting, AScriptsWritesAreOneUnitInOneRecord) {
   persistence::MemEnv env;

@@ -16,20 +16,7 @@ namespace {
 
 constexpr char kAof[] = "/mem/r1/appendonly.aof";
 
-// The op records of the AOF, parsed.
-std::vector<v1::OpBatch> Records(persistence::Env* env) {
-  std::vector<v1::OpBatch> out;
-  auto file = env->NewSequentialFile(kAof);
-  EXPECT_TRUE(file.ok()) << file.status();
-  persistence::aof::Reader reader(file->get(), nullptr);
-  std::string payload;
-  while (reader.ReadRecord(&payload) == persistence::aof::Reader::Result::kRecord) {
-    if (reader.record_type() != persistence::aof::kOpBatchType) continue;
-    out.emplace_back();
-    EXPECT_TRUE(out.back().ParseFromString(payload));
-  }
-  return out;
-}
+std::vector<v1::OpBatch> Records(persistence::Env* env) { return testing::AofOpRecords(env, kAof); }
 
 // A SET of `key` by origin "x" (a peer's op, as AppendRecord would have split it).
 std::string OneOpRecord(uint64_t seq, const std::string& key, bool continues) {
