@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -495,14 +496,10 @@ void Region::EmitListRemove(std::string_view key, absl::Span<const size_t> indic
 }
 
 void Region::EmitListPop(std::string_view key, size_t n, bool left) {
-  const crdt::ListValue& list = ListOf(ks_.Find(key, ns_));
-  v1::Op* op = NewOp();
-  crdt::MakeListRemoveOp(ks_, Tick(), key, op);
-  const size_t size = list.size();
-  for (size_t k = 0; k < n && k < size; ++k) {
-    crdt::AddListRef(ks_, list.at(left ? k : size - 1 - k), op);
-  }
-  Emit(op);
+  const size_t size = ListOf(ks_.Find(key, ns_)).size();
+  absl::InlinedVector<size_t, 8> indices;
+  for (size_t k = 0; k < n && k < size; ++k) indices.push_back(left ? k : size - 1 - k);
+  EmitListRemove(key, indices);
 }
 
 void Region::EmitListSet(std::string_view key, size_t i, std::string_view value) {

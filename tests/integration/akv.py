@@ -117,6 +117,18 @@ def encode_command(args):
     return b"".join(out)
 
 
+def wait_for(test, what, predicate, timeout=30.0):
+    """Polls `predicate` until it returns something true (returned), failing `test` with "timed
+    out waiting for <what>" after `timeout` seconds: a wait on a condition, never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v:
+            return v
+        test.assertLess(time.monotonic(), deadline, "timed out waiting for " + what)
+        time.sleep(0.005)
+
+
 class RespClient:
     """A blocking RESP2/RESP3 client over one TCP connection. Not thread-safe."""
 

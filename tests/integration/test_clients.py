@@ -18,11 +18,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import unittest
 
 sys.dont_write_bytecode = True
 import akv  # noqa: E402
+from akv import wait_for  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 
 CLIENTS_DIR = os.path.join(akv.source_dir(), "tests", "clients")
@@ -67,16 +67,6 @@ def wait_sync():
     """Every region holds every op and the digests are equal (no-op against redis-server)."""
     if _SETUP["cluster"] is not None:
         _SETUP["cluster"].wait_sync()
-
-
-def wait_for(test, what, predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        test.assertLess(time.monotonic(), deadline, "timed out waiting for " + what)
-        time.sleep(0.005)
 
 
 # ---------------------------------------------------------------------------------------------

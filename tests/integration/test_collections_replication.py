@@ -357,16 +357,12 @@ class CollectionsReplicationTest(akv.ServerTestCase):
         self.assert_everywhere("LRANGE dst", lambda x: lrange(x, "dst"),
                                [b"pushed", b"3", b"2", b"1"])
 
-    def wait_blocked(self, c, n, timeout=10.0):
+    def wait_blocked(self, c, n):
         """Waits until `c`'s region has `n` clients blocked (INFO clients)."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def blocked():
             info = bytes(c.call("INFO", "clients").value).decode()
-            got = int(info.split("blocked_clients:")[1].split()[0])
-            if got == n:
-                return
-            self.assertLess(time.monotonic(), deadline, "blocked_clients %d, want %d" % (got, n))
-            time.sleep(0.01)
+            return int(info.split("blocked_clients:")[1].split()[0])
+        self.wait_for("%d blocked clients" % n, lambda: blocked() == n)
 
     def test_a_push_from_another_region_wakes_a_blocked_client(self):
         a, b, c = self.start_cluster()

@@ -10,11 +10,10 @@ serving; redis-py's Lock (its Lua scripts) gives mutual exclusion.
 import random
 import sys
 import threading
-import time
-import unittest
 
 sys.dont_write_bytecode = True
 import akv  # noqa: E402
+from akv import wait_for  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 
 SEED = None
@@ -33,16 +32,6 @@ LIB2 = LIB.replace("v1:", "v2:")
 def setUpModule():
     global SEED
     SEED = akv.seed_from_env()
-
-
-def wait_for(test, what, predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        test.assertLess(time.monotonic(), deadline, "timed out waiting for " + what)
-        time.sleep(0.01)
 
 
 class ScriptUnitsTest(akv.ServerTestCase):

@@ -19,6 +19,7 @@ import time
 
 sys.dont_write_bytecode = True
 import akv  # noqa: E402
+from akv import wait_for  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 from test_units import KEYS, PAD, Reader  # noqa: E402
 
@@ -29,13 +30,6 @@ COUNTER = "unit:count"
 def setUpModule():
     global SEED
     SEED = akv.seed_from_env()
-
-
-def wait_for(test, what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        test.assertLess(time.monotonic(), deadline, "timed out waiting for " + what)
-        time.sleep(0.005)
 
 
 class TransactionsTest(akv.ServerTestCase):
