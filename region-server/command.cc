@@ -36,6 +36,7 @@ std::vector<std::string_view> CommandTable::FlagNames(uint32_t flags) {
   if (flags & kReadOnly) out.push_back("readonly");
   if (flags & kDenyOom) out.push_back("denyoom");
   if (flags & kAdmin) out.push_back("admin");
+  if (flags & kPubSub) out.push_back("pubsub");
   if (flags & kNoScript) out.push_back("noscript");
   if (flags & kBlocking) out.push_back("blocking");
   if (flags & kLoading) out.push_back("loading");

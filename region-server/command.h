@@ -29,6 +29,7 @@ enum CommandFlag : uint32_t {
   kNoMulti = 1 << 8,       // refused inside MULTI (Redis CMD_NO_MULTI)
   kBlocking = 1 << 9,      // may block the client (Redis CMD_BLOCKING; region-server/blocking.h)
   kMovableKeys = 1 << 10,  // keys beyond first/last/step (Redis's getkeys_proc: SORT ... STORE)
+  kPubSub = 1 << 11,       // pub/sub (Redis CMD_PUBSUB; region-server/pubsub.h)
 };
 
 // What a handler sees. `args[0]` is the command name as the client sent it.
@@ -82,7 +83,8 @@ void RegisterBitFamily(CommandTable* table);
 void RegisterListFamily(CommandTable* table);
 void RegisterTransactionFamily(CommandTable* table);  // multi_family.cc
 void RegisterScriptingFamily(CommandTable* table);
-void RegisterSortFamily(CommandTable* table);  // sort_family.cc
+void RegisterSortFamily(CommandTable* table);    // sort_family.cc
+void RegisterPubsubFamily(CommandTable* table);  // pubsub_family.cc
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the

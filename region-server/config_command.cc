@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "crdt/redis_number.h"
 #include "region-server/glob.h"
 #include "region-server/info.h"
@@ -35,6 +36,87 @@ Setter IntSetter(int64_t min, int64_t max, std::function<void(Server&, int64_t)>
     apply(s, n);
     return "";
   };
+}
+
+// Redis's memtoull: digits with an optional unit (b, k/kb, m/mb, g/gb; k = 1000, kb = 1024).
+bool ParseMemory(std::string_view text, uint64_t* out) {
+  size_t digits = 0;
+  while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) {
+    ++digits;
+  }
+  if (digits == 0 || digits > 19) return false;
+  std::string unit(text.substr(digits));
+  absl::AsciiStrToLower(&unit);
+  uint64_t mul;
+  if (unit.empty() || unit == "b") {
+    mul = 1;
+  } else if (unit == "k") {
+    mul = 1000;
+  } else if (unit == "kb") {
+    mul = 1024;
+  } else if (unit == "m") {
+    mul = 1000 * 1000;
+  } else if (unit == "mb") {
+    mul = 1024 * 1024;
+  } else if (unit == "g") {
+    mul = 1000ull * 1000 * 1000;
+  } else if (unit == "gb") {
+    mul = 1024ull * 1024 * 1024;
+  } else {
+    return false;
+  }
+  uint64_t n = 0;
+  for (size_t i = 0; i < digits; ++i) n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+  if (n > UINT64_MAX / mul) return false;
+  *out = n * mul;
+  return true;
+}
+
+// client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" groups (Redis's rules and
+// error texts; the replica class is kept for CONFIG GET only).
+std::string GetOutputBufferLimits(Server& s) {
+  std::string out;
+  const std::pair<const char*, const ServerConfig::OutputBufferLimit*> classes[] = {
+      {"normal", &s.config().obuf_normal},
+      {"slave", &s.config().obuf_replica},
+      {"pubsub", &s.config().obuf_pubsub}};
+  for (const auto& [name, limit] : classes) {
+    absl::StrAppend(&out, out.empty() ? "" : " ", name, " ", limit->hard, " ", limit->soft, " ",
+                    limit->soft_seconds);
+  }
+  return out;
+}
+
+std::string SetOutputBufferLimits(Server& s, std::string_view value) {
+  std::vector<std::string_view> words;
+  for (absl::string_view w :
+       absl::StrSplit(absl::string_view(value.data(), value.size()), ' ', absl::SkipEmpty())) {
+    words.emplace_back(w.data(), w.size());
+  }
+  if (words.size() % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
+  std::vector<std::pair<ServerConfig::OutputBufferLimit*, ServerConfig::OutputBufferLimit>> set;
+  for (size_t i = 0; i < words.size(); i += 4) {
+    ServerConfig::OutputBufferLimit* target;
+    if (EqualsIgnoreCase(words[i], "normal")) {
+      target = &s.config().obuf_normal;
+    } else if (EqualsIgnoreCase(words[i], "slave") || EqualsIgnoreCase(words[i], "replica")) {
+      target = &s.config().obuf_replica;
+    } else if (EqualsIgnoreCase(words[i], "pubsub")) {
+      target = &s.config().obuf_pubsub;
+    } else {
+      return "Invalid client class specified in buffer limit configuration.";
+    }
+    ServerConfig::OutputBufferLimit limit;
+    int64_t seconds;
+    if (!ParseMemory(words[i + 1], &limit.hard) || !ParseMemory(words[i + 2], &limit.soft) ||
+        !crdt::ParseRedisInt(words[i + 3], &seconds) || seconds < 0) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    }
+    limit.soft_seconds = seconds;
+    set.emplace_back(target, limit);
+  }
+  for (const auto& [target, limit] : set) *target = limit;
+  return "";
 }
 
 const std::vector<Param>& Params() {
@@ -89,6 +171,7 @@ const std::vector<Param>& Params() {
                    s.config().lua_memory_limit = n;
                    s.scripting().SetMemoryLimit(static_cast<size_t>(n));
                  })},
+      {"client-output-buffer-limit", GetOutputBufferLimits, SetOutputBufferLimits},
       {"lua-time-limit", [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
        IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
   };

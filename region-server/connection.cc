@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "region-server/errors.h"
+#include "spdlog/spdlog.h"
 
 namespace activekv::server {
 namespace {
@@ -36,6 +37,7 @@ Connection::Connection(Server* server, asio::ip::tcp::socket socket)
 
 Connection::~Connection() {
   server_->blocking().Forget(&client_);
+  server_->pubsub().Forget(&client_);
   server_->Unregister(this);
 }
 
@@ -153,6 +155,7 @@ void Connection::FlushOutput() {
   out_start_ += n;
   server_->stats().total_net_output_bytes += n;
   if (out_start_ < out_.size()) {
+    if (CloseIfOverOutputLimit()) return;
     write_pending_ = true;
     socket_.async_wait(
         asio::ip::tcp::socket::wait_write,
@@ -160,6 +163,45 @@ void Connection::FlushOutput() {
     return;
   }
   FlushOutput();
+}
+
+void Connection::DeliverPush(std::string_view bytes) {
+  if (closed_) return;
+  out_.append(bytes);
+  if (CloseIfOverOutputLimit()) return;
+  if (write_pending_ || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(server_->io(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    if (!self->write_pending_) self->FlushOutput();
+  });
+}
+
+bool Connection::CloseIfOverOutputLimit() {
+  const ServerConfig& config = server_->config();
+  const ServerConfig::OutputBufferLimit& limit =
+      client_.subs.any() ? config.obuf_pubsub : config.obuf_normal;
+  const uint64_t unsent = out_.size() - out_start_;
+  bool over = limit.hard != 0 && unsent >= limit.hard;
+  if (limit.soft != 0 && unsent >= limit.soft) {
+    const int64_t now = server_->region().NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+    } else if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) {
+      over = true;
+    }
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  if (!over) return false;
+  spdlog::warn(
+      "Client id={} addr={} closed for overcoming of output buffer limits ({} bytes "
+      "unsent).",
+      client_.id, client_.addr, unsent);
+  std::string().swap(out_);
+  out_start_ = 0;
+  Close();
+  return true;
 }
 
 void Connection::OnWritable(const asio::error_code& ec) {

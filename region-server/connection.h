@@ -44,10 +44,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The client is no longer blocked: goes on with its buffered input (from a posted task).
   void ResumeAfterBlocked();
 
+  // Pub/sub: appends a message (already in this client's protocol) to the output and arranges
+  // a write after the current handler. A client past its client-output-buffer-limit is
+  // disconnected (Redis's rule; docs/messaging.md). Never changes any subscription.
+  void DeliverPush(std::string_view bytes);
+
   const Client& client() const { return client_; }
   Client& client() { return client_; }
   size_t query_buffer_size() const { return in_size_ - in_start_; }
-  size_t output_buffer_size() const { return out_.size(); }
+  size_t output_buffer_size() const { return out_.size() - out_start_; }
 
  private:
   void WaitReadable();
@@ -59,6 +64,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sends pending output (or parks until it is durable), then resumes reading.
   void FlushOutput();
   void OnWritable(const asio::error_code& ec);
+  // Unsent output past the client class's client-output-buffer-limit: closes the connection
+  // (its buffered output dropped) and returns true.
+  bool CloseIfOverOutputLimit();
 
   Server* server_;
   asio::ip::tcp::socket socket_;
@@ -80,6 +88,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // handlers, which must then not start a second wait of the same kind.
   bool read_pending_ = false;
   bool write_pending_ = false;
+  bool flush_posted_ = false;        // DeliverPush posted a FlushOutput
+  int64_t soft_limit_since_ms_ = 0;  // unsent output above the soft limit since (0: it is not)
 };
 
 }  // namespace activekv::server

@@ -190,6 +190,9 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
     Field(&out, "rejected_connections", s.rejected_connections);
     Field(&out, "expired_keys", region.expired_keys());
     Field(&out, "evicted_keys", 0);
+    Field(&out, "pubsub_channels", server.pubsub().channel_count());
+    Field(&out, "pubsub_patterns", server.pubsub().NumPat());
+    Field(&out, "pubsubshard_channels", server.pubsub().shard_channel_count());
     Field(&out, "total_error_replies", 0);
     Field(&out, "unexpected_error_replies", 0);
     Field(&out, "protocol_errors", s.protocol_errors);
@@ -276,10 +279,11 @@ void InfoCommand(CommandContext& ctx) {
 }
 
 namespace {
-// Redis's CLIENT LIST flags, of those activekv has: x (MULTI), d (a watched key changed),
-// c (close after reply); N for none.
+// Redis's CLIENT LIST flags, of those activekv has, in its order: P (pub/sub), x (MULTI),
+// b (blocked), d (a watched key changed), c (close after reply); N for none.
 std::string ClientFlags(const Client& cl) {
   std::string flags;
+  if (cl.subs.any()) flags += 'P';
   if (cl.tx.multi) flags += 'x';
   if (cl.blocked) flags += 'b';
   if (cl.tx.dirty_cas) flags += 'd';
@@ -294,8 +298,9 @@ std::string ClientInfoLine(Server& server, const Connection& c) {
   return absl::StrCat(
       "id=", cl.id, " addr=", cl.addr, " laddr=", cl.laddr, " fd=-1 name=", cl.name,
       " age=", (now - cl.created_ms) / 1000, " idle=", (now - cl.last_interaction_ms) / 1000,
-      " flags=", ClientFlags(cl), " db=", cl.db,
-      " sub=0 psub=0 ssub=0 multi=", cl.tx.multi ? static_cast<int64_t>(cl.tx.queued.size()) : -1,
+      " flags=", ClientFlags(cl), " db=", cl.db, " sub=", cl.subs.channels.size(),
+      " psub=", cl.subs.patterns.size(), " ssub=", cl.subs.shard_channels.size(),
+      " multi=", cl.tx.multi ? static_cast<int64_t>(cl.tx.queued.size()) : -1,
       " qbuf=", c.query_buffer_size(),
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", c.output_buffer_size(),
       " tot-mem=0 events=r cmd=", cl.last_command, " user=default redir=-1 resp=", cl.protocol,

@@ -52,10 +52,13 @@ void QueueCommand(const CommandSpec& spec, const std::vector<std::string_view>& 
 void RejectCommand(Server* server, Client* client, bool is_exec, std::string_view error,
                    resp::ReplyBuilder* reply);
 bool IsExec(const CommandSpec& spec);
-// Redis 7.0 resolves a container's subcommand (CLIENT, CONFIG, COMMAND, OBJECT) before it
+// Redis 7.0 resolves a container's subcommand (CLIENT, CONFIG, COMMAND, OBJECT, PUBSUB) before it
 // queues: an unknown one, or a wrong number of arguments for it, is refused then. Empty when
 // `args` passes; else the error (no leading '-').
 std::string SubcommandError(const CommandSpec& spec, const std::vector<std::string_view>& args);
+// Redis's fullname: "client|list" for a container's known subcommand, else the command's name
+// (lower case). CLIENT LIST's cmd= and the pub/sub mode error show it.
+std::string CommandFullName(const CommandSpec& spec, const std::vector<std::string_view>& args);
 // Ends the client's transaction and watches (DISCARD, EXEC, RESET, disconnect).
 void DiscardTransaction(Server* server, Client* client);
 

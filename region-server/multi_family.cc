@@ -21,14 +21,21 @@ struct Subcommand {
   int arity;
 };
 constexpr Subcommand kSubcommands[] = {
-    {"client", "id", 2},       {"client", "getname", 2},  {"client", "setname", 3},
-    {"client", "setinfo", 4},  {"client", "list", -2},    {"client", "info", 2},
-    {"client", "kill", -3},    {"client", "help", 2},     {"client", "unblock", -3},
-    {"config", "get", -3},     {"config", "set", -4},     {"config", "resetstat", 2},
-    {"config", "rewrite", 2},  {"config", "help", 2},     {"command", "count", 2},
-    {"command", "info", -2},   {"command", "docs", -2},   {"command", "list", -2},
-    {"command", "help", 2},    {"object", "encoding", 3}, {"object", "freq", 3},
-    {"object", "idletime", 3}, {"object", "refcount", 3}, {"object", "help", 2},
+    {"client", "id", 2},           {"client", "getname", 2},
+    {"client", "setname", 3},      {"client", "setinfo", 4},
+    {"client", "list", -2},        {"client", "info", 2},
+    {"client", "kill", -3},        {"client", "help", 2},
+    {"client", "unblock", -3},     {"config", "get", -3},
+    {"config", "set", -4},         {"config", "resetstat", 2},
+    {"config", "rewrite", 2},      {"config", "help", 2},
+    {"command", "count", 2},       {"command", "info", -2},
+    {"command", "docs", -2},       {"command", "list", -2},
+    {"command", "help", 2},        {"object", "encoding", 3},
+    {"object", "freq", 3},         {"object", "idletime", 3},
+    {"object", "refcount", 3},     {"object", "help", 2},
+    {"pubsub", "channels", -2},    {"pubsub", "numpat", 2},
+    {"pubsub", "numsub", -2},      {"pubsub", "shardchannels", -2},
+    {"pubsub", "shardnumsub", -2}, {"pubsub", "help", 2},
 };
 
 // Redis's "%.128s" of a C string, with CR and LF mapped to spaces (rejectCommandFormat).
@@ -176,6 +183,17 @@ std::string SubcommandError(const CommandSpec& spec, const std::vector<std::stri
   std::string upper(spec.name);
   absl::AsciiStrToUpper(&upper);
   return absl::StrCat("ERR unknown subcommand '", Clip(args[1]), "'. Try ", upper, " HELP.");
+}
+
+std::string CommandFullName(const CommandSpec& spec, const std::vector<std::string_view>& args) {
+  std::string name(spec.name);
+  if (args.size() < 2) return name;
+  for (const Subcommand& sub : kSubcommands) {
+    if (sub.container == spec.name && EqualsIgnoreCase(sub.name, args[1])) {
+      return absl::StrCat(name, "|", std::string(sub.name));
+    }
+  }
+  return name;
 }
 
 void DiscardTransaction(Server* server, Client* client) {

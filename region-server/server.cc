@@ -56,7 +56,10 @@ persistence::FsyncPolicy ToPolicy(topology::Appendfsync a) {
 }
 }  // namespace
 
-Server::Server(Options options) : options_(std::move(options)) {
+Server::Server(Options options)
+    : options_(std::move(options)), pubsub_([](Client& client, std::string_view bytes) {
+        if (client.connection != nullptr) client.connection->DeliverPush(bytes);
+      }) {
   RegisterStringFamily(&commands_);
   RegisterKeysFamily(&commands_);
   RegisterServerFamily(&commands_);
@@ -68,6 +71,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterTransactionFamily(&commands_);
   RegisterScriptingFamily(&commands_);
   RegisterSortFamily(&commands_);
+  RegisterPubsubFamily(&commands_);
   scripting_ = std::make_unique<Scripting>(this);
 }
 
@@ -307,14 +311,8 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
                   reply);
     return;
   }
-  client->last_command = std::string(spec->name);
-  if (args.size() >= 2 &&
-      (spec->name == "client" || spec->name == "config" || spec->name == "command")) {
-    // Container commands are reported as "client|list", as Redis does.
-    std::string sub(args[1]);
-    absl::AsciiStrToLower(&sub);
-    absl::StrAppend(&client->last_command, "|", sub);
-  }
+  // Container commands are reported as "client|list", as Redis does.
+  client->last_command = CommandFullName(*spec, args);
   const bool exec = IsExec(*spec);
   if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
       (static_cast<int>(args.size()) < -spec->arity)) {
@@ -325,16 +323,27 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     return;
   }
   const TransactionState& tx = client->tx;
+  // A container's unknown subcommand, or a wrong number of arguments for a known one (Redis
+  // resolves subcommands at lookup).
+  if (std::string error = SubcommandError(*spec, args); !error.empty()) {
+    RejectCommand(this, client, exec, error, reply);
+    return;
+  }
   if (tx.multi) {
-    // Outside MULTI the container's handler answers these itself, with the same errors.
-    if (std::string error = SubcommandError(*spec, args); !error.empty()) {
-      RejectCommand(this, client, exec, error, reply);
-      return;
-    }
     if (spec->flags & kNoMulti) {
       RejectCommand(this, client, exec, "ERR Command not allowed inside a transaction", reply);
       return;
     }
+  }
+  // RESP2 pub/sub mode (Redis 7.0): a subscribed client may only change its subscriptions,
+  // PING, QUIT or RESET.
+  if (client->protocol == 2 && client->subs.any() && !AllowedInPubSubMode(*spec)) {
+    RejectCommand(this, client, exec,
+                  absl::StrCat("ERR Can't execute '", CommandFullName(*spec, args),
+                               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                               "are allowed in this context"),
+                  reply);
+    return;
   }
   if (loading_ &&
       (RefuseWhileLoading(*spec, args) || (exec && (tx.queued_inv_flags & kLoading) != 0))) {
@@ -368,6 +377,31 @@ void Server::Call(const CommandSpec& spec, const std::vector<std::string_view>& 
   region_->SelectDb(client->db);
   CommandContext ctx{absl::MakeConstSpan(args), reply, client, region_.get(), this};
   spec.handler(ctx);
+}
+
+size_t Server::Publish(std::string_view channel, std::string_view message, bool shard) {
+  const size_t receivers = pubsub_.Publish(channel, message, shard);
+  if (replicator_) {
+    // To peers once the command that published it is committed (its ops logged): a posted
+    // task runs after the handler that runs the command, so a script's or a transaction's
+    // writes are never overtaken by the message it published after them.
+    outbox_.push_back({std::string(channel), std::string(message), shard});
+    if (outbox_.size() == 1) {
+      asio::post(io_, [this] {
+        std::vector<OutgoingMessage> out;
+        out.swap(outbox_);
+        if (!replicator_ || stopping_) return;
+        for (const OutgoingMessage& m : out) replicator_->Publish(m.channel, m.message, m.shard);
+      });
+    }
+  }
+  return receivers;
+}
+
+void Server::DeliverRemote(const v1::PubSubMessages& messages) {
+  for (const v1::PubSubMessage& m : messages.messages()) {
+    pubsub_.Publish(m.channel(), m.message(), m.shard());
+  }
 }
 
 void Server::Register(Connection* c) { connections_.push_back(c); }

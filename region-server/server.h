@@ -11,11 +11,13 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "activekv/v1/status.pb.h"
+#include "activekv/v1/sync.pb.h"
 #include "asio.hpp"
 #include "persistence/recovery.h"
 #include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/multi.h"
+#include "region-server/pubsub.h"
 #include "region-server/region.h"
 #include "topology/topology.h"
 
@@ -54,6 +56,16 @@ struct ServerConfig {
   int64_t busy_reply_threshold = 5000;
   // lua-memory-limit (activekv's own): bytes each Lua interpreter may hold (docs/scripting.md).
   int64_t lua_memory_limit = int64_t{1} << 30;
+  // client-output-buffer-limit, per client class (Redis's rule): a client whose unsent output
+  // exceeds `hard` bytes, or stays above `soft` for `soft_seconds`, is disconnected. 0: no limit.
+  struct OutputBufferLimit {
+    uint64_t hard = 0;
+    uint64_t soft = 0;
+    int64_t soft_seconds = 0;
+  };
+  OutputBufferLimit obuf_normal;
+  OutputBufferLimit obuf_replica{256ull << 20, 64ull << 20, 60};  // reported only: no replicas
+  OutputBufferLimit obuf_pubsub{32ull << 20, 8ull << 20, 60};
 };
 
 // Per-connection state visible to commands (CLIENT, HELLO, SELECT, QUIT).
@@ -78,6 +90,8 @@ struct Client {
   Connection* connection = nullptr;
   bool blocked = false;
   bool deny_blocking = false;
+  // Pub/sub (region-server/pubsub.h): what it is subscribed to.
+  Subscriptions subs;
 };
 
 // Counters for INFO stats.
@@ -161,6 +175,12 @@ class Server {
   // without running any other handler of the loop and without committing anything.
   void ServeWhileBusy(const Client* caller);
   BlockingKeys& blocking() { return blocking_; }
+  PubSub& pubsub() { return pubsub_; }
+  // PUBLISH / SPUBLISH: delivers to this region's subscribers and sends the message to every
+  // peer region with a live link (docs/messaging.md). Returns the local receivers.
+  size_t Publish(std::string_view channel, std::string_view message, bool shard);
+  // Messages published in a peer region: delivered to local subscribers only.
+  void DeliverRemote(const v1::PubSubMessages& messages);
 
   // Runs one command (args[0] is its name), appending the reply. The caller commits the ops
   // (Region::Commit) and gates the reply on the returned LSN.
@@ -211,6 +231,8 @@ class Server {
   CommandTable commands_;
   // Before io_ and connections_: connections destroyed with io_ unwatch their keys.
   WatchRegistry watches_;
+  // Before io_ too: connections destroyed with io_ drop their subscriptions.
+  PubSub pubsub_;
   std::unique_ptr<Scripting> scripting_;
   // Declared before io_: destroying io_ destroys the handlers still pending after Stop(), and
   // with them the last owners of their Connections, which Unregister() from this list.
@@ -249,6 +271,13 @@ class Server {
     std::shared_ptr<Connection> conn;
   };
   std::vector<Waiter> waiters_;
+  // PUBLISHed here, for peers: handed to the replicator after the current handler (Publish).
+  struct OutgoingMessage {
+    std::string channel;
+    std::string message;
+    bool shard;
+  };
+  std::vector<OutgoingMessage> outbox_;
   bool flush_scheduled_ = false;
   std::atomic<bool> durable_posted_{false};
   uint64_t last_client_id_ = 0;

@@ -39,6 +39,11 @@ void ReplySubcommandArity(CommandContext& ctx, std::string_view command) {
 void Ping(CommandContext& ctx) {
   if (ctx.args.size() > 2) {
     ReplyArityError(ctx);
+  } else if (ctx.client->protocol == 2 && ctx.client->subs.any()) {
+    // RESP2 pub/sub mode: a two-element array (Redis pingCommand).
+    ctx.reply->ArrayLen(2);
+    ctx.reply->Bulk("pong");
+    ctx.reply->Bulk(ctx.args.size() == 2 ? ctx.args[1] : std::string_view());
   } else if (ctx.args.size() == 2) {
     ctx.reply->Bulk(ctx.args[1]);
   } else {
@@ -62,9 +67,10 @@ void Select(CommandContext& ctx) {
 }
 
 // RESET (Redis clearClientConnectionState): database 0, RESP2, no name, no transaction, nothing
-// watched.
+// watched, no subscriptions.
 void Reset(CommandContext& ctx) {
   DiscardTransaction(ctx.server, ctx.client);
+  ctx.server->pubsub().Forget(ctx.client);
   ctx.client->db = 0;
   ctx.region->SelectDb(0);
   ctx.client->protocol = 2;

@@ -84,6 +84,7 @@ absl::Status Server::StartGrpc() {
     for (const auto& r : options_.topology.regions) {
       if (r.name != options_.region) ro.peers.push_back({r.name, r.sync.ToString()});
     }
+    ro.on_messages = [this](const v1::PubSubMessages& messages) { DeliverRemote(messages); };
     replicator_ = std::make_unique<syncer::Replicator>(ro, region_.get(), executor);
     builder.RegisterService(replicator_.get());
   }

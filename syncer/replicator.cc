@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <utility>
 
@@ -85,8 +86,15 @@ class Replicator::Outgoing final
   void OnWriteDone(bool ok) override {
     if (ok && !pump_on_done_) {
       // Nothing urgent queued behind this write: the next pump (the server's, after its next
-      // AOF flush or timer) sends what comes, so no wake-up of the event loop per batch.
-      writing_.store(false, std::memory_order_release);
+      // AOF flush or timer) sends what comes, so no wake-up of the event loop per batch --
+      // unless pub/sub messages were queued meanwhile (Replicator::Publish): they go at once.
+      // Publish sets messages_waiting_ then reads writing_; we clear writing_ then read
+      // messages_waiting_ (both seq_cst): at least one of the two sees the other and pumps.
+      writing_.store(false);
+      if (!messages_waiting_.load()) return;
+      r_->executor_([this] {
+        if (!finished_) r_->PumpOutgoing(this);
+      });
       return;
     }
     r_->executor_([this, ok] {
@@ -203,6 +211,16 @@ class Replicator::Outgoing final
   // nothing is urgent, see OnWriteDone).
   std::atomic<bool> writing_{false};
   bool pump_on_done_ = false;  // wake the executor when the write is done
+  // Pub/sub messages published here, waiting for the next response (Replicator::Publish), and
+  // their size; messages_waiting_ mirrors !messages_.empty() for OnWriteDone.
+  // Each waits until the ops logged before it were sent (SyncerCore::ConsideredUpTo its `after`).
+  struct PendingMessage {
+    uint64_t after;  // the log's end when it was published
+    v1::PubSubMessage message;
+  };
+  std::deque<PendingMessage> messages_;
+  size_t messages_bytes_ = 0;
+  std::atomic<bool> messages_waiting_{false};
   bool finished_ = false;
   int64_t last_write_ms_ = 0;
 };
@@ -349,6 +367,10 @@ class Replicator::Link {
       ack_needed_ = true;  // every batch is acknowledged (it frees a window slot)
     }
     if (response.has_snapshot() && !HandleSnapshot(response.snapshot())) return;
+    if (response.has_messages() && r_->options_.on_messages) {
+      stats_.messages_received += response.messages().messages_size();
+      r_->options_.on_messages(response.messages());
+    }
     if (response.sender_synced_size() > 0) {
       ks.ObservePeerApplied(peer_.name, response.sender_synced());
     }
@@ -675,7 +697,19 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     }
   }
   if (next == SyncerCore::Next::kBatch) resp.mutable_ops()->swap(batch);
-  if (next == SyncerCore::Next::kNothing) {
+  // The messages whose preceding ops are sent (at the latest in this response: the receiver
+  // applies its ops first), in publish order.
+  bool messages = false;
+  while (!out->messages_.empty() &&
+         core_.ConsideredUpTo(out->peer_, out->messages_.front().after)) {
+    Outgoing::PendingMessage& m = out->messages_.front();
+    out->messages_bytes_ -= m.message.channel().size() + m.message.message().size();
+    resp.mutable_messages()->add_messages()->Swap(&m.message);
+    out->messages_.pop_front();
+    messages = true;
+  }
+  if (out->messages_.empty()) out->messages_waiting_.store(false);
+  if (next == SyncerCore::Next::kNothing && !messages) {
     if (now - out->last_write_ms_ < options_.heartbeat_ms) return;
     resp.mutable_heartbeat()->set_unix_ms(host_->NowMs());
   }
@@ -789,6 +823,29 @@ bool Replicator::FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chu
         out->resync_ops_.size() != static_cast<size_t>(out->resync_record_.ops_size())) {
       return false;
     }
+  }
+}
+
+void Replicator::Publish(std::string_view channel, std::string_view message, bool shard) {
+  if (paused_) return;
+  const size_t size = channel.size() + message.size();
+  for (auto& [name, out] : outgoing_) {
+    if (out->finished_) continue;
+    // A peer that does not read its stream: what it cannot take is lost (at most once).
+    if (out->messages_bytes_ + size > options_.max_pending_message_bytes) {
+      ++messages_dropped_;
+      continue;
+    }
+    Outgoing::PendingMessage& pending = out->messages_.emplace_back();
+    pending.after = host_->log().end();
+    v1::PubSubMessage* m = &pending.message;
+    m->set_channel(channel.data(), channel.size());
+    m->set_message(message.data(), message.size());
+    if (shard) m->set_shard(true);
+    out->messages_bytes_ += size;
+    out->messages_waiting_.store(true);
+    ++messages_sent_;
+    PumpOutgoing(out);
   }
 }
 

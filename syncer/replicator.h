@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -69,6 +71,11 @@ class Replicator final : public v1::Syncer::CallbackService {
     bool gzip = false;  // compress the streams (topology replication.compression: gzip)
     int64_t min_backoff_ms = 50;
     int64_t max_backoff_ms = 2000;
+    // Pub/sub (docs/messaging.md): messages received from a peer, on the executor's thread,
+    // after the ops of the same response were applied. Empty: they are dropped.
+    std::function<void(const v1::PubSubMessages&)> on_messages;
+    // Messages waiting for one peer's stream beyond this many bytes are dropped.
+    size_t max_pending_message_bytes = 32u << 20;
   };
   struct LinkStats {
     bool connected = false;
@@ -77,6 +84,7 @@ class Replicator final : public v1::Syncer::CallbackService {
     uint64_t batches_received = 0;
     uint64_t full_resyncs_received = 0;
     uint64_t reconnects = 0;
+    uint64_t messages_received = 0;  // pub/sub messages
     std::string last_error;
   };
 
@@ -87,6 +95,13 @@ class Replicator final : public v1::Syncer::CallbackService {
   void Start();
   // Executor thread. Durability advanced or local ops were logged: send what can be sent.
   void Pump();
+  // Executor thread. PUBLISH / SPUBLISH here, once the command's ops are logged: the message goes
+  // to every peer whose Pull stream is open, in publish order, right after the ops logged before
+  // it (none is overtaken); never logged, never relayed, lost for a peer without a live stream
+  // (at most once; docs/messaging.md).
+  void Publish(std::string_view channel, std::string_view message, bool shard);
+  uint64_t messages_sent() const { return messages_sent_; }  // per peer stream
+  uint64_t messages_dropped() const { return messages_dropped_; }
   // Any thread but the executor's (it waits for tasks there); blocks until every link is
   // closed. Call before the executor stops.
   void Shutdown();
@@ -146,6 +161,8 @@ class Replicator final : public v1::Syncer::CallbackService {
   bool shutting_down_ = false;
   bool paused_ = false;
   bool synced_allowed_ = false;
+  uint64_t messages_sent_ = 0;
+  uint64_t messages_dropped_ = 0;
   std::unique_ptr<LiveStreams> live_;
 };
 

@@ -482,6 +482,12 @@ uint64_t SyncerCore::Pending(const std::string& peer) const {
   return log_->end() > from ? log_->end() - from : 0;
 }
 
+bool SyncerCore::ConsideredUpTo(const std::string& peer, uint64_t index) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.stats.streaming && !it->second.needs_snapshot &&
+         it->second.cursor >= index;
+}
+
 std::vector<std::string> SyncerCore::Skip(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? std::vector<std::string>() : it->second.skip;

@@ -191,6 +191,10 @@ class SyncerCore {
   bool NeedsResync(const std::string& peer) const;
   // Log entries not yet considered for the peer (an upper bound of the ops still to send it).
   uint64_t Pending(const std::string& peer) const;
+  // Every log entry below `index` has been considered for the peer on its current stream: sent
+  // (in a batch already handed to the transport), skipped, or known to the peer. Pub/sub
+  // messages wait for it, so none overtakes an op logged before it (docs/messaging.md).
+  bool ConsideredUpTo(const std::string& peer, uint64_t index) const;
   // What the peer is known to have (acked, or sent on the current stream); empty if unknown.
   NamedVV Known(const std::string& peer) const;
   // The origins not relayed to the peer (SetSkip), sorted.

@@ -1569,6 +1569,70 @@ class DifferentialTest(akv.ServerTestCase):
         if problems:
             self.fail("\n".join(problems) + self.where())
 
+    def test_pubsub_between_connections(self):
+        # Three connections a side in lockstep: every reply and every message delivered, byte for
+        # byte. A step is (connection, command or None, frames to read): None only reads frames
+        # already sent to that connection (a message it was delivered). PUBSUB CHANNELS lists in
+        # hash order: only single-channel answers are compared.
+        def steps(proto):
+            return [
+                (0, ["UNSUBSCRIBE"], 1), (0, ["PUNSUBSCRIBE"], 1), (0, ["SUNSUBSCRIBE"], 1),
+                (0, ["SUBSCRIBE", "a", "b", "a"], 3), (1, ["PUBLISH", "a", "m1"], 1),
+                (0, None, 1), (1, ["PUBLISH", "zz", "m2"], 1),
+                (0, ["PSUBSCRIBE", "h?llo", "h*", "h?llo"], 3),
+                (1, ["PUBLISH", "hello", "m3"], 1), (0, None, 2),
+                (1, ["PUBSUB", "NUMSUB", "a", "b", "c"], 1), (1, ["PUBSUB", "NUMPAT"], 1),
+                (1, ["PUBSUB", "CHANNELS", "b*"], 1), (1, ["PUBSUB", "CHANNELS", "a", "b"], 1),
+                (1, ["PUBSUB", "HELP"], 1), (1, ["PUBSUB", "NUMPAT", "x"], 1),
+                (1, ["PUBSUB", "NOSUCH"], 1), (1, ["PUBSUB"], 1),
+                (0, ["PING"], 1), (0, ["PING", "x"], 1), (0, ["GET", "k"], 1),
+                (0, ["CLIENT", "INFO"], 1), (0, ["NOSUCH"], 1), (0, ["GET"], 1),
+                (0, ["PUBSUB", "NUMPAT", "x"], 1),
+                (0, ["UNSUBSCRIBE", "b"], 1), (0, ["PUNSUBSCRIBE"], 2), (0, ["UNSUBSCRIBE"], 1),
+                (0, ["PING"], 1),
+                (0, ["SSUBSCRIBE", "s1", "s2"], 2), (1, ["SPUBLISH", "s1", "m4"], 1),
+                (0, None, 1), (1, ["PUBLISH", "s1", "m5"], 1), (1, ["PUBSUB", "SHARDNUMSUB", "s1"], 1),
+                (1, ["PUBSUB", "SHARDCHANNELS"], 1), (0, ["SUNSUBSCRIBE", "s2", "s9"], 2),
+                (0, ["RESET"], 1), (0, ["GET", "k"], 1), (1, ["PUBSUB", "SHARDCHANNELS"], 1),
+                (1, ["MULTI"], 1), (1, ["SUBSCRIBE", "x"], 1), (1, ["EXEC"], 1),
+                (1, ["PING"], 1), (1, ["RESET"], 1),
+                (1, ["MULTI"], 1), (1, ["SSUBSCRIBE", "x"], 1), (1, ["EXEC"], 1),
+                (1, ["EVAL", "return redis.call('publish', 'x', 'from-script')", "0"], 1),
+                (1, ["EVAL", "redis.call('subscribe', 'x')", "0"], 1),
+                # RESP2 refuses PUBLISH in pub/sub mode; RESP3 delivers to itself first.
+                (2, ["SUBSCRIBE", "self"], 1),
+                (2, ["PUBLISH", "self", "m6"], 1 if proto == 2 else 2), (2, ["PING"], 1),
+            ]
+
+        problems = []
+        for protocol in (2, 3):
+            conns = []
+            for server in (self.ref, self.tgt):
+                trio = [server.client(protocol) for _ in range(3)]
+                for c in trio:
+                    self.addCleanup(c.close)
+                self.assertEqual(trio[0].call("FLUSHALL").raw, b"+OK\r\n")
+                conns.append(trio)
+            for i, (who, args, frames) in enumerate(steps(protocol)):
+                got = []
+                for side in conns:
+                    c = side[who]
+                    if args is not None:
+                        c.send_command(*args)
+                    raw = []
+                    try:
+                        for _ in range(frames):
+                            raw.append(c.read_reply(keep_pushes=True).raw)
+                    except OSError as e:
+                        raw.append(("timeout/closed: %r" % e).encode())
+                    got.append(b"".join(raw))
+                if protocol == 2 or args is None or args[0] != "CLIENT":
+                    if got[0] != got[1]:
+                        problems.append("resp%d step %d (connection %d) %s: redis %r, got %r" %
+                                        (protocol, i, who, args, got[0], got[1]))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
     def test_watch_and_expiry(self):
         # Redis 7.0's rules for a watched key's expiry: expiring after WATCH aborts EXEC; a key
         # already expired at WATCH does not, nor does its deletion (lazy, by another client's
@@ -1809,7 +1873,10 @@ class DifferentialTest(akv.ServerTestCase):
                  "multi", "exec", "discard", "watch", "unwatch",
                  # scripting
                  "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script",
-                 "function"]
+                 "function",
+                 # pub/sub
+                 "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe",
+                 "sunsubscribe", "publish", "spublish", "pubsub"]
         if "zset" in families_from_env():
             names += ["zadd", "zrem", "zscore", "zmscore", "zincrby", "zcard", "zcount",
                       "zlexcount", "zrange", "zrangestore", "zrangebyscore", "zrevrangebyscore",
