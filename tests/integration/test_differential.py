@@ -1592,7 +1592,7 @@ class DifferentialTest(akv.ServerTestCase):
                 (0, ["PING"], 1),
                 (0, ["SSUBSCRIBE", "s1", "s2"], 2), (1, ["SPUBLISH", "s1", "m4"], 1),
                 (0, None, 1), (1, ["PUBLISH", "s1", "m5"], 1), (1, ["PUBSUB", "SHARDNUMSUB", "s1"], 1),
-                (1, ["PUBSUB", "SHARDCHANNELS"], 1), (0, ["SUNSUBSCRIBE", "s2", "s9"], 2),
+                (1, ["PUBSUB", "SHARDCHANNELS", "*1"], 1), (0, ["SUNSUBSCRIBE", "s2", "s9"], 2),
                 (0, ["RESET"], 1), (0, ["GET", "k"], 1), (1, ["PUBSUB", "SHARDCHANNELS"], 1),
                 (1, ["MULTI"], 1), (1, ["SUBSCRIBE", "x"], 1), (1, ["EXEC"], 1),
                 (1, ["PING"], 1), (1, ["RESET"], 1),
@@ -1625,7 +1625,8 @@ class DifferentialTest(akv.ServerTestCase):
                             raw.append(c.read_reply(keep_pushes=True).raw)
                     except OSError as e:
                         raw.append(("timeout/closed: %r" % e).encode())
-                    got.append(b"".join(raw))
+                    # Messages of several matching patterns come in hash order: compared as a set.
+                    got.append(b"".join(sorted(raw) if args is None else raw))
                 if protocol == 2 or args is None or args[0] != "CLIENT":
                     if got[0] != got[1]:
                         problems.append("resp%d step %d (connection %d) %s: redis %r, got %r" %
