@@ -57,8 +57,8 @@ test('a job added in A is processed in B; C sees global completed and failed', a
                 () => completed.has(String(ok.id)), 30000);
   assert.deepEqual(JSON.parse(completed.get(String(ok.id))), { sum: 5, port: B.port },
                    'the completion event carries the result computed by the worker in B');
-  await waitFor('global:failed for job ' + bad.id + ' on ' + C.port, () => failed.has(String(bad.id)),
-                30000);
+  await waitFor('global:failed for job ' + bad.id + ' on ' + C.port,
+                () => failed.has(String(bad.id)), 30000);
   assert.equal(failed.get(String(bad.id)), 'boom 7');
   assert.deepEqual(processedBy.map(String).sort(), [String(ok.id), String(bad.id)].sort());
 

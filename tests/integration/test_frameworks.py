@@ -171,8 +171,9 @@ class Subprocess:
             self.test.fail("%s exited with code %d\n---- %s ----\n%s" %
                            (self.name, code, self.log_path, self.log()[-6000:]))
 
-    def wait(self, what, predicate, timeout):
-        """wait_for that also fails at once (with the log) if the process died."""
+    def wait(self, what, predicate, timeout, seen=None):
+        """wait_for that also fails at once (with the log) if the process died; `seen()` tells
+        what was last observed, in the failure message."""
         def check():
             self.check_alive()
             return predicate()
@@ -180,7 +181,9 @@ class Subprocess:
             return wait_for(self.test, what, check, timeout)
         except AssertionError as e:
             if "timed out" in str(e):
-                self.test.fail("%s\n---- %s ----\n%s" % (e, self.log_path, self.log()[-6000:]))
+                self.test.fail("%s%s\n---- %s ----\n%s" % (
+                    e, "; last seen: %r" % (seen(),) if seen else "", self.log_path,
+                    self.log()[-6000:]))
             raise
 
     def stop(self, timeout=15.0):
@@ -259,8 +262,8 @@ class RqTest(FrameworkCase):
             seen[job_id] = status(job_id)
             return seen[job_id] == want
 
-        worker.wait("job %s finished, seen through C (last status %r)" % (ok.id, seen),
-                    lambda: finished(ok.id, "finished"), self.remaining())
+        worker.wait("job %s finished, seen through C" % ok.id,
+                    lambda: finished(ok.id, "finished"), self.remaining(), lambda: seen)
         job = Job.fetch(ok.id, connection=rc)
         result = job.return_value()
         self.assertEqual(result, {"sum": 5, "port": port(1), "pid": (result or {}).get("pid")},
@@ -268,10 +271,11 @@ class RqTest(FrameworkCase):
         self.assertNotEqual(result["pid"], os.getpid())
         self.assertEqual(job.func_name, "fw_jobs.add")
         self.assertEqual(job.args, (2, 3))
-        worker.wait("job %s failed, seen through C (last status %r)" % (bad.id, seen),
-                    lambda: finished(bad.id, "failed"), self.remaining())
+        worker.wait("job %s failed, seen through C" % bad.id,
+                    lambda: finished(bad.id, "failed"), self.remaining(), lambda: seen)
         failed = Job.fetch(bad.id, connection=rc)
-        exc = failed.latest_result().exc_string if failed.supports_redis_streams else failed.exc_info
+        exc = (failed.latest_result().exc_string if failed.supports_redis_streams
+               else failed.exc_info)
         self.assertIn("ValueError: boom 7", exc or "", "the failure's traceback read through C")
         qc = rq.Queue(qname, connection=rc)
         self.assertEqual(qc.failed_job_registry.get_job_ids(), [bad.id])
@@ -313,7 +317,12 @@ class CeleryTest(FrameworkCase):
         print("[frameworks] celery sent %s and %s through A" % (ok.id, bad.id), file=sys.stderr)
         # get(): the Redis result backend SUBSCRIBEs to celery-task-meta-<id> in C and waits for
         # the worker's PUBLISH (made in B) or finds the stored result (GET) there.
-        result = ok.get(timeout=self.remaining())
+        from celery.exceptions import TimeoutError as CeleryTimeout
+        try:
+            result = ok.get(timeout=self.remaining())
+        except CeleryTimeout:
+            self.fail("no result for task %s through C in time: state %s (expected SUCCESS)\n"
+                      "---- %s ----\n%s" % (ok.id, ok.state, worker.log_path, worker.log()[-6000:]))
         self.assertEqual(result, {"sum": 5, "broker": url(1), "pid": result.get("pid")},
                          "the result read through C is the one the worker on B computed")
         self.assertNotEqual(result["pid"], os.getpid())
@@ -330,9 +339,11 @@ class CeleryTest(FrameworkCase):
             seen[task_id] = reader.AsyncResult(task_id).state
             return seen[task_id]
 
-        wait_for(self, "the states in A (seen %r)" % seen,
-                 lambda: state(ok.id) == "SUCCESS" and state(bad.id) == "FAILURE",
-                 self.remaining())
+        try:
+            wait_for(self, "the states through A", lambda: state(ok.id) == "SUCCESS" and
+                     state(bad.id) == "FAILURE", self.remaining())
+        except AssertionError as e:
+            self.fail("%s; expected SUCCESS and FAILURE, last seen %r" % (e, seen))
         self.assertEqual(reader.AsyncResult(ok.id).get(timeout=self.remaining())["sum"], 5)
         log = worker.log()
         self.assertIn("fw_celery_app.add[%s] succeeded" % ok.id, log)
