@@ -62,10 +62,12 @@ test('a job added in A is processed in B; C sees global completed and failed', a
   assert.equal(failed.get(String(bad.id)), 'boom 7');
   assert.deepEqual(processedBy.map(String).sort(), [String(ok.id), String(bad.id)].sort());
 
-  // The finished jobs read back through C.
+  // The finished jobs read back through C at once: an event published (by the script in B) after
+  // a write does not overtake that write on its way to C.
   const j = await events.getJob(ok.id);
-  assert.ok(j, 'job ' + ok.id + ' not found through ' + C.port);
-  assert.equal(await j.getState(), 'completed');
+  assert.ok(j, 'job ' + ok.id + ' not found through ' + C.port + ' after its completed event');
+  assert.equal(await j.getState(), 'completed',
+               'state in C right after the global:completed event arrived there');
   assert.deepEqual(j.returnvalue, { sum: 5, port: B.port });
   const jb = await events.getJob(bad.id);
   assert.equal(await jb.getState(), 'failed');
