@@ -14,8 +14,8 @@ shortened): `unknown command` / `unknown subcommand` = missing; any other reply 
 exists (an error such as NOSCRIPT or WRONGTYPE is shown). With --lua the files are Lua scripts:
 the command names in redis.call / redis.pcall / rcall("NAME" are listed and each is sent with no
 arguments (missing = `unknown command`).
-Left out: the end marker of test_frameworks.py's Monitor (ECHO) and `INFO clients` (the tests'
-own polls of blocked_clients; none of the frameworks sends it).
+Left out: the end marker of test_frameworks.py's Monitor (ECHO), `CLIENT LIST TYPE normal` and
+`INFO clients` (the tests' own polls for blocked clients; none of the frameworks sends these).
 """
 
 import os
@@ -62,8 +62,9 @@ def parse(path):
             args = [unescape(t) for t in TOKEN.findall(m.group(4))]
             if not args or (args[0].upper() == b"ECHO" and MARKER.encode() in args[-1]):
                 continue
-            if [a.upper() for a in args] == [b"INFO", b"CLIENTS"]:
-                continue  # the tests' own polls of blocked_clients; no framework sends it
+            if [a.upper() for a in args] in ([b"INFO", b"CLIENTS"],
+                                             [b"CLIENT", b"LIST", b"TYPE", b"NORMAL"]):
+                continue  # the tests' own polls for blocked clients; no framework sends these
             yield ("lua" if m.group(3) == "lua" else "client"), args
 
 
