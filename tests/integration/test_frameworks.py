@@ -15,7 +15,8 @@ its regions r0, r1, r2. Each case:
     (channels and patterns); the same through RESP3 push messages with node-redis v5
     (tests/clients/pubsub_resp3_suite.js).
 Queue and channel names carry the seed (printed; AKV_SEED replays). Every wait polls a condition
-with a deadline; each case is bounded (CASE_DEADLINE).
+with a deadline; each case is bounded (CASE_DEADLINE, 60 s) and all of them together
+(FILE_DEADLINE, 230 s; ctest's timeout is 300 s).
 
   /usr/bin/python3 test_frameworks.py [--target redis]
         env: AKV_BIN_DIR, AKV_SEED, AKV_CLIENT_CASE (node cases), AKV_FW_MONITOR=DIR
@@ -41,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS_DIR = os.path.join(akv.source_dir(), "tests", "clients")
 NODE_PACKAGES = ("bull", "bullmq", "ioredis", "redis5")
 CASE_DEADLINE = 60.0  # seconds for one framework case
+FILE_DEADLINE = 230.0  # seconds for every case together (ctest's timeout is 300)
 PYTHON = "/usr/bin/python3"
 
 _SETUP = {}  # "ports": [A, B, C], "cluster": Cluster or None, "seed": int
@@ -57,6 +59,7 @@ class _ModuleScope:
 
 
 def setUpModule():
+    _SETUP["t0"] = time.monotonic()
     _SETUP["seed"] = akv.seed_from_env()
     if akv.target_kind() == "redis":
         server = akv.RedisServer(akv.new_workdir("redis"))
@@ -221,8 +224,10 @@ class FrameworkCase(unittest.TestCase):
               file=sys.stderr)
 
     def remaining(self):
-        """Seconds left of this case's deadline (at least 1)."""
-        return max(1.0, CASE_DEADLINE - (time.monotonic() - self.t0))
+        """Seconds left of this case's deadline and of the file's (at least 1)."""
+        now = time.monotonic()
+        return max(1.0, min(CASE_DEADLINE - (now - self.t0),
+                            FILE_DEADLINE - (now - _SETUP["t0"])))
 
     def redis(self, i, **kwargs):
         redis = require_module("redis", "python3-redis")
@@ -444,14 +449,15 @@ class NodeFrameworksTest(FrameworkCase):
         env = dict(os.environ, AKV_FW_QUEUE="akvfw-%s-%d" % (suite.split("_")[0], seed()))
         print("[frameworks] AKV_FW_QUEUE=%s %s" % (env["AKV_FW_QUEUE"], " ".join(argv)),
               file=sys.stderr)
+        timeout = self.remaining() + 15  # the suite's own case deadline is 60 s
         try:
             proc = subprocess.run(argv, cwd=CLIENTS_DIR, stdin=subprocess.DEVNULL, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=CASE_DEADLINE + 15)
+                                  timeout=timeout)
         except subprocess.TimeoutExpired as e:
             out = (e.output or b"").decode(errors="replace")
             print(out, file=sys.stderr)
-            self.fail("%s did not finish in %ds\n%s" % (suite, CASE_DEADLINE + 15, out))
+            self.fail("%s did not finish in %ds\n%s" % (suite, timeout, out))
         out = proc.stdout.decode(errors="replace")
         print(out, file=sys.stderr)
         self.assertEqual(proc.returncode, 0, "%s exited %d\n%s" % (suite, proc.returncode, out))
