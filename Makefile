@@ -7,9 +7,11 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler-grpc \
   libprotobuf-dev protobuf-compiler libabsl-dev libssl-dev libspdlog-dev libgtest-dev \
   libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
-  clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
+  clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev \
+  python3-rq python3-celery
 
-# Node.js and npm run the client acceptance tests (tests/clients: ioredis, node-redis, redlock).
+# Node.js and npm run the client acceptance tests (tests/clients: ioredis, node-redis, redlock,
+# bull, bullmq).
 # Checked by command, not by package name: a machine may have Node.js from elsewhere (NodeSource's
 # nodejs bundles npm and conflicts with Debian's npm package, which then cannot be installed).
 NODE_DEB_PACKAGES := nodejs npm
@@ -49,7 +51,7 @@ $(NODE_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json | 
 	touch $@
 
 # Every test: unit, integration (real processes, real redis-server / redis-cli, real client
-# libraries: redis-py, ioredis, node-redis, redlock).
+# libraries: redis-py, ioredis, node-redis, redlock; job queues: rq, celery, bull, bullmq).
 test: build format-check node-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j 2
 
