@@ -258,8 +258,13 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
                     rep->core().stats(peer.name) != nullptr
                         ? rep->core().stats(peer.name)->full_resyncs_sent
                         : 0,
-                    ",snapshots_received=", link != nullptr ? link->full_resyncs_received : 0));
+                    ",snapshots_received=", link != nullptr ? link->full_resyncs_received : 0,
+                    ",messages_received=", link != nullptr ? link->messages_received : 0));
         }
+        // Pub/sub messages queued for peers' streams (one per peer), and dropped because a
+        // peer's stream had too many waiting (docs/messaging.md).
+        Field(&out, "crdt_pubsub_messages_sent", rep->messages_sent());
+        Field(&out, "crdt_pubsub_messages_dropped", rep->messages_dropped());
       }
     }
   }
