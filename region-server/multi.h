@@ -59,6 +59,9 @@ std::string SubcommandError(const CommandSpec& spec, const std::vector<std::stri
 // Redis's fullname: "client|list" for a container's known subcommand, else the command's name
 // (lower case). CLIENT LIST's cmd= and the pub/sub mode error show it.
 std::string CommandFullName(const CommandSpec& spec, const std::vector<std::string_view>& args);
+// The same into `*out`, reusing its capacity (per command: the client's last_command).
+void SetFullName(const CommandSpec& spec, const std::vector<std::string_view>& args,
+                 std::string* out);
 // Ends the client's transaction and watches (DISCARD, EXEC, RESET, disconnect).
 void DiscardTransaction(Server* server, Client* client);
 

@@ -38,6 +38,13 @@ constexpr Subcommand kSubcommands[] = {
     {"pubsub", "shardnumsub", -2}, {"pubsub", "help", 2},
 };
 
+// The containers of kSubcommands: most commands are none of these (checked per command, so
+// cheap first: a length mismatch ends each comparison).
+bool IsContainer(std::string_view name) {
+  return name == "client" || name == "config" || name == "command" || name == "object" ||
+         name == "pubsub";
+}
+
 // Redis's "%.128s" of a C string, with CR and LF mapped to spaces (rejectCommandFormat).
 std::string Clip(std::string_view s) {
   std::string out(s.substr(0, std::min<size_t>(128, s.find('\0'))));
@@ -166,7 +173,7 @@ void RejectCommand(Server* server, Client* client, bool is_exec, std::string_vie
 }
 
 std::string SubcommandError(const CommandSpec& spec, const std::vector<std::string_view>& args) {
-  if (args.size() < 2) return "";
+  if (args.size() < 2 || !IsContainer(spec.name)) return "";
   bool container = false;
   for (const Subcommand& sub : kSubcommands) {
     if (sub.container != spec.name) continue;
@@ -185,14 +192,21 @@ std::string SubcommandError(const CommandSpec& spec, const std::vector<std::stri
   return absl::StrCat("ERR unknown subcommand '", Clip(args[1]), "'. Try ", upper, " HELP.");
 }
 
-std::string CommandFullName(const CommandSpec& spec, const std::vector<std::string_view>& args) {
-  std::string name(spec.name);
-  if (args.size() < 2) return name;
+void SetFullName(const CommandSpec& spec, const std::vector<std::string_view>& args,
+                 std::string* out) {
+  out->assign(spec.name);
+  if (args.size() < 2 || !IsContainer(spec.name)) return;
   for (const Subcommand& sub : kSubcommands) {
     if (sub.container == spec.name && EqualsIgnoreCase(sub.name, args[1])) {
-      return absl::StrCat(name, "|", std::string(sub.name));
+      absl::StrAppend(out, "|", std::string(sub.name));
+      return;
     }
   }
+}
+
+std::string CommandFullName(const CommandSpec& spec, const std::vector<std::string_view>& args) {
+  std::string name;
+  SetFullName(spec, args, &name);
   return name;
 }
 

@@ -312,7 +312,7 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     return;
   }
   // Container commands are reported as "client|list", as Redis does.
-  client->last_command = CommandFullName(*spec, args);
+  SetFullName(*spec, args, &client->last_command);
   const bool exec = IsExec(*spec);
   if ((spec->arity > 0 && static_cast<int>(args.size()) != spec->arity) ||
       (static_cast<int>(args.size()) < -spec->arity)) {
