@@ -119,6 +119,7 @@ void GetDel(CommandContext& ctx) {
   const crdt::Entry* e;
   if (!LookupOfType(ctx, ctx.args[1], crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
+    ctx.region->NotifyKeyMiss(ctx.args[1]);  // Redis reads it with lookupKeyRead
     ctx.reply->Null();
     return;
   }
@@ -134,6 +135,7 @@ void GetEx(CommandContext& ctx) {
   const crdt::Entry* e;
   if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
+    region.NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
     ctx.reply->Null();
     return;
   }
@@ -191,6 +193,7 @@ void Append(CommandContext& ctx) {
   std::string_view suffix = ctx.args[2];
   const crdt::Entry* e;
   if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
+  region.NameEvents("append");
   if (e == nullptr) {
     region.PrepareCreate(key);
     region.EmitSet(key, suffix, ExpiryChange::KEEP);
@@ -277,6 +280,7 @@ void SetRange(CommandContext& ctx) {
     value.assign(current);
   }
   if (e == nullptr) region.PrepareCreate(key);
+  region.NameEvents("setrange");
   size_t end = static_cast<size_t>(offset) + patch.size();
   if (value.size() < end) value.resize(end, '\0');
   memcpy(value.data() + offset, patch.data(), patch.size());
