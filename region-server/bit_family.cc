@@ -264,6 +264,7 @@ void BitfieldGeneric(CommandContext& ctx, bool ro_command) {
   if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   std::string_view old = e == nullptr ? std::string_view() : ctx.region->ValueOf(*e);
   if (!writes) {
+    if (e == nullptr) ctx.region->NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
     ctx.reply->ArrayLen(ops.size());
     for (const FieldOp& op : ops) ctx.reply->Integer(bits::GetField(old, op.offset, op.type));
     return;

@@ -1721,7 +1721,8 @@ class DifferentialTest(akv.ServerTestCase):
             ["BITFIELD", "bf", "GET", "u8", "0"],
             ["BITFIELD", "bf2", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"],
             ["BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "9"],
-            ["BITFIELD_RO", "nosuch", "GET", "u8", "0"],
+            ["BITFIELD_RO", "nosuch", "GET", "u8", "0"], ["BITFIELD", "nosuch", "GET", "u8", "0"],
+            ["BITFIELD", "bf", "SET", "u8", "0", "9"], ["BITFIELD", "bf", "SET", "u8", "0", "9"],
             # SORT ... STORE
             ["RPUSH", "so", "3", "1", "2"], ["SORT", "so", "STORE", "sos"],
             ["SORT", "so", "STORE", "sos"], ["SORT", "nosuch", "STORE", "sos"], ["SORT", "nosuch"],
@@ -1796,6 +1797,27 @@ class DifferentialTest(akv.ServerTestCase):
                 if got[0] != got[1]:
                     problems.append("resp%d step %d %s:\n  redis %r\n  got   %r" %
                                     (protocol, i, args, got[0], got[1]))
+            # A BLPOP served by another client's push: "new" and "lpush", then the pop's "lpop"
+            # and "del", as Redis serves it right after the push.
+            got = []
+            for server, w, sub in zip((self.ref, self.tgt), writers, subs):
+                blocker = server.client(2)
+                self.addCleanup(blocker.close)
+                blocker.send_command("BLPOP", "bl", "5")
+                akv.wait_for(self, "BLPOP blocked", lambda: b"cmd=blpop" in w.call(
+                    "CLIENT", "LIST").raw, timeout=5)
+                frames = [w.call("LPUSH", "bl", "x").raw, blocker.read_reply().raw]
+                sub.send_command("PING", "sync-blocked")
+                while True:
+                    raw = sub.read_reply(keep_pushes=True).raw
+                    if not raw.startswith((b"*4\r\n", b">4\r\n")):
+                        break
+                    frames.append(raw)
+                got.append(frames)
+                blocker.close()
+            if got[0] != got[1]:
+                problems.append("resp%d served BLPOP:\n  redis %r\n  got   %r" %
+                                (protocol, got[0], got[1]))
             for sub in subs:
                 sub.close()
         if problems:

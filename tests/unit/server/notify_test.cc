@@ -62,7 +62,7 @@ TEST(Notifier, PublishesKeyspaceThenKeyeventForItsClassesOnly) {
   ASSERT_EQ(delivered.size(), 2u);
   EXPECT_EQ(
       delivered[0],
-      "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$17\r\n__keyspace@3__:k\r\n$3\r\nset\r\n");
+      "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@3__:k\r\n$3\r\nset\r\n");
   EXPECT_EQ(
       delivered[1],
       "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$18\r\n__keyevent@3__:set\r\n$1\r\nk\r\n");
