@@ -297,8 +297,6 @@ void BitfieldGeneric(CommandContext& ctx, bool ro_command) {
     ctx.region->MuteEvents(false);
     return;
   }
-  // Redis notifies "setbit" for every BITFIELD that made a write, also one that changed nothing.
-  if (e != nullptr && value == old) ctx.region->Notify(kNotifyString, "setbit", key);
   WriteString(ctx, key, e != nullptr, old, value);
 }
 
