@@ -733,7 +733,8 @@ std::pair<uint32_t, std::string_view> OpEvent(const v1::Op& op) {
       return {kNotifyList, "lrem"};
     case v1::Op::kLset:
       return {kNotifyList, "lset"};
-    default:  // del (below), flush, swapdb, function: no key event
+    default:  // del (below), flush, swapdb, function: no key event. A new kind of key op (a
+              // stream's) gets its case here: the name a peer's op of that kind fires.
       return {0, {}};
   }
 }
@@ -775,6 +776,7 @@ absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyNotified(const v1::Op& op) 
   auto [type, name] = OpEvent(op);
   if (!event_name_.empty()) {
     name = event_name_;
+    if (event_type_ != 0) type = event_type_;
   } else if (!op_event_.empty()) {
     name = op_event_;
   } else if (op.body_case() == v1::Op::kLinsert) {

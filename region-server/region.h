@@ -122,8 +122,13 @@ class Region final : public syncer::ReplicaHost {
     events_muted_ = false;
   }
   // The following key ops of this command fire `event` (a string literal; empty: their own)
-  // instead of the op's event, with the op's class; "new", "expire" and "del" are unchanged.
-  void NameEvents(std::string_view event) { event_name_ = event; }
+  // instead of the op's event, of class `type` (0: the op's class); "new", "expire" and "del"
+  // are unchanged. E.g. a stream family: NameEvents("xadd", kNotifyStream) before its op (Redis
+  // fires "new" then "xadd"), or MuteEvents + Notify(kNotifyStream, "xtrim", key).
+  void NameEvents(std::string_view event, uint32_t type = 0) {
+    event_name_ = event;
+    event_type_ = type;
+  }
   // The following key ops of this command fire nothing (the command calls Notify itself).
   void MuteEvents(bool muted) { events_muted_ = muted; }
   // notifyKeyspaceEvent on the selected database (a no-op when notifications are off).
@@ -277,6 +282,7 @@ class Region final : public syncer::ReplicaHost {
   bool events_muted_ = false;    // MuteEvents
   bool expiring_ = false;        // the deletes being emitted are expiries
   std::string_view event_name_;  // NameEvents
+  uint32_t event_type_ = 0;      // NameEvents
   std::string_view op_event_;    // the event the Emit* helper names its op by (lpush, rpop...)
   WatchRegistry* watches_ = nullptr;
   BlockingKeys* blocking_ = nullptr;
