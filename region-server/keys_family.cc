@@ -339,6 +339,7 @@ void Copy(CommandContext& ctx) {
   }
   const crdt::Entry* e = region.Lookup(src);
   if (e == nullptr) {
+    region.NotifyKeyMiss(src);  // Redis reads the source with lookupKeyRead
     ctx.reply->Integer(0);
     return;
   }

@@ -49,7 +49,10 @@ void SetGeneric(CommandContext& ctx, const SetArgs& args, std::string_view key,
     ctx.reply->Error(kErrWrongType);
     return;
   }
-  if (args.flags & kSetGet) ReplyValueOrNull(ctx, old);
+  if (args.flags & kSetGet) {
+    if (old == nullptr) region.NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
+    ReplyValueOrNull(ctx, old);
+  }
   bool found = old != nullptr;
   if (((args.flags & kSetNx) && found) || ((args.flags & kSetXx) && !found)) {
     if (!(args.flags & kSetGet)) {

@@ -1644,7 +1644,8 @@ class DifferentialTest(akv.ServerTestCase):
             # strings
             ["SET", "s", "v"], ["SET", "s", "v2", "EX", "100"], ["SETEX", "s2", "100", "x"],
             ["PSETEX", "s3", "100000", "x"], ["SETNX", "s", "x"], ["SETNX", "s4", "x"],
-            ["GETSET", "s4", "y"], ["SET", "s4", "z", "GET"], ["SET", "s5", "v", "NX"],
+            ["GETSET", "s4", "y"], ["SET", "s4", "z", "GET"], ["GETSET", "gs", "y"],
+            ["SET", "sg", "z", "GET"], ["SET", "s5", "v", "NX"],
             ["SET", "s5", "v", "XX", "KEEPTTL"], ["SET", "s6", "v", "XX"],
             ["MSET", "m1", "a", "m2", "b"], ["MSETNX", "m3", "a", "m4", "b"],
             ["MSETNX", "m3", "a", "m9", "b"], ["APPEND", "s", "more"], ["APPEND", "ap", "new"],
@@ -1665,7 +1666,7 @@ class DifferentialTest(akv.ServerTestCase):
             ["SET", "r", "1", "EX", "100"], ["RENAME", "r", "r2"], ["SET", "r3", "x"],
             ["RENAME", "r2", "r3"], ["RENAME", "r3", "r3"], ["RENAMENX", "r3", "r4"],
             ["RENAMENX", "r4", "m3"], ["RENAME", "nosuch", "x"], ["COPY", "r4", "c1"],
-            ["COPY", "r4", "c1"], ["COPY", "r4", "c1", "REPLACE"], ["COPY", "r4", "c1", "DB", "1"],
+            ["COPY", "r4", "c1"], ["COPY", "nosuch", "c1"], ["COPY", "r4", "c1", "REPLACE"], ["COPY", "r4", "c1", "DB", "1"],
             ["MOVE", "c1", "2"], ["MOVE", "c1", "2"], ["SELECT", "3"], ["SET", "d3", "x"],
             ["DEL", "d3"], ["SELECT", "0"],
             # hashes
@@ -1713,7 +1714,9 @@ class DifferentialTest(akv.ServerTestCase):
             ["BRPOP", "l2", "0.1"], ["RPUSH", "l2", "p", "q"],
             ["BLMOVE", "l2", "l3", "LEFT", "LEFT", "0.1"], ["BRPOPLPUSH", "l2", "l3", "0.1"],
             ["LMPOP", "1", "l3", "LEFT", "COUNT", "9"], ["LRANGE", "nosuch", "0", "-1"],
-            ["LINDEX", "nosuch", "0"], ["LLEN", "one"],
+            ["LINDEX", "nosuch", "0"], ["LLEN", "one"], ["LPOS", "nosuch", "x"],
+            ["SRANDMEMBER", "nosuch"], ["HRANDFIELD", "nosuch"], ["ZRANDMEMBER", "nosuch"],
+            ["SMISMEMBER", "nosuch", "a"], ["SINTERCARD", "1", "nosuch"],
             # bitmaps
             ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "100", "0"],
             ["GETBIT", "nosuch", "0"], ["BITCOUNT", "nosuch"], ["BITOP", "OR", "bo", "b", "nosuch"],
