@@ -47,6 +47,7 @@ std::string NotifyFlagsToString(uint32_t flags);
 inline constexpr std::string_view kErrNotifyClass =
     "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
 
+// Publishes events to a PubSub registry, which must outlive the Notifier (the Server owns both).
 class Notifier {
  public:
   explicit Notifier(PubSub* pubsub) : pubsub_(pubsub) {}
