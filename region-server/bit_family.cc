@@ -39,6 +39,7 @@ void WriteString(CommandContext& ctx, std::string_view key, bool existed, std::s
                  const std::string& value) {
   if (existed && value == old) return;
   if (!existed) ctx.region->PrepareCreate(key);
+  ctx.region->NameEvents("setbit");
   ctx.region->EmitSet(key, value, ExpiryChange::KEEP);
 }
 
@@ -179,6 +180,7 @@ void BitOpCommand(CommandContext& ctx) {
   for (size_t i = 3; i < ctx.args.size(); ++i) {
     const crdt::Entry* e;
     if (!LookupOfType(ctx, ctx.args[i], crdt::ValueType::kString, &e)) return;
+    if (e == nullptr) ctx.region->NotifyKeyMiss(ctx.args[i]);  // Redis: lookupKeyRead
     sources.push_back(e == nullptr ? std::string_view() : ctx.region->ValueOf(*e));
   }
   std::string result = bits::ApplyBitOp(op, sources);
@@ -262,6 +264,7 @@ void BitfieldGeneric(CommandContext& ctx, bool ro_command) {
   if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   std::string_view old = e == nullptr ? std::string_view() : ctx.region->ValueOf(*e);
   if (!writes) {
+    if (e == nullptr) ctx.region->NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
     ctx.reply->ArrayLen(ops.size());
     for (const FieldOp& op : ops) ctx.reply->Integer(bits::GetField(old, op.offset, op.type));
     return;
@@ -269,6 +272,7 @@ void BitfieldGeneric(CommandContext& ctx, bool ro_command) {
   std::string value(old);
   if (value.size() <= highest_bit >> 3) value.resize((highest_bit >> 3) + 1, '\0');
   ctx.reply->ArrayLen(ops.size());
+  size_t changes = 0;
   for (const FieldOp& op : ops) {
     if (op.kind == FieldOp::kGet) {
       ctx.reply->Integer(bits::GetField(value, op.offset, op.type));
@@ -278,9 +282,20 @@ void BitfieldGeneric(CommandContext& ctx, bool ro_command) {
     if (bits::UpdateField(&value, op.offset, op.type, op.arg, op.kind == FieldOp::kIncrBy,
                           op.overflow, &reply)) {
       ctx.reply->Integer(reply);
+      ++changes;
     } else {
       ctx.reply->Null();
     }
+  }
+  if (changes == 0) {
+    // Redis creates the key ("new") but notifies "setbit" only for a write that was made.
+    if (e == nullptr) ctx.region->Notify(kNotifyNew, "new", key);
+    if (e != nullptr && value == old) return;
+    ctx.region->MuteEvents(true);
+    if (e == nullptr) ctx.region->PrepareCreate(key);
+    ctx.region->EmitSet(key, value, ExpiryChange::KEEP);
+    ctx.region->MuteEvents(false);
+    return;
   }
   WriteString(ctx, key, e != nullptr, old, value);
 }

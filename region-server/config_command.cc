@@ -9,6 +9,7 @@
 #include "crdt/redis_number.h"
 #include "region-server/glob.h"
 #include "region-server/info.h"
+#include "region-server/notify.h"
 #include "region-server/region.h"
 #include "region-server/scripting.h"
 #include "region-server/server.h"
@@ -172,6 +173,14 @@ const std::vector<Param>& Params() {
                    s.scripting().SetMemoryLimit(static_cast<size_t>(n));
                  })},
       {"client-output-buffer-limit", GetOutputBufferLimits, SetOutputBufferLimits},
+      {"notify-keyspace-events",
+       [](Server& s) { return NotifyFlagsToString(s.notifier().flags()); },
+       [](Server& s, std::string_view v) -> std::string {
+         uint32_t flags;
+         if (!ParseNotifyFlags(v, &flags)) return std::string(kErrNotifyClass);
+         s.notifier().set_flags(flags);
+         return "";
+       }},
       {"lua-time-limit", [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
        IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
   };

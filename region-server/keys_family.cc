@@ -299,8 +299,14 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     ctx.reply->Integer(0);
     return;
   }
+  // Redis: "new" (dbAdd of the destination), rename_from, rename_to.
+  region.MuteEvents(true);
   CopyValue(region, *e, dst);
   region.EmitDelete(src);
+  region.MuteEvents(false);
+  region.Notify(kNotifyNew, "new", dst);
+  region.Notify(kNotifyGeneric, "rename_from", src);
+  region.Notify(kNotifyGeneric, "rename_to", dst);
   if (nx) {
     ctx.reply->Integer(1);
   } else {
@@ -333,6 +339,7 @@ void Copy(CommandContext& ctx) {
   }
   const crdt::Entry* e = region.Lookup(src);
   if (e == nullptr) {
+    region.NotifyKeyMiss(src);  // Redis reads the source with lookupKeyRead
     ctx.reply->Integer(0);
     return;
   }
@@ -342,7 +349,12 @@ void Copy(CommandContext& ctx) {
     ctx.reply->Integer(0);
     return;
   }
+  // Redis: "new" (dbAdd of the destination), copy_to, in the destination's database.
+  region.MuteEvents(true);
   CopyValue(region, *e, dst);
+  region.MuteEvents(false);
+  region.Notify(kNotifyNew, "new", dst);
+  region.Notify(kNotifyGeneric, "copy_to", dst);
   region.SelectDb(src_db);
   ctx.reply->Integer(1);
 }
@@ -370,9 +382,17 @@ void Move(CommandContext& ctx) {
     ctx.reply->Integer(0);
     return;
   }
+  // Redis: "new" in the destination database, move_from, move_to.
+  region.MuteEvents(true);
   CopyValue(region, *e, key);
+  region.Notify(kNotifyNew, "new", key);
   region.SelectDb(src_db);
   region.EmitDelete(key);
+  region.MuteEvents(false);
+  region.Notify(kNotifyGeneric, "move_from", key);
+  region.SelectDb(dst_db);
+  region.Notify(kNotifyGeneric, "move_to", key);
+  region.SelectDb(src_db);
   ctx.reply->Integer(1);
 }
 
@@ -401,6 +421,7 @@ std::string_view EncodingOf(Region& region, const crdt::Entry& e) {
 }
 
 void Object(CommandContext& ctx) {
+  ctx.region->BeginCommand(false);  // Redis's OBJECT looks keys up without "keymiss"
   std::string_view sub = ctx.args[1];
   if (EqualsIgnoreCase(sub, "help")) {
     if (ctx.args.size() != 2) {

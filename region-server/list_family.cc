@@ -349,7 +349,13 @@ void LTrim(CommandContext& ctx) {
   for (int64_t i = 0; i < len; ++i) {
     if (i < start || i > end) removed.push_back(static_cast<size_t>(i));
   }
-  if (!removed.empty()) ctx.region->EmitListRemove(ctx.args[1], removed);
+  // Redis notifies "ltrim" even when nothing was trimmed ("del" when nothing is left).
+  if (removed.empty()) {
+    ctx.region->Notify(kNotifyList, "ltrim", ctx.args[1]);
+  } else {
+    ctx.region->NameEvents("ltrim");
+    ctx.region->EmitListRemove(ctx.args[1], removed);
+  }
   ctx.reply->Ok();
 }
 
@@ -452,12 +458,21 @@ void MoveOne(CommandContext& ctx, std::string_view src, std::string_view dst, bo
   const ListValue* d;
   if (!LookupList(ctx, dst, &d)) return;
   const std::string value(s->at(from_left ? 0 : s->size() - 1).value.view());
-  ctx.region->EmitListPop(src, 1, from_left);
+  const bool dst_existed = d != nullptr && !d->empty();
+  Region& region = *ctx.region;
+  region.MuteEvents(true);
+  region.EmitListPop(src, 1, from_left);
   // The destination is looked up again: it is the source when src == dst, and a pop of its last
   // element leaves it without a list.
-  if (ListLength(ctx, dst) == 0) ctx.region->PrepareCreate(dst);
+  if (ListLength(ctx, dst) == 0) region.PrepareCreate(dst);
   const std::string_view v = value;
-  ctx.region->EmitListPush(dst, {&v, 1}, to_left);
+  region.EmitListPush(dst, {&v, 1}, to_left);
+  region.MuteEvents(false);
+  // Redis (lmoveGenericCommand) pushes first: "new", the push, then the pop and "del".
+  if (!dst_existed) region.Notify(kNotifyNew, "new", dst);
+  region.Notify(kNotifyList, to_left ? "lpush" : "rpush", dst);
+  region.Notify(kNotifyList, from_left ? "lpop" : "rpop", src);
+  if (ListLength(ctx, src) == 0) region.Notify(kNotifyGeneric, "del", src);
   ctx.reply->Bulk(value);
 }
 

@@ -307,12 +307,18 @@ absl::Status Region::SetFsyncPolicy(persistence::FsyncPolicy policy) {
 
 const crdt::Entry* Region::Lookup(std::string_view key) {
   const crdt::Entry* e = ks_.Find(key, ns_);
-  if (e == nullptr || !e->Exists()) return nullptr;
+  if (e == nullptr || !e->Exists()) {
+    if (read_command_) Notify(kNotifyKeyMiss, "keymiss", key);
+    return nullptr;
+  }
   int64_t deadline = e->DeadlineMs();
   if (deadline != crdt::kNoDeadline && deadline <= NowMs()) {
     if (joining_) return nullptr;  // no op before the join; the delete comes later
+    expiring_ = true;
     EmitDelete(key);
+    expiring_ = false;
     ++expired_keys_;
+    if (read_command_) Notify(kNotifyKeyMiss, "keymiss", key);
     return nullptr;
   }
   return e;
@@ -325,6 +331,11 @@ v1::Op* Region::NewOp() {
 }
 
 absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyOp(const v1::Op& op) {
+  if (notifier_ != nullptr && notifier_->on()) return ApplyNotified(op);
+  return ApplyPlain(op);
+}
+
+absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyPlain(const v1::Op& op) {
   absl::StatusOr<crdt::Keyspace::Outcome> r =
       watches_ == nullptr || watches_->empty() ? ks_.Apply(op) : ApplyWatched(op);
   if (blocking_ != nullptr && !blocking_->empty() && r.ok() &&
@@ -357,6 +368,7 @@ absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyWatched(const v1::Op& op) {
 void Region::Emit(v1::Op* op) {
   absl::StatusOr<crdt::Keyspace::Outcome> r = ApplyOp(*op);
   unsignalled_ = false;
+  op_event_ = {};
   // A local op is well formed and next in sequence by construction.
   assert(r.ok() && *r == crdt::Keyspace::Outcome::kApplied);
   (void)r;
@@ -473,6 +485,7 @@ void Region::EmitListPush(std::string_view key, absl::Span<const std::string_vie
   } else {
     for (std::string_view v : values) crdt::AddListValue(v, op);
   }
+  op_event_ = left ? "lpush" : "rpush";
   Emit(op);
 }
 
@@ -483,6 +496,7 @@ bool Region::EmitListInsert(std::string_view key, size_t i, std::string_view val
   v1::Op* op = NewOp();
   crdt::MakeListInsertOp(ks_, Tick(), key, placement, op);
   crdt::AddListValue(value, op);
+  op_event_ = "linsert";
   Emit(op);
   return true;
 }
@@ -499,6 +513,7 @@ void Region::EmitListPop(std::string_view key, size_t n, bool left) {
   const size_t size = ListOf(ks_.Find(key, ns_)).size();
   absl::InlinedVector<size_t, 8> indices;
   for (size_t k = 0; k < n && k < size; ++k) indices.push_back(left ? k : size - 1 - k);
+  op_event_ = left ? "lpop" : "rpop";
   EmitListRemove(key, indices);
 }
 
@@ -669,6 +684,126 @@ absl::StatusOr<uint64_t> Region::ApplyRemote(std::string_view bytes, size_t* ops
   return lsn;
 }
 
+uint32_t Region::DbOfNamespace(uint32_t ns) const {
+  const crdt::DbMapping& mapping = ks_.db_mapping();
+  for (uint32_t db = 0; db < crdt::kDatabases; ++db) {
+    if (mapping[db] == ns) return db;
+  }
+  return ns;
+}
+
+namespace {
+
+// The event a key op fires when no command names it (a peer's op; a local op whose name is
+// Redis's): its class and name; an empty name fires nothing.
+std::pair<uint32_t, std::string_view> OpEvent(const v1::Op& op) {
+  switch (op.body_case()) {
+    case v1::Op::kSet:
+      return {kNotifyString, "set"};
+    case v1::Op::kAdd:
+      return {kNotifyString, op.add().float_delta().empty() ? "incrby" : "incrbyfloat"};
+    case v1::Op::kExpire:
+      switch (op.expire().expiry().kind()) {
+        case v1::ExpiryChange::DEADLINE:
+          return {kNotifyGeneric, "expire"};
+        case v1::ExpiryChange::PERSIST:
+          return {kNotifyGeneric, "persist"};
+        default:
+          return {0, {}};
+      }
+    case v1::Op::kHset:
+      return {kNotifyHash, "hset"};
+    case v1::Op::kHdel:
+      return {kNotifyHash, "hdel"};
+    case v1::Op::kHincr:
+      return {kNotifyHash, op.hincr().float_delta().empty() ? "hincrby" : "hincrbyfloat"};
+    case v1::Op::kSadd:
+      return {kNotifySet, "sadd"};
+    case v1::Op::kSrem:
+      return {kNotifySet, "srem"};
+    case v1::Op::kZadd:
+      return {kNotifyZset, "zadd"};
+    case v1::Op::kZrem:
+      return {kNotifyZset, "zrem"};
+    case v1::Op::kZincr:
+      return {kNotifyZset, "zincr"};
+    case v1::Op::kLinsert:
+      return {kNotifyList, "linsert"};
+    case v1::Op::kLrem:
+      return {kNotifyList, "lrem"};
+    case v1::Op::kLset:
+      return {kNotifyList, "lset"};
+    default:  // del (below), flush, swapdb, function: no key event. A new kind of key op (a
+              // stream's) gets its case here: the name a peer's op of that kind fires.
+      return {0, {}};
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyNotified(const v1::Op& op) {
+  const bool keyed = op.body_case() != v1::Op::kFlush && op.body_case() != v1::Op::kSwapdb &&
+                     op.body_case() != v1::Op::kFunction && op.body_case() != v1::Op::BODY_NOT_SET;
+  const bool quiet = unsignalled_ || events_muted_;
+  const std::string_view key = op.key();
+  const uint32_t ns = op.db();
+  bool existed = false;
+  bool past_deadline = false;
+  if (keyed && !quiet) {
+    if (const crdt::Entry* e = ks_.Find(key, ns); e != nullptr && e->Exists()) {
+      existed = true;
+      const int64_t deadline = e->DeadlineMs();
+      past_deadline = deadline != crdt::kNoDeadline && deadline <= NowMs();
+    }
+  }
+  absl::StatusOr<crdt::Keyspace::Outcome> r = ApplyPlain(op);
+  if (!keyed || quiet || !r.ok() || *r != crdt::Keyspace::Outcome::kApplied) return r;
+  const uint32_t db = DbOfNamespace(ns);
+  if (op.body_case() == v1::Op::kDel) {
+    // A delete of a key whose deadline has passed is its expiry: this region's own (lazy or
+    // active), or a peer's that arrived before this region expired the key itself.
+    if (!existed) return r;
+    if (expiring_ || past_deadline) {
+      notifier_->Notify(kNotifyExpired, "expired", key, db);
+    } else {
+      notifier_->Notify(kNotifyGeneric, "del", key, db);
+    }
+    return r;
+  }
+  const crdt::Entry* e = ks_.Find(key, ns);
+  const bool exists = e != nullptr && e->Exists();
+  if (!existed && exists) notifier_->Notify(kNotifyNew, "new", key, db);
+  auto [type, name] = OpEvent(op);
+  if (!event_name_.empty()) {
+    name = event_name_;
+    if (event_type_ != 0) type = event_type_;
+  } else if (!op_event_.empty()) {
+    name = op_event_;
+  } else if (op.body_case() == v1::Op::kLinsert) {
+    // A peer's insert: "lpush" when its values landed at the head, "rpush" at the tail.
+    const crdt::ListValue* list = e != nullptr ? e->list() : nullptr;
+    const auto& values = op.linsert().values();
+    if (list != nullptr && !list->empty() && !values.empty()) {
+      const bool head = list->at(0).value.view() == values[0];
+      const bool tail = list->at(list->size() - 1).value.view() == values[values.size() - 1];
+      if (head && tail) {
+        // Only these values (a new list): a head placement has a negative digit.
+        name = op.linsert().digit() < 0 ? "lpush" : "rpush";
+      } else if (head) {
+        name = "lpush";
+      } else if (tail) {
+        name = "rpush";
+      }
+    }
+  }
+  if (!name.empty()) notifier_->Notify(type, name, key, db);
+  if (op.body_case() == v1::Op::kSet && op.set().expiry().kind() == v1::ExpiryChange::DEADLINE) {
+    notifier_->Notify(kNotifyGeneric, "expire", key, db);
+  }
+  if (existed && !exists) notifier_->Notify(kNotifyGeneric, "del", key, db);
+  return r;
+}
+
 size_t Region::ExpireSome(size_t max_keys) {
   if (joining_) return 0;
   int64_t now = NowMs();
@@ -680,10 +815,12 @@ size_t Region::ExpireSome(size_t max_keys) {
     }
   }
   const uint32_t selected = ns_;
+  expiring_ = true;
   for (const auto& [ns, key] : expired) {
     ns_ = ns;
     EmitDelete(key);
   }
+  expiring_ = false;
   ns_ = selected;
   expired_keys_ += expired.size();
   return expired.size();

@@ -20,6 +20,7 @@
 #include "persistence/aof.h"
 #include "persistence/env.h"
 #include "persistence/recovery.h"
+#include "region-server/notify.h"
 #include "syncer/replicator.h"
 #include "syncer/syncer_core.h"
 
@@ -104,6 +105,43 @@ class Region final : public syncer::ReplicaHost {
   // Blocking commands (region-server/blocking.h): while a client is blocked, every op applied
   // here is reported to `blocking` too, so a push from any client or region wakes it.
   void set_blocking(BlockingKeys* blocking) { blocking_ = blocking; }
+  // Keyspace notifications (region-server/notify.h; docs/messaging.md, "Keyspace
+  // notifications"): while `notifier` is on, every key op applied here -- a local command's or a
+  // peer's -- fires the events Redis names it by ("new" when it creates the key, the op's event,
+  // "expire" for a deadline it sets, "del" when it empties a collection). A command whose events
+  // Redis names otherwise renames them (NameEvents) or mutes them and notifies itself
+  // (MuteEvents, Notify). Null or off: one test per op.
+  void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  bool notifying() const { return notifier_ != nullptr && notifier_->on(); }
+  // Before each command (Server::Call, also inside MULTI and scripts): forgets the previous
+  // command's NameEvents / MuteEvents. `read`: a read-only command, whose lookups of missing
+  // keys fire "keymiss" (Redis's lookupKeyRead).
+  void BeginCommand(bool read) {
+    read_command_ = read;
+    event_name_ = {};
+    events_muted_ = false;
+  }
+  // The following key ops of this command fire `event` (a string literal; empty: their own)
+  // instead of the op's event, of class `type` (0: the op's class); "new", "expire" and "del"
+  // are unchanged. E.g. a stream family: NameEvents("xadd", kNotifyStream) before its op (Redis
+  // fires "new" then "xadd"), or MuteEvents + Notify(kNotifyStream, "xtrim", key).
+  void NameEvents(std::string_view event, uint32_t type = 0) {
+    event_name_ = event;
+    event_type_ = type;
+  }
+  // The following key ops of this command fire nothing (the command calls Notify itself).
+  void MuteEvents(bool muted) { events_muted_ = muted; }
+  // notifyKeyspaceEvent on the selected database (a no-op when notifications are off).
+  void Notify(uint32_t type, std::string_view event, std::string_view key) {
+    if (notifying()) notifier_->Notify(type, event, key, db_);
+  }
+  // Lookup fires "keymiss" for a missing key when the command is a read (BeginCommand). A write
+  // command that reads a key as Redis's lookupKeyRead does (SINTERSTORE's sources, GETDEL...)
+  // calls this when it found the key missing (a no-op in a read command: Lookup fired it).
+  void NotifyKeyMiss(std::string_view key) {
+    if (!read_command_) Notify(kNotifyKeyMiss, "keymiss", key);
+  }
+
   // The next op emitted changes nothing Redis would call a modification (where Redis does not
   // call signalModifiedKey), though the CRDT needs it: an SADD of members all present re-adds
   // them so that a concurrent SREM elsewhere does not remove them. WATCH ignores that op.
@@ -234,6 +272,18 @@ class Region final : public syncer::ReplicaHost {
   // Keyspace::Apply, reported to watches_ (one empty() check when nobody watches).
   absl::StatusOr<crdt::Keyspace::Outcome> ApplyOp(const v1::Op& op);
   absl::StatusOr<crdt::Keyspace::Outcome> ApplyWatched(const v1::Op& op);
+  // With notifications on: applies `op` and fires its events.
+  absl::StatusOr<crdt::Keyspace::Outcome> ApplyNotified(const v1::Op& op);
+  absl::StatusOr<crdt::Keyspace::Outcome> ApplyPlain(const v1::Op& op);
+  // The logical database whose namespace is `ns` now.
+  uint32_t DbOfNamespace(uint32_t ns) const;
+  Notifier* notifier_ = nullptr;
+  bool read_command_ = false;    // BeginCommand
+  bool events_muted_ = false;    // MuteEvents
+  bool expiring_ = false;        // the deletes being emitted are expiries
+  std::string_view event_name_;  // NameEvents
+  uint32_t event_type_ = 0;      // NameEvents
+  std::string_view op_event_;    // the event the Emit* helper names its op by (lpush, rpop...)
   WatchRegistry* watches_ = nullptr;
   BlockingKeys* blocking_ = nullptr;
   bool unsignalled_ = false;  // NextOpUnsignalled

@@ -130,6 +130,7 @@ absl::Status Server::Start() {
     region_ = std::make_unique<Region>(std::move(ro));
     region_->set_watches(&watches_);
     region_->set_blocking(&blocking_);
+    region_->set_notifier(&notifier_);
     auto t0 = std::chrono::steady_clock::now();
     persistence::RecoveryResult recovery;
     absl::Status s = region_->Open(&recovery);
@@ -192,6 +193,7 @@ void Server::FinishLoading() {
   region_->set_watches(&watches_);
   blocking_.TouchAll();
   region_->set_blocking(&blocking_);
+  region_->set_notifier(&notifier_);
   LogRecovery(load_result_, load_ms_);
   loading_ = false;
   // The replicator starts from the replayed keyspace: gRPC only now.
@@ -375,6 +377,7 @@ void Server::Call(const CommandSpec& spec, const std::vector<std::string_view>& 
   // The client's database, resolved through the mapping as it is now (SWAPDB may have changed
   // it since the client's last command).
   region_->SelectDb(client->db);
+  region_->BeginCommand((spec.flags & kReadOnly) != 0);
   CommandContext ctx{absl::MakeConstSpan(args), reply, client, region_.get(), this};
   spec.handler(ctx);
 }

@@ -17,6 +17,7 @@
 #include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/multi.h"
+#include "region-server/notify.h"
 #include "region-server/pubsub.h"
 #include "region-server/region.h"
 #include "topology/topology.h"
@@ -176,6 +177,8 @@ class Server {
   void ServeWhileBusy(const Client* caller);
   BlockingKeys& blocking() { return blocking_; }
   PubSub& pubsub() { return pubsub_; }
+  // Keyspace notifications (CONFIG SET notify-keyspace-events).
+  Notifier& notifier() { return notifier_; }
   // PUBLISH / SPUBLISH: delivers to this region's subscribers and sends the message to every
   // peer region with a live link (docs/messaging.md). Returns the local receivers.
   size_t Publish(std::string_view channel, std::string_view message, bool shard);
@@ -233,6 +236,8 @@ class Server {
   WatchRegistry watches_;
   // Before io_ too: connections destroyed with io_ drop their subscriptions.
   PubSub pubsub_;
+  // notify-keyspace-events (region-server/notify.h): publishes to pubsub_.
+  Notifier notifier_{&pubsub_};
   std::unique_ptr<Scripting> scripting_;
   // Declared before io_: destroying io_ destroys the handlers still pending after Stop(), and
   // with them the last owners of their Connections, which Unregister() from this list.

@@ -161,6 +161,7 @@ void SPop(CommandContext& ctx) {
     if (picked == nullptr) return;
     const std::string member(picked->name);
     const std::string_view m = member;
+    ctx.region->NameEvents("spop");
     ctx.region->EmitSetRemove(ctx.args[1], {&m, 1});
     ctx.reply->Bulk(member);
     return;
@@ -185,6 +186,7 @@ void SPop(CommandContext& ctx) {
     popped = RandomDistinct(*s, static_cast<size_t>(count));
   }
   std::vector<std::string_view> views(popped.begin(), popped.end());
+  ctx.region->NameEvents("spop");
   ctx.region->EmitSetRemove(ctx.args[1], views);
   ReplyMembers(ctx, views);
 }
@@ -265,6 +267,7 @@ bool LookupSets(CommandContext& ctx, absl::Span<const std::string_view> keys,
   for (std::string_view key : keys) {
     const crdt::Entry* e = ctx.region->Lookup(key);
     if (e == nullptr) {
+      ctx.region->NotifyKeyMiss(key);  // *STORE: Redis 7.0 reads the sources with lookupKeyRead
       *missing = true;
       sets->push_back(nullptr);
       continue;
@@ -348,14 +351,26 @@ std::vector<std::string_view> UnionOrDiff(const std::vector<const SetValue*>& se
 
 // Replaces `dst` with a set of `members` (or deletes it when there are none); replies the size.
 // `hashtable`: the new set has Redis's hashtable encoding whatever its members.
+// `event`: the command's ("sinterstore"...), fired after "new" when the result is not empty;
+// an empty one deletes `dst` ("del").
 void Store(CommandContext& ctx, std::string_view dst, std::vector<std::string_view> members,
-           bool hashtable = false) {
+           std::string_view event, bool hashtable = false) {
   // The members may live in `dst`'s own set: copy them before it changes.
   std::vector<std::string> copies(members.begin(), members.end());
   std::vector<std::string_view> views(copies.begin(), copies.end());
-  const crdt::Entry* old = ctx.region->Find(dst);
-  if (old != nullptr) ctx.region->EmitDelete(dst);
-  if (!views.empty()) ctx.region->EmitSetAdd(dst, views, hashtable);
+  Region& region = *ctx.region;
+  const crdt::Entry* old = region.Find(dst);
+  const bool existed = old != nullptr && old->Exists();
+  if (views.empty()) {
+    if (old != nullptr) region.EmitDelete(dst);
+  } else {
+    region.MuteEvents(true);
+    if (old != nullptr) region.EmitDelete(dst);
+    region.EmitSetAdd(dst, views, hashtable);
+    region.MuteEvents(false);
+    if (!existed) region.Notify(kNotifyNew, "new", dst);
+    region.Notify(kNotifySet, event, dst);
+  }
   ctx.reply->Integer(static_cast<int64_t>(views.size()));
 }
 
@@ -367,7 +382,7 @@ void SInterGeneric(CommandContext& ctx, size_t first, bool store) {
   if (!missing) out = Intersect(sets, 0);
   if (store) {
     OrderLikeNewSet(&out);
-    Store(ctx, ctx.args[1], std::move(out));
+    Store(ctx, ctx.args[1], std::move(out), "sinterstore");
   } else {
     ReplyMembers(ctx, out);
   }
@@ -383,7 +398,7 @@ void SUnionDiff(CommandContext& ctx, size_t first, bool diff, bool store) {
   bool hashtable = false;
   std::vector<std::string_view> out = UnionOrDiff(sets, diff, &hashtable);
   if (store) {
-    Store(ctx, ctx.args[1], std::move(out), hashtable);
+    Store(ctx, ctx.args[1], std::move(out), diff ? "sdiffstore" : "sunionstore", hashtable);
   } else {
     ReplyMembers(ctx, out);
   }

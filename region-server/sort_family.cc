@@ -31,7 +31,10 @@ std::optional<std::string> LookupByPattern(CommandContext& ctx, std::string_view
   if (t.kind == PatternTarget::Kind::kElement) return std::string(element);
   if (t.kind == PatternTarget::Kind::kNothing) return std::nullopt;
   const crdt::Entry* e = ctx.region->Lookup(t.key);  // expires the key lazily, as Redis does
-  if (e == nullptr) return std::nullopt;
+  if (e == nullptr) {
+    ctx.region->NotifyKeyMiss(t.key);  // Redis's lookupKeyByPattern reads with lookupKeyRead
+    return std::nullopt;
+  }
   const ValueType type = ctx.region->TypeOf(*e);
   if (!t.has_field) {
     if (type != ValueType::kString) return std::nullopt;
@@ -93,7 +96,8 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
   }
   const std::string_view key = ctx.args[1];
   const crdt::Entry* e = ctx.region->Lookup(key);
-  ValueType type = ValueType::kList;  // a missing key sorts as an empty list
+  if (e == nullptr) ctx.region->NotifyKeyMiss(key);  // SORT reads it with lookupKeyRead
+  ValueType type = ValueType::kList;                 // a missing key sorts as an empty list
   if (e != nullptr) {
     type = ctx.region->TypeOf(*e);
     if (type != ValueType::kList && type != ValueType::kSet && type != ValueType::kZset) {
@@ -187,10 +191,21 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
   }
   // The destination is replaced: a whole-key removal of what it held, then one RPUSH of the
   // result (an empty result only deletes it), one unit.
-  if (ctx.region->Find(opt.store) != nullptr) ctx.region->EmitDelete(opt.store);
-  if (!out.empty()) {
+  // Events as Redis's: "new" (the destination did not exist) and "sortstore", or "del" when an
+  // empty result deletes it.
+  Region& region = *ctx.region;
+  const crdt::Entry* old = region.Find(opt.store);
+  const bool existed = old != nullptr && old->Exists();
+  if (out.empty()) {
+    if (old != nullptr) region.EmitDelete(opt.store);
+  } else {
+    region.MuteEvents(true);
+    if (old != nullptr) region.EmitDelete(opt.store);
     std::vector<std::string_view> views(out.begin(), out.end());
-    ctx.region->EmitListPush(opt.store, views, false);
+    region.EmitListPush(opt.store, views, false);
+    region.MuteEvents(false);
+    if (!existed) region.Notify(kNotifyNew, "new", opt.store);
+    region.Notify(kNotifyList, "sortstore", opt.store);
   }
   ctx.reply->Integer(static_cast<int64_t>(outputlen));
 }

@@ -49,7 +49,10 @@ void SetGeneric(CommandContext& ctx, const SetArgs& args, std::string_view key,
     ctx.reply->Error(kErrWrongType);
     return;
   }
-  if (args.flags & kSetGet) ReplyValueOrNull(ctx, old);
+  if (args.flags & kSetGet) {
+    if (old == nullptr) region.NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
+    ReplyValueOrNull(ctx, old);
+  }
   bool found = old != nullptr;
   if (((args.flags & kSetNx) && found) || ((args.flags & kSetXx) && !found)) {
     if (!(args.flags & kSetGet)) {
@@ -119,6 +122,7 @@ void GetDel(CommandContext& ctx) {
   const crdt::Entry* e;
   if (!LookupOfType(ctx, ctx.args[1], crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
+    ctx.region->NotifyKeyMiss(ctx.args[1]);  // Redis reads it with lookupKeyRead
     ctx.reply->Null();
     return;
   }
@@ -134,6 +138,7 @@ void GetEx(CommandContext& ctx) {
   const crdt::Entry* e;
   if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
   if (e == nullptr) {
+    region.NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
     ctx.reply->Null();
     return;
   }
@@ -191,6 +196,7 @@ void Append(CommandContext& ctx) {
   std::string_view suffix = ctx.args[2];
   const crdt::Entry* e;
   if (!LookupOfType(ctx, key, crdt::ValueType::kString, &e)) return;
+  region.NameEvents("append");
   if (e == nullptr) {
     region.PrepareCreate(key);
     region.EmitSet(key, suffix, ExpiryChange::KEEP);
@@ -277,6 +283,7 @@ void SetRange(CommandContext& ctx) {
     value.assign(current);
   }
   if (e == nullptr) region.PrepareCreate(key);
+  region.NameEvents("setrange");
   size_t end = static_cast<size_t>(offset) + patch.size();
   if (value.size() < end) value.resize(end, '\0');
   memcpy(value.data() + offset, patch.data(), patch.size());

@@ -85,8 +85,10 @@ std::vector<std::string> OwnMembers(std::vector<Item>* items) {
 }
 
 // Writes `items` to `dst` as a new zset (replacing whatever it holds) and replies its size; an
-// empty result deletes `dst`. `items` may point into `dst`'s own zset: they are copied first.
-void StoreItems(CommandContext& ctx, std::string_view dst, std::vector<Item> items) {
+// empty result deletes `dst` ("del"); a non-empty one fires "new" (when `dst` did not exist)
+// and `event` ("zunionstore"...). `items` may point into `dst`'s own zset: they are copied first.
+void StoreItems(CommandContext& ctx, std::string_view dst, std::vector<Item> items,
+                std::string_view event) {
   const std::vector<std::string> names = OwnMembers(&items);
   size_t longest = 0;
   for (const std::string& n : names) longest = std::max(longest, n.size());
@@ -96,8 +98,19 @@ void StoreItems(CommandContext& ctx, std::string_view dst, std::vector<Item> ite
   for (size_t i = 0; i < items.size(); ++i) {
     members.emplace_back(names[i], ListpackScore(items[i].score, listpack));
   }
-  if (ctx.region->Find(dst) != nullptr) ctx.region->EmitDelete(dst);
-  if (!members.empty()) ctx.region->EmitZsetAdd(dst, members);
+  Region& region = *ctx.region;
+  const crdt::Entry* old = region.Find(dst);
+  const bool existed = old != nullptr && old->Exists();
+  if (members.empty()) {
+    if (old != nullptr) region.EmitDelete(dst);
+  } else {
+    region.MuteEvents(true);
+    if (old != nullptr) region.EmitDelete(dst);
+    region.EmitZsetAdd(dst, members);
+    region.MuteEvents(false);
+    if (!existed) region.Notify(kNotifyNew, "new", dst);
+    region.Notify(kNotifyZset, event, dst);
+  }
   ctx.reply->Integer(static_cast<int64_t>(members.size()));
 }
 
@@ -637,7 +650,8 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
     items = SelectRange(*z, spec, type == RangeType::kRank ? 0 : offset, limit, reverse);
   }
   if (store) {
-    StoreItems(ctx, ctx.args[1], items);
+    if (z == nullptr) ctx.region->NotifyKeyMiss(key);  // Redis reads it with lookupKeyRead
+    StoreItems(ctx, ctx.args[1], items, "zrangestore");
   } else {
     ReplyItems(ctx, items, withscores);
   }
@@ -675,7 +689,12 @@ void ZRemRangeGeneric(CommandContext& ctx, RangeType type) {
   std::vector<Item> items = SelectRange(*e->zset(), spec, 0, -1, false);
   const std::vector<std::string> names = OwnMembers(&items);
   const std::vector<std::string_view> views(names.begin(), names.end());
-  if (!views.empty()) ctx.region->EmitZsetRemove(ctx.args[1], views);
+  if (!views.empty()) {
+    ctx.region->NameEvents(type == RangeType::kRank    ? "zremrangebyrank"
+                           : type == RangeType::kScore ? "zremrangebyscore"
+                                                       : "zremrangebylex");
+    ctx.region->EmitZsetRemove(ctx.args[1], views);
+  }
   ctx.reply->Integer(static_cast<int64_t>(views.size()));
 }
 
@@ -719,6 +738,7 @@ void PopGeneric(CommandContext& ctx, absl::Span<const std::string_view> keys, bo
                                 : Collect(z.index(), 0, n, 0, -1, false);
   const std::vector<std::string> names = OwnMembers(&items);
   const std::vector<std::string_view> views(names.begin(), names.end());
+  ctx.region->NameEvents(max ? "zpopmax" : "zpopmin");
   ctx.region->EmitZsetRemove(key, views);
 
   if (!nested && !emitkey) {
@@ -962,7 +982,10 @@ void SetOpGeneric(CommandContext& ctx, bool store, size_t numkeys_idx, SetOp op,
   size_t j = numkeys_idx + 1;
   for (size_t i = 0; i < src.size(); ++i, ++j) {
     const crdt::Entry* e = ctx.region->Lookup(ctx.args[j]);
-    if (e == nullptr) continue;
+    if (e == nullptr) {
+      ctx.region->NotifyKeyMiss(ctx.args[j]);  // *STORE: Redis 7.0 reads with lookupKeyRead
+      continue;
+    }
     const ValueType t = ctx.region->TypeOf(*e);
     if (t == ValueType::kZset) {
       src[i].zset = e->zset();
@@ -1088,7 +1111,7 @@ void SetOpGeneric(CommandContext& ctx, bool store, size_t numkeys_idx, SetOp op,
   }
   std::sort(out.begin(), out.end(), ItemLess);
   if (store) {
-    StoreItems(ctx, ctx.args[1], out);
+    StoreItems(ctx, ctx.args[1], out, name);
   } else {
     ReplyItems(ctx, out, withscores);
   }

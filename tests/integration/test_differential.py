@@ -1634,6 +1634,202 @@ class DifferentialTest(akv.ServerTestCase):
         if problems:
             self.fail("\n".join(problems) + self.where())
 
+    def test_keyspace_notifications(self):
+        # A subscriber PSUBSCRIBEd to __key*__:* on each side, a writer running a table of
+        # commands of every family in lockstep: after each command the writer's reply and every
+        # message the subscriber was delivered (read up to the reply of a PING it sends next:
+        # notifications come in the order Redis fires them) are compared byte for byte.
+        # "~sleep" waits for a key's TTL to pass on both sides.
+        steps = [
+            # strings
+            ["SET", "s", "v"], ["SET", "s", "v2", "EX", "100"], ["SETEX", "s2", "100", "x"],
+            ["PSETEX", "s3", "100000", "x"], ["SETNX", "s", "x"], ["SETNX", "s4", "x"],
+            ["GETSET", "s4", "y"], ["SET", "s4", "z", "GET"], ["GETSET", "gs", "y"],
+            ["SET", "sg", "z", "GET"], ["SET", "s5", "v", "NX"],
+            ["SET", "s5", "v", "XX", "KEEPTTL"], ["SET", "s6", "v", "XX"],
+            ["MSET", "m1", "a", "m2", "b"], ["MSETNX", "m3", "a", "m4", "b"],
+            ["MSETNX", "m3", "a", "m9", "b"], ["APPEND", "s", "more"], ["APPEND", "ap", "new"],
+            ["SETRANGE", "s", "1", "xx"], ["SETRANGE", "sr", "2", "ab"],
+            ["SETRANGE", "sr2", "0", ""], ["INCR", "n"], ["DECR", "n"], ["INCRBY", "n", "5"],
+            ["DECRBY", "n", "2"], ["INCRBYFLOAT", "n", "1.5"], ["INCRBYFLOAT", "f", "2.5"],
+            ["GETDEL", "m1"], ["GETDEL", "nosuch"], ["GETEX", "m2", "EX", "100"],
+            ["GETEX", "m2", "PERSIST"], ["GETEX", "m2"], ["GETEX", "m2", "PXAT", "1"],
+            ["GETEX", "nosuch", "EX", "10"], ["GET", "nosuch"], ["GET", "s"],
+            ["MGET", "s", "nosuch", "nosuch2"], ["STRLEN", "nosuch"], ["GETRANGE", "nosuch", "0", "1"],
+            ["LCS", "s", "nosuch"],
+            # generic
+            ["EXISTS", "s", "nosuch"], ["TYPE", "nosuch"], ["TTL", "nosuch"], ["TTL", "s"],
+            ["TOUCH", "s", "nosuch"], ["OBJECT", "ENCODING", "nosuch"], ["EXPIRE", "s", "100"],
+            ["PEXPIRE", "s", "100000"], ["EXPIREAT", "s", "99999999999"], ["EXPIRE", "s", "10", "NX"],
+            ["PERSIST", "s"], ["PERSIST", "s"], ["EXPIRE", "nosuch", "10"], ["EXPIRE", "s4", "0"],
+            ["PEXPIREAT", "s5", "1"], ["DEL", "s", "nosuch", "s2"], ["UNLINK", "s3"],
+            ["SET", "r", "1", "EX", "100"], ["RENAME", "r", "r2"], ["SET", "r3", "x"],
+            ["RENAME", "r2", "r3"], ["RENAME", "r3", "r3"], ["RENAMENX", "r3", "r4"],
+            ["RENAMENX", "r4", "m3"], ["RENAME", "nosuch", "x"], ["COPY", "r4", "c1"],
+            ["COPY", "r4", "c1"], ["COPY", "nosuch", "c1"], ["COPY", "r4", "c1", "REPLACE"], ["COPY", "r4", "c1", "DB", "1"],
+            ["MOVE", "c1", "2"], ["MOVE", "c1", "2"], ["SELECT", "3"], ["SET", "d3", "x"],
+            ["DEL", "d3"], ["SELECT", "0"],
+            # hashes
+            ["HSET", "h", "a", "1", "b", "2"], ["HSET", "h", "a", "1"], ["HSETNX", "h", "a", "x"],
+            ["HSETNX", "h", "c", "x"], ["HSETNX", "h2", "c", "x"], ["HMSET", "h", "d", "4"],
+            ["HINCRBY", "h", "n", "2"], ["HINCRBY", "h3", "n", "2"], ["HINCRBYFLOAT", "h", "f", "1.5"],
+            ["HINCRBYFLOAT", "h", "a", "0.5"], ["HDEL", "h", "a", "zz"], ["HDEL", "h", "zz"],
+            ["HGET", "nosuch", "a"], ["HGETALL", "nosuch"], ["HEXISTS", "h", "zz"],
+            ["HDEL", "h", "b", "c", "d", "n", "f"], ["HDEL", "h2", "c"],
+            # sets
+            ["SADD", "st", "a", "b", "c"], ["SADD", "st", "a"], ["SREM", "st", "a", "zz"],
+            ["SREM", "st", "zz"], ["SADD", "st2", "b", "x"], ["SINTERSTORE", "si", "st", "st2"],
+            ["SUNIONSTORE", "su", "st", "st2"], ["SDIFFSTORE", "sd", "st", "st2"],
+            ["SUNIONSTORE", "su", "st", "st2"], ["SINTERSTORE", "si", "st", "nosuch"],
+            ["SDIFFSTORE", "sd", "nosuch", "st"], ["SINTER", "st", "nosuch"],
+            ["SMOVE", "st2", "st3", "x"], ["SMOVE", "st2", "st", "b"], ["SMOVE", "st", "st3", "zz"],
+            ["SPOP", "su", "0"], ["SADD", "sp", "a"], ["SPOP", "sp"], ["SADD", "sp", "a"],
+            ["SPOP", "sp", "10"], ["SPOP", "nosuch"],
+            ["SISMEMBER", "nosuch", "a"], ["SMEMBERS", "nosuch"], ["SCARD", "st"],
+            ["SREM", "st", "b", "c"],
+            # sorted sets
+            ["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], ["ZADD", "z", "1", "a"],
+            ["ZADD", "z", "XX", "5", "zz"], ["ZADD", "z", "CH", "9", "a"],
+            ["ZADD", "z", "INCR", "1", "b"], ["ZADD", "z", "NX", "INCR", "1", "b"],
+            ["ZINCRBY", "z", "2", "c"], ["ZINCRBY", "z2", "1", "m"], ["ZREM", "z", "zz"],
+            ["ZREM", "z", "d"], ["ZREMRANGEBYRANK", "z", "0", "0"],
+            ["ZADD", "z", "1", "e", "2", "f", "3", "g"], ["ZREMRANGEBYSCORE", "z", "1", "1"],
+            ["ZREMRANGEBYSCORE", "z", "100", "200"], ["ZREMRANGEBYLEX", "z2", "-", "+"],
+            ["ZADD", "zl", "0", "a", "0", "b", "0", "c"], ["ZREMRANGEBYLEX", "zl", "[a", "[a"],
+            ["ZPOPMIN", "z"], ["ZPOPMAX", "z", "2"], ["ZPOPMIN", "nosuch"],
+            ["ZUNIONSTORE", "zu", "2", "z", "zl"], ["ZINTERSTORE", "zi", "2", "z", "zl"],
+            ["ZDIFFSTORE", "zd", "1", "z"], ["ZUNIONSTORE", "zu", "1", "nosuch"],
+            ["ZRANGESTORE", "zr", "zl", "0", "-1"], ["ZRANGESTORE", "zr", "nosuch", "0", "-1"],
+            ["ZMPOP", "1", "zl", "MIN", "COUNT", "5"], ["ZSCORE", "nosuch", "a"],
+            ["ZRANGE", "nosuch", "0", "-1"], ["ZCARD", "z"], ["BZPOPMIN", "z", "0.1"],
+            # lists
+            ["LPUSH", "l", "a", "b"], ["RPUSH", "l", "c"], ["LPUSHX", "nosuch", "a"],
+            ["RPUSHX", "l", "d"], ["LINSERT", "l", "BEFORE", "c", "x"],
+            ["LINSERT", "l", "BEFORE", "zz", "x"], ["LSET", "l", "0", "y"], ["LREM", "l", "0", "x"],
+            ["LREM", "l", "0", "zz"], ["LTRIM", "l", "0", "10"], ["LTRIM", "l", "0", "2"],
+            ["LPOP", "l"], ["RPOP", "l", "5"], ["LPOP", "nosuch"], ["RPUSH", "l", "1", "2", "3"],
+            ["LMOVE", "l", "l2", "LEFT", "RIGHT"], ["RPOPLPUSH", "l", "l2"],
+            ["RPOPLPUSH", "l", "l2"], ["LMOVE", "l2", "l2", "LEFT", "RIGHT"],
+            ["RPUSH", "one", "x"], ["RPOPLPUSH", "one", "one"], ["BLPOP", "l2", "0.1"],
+            ["BRPOP", "l2", "0.1"], ["RPUSH", "l2", "p", "q"],
+            ["BLMOVE", "l2", "l3", "LEFT", "LEFT", "0.1"], ["BRPOPLPUSH", "l2", "l3", "0.1"],
+            ["LMPOP", "1", "l3", "LEFT", "COUNT", "9"], ["LRANGE", "nosuch", "0", "-1"],
+            ["LINDEX", "nosuch", "0"], ["LLEN", "one"], ["LPOS", "nosuch", "x"],
+            ["SRANDMEMBER", "nosuch"], ["HRANDFIELD", "nosuch"], ["ZRANDMEMBER", "nosuch"],
+            ["SMISMEMBER", "nosuch", "a"], ["SINTERCARD", "1", "nosuch"],
+            # bitmaps
+            ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "100", "0"],
+            ["GETBIT", "nosuch", "0"], ["BITCOUNT", "nosuch"], ["BITOP", "OR", "bo", "b", "nosuch"],
+            ["BITOP", "AND", "bo", "nosuch"], ["BITFIELD", "bf", "SET", "u8", "0", "255"],
+            ["BITFIELD", "bf", "GET", "u8", "0"],
+            ["BITFIELD", "bf2", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"],
+            ["BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "9"],
+            ["BITFIELD_RO", "nosuch", "GET", "u8", "0"], ["BITFIELD", "nosuch", "GET", "u8", "0"],
+            ["BITFIELD", "bf", "SET", "u8", "0", "9"], ["BITFIELD", "bf", "SET", "u8", "0", "9"],
+            # SORT ... STORE
+            ["RPUSH", "so", "3", "1", "2"], ["SORT", "so", "STORE", "sos"],
+            ["SORT", "so", "STORE", "sos"], ["SORT", "nosuch", "STORE", "sos"], ["SORT", "nosuch"],
+            ["SORT_RO", "nosuch"],
+            # transactions and scripts
+            ["MULTI"], ["SET", "t", "1"], ["INCR", "t"], ["HSET", "th", "f", "v"], ["EXEC"],
+            ["EVAL", "redis.call('set', KEYS[1], 'x'); redis.call('expire', KEYS[1], 100); "
+             "redis.call('del', KEYS[1]); return redis.call('get', 'nosuch')", "1", "sc"],
+            # expiry: lazy (a read) or active, "expired" comes before the read's "keymiss"
+            ["SET", "ex", "v", "PX", "30"], "~sleep", ["GET", "ex"],
+            ["HSET", "exh", "f", "v"], ["PEXPIRE", "exh", "30"], "~sleep", ["HGET", "exh", "f"],
+            # nothing for FLUSHALL / FLUSHDB
+            ["SET", "fl", "x"], ["FLUSHDB"], ["SET", "fl", "x"], ["FLUSHALL"],
+        ]
+        configs = [
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "Kx"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "EnmK$l"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "KEAmn"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "KEb"],
+            ["CONFIG", "SET", "notify-keyspace-events", "K E"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", "sdhzetgx"],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "SET", "notify-keyspace-events", ""],
+            ["CONFIG", "GET", "notify-keyspace-events"],
+            ["CONFIG", "GET", "notify-keyspace*"],
+        ]
+        problems = []
+        for side_server in (self.ref, self.tgt):
+            self.addCleanup(self._reset_notify, side_server)
+        writers = [s.client(2) for s in (self.ref, self.tgt)]
+        for c in writers:
+            self.addCleanup(c.close)
+            self.assertEqual(c.call("FLUSHALL").raw, b"+OK\r\n")
+        for args in configs:
+            got = [c.call(*args).raw for c in writers]
+            if got[0] != got[1]:
+                problems.append("%s: redis %r, got %r" % (args, got[0], got[1]))
+        for protocol in (2, 3):
+            subs = [s.client(protocol) for s in (self.ref, self.tgt)]
+            for c in writers + subs:
+                self.addCleanup(c.close)
+            for w, sub in zip(writers, subs):
+                self.assertEqual(w.call("FLUSHALL").raw, b"+OK\r\n")
+                self.assertEqual(w.call("SELECT", "0").raw, b"+OK\r\n")
+                self.assertEqual(w.call("CONFIG", "SET", "notify-keyspace-events", "KEAmn").raw,
+                                 b"+OK\r\n")
+                sub.send_command("PSUBSCRIBE", "__key*__:*")
+                sub.read_reply(keep_pushes=True)
+            for i, args in enumerate(steps):
+                if args == "~sleep":
+                    time.sleep(0.15)
+                    continue
+                got = []
+                for w, sub in zip(writers, subs):
+                    frames = [w.call(*args).raw]
+                    sub.send_command("PING", "sync-%d" % i)
+                    while True:
+                        raw = sub.read_reply(keep_pushes=True).raw
+                        if not raw.startswith((b"*4\r\n", b">4\r\n")):
+                            break
+                        frames.append(raw)
+                    got.append(frames)
+                if got[0] != got[1]:
+                    problems.append("resp%d step %d %s:\n  redis %r\n  got   %r" %
+                                    (protocol, i, args, got[0], got[1]))
+            # A BLPOP served by another client's push: "new" and "lpush", then the pop's "lpop"
+            # and "del", as Redis serves it right after the push.
+            got = []
+            for server, w, sub in zip((self.ref, self.tgt), writers, subs):
+                blocker = server.client(2)
+                self.addCleanup(blocker.close)
+                blocker.send_command("BLPOP", "bl", "5")
+                akv.wait_for(self, "BLPOP blocked", lambda: b"cmd=blpop" in w.call(
+                    "CLIENT", "LIST").raw, timeout=5)
+                frames = [w.call("LPUSH", "bl", "x").raw, blocker.read_reply().raw]
+                sub.send_command("PING", "sync-blocked")
+                while True:
+                    raw = sub.read_reply(keep_pushes=True).raw
+                    if not raw.startswith((b"*4\r\n", b">4\r\n")):
+                        break
+                    frames.append(raw)
+                got.append(frames)
+                blocker.close()
+            if got[0] != got[1]:
+                problems.append("resp%d served BLPOP:\n  redis %r\n  got   %r" %
+                                (protocol, got[0], got[1]))
+            for sub in subs:
+                sub.close()
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
+    def _reset_notify(self, server):
+        with server.client(2) as c:
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+
     def test_watch_and_expiry(self):
         # Redis 7.0's rules for a watched key's expiry: expiring after WATCH aborts EXEC; a key
         # already expired at WATCH does not, nor does its deletion (lazy, by another client's

@@ -8,6 +8,8 @@
     MULTI/EXEC).
   * At most once: a message published while the region's replication is paused is never
     delivered to the other regions, later ones are.
+  * Keyspace notifications: a write in one region fires its events (named by op kind) on keyspace
+    subscribers in every region; an expiry fires "expired" once in each.
   * A subscriber that does not read is disconnected by client-output-buffer-limit pubsub (also
     when the messages come from a peer region); the region and its other subscribers go on.
 
@@ -76,6 +78,62 @@ class PubSubTest(akv.ServerTestCase):
                 c.send_command("PING")
                 r = c.read_reply(keep_pushes=True).value
                 self.assertIn(r, ([b"pong", b""], b"PONG"), "%s: unexpected %r" % (name, r))
+
+    def test_keyspace_notifications_in_every_region(self):
+        # docs/messaging.md, "Keyspace notifications": a write in one region fires events,
+        # named by op kind, on keyspace subscribers in every region (its own with Redis's names);
+        # an expiry fires "expired" once in each region.
+        subs = {}
+        for name in self.names:
+            with self.cluster.regions[name].client() as c:
+                self.assertEqual(c.call("CONFIG", "SET", "notify-keyspace-events", "KA").raw,
+                                 b"+OK\r\n")
+            subs[name] = self.subscriber(name, "PSUBSCRIBE", "__keyspace@0__:*")
+        origin = self.names[0]
+        writer = self.cluster.client(origin)
+
+        def expect(what, key, local, remote):
+            for name in self.names:
+                want = local if name == origin else remote
+                got = []
+                for _ in want:
+                    m = read_push(subs[name])
+                    self.assertEqual(m[:2], [b"pmessage", b"__keyspace@0__:*"], m)
+                    got.append((m[2], m[3]))
+                self.assertEqual(got, [(b"__keyspace@0__:" + key, e.encode()) for e in want],
+                                 "%s: events in region %s" % (what, name))
+
+        writer.call("SET", "k", "v")
+        expect("SET", b"k", ["set"], ["set"])
+        writer.call("HSET", "h", "f", "v")
+        expect("HSET", b"h", ["hset"], ["hset"])
+        writer.call("INCRBY", "n", "5")
+        expect("INCRBY", b"n", ["incrby"], ["incrby"])
+        writer.call("SADD", "s", "a")
+        expect("SADD", b"s", ["sadd"], ["sadd"])
+        writer.call("ZINCRBY", "z", "1", "m")
+        expect("ZINCRBY", b"z", ["zincr"], ["zincr"])
+        writer.call("RPUSH", "l", "a")
+        expect("RPUSH", b"l", ["rpush"], ["rpush"])
+        writer.call("LPUSH", "l", "b")
+        expect("LPUSH", b"l", ["lpush"], ["lpush"])
+        writer.call("LPOP", "l")
+        expect("LPOP", b"l", ["lpop"], ["lrem"])
+        writer.call("APPEND", "k", "w")
+        expect("APPEND", b"k", ["append"], ["set"])
+        writer.call("SREM", "s", "a")
+        expect("SREM", b"s", ["srem", "del"], ["srem", "del"])
+        writer.call("DEL", "k")
+        expect("DEL", b"k", ["del"], ["del"])
+        writer.call("SET", "e", "v", "PX", "300")
+        expect("SET PX", b"e", ["set", "expire"], ["set", "expire"])
+        expect("expiry", b"e", ["expired"], ["expired"])
+        # Exactly once: nothing else arrives (a PING answers right behind the messages read).
+        time.sleep(0.3)
+        for name in self.names:
+            subs[name].send_command("PING")
+            r = read_push(subs[name])
+            self.assertEqual(r, [b"pong", b""], "%s: unexpected %r" % (name, r))
 
     def check_no_overtaking(self, publish_round, rounds, what):
         """publish_round(pub, i) writes key i and then publishes i in r0; readers in r1 and r2
