@@ -65,6 +65,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterZsetFamily(&commands_);
   RegisterBitFamily(&commands_);
   RegisterListFamily(&commands_);
+  RegisterStreamFamily(&commands_);
   RegisterTransactionFamily(&commands_);
   RegisterScriptingFamily(&commands_);
   RegisterSortFamily(&commands_);

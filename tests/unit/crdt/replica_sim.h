@@ -186,6 +186,66 @@ class Replica {
     return Local(std::move(op));
   }
 
+  // Streams: the key's stream value here (null when it has none).
+  const StreamValue* Stream(const std::string& k) {
+    const Entry* e = ks_.Find(k, 0);
+    return e == nullptr ? nullptr : e->stream();
+  }
+  // XADD of entry `id` with `fields` (field, value, ...): the metadata as the command sets it.
+  v1::Op XAdd(const std::string& k, StreamId id, const std::vector<std::string>& fields) {
+    const StreamValue* s = Stream(k);
+    StreamMeta m = s != nullptr ? s->meta() : StreamMeta{};
+    m.last_id = std::max(m.last_id, id);
+    ++m.entries_added;
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    v1::StreamEntry* e = op.mutable_xadd()->add_entries();
+    e->mutable_id()->set_ms(id.ms);
+    e->mutable_id()->set_seq(id.seq);
+    for (const auto& f : fields) e->add_fields(f);
+    SetStreamMeta(m, op.mutable_xadd()->mutable_meta());
+    return Local(std::move(op));
+  }
+  // XDEL / trimming of the entries `ids` (every instance of each this replica holds).
+  v1::Op XDel(const std::string& k, const std::vector<StreamId>& ids) {
+    const StreamValue* s = Stream(k);
+    StreamMeta m = s != nullptr ? s->meta() : StreamMeta{};
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    v1::StreamRemove* rem = op.mutable_xdel();
+    for (const StreamId& id : ids) {
+      if (s == nullptr || s->items().count(id) == 0) continue;
+      m.max_deleted = std::max(m.max_deleted, id);
+      for (const auto& in : s->items().at(id).instances) {
+        v1::StreamRef* r = rem->add_entries();
+        r->mutable_id()->set_ms(id.ms);
+        r->mutable_id()->set_seq(id.seq);
+        r->set_region(ks_.regions().Name(in.tag.region));
+        r->set_seq(in.tag.seq);
+        r->set_idx(in.tag.idx);
+      }
+    }
+    SetStreamMeta(m, rem->mutable_meta());
+    return Local(std::move(op));
+  }
+  // XSETID: last id `last` (the rest as the replica sees it).
+  v1::Op XSetId(const std::string& k, StreamId last) {
+    const StreamValue* s = Stream(k);
+    StreamMeta m = s != nullptr ? s->meta() : StreamMeta{};
+    m.last_id = last;
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    SetStreamMeta(m, op.mutable_xmeta()->mutable_meta());
+    return Local(std::move(op));
+  }
+  static void SetStreamMeta(const StreamMeta& m, v1::StreamMeta* out) {
+    out->mutable_last_id()->set_ms(m.last_id.ms);
+    out->mutable_last_id()->set_seq(m.last_id.seq);
+    out->set_entries_added(m.entries_added);
+    out->mutable_max_deleted_id()->set_ms(m.max_deleted.ms);
+    out->mutable_max_deleted_id()->set_seq(m.max_deleted.seq);
+  }
+
   // Receives a remote op; returns false if it had to be refused (out of order).
   bool Receive(const v1::Op& op) {
     clock_.Observe(op.hlc());
@@ -237,6 +297,20 @@ class Replica {
         std::string out = "list:";
         for (size_t i = 0; i < e->list()->size(); ++i) {
           out += (i ? "," : "") + std::string(e->list()->at(i).value.view());
+        }
+        return out;
+      }
+      case ValueType::kStream: {
+        const StreamValue& s = *e->stream();
+        const StreamMeta m = s.meta();
+        std::string out = "stream(" + std::to_string(m.last_id.ms) + "-" +
+                          std::to_string(m.last_id.seq) + "," + std::to_string(m.entries_added) +
+                          "," + std::to_string(m.max_deleted.ms) + "-" +
+                          std::to_string(m.max_deleted.seq) + "):";
+        for (const auto& [id, item] : s.items()) {
+          out += std::to_string(id.ms) + "-" + std::to_string(id.seq) + "=";
+          for (const auto& f : item.shown().fields) out += f + ";";
+          out += ",";
         }
         return out;
       }
