@@ -38,6 +38,15 @@ bool LookupStream(CommandContext& ctx, std::string_view key, const StreamValue**
   return true;
 }
 
+// The key's stream for a command that needs it: false after replying "ERR no such key" or
+// WRONGTYPE.
+bool LookupExistingStream(CommandContext& ctx, std::string_view key, const StreamValue** out) {
+  if (!LookupStream(ctx, key, out)) return false;
+  if (*out != nullptr) return true;
+  ctx.reply->Error(kErrNoSuchKey);
+  return false;
+}
+
 void SetId(const StreamId& id, v1::StreamId* out) {
   out->set_ms(id.ms);
   out->set_seq(id.seq);
@@ -139,8 +148,8 @@ void XAdd(CommandContext& ctx) {
     id = args.id;
     if (!args.seq_given) {  // <ms>-*
       if (id.ms == last.ms) {
-        if (last.seq == UINT64_MAX) {
-          ctx.reply->Error(kErrSmall);
+        if (last.seq == UINT64_MAX) {  // redis 7.0 answers this one with ERANGE's message
+          ctx.reply->Error("ERR Elements are too large to be stored");
           return;
         }
         id.seq = last.seq + 1;
@@ -191,15 +200,15 @@ void XTrim(CommandContext& ctx) {
 
 // XDEL key id [id ...]
 void XDel(CommandContext& ctx) {
-  std::vector<StreamId> ids(ctx.args.size() - 2);
-  for (size_t j = 2; j < ctx.args.size(); ++j) {
-    if (!ParseStreamIdOrReply(ctx, ctx.args[j], 0, true, &ids[j - 2])) return;
-  }
   const StreamValue* s;
   if (!LookupStream(ctx, ctx.args[1], &s)) return;
   if (s == nullptr) {
     ctx.reply->Integer(0);
     return;
+  }
+  std::vector<StreamId> ids(ctx.args.size() - 2);
+  for (size_t j = 2; j < ctx.args.size(); ++j) {
+    if (!ParseStreamIdOrReply(ctx, ctx.args[j], 0, true, &ids[j - 2])) return;
   }
   std::vector<StreamId> found;
   for (const StreamId& id : ids) {
@@ -451,9 +460,9 @@ void XSetId(CommandContext& ctx) {
     }
   }
   const StreamValue* s;
-  if (!LookupStream(ctx, a[1], &s)) return;
-  if (s == nullptr) {
-    ctx.reply->Error(kErrNoSuchKey);
+  if (!LookupExistingStream(ctx, a[1], &s)) return;
+  if (!s->items().empty() && id < s->items().rbegin()->first) {
+    ctx.reply->Error("ERR The ID specified in XSETID is smaller than the target stream top item");
     return;
   }
   if (has_added && static_cast<uint64_t>(added) < s->size()) {
@@ -462,14 +471,11 @@ void XSetId(CommandContext& ctx) {
         "stream length");
     return;
   }
-  if (!s->items().empty() && id < s->items().rbegin()->first) {
-    ctx.reply->Error("ERR The ID specified in XSETID is smaller than the target stream top item");
-    return;
-  }
   StreamMeta meta = s->meta();
   meta.last_id = id;
   if (has_added) meta.entries_added = static_cast<uint64_t>(added);
-  if (has_max) meta.max_deleted = max_deleted;
+  // Redis 7.0 takes MAXDELETEDID 0-0 as "not given".
+  if (has_max && max_deleted != StreamId{0, 0}) meta.max_deleted = max_deleted;
   ctx.region->EmitStreamOp(
       a[1], [&](crdt::Hlc, v1::Op* op) { SetMeta(meta, op->mutable_xmeta()->mutable_meta()); });
   ctx.reply->Ok();
@@ -493,29 +499,32 @@ void ReplyFirstLast(CommandContext& ctx, const StreamValue& s, bool first) {
 // estimated as Redis would lay out entries added in order (100 per node).
 void XInfoStream(CommandContext& ctx) {
   const auto& a = ctx.args;
+  const StreamValue* sp;
+  if (!LookupExistingStream(ctx, a[2], &sp)) return;
+  const StreamValue& s = *sp;
   bool full = false;
   int64_t count = 10;
+  const std::string syntax =
+      absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
+                   std::string(a[1].substr(0, 128)), "'. Try XINFO HELP.");
   if (a.size() > 3) {
-    if (!EqualsIgnoreCase(a[3], "full") || (a.size() != 4 && a.size() != 6)) {
-      ctx.reply->Error(kErrSyntax);
+    if (!EqualsIgnoreCase(a[3], "full")) {
+      ctx.reply->Error(syntax);
       return;
     }
     full = true;
-    if (a.size() == 6) {
-      if (!EqualsIgnoreCase(a[4], "count")) {
-        ctx.reply->Error(kErrSyntax);
+    if (a.size() > 4) {
+      if (a.size() != 6 || !EqualsIgnoreCase(a[4], "count")) {
+        ctx.reply->Error(syntax);
         return;
       }
       if (!crdt::ParseRedisInt(a[5], &count)) {
         ctx.reply->Error(kErrNotInteger);
         return;
       }
-      if (count < 0) count = 0;
+      if (count < 0) count = 10;
     }
   }
-  const crdt::Entry* e;
-  if (!LookupExisting(ctx, a[2], ValueType::kStream, kErrNoSuchKey, &e)) return;
-  const StreamValue& s = *e->stream();
   const StreamMeta meta = s.meta();
   const uint64_t keys = (s.size() + 99) / 100;
   const StreamId first = s.items().empty() ? StreamId{0, 0} : s.items().begin()->first;
@@ -554,7 +563,30 @@ void XInfoStream(CommandContext& ctx) {
 
 void XInfo(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
-  if (EqualsIgnoreCase(sub, "help") && ctx.args.size() == 2) {
+  const size_t argc = ctx.args.size();
+  struct Sub {
+    std::string_view name;
+    int arity;
+  };
+  static constexpr Sub kSubs[] = {{"stream", -3}, {"groups", 3}, {"consumers", 4}, {"help", 2}};
+  bool known = false;
+  for (const Sub& x : kSubs) {
+    if (!EqualsIgnoreCase(sub, x.name)) continue;
+    known = true;
+    const bool bad =
+        x.arity > 0 ? argc != static_cast<size_t>(x.arity) : argc < static_cast<size_t>(-x.arity);
+    if (bad) {
+      ctx.reply->Error(absl::StrCat("ERR wrong number of arguments for 'xinfo|",
+                                    std::string(x.name), "' command"));
+      return;
+    }
+  }
+  if (!known) {
+    ctx.reply->Error(absl::StrCat("ERR unknown subcommand '", std::string(sub.substr(0, 128)),
+                                  "'. Try XINFO HELP."));
+    return;
+  }
+  if (EqualsIgnoreCase(sub, "help")) {
     static constexpr std::string_view kHelp[] = {
         "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CONSUMERS <key> <groupname>",
@@ -569,26 +601,20 @@ void XInfo(CommandContext& ctx) {
     for (std::string_view line : kHelp) ctx.reply->SimpleString(line);
     return;
   }
-  if (EqualsIgnoreCase(sub, "stream") && ctx.args.size() >= 3) {
+  if (EqualsIgnoreCase(sub, "stream")) {
     XInfoStream(ctx);
     return;
   }
-  if (EqualsIgnoreCase(sub, "groups") && ctx.args.size() == 3) {
-    const crdt::Entry* e;
-    if (!LookupExisting(ctx, ctx.args[2], ValueType::kStream, kErrNoSuchKey, &e)) return;
+  if (EqualsIgnoreCase(sub, "groups")) {
+    const StreamValue* s;
+    if (!LookupExistingStream(ctx, ctx.args[2], &s)) return;
     ctx.reply->ArrayLen(0);  // consumer groups are not implemented yet
     return;
   }
-  if (EqualsIgnoreCase(sub, "consumers") && ctx.args.size() == 4) {
-    const crdt::Entry* e;
-    if (!LookupExisting(ctx, ctx.args[2], ValueType::kStream, kErrNoSuchKey, &e)) return;
-    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", std::string(ctx.args[3]),
-                                  "' for key name '", std::string(ctx.args[2]), "'"));
-    return;
-  }
-  std::string name(sub);
-  ctx.reply->Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '", name,
-                                "'. Try XINFO HELP."));
+  const StreamValue* s;  // CONSUMERS
+  if (!LookupExistingStream(ctx, ctx.args[2], &s)) return;
+  ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", std::string(ctx.args[3]),
+                                "' for key name '", std::string(ctx.args[2]), "'"));
 }
 
 }  // namespace
@@ -612,10 +638,10 @@ void RegisterStreamFamily(CommandTable* t) {
                "Returns messages from multiple streams with IDs greater than the ones requested. "
                "Blocks until a message is available otherwise.",
                "5.0.0"});
-  t->Register({"xsetid", -3, kWrite | kDenyOom, 1, 1, 1, XSetId, kG,
+  t->Register({"xsetid", -3, kWrite | kDenyOom | kFast, 1, 1, 1, XSetId, kG,
                "An internal command for replicating stream values.", "5.0.0"});
-  t->Register({"xinfo", -2, kReadOnly, 0, 0, 0, XInfo, kG,
-               "A container for stream introspection commands.", "5.0.0"});
+  t->Register({"xinfo", -2, 0, 0, 0, 0, XInfo, kG, "A container for stream introspection commands.",
+               "5.0.0"});
 }
 
 }  // namespace activekv::server

@@ -13,7 +13,8 @@ ZRANDMEMBER) are compared by content and by rule.
   /usr/bin/python3 test_differential.py [--target redis|activekv] [-k pattern]
   env: AKV_SEED, AKV_SEQS (sequences per protocol, default 50), AKV_CMDS (per sequence, 300),
        AKV_DIFF_KEEP_GOING=1 (report every distinct mismatch instead of stopping at the first),
-       AKV_DIFF_FAMILIES=string,hash,set,zset,list (the random generator's families, and
+       AKV_DIFF_SHOW=N (bytes of each reply a keep-going summary shows, default 100),
+       AKV_DIFF_FAMILIES=string,hash,set,zset,list,stream (the random generator's families, and
        whether the zset edge cases run; default: all, see diffcore.DEFAULT_FAMILIES)
 """
 
@@ -492,7 +493,158 @@ def edge_cases(t0_ms):
             C("HELLO", "2", "AUTH", "default"), C("PING"),
         ]),
     ] + collection_edge_cases(t0_ms) + (zset_edge_cases(t0_ms) if "zset" in families_from_env()
-                                        else [])
+                                        else []) + \
+        (stream_edge_cases() if "stream" in families_from_env() else [])
+
+
+def stream_edge_cases():
+    """Streams: ids, ranges, trimming (exact, and "~" where redis's node layout does not matter),
+    XREAD, XSETID, XINFO, the key commands; errors in redis's order. Auto ids ("*") only for
+    shape (kind "xid")."""
+    def C(*args):
+        return Cmd(args)
+
+    def XI(*args):
+        return Cmd(args, "xinfo")
+    many = [C("XADD", "big", "%d-1" % i, "f", str(i)) for i in range(1, 251)]
+    return [
+        ("XADD ids and errors", [
+            C("XADD", "s", "0-0", "a", "1"), C("XADD", "s", "0", "a", "1"),
+            C("XADD", "s", "0-*", "a", "1"), C("XADD", "s", "0-*", "a", "1"),
+            C("XADD", "s", "0-1", "a", "1"), C("XADD", "s", "5", "a", "1"),
+            C("XADD", "s", "5-*", "a", "1"), C("XADD", "s", "4-*", "a", "1"),
+            C("XADD", "s", "5-18446744073709551615", "a", "1"), C("XADD", "s", "5-*", "a", "1"),
+            C("XADD", "s", "6-0", "a"), C("XADD", "s", "6-0"), C("XADD", "s"),
+            C("XADD", "s", "abc", "a", "1"), C("XADD", "s", "-", "a", "1"),
+            C("XADD", "s", "+", "a", "1"), C("XADD", "s", "1-2-3", "a", "1"),
+            C("XADD", "s", " 7", "a", "1"), C("XADD", "s", "+8", "a", "1"),
+            C("XADD", "s", "9-+1", "a", "1"), C("XADD", "s", "10--1", "a", "1"),
+            C("XADD", "s", "18446744073709551616-0", "a", "1"),
+            C("XADD", "s", "18446744073709551615-18446744073709551615", "a", "1"),
+            C("XADD", "s", "18446744073709551615-*", "a", "1"),
+            C("XADD", "s", "*", "a", "1"), C("XLEN", "s"), XI("XINFO", "STREAM", "s"),
+            C("XADD", "n", "NOMKSTREAM", "1-1", "a", "1"), C("EXISTS", "n"),
+            C("XADD", "n", "nomkstream", "*", "a", "1"), C("XADD", "n", "1-1", "a", "1", "b"),
+            C("XADD", "n", "1-1", "", ""), C("XRANGE", "n", "-", "+"),
+            C("SET", "str", "v"), C("XADD", "str", "1-1", "a", "1"),
+            C("XADD", "str", "0-0", "a", "1"), C("XADD", "str", "bad", "a", "1"),
+            C("XADD", "str", "NOMKSTREAM", "1-1", "a", "1"),
+        ]),
+        ("XADD auto ids (shape)", [
+            Cmd(["XADD", "a", "*", "f", "v"], "xid"), Cmd(["XADD", "a", "*", "f", "v"], "xid"),
+            Cmd(["XADD", "a", "MAXLEN", "1", "*", "f", "v"], "xid"), C("XLEN", "a"),
+            C("TYPE", "a"), C("DEL", "a"),
+        ]),
+        ("XADD / XTRIM trimming options", [
+            C("XADD", "t", "MAXLEN", "-1", "1-1", "a", "1"),
+            C("XADD", "t", "MAXLEN", "abc", "1-1", "a", "1"),
+            C("XADD", "t", "MAXLEN", "1", "MINID", "1", "1-1", "a", "1"),
+            C("XADD", "t", "MINID", "1", "MAXLEN", "1", "1-1", "a", "1"),
+            C("XADD", "t", "LIMIT", "5", "1-1", "a", "1"),
+            C("XADD", "t", "MAXLEN", "1", "LIMIT", "5", "1-1", "a", "1"),
+            C("XADD", "t", "MAXLEN", "~", "1", "LIMIT", "-1", "1-1", "a", "1"),
+            C("XADD", "t", "MAXLEN", "~", "1", "LIMIT", "x", "1-1", "a", "1"),
+            C("XADD", "t", "MINID", "abc", "1-1", "a", "1"), C("XADD", "t", "MINID", "-", "1-1",
+                                                                 "a", "1"),
+            C("XADD", "t", "MAXLEN", "2", "1-1", "a", "1"),
+            C("XADD", "t", "MAXLEN", "=", "2", "2-1", "a", "2"),
+            C("XADD", "t", "MAXLEN", "2", "3-1", "a", "3"), C("XRANGE", "t", "-", "+"),
+            C("XADD", "t", "MINID", "3-1", "4-1", "a", "4"), C("XRANGE", "t", "-", "+"),
+            C("XADD", "t", "maxlen", "~", "1", "5-1", "a", "5"), C("XLEN", "t"),
+            C("XADD", "t", "MAXLEN", "0", "6-1", "a", "6"), C("XLEN", "t"), C("EXISTS", "t"),
+            XI("XINFO", "STREAM", "t"), C("XADD", "t", "MAXLEN", "1", "1-1", "a", "1"),
+            C("XTRIM", "t"), C("XTRIM", "t", "FOO", "1"), C("XTRIM", "t", "MAXLEN"),
+            C("XTRIM", "t", "LIMIT", "1"), C("XTRIM", "t", "MAXLEN", "1", "LIMIT", "1"),
+            C("XTRIM", "nokey", "MAXLEN", "1"), C("XTRIM", "nokey", "FOO", "1"),
+            C("SET", "str", "v"), C("XTRIM", "str", "MAXLEN", "1"),
+            C("XTRIM", "str", "FOO", "1"),
+        ] + many + [
+            C("XTRIM", "big", "MAXLEN", "~", "120"), C("XLEN", "big"),
+            C("XTRIM", "big", "MAXLEN", "~", "10", "LIMIT", "50"), C("XLEN", "big"),
+            C("XTRIM", "big", "MINID", "~", "180-1"), C("XLEN", "big"),
+            C("XTRIM", "big", "MINID", "~", "240-1", "LIMIT", "0"), C("XLEN", "big"),
+            C("XTRIM", "big", "MINID", "245-1"), C("XLEN", "big"),
+            C("XTRIM", "big", "MAXLEN", "2"), C("XRANGE", "big", "-", "+"),
+            XI("XINFO", "STREAM", "big"),
+        ]),
+        ("XRANGE / XREVRANGE", [
+            C("XADD", "r", "1-1", "a", "1"), C("XADD", "r", "1-2", "b", "2"),
+            C("XADD", "r", "2-0", "c", "3"), C("XADD", "r", "3-5", "d", "4"),
+            C("XRANGE", "r", "-", "+"), C("XREVRANGE", "r", "+", "-"),
+            C("XRANGE", "r", "1", "1"), C("XRANGE", "r", "(1-1", "+"),
+            C("XRANGE", "r", "-", "(2-0"), C("XRANGE", "r", "(1-2", "(3-5"),
+            C("XRANGE", "r", "(0-0", "+"), C("XRANGE", "r", "-", "(0-0"),
+            C("XRANGE", "r", "(18446744073709551615-18446744073709551615", "+"),
+            C("XRANGE", "r", "(", "+"), C("XRANGE", "r", "(-", "+"), C("XRANGE", "r", "-", "(+"),
+            C("XRANGE", "r", "3", "1"), C("XREVRANGE", "r", "1", "3"),
+            C("XREVRANGE", "r", "(3-5", "(1-1"), C("XREVRANGE", "r", "+", "-", "COUNT", "2"),
+            C("XRANGE", "r", "-", "+", "COUNT", "0"), C("XRANGE", "r", "-", "+", "COUNT", "-1"),
+            C("XRANGE", "r", "-", "+", "COUNT", "1", "COUNT", "3"),
+            C("XRANGE", "r", "-", "+", "COUNT"), C("XRANGE", "r", "-", "+", "COUNT", "x"),
+            C("XRANGE", "r", "-", "+", "FOO"), C("XRANGE", "r", "x", "+"),
+            C("XRANGE", "r", "-", "x"), C("XRANGE", "r", " 1", "+1"),
+            C("XRANGE", "nokey", "-", "+"), C("XREVRANGE", "nokey", "+", "-", "COUNT", "0"),
+            C("SET", "str", "v"), C("XRANGE", "str", "-", "+"), C("XRANGE", "str", "x", "+"),
+            C("XRANGE", "str", "-", "+", "COUNT", "0"), C("XLEN", "str"), C("XLEN", "nokey"),
+        ]),
+        ("XDEL / XSETID / XINFO", [
+            C("XADD", "d", "1-1", "a", "1"), C("XADD", "d", "2-1", "b", "2"),
+            C("XADD", "d", "3-1", "c", "3"), C("XDEL", "d", "2-1", "2-1", "9-9"),
+            C("XDEL", "d", "x"), C("XDEL", "d", "1-1", "x"), C("XDEL", "d", "-"),
+            C("XDEL", "nokey", "1-1"), C("XDEL", "nokey", "x"), XI("XINFO", "STREAM", "d"),
+            XI("XINFO", "STREAM", "d", "FULL"), XI("XINFO", "STREAM", "d", "FULL", "COUNT", "1"),
+            XI("XINFO", "STREAM", "d", "FULL", "COUNT", "0"),
+            C("XINFO", "STREAM", "d", "FULL", "COUNT"), C("XINFO", "STREAM", "d", "FOO"),
+            C("XINFO", "STREAM", "nokey"), C("XINFO", "FOO", "d"), C("XINFO"),
+            C("XINFO", "GROUPS", "d"), C("XINFO", "GROUPS", "nokey"),
+            C("XSETID", "d", "2-0"), C("XSETID", "d", "3-1"), C("XSETID", "d", "10-1"),
+            C("XSETID", "d", "10-1", "ENTRIESADDED", "1"),
+            C("XSETID", "d", "10-1", "ENTRIESADDED", "-1"),
+            C("XSETID", "d", "10-1", "ENTRIESADDED", "x"),
+            C("XSETID", "d", "10-1", "MAXDELETEDID", "11-0"),
+            C("XSETID", "d", "10-1", "MAXDELETEDID", "x"),
+            C("XSETID", "d", "12-1", "ENTRIESADDED", "9", "MAXDELETEDID", "5-0"),
+            C("XSETID", "d", "12-1", "FOO"), C("XSETID", "d", "x"), C("XSETID", "d", "-"),
+            C("XSETID", "nokey", "1-1"), XI("XINFO", "STREAM", "d"),
+            C("XADD", "d", "11-1", "a", "1"), C("XADD", "d", "12-*", "a", "1"),
+            C("XDEL", "d", "1-1", "3-1", "12-2"), C("XLEN", "d"), C("EXISTS", "d"),
+            XI("XINFO", "STREAM", "d"), C("XSETID", "d", "1-0"), C("XADD", "d", "1-1", "a", "1"),
+            C("SET", "str", "v"), C("XSETID", "str", "1-1"), C("XINFO", "STREAM", "str"),
+        ]),
+        ("XREAD", [
+            C("XADD", "s1", "1-1", "a", "1"), C("XADD", "s1", "2-1", "b", "2"),
+            C("XADD", "s2", "5-1", "c", "3"),
+            C("XREAD", "STREAMS", "s1", "0"), C("XREAD", "STREAMS", "s1", "s2", "0", "0"),
+            C("XREAD", "COUNT", "1", "STREAMS", "s1", "s2", "1-1", "0"),
+            C("XREAD", "STREAMS", "s1", "$"), C("XREAD", "STREAMS", "s1", "2-1"),
+            C("XREAD", "STREAMS", "nokey", "s1", "0", "1"),
+            C("XREAD", "BLOCK", "10", "STREAMS", "s1", "$"),
+            C("XREAD", "BLOCK", "10", "COUNT", "1", "STREAMS", "s1", "nokey", "0", "$"),
+            C("XREAD", "BLOCK", "-1", "STREAMS", "s1", "0"),
+            C("XREAD", "BLOCK", "abc", "STREAMS", "s1", "0"),
+            C("XREAD", "COUNT", "x", "STREAMS", "s1", "0"),
+            C("XREAD", "COUNT", "-5", "STREAMS", "s1", "0"), C("XREAD", "STREAMS", "s1"),
+            C("XREAD", "STREAMS", "s1", "s2", "0"), C("XREAD", "STREAMS"), C("XREAD", "s1", "0"),
+            C("XREAD", "FOO", "STREAMS", "s1", "0"), C("XREAD", "COUNT", "1", "s1", "0"),
+            C("XREAD", "NOACK", "STREAMS", "s1", "0"),
+            C("XREAD", "GROUP", "g", "c", "STREAMS", "s1", "0"),
+            C("XREAD", "STREAMS", "s1", ">"), C("XREAD", "STREAMS", "s1", "x"),
+            C("XREAD", "STREAMS", "s1", "-"), C("SET", "str", "v"),
+            C("XREAD", "STREAMS", "str", "0"), C("XREAD", "STREAMS", "s1", "str", "x", "0"),
+            C("XREAD", "STREAMS", "s1", "str", "0", "x"), C("MULTI"),
+            C("XREAD", "BLOCK", "0", "STREAMS", "s1", "$"), C("EXEC"),
+        ]),
+        ("streams and the key commands", [
+            C("XADD", "k", "1-1", "a", "1"), C("XADD", "k", "2-1", "b", "2"), C("TYPE", "k"),
+            OBJENC("k"), Cmd(["SCAN", "0", "TYPE", "stream"], "scan"), C("RENAME", "k", "k2"),
+            C("XRANGE", "k2", "-", "+"), XI("XINFO", "STREAM", "k2"), C("COPY", "k2", "k3"),
+            C("XADD", "k3", "3-1", "c", "3"), C("XLEN", "k2"), C("XLEN", "k3"),
+            C("EXPIRE", "k3", "1000"), T("TTL", "k3"), C("GET", "k2"), C("LPUSH", "k2", "x"),
+            C("XADD", "k2", "9-9", "x", "y"), C("DEL", "k2"), C("EXISTS", "k2"),
+            C("XDEL", "k3", "1-1", "2-1", "3-1"), C("EXISTS", "k3"), C("TYPE", "k3"),
+            C("XLEN", "k3"), C("SET", "k3", "v"), C("TYPE", "k3"),
+        ]),
+    ]
 
 
 def collection_edge_cases(t0_ms):
@@ -1822,6 +1974,9 @@ class DifferentialTest(akv.ServerTestCase):
                       "lrange", "lindex", "lpos", "lset", "linsert", "lrem", "ltrim", "lmove",
                       "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin",
                       "bzpopmax", "bzmpop", "sort", "sort_ro"]
+        if "stream" in families_from_env():
+            names += ["xadd", "xtrim", "xdel", "xrange", "xrevrange", "xlen", "xread", "xsetid",
+                      "xinfo"]
         problems = []
         with self.ref.client() as c1, self.tgt.client() as c2:
             n = c2.call("COMMAND", "COUNT").value
