@@ -411,6 +411,7 @@ void Keyspace::ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, E
       ApplyListRemove(op.lrem(), entry, ctx);
       break;
     case v1::Op::kXdel:  // a removal's metadata is an add: skipped like the adds above
+    case v1::Op::kXgroup:
       ApplyStreamOp(op, Dot{}, entry, ctx);
       break;
     default:
@@ -551,6 +552,7 @@ void Keyspace::ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVecto
     case v1::Op::kXadd:
     case v1::Op::kXdel:
     case v1::Op::kXmeta:
+    case v1::Op::kXgroup:
       ApplyStreamOp(op, dot, &entry, ctx);
       break;
     case v1::Op::kLset: {

@@ -16,6 +16,8 @@ StreamMeta MetaOf(const v1::StreamMeta& m) {
   return out;
 }
 
+bool ValidTag(const v1::StreamTag& t) { return !t.region().empty() && t.seq() != 0; }
+
 }  // namespace
 
 absl::Status Keyspace::ValidateStreamOp(const v1::Op& op) {
@@ -25,6 +27,18 @@ absl::Status Keyspace::ValidateStreamOp(const v1::Op& op) {
         return absl::InvalidArgumentError("stream entry with an odd number of fields");
       }
     }
+  } else if (op.has_xgroup()) {
+    const v1::StreamGroupChange& g = op.xgroup();
+    bool ok = true;
+    for (const auto& t : g.destroyed()) ok = ok && ValidTag(t);
+    for (const auto& t : g.views_removed()) ok = ok && ValidTag(t);
+    for (const auto& c : g.consumers()) {
+      for (const auto& t : c.removed()) ok = ok && ValidTag(t);
+    }
+    for (const auto& p : g.pending()) {
+      for (const auto& t : p.removed()) ok = ok && ValidTag(t);
+    }
+    if (!ok) return absl::InvalidArgumentError("stream group op names an instance without a dot");
   } else if (op.has_xdel()) {
     for (const v1::StreamRef& r : op.xdel().entries()) {
       if (r.region().empty() || r.seq() == 0) {
@@ -61,6 +75,47 @@ void Keyspace::ApplyStreamOp(const v1::Op& op, const Dot& dot, Entry* entry,
       if (!flushed) {
         s->SetMeta(dot, op.hlc(), MetaOf(op.xdel().meta()), false, vctx);
       }
+      break;
+    }
+    case v1::Op::kXgroup: {
+      const v1::StreamGroupChange& g = op.xgroup();
+      auto region_of = [&](const std::string& name) {
+        return name == local_name() ? local_ : regions_.Intern(name);
+      };
+      auto tag_of = [&](const v1::StreamTag& t) {
+        return Tag{region_of(t.region()), t.idx(), t.seq()};
+      };
+      StreamGroups::Change ch;
+      ch.group = g.group();
+      // A flushed op (the FLUSHALL observed it) adds nothing; its removals still apply.
+      ch.create = !flushed && g.create();
+      for (const auto& t : g.destroyed()) ch.destroyed.push_back(tag_of(t));
+      ch.set_last = !flushed && g.set_last();
+      ch.view.last_ms = g.last_id().ms();
+      ch.view.last_seq = g.last_id().seq();
+      ch.view.entries_read = g.entries_read();
+      for (const auto& t : g.views_removed())
+        ch.views_removed.emplace_back(region_of(t.region()), t.seq());
+      for (const auto& c : g.consumers()) {
+        StreamGroups::Change::ConsumerChange cc;
+        cc.name = c.name();
+        cc.add = !flushed && c.add();
+        for (const auto& t : c.removed()) cc.removed.push_back(tag_of(t));
+        cc.seen_ms = flushed ? 0 : c.seen_ms();
+        ch.consumers.push_back(std::move(cc));
+      }
+      for (const auto& p : g.pending()) {
+        StreamGroups::Change::PendingChange pc;
+        pc.ms = p.id().ms();
+        pc.seq = p.id().seq();
+        pc.add = !flushed && p.add();
+        pc.consumer = p.consumer();
+        pc.delivery_ms = p.delivery_ms();
+        pc.count = p.delivery_count();
+        for (const auto& t : p.removed()) pc.removed.push_back(tag_of(t));
+        ch.pending.push_back(std::move(pc));
+      }
+      s->ApplyGroup(ch, dot, op.hlc(), vctx);
       break;
     }
     case v1::Op::kXmeta:

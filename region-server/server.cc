@@ -66,6 +66,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   RegisterBitFamily(&commands_);
   RegisterListFamily(&commands_);
   RegisterStreamFamily(&commands_);
+  RegisterStreamGroupFamily(&commands_);
   RegisterTransactionFamily(&commands_);
   RegisterScriptingFamily(&commands_);
   RegisterSortFamily(&commands_);

@@ -1,5 +1,6 @@
 #include "region-server/stream_args.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -189,6 +190,34 @@ std::vector<StreamId> StreamTrimVictims(const crdt::StreamValue& s, const Stream
   return out;
 }
 
+bool LookupStream(CommandContext& ctx, std::string_view key, const crdt::StreamValue** out) {
+  const crdt::Entry* e;
+  if (!LookupOfType(ctx, key, crdt::ValueType::kStream, &e)) return false;
+  *out = e == nullptr ? nullptr : e->stream();
+  return true;
+}
+
+bool LookupExistingStream(CommandContext& ctx, std::string_view key,
+                          const crdt::StreamValue** out) {
+  if (!LookupStream(ctx, key, out)) return false;
+  if (*out != nullptr) return true;
+  ctx.reply->Error(kErrNoSuchKey);
+  return false;
+}
+
+void SetStreamId(const StreamId& id, v1::StreamId* out) {
+  out->set_ms(id.ms);
+  out->set_seq(id.seq);
+}
+
+void SetStreamMeta(const crdt::StreamMeta& m, v1::StreamMeta* out) {
+  SetStreamId(m.last_id, out->mutable_last_id());
+  out->set_entries_added(m.entries_added);
+  SetStreamId(m.max_deleted, out->mutable_max_deleted_id());
+}
+
+int64_t StreamNowMs(CommandContext& ctx) { return std::max<int64_t>(0, ctx.region->wall_ms()); }
+
 void ReplyStreamEntry(CommandContext& ctx, const StreamId& id,
                       const crdt::StreamValue::Item& item) {
   ctx.reply->ArrayLen(2);
@@ -217,6 +246,33 @@ void CopyStream(Region& region, const crdt::StreamValue& src, std::string_view d
     m->mutable_max_deleted_id()->set_ms(meta.max_deleted.ms);
     m->mutable_max_deleted_id()->set_seq(meta.max_deleted.seq);
   });
+  // Each consumer group as it is: its last id, consumers and pending entries.
+  for (const auto& [name, g] : src.groups().groups()) {
+    if (!g.exists()) continue;
+    const crdt::StreamGroups::View last = g.last();
+    region.EmitStreamOp(dst, [&](crdt::Hlc, v1::Op* op) {
+      v1::StreamGroupChange* out = op->mutable_xgroup();
+      out->set_group(name);
+      out->set_create(true);
+      out->set_set_last(true);
+      SetStreamId(StreamId{last.last_ms, last.last_seq}, out->mutable_last_id());
+      out->set_entries_read(last.entries_read);
+      for (const auto& [cname, c] : g.consumers) {
+        v1::StreamConsumerChange* cc = out->add_consumers();
+        cc->set_name(cname);
+        cc->set_add(true);
+        cc->set_seen_ms(c.seen_ms);
+      }
+      for (const auto& [id, p] : g.pel) {
+        v1::StreamPendingChange* pc = out->add_pending();
+        SetStreamId(StreamId{id.first, id.second}, pc->mutable_id());
+        pc->set_add(true);
+        pc->set_consumer(p.shown().consumer);
+        pc->set_delivery_ms(p.shown().delivery_ms);
+        pc->set_delivery_count(p.shown().count);
+      }
+    });
+  }
 }
 
 }  // namespace activekv::server

@@ -47,9 +47,24 @@ int ParseStreamTrimArgs(CommandContext& ctx, bool xadd, StreamTrimArgs* out);
 std::vector<crdt::StreamId> StreamTrimVictims(const crdt::StreamValue& s,
                                               const StreamTrimArgs& args);
 
+// The key's stream: true with `*out` (null when the key does not exist); false after WRONGTYPE.
+bool LookupStream(CommandContext& ctx, std::string_view key, const crdt::StreamValue** out);
+// The same for a command that needs the key: false after "ERR no such key" or WRONGTYPE.
+bool LookupExistingStream(CommandContext& ctx, std::string_view key, const crdt::StreamValue** out);
+void SetStreamId(const crdt::StreamId& id, v1::StreamId* out);
+void SetStreamMeta(const crdt::StreamMeta& m, v1::StreamMeta* out);
+// The wall clock of the current command (unix ms), never negative.
+int64_t StreamNowMs(CommandContext& ctx);
+
 // One entry: [id, [field, value, ...]].
 void ReplyStreamEntry(CommandContext& ctx, const crdt::StreamId& id,
                       const crdt::StreamValue::Item& item);
+
+// stream_group_family.cc: XINFO GROUPS key, XINFO CONSUMERS key group (the stream exists), and
+// the number of groups.
+void XInfoGroups(CommandContext& ctx, const crdt::StreamValue& s);
+void XInfoConsumers(CommandContext& ctx, const crdt::StreamValue& s);
+size_t StreamGroupCount(const crdt::StreamValue& s);
 
 // RENAME / COPY: `dst` (absent or deleted by the caller) becomes a copy of `src`.
 void CopyStream(Region& region, const crdt::StreamValue& src, std::string_view dst);

@@ -30,34 +30,6 @@ constexpr StreamId kMaxId{UINT64_MAX, UINT64_MAX};
 // same id (docs/crdt-semantics.md, "Streams").
 constexpr uint64_t kSlots = 64;
 
-// The key's stream: true with `*out` (null when the key does not exist); false after WRONGTYPE.
-bool LookupStream(CommandContext& ctx, std::string_view key, const StreamValue** out) {
-  const crdt::Entry* e;
-  if (!LookupOfType(ctx, key, ValueType::kStream, &e)) return false;
-  *out = e == nullptr ? nullptr : e->stream();
-  return true;
-}
-
-// The key's stream for a command that needs it: false after replying "ERR no such key" or
-// WRONGTYPE.
-bool LookupExistingStream(CommandContext& ctx, std::string_view key, const StreamValue** out) {
-  if (!LookupStream(ctx, key, out)) return false;
-  if (*out != nullptr) return true;
-  ctx.reply->Error(kErrNoSuchKey);
-  return false;
-}
-
-void SetId(const StreamId& id, v1::StreamId* out) {
-  out->set_ms(id.ms);
-  out->set_seq(id.seq);
-}
-
-void SetMeta(const StreamMeta& m, v1::StreamMeta* out) {
-  SetId(m.last_id, out->mutable_last_id());
-  out->set_entries_added(m.entries_added);
-  SetId(m.max_deleted, out->mutable_max_deleted_id());
-}
-
 // The next auto id after `last` for the region in `slot` at `now_ms`.
 bool NextAutoId(const StreamId& last, uint64_t now_ms, uint64_t slot, StreamId* out) {
   slot = (slot - 1) % (kSlots - 1) + 1;  // 1 .. kSlots - 1
@@ -91,7 +63,7 @@ void EmitRemove(CommandContext& ctx, std::string_view key, const StreamValue& s,
     if (it == s.items().end()) continue;
     for (const StreamValue::Instance& in : it->second.instances) {
       v1::StreamRef r;
-      SetId(id, r.mutable_id());
+      SetStreamId(id, r.mutable_id());
       r.set_region(std::string(regions.Name(in.tag.region)));
       r.set_seq(in.tag.seq);
       r.set_idx(in.tag.idx);
@@ -101,7 +73,7 @@ void EmitRemove(CommandContext& ctx, std::string_view key, const StreamValue& s,
   ctx.region->EmitStreamOp(key, [&](crdt::Hlc, v1::Op* op) {
     v1::StreamRemove* rem = op->mutable_xdel();
     for (v1::StreamRef& r : refs) *rem->add_entries() = std::move(r);
-    SetMeta(meta, rem->mutable_meta());
+    SetStreamMeta(meta, rem->mutable_meta());
   });
 }
 
@@ -172,9 +144,9 @@ void XAdd(CommandContext& ctx) {
   ctx.region->EmitStreamOp(key, [&](crdt::Hlc, v1::Op* op) {
     v1::StreamAdd* add = op->mutable_xadd();
     v1::StreamEntry* e = add->add_entries();
-    SetId(id, e->mutable_id());
+    SetStreamId(id, e->mutable_id());
     for (size_t i = field_pos; i < argc; ++i) e->add_fields(ctx.args[i].data(), ctx.args[i].size());
-    SetMeta(next, add->mutable_meta());
+    SetStreamMeta(next, add->mutable_meta());
   });
   ctx.reply->Bulk(StreamIdText(id));
   if (args.strategy != StreamTrimArgs::Strategy::kNone) {
@@ -476,8 +448,9 @@ void XSetId(CommandContext& ctx) {
   if (has_added) meta.entries_added = static_cast<uint64_t>(added);
   // Redis 7.0 takes MAXDELETEDID 0-0 as "not given".
   if (has_max && max_deleted != StreamId{0, 0}) meta.max_deleted = max_deleted;
-  ctx.region->EmitStreamOp(
-      a[1], [&](crdt::Hlc, v1::Op* op) { SetMeta(meta, op->mutable_xmeta()->mutable_meta()); });
+  ctx.region->EmitStreamOp(a[1], [&](crdt::Hlc, v1::Op* op) {
+    SetStreamMeta(meta, op->mutable_xmeta()->mutable_meta());
+  });
   ctx.reply->Ok();
 }
 
@@ -545,7 +518,7 @@ void XInfoStream(CommandContext& ctx) {
   ctx.reply->Bulk(StreamIdText(first));
   if (!full) {
     ctx.reply->Bulk("groups");
-    ctx.reply->Integer(0);
+    ctx.reply->Integer(static_cast<int64_t>(StreamGroupCount(s)));
     ctx.reply->Bulk("first-entry");
     ReplyFirstLast(ctx, s, true);
     ctx.reply->Bulk("last-entry");
@@ -608,13 +581,12 @@ void XInfo(CommandContext& ctx) {
   if (EqualsIgnoreCase(sub, "groups")) {
     const StreamValue* s;
     if (!LookupExistingStream(ctx, ctx.args[2], &s)) return;
-    ctx.reply->ArrayLen(0);  // consumer groups are not implemented yet
+    XInfoGroups(ctx, *s);
     return;
   }
   const StreamValue* s;  // CONSUMERS
   if (!LookupExistingStream(ctx, ctx.args[2], &s)) return;
-  ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", std::string(ctx.args[3]),
-                                "' for key name '", std::string(ctx.args[2]), "'"));
+  XInfoConsumers(ctx, *s);
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ void StreamValue::Refresh() {
   created_ = false;
   for (const auto& [slot, mi] : meta_) created_ = created_ || slot.second;
   digest_ = entries_digest_;
+  digest_.Add(groups_.Digest());
   if (!meta_.empty()) {
     const StreamMeta m = meta();
     std::string bytes;
@@ -125,7 +126,14 @@ void StreamValue::SetMeta(const Dot& dot, Hlc hlc, const StreamMeta& meta, bool 
   Refresh();
 }
 
+void StreamValue::ApplyGroup(const StreamGroups::Change& change, const Dot& dot, Hlc hlc,
+                             const ValueContext& ctx) {
+  groups_.Apply(change, dot, hlc, ctx);
+  Refresh();
+}
+
 void StreamValue::RemoveObserved(const VersionVector& observed, const ValueContext& ctx) {
+  groups_.RemoveObserved(observed, *ctx.regions);
   for (auto it = items_.begin(); it != items_.end();) {
     Item& item = it->second;
     const size_t before = item.instances.size();
@@ -154,6 +162,7 @@ void StreamValue::RemoveObserved(const VersionVector& observed, const ValueConte
 }
 
 void StreamValue::PruneFrontiers(const VersionVector& applied) {
+  groups_.PruneFrontiers(applied);
   if (removed_.empty()) return;
   absl::erase_if(removed_, [&](const Tag& t) { return applied.Covers(t.dot()); });
 }
@@ -162,6 +171,7 @@ Stamp StreamValue::Newest(const RegionTable& regions) const {
   Stamp s;
   for (const auto& [id, item] : items_) s.Raise(item.shown().hlc, item.shown().tag.region, regions);
   for (const auto& [slot, mi] : meta_) s.Raise(mi.hlc, slot.first, regions);
+  s.Raise(groups_.Newest(regions), regions);
   return s;
 }
 
@@ -200,6 +210,7 @@ void StreamValue::ToState(v1::StreamState* out) const {
   std::vector<Tag> removed(removed_.begin(), removed_.end());
   std::sort(removed.begin(), removed.end(), TagBefore);
   for (const Tag& t : removed) ToTagState(t, 0, out->add_removed());
+  groups_.ToState(out->mutable_groups(), out->mutable_groups_removed());
 }
 
 absl::Status StreamValue::FromState(const v1::StreamState& in, const std::vector<RegionId>& dict,
@@ -245,6 +256,10 @@ absl::Status StreamValue::FromState(const v1::StreamState& in, const std::vector
     Hlc hlc;
     if (!FromTagState(t, dict, &tag, &hlc)) return absl::InvalidArgumentError("stream: bad tag");
     out->removed_.insert(tag);
+  }
+  if (absl::Status st = out->groups_.FromState(in.groups(), in.groups_removed(), dict, regions);
+      !st.ok()) {
+    return st;
   }
   out->Refresh();
   return absl::OkStatus();
@@ -318,6 +333,7 @@ void StreamValue::Join(const StreamValue& remote, const JoinSide& here, const Jo
     if (!both && !here.Removed(Dot{slot.first, mi.seq})) consider(slot, mi);
   }
   meta_ = std::move(meta);
+  groups_.Join(remote.groups_, here, there, ctx);
   PruneFrontiers(*ctx.applied);
   Refresh();
 }

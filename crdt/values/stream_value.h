@@ -16,6 +16,7 @@
 #include "crdt/digest.h"
 #include "crdt/region_table.h"
 #include "crdt/values/element_frontiers.h"
+#include "crdt/values/stream_groups.h"
 #include "crdt/values/tag.h"
 #include "crdt/values/value_type.h"
 #include "crdt/version_vector.h"
@@ -104,6 +105,9 @@ class StreamValue {
   // removal covers `dot`.
   void SetMeta(const Dot& dot, Hlc hlc, const StreamMeta& meta, bool creating,
                const ValueContext& ctx);
+  // A consumer-group op (StreamGroups::Apply).
+  void ApplyGroup(const StreamGroups::Change& change, const Dot& dot, Hlc hlc,
+                  const ValueContext& ctx);
   void RemoveObserved(const VersionVector& observed, const ValueContext& ctx);
   void PruneFrontiers(const VersionVector& applied);
 
@@ -112,12 +116,15 @@ class StreamValue {
   // True while the stream does not exist (no entry, no creating metadata).
   bool empty() const { return items_.empty() && !created_; }
   // No state at all: the entry may free the value.
-  bool Empty() const { return items_.empty() && meta_.empty() && removed_.empty(); }
+  bool Empty() const {
+    return items_.empty() && meta_.empty() && removed_.empty() && groups_.Empty();
+  }
   const Items& items() const { return items_; }
+  const StreamGroups& groups() const { return groups_; }
   StreamMeta meta() const;
   Stamp Newest(const RegionTable& regions) const;
   const Digest128& digest() const { return digest_; }
-  size_t pending_size() const { return removed_.size(); }
+  size_t pending_size() const { return removed_.size() + groups_.pending_removals(); }
 
   // --- Snapshot form and state merge ---
   void ToState(v1::StreamState* out) const;
@@ -136,6 +143,7 @@ class StreamValue {
   Items items_;
   absl::flat_hash_map<MetaSlot, MetaInstance> meta_;
   absl::flat_hash_set<Tag> removed_;  // removals whose add has not arrived
+  StreamGroups groups_;
   bool created_ = false;
   Digest128 entries_digest_;
   Digest128 digest_;

@@ -29,7 +29,8 @@ ENCODING is always quicklist in redis 7.0).
 Streams (family "stream"): entry ids are the generator's explicit ids (auto ids "*" differ
 between servers and are only checked for shape, kind "xid", in the edge cases), so every reply is
 exact except XINFO STREAM (kind "xinfo"): radix-tree-keys and radix-tree-nodes describe redis's
-storage and are not compared. "~" trimming appears only in edge cases whose outcome does not
+storage and are not compared; and the idle times of XPENDING's extended form and XINFO CONSUMERS
+(kind "xidle"). "~" trimming appears only in edge cases whose outcome does not
 depend on redis's node layout.
 SORT / SORT_RO (with the list family; kind "sort", run one at a time): exact, except where redis
 7.0's order is not defined: BY a pattern without '*' (nosort) on a hashtable set without STORE
@@ -716,6 +717,9 @@ def run_sort(cmd, ref, tgt):
 
 
 _XINFO_RADIX = re.compile(rb"(radix-tree-(?:keys|nodes)\r\n):-?\d+\r\n")
+# XINFO CONSUMERS' idle, XPENDING's extended form's idle: times of each server's clock.
+_IDLE = re.compile(rb"(idle\r\n):\d+\r\n")
+_PENDING_IDLE = re.compile(rb"(\*4\r\n\$\d+\r\n\d+-\d+\r\n\$\d+\r\n[^\r]*\r\n):\d+\r\n")
 _XID = re.compile(rb"^\$\d+\r\n\d+-\d+\r\n$")
 
 
@@ -725,6 +729,10 @@ def compare(cmd, r1, r2):
         a = _XINFO_RADIX.sub(rb"\1:_\r\n", r1.raw)
         b = _XINFO_RADIX.sub(rb"\1:_\r\n", r2.raw)
         return None if a == b else "replies differ (radix-tree-keys/-nodes not compared)"
+    if cmd.kind == "xidle":
+        a = _IDLE.sub(rb"\1:_\r\n", _PENDING_IDLE.sub(rb"\1:_\r\n", r1.raw))
+        b = _IDLE.sub(rb"\1:_\r\n", _PENDING_IDLE.sub(rb"\1:_\r\n", r2.raw))
+        return None if a == b else "replies differ (idle times not compared)"
     if cmd.kind == "xid":
         if isinstance(r1.value, akv.Err) or isinstance(r2.value, akv.Err):
             return None if r1.raw == r2.raw else "replies differ"
