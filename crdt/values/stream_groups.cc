@@ -99,7 +99,11 @@ void StreamGroups::Tidy(const std::string& name) {
   if (it == groups_.end()) return;
   Group& g = it->second;
   for (auto c = g.consumers.begin(); c != g.consumers.end();) {
-    c = c->second.tags.empty() ? g.consumers.erase(c) : std::next(c);
+    Consumer& x = c->second;
+    absl::erase_if(x.tag_seen, [&](const auto& kv) { return !Has(x.tags, kv.first); });
+    x.seen_ms = 0;
+    for (const auto& [t, ms] : x.tag_seen) x.seen_ms = std::max(x.seen_ms, ms);
+    c = x.tags.empty() ? g.consumers.erase(c) : std::next(c);
   }
   for (auto p = g.pel.begin(); p != g.pel.end();) {
     p = p->second.instances.empty() ? g.pel.erase(p) : std::next(p);
@@ -140,9 +144,11 @@ void StreamGroups::Apply(const Change& ch, const Dot& dot, Hlc hlc, const ValueC
     for (const Tag& t : cc.removed) RemoveTag(&c.tags, t, ctx);
     if (cc.add) {
       const Tag t{dot.region, static_cast<uint32_t>(1 + i), dot.seq};
-      if (!Blocked(t, ctx)) c.tags.push_back(t);
+      if (!Blocked(t, ctx)) {
+        c.tags.push_back(t);
+        c.tag_seen[t] = cc.seen_ms;
+      }
     }
-    c.seen_ms = std::max(c.seen_ms, cc.seen_ms);
   }
   for (size_t j = 0; j < ch.pending.size(); ++j) {
     const Change::PendingChange& pc = ch.pending[j];
@@ -262,8 +268,11 @@ void StreamGroups::ToState(google::protobuf::RepeatedPtrField<v1::StreamState::G
       y->set_name(cname);
       absl::InlinedVector<Tag, 1> tags = c.tags;
       std::sort(tags.begin(), tags.end(), TagBefore);
-      for (const Tag& t : tags) ToTagState(t, 0, y->add_tags());
-      y->set_seen_ms(c.seen_ms);
+      for (const Tag& t : tags) {
+        ToTagState(t, 0, y->add_tags());
+        auto s = c.tag_seen.find(t);
+        y->add_seen_ms(s == c.tag_seen.end() ? 0 : s->second);
+      }
     }
     for (const auto& [id, p] : g.pel) {
       std::vector<const PendingInstance*> ins;
@@ -311,11 +320,11 @@ absl::Status StreamGroups::FromState(
     }
     for (const auto& y : x.consumers()) {
       Consumer& c = g.consumers[y.name()];
-      for (const v1::TagState& ts : y.tags()) {
-        if (!FromTagState(ts, dict, &t, &h)) return bad;
+      for (int i = 0; i < y.tags_size(); ++i) {
+        if (!FromTagState(y.tags(i), dict, &t, &h)) return bad;
         c.tags.push_back(t);
+        c.tag_seen[t] = i < y.seen_ms_size() ? y.seen_ms(i) : 0;
       }
-      c.seen_ms = y.seen_ms();
     }
     for (const auto& y : x.pending()) {
       if (!FromTagState(y.tag(), dict, &t, &h)) return bad;
@@ -330,6 +339,9 @@ absl::Status StreamGroups::FromState(
     if (!FromTagState(ts, dict, &t, &h)) return bad;
     removed_.insert(t);
   }
+  std::vector<std::string> names;
+  for (const auto& [n, g] : groups_) names.push_back(n);
+  for (const std::string& n : names) Tidy(n);
   return absl::OkStatus();
 }
 
@@ -386,7 +398,11 @@ void StreamGroups::Join(const StreamGroups& remote, const JoinSide& here, const 
       const Consumer& y = cb == b.consumers.end() ? kNoConsumer : cb->second;
       Consumer m;
       m.tags = JoinTags(x.tags, y.tags, here, there, removed_);
-      m.seen_ms = std::max(x.seen_ms, y.seen_ms);
+      for (const auto& side : {&x, &y}) {
+        for (const auto& [t, ms] : side->tag_seen) {
+          if (Has(m.tags, t)) m.tag_seen[t] = ms;
+        }
+      }
       if (!m.tags.empty()) out.consumers.emplace(c, std::move(m));
     }
     std::vector<std::pair<uint64_t, uint64_t>> ids;

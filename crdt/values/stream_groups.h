@@ -54,7 +54,8 @@ class StreamGroups {
   };
   struct Consumer {
     absl::InlinedVector<Tag, 1> tags;
-    int64_t seen_ms = 0;
+    absl::flat_hash_map<Tag, int64_t> tag_seen;  // each instance's seen-time
+    int64_t seen_ms = 0;                         // the surviving instances' latest
   };
   // One pending id's surviving instances; shown() is the LWW-latest.
   struct Pending {

@@ -170,8 +170,8 @@ std::unique_ptr<Replica> ReplayUnion(const std::vector<v1::Op>& log, Keyspace& k
   return replay;
 }
 
-void RunStreamHistory(uint32_t seed) {
-  SCOPED_TRACE(absl::StrCat("STREAM_HISTORY_SEED=", seed));
+void RunStreamHistory(uint32_t seed, bool groups) {
+  SCOPED_TRACE(absl::StrCat(groups ? "STREAM_GROUP_HISTORY_SEED=" : "STREAM_HISTORY_SEED=", seed));
   std::mt19937 rng(seed);
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
   std::vector<std::unique_ptr<Replica>> reps;
@@ -203,7 +203,7 @@ void RunStreamHistory(uint32_t seed) {
     const size_t len = s == nullptr ? 0 : s->size();
     const StreamId last = s == nullptr ? StreamId{} : s->meta().last_id;
     v1::Op op;
-    const size_t k = pick(20);
+    const size_t k = pick(groups ? 32 : 20);
     if (k < 10 || len == 0) {
       // Mostly ids just after the replica's last one (so regions collide), sometimes ahead.
       StreamId id =
@@ -223,6 +223,29 @@ void RunStreamHistory(uint32_t seed) {
       op = rep.XDel(key, ids);
     } else if (k < 17) {
       op = rep.XSetId(key, StreamId{last.ms + pick(2), last.seq + pick(3)});
+    } else if (groups && k >= 20) {  // consumer groups
+      const std::string g = pick(2) == 0 ? "g1" : "g2";
+      const std::string c = pick(2) == 0 ? "c1" : "c2";
+      const StreamGroups::Group* grp = rep.Group(key, g);
+      const size_t kind = grp == nullptr ? 0 : pick(7);
+      if (kind == 0) {
+        op = grp == nullptr ? rep.XGroupCreate(key, g, StreamId{0, pick(2)})
+                            : rep.XReadGroup(key, g, c, 1 + pick(3), false);
+      } else if (kind <= 2) {
+        op = rep.XReadGroup(key, g, c, 1 + pick(3), pick(5) == 0);
+      } else if (kind == 3) {
+        std::vector<StreamId> ids;
+        for (const auto& [id, p] : grp->pel) {
+          if (pick(2) == 0) ids.push_back(StreamId{id.first, id.second});
+        }
+        op = rep.XAck(key, g, ids);
+      } else if (kind == 4) {
+        op = rep.XGroupSetId(key, g, StreamId{pick(3), 0});
+      } else if (kind == 5) {
+        op = rep.XDelConsumer(key, g, c);
+      } else {
+        op = rep.XGroupDestroy(key, g);
+      }
     } else if (k < 19) {
       op = rep.Del(key);
     } else {
@@ -299,11 +322,22 @@ void RunStreamHistory(uint32_t seed) {
 
 TEST(StreamsConvergence, RandomHistoriesConverge) {
   if (const char* s = std::getenv("STREAM_HISTORY_SEED")) {
-    RunStreamHistory(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)));
+    RunStreamHistory(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)), false);
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunStreamHistory(seeds());
+  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunStreamHistory(seeds(), false);
+}
+
+// The same with consumer-group ops (XGROUP CREATE / SETID / DESTROY / DELCONSUMER, XREADGROUP,
+// XACK) in a third of the steps.
+TEST(StreamsConvergence, RandomHistoriesWithConsumerGroupsConverge) {
+  if (const char* s = std::getenv("STREAM_GROUP_HISTORY_SEED")) {
+    RunStreamHistory(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)), true);
+    return;
+  }
+  std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
+  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunStreamHistory(seeds(), true);
 }
 
 }  // namespace
