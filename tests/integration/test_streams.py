@@ -11,8 +11,11 @@ RESUME and wait for convergence (equal version vectors and CRDT.DIGESTs, zero la
 - The same explicit id added in two regions: one entry everywhere, the later add's fields.
 - Metadata (last-generated-id, max-deleted-entry-id) joins by maximum.
 - XREAD BLOCK (with $ and with an id) in one region is woken by an XADD made in another.
+- Consumer groups: a group, its last-delivered id, consumers and pending entries replicate; an
+  XACK concurrent with a re-delivery elsewhere leaves the new delivery pending; DESTROY of one
+  group concurrent with CREATE of another keeps the new one.
 - AOF replay, BGREWRITEAOF + restart, and a full resync of a region behind the replication log
-  keep every stream, its entries and its metadata.
+  keep every stream, its entries, metadata and consumer groups.
 
   /usr/bin/python3 test_streams.py     env: AKV_SEED
 """
@@ -172,6 +175,41 @@ class StreamsTest(akv.ServerTestCase):
         self.assertIsNone(self.ok(a, "XREAD", "BLOCK", "200", "STREAMS", "s", "$"))
         self.assertGreaterEqual(time.monotonic() - t0, 0.19)
 
+    def test_consumer_groups_replicate(self):
+        a, b, c = self.start_cluster()
+        for i in range(1, 5):
+            self.ok(a, "XADD", "s", "%d-0" % i, "f", str(i))
+        self.ok(a, "XGROUP", "CREATE", "s", "g", "0")
+        self.converge()
+        # A group, its last-delivered id, its consumers and pending entries replicate.
+        got = self.ok(b, "XREADGROUP", "GROUP", "g", "worker", "COUNT", "2", "STREAMS", "s", ">")
+        self.assertEqual([e[0] for e in got[0][1]], [b"1-0", b"2-0"])
+        self.converge()
+        self.assert_everywhere("XPENDING s g", lambda x: x.call("XPENDING", "s", "g").value,
+                               [2, b"1-0", b"2-0", [[b"worker", b"2"]]])
+        # A reads on in region a from where b left off.
+        got = self.ok(a, "XREADGROUP", "GROUP", "g", "other", "STREAMS", "s", ">")
+        self.assertEqual([e[0] for e in got[0][1]], [b"3-0", b"4-0"])
+        self.converge()
+        # XACK in one region concurrent with a re-delivery (history read) of the same entry in
+        # another: the ack removes what it saw, the new delivery stays pending.
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "XACK", "s", "g", "1-0", "2-0"), 2)
+            self.ok(b, "XREADGROUP", "GROUP", "g", "worker", "COUNT", "1", "STREAMS", "s", "0")
+        self.converge()
+        pending = self.assert_same_everywhere(
+            "XPENDING", lambda x: x.call("XPENDING", "s", "g", "-", "+", "10").value)
+        self.assertEqual([(p[0], p[1], p[3]) for p in pending],
+                         [(b"1-0", b"worker", 2), (b"3-0", b"other", 1), (b"4-0", b"other", 1)])
+        # DESTROY in one region concurrent with CREATE of another group elsewhere: both apply.
+        with self.concurrently(a, c):
+            self.assertEqual(self.ok(a, "XGROUP", "DESTROY", "s", "g"), 1)
+            self.ok(c, "XGROUP", "CREATE", "s", "g2", "$")
+        self.converge()
+        self.assert_everywhere("XINFO GROUPS names", lambda x: [
+            dict(zip(g[::2], g[1::2]))[b"name"] if isinstance(g, list) else g[b"name"]
+            for g in x.call("XINFO", "GROUPS", "s").value], [b"g2"])
+
     def test_aof_rewrite_restart_and_full_resync_keep_streams(self):
         cluster = Cluster(self, 3, extra_args=["--replication-log-ops", "200"])
         self.cluster = cluster
@@ -183,13 +221,20 @@ class StreamsTest(akv.ServerTestCase):
         self.ok(r0, "XDEL", "s", "3-0", "4-0")
         self.ok(r1, "XTRIM", "s", "MINID", "3")
         self.ok(r0, "XSETID", "s", "100-0", "ENTRIESADDED", "50")
+        self.ok(r0, "XGROUP", "CREATE", "s", "g", "0")
+        self.ok(r1, "XGROUP", "CREATECONSUMER", "s", "g", "idle")
+        cluster.wait_sync()
+        self.ok(r1, "XREADGROUP", "GROUP", "g", "c", "COUNT", "3", "STREAMS", "s", ">")
         self.ok(r1, "XADD", "empty", "1-1", "f", "v")
         self.ok(r1, "XDEL", "empty", "1-1")
         cluster.wait_sync()
 
         def snapshot(c):
-            return {k: (xrange(c, k), xinfo(c, k), c.call("TYPE", k).value)
-                    for k in ("s", "empty")}
+            out = {k: (xrange(c, k), xinfo(c, k), c.call("TYPE", k).value)
+                   for k in ("s", "empty")}
+            out["groups"] = c.call("XINFO", "GROUPS", "s").value
+            out["pending"] = c.call("XPENDING", "s", "g").value
+            return out
         want = snapshot(r0)
         self.assertEqual(len(want["s"][0]), 36)
         self.assertEqual(want["empty"][0], [])
