@@ -29,6 +29,10 @@ constexpr Subcommand kSubcommands[] = {
     {"command", "info", -2},   {"command", "docs", -2},   {"command", "list", -2},
     {"command", "help", 2},    {"object", "encoding", 3}, {"object", "freq", 3},
     {"object", "idletime", 3}, {"object", "refcount", 3}, {"object", "help", 2},
+    {"xinfo", "stream", -3},   {"xinfo", "groups", 3},    {"xgroup", "createconsumer", 5},
+    {"xinfo", "help", 2},      {"xgroup", "create", -5},  {"xgroup", "delconsumer", 5},
+    {"xgroup", "setid", -5},   {"xgroup", "destroy", 4},  {"xinfo", "consumers", 4},
+    {"xgroup", "help", 2},
 };
 
 // Redis's "%.128s" of a C string, with CR and LF mapped to spaces (rejectCommandFormat).
