@@ -75,6 +75,8 @@ bool ParseStreamIdOrReply(CommandContext& ctx, std::string_view arg, uint64_t mi
 
 std::string StreamIdText(const StreamId& id) { return absl::StrCat(id.ms, "-", id.seq); }
 
+std::string CText(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
 int ParseStreamTrimArgs(CommandContext& ctx, bool xadd, StreamTrimArgs* out) {
   *out = StreamTrimArgs();
   const auto& a = ctx.args;

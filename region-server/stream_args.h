@@ -24,6 +24,8 @@ bool ParseStreamId(std::string_view arg, uint64_t missing_seq, bool strict, bool
 bool ParseStreamIdOrReply(CommandContext& ctx, std::string_view arg, uint64_t missing_seq,
                           bool strict, crdt::StreamId* id);
 std::string StreamIdText(const crdt::StreamId& id);
+// `s` up to its first NUL: what Redis's "%s" of a key or group name shows in an error.
+std::string CText(std::string_view s);
 
 // XADD / XTRIM options (streamParseAddOrTrimArgsOrReply).
 struct StreamTrimArgs {
@@ -65,6 +67,8 @@ void ReplyStreamEntry(CommandContext& ctx, const crdt::StreamId& id,
 void XInfoGroups(CommandContext& ctx, const crdt::StreamValue& s);
 void XInfoConsumers(CommandContext& ctx, const crdt::StreamValue& s);
 size_t StreamGroupCount(const crdt::StreamValue& s);
+// XINFO STREAM key FULL's "groups" array (pending lists up to `count` entries, 0: all).
+void XInfoFullGroups(CommandContext& ctx, const crdt::StreamValue& s, int64_t count);
 
 // RENAME / COPY: `dst` (absent or deleted by the caller) becomes a copy of `src`.
 void CopyStream(Region& region, const crdt::StreamValue& src, std::string_view dst);

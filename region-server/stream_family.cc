@@ -531,7 +531,7 @@ void XInfoStream(CommandContext& ctx) {
   size_t k = 0;
   for (auto it = s.items().begin(); k < n; ++it, ++k) ReplyStreamEntry(ctx, it->first, it->second);
   ctx.reply->Bulk("groups");
-  ctx.reply->ArrayLen(0);
+  XInfoFullGroups(ctx, s, count);
 }
 
 void XInfo(CommandContext& ctx) {

@@ -246,8 +246,8 @@ void XGroup(CommandContext& ctx) {
   }
   const Group* g = FindGroup(s, name);
   if (g == nullptr && (setid || sub == "createconsumer" || sub == "delconsumer")) {
-    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", std::string(name),
-                                  "' for key name '", std::string(key), "'"));
+    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", CText(name),
+                                  "' for key name '", CText(key), "'"));
     return;
   }
   const crdt::RegionTable& regions = ctx.region->ks().regions();
@@ -433,9 +433,8 @@ void XReadGroup(CommandContext& ctx) {
     const StreamValue* s;
     if (!LookupStream(ctx, key, &s)) return;
     if (FindGroup(s, group_name) == nullptr) {
-      ctx.reply->Error(absl::StrCat("NOGROUP No such key '", std::string(key),
-                                    "' or consumer group '", std::string(group_name),
-                                    "' in XREADGROUP with GROUP option"));
+      ctx.reply->Error(absl::StrCat("NOGROUP No such key '", CText(key), "' or consumer group '",
+                                    CText(group_name), "' in XREADGROUP with GROUP option"));
       return;
     }
     std::string_view arg = a[streams_arg + n + k];
@@ -658,8 +657,8 @@ void XPending(CommandContext& ctx) {
   if (!LookupStream(ctx, a[1], &s)) return;
   const Group* g = FindGroup(s, a[2]);
   if (g == nullptr) {
-    ctx.reply->Error(absl::StrCat("NOGROUP No such key '", std::string(a[1]),
-                                  "' or consumer group '", std::string(a[2]), "'"));
+    ctx.reply->Error(absl::StrCat("NOGROUP No such key '", CText(a[1]), "' or consumer group '",
+                                  CText(a[2]), "'"));
     return;
   }
   const int64_t now = StreamNowMs(ctx);
@@ -749,8 +748,8 @@ void XInfoGroups(CommandContext& ctx, const StreamValue& s) {
 void XInfoConsumers(CommandContext& ctx, const StreamValue& s) {
   const Group* g = s.groups().Find(ctx.args[3]);
   if (g == nullptr) {
-    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", std::string(ctx.args[3]),
-                                  "' for key name '", std::string(ctx.args[2]), "'"));
+    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", CText(ctx.args[3]),
+                                  "' for key name '", CText(ctx.args[2]), "'"));
     return;
   }
   const int64_t now = StreamNowMs(ctx);
@@ -763,6 +762,73 @@ void XInfoConsumers(CommandContext& ctx, const StreamValue& s) {
     ctx.reply->Integer(static_cast<int64_t>(ConsumerPending(*g, name)));
     ctx.reply->Bulk("idle");
     ctx.reply->Integer(std::max<int64_t>(0, now - c.seen_ms));
+  }
+}
+
+void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
+  std::vector<std::pair<const std::string*, const Group*>> groups;
+  for (const auto& [name, g] : s.groups().groups()) {
+    if (g.exists()) groups.emplace_back(&name, &g);
+  }
+  ctx.reply->ArrayLen(groups.size());
+  for (const auto& [name, g] : groups) {
+    const StreamGroups::View last = g->last();
+    ctx.reply->MapLen(7);
+    ctx.reply->Bulk("name");
+    ctx.reply->Bulk(*name);
+    ctx.reply->Bulk("last-delivered-id");
+    ctx.reply->Bulk(StreamIdText(StreamId{last.last_ms, last.last_seq}));
+    ctx.reply->Bulk("entries-read");
+    if (last.entries_read != kInvalidRead) {
+      ctx.reply->Integer(last.entries_read);
+    } else {
+      ctx.reply->Null();
+    }
+    ctx.reply->Bulk("lag");
+    int64_t lag;
+    if (GroupLag(s, last, &lag)) {
+      ctx.reply->Integer(lag);
+    } else {
+      ctx.reply->Null();
+    }
+    ctx.reply->Bulk("pel-count");
+    ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
+    ctx.reply->Bulk("pending");
+    const size_t n = count == 0 ? g->pel.size() : std::min<size_t>(g->pel.size(), count);
+    ctx.reply->ArrayLen(n);
+    size_t k = 0;
+    for (auto it = g->pel.begin(); k < n; ++it, ++k) {
+      const auto& p = it->second.shown();
+      ctx.reply->ArrayLen(4);
+      ctx.reply->Bulk(StreamIdText(IdOf(it->first)));
+      ctx.reply->Bulk(p.consumer);
+      ctx.reply->Integer(p.delivery_ms);
+      ctx.reply->Integer(static_cast<int64_t>(p.count));
+    }
+    ctx.reply->Bulk("consumers");
+    ctx.reply->ArrayLen(g->consumers.size());
+    for (const auto& [cname, c] : g->consumers) {
+      std::vector<std::pair<StreamId, const StreamGroups::PendingInstance*>> mine;
+      for (const auto& [id, p] : g->pel) {
+        if (p.shown().consumer == cname) mine.emplace_back(IdOf(id), &p.shown());
+      }
+      ctx.reply->MapLen(4);
+      ctx.reply->Bulk("name");
+      ctx.reply->Bulk(cname);
+      ctx.reply->Bulk("seen-time");
+      ctx.reply->Integer(c.seen_ms);
+      ctx.reply->Bulk("pel-count");
+      ctx.reply->Integer(static_cast<int64_t>(mine.size()));
+      ctx.reply->Bulk("pending");
+      const size_t m = count == 0 ? mine.size() : std::min<size_t>(mine.size(), count);
+      ctx.reply->ArrayLen(m);
+      for (size_t i = 0; i < m; ++i) {
+        ctx.reply->ArrayLen(3);
+        ctx.reply->Bulk(StreamIdText(mine[i].first));
+        ctx.reply->Integer(mine[i].second->delivery_ms);
+        ctx.reply->Integer(static_cast<int64_t>(mine[i].second->count));
+      }
+    }
   }
 }
 

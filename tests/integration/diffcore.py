@@ -29,7 +29,7 @@ ENCODING is always quicklist in redis 7.0).
 Streams (family "stream"): entry ids are the generator's explicit ids (auto ids "*" differ
 between servers and are only checked for shape, kind "xid", in the edge cases), so every reply is
 exact except XINFO STREAM (kind "xinfo"): radix-tree-keys and radix-tree-nodes describe redis's
-storage and are not compared; and the idle times of XPENDING's extended form and XINFO CONSUMERS
+storage and are not compared, nor FULL's delivery and seen times; and the idle times of XPENDING's extended form and XINFO CONSUMERS
 (kind "xidle"). "~" trimming appears only in edge cases whose outcome does not
 depend on redis's node layout.
 SORT / SORT_RO (with the list family; kind "sort", run one at a time): exact, except where redis
@@ -720,14 +720,18 @@ _XINFO_RADIX = re.compile(rb"(radix-tree-(?:keys|nodes)\r\n):-?\d+\r\n")
 # XINFO CONSUMERS' idle, XPENDING's extended form's idle: times of each server's clock.
 _IDLE = re.compile(rb"(idle\r\n):\d+\r\n")
 _PENDING_IDLE = re.compile(rb"(\*4\r\n\$\d+\r\n\d+-\d+\r\n\$\d+\r\n[^\r]*\r\n):\d+\r\n")
+# XINFO STREAM FULL: a consumer's seen-time, its pending entries' delivery times.
+_SEEN = re.compile(rb"(seen-time\r\n):\d+\r\n")
+_CONSUMER_PENDING = re.compile(rb"(\*3\r\n\$\d+\r\n\d+-\d+\r\n):\d+\r\n")
 _XID = re.compile(rb"^\$\d+\r\n\d+-\d+\r\n$")
 
 
 def compare(cmd, r1, r2):
     """Compares two Replies to cmd (kinds other than scan/randomkey). Returns a problem or None."""
     if cmd.kind == "xinfo":
-        a = _XINFO_RADIX.sub(rb"\1:_\r\n", r1.raw)
-        b = _XINFO_RADIX.sub(rb"\1:_\r\n", r2.raw)
+        a, b = r1.raw, r2.raw
+        for pat in (_XINFO_RADIX, _SEEN, _PENDING_IDLE, _CONSUMER_PENDING):
+            a, b = pat.sub(rb"\1:_\r\n", a), pat.sub(rb"\1:_\r\n", b)
         return None if a == b else "replies differ (radix-tree-keys/-nodes not compared)"
     if cmd.kind == "xidle":
         a = _IDLE.sub(rb"\1:_\r\n", _PENDING_IDLE.sub(rb"\1:_\r\n", r1.raw))
@@ -881,7 +885,11 @@ class DiffRunner:
                 cmds += [Cmd(["LRANGE", k, "0", "-1"]), Cmd(["LLEN", k]), OBJENC(k)]
             elif t == b"stream":
                 cmds += [Cmd(["XRANGE", k, "-", "+"]), Cmd(["XLEN", k]), OBJENC(k),
-                         Cmd(["XINFO", "STREAM", k], "xinfo")]
+                         Cmd(["XINFO", "STREAM", k], "xinfo"), Cmd(["XINFO", "GROUPS", k])]
+                for g in ("g1", "g2"):
+                    cmds += [Cmd(["XPENDING", k, g]),
+                             Cmd(["XPENDING", k, g, "-", "+", "1000"], "xidle"),
+                             Cmd(["XINFO", "CONSUMERS", k, g], "xidle")]
         self.run(cmds)
 
 
@@ -1018,7 +1026,8 @@ class Generator:
             table += [
                 (12, self.g_xadd), (6, self.g_xrange), (3, self.g_xlen), (4, self.g_xdel),
                 (4, self.g_xtrim), (6, self.g_xread), (2, self.g_xsetid), (3, self.g_xinfo),
-                (1, self.g_xbulk),
+                (1, self.g_xbulk), (4, self.g_xgroup), (5, self.g_xreadgroup), (3, self.g_xack),
+                (3, self.g_xpending),
             ]
         if any(f in self.families for f in ("hash", "set", "zset", "list", "stream")):
             table += [(4, self.g_object), (5, self.g_collkey)]
@@ -2367,6 +2376,63 @@ class Generator:
             self.xms += self.rng.randint(0, 1)
             out.append(Cmd([self.name("XADD"), k, "%d-*" % self.xms, "f", str(self.rng.randrange(9))]))
         return out
+
+    def xgroup_name(self):
+        return self.rng.choice(["g1", "g2", "g1", "nog"])
+
+    def g_xgroup(self):
+        k, g = self.xkey(), self.xgroup_name()
+        r = self.rng.random()
+        if r < 0.45:
+            a = [self.name("XGROUP"), "CREATE", k, g,
+                 self.rng.choice(["0", "$", "100", "105-0", "x"])]
+            if self.p(0.3):
+                a.append("MKSTREAM")
+            if self.p(0.15):
+                a += ["ENTRIESREAD", self.rng.choice(["0", "1", "5", "-1", "-2", "x"])]
+        elif r < 0.6:
+            a = [self.name("XGROUP"), "SETID", k, g,
+                 self.rng.choice(["0", "$", "100", "105-0", "-", "x"])]
+        elif r < 0.7:
+            a = [self.name("XGROUP"), "DESTROY", k, g]
+        elif r < 0.85:
+            a = [self.name("XGROUP"), "CREATECONSUMER", k, g, self.rng.choice(["c1", "c2"])]
+        else:
+            a = [self.name("XGROUP"), "DELCONSUMER", k, g, self.rng.choice(["c1", "c2", "c3"])]
+        return Cmd(self.mutate_arity(a))
+
+    def g_xreadgroup(self):
+        a = [self.name("XREADGROUP"), "GROUP", self.xgroup_name(),
+             self.rng.choice(["c1", "c2", "c3"])]
+        if self.p(0.4):
+            a += ["COUNT", self.rng.choice(POP_COUNTS[:8])]
+        if self.p(0.15):
+            a += ["BLOCK", self.rng.choice(["1", "5"])]
+        if self.p(0.15):
+            a.append("NOACK")
+        ks = [self.xkey() for _ in range(self.rng.randint(1, 2))]
+        ids = [self.rng.choice([">", ">", ">", "0", "100", "$", "x"]) for _ in ks]
+        return Cmd(self.mutate_arity(a + ["STREAMS"] + ks + ids))
+
+    def g_xack(self):
+        ids = ["%d-%s" % (getattr(self, "xms", 100) - self.rng.randint(0, 6),
+                          self.rng.choice(["0", "1", "5"])) for _ in range(self.rng.randint(1, 3))]
+        if self.p(0.05):
+            ids.append(self.rng.choice(XBAD_IDS))
+        return Cmd(self.mutate_arity([self.name("XACK"), self.xkey(), self.xgroup_name()] + ids))
+
+    def g_xpending(self):
+        k, g = self.xkey(), self.xgroup_name()
+        if self.p(0.4):
+            return Cmd(self.mutate_arity([self.name("XPENDING"), k, g]))
+        a = [self.name("XPENDING"), k, g]
+        if self.p(0.2):
+            a += ["IDLE", self.rng.choice(["0", "100000000", "x"])]
+        a += [self.rng.choice(["-", "100", "(100-0", "x"]), self.rng.choice(["+", "200", "(0"]),
+              self.rng.choice(["0", "1", "5", "-1", "x"])]
+        if self.p(0.3):
+            a.append(self.rng.choice(["c1", "c2", "c3"]))
+        return Cmd(a, "xidle")
 
     # -- transactions ---------------------------------------------------------------------------
     def exact_cmd(self):
