@@ -34,6 +34,12 @@ ListValue* Entry::mutable_list() {
   return x.list.get();
 }
 
+StreamValue* Entry::mutable_stream() {
+  Extra& x = extra();
+  if (!x.stream) x.stream = std::make_unique<StreamValue>();
+  return x.stream.get();
+}
+
 ValueContext Entry::value_context(const Context& ctx) const {
   static const VersionVector kNone;
   return ValueContext{ctx.regions, ctx.applied, ctx.stable,
@@ -46,9 +52,10 @@ void Entry::MaybeFreeExtra() {
   if (extra_->set && extra_->set->Empty()) extra_->set.reset();
   if (extra_->zset && extra_->zset->Empty()) extra_->zset.reset();
   if (extra_->list && extra_->list->Empty()) extra_->list.reset();
+  if (extra_->stream && extra_->stream->Empty()) extra_->stream.reset();
   if (extra_->expiries.empty() && extra_->value_frontier.empty() &&
       extra_->expiry_frontier.empty() && !extra_->hash && !extra_->set && !extra_->zset &&
-      !extra_->list) {
+      !extra_->list && !extra_->stream) {
     extra_.reset();
   }
 }
@@ -64,6 +71,7 @@ void Entry::RemoveObservedValue(const VersionVector& observed, const Context& ct
     if (extra_->set) extra_->set->RemoveObserved(observed, value_context(ctx));
     if (extra_->zset) extra_->zset->RemoveObserved(observed, value_context(ctx));
     if (extra_->list) extra_->list->RemoveObserved(observed, value_context(ctx));
+    if (extra_->stream) extra_->stream->RemoveObserved(observed, value_context(ctx));
   }
   if (!observed.LessOrEqual(*ctx.applied)) extra().value_frontier.Merge(observed);
   if (extra_) extra_->value_frontier.PruneCoveredBy(*ctx.applied);
@@ -146,14 +154,16 @@ ValueType Entry::Type(const RegionTable& regions) const {
   const bool t = extra_ && extra_->set && !extra_->set->empty();
   const bool z = extra_ && extra_->zset && !extra_->zset->empty();
   const bool l = extra_ && extra_->list && !extra_->list->empty();
-  const int n = int{s} + int{h} + int{t} + int{z} + int{l};
+  const bool x = extra_ && extra_->stream && !extra_->stream->empty();
+  const int n = int{s} + int{h} + int{t} + int{z} + int{l} + int{x};
   if (n == 0) return ValueType::kNone;
   if (n == 1) {
     return s   ? ValueType::kString
            : h ? ValueType::kHash
            : t ? ValueType::kSet
            : z ? ValueType::kZset
-               : ValueType::kList;
+           : l ? ValueType::kList
+               : ValueType::kStream;
   }
   // A type conflict (docs/crdt-semantics.md): the type whose newest element is latest wins.
   // O(elements) while the conflict lasts.
@@ -171,6 +181,7 @@ ValueType Entry::Type(const RegionTable& regions) const {
   if (t) consider(ValueType::kSet, extra_->set->Newest(regions));
   if (z) consider(ValueType::kZset, extra_->zset->Newest(regions));
   if (l) consider(ValueType::kList, extra_->list->Newest(regions));
+  if (x) consider(ValueType::kStream, extra_->stream->Newest(regions));
   return best;
 }
 
@@ -205,6 +216,9 @@ Digest128 Entry::Digest(uint64_t key_seed, const RegionTable& regions) const {
     case ValueType::kList:
       value = extra_->list->digest();
       break;
+    case ValueType::kStream:
+      value = extra_->stream->digest();
+      break;
   }
   return KeyDigest(key_seed, static_cast<int>(type), DeadlineMs(), value);
 }
@@ -215,6 +229,7 @@ void Entry::Compact(const Context& ctx) {
   if (extra_ && extra_->set) extra_->set->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->zset) extra_->zset->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->list) extra_->list->PruneFrontiers(*ctx.applied);
+  if (extra_ && extra_->stream) extra_->stream->PruneFrontiers(*ctx.applied);
   if (extra_ && extra_->expiries.size() == 1 && extra_->expiries[0].deadline_ms == kNoDeadline &&
       ctx.stable->Covers(extra_->expiries[0].dot)) {
     extra_->expiries.clear();

@@ -15,6 +15,7 @@
 #include "crdt/values/list_value.h"
 #include "crdt/values/register.h"
 #include "crdt/values/set_value.h"
+#include "crdt/values/stream_value.h"
 #include "crdt/values/zset_value.h"
 #include "crdt/version_vector.h"
 
@@ -34,7 +35,8 @@ enum class ValueType : uint8_t {
   kHash = 2,
   kSet = 3,
   kZset = 4,
-  kList = 5
+  kList = 5,
+  kStream = 6
 };
 
 // The CRDT state of one key (docs/crdt-semantics.md is the specification): key-level state plus
@@ -89,6 +91,7 @@ class Entry {
   SetValue* mutable_set();
   ZsetValue* mutable_zset();
   ListValue* mutable_list();
+  StreamValue* mutable_stream();
   ValueContext value_context(const Context& ctx) const;
 
   // True when the key has a value of any type.
@@ -96,7 +99,8 @@ class Entry {
     return str_.Exists() ||
            (extra_ &&
             ((extra_->hash && !extra_->hash->empty()) || (extra_->set && !extra_->set->empty()) ||
-             (extra_->zset && !extra_->zset->empty()) || (extra_->list && !extra_->list->empty())));
+             (extra_->zset && !extra_->zset->empty()) || (extra_->list && !extra_->list->empty()) ||
+             (extra_->stream && !extra_->stream->empty())));
   }
   ValueType Type(const RegionTable& regions) const;
   // Visible string value; only meaningful when Type() is kString. A view of the stored bytes, or
@@ -107,6 +111,7 @@ class Entry {
   const SetValue* set() const { return extra_ ? extra_->set.get() : nullptr; }
   const ZsetValue* zset() const { return extra_ ? extra_->zset.get() : nullptr; }
   const ListValue* list() const { return extra_ ? extra_->list.get() : nullptr; }
+  const StreamValue* stream() const { return extra_ ? extra_->stream.get() : nullptr; }
   // Visible expiry deadline (unix ms), kNoDeadline when none.
   int64_t DeadlineMs() const;
   // Nothing left, not even removal knowledge: the keyspace may erase the entry.
@@ -157,6 +162,7 @@ class Entry {
     std::unique_ptr<SetValue> set;
     std::unique_ptr<ZsetValue> zset;
     std::unique_ptr<ListValue> list;
+    std::unique_ptr<StreamValue> stream;
   };
 
   Extra& extra();

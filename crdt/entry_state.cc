@@ -78,6 +78,7 @@ void Entry::ToState(const RegionTable& regions, v1::KeyState* out) const {
   if (extra_->set) extra_->set->ToState(out->mutable_set());
   if (extra_->zset) extra_->zset->ToState(out->mutable_zset());
   if (extra_->list) extra_->list->ToState(out->mutable_list());
+  if (extra_->stream) extra_->stream->ToState(out->mutable_stream());
 }
 
 absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<RegionId>& dict,
@@ -117,7 +118,7 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   out->str_.Assign(std::move(writes), std::move(incs), *regions);
   if (state.expiries_size() == 0 && state.value_frontier_size() == 0 &&
       state.expiry_frontier_size() == 0 && !state.has_hash() && !state.has_set() &&
-      !state.has_zset() && !state.has_list()) {
+      !state.has_zset() && !state.has_list() && !state.has_stream()) {
     return absl::OkStatus();
   }
   Extra& x = out->extra();
@@ -146,6 +147,10 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
   if (st.ok() && state.has_list()) {
     x.list = std::make_unique<ListValue>();
     st = ListValue::FromState(state.list(), dict, *regions, x.list.get());
+  }
+  if (st.ok() && state.has_stream()) {
+    x.stream = std::make_unique<StreamValue>();
+    st = StreamValue::FromState(state.stream(), dict, *regions, x.stream.get());
   }
   if (!st.ok()) return st;
   out->MaybeFreeExtra();
@@ -222,6 +227,12 @@ void Entry::Join(const Entry& remote, const JoinContext& join, const Context& ct
     static const ListValue kNoList;
     mutable_list()->Join(remote_list != nullptr ? *remote_list : kNoList, here, there,
                          ValueContext{ctx.regions, ctx.applied, ctx.stable, &kNone});
+  }
+  const StreamValue* remote_stream = remote.stream();
+  if (remote_stream != nullptr || stream() != nullptr) {
+    static const StreamValue kNoStream;
+    mutable_stream()->Join(remote_stream != nullptr ? *remote_stream : kNoStream, here, there,
+                           ValueContext{ctx.regions, ctx.applied, ctx.stable, &kNone});
   }
 
   Extra& x = extra();

@@ -216,6 +216,9 @@ class Keyspace {
   ListLevel LevelOf(const v1::ListLevel& l);
   static absl::Status ValidateListOp(const v1::Op& op);
   void ApplyListRemove(const v1::ListRemove& rem, Entry* entry, const Entry::Context& ctx);
+  // Streams (keyspace_stream.cc): xadd / xdel / xmeta ops.
+  static absl::Status ValidateStreamOp(const v1::Op& op);
+  void ApplyStreamOp(const v1::Op& op, const Dot& dot, Entry* entry, const Entry::Context& ctx);
   void ApplyFlushedOp(const v1::Op& op, const VersionVector& observed, Entry* entry,
                       const Entry::Context& ctx);
   // The region an origin belongs to: "us-east~2" (incarnation 2) belongs to "us-east".

@@ -198,4 +198,8 @@ void MakeListSetOp(const Keyspace& ks, Hlc hlc, std::string_view key,
   set->set_value(value.data(), value.size());
 }
 
+void MakeStreamOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op) {
+  StampOp(ks, hlc, key, false, op);
+}
+
 }  // namespace activekv::crdt

@@ -67,4 +67,8 @@ void AddListRef(const Keyspace& ks, const ListValue::Element& element, v1::Op* o
 void MakeListSetOp(const Keyspace& ks, Hlc hlc, std::string_view key,
                    const ListValue::Element& element, std::string_view value, v1::Op* op);
 
+// Streams ("Streams"): a stream op without context (removals name the instances they remove);
+// the caller fills the body (op->mutable_xadd() / xdel() / xmeta()) before applying it.
+void MakeStreamOp(const Keyspace& ks, Hlc hlc, std::string_view key, v1::Op* op);
+
 }  // namespace activekv::crdt

@@ -165,6 +165,8 @@ std::string_view TypeName(crdt::ValueType type) {
       return "zset";
     case crdt::ValueType::kList:
       return "list";
+    case crdt::ValueType::kStream:
+      return "stream";
     case crdt::ValueType::kNone:
       break;
   }

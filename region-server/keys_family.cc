@@ -18,6 +18,7 @@
 #include "region-server/expire_args.h"
 #include "region-server/glob.h"
 #include "region-server/region.h"
+#include "region-server/stream_args.h"
 
 namespace activekv::server {
 namespace {
@@ -272,6 +273,10 @@ void CopyValue(Region& region, const crdt::Entry& e, std::string_view dst) {
       region.EmitListPush(dst, values, false);
       break;
     }
+    case crdt::ValueType::kStream:
+      if (region.Find(dst) != nullptr) region.EmitDelete(dst);
+      CopyStream(region, *e.stream(), dst);
+      break;
     case crdt::ValueType::kNone:
       return;
   }
@@ -414,6 +419,8 @@ std::string_view EncodingOf(Region& region, const crdt::Entry& e) {
       return e.zset()->listpack() ? "listpack" : "skiplist";
     case crdt::ValueType::kList:
       return "quicklist";
+    case crdt::ValueType::kStream:
+      return "stream";
     case crdt::ValueType::kNone:
       break;
   }

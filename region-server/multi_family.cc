@@ -36,13 +36,18 @@ constexpr Subcommand kSubcommands[] = {
     {"pubsub", "channels", -2},    {"pubsub", "numpat", 2},
     {"pubsub", "numsub", -2},      {"pubsub", "shardchannels", -2},
     {"pubsub", "shardnumsub", -2}, {"pubsub", "help", 2},
+    {"xinfo", "stream", -3},       {"xinfo", "groups", 3},
+    {"xinfo", "consumers", 4},     {"xinfo", "help", 2},
+    {"xgroup", "create", -5},      {"xgroup", "createconsumer", 5},
+    {"xgroup", "delconsumer", 5},  {"xgroup", "setid", -5},
+    {"xgroup", "destroy", 4},      {"xgroup", "help", 2},
 };
 
 // The containers of kSubcommands: most commands are none of these (checked per command, so
 // cheap first: a length mismatch ends each comparison).
 bool IsContainer(std::string_view name) {
   return name == "client" || name == "config" || name == "command" || name == "object" ||
-         name == "pubsub";
+         name == "pubsub" || name == "xinfo" || name == "xgroup";
 }
 
 // Redis's "%.128s" of a C string, with CR and LF mapped to spaces (rejectCommandFormat).

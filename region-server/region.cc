@@ -1,5 +1,6 @@
 #include "region-server/region.h"
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <utility>
@@ -522,6 +523,21 @@ void Region::EmitListSet(std::string_view key, size_t i, std::string_view value)
   v1::Op* op = NewOp();
   crdt::MakeListSetOp(ks_, Tick(), key, list.at(i), value, op);
   Emit(op);
+}
+
+void Region::EmitStreamOp(std::string_view key,
+                          const std::function<void(crdt::Hlc, v1::Op*)>& fill) {
+  const crdt::Hlc hlc = Tick();
+  v1::Op* op = NewOp();
+  crdt::MakeStreamOp(ks_, hlc, key, op);
+  fill(hlc, op);
+  Emit(op);
+}
+
+uint64_t Region::stream_slot() const {
+  const auto& all = options_.all_regions;
+  auto it = std::find(all.begin(), all.end(), options_.name);
+  return it == all.end() ? 1 : static_cast<uint64_t>(it - all.begin()) + 1;
 }
 
 void Region::EmitZsetAdd(std::string_view key,

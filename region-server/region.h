@@ -232,6 +232,15 @@ class Region final : public syncer::ReplicaHost {
   void EmitListPop(std::string_view key, size_t n, bool left);
   void EmitListSet(std::string_view key, size_t i, std::string_view value);
 
+  // Streams (docs/crdt-semantics.md, "Streams"): one op on the key's stream whose body `fill`
+  // writes (v1::Op::mutable_xadd / xdel / xmeta); `fill` gets the op's HLC.
+  void EmitStreamOp(std::string_view key, const std::function<void(crdt::Hlc, v1::Op*)>& fill);
+  // This region's slot in auto-generated stream ids: its 1-based position in the topology's
+  // region list (1 for a lone region).
+  uint64_t stream_slot() const;
+  // The wall clock reading of the current command (unix ms).
+  int64_t wall_ms() const { return wall_ms_; }
+
   // Appends the current batch (if any) to the AOF; returns its LSN, or 0 when the command wrote
   // nothing. LSNs keep increasing across AOF reopens (SetFsyncPolicy).
   uint64_t Commit();

@@ -45,6 +45,10 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
       // A list element's stamp is its last write's (>= its insert's).
       for (const auto& e : k.list().elements()) max = std::max<crdt::Hlc>(max, e.hlc());
       for (const auto& p : k.list().pending()) max = std::max<crdt::Hlc>(max, p.hlc());
+      for (const auto& e : k.stream().entries()) {
+        for (const auto& i : e.instances()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
+      }
+      for (const auto& m : k.stream().meta()) max = std::max<crdt::Hlc>(max, m.tag().hlc());
     }
   }
   return max;

@@ -68,6 +68,8 @@ Server::Server(Options options)
   RegisterZsetFamily(&commands_);
   RegisterBitFamily(&commands_);
   RegisterListFamily(&commands_);
+  RegisterStreamFamily(&commands_);
+  RegisterStreamGroupFamily(&commands_);
   RegisterTransactionFamily(&commands_);
   RegisterScriptingFamily(&commands_);
   RegisterSortFamily(&commands_);

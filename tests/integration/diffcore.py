@@ -26,6 +26,12 @@ Hashes and sets (run one at a time, like scan and randomkey; code in "hashes and
              encodings differ
 Lists (family "list"): every reply order is defined, so all list replies are exact (OBJECT
 ENCODING is always quicklist in redis 7.0).
+Streams (family "stream"): entry ids are the generator's explicit ids (auto ids "*" differ
+between servers and are only checked for shape, kind "xid", in the edge cases), so every reply is
+exact except XINFO STREAM (kind "xinfo"): radix-tree-keys and radix-tree-nodes describe redis's
+storage and are not compared, nor FULL's delivery and seen times; and the idle times of XPENDING's extended form and XINFO CONSUMERS
+(kind "xidle"). "~" trimming appears only in edge cases whose outcome does not
+depend on redis's node layout.
 SORT / SORT_RO (with the list family; kind "sort", run one at a time): exact, except where redis
 7.0's order is not defined: BY a pattern without '*' (nosort) on a hashtable set without STORE
 (its hash order), ALPHA BY a pattern (equal or missing values compare equal; the order among
@@ -52,6 +58,7 @@ complete reply, a skiplist is iterated and the member-score pairs compared) and:
 
 import os
 import random
+import re
 import time
 
 import akv
@@ -93,6 +100,14 @@ RAND_COUNTS = ["0", "1", "2", "3", "5", "10", "1000", "9223372036854775807", "-1
 # infinities; score and lex range bounds, valid and not.
 ZSET_KEYS = ["z0", "z1", "z2", "{tag}z"]
 LIST_KEYS = ["l0", "l1", "l2", "{tag}l"]
+STREAM_KEYS = ["x0", "x1", "{tag}x"]
+# Stream ids that often collide with what the keys hold: equal, smaller, "<ms>-*", bad ones.
+XIDS = ["1-1", "1-2", "2-0", "2-*", "3", "5-5", "0-1", "0-*", "10-0", "10-*", "18446744073709551615-18446744073709551615",
+        "18446744073709551615-*", "1-18446744073709551615", "1-*"]
+XBAD_IDS = ["abc", "-1", "1-x", "1--1", "", "-", "+", "1-2-3", "(1", "*-1", "1.5"]
+XRANGE_IDS = ["-", "+", "0", "1", "1-1", "(1-1", "2", "(2-0", "5-5", "(5-5", "10", "(0-0", "(+",
+              "(-", "18446744073709551615-18446744073709551615",
+              "(18446744073709551615-18446744073709551615", "(0", "9", "(10-0"]
 LVALUES = ["a", "b", "c", "a", "b", "1", "2", "-1", "", "x y", b"\x00\xff\r\n", "Z" * 70, "007",
            "9223372036854775808", "1.5"]
 LIST_INDEXES = ["0", "1", "2", "-1", "-2", "-3", "5", "-10", "100", "9223372036854775807",
@@ -701,8 +716,32 @@ def run_sort(cmd, ref, tgt):
     return r1.raw, r2.raw, compare_unordered(cmd, r1, r2)
 
 
+_XINFO_RADIX = re.compile(rb"(radix-tree-(?:keys|nodes)\r\n):-?\d+\r\n")
+# XINFO CONSUMERS' idle, XPENDING's extended form's idle: times of each server's clock.
+_IDLE = re.compile(rb"(idle\r\n):\d+\r\n")
+_PENDING_IDLE = re.compile(rb"(\*4\r\n\$\d+\r\n\d+-\d+\r\n\$\d+\r\n[^\r]*\r\n):\d+\r\n")
+# XINFO STREAM FULL: a consumer's seen-time, its pending entries' delivery times.
+_SEEN = re.compile(rb"(seen-time\r\n):\d+\r\n")
+_CONSUMER_PENDING = re.compile(rb"(\*3\r\n\$\d+\r\n\d+-\d+\r\n):\d+\r\n")
+_XID = re.compile(rb"^\$\d+\r\n\d+-\d+\r\n$")
+
+
 def compare(cmd, r1, r2):
     """Compares two Replies to cmd (kinds other than scan/randomkey). Returns a problem or None."""
+    if cmd.kind == "xinfo":
+        a, b = r1.raw, r2.raw
+        for pat in (_XINFO_RADIX, _SEEN, _PENDING_IDLE, _CONSUMER_PENDING):
+            a, b = pat.sub(rb"\1:_\r\n", a), pat.sub(rb"\1:_\r\n", b)
+        return None if a == b else "replies differ (radix-tree-keys/-nodes not compared)"
+    if cmd.kind == "xidle":
+        a = _IDLE.sub(rb"\1:_\r\n", _PENDING_IDLE.sub(rb"\1:_\r\n", r1.raw))
+        b = _IDLE.sub(rb"\1:_\r\n", _PENDING_IDLE.sub(rb"\1:_\r\n", r2.raw))
+        return None if a == b else "replies differ (idle times not compared)"
+    if cmd.kind == "xid":
+        if isinstance(r1.value, akv.Err) or isinstance(r2.value, akv.Err):
+            return None if r1.raw == r2.raw else "replies differ"
+        ok = _XID.match(r1.raw) and _XID.match(r2.raw)
+        return None if ok else "not both stream ids"
     if cmd.kind == "exact" or isinstance(r1.value, akv.Err) or isinstance(r2.value, akv.Err):
         return None if r1.raw == r2.raw else "replies differ"
     v1, v2 = r1.value, r2.value
@@ -844,6 +883,13 @@ class DiffRunner:
                          OBJENC(k)]
             elif t == b"list":
                 cmds += [Cmd(["LRANGE", k, "0", "-1"]), Cmd(["LLEN", k]), OBJENC(k)]
+            elif t == b"stream":
+                cmds += [Cmd(["XRANGE", k, "-", "+"]), Cmd(["XLEN", k]), OBJENC(k),
+                         Cmd(["XINFO", "STREAM", k], "xinfo"), Cmd(["XINFO", "GROUPS", k])]
+                for g in ("g1", "g2"):
+                    cmds += [Cmd(["XPENDING", k, g]),
+                             Cmd(["XPENDING", k, g, "-", "+", "1000"], "xidle"),
+                             Cmd(["XINFO", "CONSUMERS", k, g], "xidle")]
         self.run(cmds)
 
 
@@ -888,10 +934,10 @@ class ExpiryPool:
         return self.rng.choice(["1", str(self.t0_ms - 100000), "0"])
 
 
-FAMILIES = ("string", "hash", "set", "zset", "list")
+FAMILIES = ("string", "hash", "set", "zset", "list", "stream")
 # What runs when AKV_DIFF_FAMILIES is unset. zset stays opt-in (AKV_DIFF_FAMILIES=...,zset) until
 # activekv-server has sorted sets; then it joins the default (random generator and edge cases).
-DEFAULT_FAMILIES = ("string", "hash", "set", "zset", "list")
+DEFAULT_FAMILIES = ("string", "hash", "set", "zset", "list", "stream")
 
 
 def families_from_env():
@@ -976,7 +1022,14 @@ class Generator:
                 (4, self.g_ltrim), (5, self.g_lpos), (4, self.g_lmove), (3, self.g_lmpop),
                 (2, self.g_lbulk), (5, self.g_bpop), (8, self.g_sort), (4, self.g_sortdata),
             ]
-        if any(f in self.families for f in ("hash", "set", "zset", "list")):
+        if "stream" in self.families:
+            table += [
+                (12, self.g_xadd), (6, self.g_xrange), (3, self.g_xlen), (4, self.g_xdel),
+                (4, self.g_xtrim), (6, self.g_xread), (2, self.g_xsetid), (3, self.g_xinfo),
+                (1, self.g_xbulk), (4, self.g_xgroup), (5, self.g_xreadgroup), (3, self.g_xack),
+                (3, self.g_xpending),
+            ]
+        if any(f in self.families for f in ("hash", "set", "zset", "list", "stream")):
             table += [(4, self.g_object), (5, self.g_collkey)]
         self.funcs = [f for _, f in table]
         self.weights = [w for w, _ in table]
@@ -991,7 +1044,8 @@ class Generator:
         return (HASH_KEYS if "hash" in self.families else []) + \
             (SET_KEYS if "set" in self.families else []) + \
             (ZSET_KEYS if "zset" in self.families else []) + \
-            (LIST_KEYS if "list" in self.families else [])
+            (LIST_KEYS if "list" in self.families else []) + \
+            (STREAM_KEYS if "stream" in self.families else [])
 
     def lkey(self):
         """A list key; sometimes another type's key (WRONGTYPE) or a string key."""
@@ -2191,6 +2245,195 @@ class Generator:
             return Cmd([self.name("PERSIST"), k])
         return Cmd([self.name("SET"), k, self.value()])
 
+    # -- streams ---------------------------------------------------------------------------------
+    def xkey(self):
+        """A stream key; sometimes another type's key (WRONGTYPE) or a string key."""
+        r = self.rng.random()
+        if r < 0.85:
+            return self.rng.choice(STREAM_KEYS)
+        if r < 0.93:
+            return self.rng.choice(self.coll_keys())
+        return self.rng.choice(KEYS)
+
+    def xid(self):
+        """Mostly a fresh increasing id (the add succeeds), else one from XIDS or a bad one."""
+        r = self.rng.random()
+        if r < 0.75:
+            self.xms = getattr(self, "xms", 100) + self.rng.randint(0, 3)
+            seq = self.rng.choice(["0", "1", "5", "*"])
+            return "%d-%s" % (self.xms, seq) if self.p(0.9) else str(self.xms)
+        if r < 0.95:
+            return self.rng.choice(XIDS)
+        return self.rng.choice(XBAD_IDS)
+
+    def xfields(self):
+        out = []
+        for _ in range(self.rng.randint(1, 3)):
+            out += [self.rng.choice(["f", "g", "h", "", "f f", "Z" * 70]), self.lvalue()]
+        return out
+
+    def xtrim_opts(self):
+        """Exact MAXLEN / MINID trimming (never "~": its outcome depends on redis's nodes)."""
+        r = self.rng.random()
+        if r < 0.45:
+            a = ["MAXLEN"] + (["="] if self.p(0.3) else []) + \
+                [self.rng.choice(["0", "1", "2", "3", "5", "100", "-1", "abc"])]
+        elif r < 0.9:
+            a = ["MINID"] + (["="] if self.p(0.3) else []) + \
+                [self.rng.choice(["0", "1", "100", "101-0", "103", "110", "5-5", "abc", "-"])]
+        else:
+            a = self.rng.choice([["MAXLEN", "1", "LIMIT", "10"], ["MAXLEN", "~", "1", "LIMIT",
+                                 "-1"], ["MAXLEN", "1", "MINID", "1"], ["LIMIT", "5"],
+                                 ["MAXLEN"], ["MINID", "~"]])
+        return a
+
+    def g_xadd(self):
+        a = [self.name("XADD"), self.xkey()]
+        if self.p(0.1):
+            a.append("NOMKSTREAM")
+        if self.p(0.2):
+            a += self.xtrim_opts()
+        a += [self.xid()] + self.xfields()
+        if self.p(0.03):
+            a = a[:-1]  # an odd number of field arguments
+        return Cmd(self.mutate_arity(a))
+
+    def g_xrange(self):
+        n = self.rng.choice(["XRANGE", "XREVRANGE"])
+        a = [self.name(n), self.xkey(), self.rng.choice(XRANGE_IDS), self.rng.choice(XRANGE_IDS)]
+        if self.p(0.3):
+            a += ["COUNT", self.rng.choice(POP_COUNTS)]
+        if self.p(0.03):
+            a += self.rng.choice([["COUNT"], ["FOO", "1"], ["COUNT", "1", "COUNT", "2"]])
+        if self.p(0.05):
+            a[2] = self.rng.choice(XBAD_IDS)
+        return Cmd(self.mutate_arity(a))
+
+    def g_xlen(self):
+        return Cmd(self.mutate_arity([self.name("XLEN"), self.xkey()]))
+
+    def g_xdel(self):
+        ids = [self.rng.choice(XRANGE_IDS[2:] + XIDS[:3]) if self.p(0.5) else
+               "%d-%s" % (getattr(self, "xms", 100) - self.rng.randint(0, 5),
+                          self.rng.choice(["0", "1", "5"]))
+               for _ in range(self.rng.randint(1, 3))]
+        if self.p(0.05):
+            ids.append(self.rng.choice(XBAD_IDS))
+        return Cmd(self.mutate_arity([self.name("XDEL"), self.xkey()] + ids))
+
+    def g_xtrim(self):
+        return Cmd(self.mutate_arity([self.name("XTRIM"), self.xkey()] + self.xtrim_opts()))
+
+    def g_xread(self):
+        """XREAD [COUNT] [BLOCK ms] STREAMS keys ids. BLOCK waits 1-20 ms when nothing is there
+        (never 0: it would wait forever)."""
+        a = [self.name("XREAD")]
+        if self.p(0.4):
+            a += ["COUNT", self.rng.choice(POP_COUNTS[:8])]
+        if self.p(0.3):
+            a += ["BLOCK", self.rng.choice(["1", "5", "20"]) if self.p(0.9) else
+                  self.rng.choice(["-1", "abc", "1.5", ""])]
+        if self.p(0.03):
+            a += self.rng.choice([["NOACK"], ["GROUP", "g", "c"], ["FOO"]])
+        ks = [self.xkey() for _ in range(self.rng.randint(1, 3))]
+        ids = [self.rng.choice(["0", "0-0", "$", "1-1", "100", "101-0", "105", "$",
+                                "18446744073709551615-18446744073709551615"])
+               if self.p(0.95) else self.rng.choice(XBAD_IDS + [">"]) for _ in ks]
+        a += ["STREAMS"] + ks + ids
+        if self.p(0.03):
+            a = a[:-1]  # unbalanced
+        return Cmd(self.mutate_arity(a))
+
+    def g_xsetid(self):
+        a = [self.name("XSETID"), self.xkey(),
+             self.rng.choice(["200-0", "150", "0-1", "1-1", "abc"]) if self.p(0.5) else
+             "%d-9" % (getattr(self, "xms", 100) + self.rng.randint(0, 3))]
+        if self.p(0.3):
+            a += ["ENTRIESADDED", self.rng.choice(["0", "1", "5", "100", "-1", "abc"])]
+        if self.p(0.3):
+            a += ["MAXDELETEDID", self.rng.choice(["0-0", "1-1", "105-0", "300-0", "abc"])]
+        return Cmd(self.mutate_arity(a))
+
+    def g_xinfo(self):
+        k = self.xkey()
+        r = self.rng.random()
+        if r < 0.6:
+            return Cmd([self.name("XINFO"), "STREAM", k], "xinfo")
+        if r < 0.8:
+            a = [self.name("XINFO"), "STREAM", k, "FULL"]
+            if self.p(0.5):
+                a += ["COUNT", self.rng.choice(["0", "1", "2", "-1", "abc"])]
+            return Cmd(a, "xinfo")
+        return Cmd(self.rng.choice([["XINFO"], ["XINFO", "STREAM"], ["XINFO", "FOO", k],
+                                    ["XINFO", "STREAM", k, "FOO"], ["XINFO", "GROUPS", k]]))
+
+    def g_xbulk(self):
+        """A longer stream (ranges, counts, trimming across more entries)."""
+        k = self.rng.choice(STREAM_KEYS)
+        self.xms = getattr(self, "xms", 100) + 1
+        out = []
+        for _ in range(self.rng.randint(20, 60)):
+            self.xms += self.rng.randint(0, 1)
+            out.append(Cmd([self.name("XADD"), k, "%d-*" % self.xms, "f", str(self.rng.randrange(9))]))
+        return out
+
+    def xgroup_name(self):
+        return self.rng.choice(["g1", "g2", "g1", "nog"])
+
+    def g_xgroup(self):
+        k, g = self.xkey(), self.xgroup_name()
+        r = self.rng.random()
+        if r < 0.45:
+            a = [self.name("XGROUP"), "CREATE", k, g,
+                 self.rng.choice(["0", "$", "100", "105-0", "x"])]
+            if self.p(0.3):
+                a.append("MKSTREAM")
+            if self.p(0.15):
+                a += ["ENTRIESREAD", self.rng.choice(["0", "1", "5", "-1", "-2", "x"])]
+        elif r < 0.6:
+            a = [self.name("XGROUP"), "SETID", k, g,
+                 self.rng.choice(["0", "$", "100", "105-0", "-", "x"])]
+        elif r < 0.7:
+            a = [self.name("XGROUP"), "DESTROY", k, g]
+        elif r < 0.85:
+            a = [self.name("XGROUP"), "CREATECONSUMER", k, g, self.rng.choice(["c1", "c2"])]
+        else:
+            a = [self.name("XGROUP"), "DELCONSUMER", k, g, self.rng.choice(["c1", "c2", "c3"])]
+        return Cmd(self.mutate_arity(a))
+
+    def g_xreadgroup(self):
+        a = [self.name("XREADGROUP"), "GROUP", self.xgroup_name(),
+             self.rng.choice(["c1", "c2", "c3"])]
+        if self.p(0.4):
+            a += ["COUNT", self.rng.choice(POP_COUNTS[:8])]
+        if self.p(0.15):
+            a += ["BLOCK", self.rng.choice(["1", "5"])]
+        if self.p(0.15):
+            a.append("NOACK")
+        ks = [self.xkey() for _ in range(self.rng.randint(1, 2))]
+        ids = [self.rng.choice([">", ">", ">", "0", "100", "$", "x"]) for _ in ks]
+        return Cmd(self.mutate_arity(a + ["STREAMS"] + ks + ids))
+
+    def g_xack(self):
+        ids = ["%d-%s" % (getattr(self, "xms", 100) - self.rng.randint(0, 6),
+                          self.rng.choice(["0", "1", "5"])) for _ in range(self.rng.randint(1, 3))]
+        if self.p(0.05):
+            ids.append(self.rng.choice(XBAD_IDS))
+        return Cmd(self.mutate_arity([self.name("XACK"), self.xkey(), self.xgroup_name()] + ids))
+
+    def g_xpending(self):
+        k, g = self.xkey(), self.xgroup_name()
+        if self.p(0.4):
+            return Cmd(self.mutate_arity([self.name("XPENDING"), k, g]))
+        a = [self.name("XPENDING"), k, g]
+        if self.p(0.2):
+            a += ["IDLE", self.rng.choice(["0", "100000000", "x"])]
+        a += [self.rng.choice(["-", "100", "(100-0", "x"]), self.rng.choice(["+", "200", "(0"]),
+              self.rng.choice(["0", "1", "5", "-1", "x"])]
+        if self.p(0.3):
+            a.append(self.rng.choice(["c1", "c2", "c3"]))
+        return Cmd(a, "xidle")
+
     # -- transactions ---------------------------------------------------------------------------
     def exact_cmd(self):
         """A random command whose reply is compared byte for byte (so it may run inside EXEC)."""
@@ -2256,7 +2499,7 @@ def summarize(mismatches, ref_name, tgt_name, limit=60):
     groups = {}
     for cmd, a, b, problem in mismatches:
         name = cmd.args[0].upper() if isinstance(cmd.args[0], str) else repr(cmd.args[0])
-        key = (name, a[:100], b[:100], problem)
+        key = (name, a[:int(os.environ.get("AKV_DIFF_SHOW", "100"))], b[:int(os.environ.get("AKV_DIFF_SHOW", "100"))], problem)
         groups.setdefault(key, []).append(cmd)
     lines = ["%d mismatches, %d distinct (command, replies) groups:" % (len(mismatches),
                                                                        len(groups))]

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -186,6 +187,181 @@ class Replica {
     return Local(std::move(op));
   }
 
+  // Streams: the key's stream value here (null when it has none).
+  const StreamValue* Stream(const std::string& k) {
+    const Entry* e = ks_.Find(k, 0);
+    return e == nullptr ? nullptr : e->stream();
+  }
+  // XADD of entry `id` with `fields` (field, value, ...): the metadata as the command sets it.
+  v1::Op XAdd(const std::string& k, StreamId id, const std::vector<std::string>& fields) {
+    const StreamValue* s = Stream(k);
+    StreamMeta m = s != nullptr ? s->meta() : StreamMeta{};
+    m.last_id = std::max(m.last_id, id);
+    ++m.entries_added;
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    v1::StreamEntry* e = op.mutable_xadd()->add_entries();
+    e->mutable_id()->set_ms(id.ms);
+    e->mutable_id()->set_seq(id.seq);
+    for (const auto& f : fields) e->add_fields(f);
+    SetStreamMeta(m, op.mutable_xadd()->mutable_meta());
+    return Local(std::move(op));
+  }
+  // XDEL / trimming of the entries `ids` (every instance of each this replica holds).
+  v1::Op XDel(const std::string& k, const std::vector<StreamId>& ids) {
+    const StreamValue* s = Stream(k);
+    StreamMeta m = s != nullptr ? s->meta() : StreamMeta{};
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    v1::StreamRemove* rem = op.mutable_xdel();
+    for (const StreamId& id : ids) {
+      if (s == nullptr || s->items().count(id) == 0) continue;
+      m.max_deleted = std::max(m.max_deleted, id);
+      for (const auto& in : s->items().at(id).instances) {
+        v1::StreamRef* r = rem->add_entries();
+        r->mutable_id()->set_ms(id.ms);
+        r->mutable_id()->set_seq(id.seq);
+        r->set_region(ks_.regions().Name(in.tag.region));
+        r->set_seq(in.tag.seq);
+        r->set_idx(in.tag.idx);
+      }
+    }
+    SetStreamMeta(m, rem->mutable_meta());
+    return Local(std::move(op));
+  }
+  // XSETID: last id `last` (the rest as the replica sees it).
+  v1::Op XSetId(const std::string& k, StreamId last) {
+    const StreamValue* s = Stream(k);
+    StreamMeta m = s != nullptr ? s->meta() : StreamMeta{};
+    m.last_id = last;
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    SetStreamMeta(m, op.mutable_xmeta()->mutable_meta());
+    return Local(std::move(op));
+  }
+  // Consumer groups: one group op built as the commands build them (stream_group_family.cc).
+  const StreamGroups::Group* Group(const std::string& k, const std::string& g) {
+    const StreamValue* s = Stream(k);
+    return s == nullptr ? nullptr : s->groups().Find(g);
+  }
+  void SetGroupTag(const Tag& t, v1::StreamTag* out) {
+    out->set_region(ks_.regions().Name(t.region));
+    out->set_seq(t.seq);
+    out->set_idx(t.idx);
+  }
+  v1::Op GroupOp(const std::string& k, const std::string& g,
+                 const std::function<void(v1::StreamGroupChange*)>& fill) {
+    v1::Op op;
+    MakeStreamOp(ks_, Tick(), k, &op);
+    op.mutable_xgroup()->set_group(g);
+    fill(op.mutable_xgroup());
+    return Local(std::move(op));
+  }
+  v1::Op XGroupCreate(const std::string& k, const std::string& g, StreamId id) {
+    return GroupOp(k, g, [&](v1::StreamGroupChange* out) {
+      out->set_create(true);
+      out->set_set_last(true);
+      out->mutable_last_id()->set_ms(id.ms);
+      out->mutable_last_id()->set_seq(id.seq);
+      out->set_entries_read(-1);
+    });
+  }
+  v1::Op XGroupDestroy(const std::string& k, const std::string& g) {
+    const StreamGroups::Group* grp = Group(k, g);
+    return GroupOp(k, g, [&](v1::StreamGroupChange* out) {
+      if (grp == nullptr) return;
+      for (const Tag& t : grp->created) SetGroupTag(t, out->add_destroyed());
+    });
+  }
+  v1::Op XGroupSetId(const std::string& k, const std::string& g, StreamId id) {
+    const StreamGroups::Group* grp = Group(k, g);
+    return GroupOp(k, g, [&](v1::StreamGroupChange* out) {
+      out->set_set_last(true);
+      out->mutable_last_id()->set_ms(id.ms);
+      out->mutable_last_id()->set_seq(id.seq);
+      out->set_entries_read(-1);
+      if (grp == nullptr) return;
+      for (const auto& [r, v] : grp->views) SetGroupTag(Tag{r, 0, v.seq}, out->add_views_removed());
+    });
+  }
+  // XREADGROUP ... > of up to `n` entries for `consumer` (NOACK: no pending entries).
+  v1::Op XReadGroup(const std::string& k, const std::string& g, const std::string& consumer,
+                    size_t n, bool noack) {
+    const StreamValue* s = Stream(k);
+    const StreamGroups::Group* grp = Group(k, g);
+    return GroupOp(k, g, [&](v1::StreamGroupChange* out) {
+      v1::StreamConsumerChange* c = out->add_consumers();
+      c->set_name(consumer);
+      c->set_add(true);
+      c->set_seen_ms(wall_ms);
+      if (grp == nullptr) return;
+      if (grp->consumers.count(consumer)) {
+        for (const Tag& t : grp->consumers.at(consumer).tags) SetGroupTag(t, c->add_removed());
+      }
+      const StreamGroups::View last = grp->last();
+      StreamId last_id{last.last_ms, last.last_seq};
+      for (auto it = s->items().upper_bound(last_id); it != s->items().end() && n > 0; ++it, --n) {
+        last_id = it->first;
+        if (noack) continue;
+        v1::StreamPendingChange* p = out->add_pending();
+        p->mutable_id()->set_ms(it->first.ms);
+        p->mutable_id()->set_seq(it->first.seq);
+        p->set_add(true);
+        p->set_consumer(consumer);
+        p->set_delivery_ms(wall_ms);
+        p->set_delivery_count(1);
+        auto pe = grp->pel.find({it->first.ms, it->first.seq});
+        if (pe == grp->pel.end()) continue;
+        for (const auto& in : pe->second.instances) SetGroupTag(in.tag, p->add_removed());
+      }
+      out->set_set_last(true);
+      out->mutable_last_id()->set_ms(last_id.ms);
+      out->mutable_last_id()->set_seq(last_id.seq);
+      out->set_entries_read(last.entries_read);
+    });
+  }
+  // XACK of `ids` (DELCONSUMER's pending part is the same removal).
+  v1::Op XAck(const std::string& k, const std::string& g, const std::vector<StreamId>& ids) {
+    const StreamGroups::Group* grp = Group(k, g);
+    return GroupOp(k, g, [&](v1::StreamGroupChange* out) {
+      if (grp == nullptr) return;
+      for (const StreamId& id : ids) {
+        auto pe = grp->pel.find({id.ms, id.seq});
+        if (pe == grp->pel.end()) continue;
+        v1::StreamPendingChange* p = out->add_pending();
+        p->mutable_id()->set_ms(id.ms);
+        p->mutable_id()->set_seq(id.seq);
+        for (const auto& in : pe->second.instances) SetGroupTag(in.tag, p->add_removed());
+      }
+    });
+  }
+  v1::Op XDelConsumer(const std::string& k, const std::string& g, const std::string& consumer) {
+    const StreamGroups::Group* grp = Group(k, g);
+    return GroupOp(k, g, [&](v1::StreamGroupChange* out) {
+      if (grp == nullptr || !grp->consumers.count(consumer)) return;
+      v1::StreamConsumerChange* c = out->add_consumers();
+      c->set_name(consumer);
+      for (const Tag& t : grp->consumers.at(consumer).tags) SetGroupTag(t, c->add_removed());
+      for (const auto& [id, pe] : grp->pel) {
+        if (pe.shown().consumer != consumer) continue;
+        v1::StreamPendingChange* p = out->add_pending();
+        p->mutable_id()->set_ms(id.first);
+        p->mutable_id()->set_seq(id.second);
+        for (const auto& in : pe.instances) {
+          if (in.consumer == consumer) SetGroupTag(in.tag, p->add_removed());
+        }
+      }
+    });
+  }
+
+  static void SetStreamMeta(const StreamMeta& m, v1::StreamMeta* out) {
+    out->mutable_last_id()->set_ms(m.last_id.ms);
+    out->mutable_last_id()->set_seq(m.last_id.seq);
+    out->set_entries_added(m.entries_added);
+    out->mutable_max_deleted_id()->set_ms(m.max_deleted.ms);
+    out->mutable_max_deleted_id()->set_seq(m.max_deleted.seq);
+  }
+
   // Receives a remote op; returns false if it had to be refused (out of order).
   bool Receive(const v1::Op& op) {
     clock_.Observe(op.hlc());
@@ -237,6 +413,34 @@ class Replica {
         std::string out = "list:";
         for (size_t i = 0; i < e->list()->size(); ++i) {
           out += (i ? "," : "") + std::string(e->list()->at(i).value.view());
+        }
+        return out;
+      }
+      case ValueType::kStream: {
+        const StreamValue& s = *e->stream();
+        const StreamMeta m = s.meta();
+        std::string out = "stream(" + std::to_string(m.last_id.ms) + "-" +
+                          std::to_string(m.last_id.seq) + "," + std::to_string(m.entries_added) +
+                          "," + std::to_string(m.max_deleted.ms) + "-" +
+                          std::to_string(m.max_deleted.seq) + "):";
+        for (const auto& [id, item] : s.items()) {
+          out += std::to_string(id.ms) + "-" + std::to_string(id.seq) + "=";
+          for (const auto& f : item.shown().fields) out += f + ";";
+          out += ",";
+        }
+        for (const auto& [name, g] : s.groups().groups()) {
+          if (!g.exists()) continue;
+          const StreamGroups::View v = g.last();
+          out += " group " + name + "@" + std::to_string(v.last_ms) + "-" +
+                 std::to_string(v.last_seq) + "/" + std::to_string(v.entries_read) + "[";
+          for (const auto& [c, x] : g.consumers) out += c + ":" + std::to_string(x.seen_ms) + ",";
+          out += "]{";
+          for (const auto& [id, p] : g.pel) {
+            out += std::to_string(id.first) + "-" + std::to_string(id.second) + ":" +
+                   p.shown().consumer + ":" + std::to_string(p.shown().delivery_ms) + ":" +
+                   std::to_string(p.shown().count) + ",";
+          }
+          out += "}";
         }
         return out;
       }

@@ -1,0 +1,859 @@
+// Stream consumer groups (Redis 7.0's t_stream.c): XGROUP XREADGROUP XACK XPENDING and XINFO
+// GROUPS / CONSUMERS, on crdt/values/stream_groups.h. Replies and errors as redis-server 7.0;
+// what a group does across regions is docs/crdt-semantics.md, "Streams".
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "crdt/redis_number.h"
+#include "region-server/blocking.h"
+#include "region-server/command.h"
+#include "region-server/errors.h"
+#include "region-server/region.h"
+#include "region-server/resp/reply.h"
+#include "region-server/server.h"
+#include "region-server/stream_args.h"
+
+namespace activekv::server {
+namespace {
+
+using crdt::StreamGroups;
+using crdt::StreamId;
+using crdt::StreamMeta;
+using crdt::StreamValue;
+using Group = StreamGroups::Group;
+using PelKey = std::pair<uint64_t, uint64_t>;
+
+constexpr int64_t kInvalidRead = -1;  // Redis's SCG_INVALID_ENTRIES_READ
+
+StreamId IdOf(const PelKey& k) { return StreamId{k.first, k.second}; }
+PelKey KeyOf(const StreamId& id) { return {id.ms, id.seq}; }
+
+void SetTag(const crdt::Tag& t, const crdt::RegionTable& regions, v1::StreamTag* out) {
+  out->set_region(std::string(regions.Name(t.region)));
+  out->set_seq(t.seq);
+  out->set_idx(t.idx);
+}
+
+StreamId FirstId(const StreamValue& s) {
+  return s.items().empty() ? StreamId{0, 0} : s.items().begin()->first;
+}
+
+// Redis 7.0's streamRangeHasTombstones(s, start, NULL).
+bool HasTombstonesFrom(const StreamValue& s, const StreamId& start) {
+  const StreamMeta m = s.meta();
+  if (s.size() == 0 || m.max_deleted == StreamId{0, 0}) return false;
+  if (FirstId(s) > m.max_deleted) return false;
+  return start <= m.max_deleted;
+}
+
+// Redis 7.0's streamEstimateDistanceFromFirstEverEntry.
+int64_t EstimateDistance(const StreamValue& s, const StreamId& id) {
+  const StreamMeta m = s.meta();
+  const auto added = static_cast<int64_t>(m.entries_added);
+  const auto length = static_cast<int64_t>(s.size());
+  if (m.entries_added == 0) return 0;
+  if (length == 0 && id <= m.last_id) return added;
+  if (id == m.last_id) return added;
+  if (id > m.last_id) return kInvalidRead;
+  const StreamId first = FirstId(s);
+  if (m.max_deleted == StreamId{0, 0} || m.max_deleted < first) {
+    if (id < first) return added - length;
+    if (id == first) return added - length + 1;
+  }
+  return kInvalidRead;
+}
+
+// Redis 7.0's streamReplyWithCGLag: false when the lag is unknown.
+bool GroupLag(const StreamValue& s, const StreamGroups::View& last, int64_t* lag) {
+  const StreamMeta m = s.meta();
+  const auto added = static_cast<int64_t>(m.entries_added);
+  const StreamId last_id{last.last_ms, last.last_seq};
+  if (m.entries_added == 0) {
+    *lag = 0;
+    return true;
+  }
+  if (last.entries_read != kInvalidRead && !HasTombstonesFrom(s, last_id)) {
+    *lag = added - last.entries_read;
+    return true;
+  }
+  const int64_t read = EstimateDistance(s, last_id);
+  if (read == kInvalidRead) return false;
+  *lag = added - read;
+  return true;
+}
+
+const Group* FindGroup(const StreamValue* s, std::string_view name) {
+  return s == nullptr ? nullptr : s->groups().Find(name);
+}
+
+size_t ConsumerPending(const Group& g, std::string_view consumer) {
+  size_t n = 0;
+  for (const auto& [id, p] : g.pel) {
+    if (p.shown().consumer == consumer) ++n;
+  }
+  return n;
+}
+
+// A group op on the key's stream: `fill` writes the StreamGroupChange.
+template <typename F>
+void EmitGroup(CommandContext& ctx, std::string_view key, std::string_view group, F&& fill) {
+  ctx.region->EmitStreamOp(key, [&](crdt::Hlc, v1::Op* op) {
+    v1::StreamGroupChange* g = op->mutable_xgroup();
+    g->set_group(group.data(), group.size());
+    fill(g);
+  });
+}
+
+// Adds a consumer instance (replacing the ones this region holds) seen now.
+void TouchConsumer(CommandContext& ctx, const Group* g, std::string_view name, int64_t now,
+                   v1::StreamGroupChange* out) {
+  v1::StreamConsumerChange* c = out->add_consumers();
+  c->set_name(name.data(), name.size());
+  c->set_add(true);
+  c->set_seen_ms(now);
+  if (g == nullptr) return;
+  auto it = g->consumers.find(std::string(name));
+  if (it == g->consumers.end()) return;
+  for (const crdt::Tag& t : it->second.tags)
+    SetTag(t, ctx.region->ks().regions(), c->add_removed());
+}
+
+// A delivery of `id` to `consumer` (or, with `add` false, its removal): replaces every instance
+// of the id this region holds.
+void PendingChange(CommandContext& ctx, const Group* g, const StreamId& id, bool add,
+                   std::string_view consumer, int64_t now, uint64_t count,
+                   v1::StreamGroupChange* out) {
+  v1::StreamPendingChange* p = out->add_pending();
+  SetStreamId(id, p->mutable_id());
+  p->set_add(add);
+  if (add) {
+    p->set_consumer(consumer.data(), consumer.size());
+    p->set_delivery_ms(now);
+    p->set_delivery_count(count);
+  }
+  if (g == nullptr) return;
+  auto it = g->pel.find(KeyOf(id));
+  if (it == g->pel.end()) return;
+  for (const auto& in : it->second.instances) {
+    SetTag(in.tag, ctx.region->ks().regions(), p->add_removed());
+  }
+}
+
+void SubcommandSyntaxError(CommandContext& ctx, std::string_view container) {
+  ctx.reply->Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
+                                std::string(ctx.args[1].substr(0, 128)), "'. Try ",
+                                std::string(container), " HELP."));
+}
+
+// ---- XGROUP ----
+
+void XGroupHelp(CommandContext& ctx) {
+  static constexpr std::string_view kHelp[] = {
+      "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "CREATE <key> <groupname> <id|$> [option]",
+      "    Create a new consumer group. Options are:",
+      "    * MKSTREAM",
+      "      Create the empty stream if it does not exist.",
+      "    * ENTRIESREAD entries_read",
+      "      Set the group's entries_read counter (internal use).",
+      "CREATECONSUMER <key> <groupname> <consumer>",
+      "    Create a new consumer in the specified group.",
+      "DELCONSUMER <key> <groupname> <consumer>",
+      "    Remove the specified consumer.",
+      "DESTROY <key> <groupname>",
+      "    Remove the specified group.",
+      "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+      "    Set the current group ID and entries_read counter.",
+      "HELP",
+      "    Prints this help."};
+  ctx.reply->ArrayLen(std::size(kHelp));
+  for (std::string_view line : kHelp) ctx.reply->SimpleString(line);
+}
+
+void XGroup(CommandContext& ctx) {
+  const auto& a = ctx.args;
+  const size_t argc = a.size();
+  std::string sub(a[1]);
+  absl::AsciiStrToLower(&sub);
+  struct Sub {
+    std::string_view name;
+    int arity;
+  };
+  static constexpr Sub kSubs[] = {{"create", -5},        {"setid", -5},      {"destroy", 4},
+                                  {"createconsumer", 5}, {"delconsumer", 5}, {"help", 2}};
+  bool known = false;
+  for (const Sub& x : kSubs) {
+    if (sub != x.name) continue;
+    known = true;
+    const bool bad =
+        x.arity > 0 ? argc != static_cast<size_t>(x.arity) : argc < static_cast<size_t>(-x.arity);
+    if (bad) {
+      ctx.reply->Error(
+          absl::StrCat("ERR wrong number of arguments for 'xgroup|", sub, "' command"));
+      return;
+    }
+  }
+  if (!known) {
+    ctx.reply->Error(absl::StrCat("ERR unknown subcommand '", std::string(a[1].substr(0, 128)),
+                                  "'. Try XGROUP HELP."));
+    return;
+  }
+  if (sub == "help") {
+    XGroupHelp(ctx);
+    return;
+  }
+  const bool create = sub == "create";
+  const bool setid = sub == "setid";
+  if ((create && argc > 8) || (setid && argc > 7)) {
+    SubcommandSyntaxError(ctx, "XGROUP");
+    return;
+  }
+  bool mkstream = false;
+  int64_t entries_read = kInvalidRead;
+  for (size_t i = 5; i < argc;) {
+    if (create && EqualsIgnoreCase(a[i], "mkstream")) {
+      mkstream = true;
+      ++i;
+    } else if ((create || setid) && EqualsIgnoreCase(a[i], "entriesread") && i + 1 < argc) {
+      if (!crdt::ParseRedisInt(a[i + 1], &entries_read)) {
+        ctx.reply->Error(kErrNotInteger);
+        return;
+      }
+      if (entries_read < 0 && entries_read != kInvalidRead) {
+        ctx.reply->Error("ERR value for ENTRIESREAD must be positive or -1");
+        return;
+      }
+      i += 2;
+    } else {
+      SubcommandSyntaxError(ctx, "XGROUP");
+      return;
+    }
+  }
+  std::string_view key = a[2];
+  std::string_view name = a[3];
+  const StreamValue* s;
+  if (!LookupStream(ctx, key, &s)) return;
+  if (s == nullptr && !mkstream) {
+    ctx.reply->Error(
+        "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
+        "to use the MKSTREAM option to create an empty stream automatically.");
+    return;
+  }
+  const Group* g = FindGroup(s, name);
+  if (g == nullptr && (setid || sub == "createconsumer" || sub == "delconsumer")) {
+    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", CText(name),
+                                  "' for key name '", CText(key), "'"));
+    return;
+  }
+  const crdt::RegionTable& regions = ctx.region->ks().regions();
+  if (create) {
+    StreamId id;
+    if (a[4] == "$") {
+      id = s != nullptr ? s->meta().last_id : StreamId{0, 0};
+    } else if (!ParseStreamIdOrReply(ctx, a[4], 0, true, &id)) {
+      return;
+    }
+    if (g != nullptr) {
+      ctx.reply->Error("BUSYGROUP Consumer Group name already exists");
+      return;
+    }
+    // The stream's metadata as a creating view: a group created concurrently with a DEL keeps
+    // the (empty) stream, as a write would.
+    const StreamMeta meta = s != nullptr ? s->meta() : StreamMeta{};
+    if (s == nullptr) ctx.region->PrepareCreate(key);
+    ctx.region->EmitStreamOp(key, [&](crdt::Hlc, v1::Op* op) {
+      SetStreamMeta(meta, op->mutable_xmeta()->mutable_meta());
+    });
+    const crdt::Entry* e = ctx.region->Find(key);
+    const Group* old = e->stream()->groups().groups().count(std::string(name)) > 0
+                           ? &e->stream()->groups().groups().at(std::string(name))
+                           : nullptr;
+    EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
+      out->set_create(true);
+      out->set_set_last(true);
+      SetStreamId(id, out->mutable_last_id());
+      out->set_entries_read(entries_read);
+      if (old == nullptr) return;
+      // Leftovers of a destroyed group (delivered concurrently with its DESTROY) go.
+      for (const auto& [r, v] : old->views) {
+        v1::StreamTag* t = out->add_views_removed();
+        t->set_region(std::string(regions.Name(r)));
+        t->set_seq(v.seq);
+      }
+      for (const auto& [c, x] : old->consumers) {
+        v1::StreamConsumerChange* cc = out->add_consumers();
+        cc->set_name(c);
+        for (const crdt::Tag& t : x.tags) SetTag(t, regions, cc->add_removed());
+      }
+      for (const auto& [pid, p] : old->pel) {
+        v1::StreamPendingChange* pc = out->add_pending();
+        SetStreamId(IdOf(pid), pc->mutable_id());
+        for (const auto& in : p.instances) SetTag(in.tag, regions, pc->add_removed());
+      }
+    });
+    ctx.reply->Ok();
+    return;
+  }
+  if (setid) {
+    StreamId id;
+    if (a[4] == "$") {
+      id = s->meta().last_id;
+    } else if (!ParseStreamIdOrReply(ctx, a[4], 0, false, &id)) {
+      return;
+    }
+    EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
+      out->set_set_last(true);
+      SetStreamId(id, out->mutable_last_id());
+      out->set_entries_read(entries_read);
+      for (const auto& [r, v] : g->views) {
+        v1::StreamTag* t = out->add_views_removed();
+        t->set_region(std::string(regions.Name(r)));
+        t->set_seq(v.seq);
+      }
+    });
+    ctx.reply->Ok();
+    return;
+  }
+  if (sub == "destroy") {
+    if (g == nullptr) {
+      ctx.reply->Integer(0);
+      return;
+    }
+    EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
+      for (const crdt::Tag& t : g->created) SetTag(t, regions, out->add_destroyed());
+    });
+    ctx.reply->Integer(1);
+    return;
+  }
+  std::string_view consumer = a[4];
+  const bool exists = g->consumers.count(std::string(consumer)) > 0;
+  if (sub == "createconsumer") {
+    if (!exists) {
+      EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
+        TouchConsumer(ctx, g, consumer, StreamNowMs(ctx), out);
+      });
+    }
+    ctx.reply->Integer(exists ? 0 : 1);
+    return;
+  }
+  // DELCONSUMER: the consumer and its pending entries.
+  if (!exists) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  const size_t pending = ConsumerPending(*g, consumer);
+  EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
+    v1::StreamConsumerChange* c = out->add_consumers();
+    c->set_name(consumer.data(), consumer.size());
+    for (const crdt::Tag& t : g->consumers.at(std::string(consumer)).tags) {
+      SetTag(t, regions, c->add_removed());
+    }
+    for (const auto& [pid, p] : g->pel) {
+      if (p.shown().consumer != consumer) continue;
+      v1::StreamPendingChange* pc = out->add_pending();
+      SetStreamId(IdOf(pid), pc->mutable_id());
+      for (const auto& in : p.instances) {
+        if (in.consumer == consumer) SetTag(in.tag, regions, pc->add_removed());
+      }
+    }
+  });
+  ctx.reply->Integer(static_cast<int64_t>(pending));
+}
+
+// ---- XREADGROUP ----
+
+// XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key [key ...] id [id ...]
+void XReadGroup(CommandContext& ctx) {
+  const auto& a = ctx.args;
+  int64_t timeout = -1;
+  int64_t count = 0;
+  size_t streams_arg = 0;
+  size_t n = 0;
+  bool noack = false;
+  std::string_view group_name, consumer;
+  bool has_group = false;
+  for (size_t i = 1; i < a.size(); ++i) {
+    const size_t more = a.size() - i - 1;
+    if (EqualsIgnoreCase(a[i], "block") && more > 0) {
+      ++i;
+      if (!crdt::ParseRedisInt(a[i], &timeout)) {
+        ctx.reply->Error("ERR timeout is not an integer or out of range");
+        return;
+      }
+      if (timeout < 0) {
+        ctx.reply->Error("ERR timeout is negative");
+        return;
+      }
+    } else if (EqualsIgnoreCase(a[i], "count") && more > 0) {
+      ++i;
+      if (!crdt::ParseRedisInt(a[i], &count)) {
+        ctx.reply->Error(kErrNotInteger);
+        return;
+      }
+      if (count < 0) count = 0;
+    } else if (EqualsIgnoreCase(a[i], "streams") && more > 0) {
+      streams_arg = i + 1;
+      if ((a.size() - streams_arg) % 2 != 0) {
+        ctx.reply->Error(
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+            "specified.");
+        return;
+      }
+      n = (a.size() - streams_arg) / 2;
+      break;
+    } else if (EqualsIgnoreCase(a[i], "group") && more >= 2) {
+      group_name = a[i + 1];
+      consumer = a[i + 2];
+      has_group = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(a[i], "noack")) {
+      noack = true;
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return;
+    }
+  }
+  if (streams_arg == 0) {
+    ctx.reply->Error(kErrSyntax);
+    return;
+  }
+  if (!has_group) {
+    ctx.reply->Error("ERR Missing GROUP option for XREADGROUP");
+    return;
+  }
+  std::vector<StreamId> ids(n);
+  std::vector<bool> newer(n, false);
+  for (size_t k = 0; k < n; ++k) {
+    std::string_view key = a[streams_arg + k];
+    const StreamValue* s;
+    if (!LookupStream(ctx, key, &s)) return;
+    if (FindGroup(s, group_name) == nullptr) {
+      ctx.reply->Error(absl::StrCat("NOGROUP No such key '", CText(key), "' or consumer group '",
+                                    CText(group_name), "' in XREADGROUP with GROUP option"));
+      return;
+    }
+    std::string_view arg = a[streams_arg + n + k];
+    if (arg == "$") {
+      ctx.reply->Error(
+          "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+          "history of this consumer by specifying a proper ID, or use the > ID to get new "
+          "messages. The $ ID would just return an empty result set.");
+      return;
+    }
+    if (arg == ">") {
+      newer[k] = true;
+      continue;
+    }
+    if (!ParseStreamIdOrReply(ctx, arg, 0, true, &ids[k])) return;
+  }
+  const int64_t now = StreamNowMs(ctx);
+  const bool resp3 = ctx.reply->protocol() == 3;
+  // Which streams are served, and what each reply holds, from the state before any op.
+  struct Served {
+    size_t k;
+    std::string_view key;
+    std::vector<std::pair<StreamId, const StreamValue::Item*>> entries;  // null: deleted
+  };
+  std::vector<Served> served;
+  for (size_t k = 0; k < n; ++k) {
+    std::string_view key = a[streams_arg + k];
+    const crdt::Entry* e = ctx.region->Find(key);
+    const StreamValue* s = e->stream();
+    const Group* g = FindGroup(s, group_name);
+    if (!newer[k]) {  // the consumer's history: always served
+      Served x{k, key, {}};
+      StreamId start = ids[k];
+      start =
+          start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
+      if (ids[k] == StreamId{UINT64_MAX, UINT64_MAX}) start = ids[k];
+      for (auto it = g->pel.lower_bound(KeyOf(start));
+           it != g->pel.end() && (count == 0 || static_cast<int64_t>(x.entries.size()) < count);
+           ++it) {
+        if (it->second.shown().consumer != consumer) continue;
+        const StreamId id = IdOf(it->first);
+        auto item = s->items().find(id);
+        x.entries.emplace_back(id, item == s->items().end() ? nullptr : &item->second);
+      }
+      served.push_back(std::move(x));
+      continue;
+    }
+    const StreamGroups::View last = g->last();
+    const StreamId last_id{last.last_ms, last.last_seq};
+    if (s->items().empty() || s->items().rbegin()->first <= last_id) continue;
+    Served x{k, key, {}};
+    for (auto it = s->items().upper_bound(last_id);
+         it != s->items().end() && (count == 0 || static_cast<int64_t>(x.entries.size()) < count);
+         ++it) {
+      x.entries.emplace_back(it->first, &it->second);
+    }
+    served.push_back(std::move(x));
+  }
+  if (served.empty()) {
+    if (timeout < 0) {
+      ctx.reply->NullArray();
+      return;
+    }
+    BlockOrTimeout(ctx, a.subspan(streams_arg, n), timeout, BlockingKeys::TimeoutReply::kNullArray);
+    return;
+  }
+  if (resp3) {
+    ctx.reply->MapLen(served.size());
+  } else {
+    ctx.reply->ArrayLen(served.size());
+  }
+  for (const Served& x : served) {
+    if (!resp3) ctx.reply->ArrayLen(2);
+    ctx.reply->Bulk(x.key);
+    ctx.reply->ArrayLen(x.entries.size());
+    for (const auto& [id, item] : x.entries) {
+      if (item != nullptr) {
+        ReplyStreamEntry(ctx, id, *item);
+      } else {
+        ctx.reply->ArrayLen(2);
+        ctx.reply->Bulk(StreamIdText(id));
+        ctx.reply->NullArray();
+      }
+    }
+  }
+  // The group changes, one op per stream served (after the reply, which read the entries).
+  for (const Served& x : served) {
+    const size_t k = x.k;
+    std::vector<StreamId> delivered;
+    for (const auto& [id, item] : x.entries) {
+      if (item != nullptr) delivered.push_back(id);
+    }
+    const crdt::Entry* e = ctx.region->Find(x.key);
+    const StreamValue* s = e->stream();
+    const Group* g = FindGroup(s, group_name);
+    if (!newer[k]) {
+      if (delivered.empty()) {
+        EmitGroup(ctx, x.key, group_name,
+                  [&](v1::StreamGroupChange* out) { TouchConsumer(ctx, g, consumer, now, out); });
+        continue;
+      }
+      EmitGroup(ctx, x.key, group_name, [&](v1::StreamGroupChange* out) {
+        TouchConsumer(ctx, g, consumer, now, out);
+        for (const StreamId& id : delivered) {
+          const auto& p = g->pel.at(KeyOf(id)).shown();
+          PendingChange(ctx, g, id, true, consumer, now, p.count + 1, out);
+        }
+      });
+      continue;
+    }
+    StreamGroups::View last = g->last();
+    for (const StreamId& id : delivered) {  // Redis's per-entry entries_read bookkeeping
+      if (last.entries_read != kInvalidRead && !HasTombstonesFrom(*s, id)) {
+        ++last.entries_read;
+      } else if (s->meta().entries_added != 0) {
+        last.entries_read = EstimateDistance(*s, id);
+      }
+      last.last_ms = id.ms;
+      last.last_seq = id.seq;
+    }
+    EmitGroup(ctx, x.key, group_name, [&](v1::StreamGroupChange* out) {
+      TouchConsumer(ctx, g, consumer, now, out);
+      out->set_set_last(true);
+      SetStreamId(StreamId{last.last_ms, last.last_seq}, out->mutable_last_id());
+      out->set_entries_read(last.entries_read);
+      if (noack) return;
+      for (const StreamId& id : delivered) PendingChange(ctx, g, id, true, consumer, now, 1, out);
+    });
+  }
+}
+
+// ---- XACK / XPENDING ----
+
+void XAck(CommandContext& ctx) {
+  const StreamValue* s;
+  if (!LookupStream(ctx, ctx.args[1], &s)) return;
+  const Group* g = FindGroup(s, ctx.args[2]);
+  if (g == nullptr) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  std::vector<StreamId> ids(ctx.args.size() - 3);
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    if (!ParseStreamIdOrReply(ctx, ctx.args[j], 0, true, &ids[j - 3])) return;
+  }
+  std::vector<StreamId> acked;
+  for (const StreamId& id : ids) {
+    if (g->pel.count(KeyOf(id)) > 0 && std::find(acked.begin(), acked.end(), id) == acked.end()) {
+      acked.push_back(id);
+    }
+  }
+  if (!acked.empty()) {
+    EmitGroup(ctx, ctx.args[1], ctx.args[2], [&](v1::StreamGroupChange* out) {
+      for (const StreamId& id : acked) PendingChange(ctx, g, id, false, "", 0, 0, out);
+    });
+  }
+  ctx.reply->Integer(static_cast<int64_t>(acked.size()));
+}
+
+// XPENDING key group [[IDLE min-idle] start end count [consumer]]
+void XPending(CommandContext& ctx) {
+  const auto& a = ctx.args;
+  const size_t argc = a.size();
+  const bool summary = argc == 3;
+  if (argc != 3 && (argc < 6 || argc > 9)) {
+    ctx.reply->Error(kErrSyntax);
+    return;
+  }
+  int64_t min_idle = 0;
+  int64_t count = 0;
+  StreamId start, end;
+  std::string_view consumer;
+  bool has_consumer = false;
+  if (!summary) {
+    size_t si = 3;
+    if (EqualsIgnoreCase(a[3], "idle")) {
+      if (!crdt::ParseRedisInt(a[4], &min_idle)) {
+        ctx.reply->Error(kErrNotInteger);
+        return;
+      }
+      if (argc < 8) {
+        ctx.reply->Error(kErrSyntax);
+        return;
+      }
+      si += 2;
+    }
+    if (!crdt::ParseRedisInt(a[si + 2], &count)) {
+      ctx.reply->Error(kErrNotInteger);
+      return;
+    }
+    if (count < 0) count = 0;
+    auto parse_interval = [&](std::string_view arg, uint64_t missing, StreamId* id, bool* ex) {
+      *ex = arg.size() > 1 && arg[0] == '(';
+      return ParseStreamIdOrReply(ctx, *ex ? arg.substr(1) : arg, missing, *ex, id);
+    };
+    bool ex;
+    if (!parse_interval(a[si], 0, &start, &ex)) return;
+    if (ex) {
+      if (start == StreamId{UINT64_MAX, UINT64_MAX}) {
+        ctx.reply->Error("ERR invalid start ID for the interval");
+        return;
+      }
+      start =
+          start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
+    }
+    if (!parse_interval(a[si + 1], UINT64_MAX, &end, &ex)) return;
+    if (ex) {
+      if (end == StreamId{0, 0}) {
+        ctx.reply->Error("ERR invalid end ID for the interval");
+        return;
+      }
+      end = end.seq == 0 ? StreamId{end.ms - 1, UINT64_MAX} : StreamId{end.ms, end.seq - 1};
+    }
+    if (si + 3 < argc) {
+      consumer = a[si + 3];
+      has_consumer = true;
+    }
+  }
+  const StreamValue* s;
+  if (!LookupStream(ctx, a[1], &s)) return;
+  const Group* g = FindGroup(s, a[2]);
+  if (g == nullptr) {
+    ctx.reply->Error(absl::StrCat("NOGROUP No such key '", CText(a[1]), "' or consumer group '",
+                                  CText(a[2]), "'"));
+    return;
+  }
+  const int64_t now = StreamNowMs(ctx);
+  if (summary) {
+    ctx.reply->ArrayLen(4);
+    ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
+    if (g->pel.empty()) {
+      ctx.reply->Null();
+      ctx.reply->Null();
+      ctx.reply->NullArray();
+      return;
+    }
+    ctx.reply->Bulk(StreamIdText(IdOf(g->pel.begin()->first)));
+    ctx.reply->Bulk(StreamIdText(IdOf(g->pel.rbegin()->first)));
+    std::map<std::string, int64_t> per;
+    for (const auto& [id, p] : g->pel) ++per[p.shown().consumer];
+    ctx.reply->ArrayLen(per.size());
+    for (const auto& [c, k] : per) {
+      ctx.reply->ArrayLen(2);
+      ctx.reply->Bulk(c);
+      ctx.reply->BulkInteger(k);
+    }
+    return;
+  }
+  if (has_consumer && g->consumers.count(std::string(consumer)) == 0) {
+    ctx.reply->ArrayLen(0);
+    return;
+  }
+  std::vector<std::pair<StreamId, const StreamGroups::PendingInstance*>> out;
+  if (start <= end) {
+    for (auto it = g->pel.lower_bound(KeyOf(start));
+         it != g->pel.end() && IdOf(it->first) <= end && static_cast<int64_t>(out.size()) < count;
+         ++it) {
+      const auto& p = it->second.shown();
+      if (has_consumer && p.consumer != consumer) continue;
+      if (min_idle != 0 && now - p.delivery_ms < min_idle) continue;
+      out.emplace_back(IdOf(it->first), &p);
+    }
+  }
+  ctx.reply->ArrayLen(out.size());
+  for (const auto& [id, p] : out) {
+    ctx.reply->ArrayLen(4);
+    ctx.reply->Bulk(StreamIdText(id));
+    ctx.reply->Bulk(p->consumer);
+    ctx.reply->Integer(std::max<int64_t>(0, now - p->delivery_ms));
+    ctx.reply->Integer(static_cast<int64_t>(p->count));
+  }
+}
+
+}  // namespace
+
+// ---- XINFO GROUPS / CONSUMERS (called by stream_family.cc's XINFO) ----
+
+void XInfoGroups(CommandContext& ctx, const StreamValue& s) {
+  std::vector<std::pair<const std::string*, const Group*>> groups;
+  for (const auto& [name, g] : s.groups().groups()) {
+    if (g.exists()) groups.emplace_back(&name, &g);
+  }
+  ctx.reply->ArrayLen(groups.size());
+  for (const auto& [name, g] : groups) {
+    const StreamGroups::View last = g->last();
+    ctx.reply->MapLen(6);
+    ctx.reply->Bulk("name");
+    ctx.reply->Bulk(*name);
+    ctx.reply->Bulk("consumers");
+    ctx.reply->Integer(static_cast<int64_t>(g->consumers.size()));
+    ctx.reply->Bulk("pending");
+    ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
+    ctx.reply->Bulk("last-delivered-id");
+    ctx.reply->Bulk(StreamIdText(StreamId{last.last_ms, last.last_seq}));
+    ctx.reply->Bulk("entries-read");
+    if (last.entries_read != kInvalidRead) {
+      ctx.reply->Integer(last.entries_read);
+    } else {
+      ctx.reply->Null();
+    }
+    ctx.reply->Bulk("lag");
+    int64_t lag;
+    if (GroupLag(s, last, &lag)) {
+      ctx.reply->Integer(lag);
+    } else {
+      ctx.reply->Null();
+    }
+  }
+}
+
+void XInfoConsumers(CommandContext& ctx, const StreamValue& s) {
+  const Group* g = s.groups().Find(ctx.args[3]);
+  if (g == nullptr) {
+    ctx.reply->Error(absl::StrCat("NOGROUP No such consumer group '", CText(ctx.args[3]),
+                                  "' for key name '", CText(ctx.args[2]), "'"));
+    return;
+  }
+  const int64_t now = StreamNowMs(ctx);
+  ctx.reply->ArrayLen(g->consumers.size());
+  for (const auto& [name, c] : g->consumers) {
+    ctx.reply->MapLen(3);
+    ctx.reply->Bulk("name");
+    ctx.reply->Bulk(name);
+    ctx.reply->Bulk("pending");
+    ctx.reply->Integer(static_cast<int64_t>(ConsumerPending(*g, name)));
+    ctx.reply->Bulk("idle");
+    ctx.reply->Integer(std::max<int64_t>(0, now - c.seen_ms));
+  }
+}
+
+void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
+  std::vector<std::pair<const std::string*, const Group*>> groups;
+  for (const auto& [name, g] : s.groups().groups()) {
+    if (g.exists()) groups.emplace_back(&name, &g);
+  }
+  ctx.reply->ArrayLen(groups.size());
+  for (const auto& [name, g] : groups) {
+    const StreamGroups::View last = g->last();
+    ctx.reply->MapLen(7);
+    ctx.reply->Bulk("name");
+    ctx.reply->Bulk(*name);
+    ctx.reply->Bulk("last-delivered-id");
+    ctx.reply->Bulk(StreamIdText(StreamId{last.last_ms, last.last_seq}));
+    ctx.reply->Bulk("entries-read");
+    if (last.entries_read != kInvalidRead) {
+      ctx.reply->Integer(last.entries_read);
+    } else {
+      ctx.reply->Null();
+    }
+    ctx.reply->Bulk("lag");
+    int64_t lag;
+    if (GroupLag(s, last, &lag)) {
+      ctx.reply->Integer(lag);
+    } else {
+      ctx.reply->Null();
+    }
+    ctx.reply->Bulk("pel-count");
+    ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
+    ctx.reply->Bulk("pending");
+    const size_t n = count == 0 ? g->pel.size() : std::min<size_t>(g->pel.size(), count);
+    ctx.reply->ArrayLen(n);
+    size_t k = 0;
+    for (auto it = g->pel.begin(); k < n; ++it, ++k) {
+      const auto& p = it->second.shown();
+      ctx.reply->ArrayLen(4);
+      ctx.reply->Bulk(StreamIdText(IdOf(it->first)));
+      ctx.reply->Bulk(p.consumer);
+      ctx.reply->Integer(p.delivery_ms);
+      ctx.reply->Integer(static_cast<int64_t>(p.count));
+    }
+    ctx.reply->Bulk("consumers");
+    ctx.reply->ArrayLen(g->consumers.size());
+    for (const auto& [cname, c] : g->consumers) {
+      std::vector<std::pair<StreamId, const StreamGroups::PendingInstance*>> mine;
+      for (const auto& [id, p] : g->pel) {
+        if (p.shown().consumer == cname) mine.emplace_back(IdOf(id), &p.shown());
+      }
+      ctx.reply->MapLen(4);
+      ctx.reply->Bulk("name");
+      ctx.reply->Bulk(cname);
+      ctx.reply->Bulk("seen-time");
+      ctx.reply->Integer(c.seen_ms);
+      ctx.reply->Bulk("pel-count");
+      ctx.reply->Integer(static_cast<int64_t>(mine.size()));
+      ctx.reply->Bulk("pending");
+      const size_t m = count == 0 ? mine.size() : std::min<size_t>(mine.size(), count);
+      ctx.reply->ArrayLen(m);
+      for (size_t i = 0; i < m; ++i) {
+        ctx.reply->ArrayLen(3);
+        ctx.reply->Bulk(StreamIdText(mine[i].first));
+        ctx.reply->Integer(mine[i].second->delivery_ms);
+        ctx.reply->Integer(static_cast<int64_t>(mine[i].second->count));
+      }
+    }
+  }
+}
+
+size_t StreamGroupCount(const StreamValue& s) {
+  size_t n = 0;
+  for (const auto& [name, g] : s.groups().groups()) n += g.exists() ? 1 : 0;
+  return n;
+}
+
+void RegisterStreamGroupFamily(CommandTable* t) {
+  constexpr std::string_view kG = "stream";
+  t->Register(
+      {"xgroup", -2, 0, 0, 0, 0, XGroup, kG, "A container for consumer groups commands.", "5.0.0"});
+  t->Register({"xreadgroup", -7, kWrite | kBlocking | kMovableKeys, 0, 0, 0, XReadGroup, kG,
+               "Returns new or historical messages from a stream for a consumer in a group. "
+               "Blocks until a message is available otherwise.",
+               "5.0.0"});
+  t->Register({"xack", -4, kWrite | kFast, 1, 1, 1, XAck, kG,
+               "Returns the number of messages that were successfully acknowledged by the "
+               "consumer group member of a stream.",
+               "5.0.0"});
+  t->Register({"xpending", -3, kReadOnly, 1, 1, 1, XPending, kG,
+               "Returns the information and entries from a stream consumer group's pending "
+               "entries list.",
+               "5.0.0"});
+}
+
+}  // namespace activekv::server
