@@ -749,8 +749,12 @@ std::pair<uint32_t, std::string_view> OpEvent(const v1::Op& op) {
       return {kNotifyList, "lrem"};
     case v1::Op::kLset:
       return {kNotifyList, "lset"};
-    default:  // del (below), flush, swapdb, function: no key event. A new kind of key op (a
-              // stream's) gets its case here: the name a peer's op of that kind fires.
+    case v1::Op::kXadd:
+      return {kNotifyStream, "xadd"};
+    case v1::Op::kXdel:
+      return {kNotifyStream, "xdel"};
+    default:  // del (below), flush, swapdb, function: no key event; nor a stream's metadata or
+              // group op, whose events depend on the command (stream_family.cc names them).
       return {0, {}};
   }
 }

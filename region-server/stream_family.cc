@@ -12,6 +12,7 @@
 #include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/errors.h"
+#include "region-server/notify.h"
 #include "region-server/region.h"
 #include "region-server/resp/reply.h"
 #include "region-server/server.h"
@@ -141,6 +142,7 @@ void XAdd(CommandContext& ctx) {
   StreamMeta next = meta;
   next.last_id = id;
   ++next.entries_added;
+  ctx.region->NameEvents("xadd", kNotifyStream);
   ctx.region->EmitStreamOp(key, [&](crdt::Hlc, v1::Op* op) {
     v1::StreamAdd* add = op->mutable_xadd();
     v1::StreamEntry* e = add->add_entries();
@@ -152,7 +154,10 @@ void XAdd(CommandContext& ctx) {
   if (args.strategy != StreamTrimArgs::Strategy::kNone) {
     const StreamValue& now = *ctx.region->Find(key)->stream();
     const std::vector<StreamId> victims = StreamTrimVictims(now, args);
-    if (!victims.empty()) EmitRemove(ctx, key, now, victims, false);
+    if (!victims.empty()) {
+      ctx.region->NameEvents("xtrim", kNotifyStream);
+      EmitRemove(ctx, key, now, victims, false);
+    }
   }
 }
 
@@ -166,7 +171,10 @@ void XTrim(CommandContext& ctx) {
     return;
   }
   const std::vector<StreamId> victims = StreamTrimVictims(*s, args);
-  if (!victims.empty()) EmitRemove(ctx, ctx.args[1], *s, victims, false);
+  if (!victims.empty()) {
+    ctx.region->NameEvents("xtrim", kNotifyStream);
+    EmitRemove(ctx, ctx.args[1], *s, victims, false);
+  }
   ctx.reply->Integer(static_cast<int64_t>(victims.size()));
 }
 
@@ -448,6 +456,7 @@ void XSetId(CommandContext& ctx) {
   if (has_added) meta.entries_added = static_cast<uint64_t>(added);
   // Redis 7.0 takes MAXDELETEDID 0-0 as "not given".
   if (has_max && max_deleted != StreamId{0, 0}) meta.max_deleted = max_deleted;
+  ctx.region->NameEvents("xsetid", kNotifyStream);
   ctx.region->EmitStreamOp(a[1], [&](crdt::Hlc, v1::Op* op) {
     SetStreamMeta(meta, op->mutable_xmeta()->mutable_meta());
   });

@@ -13,6 +13,7 @@
 #include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/errors.h"
+#include "region-server/notify.h"
 #include "region-server/region.h"
 #include "region-server/resp/reply.h"
 #include "region-server/server.h"
@@ -273,6 +274,7 @@ void XGroup(CommandContext& ctx) {
     const Group* old = e->stream()->groups().groups().count(std::string(name)) > 0
                            ? &e->stream()->groups().groups().at(std::string(name))
                            : nullptr;
+    ctx.region->NameEvents("xgroup-create", kNotifyStream);
     EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
       out->set_create(true);
       out->set_set_last(true);
@@ -306,6 +308,7 @@ void XGroup(CommandContext& ctx) {
     } else if (!ParseStreamIdOrReply(ctx, a[4], 0, false, &id)) {
       return;
     }
+    ctx.region->NameEvents("xgroup-setid", kNotifyStream);
     EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
       out->set_set_last(true);
       SetStreamId(id, out->mutable_last_id());
@@ -324,6 +327,7 @@ void XGroup(CommandContext& ctx) {
       ctx.reply->Integer(0);
       return;
     }
+    ctx.region->NameEvents("xgroup-destroy", kNotifyStream);
     EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
       for (const crdt::Tag& t : g->created) SetTag(t, regions, out->add_destroyed());
     });
@@ -334,6 +338,7 @@ void XGroup(CommandContext& ctx) {
   const bool exists = g->consumers.count(std::string(consumer)) > 0;
   if (sub == "createconsumer") {
     if (!exists) {
+      ctx.region->NameEvents("xgroup-createconsumer", kNotifyStream);
       EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
         TouchConsumer(ctx, g, consumer, StreamNowMs(ctx), out);
       });
@@ -347,6 +352,7 @@ void XGroup(CommandContext& ctx) {
     return;
   }
   const size_t pending = ConsumerPending(*g, consumer);
+  ctx.region->NameEvents("xgroup-delconsumer", kNotifyStream);
   EmitGroup(ctx, key, name, [&](v1::StreamGroupChange* out) {
     v1::StreamConsumerChange* c = out->add_consumers();
     c->set_name(consumer.data(), consumer.size());
@@ -465,6 +471,11 @@ void XReadGroup(CommandContext& ctx) {
     const crdt::Entry* e = ctx.region->Find(key);
     const StreamValue* s = e->stream();
     const Group* g = FindGroup(s, group_name);
+    // The consumer's first read of this group creates it (Redis notifies that); the rest of the
+    // group op (deliveries, seen time) fires nothing.
+    ctx.region->NameEvents(g->consumers.count(std::string(consumer)) > 0 ? std::string_view()
+                                                                         : "xgroup-createconsumer",
+                           kNotifyStream);
     if (!newer[k]) {  // the consumer's history: always served
       Served x{k, key, {}};
       StreamId start = ids[k];
@@ -530,6 +541,11 @@ void XReadGroup(CommandContext& ctx) {
     const crdt::Entry* e = ctx.region->Find(x.key);
     const StreamValue* s = e->stream();
     const Group* g = FindGroup(s, group_name);
+    // The consumer's first read of this group creates it (Redis notifies that); the rest of the
+    // group op (deliveries, seen time) fires nothing.
+    ctx.region->NameEvents(g->consumers.count(std::string(consumer)) > 0 ? std::string_view()
+                                                                         : "xgroup-createconsumer",
+                           kNotifyStream);
     if (!newer[k]) {
       if (delivered.empty()) {
         EmitGroup(ctx, x.key, group_name,

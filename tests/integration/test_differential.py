@@ -1942,6 +1942,21 @@ class DifferentialTest(akv.ServerTestCase):
             ["RPUSH", "so", "3", "1", "2"], ["SORT", "so", "STORE", "sos"],
             ["SORT", "so", "STORE", "sos"], ["SORT", "nosuch", "STORE", "sos"], ["SORT", "nosuch"],
             ["SORT_RO", "nosuch"],
+            # streams
+            ["XADD", "xs", "1-1", "f", "v"], ["XADD", "xs", "2-1", "f", "v"],
+            ["XADD", "xs", "MAXLEN", "1", "3-1", "f", "v"], ["XTRIM", "xs", "MAXLEN", "0"],
+            ["XADD", "xs", "4-1", "f", "v"], ["XDEL", "xs", "4-1"], ["XDEL", "xs", "9-9"],
+            ["XSETID", "xs", "10-1"], ["XGROUP", "CREATE", "xs", "g", "$"],
+            ["XGROUP", "CREATE", "xt", "g", "$", "MKSTREAM"],
+            ["XGROUP", "CREATECONSUMER", "xs", "g", "c1"],
+            ["XGROUP", "CREATECONSUMER", "xs", "g", "c1"], ["XADD", "xs", "11-1", "a", "b"],
+            ["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "xs", ">"],
+            ["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "xs", "0"], ["XACK", "xs", "g", "11-1"],
+            ["XGROUP", "SETID", "xs", "g", "0"], ["XGROUP", "DELCONSUMER", "xs", "g", "c1"],
+            ["XGROUP", "DESTROY", "xs", "g"], ["XADD", "xn", "NOMKSTREAM", "*", "a", "b"],
+            ["XRANGE", "nosuch", "-", "+"], ["XLEN", "xs"], ["DEL", "xs"],
+            ["XTRIM", "nosuch", "MAXLEN", "0"],
+            ["XREADGROUP", "GROUP", "g", "c9", "STREAMS", "xt", ">"],
             # transactions and scripts
             ["MULTI"], ["SET", "t", "1"], ["INCR", "t"], ["HSET", "th", "f", "v"], ["EXEC"],
             ["EVAL", "redis.call('set', KEYS[1], 'x'); redis.call('expire', KEYS[1], 100); "
