@@ -77,6 +77,63 @@ std::string StreamIdText(const StreamId& id) { return absl::StrCat(id.ms, "-", i
 
 std::string CText(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
 
+bool ParseXReadArgs(CommandContext& ctx, bool xreadgroup, XReadArgs* out) {
+  const auto& a = ctx.args;
+  for (size_t i = 1; i < a.size(); ++i) {
+    const size_t more = a.size() - i - 1;
+    if (EqualsIgnoreCase(a[i], "block") && more > 0) {
+      ++i;
+      if (!crdt::ParseRedisInt(a[i], &out->timeout)) {
+        ctx.reply->Error("ERR timeout is not an integer or out of range");
+        return false;
+      }
+      if (out->timeout < 0) {
+        ctx.reply->Error("ERR timeout is negative");
+        return false;
+      }
+    } else if (EqualsIgnoreCase(a[i], "count") && more > 0) {
+      ++i;
+      if (!crdt::ParseRedisInt(a[i], &out->count)) {
+        ctx.reply->Error(kErrNotInteger);
+        return false;
+      }
+      if (out->count < 0) out->count = 0;
+    } else if (EqualsIgnoreCase(a[i], "streams") && more > 0) {
+      out->streams_arg = i + 1;
+      if ((a.size() - out->streams_arg) % 2 != 0) {
+        ctx.reply->Error(
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+            "specified.");
+        return false;
+      }
+      out->n = (a.size() - out->streams_arg) / 2;
+      return true;
+    } else if (EqualsIgnoreCase(a[i], "group") && more >= 2) {
+      if (!xreadgroup) {
+        ctx.reply->Error(
+            "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+        return false;
+      }
+      out->group = a[i + 1];
+      out->consumer = a[i + 2];
+      out->has_group = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(a[i], "noack")) {
+      if (!xreadgroup) {
+        ctx.reply->Error(
+            "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+        return false;
+      }
+      out->noack = true;
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return false;
+    }
+  }
+  ctx.reply->Error(kErrSyntax);  // no STREAMS
+  return false;
+}
+
 int ParseStreamTrimArgs(CommandContext& ctx, bool xadd, StreamTrimArgs* out) {
   *out = StreamTrimArgs();
   const auto& a = ctx.args;

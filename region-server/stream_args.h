@@ -49,6 +49,21 @@ int ParseStreamTrimArgs(CommandContext& ctx, bool xadd, StreamTrimArgs* out);
 std::vector<crdt::StreamId> StreamTrimVictims(const crdt::StreamValue& s,
                                               const StreamTrimArgs& args);
 
+// XREAD / XREADGROUP options up to STREAMS (xreadCommand's loop, its errors in its order).
+struct XReadArgs {
+  int64_t timeout = -1;    // BLOCK ms; -1: not blocking
+  int64_t count = 0;       // 0: all
+  size_t streams_arg = 0;  // index of the first key
+  size_t n = 0;            // keys (each with its id after the keys)
+  bool noack = false;
+  bool has_group = false;
+  std::string_view group;
+  std::string_view consumer;
+};
+// `xreadgroup`: GROUP and NOACK are options (XREAD refuses them with Redis's errors). False after
+// replying an error (a missing STREAMS included); XREADGROUP's missing GROUP is the caller's.
+bool ParseXReadArgs(CommandContext& ctx, bool xreadgroup, XReadArgs* out);
+
 // The key's stream: true with `*out` (null when the key does not exist); false after WRONGTYPE.
 bool LookupStream(CommandContext& ctx, std::string_view key, const crdt::StreamValue** out);
 // The same for a command that needs the key: false after "ERR no such key" or WRONGTYPE.

@@ -284,56 +284,12 @@ void XLen(CommandContext& ctx) {
 // XREAD [COUNT n] [BLOCK ms] STREAMS key [key ...] id [id ...]
 void XRead(CommandContext& ctx) {
   const auto& a = ctx.args;
-  int64_t timeout = -1;
-  int64_t count = 0;
-  size_t streams_arg = 0;
-  size_t n = 0;
-  for (size_t i = 1; i < a.size(); ++i) {
-    const size_t more = a.size() - i - 1;
-    if (EqualsIgnoreCase(a[i], "block") && more > 0) {
-      ++i;
-      if (!crdt::ParseRedisInt(a[i], &timeout)) {
-        ctx.reply->Error("ERR timeout is not an integer or out of range");
-        return;
-      }
-      if (timeout < 0) {
-        ctx.reply->Error("ERR timeout is negative");
-        return;
-      }
-    } else if (EqualsIgnoreCase(a[i], "count") && more > 0) {
-      ++i;
-      if (!crdt::ParseRedisInt(a[i], &count)) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      if (count < 0) count = 0;
-    } else if (EqualsIgnoreCase(a[i], "streams") && more > 0) {
-      streams_arg = i + 1;
-      if ((a.size() - streams_arg) % 2 != 0) {
-        ctx.reply->Error(
-            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-            "specified.");
-        return;
-      }
-      n = (a.size() - streams_arg) / 2;
-      break;
-    } else if (EqualsIgnoreCase(a[i], "group") && more >= 2) {
-      ctx.reply->Error(
-          "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-      return;
-    } else if (EqualsIgnoreCase(a[i], "noack")) {
-      ctx.reply->Error(
-          "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-      return;
-    } else {
-      ctx.reply->Error(kErrSyntax);
-      return;
-    }
-  }
-  if (streams_arg == 0) {
-    ctx.reply->Error(kErrSyntax);
-    return;
-  }
+  XReadArgs x;
+  if (!ParseXReadArgs(ctx, /*xreadgroup=*/false, &x)) return;
+  int64_t timeout = x.timeout;
+  int64_t count = x.count;
+  const size_t streams_arg = x.streams_arg;
+  const size_t n = x.n;
   std::vector<StreamId> ids(n);
   std::vector<bool> dollar(n, false);
   for (size_t k = 0; k < n; ++k) {

@@ -376,58 +376,16 @@ void XGroup(CommandContext& ctx) {
 // XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key [key ...] id [id ...]
 void XReadGroup(CommandContext& ctx) {
   const auto& a = ctx.args;
-  int64_t timeout = -1;
-  int64_t count = 0;
-  size_t streams_arg = 0;
-  size_t n = 0;
-  bool noack = false;
-  std::string_view group_name, consumer;
-  bool has_group = false;
-  for (size_t i = 1; i < a.size(); ++i) {
-    const size_t more = a.size() - i - 1;
-    if (EqualsIgnoreCase(a[i], "block") && more > 0) {
-      ++i;
-      if (!crdt::ParseRedisInt(a[i], &timeout)) {
-        ctx.reply->Error("ERR timeout is not an integer or out of range");
-        return;
-      }
-      if (timeout < 0) {
-        ctx.reply->Error("ERR timeout is negative");
-        return;
-      }
-    } else if (EqualsIgnoreCase(a[i], "count") && more > 0) {
-      ++i;
-      if (!crdt::ParseRedisInt(a[i], &count)) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      if (count < 0) count = 0;
-    } else if (EqualsIgnoreCase(a[i], "streams") && more > 0) {
-      streams_arg = i + 1;
-      if ((a.size() - streams_arg) % 2 != 0) {
-        ctx.reply->Error(
-            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-            "specified.");
-        return;
-      }
-      n = (a.size() - streams_arg) / 2;
-      break;
-    } else if (EqualsIgnoreCase(a[i], "group") && more >= 2) {
-      group_name = a[i + 1];
-      consumer = a[i + 2];
-      has_group = true;
-      i += 2;
-    } else if (EqualsIgnoreCase(a[i], "noack")) {
-      noack = true;
-    } else {
-      ctx.reply->Error(kErrSyntax);
-      return;
-    }
-  }
-  if (streams_arg == 0) {
-    ctx.reply->Error(kErrSyntax);
-    return;
-  }
+  XReadArgs x;
+  if (!ParseXReadArgs(ctx, /*xreadgroup=*/true, &x)) return;
+  int64_t timeout = x.timeout;
+  int64_t count = x.count;
+  const size_t streams_arg = x.streams_arg;
+  const size_t n = x.n;
+  const bool noack = x.noack;
+  const std::string_view group_name = x.group;
+  const std::string_view consumer = x.consumer;
+  const bool has_group = x.has_group;
   if (!has_group) {
     ctx.reply->Error("ERR Missing GROUP option for XREADGROUP");
     return;
