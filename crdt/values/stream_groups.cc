@@ -94,7 +94,8 @@ void StreamGroups::ChooseVisible(Pending* p, const RegionTable& regions) {
   p->visible = best;
 }
 
-void StreamGroups::Tidy(const std::string& name) {
+void StreamGroups::Tidy(const std::string& name,
+                        const std::vector<std::pair<uint64_t, uint64_t>>* touched) {
   auto it = groups_.find(name);
   if (it == groups_.end()) return;
   Group& g = it->second;
@@ -105,8 +106,15 @@ void StreamGroups::Tidy(const std::string& name) {
     for (const auto& [t, ms] : x.tag_seen) x.seen_ms = std::max(x.seen_ms, ms);
     c = x.tags.empty() ? g.consumers.erase(c) : std::next(c);
   }
-  for (auto p = g.pel.begin(); p != g.pel.end();) {
-    p = p->second.instances.empty() ? g.pel.erase(p) : std::next(p);
+  if (touched != nullptr) {
+    for (const auto& id : *touched) {
+      auto p = g.pel.find(id);
+      if (p != g.pel.end() && p->second.instances.empty()) g.pel.erase(p);
+    }
+  } else {
+    for (auto p = g.pel.begin(); p != g.pel.end();) {
+      p = p->second.instances.empty() ? g.pel.erase(p) : std::next(p);
+    }
   }
   if (g.created.empty() && g.views.empty() && g.views_removed.empty() && g.pel.empty() &&
       g.consumers.empty()) {
@@ -150,9 +158,14 @@ void StreamGroups::Apply(const Change& ch, const Dot& dot, Hlc hlc, const ValueC
       }
     }
   }
+  std::vector<std::pair<uint64_t, uint64_t>> touched;
+  touched.reserve(ch.pending.size());
   for (size_t j = 0; j < ch.pending.size(); ++j) {
     const Change::PendingChange& pc = ch.pending[j];
-    Pending& p = g.pel[{pc.ms, pc.seq}];
+    const std::pair<uint64_t, uint64_t> id{pc.ms, pc.seq};
+    touched.push_back(id);
+    Pending& p = g.pel[id];
+    g.pel_digest.Sub(PelDigest(ch.group, id, p));
     for (const Tag& t : pc.removed) {
       auto it = std::find_if(p.instances.begin(), p.instances.end(),
                              [&](const PendingInstance& in) { return in.tag == t; });
@@ -169,8 +182,9 @@ void StreamGroups::Apply(const Change& ch, const Dot& dot, Hlc hlc, const ValueC
       }
     }
     if (!p.instances.empty()) ChooseVisible(&p, *ctx.regions);
+    g.pel_digest.Add(PelDigest(ch.group, id, p));
   }
-  Tidy(ch.group);
+  Tidy(ch.group, &touched);
 }
 
 void StreamGroups::RemoveObserved(const VersionVector& observed, const RegionTable& regions) {
@@ -185,10 +199,12 @@ void StreamGroups::RemoveObserved(const VersionVector& observed, const RegionTab
       c.tags.erase(std::remove_if(c.tags.begin(), c.tags.end(), covered), c.tags.end());
     }
     for (auto& [id, p] : g.pel) {
+      g.pel_digest.Sub(PelDigest(name, id, p));
       p.instances.erase(std::remove_if(p.instances.begin(), p.instances.end(),
                                        [&](const PendingInstance& in) { return covered(in.tag); }),
                         p.instances.end());
       if (!p.instances.empty()) ChooseVisible(&p, regions);
+      g.pel_digest.Add(PelDigest(name, id, p));
     }
     names.push_back(name);
   }
@@ -211,6 +227,27 @@ Stamp StreamGroups::Newest(const RegionTable& regions) const {
   return s;
 }
 
+Digest128 StreamGroups::PelDigest(const std::string& group, const std::pair<uint64_t, uint64_t>& id,
+                                  const Pending& p) {
+  if (p.instances.empty()) return Digest128();
+  std::string name("\0stream-pel:", 12);
+  AppendBytes(group, &name);
+  AppendU64(id.first, &name);
+  AppendU64(id.second, &name);
+  std::string bytes;
+  AppendBytes(p.shown().consumer, &bytes);
+  AppendU64(static_cast<uint64_t>(p.shown().delivery_ms), &bytes);
+  AppendU64(p.shown().count, &bytes);
+  return ElementDigest(name, bytes);
+}
+
+void StreamGroups::RecomputePelDigests() {
+  for (auto& [name, g] : groups_) {
+    g.pel_digest = Digest128();
+    for (const auto& [id, p] : g.pel) g.pel_digest.Add(PelDigest(name, id, p));
+  }
+}
+
 Digest128 StreamGroups::Digest() const {
   Digest128 d;
   for (const auto& [name, g] : groups_) {
@@ -224,16 +261,8 @@ Digest128 StreamGroups::Digest() const {
       AppendBytes(cname, &bytes);
       AppendU64(static_cast<uint64_t>(c.seen_ms), &bytes);
     }
-    bytes.push_back('\0');
-    for (const auto& [id, p] : g.pel) {
-      if (p.instances.empty()) continue;
-      AppendU64(id.first, &bytes);
-      AppendU64(id.second, &bytes);
-      AppendBytes(p.shown().consumer, &bytes);
-      AppendU64(static_cast<uint64_t>(p.shown().delivery_ms), &bytes);
-      AppendU64(p.shown().count, &bytes);
-    }
     d.Add(ElementDigest(std::string("\0stream-group:", 14) + name, bytes));
+    d.Add(g.pel_digest);
   }
   return d;
 }
@@ -342,6 +371,7 @@ absl::Status StreamGroups::FromState(
   std::vector<std::string> names;
   for (const auto& [n, g] : groups_) names.push_back(n);
   for (const std::string& n : names) Tidy(n);
+  RecomputePelDigests();
   return absl::OkStatus();
 }
 
@@ -443,6 +473,7 @@ void StreamGroups::Join(const StreamGroups& remote, const JoinSide& here, const 
   }
   groups_ = std::move(merged);
   for (const std::string& n : names) Tidy(n);
+  RecomputePelDigests();
   PruneFrontiers(*ctx.applied);
 }
 

@@ -69,6 +69,9 @@ class StreamGroups {
     absl::flat_hash_map<RegionId, uint64_t> views_removed;  // SETID: views up to seq removed
     std::map<std::pair<uint64_t, uint64_t>, Pending> pel;   // by (ms, seq)
     std::map<std::string, Consumer> consumers;
+    // The sum of PelDigest over the pending entries, kept as they change (Digest() must not walk
+    // the pending list: it is read after every op on the stream).
+    Digest128 pel_digest;
     bool exists() const { return !created.empty(); }
     // The visible last-delivered id and entries-read.
     View last() const;
@@ -116,7 +119,8 @@ class StreamGroups {
   bool Empty() const { return groups_.empty() && removed_.empty(); }
   size_t pending_removals() const { return removed_.size(); }
   Stamp Newest(const RegionTable& regions) const;
-  // The visible groups (name, last id, entries-read, pending, consumers).
+  // The visible groups (name, last id, entries-read, pending, consumers). O(groups + consumers):
+  // the pending entries' share is kept incrementally.
   Digest128 Digest() const;
 
   void ToState(google::protobuf::RepeatedPtrField<v1::StreamState::Group>* out,
@@ -133,7 +137,16 @@ class StreamGroups {
   void RemoveTag(absl::InlinedVector<Tag, 1>* tags, const Tag& tag, const ValueContext& ctx);
   bool Blocked(const Tag& tag, const ValueContext& ctx);
   static void ChooseVisible(Pending* p, const RegionTable& regions);
-  void Tidy(const std::string& name);
+  // One pending entry's share of its group's digest (nothing when it has no instance).
+  static Digest128 PelDigest(const std::string& group, const std::pair<uint64_t, uint64_t>& id,
+                             const Pending& p);
+  // Every group's pel_digest from scratch (after a snapshot load or a join).
+  void RecomputePelDigests();
+  // Drops what is left empty in group `name` (consumers, pending entries, the group itself).
+  // With `touched`, only those pending entries are looked at (Apply: a group op changes a few
+  // of them; walking the whole pending list per op would make XREADGROUP O(pending)).
+  void Tidy(const std::string& name,
+            const std::vector<std::pair<uint64_t, uint64_t>>* touched = nullptr);
 
   std::map<std::string, Group> groups_;
   absl::flat_hash_set<Tag> removed_;  // removals whose instance has not arrived
