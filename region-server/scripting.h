@@ -90,4 +90,7 @@ class Scripting {
   ScriptRun* current_ = nullptr;
 };
 
+// The command runs inside a script (redis.call / redis.pcall): Redis's CLIENT_SCRIPT.
+bool InScript(const CommandContext& ctx);
+
 }  // namespace activekv::server

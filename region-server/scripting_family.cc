@@ -634,4 +634,10 @@ void RegisterScriptingFamily(CommandTable* t) {
                "A container for function commands", "7.0.0"});
 }
 
+bool InScript(const CommandContext& ctx) {
+  if (ctx.server == nullptr) return false;
+  const ScriptRun* run = ctx.server->scripting().current();
+  return run != nullptr && run->script_client() == ctx.client;
+}
+
 }  // namespace activekv::server

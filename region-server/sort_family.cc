@@ -47,12 +47,6 @@ std::optional<std::string> LookupByPattern(CommandContext& ctx, std::string_view
   return std::string(h->ValueOf(*f, ctx.region->ks().regions()));
 }
 
-bool InScript(const CommandContext& ctx) {
-  if (ctx.server == nullptr) return false;
-  const ScriptRun* run = ctx.server->scripting().current();
-  return run != nullptr && run->script_client() == ctx.client;
-}
-
 // The elements to sort, copied (pattern lookups may expire keys). With `dontsort` on a list or
 // sorted set only the LIMIT window [start, end] is loaded, in the source's order (reversed for
 // DESC), and the window is moved to [0, end - start].

@@ -11,6 +11,7 @@
 #include "region-server/errors.h"
 #include "region-server/region.h"
 #include "region-server/resp/reply.h"
+#include "region-server/scripting.h"
 
 namespace activekv::server {
 namespace {
@@ -82,6 +83,11 @@ bool ParseXReadArgs(CommandContext& ctx, bool xreadgroup, XReadArgs* out) {
   for (size_t i = 1; i < a.size(); ++i) {
     const size_t more = a.size() - i - 1;
     if (EqualsIgnoreCase(a[i], "block") && more > 0) {
+      if (InScript(ctx)) {  // Redis refuses it outright from a script (not inside MULTI)
+        ctx.reply->Error(absl::StrCat("ERR ", std::string(a[0]),
+                                      " command is not allowed with BLOCK option from scripts"));
+        return false;
+      }
       ++i;
       if (!crdt::ParseRedisInt(a[i], &out->timeout)) {
         ctx.reply->Error("ERR timeout is not an integer or out of range");

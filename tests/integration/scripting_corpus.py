@@ -121,6 +121,14 @@ def scripting_cases(_t0_ms):
             E("return table.concat({'a', 'b'}, ',')"),
             E("local t = {3, 1, 2}; table.sort(t); return t"),
         ]),
+        ("blocking streams refused in scripts", reset + [
+            E("return redis.call('xread', 'block', '10', 'streams', 'xs', '0')"),
+            E("return redis.pcall('XREAD', 'BLOCK', 'x', 'streams', 'xs', '$')"),
+            E("return redis.pcall('xreadgroup', 'group', 'g', 'c', 'block', '0', 'streams', "
+              "'xs', '>')"),
+            E("redis.call('xadd', 'xs', '1-1', 'f', 'v'); "
+              "return redis.call('xread', 'count', '1', 'streams', 'xs', '0')"),
+        ]),
         ("cjson and bit", reset + [
             E("return cjson.encode({1, 2, 'x'})"), E("return cjson.encode({a=1})"),
             E("return cjson.decode('[1,2,3]')"), E("return cjson.decode('{\"a\":\"b\"}').a"),
