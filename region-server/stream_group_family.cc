@@ -210,10 +210,6 @@ void XGroup(CommandContext& ctx) {
   }
   const bool create = sub == "create";
   const bool setid = sub == "setid";
-  if ((create && argc > 8) || (setid && argc > 7)) {
-    SubcommandSyntaxError(ctx, "XGROUP");
-    return;
-  }
   bool mkstream = false;
   int64_t entries_read = kInvalidRead;
   for (size_t i = 5; i < argc;) {
@@ -234,6 +230,11 @@ void XGroup(CommandContext& ctx) {
       SubcommandSyntaxError(ctx, "XGROUP");
       return;
     }
+  }
+  // After the options, as Redis 7.0: a bad ENTRIESREAD value is reported first.
+  if ((create && argc > 8) || (setid && argc > 7)) {
+    SubcommandSyntaxError(ctx, "XGROUP");
+    return;
   }
   std::string_view key = a[2];
   std::string_view name = a[3];
