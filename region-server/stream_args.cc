@@ -78,6 +78,14 @@ std::string StreamIdText(const StreamId& id) { return absl::StrCat(id.ms, "-", i
 
 std::string CText(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
 
+bool ParseStreamIdsOrReply(CommandContext& ctx, size_t first, std::vector<crdt::StreamId>* ids) {
+  ids->resize(ctx.args.size() - first);
+  for (size_t j = first; j < ctx.args.size(); ++j) {
+    if (!ParseStreamIdOrReply(ctx, ctx.args[j], 0, true, &(*ids)[j - first])) return false;
+  }
+  return true;
+}
+
 bool ParseXReadArgs(CommandContext& ctx, bool xreadgroup, XReadArgs* out) {
   const auto& a = ctx.args;
   for (size_t i = 1; i < a.size(); ++i) {

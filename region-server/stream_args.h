@@ -23,6 +23,8 @@ bool ParseStreamId(std::string_view arg, uint64_t missing_seq, bool strict, bool
 // The same, replying Redis's error when `arg` is not an id.
 bool ParseStreamIdOrReply(CommandContext& ctx, std::string_view arg, uint64_t missing_seq,
                           bool strict, crdt::StreamId* id);
+// Every argument from ctx.args[first] on as a strict id (XDEL, XACK); false after the error.
+bool ParseStreamIdsOrReply(CommandContext& ctx, size_t first, std::vector<crdt::StreamId>* ids);
 std::string StreamIdText(const crdt::StreamId& id);
 // `s` up to its first NUL: what Redis's "%s" of a key or group name shows in an error.
 std::string CText(std::string_view s);

@@ -186,10 +186,8 @@ void XDel(CommandContext& ctx) {
     ctx.reply->Integer(0);
     return;
   }
-  std::vector<StreamId> ids(ctx.args.size() - 2);
-  for (size_t j = 2; j < ctx.args.size(); ++j) {
-    if (!ParseStreamIdOrReply(ctx, ctx.args[j], 0, true, &ids[j - 2])) return;
-  }
+  std::vector<StreamId> ids;
+  if (!ParseStreamIdsOrReply(ctx, 2, &ids)) return;
   std::vector<StreamId> found;
   for (const StreamId& id : ids) {
     if (s->items().count(id) > 0 && std::find(found.begin(), found.end(), id) == found.end()) {

@@ -551,10 +551,8 @@ void XAck(CommandContext& ctx) {
     ctx.reply->Integer(0);
     return;
   }
-  std::vector<StreamId> ids(ctx.args.size() - 3);
-  for (size_t j = 3; j < ctx.args.size(); ++j) {
-    if (!ParseStreamIdOrReply(ctx, ctx.args[j], 0, true, &ids[j - 3])) return;
-  }
+  std::vector<StreamId> ids;
+  if (!ParseStreamIdsOrReply(ctx, 3, &ids)) return;
   std::vector<StreamId> acked;
   for (const StreamId& id : ids) {
     if (g->pel.count(KeyOf(id)) > 0 && std::find(acked.begin(), acked.end(), id) == acked.end()) {
@@ -687,6 +685,25 @@ void XPending(CommandContext& ctx) {
 
 // ---- XINFO GROUPS / CONSUMERS (called by stream_family.cc's XINFO) ----
 
+namespace {
+// XINFO's "entries-read" and "lag" fields of a group (null when unknown, as Redis).
+void ReplyReadAndLag(CommandContext& ctx, const StreamValue& s, const StreamGroups::View& last) {
+  ctx.reply->Bulk("entries-read");
+  if (last.entries_read != kInvalidRead) {
+    ctx.reply->Integer(last.entries_read);
+  } else {
+    ctx.reply->Null();
+  }
+  ctx.reply->Bulk("lag");
+  int64_t lag;
+  if (GroupLag(s, last, &lag)) {
+    ctx.reply->Integer(lag);
+  } else {
+    ctx.reply->Null();
+  }
+}
+}  // namespace
+
 void XInfoGroups(CommandContext& ctx, const StreamValue& s) {
   std::vector<std::pair<const std::string*, const Group*>> groups;
   for (const auto& [name, g] : s.groups().groups()) {
@@ -704,19 +721,7 @@ void XInfoGroups(CommandContext& ctx, const StreamValue& s) {
     ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
     ctx.reply->Bulk("last-delivered-id");
     ctx.reply->Bulk(StreamIdText(StreamId{last.last_ms, last.last_seq}));
-    ctx.reply->Bulk("entries-read");
-    if (last.entries_read != kInvalidRead) {
-      ctx.reply->Integer(last.entries_read);
-    } else {
-      ctx.reply->Null();
-    }
-    ctx.reply->Bulk("lag");
-    int64_t lag;
-    if (GroupLag(s, last, &lag)) {
-      ctx.reply->Integer(lag);
-    } else {
-      ctx.reply->Null();
-    }
+    ReplyReadAndLag(ctx, s, last);
   }
 }
 
@@ -753,19 +758,7 @@ void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
     ctx.reply->Bulk(*name);
     ctx.reply->Bulk("last-delivered-id");
     ctx.reply->Bulk(StreamIdText(StreamId{last.last_ms, last.last_seq}));
-    ctx.reply->Bulk("entries-read");
-    if (last.entries_read != kInvalidRead) {
-      ctx.reply->Integer(last.entries_read);
-    } else {
-      ctx.reply->Null();
-    }
-    ctx.reply->Bulk("lag");
-    int64_t lag;
-    if (GroupLag(s, last, &lag)) {
-      ctx.reply->Integer(lag);
-    } else {
-      ctx.reply->Null();
-    }
+    ReplyReadAndLag(ctx, s, last);
     ctx.reply->Bulk("pel-count");
     ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
     ctx.reply->Bulk("pending");
