@@ -214,8 +214,9 @@ void LPos(CommandContext& ctx) {
     }
   }
   const bool from_tail = rank < 0;
-  // Redis negates LONG_MIN into itself, a rank every match reaches: the first match from the
-  // tail.
+  // Redis negates LONG_MIN into itself, a rank every match reaches, and its COUNT test
+  // (matches - rank + 1 >= count) then overflows and never stops: every match from the tail.
+  if (from_tail && rank == INT64_MIN && count > 0) count = 0;
   if (from_tail) rank = rank == INT64_MIN ? 1 : -rank;
   const ListValue* l;
   if (!LookupList(ctx, ctx.args[1], &l)) return;

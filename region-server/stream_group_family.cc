@@ -418,100 +418,67 @@ void XReadGroup(CommandContext& ctx) {
   }
   const int64_t now = StreamNowMs(ctx);
   const bool resp3 = ctx.reply->protocol() == 3;
-  // Which streams are served, and what each reply holds, from the state before any op.
-  struct Served {
-    size_t k;
-    std::string_view key;
-    std::vector<std::pair<StreamId, const StreamValue::Item*>> entries;  // null: deleted
-  };
-  std::vector<Served> served;
+  // Streams are served one after another, as Redis does: each stream's group op is applied
+  // before the next stream is read, so a key named twice sees its first serving. The per-stream
+  // replies go to `body` because their count is known only at the end.
+  std::string body;
+  resp::ReplyBuilder body_reply(&body, ctx.reply->protocol());
+  size_t served = 0;
   for (size_t k = 0; k < n; ++k) {
     std::string_view key = a[streams_arg + k];
-    const crdt::Entry* e = ctx.region->Find(key);
-    const StreamValue* s = e->stream();
+    const StreamValue* s = ctx.region->Find(key)->stream();
     const Group* g = FindGroup(s, group_name);
-    // The consumer's first read of this group creates it (Redis notifies that); the rest of the
-    // group op (deliveries, seen time) fires nothing.
-    ctx.region->NameEvents(g->consumers.count(std::string(consumer)) > 0 ? std::string_view()
-                                                                         : "xgroup-createconsumer",
-                           kNotifyStream);
+    std::vector<std::pair<StreamId, const StreamValue::Item*>> entries;  // null: deleted
     if (!newer[k]) {  // the consumer's history: always served
-      Served x{k, key, {}};
       StreamId start = ids[k];
-      start =
-          start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
-      if (ids[k] == StreamId{UINT64_MAX, UINT64_MAX}) start = ids[k];
+      if (start != StreamId{UINT64_MAX, UINT64_MAX}) {
+        start =
+            start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
+      }
       for (auto it = g->pel.lower_bound(KeyOf(start));
-           it != g->pel.end() && (count == 0 || static_cast<int64_t>(x.entries.size()) < count);
+           it != g->pel.end() && (count == 0 || static_cast<int64_t>(entries.size()) < count);
            ++it) {
         if (it->second.shown().consumer != consumer) continue;
         const StreamId id = IdOf(it->first);
         auto item = s->items().find(id);
-        x.entries.emplace_back(id, item == s->items().end() ? nullptr : &item->second);
+        entries.emplace_back(id, item == s->items().end() ? nullptr : &item->second);
       }
-      served.push_back(std::move(x));
-      continue;
+    } else {
+      const StreamGroups::View last = g->last();
+      const StreamId last_id{last.last_ms, last.last_seq};
+      if (s->items().empty() || s->items().rbegin()->first <= last_id) continue;
+      for (auto it = s->items().upper_bound(last_id);
+           it != s->items().end() && (count == 0 || static_cast<int64_t>(entries.size()) < count);
+           ++it) {
+        entries.emplace_back(it->first, &it->second);
+      }
     }
-    const StreamGroups::View last = g->last();
-    const StreamId last_id{last.last_ms, last.last_seq};
-    if (s->items().empty() || s->items().rbegin()->first <= last_id) continue;
-    Served x{k, key, {}};
-    for (auto it = s->items().upper_bound(last_id);
-         it != s->items().end() && (count == 0 || static_cast<int64_t>(x.entries.size()) < count);
-         ++it) {
-      x.entries.emplace_back(it->first, &it->second);
-    }
-    served.push_back(std::move(x));
-  }
-  if (served.empty()) {
-    if (timeout < 0) {
-      ctx.reply->NullArray();
-      return;
-    }
-    BlockOrTimeout(ctx, a.subspan(streams_arg, n), timeout, BlockingKeys::TimeoutReply::kNullArray);
-    return;
-  }
-  if (resp3) {
-    ctx.reply->MapLen(served.size());
-  } else {
-    ctx.reply->ArrayLen(served.size());
-  }
-  for (const Served& x : served) {
+    ++served;
+    resp::ReplyBuilder* const outer = ctx.reply;
+    ctx.reply = &body_reply;
     if (!resp3) ctx.reply->ArrayLen(2);
-    ctx.reply->Bulk(x.key);
-    ctx.reply->ArrayLen(x.entries.size());
-    for (const auto& [id, item] : x.entries) {
+    ctx.reply->Bulk(key);
+    ctx.reply->ArrayLen(entries.size());
+    std::vector<StreamId> delivered;
+    for (const auto& [id, item] : entries) {
       if (item != nullptr) {
         ReplyStreamEntry(ctx, id, *item);
+        delivered.push_back(id);
       } else {
         ctx.reply->ArrayLen(2);
         ctx.reply->Bulk(StreamIdText(id));
         ctx.reply->NullArray();
       }
     }
-  }
-  // The group changes, one op per stream served (after the reply, which read the entries).
-  for (const Served& x : served) {
-    const size_t k = x.k;
-    std::vector<StreamId> delivered;
-    for (const auto& [id, item] : x.entries) {
-      if (item != nullptr) delivered.push_back(id);
-    }
-    const crdt::Entry* e = ctx.region->Find(x.key);
-    const StreamValue* s = e->stream();
-    const Group* g = FindGroup(s, group_name);
+    ctx.reply = outer;
+    // The group op (after the entries were rendered: it may change the state they point into).
     // The consumer's first read of this group creates it (Redis notifies that); the rest of the
     // group op (deliveries, seen time) fires nothing.
     ctx.region->NameEvents(g->consumers.count(std::string(consumer)) > 0 ? std::string_view()
                                                                          : "xgroup-createconsumer",
                            kNotifyStream);
     if (!newer[k]) {
-      if (delivered.empty()) {
-        EmitGroup(ctx, x.key, group_name,
-                  [&](v1::StreamGroupChange* out) { TouchConsumer(ctx, g, consumer, now, out); });
-        continue;
-      }
-      EmitGroup(ctx, x.key, group_name, [&](v1::StreamGroupChange* out) {
+      EmitGroup(ctx, key, group_name, [&](v1::StreamGroupChange* out) {
         TouchConsumer(ctx, g, consumer, now, out);
         for (const StreamId& id : delivered) {
           const auto& p = g->pel.at(KeyOf(id)).shown();
@@ -530,7 +497,7 @@ void XReadGroup(CommandContext& ctx) {
       last.last_ms = id.ms;
       last.last_seq = id.seq;
     }
-    EmitGroup(ctx, x.key, group_name, [&](v1::StreamGroupChange* out) {
+    EmitGroup(ctx, key, group_name, [&](v1::StreamGroupChange* out) {
       TouchConsumer(ctx, g, consumer, now, out);
       out->set_set_last(true);
       SetStreamId(StreamId{last.last_ms, last.last_seq}, out->mutable_last_id());
@@ -539,6 +506,20 @@ void XReadGroup(CommandContext& ctx) {
       for (const StreamId& id : delivered) PendingChange(ctx, g, id, true, consumer, now, 1, out);
     });
   }
+  if (served == 0) {
+    if (timeout < 0) {
+      ctx.reply->NullArray();
+      return;
+    }
+    BlockOrTimeout(ctx, a.subspan(streams_arg, n), timeout, BlockingKeys::TimeoutReply::kNullArray);
+    return;
+  }
+  if (resp3) {
+    ctx.reply->MapLen(served);
+  } else {
+    ctx.reply->ArrayLen(served);
+  }
+  ctx.reply->Raw(body);
 }
 
 // ---- XACK / XPENDING ----
