@@ -83,6 +83,7 @@ void RegisterBitFamily(CommandTable* table);
 void RegisterListFamily(CommandTable* table);
 void RegisterStreamFamily(CommandTable* table);       // stream_family.cc
 void RegisterStreamGroupFamily(CommandTable* table);  // stream_group_family.cc
+void RegisterStreamPelFamily(CommandTable* table);    // stream_pel_family.cc
 void RegisterTransactionFamily(CommandTable* table);  // multi_family.cc
 void RegisterScriptingFamily(CommandTable* table);
 void RegisterSortFamily(CommandTable* table);    // sort_family.cc

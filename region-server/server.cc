@@ -70,6 +70,7 @@ Server::Server(Options options)
   RegisterListFamily(&commands_);
   RegisterStreamFamily(&commands_);
   RegisterStreamGroupFamily(&commands_);
+  RegisterStreamPelFamily(&commands_);
   RegisterTransactionFamily(&commands_);
   RegisterScriptingFamily(&commands_);
   RegisterSortFamily(&commands_);

@@ -78,6 +78,29 @@ std::string StreamIdText(const StreamId& id) { return absl::StrCat(id.ms, "-", i
 
 std::string CText(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
 
+bool ParseStreamBoundOrReply(CommandContext& ctx, std::string_view arg, bool start, StreamId* id) {
+  const bool exclusive = arg.size() > 1 && arg[0] == '(';
+  if (!ParseStreamIdOrReply(ctx, exclusive ? arg.substr(1) : arg, start ? 0 : UINT64_MAX,
+                            /*strict=*/exclusive, id)) {
+    return false;
+  }
+  if (!exclusive) return true;
+  if (start) {
+    if (*id == StreamId{UINT64_MAX, UINT64_MAX}) {
+      ctx.reply->Error("ERR invalid start ID for the interval");
+      return false;
+    }
+    *id = id->seq == UINT64_MAX ? StreamId{id->ms + 1, 0} : StreamId{id->ms, id->seq + 1};
+    return true;
+  }
+  if (*id == StreamId{0, 0}) {
+    ctx.reply->Error("ERR invalid end ID for the interval");
+    return false;
+  }
+  *id = id->seq == 0 ? StreamId{id->ms - 1, UINT64_MAX} : StreamId{id->ms, id->seq - 1};
+  return true;
+}
+
 bool ParseStreamIdsOrReply(CommandContext& ctx, size_t first, std::vector<crdt::StreamId>* ids) {
   ids->resize(ctx.args.size() - first);
   for (size_t j = first; j < ctx.args.size(); ++j) {

@@ -23,6 +23,11 @@ bool ParseStreamId(std::string_view arg, uint64_t missing_seq, bool strict, bool
 // The same, replying Redis's error when `arg` is not an id.
 bool ParseStreamIdOrReply(CommandContext& ctx, std::string_view arg, uint64_t missing_seq,
                           bool strict, crdt::StreamId* id);
+// One bound of an interval (streamParseIntervalIDOrReply, then streamIncrID / streamDecrID for
+// an exclusive one): "(" before an id excludes it; a missing sequence is 0 for a `start` bound,
+// the largest for an end bound. False after replying the error.
+bool ParseStreamBoundOrReply(CommandContext& ctx, std::string_view arg, bool start,
+                             crdt::StreamId* id);
 // Every argument from ctx.args[first] on as a strict id (XDEL, XACK); false after the error.
 bool ParseStreamIdsOrReply(CommandContext& ctx, size_t first, std::vector<crdt::StreamId>* ids);
 std::string StreamIdText(const crdt::StreamId& id);

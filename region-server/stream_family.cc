@@ -204,28 +204,9 @@ void XDel(CommandContext& ctx) {
 void RangeGeneric(CommandContext& ctx, bool rev) {
   std::string_view start_arg = rev ? ctx.args[3] : ctx.args[2];
   std::string_view end_arg = rev ? ctx.args[2] : ctx.args[3];
-  auto parse_interval = [&](std::string_view arg, uint64_t missing, StreamId* id, bool* ex) {
-    *ex = arg.size() > 1 && arg[0] == '(';
-    return ParseStreamIdOrReply(ctx, *ex ? arg.substr(1) : arg, missing, *ex, id);
-  };
   StreamId start, end;
-  bool start_ex, end_ex;
-  if (!parse_interval(start_arg, 0, &start, &start_ex)) return;
-  if (start_ex) {
-    if (start == kMaxId) {
-      ctx.reply->Error("ERR invalid start ID for the interval");
-      return;
-    }
-    start = start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
-  }
-  if (!parse_interval(end_arg, UINT64_MAX, &end, &end_ex)) return;
-  if (end_ex) {
-    if (end == StreamId{0, 0}) {
-      ctx.reply->Error("ERR invalid end ID for the interval");
-      return;
-    }
-    end = end.seq == 0 ? StreamId{end.ms - 1, UINT64_MAX} : StreamId{end.ms, end.seq - 1};
-  }
+  if (!ParseStreamBoundOrReply(ctx, start_arg, /*start=*/true, &start)) return;
+  if (!ParseStreamBoundOrReply(ctx, end_arg, /*start=*/false, &end)) return;
   int64_t count = -1;
   for (size_t j = 4; j < ctx.args.size(); ++j) {
     if (EqualsIgnoreCase(ctx.args[j], "count") && j + 1 < ctx.args.size()) {

@@ -1,6 +1,7 @@
-// Stream consumer groups (Redis 7.0's t_stream.c): XGROUP XREADGROUP XACK XPENDING and XINFO
-// GROUPS / CONSUMERS, on crdt/values/stream_groups.h. Replies and errors as redis-server 7.0;
-// what a group does across regions is docs/crdt-semantics.md, "Streams".
+// Stream consumer groups (Redis 7.0's t_stream.c): XGROUP XREADGROUP and XINFO GROUPS /
+// CONSUMERS (the pending-list commands are stream_pel_family.cc), on crdt/values/stream_groups.h.
+// Replies and errors as redis-server 7.0; what a group does across regions is
+// docs/crdt-semantics.md, "Streams".
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "region-server/resp/reply.h"
 #include "region-server/server.h"
 #include "region-server/stream_args.h"
+#include "region-server/stream_group_ops.h"
 
 namespace activekv::server {
 namespace {
@@ -27,18 +29,8 @@ using crdt::StreamId;
 using crdt::StreamMeta;
 using crdt::StreamValue;
 using Group = StreamGroups::Group;
-using PelKey = std::pair<uint64_t, uint64_t>;
 
 constexpr int64_t kInvalidRead = -1;  // Redis's SCG_INVALID_ENTRIES_READ
-
-StreamId IdOf(const PelKey& k) { return StreamId{k.first, k.second}; }
-PelKey KeyOf(const StreamId& id) { return {id.ms, id.seq}; }
-
-void SetTag(const crdt::Tag& t, const crdt::RegionTable& regions, v1::StreamTag* out) {
-  out->set_region(std::string(regions.Name(t.region)));
-  out->set_seq(t.seq);
-  out->set_idx(t.idx);
-}
 
 StreamId FirstId(const StreamValue& s) {
   return s.items().empty() ? StreamId{0, 0} : s.items().begin()->first;
@@ -88,61 +80,12 @@ bool GroupLag(const StreamValue& s, const StreamGroups::View& last, int64_t* lag
   return true;
 }
 
-const Group* FindGroup(const StreamValue* s, std::string_view name) {
-  return s == nullptr ? nullptr : s->groups().Find(name);
-}
-
 size_t ConsumerPending(const Group& g, std::string_view consumer) {
   size_t n = 0;
   for (const auto& [id, p] : g.pel) {
     if (p.shown().consumer == consumer) ++n;
   }
   return n;
-}
-
-// A group op on the key's stream: `fill` writes the StreamGroupChange.
-template <typename F>
-void EmitGroup(CommandContext& ctx, std::string_view key, std::string_view group, F&& fill) {
-  ctx.region->EmitStreamOp(key, [&](crdt::Hlc, v1::Op* op) {
-    v1::StreamGroupChange* g = op->mutable_xgroup();
-    g->set_group(group.data(), group.size());
-    fill(g);
-  });
-}
-
-// Adds a consumer instance (replacing the ones this region holds) seen now.
-void TouchConsumer(CommandContext& ctx, const Group* g, std::string_view name, int64_t now,
-                   v1::StreamGroupChange* out) {
-  v1::StreamConsumerChange* c = out->add_consumers();
-  c->set_name(name.data(), name.size());
-  c->set_add(true);
-  c->set_seen_ms(now);
-  if (g == nullptr) return;
-  auto it = g->consumers.find(std::string(name));
-  if (it == g->consumers.end()) return;
-  for (const crdt::Tag& t : it->second.tags)
-    SetTag(t, ctx.region->ks().regions(), c->add_removed());
-}
-
-// A delivery of `id` to `consumer` (or, with `add` false, its removal): replaces every instance
-// of the id this region holds.
-void PendingChange(CommandContext& ctx, const Group* g, const StreamId& id, bool add,
-                   std::string_view consumer, int64_t now, uint64_t count,
-                   v1::StreamGroupChange* out) {
-  v1::StreamPendingChange* p = out->add_pending();
-  SetStreamId(id, p->mutable_id());
-  p->set_add(add);
-  if (add) {
-    p->set_consumer(consumer.data(), consumer.size());
-    p->set_delivery_ms(now);
-    p->set_delivery_count(count);
-  }
-  if (g == nullptr) return;
-  auto it = g->pel.find(KeyOf(id));
-  if (it == g->pel.end()) return;
-  for (const auto& in : it->second.instances) {
-    SetTag(in.tag, ctx.region->ks().regions(), p->add_removed());
-  }
 }
 
 void SubcommandSyntaxError(CommandContext& ctx, std::string_view container) {
@@ -295,7 +238,7 @@ void XGroup(CommandContext& ctx) {
       }
       for (const auto& [pid, p] : old->pel) {
         v1::StreamPendingChange* pc = out->add_pending();
-        SetStreamId(IdOf(pid), pc->mutable_id());
+        SetStreamId(PelId(pid), pc->mutable_id());
         for (const auto& in : p.instances) SetTag(in.tag, regions, pc->add_removed());
       }
     });
@@ -363,7 +306,7 @@ void XGroup(CommandContext& ctx) {
     for (const auto& [pid, p] : g->pel) {
       if (p.shown().consumer != consumer) continue;
       v1::StreamPendingChange* pc = out->add_pending();
-      SetStreamId(IdOf(pid), pc->mutable_id());
+      SetStreamId(PelId(pid), pc->mutable_id());
       for (const auto& in : p.instances) {
         if (in.consumer == consumer) SetTag(in.tag, regions, pc->add_removed());
       }
@@ -435,11 +378,11 @@ void XReadGroup(CommandContext& ctx) {
         start =
             start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
       }
-      for (auto it = g->pel.lower_bound(KeyOf(start));
+      for (auto it = g->pel.lower_bound(PelKeyOf(start));
            it != g->pel.end() && (count == 0 || static_cast<int64_t>(entries.size()) < count);
            ++it) {
         if (it->second.shown().consumer != consumer) continue;
-        const StreamId id = IdOf(it->first);
+        const StreamId id = PelId(it->first);
         auto item = s->items().find(id);
         entries.emplace_back(id, item == s->items().end() ? nullptr : &item->second);
       }
@@ -481,7 +424,7 @@ void XReadGroup(CommandContext& ctx) {
       EmitGroup(ctx, key, group_name, [&](v1::StreamGroupChange* out) {
         TouchConsumer(ctx, g, consumer, now, out);
         for (const StreamId& id : delivered) {
-          const auto& p = g->pel.at(KeyOf(id)).shown();
+          const auto& p = g->pel.at(PelKeyOf(id)).shown();
           PendingChange(ctx, g, id, true, consumer, now, p.count + 1, out);
         }
       });
@@ -520,146 +463,6 @@ void XReadGroup(CommandContext& ctx) {
     ctx.reply->ArrayLen(served);
   }
   ctx.reply->Raw(body);
-}
-
-// ---- XACK / XPENDING ----
-
-void XAck(CommandContext& ctx) {
-  const StreamValue* s;
-  if (!LookupStream(ctx, ctx.args[1], &s)) return;
-  const Group* g = FindGroup(s, ctx.args[2]);
-  if (g == nullptr) {
-    ctx.reply->Integer(0);
-    return;
-  }
-  std::vector<StreamId> ids;
-  if (!ParseStreamIdsOrReply(ctx, 3, &ids)) return;
-  std::vector<StreamId> acked;
-  for (const StreamId& id : ids) {
-    if (g->pel.count(KeyOf(id)) > 0 && std::find(acked.begin(), acked.end(), id) == acked.end()) {
-      acked.push_back(id);
-    }
-  }
-  if (!acked.empty()) {
-    EmitGroup(ctx, ctx.args[1], ctx.args[2], [&](v1::StreamGroupChange* out) {
-      for (const StreamId& id : acked) PendingChange(ctx, g, id, false, "", 0, 0, out);
-    });
-  }
-  ctx.reply->Integer(static_cast<int64_t>(acked.size()));
-}
-
-// XPENDING key group [[IDLE min-idle] start end count [consumer]]
-void XPending(CommandContext& ctx) {
-  const auto& a = ctx.args;
-  const size_t argc = a.size();
-  const bool summary = argc == 3;
-  if (argc != 3 && (argc < 6 || argc > 9)) {
-    ctx.reply->Error(kErrSyntax);
-    return;
-  }
-  int64_t min_idle = 0;
-  int64_t count = 0;
-  StreamId start, end;
-  std::string_view consumer;
-  bool has_consumer = false;
-  if (!summary) {
-    size_t si = 3;
-    if (EqualsIgnoreCase(a[3], "idle")) {
-      if (!crdt::ParseRedisInt(a[4], &min_idle)) {
-        ctx.reply->Error(kErrNotInteger);
-        return;
-      }
-      if (argc < 8) {
-        ctx.reply->Error(kErrSyntax);
-        return;
-      }
-      si += 2;
-    }
-    if (!crdt::ParseRedisInt(a[si + 2], &count)) {
-      ctx.reply->Error(kErrNotInteger);
-      return;
-    }
-    if (count < 0) count = 0;
-    auto parse_interval = [&](std::string_view arg, uint64_t missing, StreamId* id, bool* ex) {
-      *ex = arg.size() > 1 && arg[0] == '(';
-      return ParseStreamIdOrReply(ctx, *ex ? arg.substr(1) : arg, missing, *ex, id);
-    };
-    bool ex;
-    if (!parse_interval(a[si], 0, &start, &ex)) return;
-    if (ex) {
-      if (start == StreamId{UINT64_MAX, UINT64_MAX}) {
-        ctx.reply->Error("ERR invalid start ID for the interval");
-        return;
-      }
-      start =
-          start.seq == UINT64_MAX ? StreamId{start.ms + 1, 0} : StreamId{start.ms, start.seq + 1};
-    }
-    if (!parse_interval(a[si + 1], UINT64_MAX, &end, &ex)) return;
-    if (ex) {
-      if (end == StreamId{0, 0}) {
-        ctx.reply->Error("ERR invalid end ID for the interval");
-        return;
-      }
-      end = end.seq == 0 ? StreamId{end.ms - 1, UINT64_MAX} : StreamId{end.ms, end.seq - 1};
-    }
-    if (si + 3 < argc) {
-      consumer = a[si + 3];
-      has_consumer = true;
-    }
-  }
-  const StreamValue* s;
-  if (!LookupStream(ctx, a[1], &s)) return;
-  const Group* g = FindGroup(s, a[2]);
-  if (g == nullptr) {
-    ctx.reply->Error(absl::StrCat("NOGROUP No such key '", CText(a[1]), "' or consumer group '",
-                                  CText(a[2]), "'"));
-    return;
-  }
-  const int64_t now = StreamNowMs(ctx);
-  if (summary) {
-    ctx.reply->ArrayLen(4);
-    ctx.reply->Integer(static_cast<int64_t>(g->pel.size()));
-    if (g->pel.empty()) {
-      ctx.reply->Null();
-      ctx.reply->Null();
-      ctx.reply->NullArray();
-      return;
-    }
-    ctx.reply->Bulk(StreamIdText(IdOf(g->pel.begin()->first)));
-    ctx.reply->Bulk(StreamIdText(IdOf(g->pel.rbegin()->first)));
-    std::map<std::string, int64_t> per;
-    for (const auto& [id, p] : g->pel) ++per[p.shown().consumer];
-    ctx.reply->ArrayLen(per.size());
-    for (const auto& [c, k] : per) {
-      ctx.reply->ArrayLen(2);
-      ctx.reply->Bulk(c);
-      ctx.reply->BulkInteger(k);
-    }
-    return;
-  }
-  if (has_consumer && g->consumers.count(std::string(consumer)) == 0) {
-    ctx.reply->ArrayLen(0);
-    return;
-  }
-  std::vector<std::pair<StreamId, const StreamGroups::PendingInstance*>> out;
-  if (start <= end) {
-    for (auto it = g->pel.lower_bound(KeyOf(start));
-         it != g->pel.end() && IdOf(it->first) <= end && static_cast<int64_t>(out.size()) < count;
-         ++it) {
-      const auto& p = it->second.shown();
-      if (has_consumer && p.consumer != consumer) continue;
-      if (min_idle != 0 && now - p.delivery_ms < min_idle) continue;
-      out.emplace_back(IdOf(it->first), &p);
-    }
-  }
-  ctx.reply->ArrayLen(out.size());
-  for (const auto& [id, p] : out) {
-    ctx.reply->ArrayLen(4);
-    ctx.reply->Bulk(StreamIdText(id));
-    ctx.reply->Bulk(p->consumer);
-    ctx.reply->Integer(std::max<int64_t>(0, now - p->delivery_ms));
-    ctx.reply->Integer(static_cast<int64_t>(p->count));
-  }
 }
 
 }  // namespace
@@ -749,7 +552,7 @@ void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
     for (auto it = g->pel.begin(); k < n; ++it, ++k) {
       const auto& p = it->second.shown();
       ctx.reply->ArrayLen(4);
-      ctx.reply->Bulk(StreamIdText(IdOf(it->first)));
+      ctx.reply->Bulk(StreamIdText(PelId(it->first)));
       ctx.reply->Bulk(p.consumer);
       ctx.reply->Integer(p.delivery_ms);
       ctx.reply->Integer(static_cast<int64_t>(p.count));
@@ -759,7 +562,7 @@ void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
     for (const auto& [cname, c] : g->consumers) {
       std::vector<std::pair<StreamId, const StreamGroups::PendingInstance*>> mine;
       for (const auto& [id, p] : g->pel) {
-        if (p.shown().consumer == cname) mine.emplace_back(IdOf(id), &p.shown());
+        if (p.shown().consumer == cname) mine.emplace_back(PelId(id), &p.shown());
       }
       ctx.reply->MapLen(4);
       ctx.reply->Bulk("name");
@@ -794,14 +597,6 @@ void RegisterStreamGroupFamily(CommandTable* t) {
   t->Register({"xreadgroup", -7, kWrite | kBlocking | kMovableKeys, 0, 0, 0, XReadGroup, kG,
                "Returns new or historical messages from a stream for a consumer in a group. "
                "Blocks until a message is available otherwise.",
-               "5.0.0"});
-  t->Register({"xack", -4, kWrite | kFast, 1, 1, 1, XAck, kG,
-               "Returns the number of messages that were successfully acknowledged by the "
-               "consumer group member of a stream.",
-               "5.0.0"});
-  t->Register({"xpending", -3, kReadOnly, 1, 1, 1, XPending, kG,
-               "Returns the information and entries from a stream consumer group's pending "
-               "entries list.",
                "5.0.0"});
 }
 

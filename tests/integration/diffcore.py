@@ -1027,7 +1027,7 @@ class Generator:
                 (12, self.g_xadd), (6, self.g_xrange), (3, self.g_xlen), (4, self.g_xdel),
                 (4, self.g_xtrim), (6, self.g_xread), (2, self.g_xsetid), (3, self.g_xinfo),
                 (1, self.g_xbulk), (4, self.g_xgroup), (5, self.g_xreadgroup), (3, self.g_xack),
-                (3, self.g_xpending),
+                (3, self.g_xpending), (3, self.g_xclaim), (3, self.g_xautoclaim),
             ]
         if any(f in self.families for f in ("hash", "set", "zset", "list", "stream")):
             table += [(4, self.g_object), (5, self.g_collkey)]
@@ -2433,6 +2433,45 @@ class Generator:
         if self.p(0.3):
             a.append(self.rng.choice(["c1", "c2", "c3"]))
         return Cmd(a, "xidle")
+
+    def xpel_ids(self, n):
+        """Ids near the stream's recent entries (pending, acknowledged, deleted or never added)."""
+        return ["%d-%s" % (getattr(self, "xms", 100) - self.rng.randint(0, 6),
+                           self.rng.choice(["0", "1", "5"])) for _ in range(n)]
+
+    def g_xclaim(self):
+        """XCLAIM with min-idle and IDLE/TIME values far from the test's own duration, so that
+        which entries qualify does not depend on timing."""
+        a = [self.name("XCLAIM"), self.xkey(), self.xgroup_name(),
+             self.rng.choice(["c1", "c2", "c3", "c4"]),
+             self.rng.choice(["0", "0", "100000000", "-5"]) if self.p(0.95) else
+             self.rng.choice(["x", "1.5", ""])]
+        a += self.xpel_ids(self.rng.randint(1, 3))
+        if self.p(0.05):
+            a.append(self.rng.choice(XBAD_IDS))
+        for _ in range(self.rng.choice([0, 0, 1, 2])):
+            a += self.rng.choice([
+                ["FORCE"], ["JUSTID"], ["IDLE", self.rng.choice(["0", "200000000", "x"])],
+                ["TIME", self.rng.choice(["5", "-1", "x"])],
+                ["RETRYCOUNT", self.rng.choice(["0", "3", "-1", "x"])],
+                ["LASTID", self.rng.choice(["0-0", "102-0", "300-0", "x", "-"])], ["FOO"],
+                ["IDLE"]])
+        return Cmd(self.mutate_arity(a))
+
+    def g_xautoclaim(self):
+        a = [self.name("XAUTOCLAIM"), self.xkey(), self.xgroup_name(),
+             self.rng.choice(["c1", "c2", "c3", "c4"]),
+             self.rng.choice(["0", "0", "100000000", "-5"]) if self.p(0.95) else "x",
+             self.rng.choice(["0", "-", "+", "100", "(100-0"] + self.xpel_ids(1))
+             if self.p(0.95) else self.rng.choice(XBAD_IDS)]
+        if self.p(0.5):
+            a += ["COUNT", self.rng.choice(["1", "2", "3", "100"]) if self.p(0.9) else
+                  self.rng.choice(["0", "-1", "x", "576460752303423488"])]
+        if self.p(0.3):
+            a.append("JUSTID")
+        if self.p(0.03):
+            a.append("FOO")
+        return Cmd(self.mutate_arity(a))
 
     # -- transactions ---------------------------------------------------------------------------
     def exact_cmd(self):

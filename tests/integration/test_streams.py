@@ -14,6 +14,9 @@ RESUME and wait for convergence (equal version vectors and CRDT.DIGESTs, zero la
 - Consumer groups: a group, its last-delivered id, consumers and pending entries replicate; an
   XACK concurrent with a re-delivery elsewhere leaves the new delivery pending; DESTROY of one
   group concurrent with CREATE of another keeps the new one.
+- XCLAIM / XAUTOCLAIM replicate; the same entry claimed in two regions at once ends with one
+  owner everywhere; a claim concurrent with an XACK elsewhere stays pending; XAUTOCLAIM's
+  deleted entries leave the pending list everywhere.
 - AOF replay, BGREWRITEAOF + restart, and a full resync of a region behind the replication log
   keep every stream, its entries, metadata and consumer groups.
 
@@ -211,6 +214,59 @@ class StreamsTest(akv.ServerTestCase):
         self.assert_everywhere("XINFO GROUPS names", lambda x: [
             dict(zip(g[::2], g[1::2]))[b"name"] if isinstance(g, list) else g[b"name"]
             for g in x.call("XINFO", "GROUPS", "s").value], [b"g2"])
+
+    def test_claims_replicate_and_concurrent_claims_agree_on_one_owner(self):
+        a, b, c = self.start_cluster()
+        for i in range(1, 5):
+            self.ok(a, "XADD", "s", "%d-0" % i, "f", str(i))
+        self.ok(a, "XGROUP", "CREATE", "s", "g", "0")
+        got = self.ok(a, "XREADGROUP", "GROUP", "g", "worker", "STREAMS", "s", ">")
+        self.assertEqual(len(got[0][1]), 4)
+        self.converge()
+
+        def pending(x):  # (id, consumer, delivery count): idle times are each region's clock
+            return [(p[0], p[1], p[3]) for p in x.call("XPENDING", "s", "g", "-", "+", "10").value]
+
+        # A claim in one region moves the entry to the claimer everywhere.
+        got = self.ok(b, "XCLAIM", "s", "g", "rescuer", "0", "1-0")
+        self.assertEqual(got, [[b"1-0", [b"f", b"1"]]])
+        self.converge()
+        self.assert_everywhere("XPENDING after XCLAIM", pending, [
+            (b"1-0", b"rescuer", 2), (b"2-0", b"worker", 1), (b"3-0", b"worker", 1),
+            (b"4-0", b"worker", 1)])
+        # The same entry claimed in two regions at once: each claimer gets it (as two consumers
+        # of one Redis may, one after the other), and every region then shows the same owner.
+        with self.concurrently(a, b):
+            self.assertEqual(self.ok(a, "XCLAIM", "s", "g", "x", "0", "2-0", "JUSTID"), [b"2-0"])
+            self.assertEqual(self.ok(b, "XCLAIM", "s", "g", "y", "0", "2-0", "JUSTID"), [b"2-0"])
+        self.converge()
+        owners = self.assert_same_everywhere("XPENDING after concurrent claims", pending)
+        self.assertIn(owners[1][1], (b"x", b"y"))
+        self.assertEqual(owners[1][0], b"2-0")
+        # An ack concurrent with a claim elsewhere: the ack removes the delivery it saw, the claim
+        # is a new delivery and stays pending (as for XREADGROUP's re-delivery).
+        with self.concurrently(a, c):
+            self.assertEqual(self.ok(a, "XACK", "s", "g", "4-0"), 1)
+            self.assertEqual(self.ok(c, "XCLAIM", "s", "g", "late", "0", "4-0", "JUSTID"),
+                             [b"4-0"])
+        self.converge()
+        self.assertIn((b"4-0", b"late", 1), self.assert_same_everywhere("XPENDING", pending))
+        # XAUTOCLAIM in one region reports the entries deleted in another and drops them from
+        # the pending list everywhere.
+        self.assertEqual(self.ok(a, "XDEL", "s", "3-0"), 1)
+        self.converge()
+        got = self.ok(c, "XAUTOCLAIM", "s", "g", "sweeper", "0", "0", "JUSTID")
+        self.assertEqual(got[0], b"0-0")
+        self.assertEqual(got[2], [b"3-0"])
+        self.assertNotIn(b"3-0", got[1])
+        self.converge()
+        left = self.assert_same_everywhere("XPENDING after XAUTOCLAIM", pending)
+        self.assertEqual([p[0] for p in left], [b"1-0", b"2-0", b"4-0"])
+        self.assertEqual({p[1] for p in left}, {b"sweeper"})
+        self.assert_everywhere("XINFO CONSUMERS names", lambda x: sorted(
+            (dict(zip(e[::2], e[1::2])) if isinstance(e, list) else e)[b"name"]
+            for e in x.call("XINFO", "CONSUMERS", "s", "g").value),
+            sorted([b"late", b"rescuer", b"sweeper", b"worker", b"x", b"y"]))
 
     def test_aof_rewrite_restart_and_full_resync_keep_streams(self):
         cluster = Cluster(self, 3, extra_args=["--replication-log-ops", "200"])
