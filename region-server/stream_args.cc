@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "crdt/redis_number.h"
+#include "region-server/blocking.h"
 #include "region-server/errors.h"
 #include "region-server/region.h"
 #include "region-server/resp/reply.h"
@@ -284,6 +286,20 @@ std::vector<StreamId> StreamTrimVictims(const crdt::StreamValue& s, const Stream
     --length;
   }
   return out;
+}
+
+void BlockXRead(CommandContext& ctx, const XReadArgs& x, std::vector<std::string> args) {
+  size_t streams_arg = x.streams_arg;
+  if (x.count == 0) {  // the last COUNT wins: it goes just before STREAMS
+    const auto at = args.begin() + static_cast<std::ptrdiff_t>(streams_arg - 1);
+    args.insert(at, {"COUNT", "1000"});
+    streams_arg += 2;
+  }
+  std::vector<std::string_view> views(args.begin(), args.end());
+  CommandContext blocked = ctx;
+  blocked.args = views;
+  BlockOrTimeout(blocked, absl::MakeConstSpan(views).subspan(streams_arg, x.n), x.timeout,
+                 BlockingKeys::TimeoutReply::kNullArray);
 }
 
 bool LookupStream(CommandContext& ctx, std::string_view key, const crdt::StreamValue** out) {

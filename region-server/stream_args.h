@@ -71,6 +71,12 @@ struct XReadArgs {
 // replying an error (a missing STREAMS included); XREADGROUP's missing GROUP is the caller's.
 bool ParseXReadArgs(CommandContext& ctx, bool xreadgroup, XReadArgs* out);
 
+// Blocks an XREAD / XREADGROUP that found nothing (BlockOrTimeout) on its streams. The command
+// run again when a stream may be ready is `args` (the caller's, with XREAD's "$" resolved) with
+// a COUNT of 1000 when it gave none: Redis 7.0 serves a woken reader at most that many entries a
+// stream (XREAD_BLOCKED_DEFAULT_COUNT).
+void BlockXRead(CommandContext& ctx, const XReadArgs& x, std::vector<std::string> args);
+
 // The key's stream: true with `*out` (null when the key does not exist); false after WRONGTYPE.
 bool LookupStream(CommandContext& ctx, std::string_view key, const crdt::StreamValue** out);
 // The same for a command that needs the key: false after "ERR no such key" or WRONGTYPE.

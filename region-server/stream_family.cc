@@ -331,11 +331,7 @@ void XRead(CommandContext& ctx) {
   for (size_t k = 0; k < n; ++k) {
     if (dollar[k]) rewritten[streams_arg + n + k] = StreamIdText(ids[k]);
   }
-  std::vector<std::string_view> views(rewritten.begin(), rewritten.end());
-  CommandContext blocked = ctx;
-  blocked.args = views;
-  BlockOrTimeout(blocked, absl::MakeConstSpan(views).subspan(streams_arg, n), timeout,
-                 BlockingKeys::TimeoutReply::kNullArray);
+  BlockXRead(ctx, x, std::move(rewritten));
 }
 
 // XSETID key id [ENTRIESADDED n] [MAXDELETEDID id]

@@ -454,7 +454,7 @@ void XReadGroup(CommandContext& ctx) {
       ctx.reply->NullArray();
       return;
     }
-    BlockOrTimeout(ctx, a.subspan(streams_arg, n), timeout, BlockingKeys::TimeoutReply::kNullArray);
+    BlockXRead(ctx, x, std::vector<std::string>(a.begin(), a.end()));
     return;
   }
   if (resp3) {

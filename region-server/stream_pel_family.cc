@@ -20,9 +20,9 @@
 namespace activekv::server {
 namespace {
 
+using crdt::StreamGroups;
 using crdt::StreamId;
 using crdt::StreamValue;
-using crdt::StreamGroups;
 using Group = StreamGroups::Group;
 
 void NoGroupError(CommandContext& ctx) {
@@ -42,7 +42,8 @@ void XAck(CommandContext& ctx) {
   if (!ParseStreamIdsOrReply(ctx, 3, &ids)) return;
   std::vector<StreamId> acked;
   for (const StreamId& id : ids) {
-    if (g->pel.count(PelKeyOf(id)) > 0 && std::find(acked.begin(), acked.end(), id) == acked.end()) {
+    if (g->pel.count(PelKeyOf(id)) > 0 &&
+        std::find(acked.begin(), acked.end(), id) == acked.end()) {
       acked.push_back(id);
     }
   }
@@ -147,7 +148,6 @@ void XPending(CommandContext& ctx) {
   }
 }
 
-
 // ---- XCLAIM / XAUTOCLAIM ----
 
 // What a claim command has done to the pending list so far, over the group's state: a command
@@ -187,8 +187,7 @@ class ClaimLog {
   void Emit(std::string_view key, std::string_view group, int64_t now) {
     if (changed_.empty() && !set_last_) return;
     const bool created = claimed_ && g_->consumers.count(std::string(consumer_)) == 0;
-    ctx_.region->NameEvents(created ? "xgroup-createconsumer" : std::string_view(),
-                            kNotifyStream);
+    ctx_.region->NameEvents(created ? "xgroup-createconsumer" : std::string_view(), kNotifyStream);
     EmitGroup(ctx_, key, group, [&](v1::StreamGroupChange* out) {
       if (claimed_) TouchConsumer(ctx_, g_, consumer_, now, out);
       for (const auto& [k, st] : changed_) {
@@ -301,9 +300,9 @@ void XClaim(CommandContext& ctx) {
     } else if (min_idle != 0 && now - st.delivery_ms < min_idle) {
       continue;
     }
-    const uint64_t count = retry >= 0   ? static_cast<uint64_t>(retry)
-                           : justid ? st.count
-                                    : st.count + 1;
+    const uint64_t count = retry >= 0 ? static_cast<uint64_t>(retry)
+                           : justid   ? st.count
+                                      : st.count + 1;
     log.Claim(id, delivery, count);
     ReplyClaimed(ctx, id, item->second, justid);
     ++claimed;
@@ -351,7 +350,8 @@ void XAutoClaim(CommandContext& ctx) {
     return;
   }
   if (count > kXAutoClaimCountAllocatable) {
-    ctx.reply->Error("ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
+    ctx.reply->Error(
+        "ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
     return;
   }
   const int64_t now = StreamNowMs(ctx);

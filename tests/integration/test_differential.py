@@ -1824,6 +1824,42 @@ class DifferentialTest(akv.ServerTestCase):
         if problems:
             self.fail("\n".join(problems) + self.where())
 
+    def test_blocked_stream_readers_are_served_as_redis(self):
+        # A reader blocked on a stream and woken by a transaction of 1,500 entries: without a
+        # COUNT (or with COUNT 0) Redis serves it at most 1,000 entries; with one, that many.
+        readers = [
+            ["XREAD", "BLOCK", "0", "STREAMS", "bs", "$"],
+            ["XREAD", "COUNT", "0", "BLOCK", "0", "STREAMS", "bs", "other", "$", "$"],
+            ["XREAD", "COUNT", "1200", "BLOCK", "0", "STREAMS", "bs", "$"],
+            ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "bs", ">"],
+            ["XREADGROUP", "GROUP", "g", "c", "COUNT", "3", "BLOCK", "0", "STREAMS", "bs", ">"],
+        ]
+        problems = []
+        for protocol in (2, 3):
+            for n, reader in enumerate(readers):
+                got = []
+                for server in (self.ref, self.tgt):
+                    w, blocker = server.client(protocol), server.client(protocol)
+                    self.addCleanup(w.close)
+                    self.addCleanup(blocker.close)
+                    w.call("FLUSHALL")
+                    w.call("XGROUP", "CREATE", "bs", "g", "$", "MKSTREAM")
+                    blocker.send_command(*reader)
+                    name = reader[0].lower().encode()
+                    akv.wait_for(self, "%s blocked" % reader[0], lambda: b"cmd=" + name + b" " in
+                                 w.call("CLIENT", "LIST").raw, timeout=5)
+                    adds = [("XADD", "bs", "%d-1" % (i + 1), "f", str(i)) for i in range(1500)]
+                    w.pipeline([("MULTI",)] + adds + [("EXEC",)])
+                    got.append([blocker.read_reply().raw, w.call("XPENDING", "bs", "g").raw])
+                    w.close()
+                    blocker.close()
+                if got[0] != got[1]:
+                    problems.append("resp%d %s: redis %d bytes %r..., got %d bytes %r..." % (
+                        protocol, " ".join(reader), len(got[0][0]), got[0][1][:80],
+                        len(got[1][0]), got[1][1][:80]))
+        if problems:
+            self.fail("\n".join(problems) + self.where())
+
     def test_pubsub_between_connections(self):
         # Three connections a side in lockstep: every reply and every message delivered, byte for
         # byte. A step is (connection, command or None, frames to read): None only reads frames
