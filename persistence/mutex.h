@@ -19,8 +19,10 @@
 //     clock, so a wall-clock step does not shorten or stretch it. absl::InfiniteDuration() /
 //     absl::InfiniteFuture() wait forever.
 //   - pred is any callable `bool()`, evaluated with the mutex held, possibly many times, on the
-//     waiting thread only. It must not lock this mutex, nor block. Annotate a lambda that reads
-//     guarded members, so -Wthread-safety checks its body:
+//     waiting thread and on any thread releasing the mutex while it waits. It must not lock this
+//     mutex, nor block, and may read only state guarded by this mutex (and the waiting thread's
+//     own locals). Annotate a lambda that reads guarded members, so -Wthread-safety checks its
+//     body:
 //       mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !q_.empty(); });
 //
 // Thread-safety annotations: the class is an ABSL_LOCKABLE capability, so ABSL_GUARDED_BY(mu_),
@@ -28,9 +30,11 @@
 // -Wthread-safety. There is no reader (shared) mode: ABSL_SHARED_LOCKS_REQUIRED(mu_) functions are
 // satisfied by the exclusive lock.
 //
-// Cost: Lock/Unlock are a pthread mutex lock/unlock (plus a notify_all under the lock when some
-// thread is blocked in Await). Await wake-ups are broadcast: fine for the handful of waiters per
-// mutex we have; not meant for hundreds of waiters with distinct conditions.
+// Cost: Lock/Unlock are a pthread mutex lock/unlock. While threads wait in Await, Unlock also
+// evaluates their conditions and wakes them (notify_all) only when one holds -- as absl::Mutex
+// does: a background thread waiting for work is not woken by every unrelated lock of its mutex
+// (an AOF's event-loop thread locks it several times per flush). Fine for the handful of waiters
+// per mutex we have; not meant for hundreds of waiters with distinct conditions.
 #pragma once
 
 #include <algorithm>
@@ -53,10 +57,10 @@ class ABSL_LOCKABLE Mutex {
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
 
-  // Wakes the threads blocked in Await (if any) so they re-check their conditions. The notify
-  // happens before the unlock: once unlocked, another thread may legitimately destroy the mutex.
+  // Wakes the threads blocked in Await when one's condition now holds. The notify happens
+  // before the unlock: once unlocked, another thread may legitimately destroy the mutex.
   void Unlock() ABSL_UNLOCK_FUNCTION() {
-    if (waiters_ > 0) cv_.notify_all();
+    WakeSatisfied();
     mu_.unlock();
   }
 
@@ -103,10 +107,11 @@ class ABSL_LOCKABLE Mutex {
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (pred()) return true;
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
-    // The caller may have changed guarded state since it locked: let the other waiters re-check
+    // The caller may have changed guarded state since it locked: the other waiters re-check
     // (absl::Mutex does the same when a waiter releases the lock to block).
-    if (waiters_ > 0) cv_.notify_all();
-    ++waiters_;
+    WakeSatisfied();
+    Waiter self{[](void* p) { return (*static_cast<Predicate*>(p))(); }, &pred, waiters_};
+    waiters_ = &self;
     bool satisfied = true;
     while (!pred()) {
       if (deadline == nullptr) {
@@ -116,14 +121,36 @@ class ABSL_LOCKABLE Mutex {
         break;
       }
     }
-    --waiters_;
+    for (Waiter** w = &waiters_; *w != nullptr; w = &(*w)->next) {
+      if (*w == &self) {
+        *w = self.next;
+        break;
+      }
+    }
     lock.release();  // the caller keeps holding mu_
     return satisfied;
   }
 
+  // A thread blocked in WaitUntil: its condition, type-erased.
+  struct Waiter {
+    bool (*check)(void* pred);
+    void* pred;
+    Waiter* next;
+  };
+
+  // With mu_ held: wakes every waiter if one's condition holds.
+  void WakeSatisfied() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (Waiter* w = waiters_; w != nullptr; w = w->next) {
+      if (w->check(w->pred)) {
+        cv_.notify_all();
+        return;
+      }
+    }
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
-  int waiters_ = 0;  // threads blocked in WaitUntil; read and written with mu_ held
+  Waiter* waiters_ = nullptr;  // threads blocked in WaitUntil; read and written with mu_ held
 };
 
 // Holds `*mu` for its own lifetime (like absl::MutexLock).
