@@ -139,9 +139,11 @@ const std::vector<Param>& Params() {
       {"port", [](Server& s) { return absl::StrCat(s.config().port); }, nullptr},
       {"bind", [](Server& s) { return s.config().bind_host; }, nullptr},
       {"databases", [](Server&) { return absl::StrCat(crdt::kDatabases); }, nullptr},
-      {"save", [](Server&) { return std::string(""); },
-       [](Server&, std::string_view v) -> std::string {
-         if (!v.empty()) return "activekv keeps no RDB snapshots; only \"\" is accepted";
+      {"save", [](Server& s) { return topology::SaveRulesText(s.config().save); },
+       [](Server& s, std::string_view v) -> std::string {
+         absl::StatusOr<std::vector<topology::SaveRule>> rules = topology::ParseSaveRules(v);
+         if (!rules.ok()) return std::string(rules.status().message());
+         s.config().save = *std::move(rules);
          return "";
        }},
       {"maxmemory", [](Server&) { return std::string("0"); }, nullptr},

@@ -146,12 +146,27 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       persistence::Aof* aof = region.aof();
       persistence::Aof::Stats st = aof->stats();
       absl::Status health = aof->health();
-      Field(&out, "rdb_changes_since_last_save", st.appended_lsn - st.durable_lsn);
-      Field(&out, "rdb_bgsave_in_progress", 0);
+      const Region::SaveStats& sv = region.save_stats();
+      Field(&out, "current_save_keys_processed", sv.in_progress ? sv.keys_written : 0);
+      Field(&out, "current_save_keys_total", sv.in_progress ? sv.keys_total : 0);
+      Field(&out, "rdb_changes_since_last_save", region.changes_since_save());
+      Field(&out, "rdb_bgsave_in_progress", sv.in_progress ? 1 : 0);
+      Field(&out, "rdb_last_save_time", server.LastSaveUnixSeconds());
+      Field(&out, "rdb_last_bgsave_status", sv.last_status.ok() ? "ok" : "err");
+      if (!sv.last_status.ok()) {
+        Field(&out, "rdb_last_bgsave_error", std::string(sv.last_status.message()));
+      }
+      Field(&out, "rdb_last_bgsave_time_sec",
+            sv.last_duration_ms < 0 ? -1 : sv.last_duration_ms / 1000);
+      Field(&out, "rdb_current_bgsave_time_sec",
+            sv.in_progress ? (region.NowMs() - sv.started_unix_ms) / 1000 : -1);
+      Field(&out, "rdb_saves", sv.saves);
+      Field(&out, "rdb_bgsave_scheduled", server.bgsave_scheduled() ? 1 : 0);
+      Field(&out, "rdb_last_save_bytes", sv.bytes);
       Field(&out, "aof_enabled", 1);
       const Region::RewriteStats& rw = region.rewrite_stats();
       Field(&out, "aof_rewrite_in_progress", rw.in_progress ? 1 : 0);
-      Field(&out, "aof_rewrite_scheduled", 0);
+      Field(&out, "aof_rewrite_scheduled", server.rewrite_scheduled() ? 1 : 0);
       Field(&out, "aof_last_rewrite_time_sec",
             rw.last_duration_ms < 0 ? -1 : rw.last_duration_ms / 1000);
       Field(&out, "aof_current_rewrite_time_sec",

@@ -136,11 +136,14 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   if (!s.ok()) return s;
   s = PickIncarnation();
   if (!s.ok()) return s;
-  // A rewrite that did not finish (the process died): its file was never the AOF.
-  if (options_.env->FileExists(aof_path() + ".rewrite")) {
-    s = options_.env->RemoveFile(aof_path() + ".rewrite");
+  // A rewrite or a save that did not finish (the process died): its file was never the AOF or
+  // the snapshot file.
+  for (const std::string& stale : {aof_path() + ".rewrite", dump_path() + ".tmp"}) {
+    if (!options_.env->FileExists(stale)) continue;
+    s = options_.env->RemoveFile(stale);
     if (!s.ok()) return s;
   }
+  save_stats_.last_save_unix_s = options_.wall_clock() / 1000;  // Redis: saved at start-up
   const std::string path = options_.data_dir + "/appendonly.aof";
   v1::OpBatch batch;
   s = persistence::RecoverAof(
@@ -332,8 +335,10 @@ v1::Op* Region::NewOp() {
 }
 
 absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyOp(const v1::Op& op) {
-  if (notifier_ != nullptr && notifier_->on()) return ApplyNotified(op);
-  return ApplyPlain(op);
+  absl::StatusOr<crdt::Keyspace::Outcome> r =
+      notifier_ != nullptr && notifier_->on() ? ApplyNotified(op) : ApplyPlain(op);
+  if (r.ok() && *r == crdt::Keyspace::Outcome::kApplied) ++changes_;
+  return r;
 }
 
 absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyPlain(const v1::Op& op) {

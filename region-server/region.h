@@ -21,6 +21,7 @@
 #include "persistence/env.h"
 #include "persistence/recovery.h"
 #include "region-server/notify.h"
+#include "region-server/snapshot_file.h"
 #include "syncer/replicator.h"
 #include "syncer/syncer_core.h"
 
@@ -275,6 +276,35 @@ class Region final : public syncer::ReplicaHost {
   absl::Status RewriteStep(bool* running);
   const RewriteStats& rewrite_stats() const { return rewrite_stats_; }
 
+  // --- SAVE / BGSAVE (docs/aof-format.md, "Snapshot files") ---
+  // A snapshot file, <data_dir>/dump.akv, written like the rewrite's snapshot part (same
+  // copy-on-write snapshot, same steps) to dump.akv.tmp, fsynced, renamed over dump.akv and the
+  // folder fsynced. One snapshot of the keyspace at a time: a save and a rewrite never overlap.
+  struct SaveStats {
+    bool in_progress = false;
+    uint64_t saves = 0;  // completed since start
+    absl::Status last_status;
+    int64_t last_duration_ms = -1;
+    int64_t started_unix_ms = 0;   // of the one in progress
+    int64_t last_save_unix_s = 0;  // LASTSAVE: the last success (the start-up time until then)
+    uint64_t keys_total = 0;       // of the one in progress: the keyspace's size at its moment
+    uint64_t keys_written = 0;     // of the one in progress, so far
+    uint64_t bytes = 0;            // of the last completed one
+  };
+  std::string dump_path() const { return options_.data_dir + "/dump.akv"; }
+  // Changes (ops applied here, local or from peers; not replayed ones) since start-up, and since
+  // the moment of the last successful save (INFO's rdb_changes_since_last_save).
+  uint64_t changes() const { return changes_; }
+  uint64_t changes_since_save() const { return changes_ - changes_at_save_; }
+  // Whether a save or a rewrite holds the keyspace's snapshot.
+  bool snapshot_busy() const { return rewrite_ != nullptr || save_ != nullptr; }
+  // FailedPrecondition while snapshot_busy(); an I/O error when the file cannot be created.
+  absl::Status StartSave();
+  // Advances a running save by about kRewriteStepBytes; `*running` says whether it goes on. Its
+  // outcome is in save_stats().
+  void SaveStep(bool* running);
+  const SaveStats& save_stats() const { return save_stats_; }
+
  private:
   absl::Status OpenAof();
   void Emit(v1::Op* op);
@@ -343,19 +373,23 @@ class Region final : public syncer::ReplicaHost {
   struct Rewrite {
     enum class Phase { kSnapshot, kSyncing };
     Phase phase = Phase::kSnapshot;
-    std::string path;
-    std::unique_ptr<persistence::WritableFile> file;
-    uint64_t snapshot_bytes = 0;
-    // Records appended to the live AOF since the snapshot's moment, framed, not yet in `file`.
+    std::unique_ptr<SnapshotFileWriter> writer;  // appendonly.aof.rewrite
+    // Records appended to the live AOF since the snapshot's moment, framed, not yet written.
     std::string tail;
-    std::future<absl::Status> sync;  // fsync of the snapshot part
-    v1::Snapshot chunk;
-    std::string payload;
-    std::string record;
     std::chrono::steady_clock::time_point started;
   };
   std::unique_ptr<Rewrite> rewrite_;
   RewriteStats rewrite_stats_;
+  struct Save {
+    std::unique_ptr<SnapshotFileWriter> writer;  // dump.akv.tmp
+    uint64_t changes = 0;                        // changes_ at the snapshot's moment
+    std::chrono::steady_clock::time_point started;
+  };
+  std::unique_ptr<Save> save_;
+  SaveStats save_stats_;
+  uint64_t changes_ = 0;
+  uint64_t changes_at_save_ = 0;
+  void FailSave(absl::Status status);
   void FailRewrite(absl::Status status);
   // RewriteStep's exit after a failed step: FailRewrite, not running, OK.
   absl::Status StopRewrite(absl::Status error, bool* running);

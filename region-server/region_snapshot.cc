@@ -1,5 +1,5 @@
-// Region: snapshots in the AOF -- merging one (replay, full resync from a peer) and writing one
-// (the AOF rewrite). docs/aof-format.md, "Snapshots and rewrite".
+// Region: snapshots -- merging one (replay, full resync from a peer) and writing one (the AOF
+// rewrite, SAVE / BGSAVE). docs/aof-format.md, "Snapshots and rewrite", "Snapshot files".
 #include <chrono>
 #include <future>
 #include <utility>
@@ -13,12 +13,11 @@
 namespace activekv::server {
 namespace {
 
-// Snapshot chunk size (keys, serialized bytes) and work per rewrite step.
-constexpr size_t kChunkKeys = 1024;
-constexpr size_t kChunkBytes = 1 << 20;
+// Snapshot bytes written per rewrite or save step (client commands and replication run between).
 constexpr size_t kRewriteStepBytes = 4 << 20;
 
 constexpr char kRewriteSuffix[] = ".rewrite";
+constexpr char kSaveSuffix[] = ".tmp";
 
 crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
   crdt::Hlc max = 0;
@@ -56,7 +55,10 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
 
 }  // namespace
 
-Region::~Region() { FailRewrite(absl::CancelledError("shutting down")); }
+Region::~Region() {
+  FailRewrite(absl::CancelledError("shutting down"));
+  FailSave(absl::CancelledError("shutting down"));
+}
 
 uint64_t Region::AppendToAof(std::string_view payload, persistence::aof::RecordType type) {
   const uint64_t lsn = aof_->Append(payload, type);
@@ -113,24 +115,16 @@ absl::Status Region::StartRewrite() {
     return absl::FailedPreconditionError(
         "Background append only file rewriting already in progress");
   }
+  if (save_ != nullptr) return absl::FailedPreconditionError("Background save in progress");
   auto rw = std::make_unique<Rewrite>();
-  rw->path = aof_path() + kRewriteSuffix;
   rw->started = std::chrono::steady_clock::now();
-  absl::StatusOr<std::unique_ptr<persistence::WritableFile>> file =
-      options_.env->NewWritableFile(rw->path, /*append=*/false);
-  if (!file.ok()) {
-    rewrite_stats_.last_status = file.status();
-    return file.status();
+  absl::StatusOr<std::unique_ptr<SnapshotFileWriter>> writer =
+      SnapshotFileWriter::Create(options_.env, aof_path() + kRewriteSuffix);
+  if (!writer.ok()) {
+    rewrite_stats_.last_status = writer.status();
+    return writer.status();
   }
-  rw->file = std::move(*file);
-  absl::Status s = rw->file->Append(persistence::aof::FileHeader());
-  if (!s.ok()) {
-    rw->file.reset();
-    options_.env->RemoveFile(rw->path).IgnoreError();
-    rewrite_stats_.last_status = s;
-    return s;
-  }
-  rw->snapshot_bytes = persistence::aof::kFileHeaderSize;
+  rw->writer = std::move(*writer);
   ks_.BeginSnapshot();
   rewrite_ = std::move(rw);
   rewrite_stats_.in_progress = true;
@@ -141,9 +135,7 @@ absl::Status Region::StartRewrite() {
 void Region::FailRewrite(absl::Status status) {
   if (rewrite_ == nullptr) return;
   ks_.AbortSnapshot();
-  if (rewrite_->sync.valid()) rewrite_->sync.wait();
-  rewrite_->file.reset();  // closes (errors ignored)
-  options_.env->RemoveFile(rewrite_->path).IgnoreError();
+  rewrite_->writer->Discard();
   rewrite_.reset();
   rewrite_stats_.in_progress = false;
   rewrite_stats_.last_status = std::move(status);
@@ -161,59 +153,37 @@ absl::Status Region::RewriteStep(bool* running) {
   Rewrite& rw = *rewrite_;
   *running = true;
   if (rw.phase == Rewrite::Phase::kSnapshot) {
-    size_t written = 0;
-    while (ks_.snapshot_active() && written < kRewriteStepBytes) {
-      ks_.NextSnapshotChunk(kChunkKeys, &rw.chunk, kChunkBytes);
-      rw.payload.clear();
-      rw.chunk.SerializeToString(&rw.payload);
-      rw.record.clear();
-      persistence::aof::EncodeRecord(rw.payload, &rw.record, persistence::aof::kSnapshotType);
-      absl::Status s = rw.file->Append(rw.record);
-      if (!s.ok()) return StopRewrite(s, running);
-      written += rw.record.size();
-      rw.snapshot_bytes += rw.record.size();
-    }
-    if (ks_.snapshot_active()) return absl::OkStatus();
-    absl::Status s = rw.file->Flush();
-    if (!s.ok()) return StopRewrite(s, running);
-    // The bulk of the fsync off the event loop (WritableFile::Sync may run concurrently with
-    // Append/Flush, which the tail uses meanwhile).
-    persistence::WritableFile* f = rw.file.get();
-    rw.sync = std::async(std::launch::async, [f] { return f->Sync(); });
+    absl::StatusOr<bool> done = rw.writer->WriteStep(ks_, kRewriteStepBytes);
+    if (!done.ok()) return StopRewrite(done.status(), running);
+    if (!*done) return absl::OkStatus();
     rw.phase = Rewrite::Phase::kSyncing;
   }
   // kSyncing: the tail follows the snapshot; switch once the snapshot part is fsynced.
   if (!rw.tail.empty()) {
-    absl::Status s = rw.file->Append(rw.tail);
-    if (s.ok()) s = rw.file->Flush();
+    absl::Status s = rw.writer->Append(rw.tail);
     rw.tail.clear();
     if (!s.ok()) return StopRewrite(s, running);
   }
-  if (rw.sync.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    return absl::OkStatus();
-  }
+  if (!rw.writer->synced()) return absl::OkStatus();
   *running = false;
   return FinishRewrite();
 }
 
 absl::Status Region::FinishRewrite() {
   Rewrite& rw = *rewrite_;
-  absl::Status s = rw.sync.get();
   // Everything appended so far becomes durable in the old AOF (acks and replies go on from
   // there), then the new file gets the last records and its own fsync.
+  absl::Status s = rw.writer->WaitSynced();
   if (s.ok()) s = aof_->SyncAll();
-  if (s.ok() && !rw.tail.empty()) s = rw.file->Append(rw.tail);
-  if (s.ok()) s = rw.file->Flush();
-  if (s.ok()) s = rw.file->Sync();
-  if (s.ok()) s = rw.file->Close();
+  if (s.ok() && !rw.tail.empty()) s = rw.writer->Append(rw.tail);
+  if (s.ok()) s = rw.writer->Finish();
   if (!s.ok()) {
     FailRewrite(s);
     return absl::OkStatus();
   }
-  const std::string tmp = rw.path;
-  const uint64_t snapshot_bytes = rw.snapshot_bytes;
+  const std::string tmp = rw.writer->path();
+  const uint64_t snapshot_bytes = rw.writer->bytes();
   const auto started = rw.started;
-  rw.file.reset();
   rewrite_.reset();
   rewrite_stats_.in_progress = false;
 
@@ -236,6 +206,77 @@ absl::Status Region::FinishRewrite() {
                                           .count();
   }
   return absl::OkStatus();
+}
+
+// ---- SAVE / BGSAVE ----
+
+absl::Status Region::StartSave() {
+  if (save_ != nullptr) return absl::FailedPreconditionError("Background save already in progress");
+  if (rewrite_ != nullptr) {
+    return absl::FailedPreconditionError("Background append only file rewriting in progress");
+  }
+  auto sv = std::make_unique<Save>();
+  sv->started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<SnapshotFileWriter>> writer =
+      SnapshotFileWriter::Create(options_.env, dump_path() + kSaveSuffix);
+  if (!writer.ok()) {
+    save_stats_.last_status = writer.status();
+    return writer.status();
+  }
+  sv->writer = std::move(*writer);
+  sv->changes = changes_;
+  ks_.BeginSnapshot();
+  save_ = std::move(sv);
+  save_stats_.in_progress = true;
+  save_stats_.started_unix_ms = options_.wall_clock();
+  save_stats_.keys_total = ks_.key_count();
+  save_stats_.keys_written = 0;
+  return absl::OkStatus();
+}
+
+void Region::FailSave(absl::Status status) {
+  if (save_ == nullptr) return;
+  ks_.AbortSnapshot();
+  save_->writer->Discard();
+  save_.reset();
+  save_stats_.in_progress = false;
+  save_stats_.last_status = std::move(status);
+}
+
+void Region::SaveStep(bool* running) {
+  *running = false;
+  if (save_ == nullptr) return;
+  Save& sv = *save_;
+  *running = true;
+  if (ks_.snapshot_active()) {
+    absl::StatusOr<bool> done = sv.writer->WriteStep(ks_, kRewriteStepBytes);
+    save_stats_.keys_written = sv.writer->keys();
+    if (!done.ok()) {
+      FailSave(done.status());
+      *running = false;
+      return;
+    }
+    if (!*done) return;
+  }
+  if (!sv.writer->synced()) return;
+  *running = false;
+  absl::Status s = sv.writer->Finish();
+  if (s.ok()) s = options_.env->RenameFile(sv.writer->path(), dump_path());
+  if (s.ok()) s = options_.env->SyncDir(options_.data_dir);
+  if (!s.ok()) {
+    FailSave(s);
+    return;
+  }
+  changes_at_save_ = sv.changes;
+  save_stats_.in_progress = false;
+  save_stats_.last_status = absl::OkStatus();
+  ++save_stats_.saves;
+  save_stats_.bytes = sv.writer->bytes();
+  save_stats_.last_save_unix_s = options_.wall_clock() / 1000;
+  save_stats_.last_duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - sv.started)
+                                     .count();
+  save_.reset();
 }
 
 }  // namespace activekv::server

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -17,6 +18,9 @@
 namespace activekv::server {
 namespace {
 constexpr auto kCronPeriod = std::chrono::milliseconds(100);
+// SAVE polls the snapshot's fsync (which runs on a helper thread) this often.
+constexpr auto kSaveSyncPoll = std::chrono::milliseconds(1);
+constexpr int64_t kBgSaveRetryDelayMs = 5000;
 // Pump spacing grows with the write rate (ops logged between two pumps): an isolated write goes
 // out at once and light load keeps sub-millisecond lag, while under heavy load peers get fewer,
 // larger batches (each gRPC message and its ack cost the three processes more CPU than the ops
@@ -97,6 +101,10 @@ absl::Status Server::Start() {
   config_.port = rc->resp.port;
   config_.dir = rc->data_dir;
   config_.appendfsync = std::string(topology::AppendfsyncName(rc->persistence.appendfsync));
+  config_.save = rc->persistence.save;
+  started_unix_s_ =
+      (options_.wall_clock ? options_.wall_clock() : SystemWallClock(options_.clock_offset_ms)()) /
+      1000;
 
   Region::Options ro;
   ro.name = rc->name;
@@ -537,8 +545,92 @@ absl::Status Server::StartAofRewrite() {
   return absl::OkStatus();
 }
 
+absl::Status Server::StartBgSave() {
+  last_bgsave_try_ms_ = region_->NowMs();
+  absl::Status s = region_->StartSave();
+  if (!s.ok()) return s;
+  spdlog::info("Background saving started");
+  asio::post(io_, [this] { BgSaveStep(); });
+  return absl::OkStatus();
+}
+
+void Server::BgSaveStep() {
+  if (stopping_) return;
+  bool running = false;
+  region_->SaveStep(&running);
+  if (running) {
+    asio::post(io_, [this] { BgSaveStep(); });
+    return;
+  }
+  const Region::SaveStats& st = region_->save_stats();
+  if (st.last_status.ok()) {
+    spdlog::info("Background saving terminated with success: {} bytes in {} ms", st.bytes,
+                 st.last_duration_ms);
+  } else {
+    spdlog::error("Background saving error: {}", std::string(st.last_status.message()));
+  }
+}
+
+absl::Status Server::SaveNow() {
+  // A running rewrite holds the keyspace's snapshot: finish it first (this blocks anyway).
+  while (region_->rewrite_stats().in_progress) {
+    if (AdvanceRewrite()) std::this_thread::sleep_for(kSaveSyncPoll);
+  }
+  if (region_->save_stats().in_progress) {
+    return absl::FailedPreconditionError("Background save already in progress");
+  }
+  absl::Status s = region_->StartSave();
+  if (!s.ok()) return s;
+  bool running = true;
+  while (running) {
+    region_->SaveStep(&running);
+    if (running) std::this_thread::sleep_for(kSaveSyncPoll);
+  }
+  const Region::SaveStats& st = region_->save_stats();
+  if (st.last_status.ok()) spdlog::info("DB saved on disk: {} bytes", st.bytes);
+  return st.last_status;
+}
+
+int64_t Server::LastSaveUnixSeconds() const {
+  const int64_t saved = region_->save_stats().last_save_unix_s;
+  return saved != 0 ? saved : started_unix_s_;
+}
+
+void Server::StartScheduledSnapshots() {
+  if (region_->snapshot_busy()) return;
+  if (rewrite_scheduled_) {
+    rewrite_scheduled_ = false;
+    StartAofRewrite().IgnoreError();
+    return;
+  }
+  if (bgsave_scheduled_) {
+    bgsave_scheduled_ = false;
+    StartBgSave().IgnoreError();
+    return;
+  }
+  // The save rules; a failed BGSAVE is retried after kBgSaveRetryDelay only (Redis's
+  // CONFIG_BGSAVE_RETRY_DELAY).
+  const Region::SaveStats& st = region_->save_stats();
+  const int64_t now_ms = region_->NowMs();
+  if (!st.last_status.ok() && now_ms - last_bgsave_try_ms_ < kBgSaveRetryDelayMs) return;
+  for (const topology::SaveRule& rule : config_.save) {
+    const uint64_t changes = region_->changes_since_save();
+    if (changes >= static_cast<uint64_t>(rule.changes) &&
+        now_ms / 1000 - st.last_save_unix_s >= rule.seconds) {
+      spdlog::info("{} changes in {} seconds. Saving...", rule.changes, rule.seconds);
+      StartBgSave().IgnoreError();
+      return;
+    }
+  }
+}
+
 void Server::AofRewriteStep() {
   if (stopping_) return;
+  // Other handlers (clients, replication) run between steps.
+  if (AdvanceRewrite()) asio::post(io_, [this] { AofRewriteStep(); });
+}
+
+bool Server::AdvanceRewrite() {
   bool running = false;
   absl::Status s = region_->RewriteStep(&running);
   if (!s.ok()) {
@@ -546,11 +638,7 @@ void Server::AofRewriteStep() {
                      std::string(s.message()));
     std::exit(1);
   }
-  if (running) {
-    // Other handlers (clients, replication) run between steps.
-    asio::post(io_, [this] { AofRewriteStep(); });
-    return;
-  }
+  if (running) return true;
   const Region::RewriteStats& st = region_->rewrite_stats();
   if (st.last_status.ok()) {
     spdlog::info("Background AOF rewrite finished successfully: {} bytes ({} of snapshot) in {} ms",
@@ -561,6 +649,7 @@ void Server::AofRewriteStep() {
   // The switch synced the old AOF: replies and replication waiting on it can go.
   WakeWaiters();
   ScheduleAofFlush();
+  return false;
 }
 
 void Server::Cron() {
@@ -586,7 +675,7 @@ void Server::Cron() {
   }
   // Automatic AOF rewrite.
   if (const Region::RewriteStats& rw = region_->rewrite_stats();
-      !rw.in_progress && config_.auto_aof_rewrite_percentage > 0) {
+      !region_->snapshot_busy() && config_.auto_aof_rewrite_percentage > 0) {
     const uint64_t size = region_->aof()->stats().file_size;
     const uint64_t base = std::max<uint64_t>(rw.base_size, 1);
     if (size >= static_cast<uint64_t>(config_.auto_aof_rewrite_min_size) &&
@@ -597,6 +686,8 @@ void Server::Cron() {
       StartAofRewrite().IgnoreError();
     }
   }
+  // Scheduled BGREWRITEAOF / BGSAVE, and the save rules.
+  StartScheduledSnapshots();
   // Active expiry, bounded per tick.
   for (int round = 0; round < kExpireRoundsPerCron; ++round) {
     size_t n = region_->ExpireSome(kExpireKeysPerRound);

@@ -52,6 +52,9 @@ struct ServerConfig {
   // size after the last rewrite (or at startup) and is at least min-size bytes. 0: never.
   int64_t auto_aof_rewrite_percentage = 100;
   int64_t auto_aof_rewrite_min_size = 64ll << 20;
+  // save (Redis's rule): BGSAVE once `changes` changes happened and `seconds` passed since the
+  // last save (docs/operations.md, "Snapshots").
+  std::vector<topology::SaveRule> save;
   // busy-reply-threshold (alias lua-time-limit), ms: a script running longer lets other clients
   // in, answering -BUSY (docs/scripting.md). 0: never.
   int64_t busy_reply_threshold = 5000;
@@ -209,6 +212,20 @@ class Server {
   // BGREWRITEAOF: starts an AOF rewrite that runs in steps on the event loop
   // (Region::StartRewrite). FailedPrecondition when one is running.
   absl::Status StartAofRewrite();
+  // BGSAVE: starts writing the snapshot file in steps on the event loop (Region::StartSave).
+  // FailedPrecondition while a save or a rewrite runs.
+  absl::Status StartBgSave();
+  // SAVE: writes the snapshot file now, blocking the event loop (a running rewrite is finished
+  // first, as its snapshot and a save's cannot overlap).
+  absl::Status SaveNow();
+  // Runs the rewrite (`rewrite`) or a BGSAVE as soon as neither is running (Redis's
+  // aof_rewrite_scheduled / rdb_bgsave_scheduled).
+  void ScheduleRewrite() { rewrite_scheduled_ = true; }
+  void ScheduleBgSave() { bgsave_scheduled_ = true; }
+  bool rewrite_scheduled() const { return rewrite_scheduled_; }
+  bool bgsave_scheduled() const { return bgsave_scheduled_; }
+  // LASTSAVE: the last successful save, or the start-up time (Redis counts start-up as saved).
+  int64_t LastSaveUnixSeconds() const;
 
   // Kills the client with this id (CLIENT KILL); false if none.
   bool KillClient(uint64_t id);
@@ -227,6 +244,15 @@ class Server {
   void FlushAof();
   void WakeWaiters();
   void AofRewriteStep();
+  // One step of the running rewrite (and its completion); true while it goes on.
+  bool AdvanceRewrite();
+  void BgSaveStep();
+  // Cron: starts what is scheduled and what the save rules ask for.
+  void StartScheduledSnapshots();
+  bool rewrite_scheduled_ = false;
+  bool bgsave_scheduled_ = false;
+  int64_t last_bgsave_try_ms_ = 0;  // Redis retries a failed BGSAVE after 5 s only
+  int64_t started_unix_s_ = 0;
 
   Options options_;
   ServerConfig config_;

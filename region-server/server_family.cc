@@ -414,7 +414,19 @@ void CrdtSync(CommandContext& ctx) {
   ctx.reply->Ok();
 }
 
+// Redis runs BGREWRITEAOF and BGSAVE in a forked child; here both write the keyspace's one
+// copy-on-write snapshot in steps on the event loop, so each waits for the other as Redis's
+// children do (docs/operations.md, "Snapshots").
 void BgRewriteAof(CommandContext& ctx) {
+  if (ctx.region->rewrite_stats().in_progress) {
+    ctx.reply->Error("ERR Background append only file rewriting already in progress");
+    return;
+  }
+  if (ctx.region->snapshot_busy() || ctx.client->tx.multi) {
+    ctx.server->ScheduleRewrite();
+    ctx.reply->SimpleString("Background append only file rewriting scheduled");
+    return;
+  }
   absl::Status s = ctx.server->StartAofRewrite();
   if (!s.ok()) {
     ctx.reply->Error(absl::StrCat("ERR ", s.message()));
@@ -422,6 +434,55 @@ void BgRewriteAof(CommandContext& ctx) {
   }
   ctx.reply->SimpleString("Background append only file rewriting started");
 }
+
+// BGSAVE [SCHEDULE]
+void BgSave(CommandContext& ctx) {
+  bool schedule = false;
+  if (ctx.args.size() > 1) {
+    if (ctx.args.size() == 2 && EqualsIgnoreCase(ctx.args[1], "schedule")) {
+      schedule = true;
+    } else {
+      ctx.reply->Error(kErrSyntax);
+      return;
+    }
+  }
+  if (ctx.region->save_stats().in_progress) {
+    ctx.reply->Error("ERR Background save already in progress");
+    return;
+  }
+  if (ctx.region->snapshot_busy() || ctx.client->tx.multi) {
+    if (schedule || ctx.client->tx.multi) {
+      ctx.server->ScheduleBgSave();
+      ctx.reply->SimpleString("Background saving scheduled");
+    } else {
+      ctx.reply->Error(
+          "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+          "SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    }
+    return;
+  }
+  absl::Status s = ctx.server->StartBgSave();
+  if (!s.ok()) {
+    ctx.reply->Error("ERR");  // Redis's shared.err; the cause is in the log and INFO
+    return;
+  }
+  ctx.reply->SimpleString("Background saving started");
+}
+
+void Save(CommandContext& ctx) {
+  if (ctx.region->save_stats().in_progress) {
+    ctx.reply->Error("ERR Background save already in progress");
+    return;
+  }
+  absl::Status s = ctx.server->SaveNow();
+  if (!s.ok()) {
+    ctx.reply->Error("ERR");  // Redis's shared.err; the cause is in the log and INFO
+    return;
+  }
+  ctx.reply->Ok();
+}
+
+void LastSave(CommandContext& ctx) { ctx.reply->Integer(ctx.server->LastSaveUnixSeconds()); }
 
 }  // namespace
 
@@ -456,6 +517,12 @@ void RegisterServerFamily(CommandTable* t) {
                "Remove all keys from the current database", "1.0.0"});
   t->Register({"swapdb", 3, kWrite | kFast, 0, 0, 0, SwapDb, "server", "Swaps two Redis databases",
                "4.0.0"});
+  t->Register({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, Save, "server",
+               "Synchronously save the dataset to disk", "1.0.0"});
+  t->Register({"bgsave", -1, kAdmin | kNoScript, 0, 0, 0, BgSave, "server",
+               "Asynchronously save the dataset to disk", "1.0.0"});
+  t->Register({"lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, LastSave, "server",
+               "Get the UNIX time stamp of the last successful save to disk", "1.0.0"});
   t->Register({"bgrewriteaof", 1, kAdmin | kNoScript, 0, 0, 0, BgRewriteAof, "server",
                "Asynchronously rewrite the append-only file", "1.0.0"});
   t->Register({"crdt.sync", 2, kAdmin, 0, 0, 0, CrdtSync, "server",

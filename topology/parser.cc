@@ -48,7 +48,7 @@ const std::vector<absl::string_view>& ReplicationKeys() {
   return *keys;
 }
 const std::vector<absl::string_view>& PersistenceKeys() {
-  static const auto* keys = new std::vector<absl::string_view>{"appendfsync"};
+  static const auto* keys = new std::vector<absl::string_view>{"appendfsync", "save"};
   return *keys;
 }
 
@@ -301,6 +301,19 @@ class Parser {
           config->appendfsync = *policy;
         } else {
           AddError(ValuePos(it->second), absl::StrCat(p, ": ", policy.status().message()));
+        }
+      }
+    }
+    if (auto it = fields.find("save"); it != fields.end()) {
+      std::string p = Child(path, "save");
+      if (std::optional<std::string> value = ReadString(it->second, p)) {
+        absl::StatusOr<std::vector<SaveRule>> rules = ParseSaveRules(*value);
+        if (rules.ok()) {
+          config->save = *std::move(rules);
+        } else {
+          AddError(ValuePos(it->second),
+                   absl::StrCat(p, ": '", *value, "': ", rules.status().message(),
+                                " (pairs of <seconds> <changes>, e.g. \"3600 1 300 100\")"));
         }
       }
     }

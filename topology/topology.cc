@@ -3,12 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace activekv::topology {
 namespace {
@@ -58,6 +63,38 @@ absl::StatusOr<Appendfsync> ParseAppendfsync(std::string_view text) {
   return absl::InvalidArgumentError(absl::StrCat("bad appendfsync value '",
                                                  absl::string_view(text.data(), text.size()),
                                                  "' (allowed: always, everysec, no)"));
+}
+
+absl::StatusOr<std::vector<SaveRule>> ParseSaveRules(std::string_view text) {
+  std::vector<SaveRule> rules;
+  if (text.empty()) return rules;
+  std::vector<absl::string_view> words =
+      absl::StrSplit(absl::string_view(text.data(), text.size()), ' ');
+  if (words.size() % 2 != 0) return absl::InvalidArgumentError("Invalid save parameters");
+  // An integer as Redis's string2ll takes it: an optional '-', then digits only.
+  auto integer = [](absl::string_view w, int64_t* v) {
+    absl::string_view digits = absl::StripPrefix(w, "-");
+    return !digits.empty() && std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) &&
+           absl::SimpleAtoi(w, v);
+  };
+  for (size_t i = 0; i < words.size(); i += 2) {
+    SaveRule r;
+    if (!integer(words[i], &r.seconds) || !integer(words[i + 1], &r.changes) || r.seconds < 1 ||
+        r.changes < 0) {
+      return absl::InvalidArgumentError("Invalid save parameters");
+    }
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+std::string SaveRulesText(const std::vector<SaveRule>& rules) {
+  std::string out;
+  for (const SaveRule& r : rules) {
+    if (!out.empty()) out += ' ';
+    absl::StrAppend(&out, r.seconds, " ", r.changes);
+  }
+  return out;
 }
 
 const RegionConfig* Topology::FindRegion(std::string_view name) const {

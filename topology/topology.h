@@ -40,8 +40,22 @@ std::string_view AppendfsyncName(Appendfsync policy);
 //   bad appendfsync value 'sometimes' (allowed: always, everysec, no)
 absl::StatusOr<Appendfsync> ParseAppendfsync(std::string_view text);
 
+// Redis's `save` rules: "<seconds> <changes> ...", a snapshot (BGSAVE) once `changes` writes
+// happened and `seconds` passed since the last one. "" (no rule) is the default.
+struct SaveRule {
+  int64_t seconds = 0;  // >= 1
+  int64_t changes = 0;  // >= 0
+  bool operator==(const SaveRule& o) const { return seconds == o.seconds && changes == o.changes; }
+};
+// Parses `text` as Redis 7.0 does: tokens separated by single spaces, pairs of integers.
+// InvalidArgument "Invalid save parameters" otherwise.
+absl::StatusOr<std::vector<SaveRule>> ParseSaveRules(std::string_view text);
+// The rules as CONFIG GET save shows them ("3600 1 300 100").
+std::string SaveRulesText(const std::vector<SaveRule>& rules);
+
 struct PersistenceConfig {
   Appendfsync appendfsync = Appendfsync::kEverysec;
+  std::vector<SaveRule> save;
 };
 
 struct RegionConfig {

@@ -409,6 +409,11 @@ def edge_cases(t0_ms):
             C("CONFIG", "SET", "foo", "bar"), C("CONFIG", "SET"), C("CONFIG", "SET", "appendfsync"),
             C("CONFIG", "SET", "appendfsync", "everysec"), C("CONFIG", "GET", "appendfsync"),
             C("CONFIG", "SET", "appendfsync", "sometimes"), C("CONFIG", "GET", "APPENDFSYNC"),
+            C("CONFIG", "SET", "save", "3600"), C("CONFIG", "SET", "save", "x 1"),
+            C("CONFIG", "SET", "save", "0 5"), C("CONFIG", "SET", "save", " 3600 1"),
+            C("CONFIG", "SET", "save", "3600 1 300 100"), C("CONFIG", "GET", "save"),
+            C("CONFIG", "SET", "save", ""), C("CONFIG", "GET", "save"), C("BGSAVE", "x"),
+            C("BGSAVE", "SCHEDULE", "x"), C("SAVE", "x"), C("LASTSAVE", "x"),
         ]),
         ("CLIENT SETNAME GETNAME", [
             C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", "foo"), C("CLIENT", "GETNAME"),
@@ -2358,7 +2363,8 @@ class DifferentialTest(akv.ServerTestCase):
             self.fail("\n".join(problems) + self.where())
 
     def test_command_introspection(self):
-        names = ["ping", "echo", "quit", "select", "hello", "command", "client", "info", "dbsize",
+        names = ["save", "bgsave", "lastsave", "bgrewriteaof",
+                 "ping", "echo", "quit", "select", "hello", "command", "client", "info", "dbsize",
                  "time", "config", "flushall", "flushdb", "get", "set", "setnx", "setex",
                  "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "append",
                  "strlen", "getrange", "setrange", "incr", "decr", "incrby", "decrby",

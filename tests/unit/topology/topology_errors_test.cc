@@ -49,7 +49,7 @@ TEST(TopologyErrorTest, BadReplicationCompression) {
 
 TEST(TopologyErrorTest, UnknownPersistenceKeyListsTheAllowedKeys) {
   EXPECT_EQ(ErrorOf(Yaml({"name: demo", "persistence: { fsync: always }", "regions: []"})),
-            "t.yaml:2: persistence: unknown key 'fsync' (allowed: appendfsync)");
+            "t.yaml:2: persistence: unknown key 'fsync' (allowed: appendfsync, save)");
 }
 
 TEST(TopologyErrorTest, DuplicateKeyNamesTheFirstOne) {

@@ -113,6 +113,32 @@ TEST(TopologyTest, PersistenceDefaultsToEverysec) {
   EXPECT_EQ(topology->regions[0].persistence.appendfsync, Appendfsync::kEverysec);
 }
 
+TEST(TopologyTest, SaveRulesAreReadAndOverriddenKeyByKey) {
+  absl::StatusOr<Topology> topology = Parse(Yaml({
+      "name: demo",
+      "persistence: { appendfsync: always, save: \"3600 1 300 100\" }",
+      "regions:",
+      "  - { name: a, resp: 127.0.0.1:1, sync: 127.0.0.1:2, data_dir: a }",
+      "  - { name: b, resp: 127.0.0.1:3, sync: 127.0.0.1:4, data_dir: b,",
+      "      persistence: { save: \"\" } }",
+  }));
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  const std::vector<SaveRule> want = {{3600, 1}, {300, 100}};
+  EXPECT_EQ(topology->FindRegion("a")->persistence.save, want);
+  EXPECT_TRUE(topology->FindRegion("b")->persistence.save.empty());
+  EXPECT_EQ(topology->FindRegion("b")->persistence.appendfsync, Appendfsync::kAlways);
+  EXPECT_EQ(SaveRulesText(want), "3600 1 300 100");
+  absl::StatusOr<Topology> bad = Parse(Yaml({
+      "name: demo",
+      "persistence: { save: \"3600\" }",
+      "regions: []",
+  }));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("persistence.save: '3600': Invalid save parameters"),
+            std::string::npos)
+      << bad.status();
+}
+
 TEST(TopologyTest, RegionPersistenceOverridesTheTopLevelDefault) {
   absl::StatusOr<Topology> topology = Parse(Yaml({
       "name: demo",
