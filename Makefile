@@ -8,7 +8,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler
   libprotobuf-dev protobuf-compiler libabsl-dev libssl-dev libspdlog-dev libgtest-dev \
   libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
   clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev \
-  python3-rq python3-celery
+  python3-rq python3-celery libcurl4-openssl-dev awscli
 
 # Node.js and npm run the client acceptance tests (tests/clients: ioredis, node-redis, redlock,
 # bull, bullmq).
