@@ -50,28 +50,31 @@ absl::Status ValidateLocation(ObjectStore& store) {
   const std::string payload = absl::StrCat("activekv location probe ", key, "\n");
 
   if (absl::Status s = store.Put(key, payload); !s.ok()) return StepError("write", store, s);
+  // From here on a failed step still tries to remove the probe (best effort).
+  auto failed = [&](std::string_view step, const absl::Status& s) {
+    (void)store.Delete(key);
+    return StepError(absl::string_view(step.data(), step.size()), store, s);
+  };
 
   std::string back;
   absl::Status s = store.Get(key, [&](std::string_view chunk) {
     back.append(chunk.data(), chunk.size());
     return absl::OkStatus();
   });
-  if (!s.ok()) return StepError("read back", store, s);
+  if (!s.ok()) return failed("read back", s);
   if (back != payload) {
-    return StepError("read back", store,
-                     absl::DataLossError(absl::StrCat("probe object ", key, " read back ",
-                                                      back.size(), " bytes that differ from the ",
-                                                      payload.size(), " written")));
+    return failed("read back", absl::DataLossError(absl::StrCat(
+                                   "probe object ", key, " read back ", back.size(),
+                                   " bytes that differ from the ", payload.size(), " written")));
   }
 
   auto listed = store.List(key);
-  if (!listed.ok()) return StepError("list", store, listed.status());
+  if (!listed.ok()) return failed("list", listed.status());
   bool found = false;
   for (const ObjectInfo& o : *listed) found = found || (o.key == key && o.size == payload.size());
   if (!found) {
-    return StepError("list", store,
-                     absl::DataLossError(absl::StrCat("probe object ", key,
-                                                      " was written but List does not show it")));
+    return failed("list", absl::DataLossError(absl::StrCat(
+                              "probe object ", key, " was written but List does not show it")));
   }
 
   if (absl::Status d = store.Delete(key); !d.ok()) return StepError("delete", store, d);
