@@ -31,13 +31,14 @@ absl::Status ValidateKey(const std::string& key) {
 }
 
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenObjectStore(const Location& location,
-                                                             const S3Config& s3) {
+                                                             const S3Config& s3,
+                                                             const S3StoreOptions& options) {
   if (location.kind == Location::kLocal) {
     auto store = LocalStore::Open(location.path);
     if (!store.ok()) return store.status();
     return std::unique_ptr<ObjectStore>(std::move(*store));
   }
-  auto store = S3Store::Open(location.bucket, location.prefix, s3, S3StoreOptions());
+  auto store = S3Store::Open(location.bucket, location.prefix, s3, options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<ObjectStore>(std::move(*store));
 }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "backup/credentials.h"
 #include "backup/location.h"
+#include "backup/s3_options.h"
 
 namespace activekv::backup {
 
@@ -59,10 +60,11 @@ class ObjectStore {
 // InvalidArgument unless `key` is a valid object key (see ObjectStore).
 absl::Status ValidateKey(const std::string& key);
 
-// A store for `location`; `s3` is used only for an s3:// location. Opening does no I/O on S3;
-// a local directory is created if missing.
+// A store for `location`; `s3` and `options` are used only for an s3:// location. Opening does
+// no I/O on S3; a local directory is created if missing.
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenObjectStore(const Location& location,
-                                                             const S3Config& s3);
+                                                             const S3Config& s3,
+                                                             const S3StoreOptions& options = {});
 
 // Checks that `store` works end to end: writes a probe object, reads it back and compares,
 // finds it with List, deletes it and checks it is gone. The error names the failing step

@@ -78,6 +78,12 @@ absl::Status ErrorFromResponse(long http_status, std::string_view body, const Er
     return absl::PermissionDeniedError(
         absl::StrCat(what, "access denied to access key id '", ctx.access_key_id, "' ", detail));
   }
+  if (code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" ||
+      (http_status >= 300 && http_status < 400)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, "the bucket is not served by ", ctx.endpoint,
+                     " in this region: check AWS_REGION / region and the endpoint ", detail));
+  }
   if (code == "NoSuchBucket") {
     return absl::NotFoundError(absl::StrCat(what, "bucket '", ctx.bucket, "' does not exist at ",
                                             ctx.endpoint, " ", detail));

@@ -10,22 +10,9 @@
 #include "absl/status/statusor.h"
 #include "backup/credentials.h"
 #include "backup/object_store.h"
+#include "backup/s3_options.h"
 
 namespace activekv::backup {
-
-struct S3StoreOptions {
-  // Multipart part size. S3 requires >= 5 MiB for every part but the last; PutStream holds one
-  // part in memory, so this is also its memory bound.
-  size_t part_size = 8 << 20;
-  // ListObjectsV2 max-keys (page size; S3 caps it at 1000). Small values force continuation.
-  int list_page_size = 1000;
-  // TCP connect timeout.
-  long connect_timeout_ms = 10'000;
-  // A transfer slower than low_speed_limit bytes/s for low_speed_time_s seconds fails with
-  // Unavailable (a hung server never hangs a backup).
-  long low_speed_limit = 1;
-  long low_speed_time_s = 30;
-};
 
 // S3 (or an S3-compatible server) over libcurl: path-style URLs <endpoint>/<bucket>/<key>,
 // requests signed by libcurl's CURLOPT_AWS_SIGV4. Keys are stored under the location's prefix

@@ -30,7 +30,7 @@
 #include "backup/credentials.h"
 #include "backup/location.h"
 #include "backup/object_store.h"
-#include "backup/s3_store.h"
+#include "backup/s3_options.h"
 
 namespace {
 
@@ -104,20 +104,17 @@ int main(int argc, char** argv) {
       activekv::backup::ParseLocation(location_text);
   if (!location.ok()) return Fail(location.status());
 
-  std::unique_ptr<ObjectStore> store;
+  activekv::backup::S3Config config;
   if (location->kind == activekv::backup::Location::kS3) {
-    absl::StatusOr<activekv::backup::S3Config> config =
+    absl::StatusOr<activekv::backup::S3Config> loaded =
         credentials_file.empty() ? activekv::backup::S3ConfigFromEnv()
                                  : activekv::backup::LoadCredentialsFile(credentials_file, profile);
-    if (!config.ok()) return Fail(config.status());
-    auto s3 = activekv::backup::S3Store::Open(location->bucket, location->prefix, *config, options);
-    if (!s3.ok()) return Fail(s3.status());
-    store = std::move(*s3);
-  } else {
-    auto opened = activekv::backup::OpenObjectStore(*location, {});
-    if (!opened.ok()) return Fail(opened.status());
-    store = std::move(*opened);
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = std::move(*loaded);
   }
+  auto opened = activekv::backup::OpenObjectStore(*location, config, options);
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<ObjectStore> store = std::move(*opened);
 
   if (command == "put" && rest.size() == 2) {
     const int fd = open(rest[1].c_str(), O_RDONLY | O_CLOEXEC);

@@ -64,6 +64,9 @@ TEST(S3RequestTest, ServerErrorsAreUnavailableOthersInvalidArgument) {
   // CompleteMultipartUpload can fail inside a 200.
   EXPECT_EQ(ErrorFromResponse(200, Body("InternalError"), Ctx()).code(),
             absl::StatusCode::kUnavailable);
+  absl::Status redirect = ErrorFromResponse(301, Body("PermanentRedirect"), Ctx());
+  EXPECT_EQ(redirect.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(redirect.message()), HasSubstr("region"));
   absl::Status small = ErrorFromResponse(400, Body("EntityTooSmall"), Ctx());
   EXPECT_EQ(small.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(small.message()), HasSubstr("EntityTooSmall"));
