@@ -12,7 +12,9 @@
 //   options: --credentials-file PATH [--profile NAME] (default: the AWS_* environment variables),
 //            --part-size BYTES, --list-page-size N, --connect-timeout-ms N,
 //            --pause-after-bytes N (put: once the source has handed out N bytes, print "PAUSED"
-//            and wait for a line on stdin before going on: lets a test kill the server mid-upload)
+//            and wait for a line on stdin before going on: lets a test kill the server mid-upload),
+//            --fail-after-bytes N (put: once N bytes were handed out, the source fails with
+//            DataLoss "injected source failure": the upload must be aborted)
 // Exit status 0 on success; 1 with "error: CODE: message" on stderr; 2 for usage errors.
 // Credentials are never printed.
 
@@ -39,7 +41,8 @@ using activekv::backup::ObjectStore;
 int Usage() {
   std::cerr << "usage: activekv-objstore [--credentials-file PATH [--profile NAME]] "
                "[--part-size BYTES] [--list-page-size N] [--connect-timeout-ms N] "
-               "[--pause-after-bytes N] LOCATION put|put-bytes|get|list|delete|validate "
+               "[--pause-after-bytes N] [--fail-after-bytes N] LOCATION "
+               "put|put-bytes|get|list|delete|validate "
                "[ARGS]\n";
   return 2;
 }
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
   std::string profile = "default";
   activekv::backup::S3StoreOptions options;
   uint64_t pause_after = 0;
+  uint64_t fail_after = 0;
   size_t i = 0;
   for (; i < args.size() && args[i].rfind("--", 0) == 0; i += 2) {
     if (i + 1 >= args.size()) return Usage();
@@ -90,6 +94,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &options.connect_timeout_ms);
     } else if (flag == "--pause-after-bytes") {
       ok = absl::SimpleAtoi(value, &pause_after);
+    } else if (flag == "--fail-after-bytes") {
+      ok = absl::SimpleAtoi(value, &fail_after);
     } else {
       ok = false;
     }
@@ -133,6 +139,9 @@ int main(int argc, char** argv) {
             std::cout << "PAUSED " << handed << std::endl;
             std::string line;
             std::getline(std::cin, line);
+          }
+          if (fail_after > 0 && handed >= fail_after) {
+            return absl::DataLossError("injected source failure");
           }
           const ssize_t n = read(fd, buf.data(), buf.size());
           if (n < 0) return absl::InternalError(std::string("read: ") + std::strerror(errno));
