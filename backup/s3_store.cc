@@ -280,6 +280,9 @@ absl::StatusOr<S3Store::Response> S3Store::Perform(const Request& req) {
 
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // Plain HTTP(S) only, and no redirects (they would carry our signed request elsewhere).
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit);
@@ -307,6 +310,9 @@ absl::StatusOr<S3Store::Response> S3Store::Perform(const Request& req) {
   }
 
   const CURLcode rc = curl_easy_perform(curl);
+  // The handle outlives this call: drop its pointers to the locals freed here.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   curl_slist_free_all(headers);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.http_status);
   const std::string object = req.full_key.empty()
