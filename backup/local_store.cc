@@ -16,7 +16,7 @@ namespace activekv::backup {
 namespace {
 
 constexpr absl::string_view kTmpPrefix = ".akv-tmp-";
-constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kReadChunk = size_t{256} * 1024;
 
 absl::Status ErrnoStatus(int err, absl::string_view what, const std::string& path) {
   const std::string msg = absl::StrCat(what, " ", path, ": ", std::strerror(err));
@@ -118,11 +118,14 @@ absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& 
 
 absl::Status LocalStore::Put(const std::string& key, std::string_view data) {
   bool done = false;
-  return PutStream(key, [&]() -> absl::StatusOr<std::string_view> {
-    if (done) return std::string_view();
-    done = true;
-    return data;
-  });
+  return PutStream(
+      key,
+      [&]() -> absl::StatusOr<std::string_view> {
+        if (done) return std::string_view();
+        done = true;
+        return data;
+      },
+      /*progress=*/nullptr);
 }
 
 absl::Status LocalStore::PutStream(const std::string& key, const Source& source,

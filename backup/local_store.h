@@ -26,7 +26,7 @@ class LocalStore : public ObjectStore {
 
   absl::Status Put(const std::string& key, std::string_view data) override;
   absl::Status PutStream(const std::string& key, const Source& source,
-                         const Progress& progress = nullptr) override;
+                         const Progress& progress) override;
   absl::Status Get(const std::string& key, const Sink& sink) override;
   absl::StatusOr<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   absl::Status Delete(const std::string& key) override;

@@ -47,7 +47,7 @@ class ObjectStore {
   virtual absl::Status Put(const std::string& key, std::string_view data) = 0;
   // Memory stays bounded by the store's part size (S3) whatever the object size.
   virtual absl::Status PutStream(const std::string& key, const Source& source,
-                                 const Progress& progress = nullptr) = 0;
+                                 const Progress& progress) = 0;
   virtual absl::Status Get(const std::string& key, const Sink& sink) = 0;
   // Every object whose key starts with `prefix` ("" = all), sorted by key.
   virtual absl::StatusOr<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;

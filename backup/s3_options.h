@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace activekv::backup {
 
@@ -12,11 +13,11 @@ struct S3StoreOptions {
   // ListObjectsV2 max-keys (page size; S3 caps it at 1000). Small values force continuation.
   int list_page_size = 1000;
   // TCP connect timeout.
-  long connect_timeout_ms = 10'000;
+  int64_t connect_timeout_ms = 10'000;
   // A transfer slower than low_speed_limit bytes/s for low_speed_time_s seconds fails with
   // Unavailable (a hung server never hangs a backup).
-  long low_speed_limit = 1;
-  long low_speed_time_s = 30;
+  int64_t low_speed_limit = 1;
+  int64_t low_speed_time_s = 30;
 };
 
 }  // namespace activekv::backup

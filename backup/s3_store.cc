@@ -51,7 +51,7 @@ std::string Sha256Hex(std::string_view data) {
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * len);
+  out.reserve(size_t{2} * len);
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xF]);
@@ -59,7 +59,7 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
-absl::Status ErrorFromResponse(long http_status, std::string_view body, const ErrorContext& ctx) {
+absl::Status ErrorFromResponse(int http_status, std::string_view body, const ErrorContext& ctx) {
   const std::string code = xml::FirstText(body, "Code").value_or("");
   const std::string message = xml::FirstText(body, "Message").value_or("");
   const std::string object = ctx.key.empty() ? absl::StrCat("s3://", ctx.bucket)
@@ -217,7 +217,7 @@ size_t ReadCb(char* buf, size_t size, size_t n, void* user) {
 size_t WriteCb(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
-  long status = 0;
+  long status = 0;  // NOLINT(google-runtime-int): libcurl's type
   curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (t->sink != nullptr && status >= 200 && status < 300) {
     t->sink_status = (*t->sink)(std::string_view(data, len));
@@ -284,9 +284,12 @@ absl::StatusOr<S3Store::Response> S3Store::Perform(const Request& req) {
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout_ms));  // NOLINT(google-runtime-int)
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT,
+                   static_cast<long>(options_.low_speed_limit));  // NOLINT(google-runtime-int)
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(options_.low_speed_time_s));  // NOLINT(google-runtime-int)
   curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
   // USERNAME and PASSWORD separately: CURLOPT_USERPWD splits at the first ':'.
   curl_easy_setopt(curl, CURLOPT_USERNAME, config_.access_key_id.c_str());
@@ -331,7 +334,7 @@ absl::StatusOr<S3Store::Response> S3Store::Perform(const Request& req) {
   // CompleteMultipartUpload may answer 200 with an <Error> body.
   if (!ok2xx || absl::StrContains(resp.body, "<Error>")) {
     return s3::ErrorFromResponse(
-        resp.http_status, resp.body,
+        static_cast<int>(resp.http_status), resp.body,
         s3::ErrorContext{req.op, bucket_, req.full_key, endpoint_, config_.access_key_id});
   }
   return resp;
@@ -350,11 +353,14 @@ absl::Status S3Store::Put(const std::string& key, std::string_view data) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (data.size() <= options_.part_size) return PutObject(FullKey(key), data);
   bool done = false;
-  return PutStream(key, [&]() -> absl::StatusOr<std::string_view> {
-    if (done) return std::string_view();
-    done = true;
-    return data;
-  });
+  return PutStream(
+      key,
+      [&]() -> absl::StatusOr<std::string_view> {
+        if (done) return std::string_view();
+        done = true;
+        return data;
+      },
+      /*progress=*/nullptr);
 }
 
 absl::Status S3Store::Abort(const std::string& full_key, const std::string& upload_id) {

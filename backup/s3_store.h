@@ -40,7 +40,7 @@ class S3Store : public ObjectStore {
 
   absl::Status Put(const std::string& key, std::string_view data) override;
   absl::Status PutStream(const std::string& key, const Source& source,
-                         const Progress& progress = nullptr) override;
+                         const Progress& progress) override;
   absl::Status Get(const std::string& key, const Sink& sink) override;
   absl::StatusOr<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   absl::Status Delete(const std::string& key) override;
@@ -49,8 +49,8 @@ class S3Store : public ObjectStore {
  private:
   struct Request;
   struct Response {
-    long http_status = 0;
-    std::string body;  // error / XML responses (capped); empty when streamed to a sink
+    long http_status = 0;  // NOLINT(google-runtime-int): libcurl's type
+    std::string body;      // error / XML responses (capped); empty when streamed to a sink
     std::string etag;
   };
 
@@ -97,7 +97,7 @@ struct ErrorContext {
 };
 
 // Maps a non-2xx response (or a 2xx whose body is an <Error>) to a Status (see S3Store).
-absl::Status ErrorFromResponse(long http_status, std::string_view body, const ErrorContext& ctx);
+absl::Status ErrorFromResponse(int http_status, std::string_view body, const ErrorContext& ctx);
 
 }  // namespace s3
 }  // namespace activekv::backup

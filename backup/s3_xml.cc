@@ -110,8 +110,7 @@ std::string DecodeEntities(std::string_view text) {
       const bool hex = ent[1] == 'x' || ent[1] == 'X';
       const std::string digits(ent.substr(hex ? 2 : 1));
       char* end = nullptr;
-      const unsigned long cp =
-          digits.empty() ? 0 : std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
+      const uint64_t cp = digits.empty() ? 0 : std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
       ok = !digits.empty() && end != nullptr && *end == '\0' && cp > 0 && cp <= 0x10FFFF;
       if (ok) AppendUtf8(static_cast<uint32_t>(cp), &out);
     } else {

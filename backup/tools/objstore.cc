@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
   if (args.size() < i + 2) return Usage();
   const std::string location_text = args[i];
   const std::string command = args[i + 1];
-  const std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 2, args.end());
+  const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 2,
+                                      args.end());
 
   absl::StatusOr<activekv::backup::Location> location =
       activekv::backup::ParseLocation(location_text);
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
   if (command == "put" && rest.size() == 2) {
     const int fd = open(rest[1].c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Fail(absl::NotFoundError("cannot open " + rest[1]));
-    std::string buf(64 * 1024, '\0');
+    std::string buf(size_t{64} * 1024, '\0');
     uint64_t handed = 0;
     size_t max_chunk = 0;
     uint64_t progress_calls = 0;

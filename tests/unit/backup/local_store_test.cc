@@ -29,6 +29,7 @@ std::string ReadAll(ObjectStore& store, const std::string& key, absl::Status* st
 
 std::vector<std::string> Keys(const std::vector<ObjectInfo>& v) {
   std::vector<std::string> out;
+  out.reserve(v.size());
   for (const auto& o : v) out.push_back(o.key);
   return out;
 }
@@ -114,7 +115,7 @@ TEST_F(LocalStoreTest, StreamUploadOfManyChunks) {
         if (chunks++ == 200) return std::string_view();
         buf.assign(1 + rng() % 9000, static_cast<char>('a' + rng() % 26));
         expected += buf;
-        return std::string_view(buf);
+        return std::string_view(buf.data(), buf.size());
       },
       [&](uint64_t done) { progress.push_back(done); });
   ASSERT_TRUE(s.ok()) << s;
@@ -128,10 +129,13 @@ TEST_F(LocalStoreTest, StreamUploadOfManyChunks) {
 TEST_F(LocalStoreTest, FailedStreamLeavesNoObjectAndNoTempFile) {
   ASSERT_TRUE(store_->Put("keep", "old").ok());
   int calls = 0;
-  absl::Status s = store_->PutStream("keep", [&]() -> absl::StatusOr<std::string_view> {
-    if (calls++ < 3) return std::string_view("partial");
-    return absl::DataLossError("source broke");
-  });
+  absl::Status s = store_->PutStream(
+      "keep",
+      [&]() -> absl::StatusOr<std::string_view> {
+        if (calls++ < 3) return std::string_view("partial");
+        return absl::DataLossError("source broke");
+      },
+      /*progress=*/nullptr);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   absl::Status g;
   EXPECT_EQ(ReadAll(*store_, "keep", &g), "old");
@@ -175,7 +179,8 @@ TEST_F(LocalStoreTest, OpenObjectStoreForALocalLocation) {
 // A store whose one operation fails: ValidateLocation must name that step.
 class FailingStore : public ObjectStore {
  public:
-  FailingStore(ObjectStore* inner, std::string failing) : inner_(inner), failing_(failing) {}
+  FailingStore(ObjectStore* inner, std::string failing)
+      : inner_(inner), failing_(std::move(failing)) {}
   absl::Status Put(const std::string& key, std::string_view data) override {
     if (failing_ == "put") return absl::PermissionDeniedError("no write for you");
     return inner_->Put(key, data);
