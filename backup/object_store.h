@@ -23,7 +23,8 @@ using Source = std::function<absl::StatusOr<std::string_view>()>;
 // Receives an object being read, chunk by chunk, in order. An error stops the read and is
 // returned by Get.
 using Sink = std::function<absl::Status(std::string_view)>;
-// Called with the number of bytes stored so far (monotonic), after each stored piece.
+// Called with the number of bytes stored so far (monotonic), after each stored piece (a part on
+// S3, a chunk locally). May be empty (nullptr): no progress reports.
 using Progress = std::function<void(uint64_t bytes_done)>;
 
 struct ObjectInfo {
