@@ -8,10 +8,11 @@ DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler
   libprotobuf-dev protobuf-compiler libabsl-dev libssl-dev libspdlog-dev libgtest-dev \
   libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
   clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev \
-  python3-rq python3-celery
+  python3-rq python3-celery libcurl4-openssl-dev awscli
 
 # Node.js and npm run the client acceptance tests (tests/clients: ioredis, node-redis, redlock,
-# bull, bullmq).
+# bull, bullmq) and the S3-compatible server of the backup tests (@20minutes/s3rver). awscli (above)
+# is the backup tests' independent S3 client; libcurl4-openssl-dev is linked by backup/.
 # Checked by command, not by package name: a machine may have Node.js from elsewhere (NodeSource's
 # nodejs bundles npm and conflicts with Debian's npm package, which then cannot be installed).
 NODE_DEB_PACKAGES := nodejs npm
