@@ -68,8 +68,33 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
 absl::Status Server::StartGrpc() {
   const topology::RegionConfig* rc = options_.topology.FindRegion(options_.region);
   auto executor = [this](std::function<void()> task) { asio::post(io_, std::move(task)); };
+  syncer::StatusService::BackupHooks backup;
+  backup.path = region_->dump_path();
+  backup.database = options_.topology.name;
+  backup.region = options_.region;
+  backup.begin = [this]() -> absl::StatusOr<uint64_t> {
+    if (loading_) return absl::UnavailableError("the region is loading");
+    const Region::SaveStats& st = region_->save_stats();
+    // A save already running took its moment before this request: wait for the next one.
+    if (st.in_progress || region_->snapshot_busy()) {
+      ScheduleBgSave();
+      return st.saves + (st.in_progress ? 2 : 1);
+    }
+    absl::Status s = StartBgSave();
+    if (!s.ok()) return s;
+    return st.saves + 1;
+  };
+  backup.finished = [this](uint64_t target) -> absl::StatusOr<bool> {
+    const Region::SaveStats& st = region_->save_stats();
+    if (st.saves >= target) return true;
+    if (!st.in_progress && !bgsave_scheduled_ && !region_->snapshot_busy()) {
+      return st.last_status.ok() ? absl::InternalError("the save did not run") : st.last_status;
+    }
+    return false;
+  };
+  backup.saved_unix_ms = [this] { return region_->save_stats().last_save_unix_s * 1000; };
   status_service_ = std::make_unique<syncer::StatusService>(
-      executor, [this](bool with_digest) { return BuildStatus(with_digest); });
+      executor, [this](bool with_digest) { return BuildStatus(with_digest); }, std::move(backup));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;

@@ -2,8 +2,12 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
+
+#include "absl/strings/str_cat.h"
 
 namespace activekv::syncer {
 
@@ -101,6 +105,142 @@ class StatusService::Watcher final : public grpc::ServerWriteReactor<v1::RegionS
 grpc::ServerWriteReactor<v1::RegionStatus>* StatusService::WatchStatus(
     grpc::CallbackServerContext* /*ctx*/, const v1::WatchStatusRequest* request) {
   return new Watcher(this, *request);
+}
+
+// A backup call: waits (polling the executor) for a save that started after the request, then
+// streams the snapshot file.
+class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::BackupChunk> {
+ public:
+  explicit Backuper(StatusService* service) : service_(service), worker_([this] { Run(); }) {}
+
+  ~Backuper() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelled_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) cancelled_ = true;
+    writing_ = false;
+    cv_.notify_all();
+  }
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr size_t kChunkBytes = 1 << 20;
+  static constexpr auto kPoll = std::chrono::milliseconds(20);
+
+  // Runs `f` on the executor and waits for its result (nullopt: cancelled meanwhile).
+  template <typename T, typename F>
+  std::optional<T> OnExecutor(F f) {
+    auto result = std::make_shared<std::optional<T>>();
+    auto mu = std::make_shared<std::mutex>();
+    auto cv = std::make_shared<std::condition_variable>();
+    service_->executor_([f, result, mu, cv] {
+      T value = f();
+      std::lock_guard<std::mutex> lock(*mu);
+      *result = std::move(value);
+      cv->notify_all();
+    });
+    // The executor may never run it (the server is stopping): give up once cancelled.
+    std::unique_lock<std::mutex> lock(*mu);
+    while (
+        !cv->wait_for(lock, std::chrono::milliseconds(100), [&] { return result->has_value(); })) {
+      if (Cancelled()) return std::nullopt;
+    }
+    return std::move(*result);
+  }
+
+  bool Cancelled() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cancelled_;
+  }
+
+  void Run() {
+    const BackupHooks& hooks = service_->backup_;
+    if (!hooks.begin) return End(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no backups here"));
+    std::optional<absl::StatusOr<uint64_t>> target =
+        OnExecutor<absl::StatusOr<uint64_t>>(hooks.begin);
+    if (!target) return End(grpc::Status::CANCELLED);
+    if (!target->ok()) return End(Error(target->status(), "cannot start a snapshot"));
+    while (true) {
+      if (Cancelled()) return End(grpc::Status::CANCELLED);
+      const uint64_t want = **target;
+      std::optional<absl::StatusOr<bool>> done =
+          OnExecutor<absl::StatusOr<bool>>([&hooks, want] { return hooks.finished(want); });
+      if (!done) return End(grpc::Status::CANCELLED);
+      if (!done->ok()) return End(Error(done->status(), "the snapshot failed"));
+      if (**done) break;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, kPoll, [this] { return cancelled_; });
+    }
+    const std::optional<int64_t> saved = OnExecutor<int64_t>(hooks.saved_unix_ms);
+    if (!saved) return End(grpc::Status::CANCELLED);
+    // Opened once: a later save renames a new file into place, this one stays readable.
+    std::ifstream in(hooks.path, std::ios::binary);
+    if (!in) return End(grpc::Status(grpc::StatusCode::INTERNAL, "cannot open " + hooks.path));
+    in.seekg(0, std::ios::end);
+    const auto total = static_cast<uint64_t>(in.tellg());
+    in.seekg(0, std::ios::beg);
+    chunk_.set_database(hooks.database);
+    chunk_.set_region(hooks.region);
+    chunk_.set_total_bytes(total);
+    chunk_.set_saved_unix_ms(*saved);
+    std::string buf(kChunkBytes, '\0');
+    uint64_t sent = 0;
+    do {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = static_cast<size_t>(in.gcount());
+      if (n == 0 && sent < total) {
+        return End(grpc::Status(grpc::StatusCode::INTERNAL, "short read of " + hooks.path));
+      }
+      chunk_.set_data(buf.data(), n);
+      sent += n;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (cancelled_) return End(grpc::Status::CANCELLED);
+        writing_ = true;
+      }
+      StartWrite(&chunk_);
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !writing_ || cancelled_; });
+      if (cancelled_) {
+        lock.unlock();
+        return End(grpc::Status::CANCELLED);
+      }
+      chunk_.Clear();
+    } while (sent < total);
+    End(grpc::Status::OK);
+  }
+
+  static grpc::Status Error(const absl::Status& s, absl::string_view what) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat(what, ": ", s.message()));
+  }
+
+  void End(const grpc::Status& status) { Finish(status); }
+
+  StatusService* service_;
+  v1::BackupChunk chunk_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool writing_ = false;
+  bool cancelled_ = false;
+  std::thread worker_;
+};
+
+grpc::ServerWriteReactor<v1::BackupChunk>* StatusService::Backup(
+    grpc::CallbackServerContext* /*ctx*/, const v1::BackupRequest* /*request*/) {
+  return new Backuper(this);
 }
 
 }  // namespace activekv::syncer

@@ -9,6 +9,7 @@
 // Thread-safety: one command at a time per process (they reap child processes).
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "topology/topology.h"
@@ -50,5 +51,11 @@ int PrintStatus(const Topology& topology, bool json, bool with_digest);
 // Polls every region's GetStatus (with digests) every kPollInterval until they are in sync (see
 // SyncDifferences in report.h) or `timeout` passes; then prints what still differs.
 int WaitSync(const Topology& topology, absl::Duration timeout);
+
+// activekvctl backup create FILE --to LOCATION [--region R] | list LOCATION |
+// verify LOCATION [--backup ID] | validate LOCATION, each with [--credentials-file PATH
+// [--profile P]] for s3:// locations (docs/ctl.md, docs/backup-format.md). `args` follow
+// "backup".
+int Backup(const std::vector<std::string>& args);
 
 }  // namespace activekv::topology::ctl

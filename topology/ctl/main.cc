@@ -34,6 +34,14 @@ constexpr char kUsage[] =
     "                                     serves RESP and Status (default 30 s)\n"
     "  wait-sync FILE [--timeout S]       wait until every region has every op: equal version\n"
     "                                     vectors and digests, zero lag (default 60 s)\n"
+    "  backup create FILE --to LOCATION [--region R]\n"
+    "                                     a fresh snapshot of every region (or R) into LOCATION\n"
+    "                                     (a directory or s3://bucket/prefix)\n"
+    "  backup list LOCATION               the backups there, complete or not\n"
+    "  backup verify LOCATION [--backup ID]  download, check checksums, parse\n"
+    "  backup validate LOCATION           write, read back, list and delete a probe object\n"
+    "                                     (backup: --credentials-file PATH [--profile P], else\n"
+    "                                     the AWS_* environment variables)\n"
     "\n"
     "FILE is a topology YAML file (docs/topology.md). Exit codes: 0 done, 1 failed (status: a\n"
     "region is down), 2 usage or topology error.\n";
@@ -71,6 +79,8 @@ int main(int argc, char** argv) {
     return ctl::kExitOk;
   }
   const std::string command = args[0];
+  if (command == "backup")
+    return ctl::Backup(std::vector<std::string>(args.begin() + 1, args.end()));
   auto spec_it = Commands().find(command);
   if (spec_it == Commands().end())
     return UsageError(absl::StrCat("unknown command '", command, "'"));

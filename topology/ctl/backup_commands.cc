@@ -1,0 +1,400 @@
+// activekvctl backup create | list | verify | validate (docs/ctl.md, docs/backup-format.md).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "activekv/v1/snapshot.pb.h"
+#include "activekv/v1/status.grpc.pb.h"
+#include "backup/credentials.h"
+#include "backup/location.h"
+#include "backup/manifest.h"
+#include "backup/object_store.h"
+#include "grpcpp/grpcpp.h"
+#include "persistence/aof_format.h"
+#include "persistence/aof_reader.h"
+#include "persistence/env.h"
+#include "topology/ctl/commands.h"
+
+namespace activekv::topology::ctl {
+namespace {
+
+struct BackupArgs {
+  std::vector<std::string> positional;
+  std::string region;
+  std::string to;
+  std::string backup_id;
+  std::string credentials_file;
+  std::string profile = "default";
+};
+
+int Fail(const std::string& what) {
+  fprintf(stderr, "activekvctl: %s\n", what.c_str());
+  return kExitFailure;
+}
+
+absl::StatusOr<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string& location,
+                                                              const BackupArgs& a) {
+  absl::StatusOr<backup::Location> loc = backup::ParseLocation(location);
+  if (!loc.ok()) return loc.status();
+  backup::S3Config s3;
+  if (loc->kind == backup::Location::kS3) {
+    absl::StatusOr<backup::S3Config> cfg = a.credentials_file.empty()
+                                               ? backup::S3ConfigFromEnv()
+                                               : backup::LoadCredentialsFile(a.credentials_file,
+                                                                             a.profile);
+    if (!cfg.ok()) return cfg.status();
+    s3 = *std::move(cfg);
+  }
+  return backup::OpenObjectStore(*loc, s3);
+}
+
+// The version vector in the first record of a snapshot file (its first chunk), when `head` holds
+// that record whole.
+std::optional<v1::Snapshot> FirstChunk(const std::string& head) {
+  namespace aof = persistence::aof;
+  const size_t at = aof::kFileHeaderSize;
+  if (head.size() < at + aof::kRecordHeaderSize) return std::nullopt;
+  uint32_t length = 0;
+  for (int i = 3; i >= 0; --i) {
+    length = (length << 8) | static_cast<uint8_t>(head[at + aof::kLengthOffset + i]);
+  }
+  if (head.size() < at + aof::kRecordHeaderSize + length) return std::nullopt;
+  v1::Snapshot chunk;
+  if (!chunk.ParseFromArray(head.data() + at + aof::kRecordHeaderSize,
+                            static_cast<int>(length)) ||
+      !chunk.first()) {
+    return std::nullopt;
+  }
+  return chunk;
+}
+
+// Streams one region's backup into the store; prints and returns its manifest.
+absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Topology& topology,
+                                           backup::ObjectStore& store) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 16 << 20);
+  auto channel =
+      grpc::CreateCustomChannel(region.sync.ToString(), grpc::InsecureChannelCredentials(), args);
+  std::unique_ptr<v1::Status::Stub> stub = v1::Status::NewStub(channel);
+  const absl::Time started = absl::Now();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24));
+  v1::BackupRequest request;
+  std::unique_ptr<grpc::ClientReader<v1::BackupChunk>> reader = stub->Backup(&ctx, request);
+  v1::BackupChunk chunk;
+  backup::Sha256 sha;
+  uint64_t size = 0, total = 0;
+  int64_t saved_ms = 0;
+  std::string head;  // the file's first bytes, until its first record is whole
+  bool first = true;
+  std::string id;
+  // The object key is known once the first chunk arrived: read it before the upload starts.
+  if (!reader->Read(&chunk)) {
+    grpc::Status s = reader->Finish();
+    return absl::UnavailableError(absl::StrCat("region ", region.name, " (", region.sync.ToString(),
+                                               "): backup failed: ", s.error_message()));
+  }
+  total = chunk.total_bytes();
+  saved_ms = chunk.saved_unix_ms();
+  if (chunk.database() != topology.name) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "region ", region.name, " belongs to database '", chunk.database(), "', not '",
+        topology.name, "'"));
+  }
+  // Named by this request's time (ms): two backups never share an id.
+  id = backup::BackupId(topology.name, region.name, absl::ToUnixMillis(started));
+  std::string data;
+  bool ended = false;
+  backup::Source source = [&]() -> absl::StatusOr<std::string_view> {
+    if (!first) {
+      if (ended || !reader->Read(&chunk)) {
+        ended = true;
+        return std::string_view();
+      }
+    }
+    first = false;
+    data = std::move(*chunk.mutable_data());
+    sha.Update(data);
+    size += data.size();
+    if (head.size() < (64 << 20) && !FirstChunk(head)) head.append(data);
+    return std::string_view(data);
+  };
+  uint64_t reported = 0;
+  backup::Progress progress = [&](uint64_t done) {
+    if (done - reported >= (64u << 20) || done == total) {
+      printf("  %s: %llu of %llu bytes\n", region.name.c_str(),
+             static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+      reported = done;
+    }
+  };
+  const std::string snapshot_key = absl::StrCat(id, "/", backup::kSnapshotName);
+  absl::Status put = store.PutStream(snapshot_key, source, progress);
+  grpc::Status finished = reader->Finish();
+  if (!finished.ok()) {
+    store.Delete(snapshot_key).IgnoreError();
+    return absl::UnavailableError(absl::StrCat("region ", region.name, ": backup stream failed: ",
+                                               finished.error_message()));
+  }
+  if (!put.ok()) return put;
+  if (size != total) {
+    store.Delete(snapshot_key).IgnoreError();
+    return absl::DataLossError(absl::StrCat("region ", region.name, ": got ", size, " of ", total,
+                                            " bytes"));
+  }
+  backup::Manifest m;
+  m.id = id;
+  m.database = topology.name;
+  m.region = region.name;
+  m.saved_unix_ms = saved_ms;
+  if (std::optional<v1::Snapshot> c = FirstChunk(head)) {
+    for (const v1::VersionEntry& e : c->version()) m.version_vector.emplace_back(e.region(), e.seq());
+  }
+  m.objects.push_back({backup::kSnapshotName, size, sha.HexDigest()});
+  m.created_unix_ms = absl::ToUnixMillis(absl::Now());
+  absl::Status s = store.Put(absl::StrCat(id, "/", backup::kManifestName), backup::ManifestToYaml(m));
+  if (!s.ok()) return s;
+  return m;
+}
+
+int Create(const BackupArgs& a) {
+  if (a.positional.size() != 1) return Fail("backup create takes FILE (the topology)");
+  if (a.to.empty()) return Fail("backup create needs --to LOCATION (a directory or s3://bucket/prefix)");
+  absl::StatusOr<Topology> topology = LoadTopologyFile(a.positional[0]);
+  if (!topology.ok()) return Fail(std::string(topology.status().message()));
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.to, a);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  int rc = kExitOk;
+  for (const RegionConfig& region : topology->regions) {
+    if (!a.region.empty() && region.name != a.region) continue;
+    absl::StatusOr<backup::Manifest> m = CreateOne(region, *topology, **store);
+    if (!m.ok()) {
+      fprintf(stderr, "activekvctl: backup of %s: %s\n", region.name.c_str(),
+              std::string(m.status().message()).c_str());
+      rc = kExitFailure;
+      continue;
+    }
+    printf("backup %s: %llu bytes, sha256 %s, in %s\n", m->id.c_str(),
+           static_cast<unsigned long long>(m->objects[0].size), m->objects[0].sha256.c_str(),
+           (*store)->Describe().c_str());
+  }
+  if (!a.region.empty() && topology->FindRegion(a.region) == nullptr) {
+    return Fail(absl::StrCat("unknown region '", a.region, "'"));
+  }
+  return rc;
+}
+
+// The backups in a store: id -> manifest (nullopt: incomplete, no manifest).
+absl::StatusOr<std::map<std::string, std::optional<backup::Manifest>>> Backups(
+    backup::ObjectStore& store) {
+  absl::StatusOr<std::vector<backup::ObjectInfo>> objects = store.List("");
+  if (!objects.ok()) return objects.status();
+  std::map<std::string, std::optional<backup::Manifest>> out;
+  for (const backup::ObjectInfo& o : *objects) {
+    const size_t slash = o.key.rfind('/');
+    if (slash == std::string::npos) continue;
+    const std::string id = o.key.substr(0, slash);
+    const std::string name = o.key.substr(slash + 1);
+    auto& entry = out[id];
+    if (name != backup::kManifestName) continue;
+    std::string yaml;
+    absl::Status s = store.Get(o.key, [&](std::string_view d) {
+      yaml.append(d);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    absl::StatusOr<backup::Manifest> m = backup::ParseManifest(yaml);
+    if (!m.ok()) return absl::DataLossError(absl::StrCat(o.key, ": ", m.status().message()));
+    entry = *std::move(m);
+  }
+  return out;
+}
+
+int List(const BackupArgs& a) {
+  if (a.positional.size() != 1) return Fail("backup list takes LOCATION");
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.positional[0], a);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto backups = Backups(**store);
+  if (!backups.ok()) return Fail(std::string(backups.status().message()));
+  for (const auto& [id, m] : *backups) {
+    if (!m) {
+      printf("%s  incomplete (no manifest)\n", id.c_str());
+      continue;
+    }
+    uint64_t bytes = 0;
+    for (const auto& o : m->objects) bytes += o.size;
+    std::string vv;
+    for (const auto& [origin, seq] : m->version_vector) absl::StrAppend(&vv, origin, ":", seq, " ");
+    printf("%s  database=%s region=%s saved_unix_ms=%lld bytes=%llu version=[%s]\n", id.c_str(),
+           m->database.c_str(), m->region.c_str(), static_cast<long long>(m->saved_unix_ms),
+           static_cast<unsigned long long>(bytes), std::string(absl::StripSuffix(vv, " ")).c_str());
+  }
+  return kExitOk;
+}
+
+// Downloads one backup's snapshot, checks its checksum and size, and parses it whole.
+absl::Status VerifyOne(backup::ObjectStore& store, const backup::Manifest& m) {
+  for (const backup::Manifest::Object& o : m.objects) {
+    const std::string key = absl::StrCat(m.id, "/", o.name);
+    char tmpl[] = "/tmp/activekvctl-verify-XXXXXX";
+    const int fd = mkstemp(tmpl);
+    if (fd < 0) return absl::InternalError("cannot create a temporary file");
+    close(fd);
+    const std::string tmp = tmpl;
+    backup::Sha256 sha;
+    uint64_t size = 0;
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      absl::Status s = store.Get(key, [&](std::string_view d) {
+        sha.Update(d);
+        size += d.size();
+        out.write(d.data(), static_cast<std::streamsize>(d.size()));
+        return out ? absl::OkStatus() : absl::InternalError("writing " + tmp);
+      });
+      if (!s.ok()) {
+        unlink(tmp.c_str());
+        return absl::Status(s.code(), absl::StrCat(key, ": ", s.message()));
+      }
+    }
+    const std::string digest = sha.HexDigest();
+    if (size != o.size || digest != o.sha256) {
+      unlink(tmp.c_str());
+      return absl::DataLossError(absl::StrCat(key, ": checksum mismatch (manifest: ", o.size,
+                                              " bytes, sha256 ", o.sha256, "; object: ", size,
+                                              " bytes, sha256 ", digest, ")"));
+    }
+    if (o.name == backup::kSnapshotName) {
+      persistence::Env* env = persistence::Env::Default();
+      auto file = env->NewSequentialFile(tmp);
+      if (!file.ok()) {
+        unlink(tmp.c_str());
+        return file.status();
+      }
+      persistence::aof::Reader reader(file->get(), nullptr);
+      std::string payload;
+      uint64_t chunks = 0, keys = 0;
+      bool last = false;
+      absl::Status problem;
+      while (problem.ok()) {
+        persistence::aof::Reader::Result r = reader.ReadRecord(&payload);
+        if (r == persistence::aof::Reader::Result::kEof) break;
+        if (r != persistence::aof::Reader::Result::kRecord) {
+          problem = absl::DataLossError(absl::StrCat(key, ": not a complete snapshot file (at byte ",
+                                                     reader.end_offset(), ")"));
+          break;
+        }
+        v1::Snapshot chunk;
+        if (reader.record_type() != persistence::aof::kSnapshotType ||
+            !chunk.ParseFromString(payload) || chunk.first() != (chunks == 0) || last) {
+          problem = absl::DataLossError(
+              absl::StrCat(key, ": record ", chunks, " is not the snapshot's next chunk"));
+          break;
+        }
+        ++chunks;
+        keys += static_cast<uint64_t>(chunk.keys_size());
+        last = chunk.last();
+      }
+      unlink(tmp.c_str());
+      if (!problem.ok()) return problem;
+      if (!last) return absl::DataLossError(absl::StrCat(key, ": the snapshot has no last chunk"));
+      printf("%s: ok (%llu bytes, %llu chunks, %llu keys, sha256 %s)\n", m.id.c_str(),
+             static_cast<unsigned long long>(size), static_cast<unsigned long long>(chunks),
+             static_cast<unsigned long long>(keys), digest.c_str());
+    } else {
+      unlink(tmp.c_str());
+    }
+  }
+  return absl::OkStatus();
+}
+
+int Verify(const BackupArgs& a) {
+  if (a.positional.size() != 1) return Fail("backup verify takes LOCATION");
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.positional[0], a);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto backups = Backups(**store);
+  if (!backups.ok()) return Fail(std::string(backups.status().message()));
+  int checked = 0;
+  for (const auto& [id, m] : *backups) {
+    if (!a.backup_id.empty() && id != a.backup_id) continue;
+    if (!m) {
+      if (!a.backup_id.empty()) return Fail(absl::StrCat(id, ": incomplete (no manifest)"));
+      continue;
+    }
+    absl::Status s = VerifyOne(**store, *m);
+    if (!s.ok()) return Fail(std::string(s.message()));
+    ++checked;
+  }
+  if (checked == 0) {
+    return Fail(a.backup_id.empty() ? "no complete backup in " + a.positional[0]
+                                    : "no backup " + a.backup_id + " in " + a.positional[0]);
+  }
+  return kExitOk;
+}
+
+int Validate(const BackupArgs& a) {
+  if (a.positional.size() != 1) return Fail("backup validate takes LOCATION");
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.positional[0], a);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  absl::Status s = backup::ValidateLocation(**store);
+  if (!s.ok()) return Fail(absl::StrCat((*store)->Describe(), ": ", s.message()));
+  printf("%s: ok (wrote, read back, listed and deleted a probe object)\n",
+         (*store)->Describe().c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int Backup(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    fprintf(stderr, "activekvctl: backup needs create, list, verify or validate\n");
+    return kExitUsage;
+  }
+  BackupArgs a;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    bool ok = true;
+    if (arg == "--region") {
+      ok = value(&a.region);
+    } else if (arg == "--to") {
+      ok = value(&a.to);
+    } else if (arg == "--backup") {
+      ok = value(&a.backup_id);
+    } else if (arg == "--credentials-file") {
+      ok = value(&a.credentials_file);
+    } else if (arg == "--profile") {
+      ok = value(&a.profile);
+    } else if (absl::StartsWith(arg, "--")) {
+      fprintf(stderr, "activekvctl: unknown option '%s' for backup\n", arg.c_str());
+      return kExitUsage;
+    } else {
+      a.positional.push_back(arg);
+    }
+    if (!ok) {
+      fprintf(stderr, "activekvctl: %s needs a value\n", arg.c_str());
+      return kExitUsage;
+    }
+  }
+  if (args[0] == "create") return Create(a);
+  if (args[0] == "list") return List(a);
+  if (args[0] == "verify") return Verify(a);
+  if (args[0] == "validate") return Validate(a);
+  fprintf(stderr, "activekvctl: unknown backup command '%s'\n", args[0].c_str());
+  return kExitUsage;
+}
+
+}  // namespace activekv::topology::ctl
