@@ -20,7 +20,8 @@ std::string ManifestToYaml(const Manifest& m) {
   out << YAML::Key << "created_unix_ms" << YAML::Value << m.created_unix_ms;
   out << YAML::Key << "saved_unix_ms" << YAML::Value << m.saved_unix_ms;
   out << YAML::Key << "version_vector" << YAML::Value << YAML::BeginMap;
-  for (const auto& [origin, seq] : m.version_vector) out << YAML::Key << origin << YAML::Value << seq;
+  for (const auto& [origin, seq] : m.version_vector)
+    out << YAML::Key << origin << YAML::Value << seq;
   out << YAML::EndMap;
   out << YAML::Key << "objects" << YAML::Value << YAML::BeginSeq;
   for (const Manifest::Object& o : m.objects) {
@@ -46,9 +47,9 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view yaml) {
     if (!n.ok()) return n.status();
     m.format_version = n->as<int>();
     if (m.format_version != kBackupFormatVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("unsupported backup format version ", m.format_version, " (this build reads ",
-                       kBackupFormatVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat("unsupported backup format version ",
+                                                        m.format_version, " (this build reads ",
+                                                        kBackupFormatVersion, ")"));
     }
     for (auto [key, field] : {std::pair<const char*, std::string*>{"id", &m.id},
                               {"database", &m.database},
@@ -57,8 +58,9 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view yaml) {
       if (!n.ok()) return n.status();
       *field = n->as<std::string>();
     }
-    for (auto [key, field] : {std::pair<const char*, int64_t*>{"created_unix_ms", &m.created_unix_ms},
-                              {"saved_unix_ms", &m.saved_unix_ms}}) {
+    for (auto [key, field] :
+         {std::pair<const char*, int64_t*>{"created_unix_ms", &m.created_unix_ms},
+          {"saved_unix_ms", &m.saved_unix_ms}}) {
       n = need(key);
       if (!n.ok()) return n.status();
       *field = n->as<int64_t>();

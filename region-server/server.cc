@@ -616,7 +616,7 @@ void Server::StartScheduledSnapshots() {
   for (const topology::SaveRule& rule : config_.save) {
     const uint64_t changes = region_->changes_since_save();
     if (changes >= static_cast<uint64_t>(rule.changes) &&
-        now_ms / 1000 - st.last_save_unix_s >= rule.seconds) {
+        now_ms / 1000 - st.last_save_unix_s > rule.seconds) {
       spdlog::info("{} changes in {} seconds. Saving...", rule.changes, rule.seconds);
       StartBgSave().IgnoreError();
       return;

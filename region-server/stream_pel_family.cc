@@ -30,6 +30,15 @@ void NoGroupError(CommandContext& ctx) {
                                 "' or consumer group '", CText(ctx.args[2]), "'"));
 }
 
+// The group named by ctx.args[2] of the stream at ctx.args[1] (and the stream in `*s`); null
+// after replying WRONGTYPE or NOGROUP.
+const Group* LookupGroupOrReply(CommandContext& ctx, const StreamValue** s) {
+  if (!LookupStream(ctx, ctx.args[1], s)) return nullptr;
+  const Group* g = FindGroup(*s, ctx.args[2]);
+  if (g == nullptr) NoGroupError(ctx);
+  return g;
+}
+
 void XAck(CommandContext& ctx) {
   const StreamValue* s;
   if (!LookupStream(ctx, ctx.args[1], &s)) return;
@@ -95,12 +104,8 @@ void XPending(CommandContext& ctx) {
     }
   }
   const StreamValue* s;
-  if (!LookupStream(ctx, a[1], &s)) return;
-  const Group* g = FindGroup(s, a[2]);
-  if (g == nullptr) {
-    NoGroupError(ctx);
-    return;
-  }
+  const Group* g = LookupGroupOrReply(ctx, &s);
+  if (g == nullptr) return;
   const int64_t now = StreamNowMs(ctx);
   if (summary) {
     ctx.reply->ArrayLen(4);
@@ -233,12 +238,8 @@ bool ParseClaimInt(CommandContext& ctx, std::string_view arg, absl::string_view 
 void XClaim(CommandContext& ctx) {
   const auto& a = ctx.args;
   const StreamValue* s;
-  if (!LookupStream(ctx, a[1], &s)) return;
-  const Group* g = FindGroup(s, a[2]);
-  if (g == nullptr) {
-    NoGroupError(ctx);
-    return;
-  }
+  const Group* g = LookupGroupOrReply(ctx, &s);
+  if (g == nullptr) return;
   int64_t min_idle;
   if (!ParseClaimInt(ctx, a[4], "min-idle-time", "XCLAIM", &min_idle)) return;
   if (min_idle < 0) min_idle = 0;
@@ -343,12 +344,8 @@ void XAutoClaim(CommandContext& ctx) {
     }
   }
   const StreamValue* s;
-  if (!LookupStream(ctx, a[1], &s)) return;
-  const Group* g = FindGroup(s, a[2]);
-  if (g == nullptr) {
-    NoGroupError(ctx);
-    return;
-  }
+  const Group* g = LookupGroupOrReply(ctx, &s);
+  if (g == nullptr) return;
   if (count > kXAutoClaimCountAllocatable) {
     ctx.reply->Error(
         "ERR Insufficient memory, failed allocating transient memory, COUNT too high.");

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "activekv/v1/snapshot.pb.h"
 #include "activekv/v1/status.grpc.pb.h"
@@ -43,15 +43,14 @@ int Fail(const std::string& what) {
 }
 
 absl::StatusOr<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string& location,
-                                                              const BackupArgs& a) {
+                                                               const BackupArgs& a) {
   absl::StatusOr<backup::Location> loc = backup::ParseLocation(location);
   if (!loc.ok()) return loc.status();
   backup::S3Config s3;
   if (loc->kind == backup::Location::kS3) {
-    absl::StatusOr<backup::S3Config> cfg = a.credentials_file.empty()
-                                               ? backup::S3ConfigFromEnv()
-                                               : backup::LoadCredentialsFile(a.credentials_file,
-                                                                             a.profile);
+    absl::StatusOr<backup::S3Config> cfg =
+        a.credentials_file.empty() ? backup::S3ConfigFromEnv()
+                                   : backup::LoadCredentialsFile(a.credentials_file, a.profile);
     if (!cfg.ok()) return cfg.status();
     s3 = *std::move(cfg);
   }
@@ -70,8 +69,7 @@ std::optional<v1::Snapshot> FirstChunk(const std::string& head) {
   }
   if (head.size() < at + aof::kRecordHeaderSize + length) return std::nullopt;
   v1::Snapshot chunk;
-  if (!chunk.ParseFromArray(head.data() + at + aof::kRecordHeaderSize,
-                            static_cast<int>(length)) ||
+  if (!chunk.ParseFromArray(head.data() + at + aof::kRecordHeaderSize, static_cast<int>(length)) ||
       !chunk.first()) {
     return std::nullopt;
   }
@@ -108,9 +106,9 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
   total = chunk.total_bytes();
   saved_ms = chunk.saved_unix_ms();
   if (chunk.database() != topology.name) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "region ", region.name, " belongs to database '", chunk.database(), "', not '",
-        topology.name, "'"));
+    return absl::FailedPreconditionError(absl::StrCat("region ", region.name,
+                                                      " belongs to database '", chunk.database(),
+                                                      "', not '", topology.name, "'"));
   }
   // Named by this request's time (ms): two backups never share an id.
   id = backup::BackupId(topology.name, region.name, absl::ToUnixMillis(started));
@@ -143,14 +141,14 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
   grpc::Status finished = reader->Finish();
   if (!finished.ok()) {
     store.Delete(snapshot_key).IgnoreError();
-    return absl::UnavailableError(absl::StrCat("region ", region.name, ": backup stream failed: ",
-                                               finished.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("region ", region.name, ": backup stream failed: ", finished.error_message()));
   }
   if (!put.ok()) return put;
   if (size != total) {
     store.Delete(snapshot_key).IgnoreError();
-    return absl::DataLossError(absl::StrCat("region ", region.name, ": got ", size, " of ", total,
-                                            " bytes"));
+    return absl::DataLossError(
+        absl::StrCat("region ", region.name, ": got ", size, " of ", total, " bytes"));
   }
   backup::Manifest m;
   m.id = id;
@@ -158,18 +156,21 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
   m.region = region.name;
   m.saved_unix_ms = saved_ms;
   if (std::optional<v1::Snapshot> c = FirstChunk(head)) {
-    for (const v1::VersionEntry& e : c->version()) m.version_vector.emplace_back(e.region(), e.seq());
+    for (const v1::VersionEntry& e : c->version())
+      m.version_vector.emplace_back(e.region(), e.seq());
   }
   m.objects.push_back({backup::kSnapshotName, size, sha.HexDigest()});
   m.created_unix_ms = absl::ToUnixMillis(absl::Now());
-  absl::Status s = store.Put(absl::StrCat(id, "/", backup::kManifestName), backup::ManifestToYaml(m));
+  absl::Status s =
+      store.Put(absl::StrCat(id, "/", backup::kManifestName), backup::ManifestToYaml(m));
   if (!s.ok()) return s;
   return m;
 }
 
 int Create(const BackupArgs& a) {
   if (a.positional.size() != 1) return Fail("backup create takes FILE (the topology)");
-  if (a.to.empty()) return Fail("backup create needs --to LOCATION (a directory or s3://bucket/prefix)");
+  if (a.to.empty())
+    return Fail("backup create needs --to LOCATION (a directory or s3://bucket/prefix)");
   absl::StatusOr<Topology> topology = LoadTopologyFile(a.positional[0]);
   if (!topology.ok()) return Fail(std::string(topology.status().message()));
   absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.to, a);
@@ -289,8 +290,8 @@ absl::Status VerifyOne(backup::ObjectStore& store, const backup::Manifest& m) {
         persistence::aof::Reader::Result r = reader.ReadRecord(&payload);
         if (r == persistence::aof::Reader::Result::kEof) break;
         if (r != persistence::aof::Reader::Result::kRecord) {
-          problem = absl::DataLossError(absl::StrCat(key, ": not a complete snapshot file (at byte ",
-                                                     reader.end_offset(), ")"));
+          problem = absl::DataLossError(absl::StrCat(
+              key, ": not a complete snapshot file (at byte ", reader.end_offset(), ")"));
           break;
         }
         v1::Snapshot chunk;
