@@ -10,6 +10,10 @@ with Debian's awscli as an independent reader.
   snapshot; a corrupted object is named, a backup without its manifest lists as incomplete.
 - Bad credentials, a missing bucket and a region of another database get clear errors, the
   secret never appears in any output, and the regions keep serving.
+- Recovery of a database whose regions are all lost: `activekvctl restore` seeds a new
+  deployment's empty data directories from each region's newest backup; the regions start,
+  hold the data, replicate and converge. A non-empty directory and another database's backup
+  are refused.
 
   /usr/bin/python3 test_backup.py     env: AKV_SEED, AKV_BIN_DIR
 """
@@ -187,6 +191,53 @@ class BackupTest(akv.ServerTestCase):
         self.assertEqual(glob.glob(os.path.join(dest, "*", "*", "*", "manifest.yaml")), [])
         # The regions kept serving.
         self.assertEqual(cl.client("r0").call("GET", "before2").value, b"v2")
+
+    def test_restore_recovers_a_database_whose_regions_are_all_lost(self):
+        cl = self.cluster_with_data()
+        dest = os.path.join(akv.new_workdir("backup-dr"), "b")
+        self.run_ctl("backup", "create", cl.topology, "--to", dest)
+        # Every region is lost: processes killed, data directories gone.
+        for p in cl.regions.values():
+            p.kill9()
+        shutil.rmtree(os.path.join(cl.root, "data"))
+        # A new deployment of the same database (other ports and directories) from the backups.
+        root = akv.new_workdir("restored-db")
+        ports = akv.free_ports(4)
+        regions = [{"name": "r%d" % i, "resp": "127.0.0.1:%d" % ports[i],
+                    "sync": "127.0.0.1:%d" % ports[2 + i],
+                    "data_dir": os.path.join(root, "data", "r%d" % i)} for i in range(2)]
+        topo = akv.write_topology(os.path.join(root, "topology.yaml"), regions)
+        out, _ = self.run_ctl("restore", "--from", dest, "--into", topo)
+        self.assertEqual(out.count("restored test/"), 2, out)
+        # Restoring over data is refused, and changes nothing.
+        _, err = self.run_ctl("restore", "--from", dest, "--into", topo, ok=False)
+        self.assertIn("is not empty", err)
+        # A backup of another database is refused by name.
+        other = os.path.join(root, "other.yaml")
+        with open(topo) as f:
+            text = f.read().replace("name: test", "name: other", 1)
+        with open(other, "w") as f:
+            f.write(text.replace(os.path.join(root, "data"), os.path.join(root, "other")))
+        some = sorted(glob.glob(os.path.join(dest, "test", "r0", "*")))[0]
+        _, err = self.run_ctl("restore", "--from", dest, "--backup", os.path.relpath(some, dest),
+                              "--into", other, ok=False)
+        self.assertIn("is of database 'test', not 'other'", err)
+        self.run_ctl("up", topo)
+        self.addCleanup(lambda: subprocess.run([ctl(), "down", topo], capture_output=True,
+                                               timeout=60))
+        for i in range(2):
+            with akv.RespClient(ports[i]) as c:
+                got = c.pipeline([("GET", "before%d" % k) for k in range(0, 3000, 7)])
+                self.assertEqual([r.value for r in got],
+                                 [b"v%d" % k for k in range(0, 3000, 7)])
+                self.assertEqual(c.call("GET", "ctr").value, b"7")
+        # The restored regions replicate to each other, and keep counting from the backup.
+        with akv.RespClient(ports[0]) as c:
+            self.assertEqual(c.call("INCRBY", "ctr", "1").value, 8)
+        with akv.RespClient(ports[1]) as c:
+            akv.wait_for(self, "the increment reaches r1",
+                         lambda: c.call("GET", "ctr").value == b"8", timeout=20)
+        self.run_ctl("wait-sync", topo)
 
 
 if __name__ == "__main__":

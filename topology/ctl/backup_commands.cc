@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -34,6 +35,8 @@ struct BackupArgs {
   std::string to;
   std::string backup_id;
   std::string credentials_file;
+  std::string from;  // restore
+  std::string into;  // restore
   std::string profile = "default";
 };
 
@@ -243,78 +246,79 @@ int List(const BackupArgs& a) {
   return kExitOk;
 }
 
-// Downloads one backup's snapshot, checks its checksum and size, and parses it whole.
-absl::Status VerifyOne(backup::ObjectStore& store, const backup::Manifest& m) {
-  for (const backup::Manifest::Object& o : m.objects) {
-    const std::string key = absl::StrCat(m.id, "/", o.name);
-    char tmpl[] = "/tmp/activekvctl-verify-XXXXXX";
-    const int fd = mkstemp(tmpl);
-    if (fd < 0) return absl::InternalError("cannot create a temporary file");
-    close(fd);
-    const std::string tmp = tmpl;
-    backup::Sha256 sha;
-    uint64_t size = 0;
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      absl::Status s = store.Get(key, [&](std::string_view d) {
-        sha.Update(d);
-        size += d.size();
-        out.write(d.data(), static_cast<std::streamsize>(d.size()));
-        return out ? absl::OkStatus() : absl::InternalError("writing " + tmp);
-      });
-      if (!s.ok()) {
-        unlink(tmp.c_str());
-        return absl::Status(s.code(), absl::StrCat(key, ": ", s.message()));
-      }
-    }
-    const std::string digest = sha.HexDigest();
-    if (size != o.size || digest != o.sha256) {
-      unlink(tmp.c_str());
-      return absl::DataLossError(absl::StrCat(key, ": checksum mismatch (manifest: ", o.size,
-                                              " bytes, sha256 ", o.sha256, "; object: ", size,
-                                              " bytes, sha256 ", digest, ")"));
-    }
-    if (o.name == backup::kSnapshotName) {
-      persistence::Env* env = persistence::Env::Default();
-      auto file = env->NewSequentialFile(tmp);
-      if (!file.ok()) {
-        unlink(tmp.c_str());
-        return file.status();
-      }
-      persistence::aof::Reader reader(file->get(), nullptr);
-      std::string payload;
-      uint64_t chunks = 0, keys = 0;
-      bool last = false;
-      absl::Status problem;
-      while (problem.ok()) {
-        persistence::aof::Reader::Result r = reader.ReadRecord(&payload);
-        if (r == persistence::aof::Reader::Result::kEof) break;
-        if (r != persistence::aof::Reader::Result::kRecord) {
-          problem = absl::DataLossError(absl::StrCat(
-              key, ": not a complete snapshot file (at byte ", reader.end_offset(), ")"));
-          break;
-        }
-        v1::Snapshot chunk;
-        if (reader.record_type() != persistence::aof::kSnapshotType ||
-            !chunk.ParseFromString(payload) || chunk.first() != (chunks == 0) || last) {
-          problem = absl::DataLossError(
-              absl::StrCat(key, ": record ", chunks, " is not the snapshot's next chunk"));
-          break;
-        }
-        ++chunks;
-        keys += static_cast<uint64_t>(chunk.keys_size());
-        last = chunk.last();
-      }
-      unlink(tmp.c_str());
-      if (!problem.ok()) return problem;
-      if (!last) return absl::DataLossError(absl::StrCat(key, ": the snapshot has no last chunk"));
-      printf("%s: ok (%llu bytes, %llu chunks, %llu keys, sha256 %s)\n", m.id.c_str(),
-             static_cast<unsigned long long>(size), static_cast<unsigned long long>(chunks),
-             static_cast<unsigned long long>(keys), digest.c_str());
-    } else {
-      unlink(tmp.c_str());
-    }
+// Downloads backup `m`'s snapshot to `path`, checking its size and SHA-256 against the manifest
+// and that it parses as one whole snapshot (every record a chunk, first to last). Returns a
+// summary; on error `path` is removed.
+absl::StatusOr<std::string> FetchSnapshot(backup::ObjectStore& store, const backup::Manifest& m,
+                                          const std::string& path) {
+  const backup::Manifest::Object* o = nullptr;
+  for (const backup::Manifest::Object& x : m.objects) {
+    if (x.name == backup::kSnapshotName) o = &x;
   }
+  if (o == nullptr) return absl::DataLossError(m.id + ": the manifest names no snapshot");
+  const std::string key = absl::StrCat(m.id, "/", o->name);
+  auto fail = [&](absl::Status s) {
+    unlink(path.c_str());
+    return s;
+  };
+  backup::Sha256 sha;
+  uint64_t size = 0;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::InternalError("cannot write " + path);
+    absl::Status s = store.Get(key, [&](std::string_view d) {
+      sha.Update(d);
+      size += d.size();
+      out.write(d.data(), static_cast<std::streamsize>(d.size()));
+      return out ? absl::OkStatus() : absl::InternalError("writing " + path);
+    });
+    if (s.ok()) out.flush();
+    if (s.ok() && !out) s = absl::InternalError("writing " + path);
+    if (!s.ok()) return fail(absl::Status(s.code(), absl::StrCat(key, ": ", s.message())));
+  }
+  const std::string digest = sha.HexDigest();
+  if (size != o->size || digest != o->sha256) {
+    return fail(absl::DataLossError(absl::StrCat(key, ": checksum mismatch (manifest: ", o->size,
+                                                 " bytes, sha256 ", o->sha256, "; object: ", size,
+                                                 " bytes, sha256 ", digest, ")")));
+  }
+  persistence::Env* env = persistence::Env::Default();
+  auto file = env->NewSequentialFile(path);
+  if (!file.ok()) return fail(file.status());
+  persistence::aof::Reader reader(file->get(), nullptr);
+  std::string payload;
+  uint64_t chunks = 0, keys = 0;
+  bool last = false;
+  while (true) {
+    persistence::aof::Reader::Result r = reader.ReadRecord(&payload);
+    if (r == persistence::aof::Reader::Result::kEof) break;
+    if (r != persistence::aof::Reader::Result::kRecord) {
+      return fail(absl::DataLossError(
+          absl::StrCat(key, ": not a complete snapshot file (at byte ", reader.end_offset(), ")")));
+    }
+    v1::Snapshot chunk;
+    if (reader.record_type() != persistence::aof::kSnapshotType ||
+        !chunk.ParseFromString(payload) || chunk.first() != (chunks == 0) || last) {
+      return fail(absl::DataLossError(
+          absl::StrCat(key, ": record ", chunks, " is not the snapshot's next chunk")));
+    }
+    ++chunks;
+    keys += static_cast<uint64_t>(chunk.keys_size());
+    last = chunk.last();
+  }
+  if (!last) return fail(absl::DataLossError(key + ": the snapshot has no last chunk"));
+  return absl::StrCat(size, " bytes, ", chunks, " chunks, ", keys, " keys, sha256 ", digest);
+}
+
+absl::Status VerifyOne(backup::ObjectStore& store, const backup::Manifest& m) {
+  char tmpl[] = "/tmp/activekvctl-verify-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd < 0) return absl::InternalError("cannot create a temporary file");
+  close(fd);
+  absl::StatusOr<std::string> summary = FetchSnapshot(store, m, tmpl);
+  if (!summary.ok()) return summary.status();
+  unlink(tmpl);
+  printf("%s: ok (%s)\n", m.id.c_str(), summary->c_str());
   return absl::OkStatus();
 }
 
@@ -353,6 +357,77 @@ int Validate(const BackupArgs& a) {
   return kExitOk;
 }
 
+// restore --from LOCATION [--backup ID] --into TOPOLOGY: seeds each region's (empty) data
+// directory with a backup's snapshot as its AOF (docs/operations.md, "Restore and recovery").
+int RestoreInto(const BackupArgs& a) {
+  if (a.from.empty() || a.into.empty())
+    return Fail("restore needs --from LOCATION and --into FILE");
+  absl::StatusOr<Topology> topology = LoadTopologyFile(a.into);
+  if (!topology.ok()) return Fail(std::string(topology.status().message()));
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.from, a);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto backups = Backups(**store);
+  if (!backups.ok()) return Fail(std::string(backups.status().message()));
+  // Which backup seeds which region: --backup ID seeds every region; otherwise each region gets
+  // the newest complete backup of its own name (ids end in their UTC time: the last sorts newest).
+  std::vector<std::pair<const RegionConfig*, const backup::Manifest*>> plan;
+  for (const RegionConfig& region : topology->regions) {
+    const backup::Manifest* pick = nullptr;
+    for (const auto& [id, m] : *backups) {
+      if (!m) continue;
+      if (a.backup_id.empty() ? m->region == region.name && m->database == topology->name
+                              : id == a.backup_id) {
+        pick = &*m;
+      }
+    }
+    if (pick != nullptr) plan.emplace_back(&region, pick);
+  }
+  if (!a.backup_id.empty()) {
+    auto it = backups->find(a.backup_id);
+    if (it == backups->end()) return Fail("no backup " + a.backup_id + " in " + a.from);
+    if (!it->second) return Fail(a.backup_id + ": incomplete (no manifest)");
+  }
+  if (plan.empty()) {
+    return Fail(absl::StrCat("no complete backup of database '", topology->name, "' in ", a.from));
+  }
+  // Everything is checked before anything is written.
+  for (const auto& [region, m] : plan) {
+    if (m->database != topology->name) {
+      return Fail(absl::StrCat("backup ", m->id, " is of database '", m->database, "', not '",
+                               topology->name, "' (", a.into, ")"));
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(region->data_dir, ec) &&
+        !std::filesystem::is_empty(region->data_dir, ec)) {
+      return Fail(absl::StrCat("region ", region->name, ": data directory ", region->data_dir,
+                               " is not empty; a restore starts from an empty one"));
+    }
+  }
+  for (const auto& [region, m] : plan) {
+    std::error_code ec;
+    std::filesystem::create_directories(region->data_dir, ec);
+    if (ec) return Fail(absl::StrCat("cannot create ", region->data_dir, ": ", ec.message()));
+    const std::string aof = region->data_dir + "/appendonly.aof";
+    const std::string tmp = aof + ".restore";
+    absl::StatusOr<std::string> summary = FetchSnapshot(**store, *m, tmp);
+    if (!summary.ok()) return Fail(std::string(summary.status().message()));
+    persistence::Env* env = persistence::Env::Default();
+    absl::Status s = env->RenameFile(tmp, aof);
+    if (s.ok()) s = env->SyncDir(region->data_dir);
+    if (!s.ok()) return Fail(std::string(s.message()));
+    printf("region %s: restored %s (%s) into %s\n", region->name.c_str(), m->id.c_str(),
+           summary->c_str(), region->data_dir.c_str());
+  }
+  for (const RegionConfig& region : topology->regions) {
+    bool seeded = false;
+    for (const auto& p : plan) seeded = seeded || p.first == &region;
+    if (!seeded) {
+      printf("region %s: no backup; it joins from its peers when started\n", region.name.c_str());
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int Backup(const std::vector<std::string>& args) {
@@ -375,6 +450,10 @@ int Backup(const std::vector<std::string>& args) {
       ok = value(&a.to);
     } else if (arg == "--backup") {
       ok = value(&a.backup_id);
+    } else if (arg == "--from") {
+      ok = value(&a.from);
+    } else if (arg == "--into") {
+      ok = value(&a.into);
     } else if (arg == "--credentials-file") {
       ok = value(&a.credentials_file);
     } else if (arg == "--profile") {
@@ -394,6 +473,7 @@ int Backup(const std::vector<std::string>& args) {
   if (args[0] == "list") return List(a);
   if (args[0] == "verify") return Verify(a);
   if (args[0] == "validate") return Validate(a);
+  if (args[0] == "restore") return RestoreInto(a);
   fprintf(stderr, "activekvctl: unknown backup command '%s'\n", args[0].c_str());
   return kExitUsage;
 }

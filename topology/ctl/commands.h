@@ -55,7 +55,7 @@ int WaitSync(const Topology& topology, absl::Duration timeout);
 // activekvctl backup create FILE --to LOCATION [--region R] | list LOCATION |
 // verify LOCATION [--backup ID] | validate LOCATION, each with [--credentials-file PATH
 // [--profile P]] for s3:// locations (docs/ctl.md, docs/backup-format.md). `args` follow
-// "backup".
+// "backup". Also `restore --from LOCATION [--backup ID] --into FILE` (args[0] "restore").
 int Backup(const std::vector<std::string>& args);
 
 }  // namespace activekv::topology::ctl

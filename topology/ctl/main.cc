@@ -40,6 +40,9 @@ constexpr char kUsage[] =
     "  backup list LOCATION               the backups there, complete or not\n"
     "  backup verify LOCATION [--backup ID]  download, check checksums, parse\n"
     "  backup validate LOCATION           write, read back, list and delete a probe object\n"
+    "  restore --from LOCATION [--backup ID] --into FILE\n"
+    "                                     seed the (empty) data directories of FILE's regions\n"
+    "                                     from backups: ID for all, else each region's newest\n"
     "                                     (backup: --credentials-file PATH [--profile P], else\n"
     "                                     the AWS_* environment variables)\n"
     "\n"
@@ -81,6 +84,8 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   if (command == "backup")
     return ctl::Backup(std::vector<std::string>(args.begin() + 1, args.end()));
+  // restore's arguments are backup's ("restore" becomes its subcommand).
+  if (command == "restore") return ctl::Backup(args);
   auto spec_it = Commands().find(command);
   if (spec_it == Commands().end())
     return UsageError(absl::StrCat("unknown command '", command, "'"));
