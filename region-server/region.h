@@ -290,6 +290,7 @@ class Region final : public syncer::ReplicaHost {
     uint64_t keys_total = 0;       // of the one in progress: the keyspace's size at its moment
     uint64_t keys_written = 0;     // of the one in progress, so far
     uint64_t bytes = 0;            // of the last completed one
+    syncer::NamedVV version;       // of the last completed one: the ops its snapshot reflects
   };
   std::string dump_path() const { return options_.data_dir + "/dump.akv"; }
   // Changes (ops applied here, local or from peers; not replayed ones) since start-up, and since
@@ -383,6 +384,7 @@ class Region final : public syncer::ReplicaHost {
   struct Save {
     std::unique_ptr<SnapshotFileWriter> writer;  // dump.akv.tmp
     uint64_t changes = 0;                        // changes_ at the snapshot's moment
+    syncer::NamedVV version;                     // the keyspace's at that moment
     std::chrono::steady_clock::time_point started;
   };
   std::unique_ptr<Save> save_;

@@ -225,6 +225,7 @@ absl::Status Region::StartSave() {
   }
   sv->writer = std::move(*writer);
   sv->changes = changes_;
+  sv->version = syncer::FromKeyspace(ks_);
   ks_.BeginSnapshot();
   save_ = std::move(sv);
   save_stats_.in_progress = true;
@@ -272,6 +273,7 @@ void Region::SaveStep(bool* running) {
   save_stats_.last_status = absl::OkStatus();
   ++save_stats_.saves;
   save_stats_.bytes = sv.writer->bytes();
+  save_stats_.version = std::move(sv.version);
   save_stats_.last_save_unix_s = options_.wall_clock() / 1000;
   save_stats_.last_duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::steady_clock::now() - sv.started)

@@ -92,7 +92,11 @@ absl::Status Server::StartGrpc() {
     }
     return false;
   };
-  backup.saved_unix_ms = [this] { return region_->save_stats().last_save_unix_s * 1000; };
+  backup.describe = [this](v1::BackupChunk* first) {
+    const Region::SaveStats& st = region_->save_stats();
+    first->set_saved_unix_ms(st.last_save_unix_s * 1000);
+    syncer::ToEntries(st.version, first->mutable_version());
+  };
   status_service_ = std::make_unique<syncer::StatusService>(
       executor, [this](bool with_digest) { return BuildStatus(with_digest); }, std::move(backup));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

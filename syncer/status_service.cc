@@ -183,18 +183,22 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, kPoll, [this] { return cancelled_; });
     }
-    const std::optional<int64_t> saved = OnExecutor<int64_t>(hooks.saved_unix_ms);
-    if (!saved) return End(grpc::Status::CANCELLED);
+    const std::optional<v1::BackupChunk> described = OnExecutor<v1::BackupChunk>([&hooks] {
+      v1::BackupChunk first;
+      hooks.describe(&first);
+      return first;
+    });
+    if (!described) return End(grpc::Status::CANCELLED);
     // Opened once: a later save renames a new file into place, this one stays readable.
     std::ifstream in(hooks.path, std::ios::binary);
     if (!in) return End(grpc::Status(grpc::StatusCode::INTERNAL, "cannot open " + hooks.path));
     in.seekg(0, std::ios::end);
     const auto total = static_cast<uint64_t>(in.tellg());
     in.seekg(0, std::ios::beg);
+    chunk_ = *described;
     chunk_.set_database(hooks.database);
     chunk_.set_region(hooks.region);
     chunk_.set_total_bytes(total);
-    chunk_.set_saved_unix_ms(*saved);
     std::string buf(kChunkBytes, '\0');
     uint64_t sent = 0;
     do {

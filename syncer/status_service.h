@@ -28,8 +28,8 @@ class StatusService final : public v1::Status::CallbackService {
     std::string path;  // the snapshot file
     std::string database;
     std::string region;
-    // When the file was last saved (unix ms); on the executor.
-    std::function<int64_t()> saved_unix_ms;
+    // On the executor, once the save finished: sets the first chunk's saved_unix_ms and version.
+    std::function<void(v1::BackupChunk* first)> describe;
   };
 
   StatusService(Executor executor, Snapshot snapshot, BackupHooks backup = {})

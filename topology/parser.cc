@@ -31,20 +31,25 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxNameLength = 64;
-constexpr char kDocumentKeys[] = "name, persistence, replication, regions";
+constexpr char kDocumentKeys[] = "name, persistence, backup, replication, regions";
 
 const std::vector<absl::string_view>& TopLevelKeys() {
   static const auto* keys =
-      new std::vector<absl::string_view>{"name", "persistence", "replication", "regions"};
+      new std::vector<absl::string_view>{"name", "persistence", "backup", "replication", "regions"};
   return *keys;
 }
 const std::vector<absl::string_view>& RegionKeys() {
-  static const auto* keys =
-      new std::vector<absl::string_view>{"name", "resp", "sync", "data_dir", "persistence"};
+  static const auto* keys = new std::vector<absl::string_view>{"name",     "resp",        "sync",
+                                                               "data_dir", "persistence", "backup"};
   return *keys;
 }
 const std::vector<absl::string_view>& ReplicationKeys() {
   static const auto* keys = new std::vector<absl::string_view>{"compression"};
+  return *keys;
+}
+const std::vector<absl::string_view>& BackupKeys() {
+  static const auto* keys = new std::vector<absl::string_view>{
+      "location", "interval", "offset", "retention", "credentials_file", "profile"};
   return *keys;
 }
 const std::vector<absl::string_view>& PersistenceKeys() {
@@ -177,6 +182,9 @@ class Parser {
     if (auto it = fields.find("persistence"); it != fields.end()) {
       ReadPersistence(it->second, "persistence", &topology->persistence);
     }
+    if (auto it = fields.find("backup"); it != fields.end()) {
+      ReadBackup(it->second, "backup", &topology->backup);
+    }
     if (auto it = fields.find("replication"); it != fields.end()) {
       ReadReplication(it->second, &topology->replication);
     }
@@ -202,6 +210,7 @@ class Parser {
       }
       RegionConfig region;
       region.persistence = topology->persistence;
+      region.backup = topology->backup;
       ReadRegion(item, path, &region, &names, &endpoints, &data_dirs);
       topology->regions.push_back(std::move(region));
     }
@@ -261,6 +270,61 @@ class Parser {
     }
     if (auto it = fields.find("persistence"); it != fields.end()) {
       ReadPersistence(it->second, Child(path, "persistence"), &region->persistence);
+    }
+    if (auto it = fields.find("backup"); it != fields.end()) {
+      ReadBackup(it->second, Child(path, "backup"), &region->backup);
+    }
+  }
+
+  // Sets only the keys present (a region's block overrides the top-level one key by key).
+  void ReadBackup(const Field& field, const std::string& path, BackupConfig* config) {
+    if (!field.value.IsMap()) {
+      AddError(ValuePos(field),
+               absl::StrCat(path, ": expected a mapping, got ", KindName(field.value)));
+      return;
+    }
+    Fields fields = ReadMapping(field.value, path, BackupKeys());
+    auto read = [&](const char* key) -> std::optional<std::pair<std::string, const Field*>> {
+      auto it = fields.find(key);
+      if (it == fields.end()) return std::nullopt;
+      std::optional<std::string> v = ReadString(it->second, Child(path, key));
+      if (!v) return std::nullopt;
+      return std::make_pair(*v, &it->second);
+    };
+    if (auto v = read("location")) config->location = v->first;
+    if (auto v = read("credentials_file")) config->credentials_file = Resolve(v->first);
+    if (auto v = read("profile")) config->profile = v->first;
+    if (auto v = read("interval")) {
+      absl::StatusOr<int64_t> s = ParseInterval(v->first);
+      if (s.ok()) {
+        config->interval_s = *s;
+      } else {
+        AddError(ValuePos(*v->second),
+                 absl::StrCat(Child(path, "interval"), ": ", s.status().message()));
+      }
+    }
+    if (auto v = read("offset")) {
+      int hh = -1, mm = -1;
+      const std::string& t = v->first;
+      if (t.size() == 5 && t[2] == ':' && absl::SimpleAtoi(t.substr(0, 2), &hh) &&
+          absl::SimpleAtoi(t.substr(3, 2), &mm) && hh >= 0 && hh < 24 && mm >= 0 && mm < 60) {
+        config->offset_s = hh * 3600 + mm * 60;
+      } else {
+        AddError(ValuePos(*v->second),
+                 absl::StrCat(Child(path, "offset"), ": '", t, "' is not HH:MM (00:00-23:59)"));
+      }
+    }
+    if (auto v = read("retention")) {
+      int64_t n = -1;
+      if (absl::SimpleAtoi(v->first, &n) && n >= 0) {
+        config->retention = n;
+      } else {
+        AddError(ValuePos(*v->second), absl::StrCat(Child(path, "retention"), ": '", v->first,
+                                                    "' is not a number of backups (0: keep all)"));
+      }
+    }
+    if (!config->location.empty() && config->interval_s == 0) {
+      AddError(ValuePos(field), absl::StrCat(path, ": a location needs an interval"));
     }
   }
 

@@ -88,6 +88,26 @@ absl::StatusOr<std::vector<SaveRule>> ParseSaveRules(std::string_view text) {
   return rules;
 }
 
+absl::StatusOr<int64_t> ParseInterval(std::string_view text) {
+  int64_t n = 0;
+  const absl::string_view t(text.data(), text.size());
+  if (t.size() >= 2 && absl::SimpleAtoi(t.substr(0, t.size() - 1), &n) && n >= 1 &&
+      std::all_of(t.begin(), t.end() - 1, absl::ascii_isdigit)) {
+    switch (t.back()) {
+      case 's':
+        return n;
+      case 'm':
+        return n * 60;
+      case 'h':
+        return n * 3600;
+      default:
+        break;
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", t, "' is not an interval (<N>s, <N>m or <N>h, e.g. 1h, 4h, 12h, 24h)"));
+}
+
 std::string SaveRulesText(const std::vector<SaveRule>& rules) {
   std::string out;
   for (const SaveRule& r : rules) {

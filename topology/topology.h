@@ -58,6 +58,18 @@ struct PersistenceConfig {
   std::vector<SaveRule> save;
 };
 
+// Scheduled backups, run by each region itself (docs/operations.md, "Scheduled backups").
+struct BackupConfig {
+  std::string location;          // a directory or s3://bucket/prefix; empty: no scheduled backups
+  int64_t interval_s = 0;        // "1h" | "4h" | "12h" | "24h" (or any "<N>s", "<N>m", "<N>h")
+  int64_t offset_s = 0;          // "HH:MM": the schedule's phase after midnight UTC
+  int64_t retention = 0;         // how many of this region's newest backups are kept; 0: all
+  std::string credentials_file;  // AWS shared-credentials file; empty: the AWS_* environment
+  std::string profile = "default";
+};
+// "<N>s" / "<N>m" / "<N>h" in seconds (N >= 1); InvalidArgument otherwise.
+absl::StatusOr<int64_t> ParseInterval(std::string_view text);
+
 struct RegionConfig {
   std::string name;      // unique; [A-Za-z0-9_-]{1,64}
   Endpoint resp;         // RESP endpoint for clients
@@ -65,6 +77,7 @@ struct RegionConfig {
   std::string data_dir;  // absolute, lexically normalised, no trailing '/'
   // Effective settings: the region's own `persistence` keys override the top-level defaults.
   PersistenceConfig persistence;
+  BackupConfig backup;  // the same for `backup`
 };
 
 // Replication settings shared by every region (the `replication` mapping).
@@ -77,6 +90,7 @@ struct Topology {
   std::string name;         // the database name; [A-Za-z0-9_-]{1,64}
   std::string source_path;  // LoadTopologyFile: absolute normalised file path; else source_name
   PersistenceConfig persistence;  // top-level defaults (already applied to every region)
+  BackupConfig backup;            // top-level defaults (already applied to every region)
   ReplicationConfig replication;
   std::vector<RegionConfig> regions;  // non-empty, in file order
 

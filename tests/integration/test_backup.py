@@ -110,7 +110,7 @@ class BackupTest(akv.ServerTestCase):
         self.assertEqual(out.count("backup test/"), 2, out)
         out, _ = self.run_ctl("backup", "list", dest)
         self.assertEqual(len([l for l in out.splitlines() if "region=" in l]), 2, out)
-        self.assertIn("version=[", out)
+        self.assertRegex(out, r"region=r0 .* version=\[r0:3000 r1:\d+\]")
         out, _ = self.run_ctl("backup", "verify", dest)
         self.assertEqual(out.count(": ok ("), 2, out)
         snaps = sorted(glob.glob(os.path.join(dest, "test", "r0", "*", "snapshot.akv")))

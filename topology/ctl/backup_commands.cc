@@ -20,6 +20,7 @@
 #include "backup/location.h"
 #include "backup/manifest.h"
 #include "backup/object_store.h"
+#include "backup/writer.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/aof_format.h"
 #include "persistence/aof_reader.h"
@@ -60,25 +61,6 @@ absl::StatusOr<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string
   return backup::OpenObjectStore(*loc, s3);
 }
 
-// The version vector in the first record of a snapshot file (its first chunk), when `head` holds
-// that record whole.
-std::optional<v1::Snapshot> FirstChunk(const std::string& head) {
-  namespace aof = persistence::aof;
-  const size_t at = aof::kFileHeaderSize;
-  if (head.size() < at + aof::kRecordHeaderSize) return std::nullopt;
-  uint32_t length = 0;
-  for (int i = 3; i >= 0; --i) {
-    length = (length << 8) | static_cast<uint8_t>(head[at + aof::kLengthOffset + i]);
-  }
-  if (head.size() < at + aof::kRecordHeaderSize + length) return std::nullopt;
-  v1::Snapshot chunk;
-  if (!chunk.ParseFromArray(head.data() + at + aof::kRecordHeaderSize, static_cast<int>(length)) ||
-      !chunk.first()) {
-    return std::nullopt;
-  }
-  return chunk;
-}
-
 // Streams one region's backup into the store; prints and returns its manifest.
 absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Topology& topology,
                                            backup::ObjectStore& store) {
@@ -94,10 +76,8 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
   v1::BackupRequest request;
   std::unique_ptr<grpc::ClientReader<v1::BackupChunk>> reader = stub->Backup(&ctx, request);
   v1::BackupChunk chunk;
-  backup::Sha256 sha;
   uint64_t size = 0, total = 0;
   int64_t saved_ms = 0;
-  std::string head;  // the file's first bytes, until its first record is whole
   bool first = true;
   std::string id;
   // The object key is known once the first chunk arrived: read it before the upload starts.
@@ -108,6 +88,7 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
   }
   total = chunk.total_bytes();
   saved_ms = chunk.saved_unix_ms();
+  const auto version = chunk.version();
   if (chunk.database() != topology.name) {
     return absl::FailedPreconditionError(absl::StrCat("region ", region.name,
                                                       " belongs to database '", chunk.database(),
@@ -126,9 +107,7 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
     }
     first = false;
     data = std::move(*chunk.mutable_data());
-    sha.Update(data);
     size += data.size();
-    if (head.size() < (64 << 20) && !FirstChunk(head)) head.append(data);
     return std::string_view(data);
   };
   uint64_t reported = 0;
@@ -139,35 +118,40 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
       reported = done;
     }
   };
-  const std::string snapshot_key = absl::StrCat(id, "/", backup::kSnapshotName);
-  absl::Status put = store.PutStream(snapshot_key, source, progress);
-  grpc::Status finished = reader->Finish();
-  if (!finished.ok()) {
-    store.Delete(snapshot_key).IgnoreError();
-    return absl::UnavailableError(
-        absl::StrCat("region ", region.name, ": backup stream failed: ", finished.error_message()));
-  }
-  if (!put.ok()) return put;
-  if (size != total) {
-    store.Delete(snapshot_key).IgnoreError();
-    return absl::DataLossError(
-        absl::StrCat("region ", region.name, ": got ", size, " of ", total, " bytes"));
-  }
   backup::Manifest m;
   m.id = id;
   m.database = topology.name;
   m.region = region.name;
   m.saved_unix_ms = saved_ms;
-  if (std::optional<v1::Snapshot> c = FirstChunk(head)) {
-    for (const v1::VersionEntry& e : c->version())
-      m.version_vector.emplace_back(e.region(), e.seq());
+  for (const v1::VersionEntry& e : version) m.version_vector.emplace_back(e.region(), e.seq());
+  // The manifest is written only after the whole stream arrived with its announced size.
+  bool stream_finished = false;
+  const std::string snapshot_key = absl::StrCat(id, "/", backup::kSnapshotName);
+  backup::Source checked = [&]() -> absl::StatusOr<std::string_view> {
+    absl::StatusOr<std::string_view> piece = source();
+    if (!piece.ok() || !piece->empty()) return piece;
+    stream_finished = true;
+    grpc::Status finished = reader->Finish();
+    if (!finished.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "region ", region.name, ": backup stream failed: ", finished.error_message()));
+    }
+    if (size != total) {
+      return absl::DataLossError(
+          absl::StrCat("region ", region.name, ": got ", size, " of ", total, " bytes"));
+    }
+    return piece;
+  };
+  absl::StatusOr<backup::Manifest> written =
+      backup::WriteBackup(store, std::move(m), checked, progress, absl::ToUnixMillis(absl::Now()));
+  if (!written.ok()) {
+    if (!stream_finished) {  // the upload failed first: end the call before dropping it
+      ctx.TryCancel();
+      reader->Finish();
+    }
+    store.Delete(snapshot_key).IgnoreError();
   }
-  m.objects.push_back({backup::kSnapshotName, size, sha.HexDigest()});
-  m.created_unix_ms = absl::ToUnixMillis(absl::Now());
-  absl::Status s =
-      store.Put(absl::StrCat(id, "/", backup::kManifestName), backup::ManifestToYaml(m));
-  if (!s.ok()) return s;
-  return m;
+  return written;
 }
 
 int Create(const BackupArgs& a) {
