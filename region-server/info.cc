@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "region-server/backup_scheduler.h"
 #include "region-server/connection.h"
 #include "region-server/region.h"
 #include "region-server/server.h"
@@ -163,6 +164,17 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       Field(&out, "rdb_saves", sv.saves);
       Field(&out, "rdb_bgsave_scheduled", server.bgsave_scheduled() ? 1 : 0);
       Field(&out, "rdb_last_save_bytes", sv.bytes);
+      if (const BackupScheduler* b = server.backups()) {
+        const v1::BackupStatus bs = b->status();
+        Field(&out, "backup_location", bs.location());
+        Field(&out, "backup_in_progress", bs.in_progress() ? 1 : 0);
+        Field(&out, "backup_last_status", bs.last_error().empty() ? "ok" : "err");
+        if (!bs.last_error().empty()) Field(&out, "backup_last_error", bs.last_error());
+        Field(&out, "backup_last_success_unix_ms", bs.last_success_unix_ms());
+        Field(&out, "backups_completed", bs.completed());
+        Field(&out, "backup_failures", bs.failures());
+        Field(&out, "backup_next_unix_ms", bs.next_unix_ms());
+      }
       Field(&out, "aof_enabled", 1);
       const Region::RewriteStats& rw = region.rewrite_stats();
       Field(&out, "aof_rewrite_in_progress", rw.in_progress ? 1 : 0);

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "region-server/backup_scheduler.h"
 #include "region-server/connection.h"
 #include "region-server/errors.h"
 #include "region-server/scripting.h"
@@ -102,6 +103,17 @@ absl::Status Server::Start() {
   config_.dir = rc->data_dir;
   config_.appendfsync = std::string(topology::AppendfsyncName(rc->persistence.appendfsync));
   config_.save = rc->persistence.save;
+  if (!rc->backup.location.empty()) {
+    BackupScheduler::Hooks hooks;
+    hooks.begin = [this] { return BeginFreshSave(); };
+    hooks.finished = [this](uint64_t target) { return FreshSaveDone(target); };
+    hooks.describe = [this](int64_t* saved_unix_ms, syncer::NamedVV* version) {
+      *saved_unix_ms = region_->save_stats().last_save_unix_s * 1000;
+      *version = region_->save_stats().version;
+    };
+    backups_ = std::make_unique<BackupScheduler>(rc->backup, options_.topology.name, rc->name,
+                                                 rc->data_dir + "/dump.akv", std::move(hooks));
+  }
   started_unix_s_ =
       (options_.wall_clock ? options_.wall_clock() : SystemWallClock(options_.clock_offset_ms)()) /
       1000;
@@ -688,6 +700,7 @@ void Server::Cron() {
   }
   // Scheduled BGREWRITEAOF / BGSAVE, and the save rules.
   StartScheduledSnapshots();
+  if (backups_) backups_->Tick(region_->NowMs());
   // Active expiry, bounded per tick.
   for (int round = 0; round < kExpireRoundsPerCron; ++round) {
     size_t n = region_->ExpireSome(kExpireKeysPerRound);

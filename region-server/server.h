@@ -24,6 +24,7 @@
 
 namespace activekv::server {
 
+class BackupScheduler;
 class Connection;
 class Scripting;
 }  // namespace activekv::server
@@ -226,6 +227,13 @@ class Server {
   bool bgsave_scheduled() const { return bgsave_scheduled_; }
   // LASTSAVE: the last successful save, or the start-up time (Redis counts start-up as saved).
   int64_t LastSaveUnixSeconds() const;
+  // A save whose moment follows this call, for a backup: starts a BGSAVE, or schedules one after
+  // the save or rewrite that runs. Returns how many saves must have completed.
+  absl::StatusOr<uint64_t> BeginFreshSave();
+  // True once `target` saves completed; the save's error once the awaited one failed.
+  absl::StatusOr<bool> FreshSaveDone(uint64_t target);
+  // Scheduled backups (null: none configured).
+  const BackupScheduler* backups() const { return backups_.get(); }
 
   // Kills the client with this id (CLIENT KILL); false if none.
   bool KillClient(uint64_t id);
@@ -253,6 +261,7 @@ class Server {
   bool bgsave_scheduled_ = false;
   int64_t last_bgsave_try_ms_ = 0;  // Redis retries a failed BGSAVE after 5 s only
   int64_t started_unix_s_ = 0;
+  std::unique_ptr<BackupScheduler> backups_;
 
   Options options_;
   ServerConfig config_;

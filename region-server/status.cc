@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "region-server/backup_scheduler.h"
 #include "region-server/info.h"
 #include "region-server/server.h"
 #include "spdlog/spdlog.h"
@@ -12,6 +13,28 @@
 #include "syncer/status_service.h"
 
 namespace activekv::server {
+absl::StatusOr<uint64_t> Server::BeginFreshSave() {
+  if (loading_) return absl::UnavailableError("the region is loading");
+  const Region::SaveStats& st = region_->save_stats();
+  // A save already running took its moment before this request: wait for the next one.
+  if (st.in_progress || region_->snapshot_busy()) {
+    ScheduleBgSave();
+    return st.saves + (st.in_progress ? 2 : 1);
+  }
+  absl::Status s = StartBgSave();
+  if (!s.ok()) return s;
+  return st.saves + 1;
+}
+
+absl::StatusOr<bool> Server::FreshSaveDone(uint64_t target) {
+  const Region::SaveStats& st = region_->save_stats();
+  if (st.saves >= target) return true;
+  if (!st.in_progress && !bgsave_scheduled_ && !region_->snapshot_busy()) {
+    return st.last_status.ok() ? absl::InternalError("the save did not run") : st.last_status;
+  }
+  return false;
+}
+
 v1::RegionStatus Server::BuildStatus(bool with_digest) {
   Region& region = *region_;
   region.RefreshClock();
@@ -62,6 +85,7 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
   st.set_uptime_ms(now - start_ms_);
   st.set_loading(loading_);
   st.set_joining(!loading_ && region_->joining());
+  if (backups_) *st.mutable_backup() = backups_->status();
   return st;
 }
 
@@ -72,26 +96,8 @@ absl::Status Server::StartGrpc() {
   backup.path = region_->dump_path();
   backup.database = options_.topology.name;
   backup.region = options_.region;
-  backup.begin = [this]() -> absl::StatusOr<uint64_t> {
-    if (loading_) return absl::UnavailableError("the region is loading");
-    const Region::SaveStats& st = region_->save_stats();
-    // A save already running took its moment before this request: wait for the next one.
-    if (st.in_progress || region_->snapshot_busy()) {
-      ScheduleBgSave();
-      return st.saves + (st.in_progress ? 2 : 1);
-    }
-    absl::Status s = StartBgSave();
-    if (!s.ok()) return s;
-    return st.saves + 1;
-  };
-  backup.finished = [this](uint64_t target) -> absl::StatusOr<bool> {
-    const Region::SaveStats& st = region_->save_stats();
-    if (st.saves >= target) return true;
-    if (!st.in_progress && !bgsave_scheduled_ && !region_->snapshot_busy()) {
-      return st.last_status.ok() ? absl::InternalError("the save did not run") : st.last_status;
-    }
-    return false;
-  };
+  backup.begin = [this] { return BeginFreshSave(); };
+  backup.finished = [this](uint64_t target) { return FreshSaveDone(target); };
   backup.describe = [this](v1::BackupChunk* first) {
     const Region::SaveStats& st = region_->save_stats();
     first->set_saved_unix_ms(st.last_save_unix_s * 1000);

@@ -10,6 +10,8 @@ with Debian's awscli as an independent reader.
   snapshot; a corrupted object is named, a backup without its manifest lists as incomplete.
 - Bad credentials, a missing bucket and a region of another database get clear errors, the
   secret never appears in any output, and the regions keep serving.
+- Scheduled backups (topology `backup:`) run by the region itself keep the retention; a failing
+  one is reported in INFO, retried, and succeeds once the credentials are fixed.
 - Recovery of a database whose regions are all lost: `activekvctl restore` seeds a new
   deployment's empty data directories from each region's newest backup; the regions start,
   hold the data, replicate and converge. A non-empty directory and another database's backup
@@ -241,6 +243,65 @@ class BackupTest(akv.ServerTestCase):
             akv.wait_for(self, "the increment reaches r1",
                          lambda: c.call("GET", "ctr").value == b"8", timeout=20)
         self.run_ctl("wait-sync", topo)
+
+    def scheduled_region(self, backup_yaml):
+        srv = akv.ActiveKvServer(akv.new_workdir("scheduled"))
+        with open(srv.topology, "a") as f:
+            f.write("backup: %s\n" % backup_yaml)
+        srv.start()
+        self.addCleanup(srv.kill9)
+        return srv
+
+    def persistence_info(self, srv):
+        with srv.client() as c:
+            text = c.call("INFO", "persistence").value.decode()
+        return dict(l.split(":", 1) for l in text.splitlines() if ":" in l)
+
+    def test_scheduled_backups_run_by_the_region_keep_the_retention(self):
+        dest = os.path.join(akv.new_workdir("scheduled-dest"), "b")
+        srv = self.scheduled_region("{ location: %s, interval: 1s, retention: 2 }" % dest)
+        with srv.client() as c:
+            c.pipeline([("SET", "k%d" % i, "v") for i in range(500)])
+        akv.wait_for(self, "three scheduled backups",
+                     lambda: int(self.persistence_info(srv).get("backups_completed", "0")) >= 3,
+                     timeout=30)
+        info = self.persistence_info(srv)
+        self.assertEqual(info["backup_location"], dest)
+        self.assertEqual(info["backup_last_status"], "ok")
+        # Retention: only the two newest complete backups stay (a third may be on its way).
+        akv.wait_for(self, "retention applied", lambda: len(
+            glob.glob(os.path.join(dest, "test", "r1", "*", "manifest.yaml"))) <= 2, timeout=10)
+        out, _ = self.run_ctl("backup", "verify", dest)
+        self.assertGreaterEqual(out.count(": ok ("), 1, out)
+        self.assertLessEqual(out.count(": ok ("), 2, out)
+        self.assertIn("500 keys", out)
+
+    def test_a_failing_scheduled_backup_is_reported_and_retried_while_the_region_serves(self):
+        creds = os.path.join(akv.new_workdir("creds"), "credentials")
+        with open(creds, "w") as f:
+            f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = wrong\n"
+                    "region = us-east-1\nendpoint_url = %s\n" % (KEY_ID, self.s3.endpoint))
+        srv = self.scheduled_region(
+            "{ location: \"s3://%s/sched\", interval: 1s, credentials_file: %s }" %
+            (BUCKET, creds))
+        akv.wait_for(self, "a failed scheduled backup",
+                     lambda: int(self.persistence_info(srv).get("backup_failures", "0")) >= 1,
+                     timeout=30)
+        info = self.persistence_info(srv)
+        self.assertEqual(info["backup_last_status"], "err")
+        self.assertIn(KEY_ID, info["backup_last_error"])
+        self.assertNotIn("wrong", info["backup_last_error"])
+        self.assertEqual(info["backups_completed"], "0")
+        with srv.client() as c:
+            self.assertEqual(c.call("SET", "still", "serving").raw, b"+OK\r\n")
+        # Fixed credentials: the retry succeeds without a restart.
+        with open(creds, "w") as f:
+            f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    "region = us-east-1\nendpoint_url = %s\n" % (KEY_ID, SECRET, self.s3.endpoint))
+        akv.wait_for(self, "a scheduled backup after the fix",
+                     lambda: int(self.persistence_info(srv).get("backups_completed", "0")) >= 1,
+                     timeout=90)
+        self.assertEqual(self.persistence_info(srv)["backup_last_status"], "ok")
 
 
 if __name__ == "__main__":

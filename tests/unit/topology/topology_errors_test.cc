@@ -21,9 +21,10 @@ namespace fs = std::filesystem;
 // Validation: one test per kind of error, each checking the exact message and line.
 
 TEST(TopologyErrorTest, UnknownTopLevelKeyListsTheAllowedKeys) {
-  EXPECT_EQ(ErrorOf(Yaml({"name: demo", "colour: blue", "regions: []"})),
-            "t.yaml:2: top level: unknown key 'colour' (allowed: name, persistence, replication, "
-            "regions)");
+  EXPECT_EQ(
+      ErrorOf(Yaml({"name: demo", "colour: blue", "regions: []"})),
+      "t.yaml:2: top level: unknown key 'colour' (allowed: name, persistence, backup, replication, "
+      "regions)");
 }
 
 TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
@@ -37,7 +38,7 @@ TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
                 "    data_dir: data/a",
             })),
             "t.yaml:6: regions[0]: unknown key 'datadir' (allowed: name, resp, sync, data_dir, "
-            "persistence)");
+            "persistence, backup)");
 }
 
 TEST(TopologyErrorTest, BadReplicationCompression) {
@@ -264,19 +265,21 @@ TEST(TopologyErrorTest, DatabaseNameFollowsTheSameRules) {
 }
 
 TEST(TopologyErrorTest, DocumentThatIsNotAMapping) {
-  EXPECT_EQ(ErrorOf(Yaml({"- name: demo"})),
-            "t.yaml:1: top level: expected a mapping with keys name, persistence, replication, "
-            "regions; got a "
-            "sequence");
-  EXPECT_EQ(ErrorOf(Yaml({"# just a comment", "demo"})),
-            "t.yaml:2: top level: expected a mapping with keys name, persistence, replication, "
-            "regions; got a "
-            "string");
+  EXPECT_EQ(
+      ErrorOf(Yaml({"- name: demo"})),
+      "t.yaml:1: top level: expected a mapping with keys name, persistence, backup, replication, "
+      "regions; got a "
+      "sequence");
+  EXPECT_EQ(
+      ErrorOf(Yaml({"# just a comment", "demo"})),
+      "t.yaml:2: top level: expected a mapping with keys name, persistence, backup, replication, "
+      "regions; got a "
+      "string");
 }
 
 TEST(TopologyErrorTest, EmptyDocument) {
   const std::string expected =
-      "t.yaml:1: the document is empty; expected a mapping with keys name, persistence, "
+      "t.yaml:1: the document is empty; expected a mapping with keys name, persistence, backup, "
       "replication, regions";
   EXPECT_EQ(ErrorOf(""), expected);
   EXPECT_EQ(ErrorOf(Yaml({"# nothing", "", "# here"})), expected);

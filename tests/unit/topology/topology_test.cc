@@ -139,6 +139,31 @@ TEST(TopologyTest, SaveRulesAreReadAndOverriddenKeyByKey) {
       << bad.status();
 }
 
+TEST(TopologyTest, BackupIsReadAndOverriddenKeyByKey) {
+  absl::StatusOr<Topology> topology = Parse(Yaml({
+      "name: demo",
+      "backup: { location: \"s3://b/p\", interval: 4h, offset: \"02:30\", retention: \"7\" }",
+      "regions:",
+      "  - { name: a, resp: 127.0.0.1:1, sync: 127.0.0.1:2, data_dir: a }",
+      "  - { name: b, resp: 127.0.0.1:3, sync: 127.0.0.1:4, data_dir: b,",
+      "      backup: { interval: 24h } }",
+  }));
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  const BackupConfig& a = topology->FindRegion("a")->backup;
+  EXPECT_EQ(a.location, "s3://b/p");
+  EXPECT_EQ(a.interval_s, 4 * 3600);
+  EXPECT_EQ(a.offset_s, 2 * 3600 + 30 * 60);
+  EXPECT_EQ(a.retention, 7);
+  EXPECT_EQ(topology->FindRegion("b")->backup.interval_s, 24 * 3600);
+  EXPECT_EQ(topology->FindRegion("b")->backup.location, "s3://b/p");
+  for (const char* bad :
+       {"backup: { location: x }", "backup: { location: x, interval: 4d }",
+        "backup: { location: x, interval: 1h, offset: \"25:00\" }",
+        "backup: { location: x, interval: 1h, retention: \"-1\" }", "backup: { where: x }"}) {
+    EXPECT_FALSE(Parse(Yaml({"name: demo", bad, "regions: []"})).ok()) << bad;
+  }
+}
+
 TEST(TopologyTest, RegionPersistenceOverridesTheTopLevelDefault) {
   absl::StatusOr<Topology> topology = Parse(Yaml({
       "name: demo",
