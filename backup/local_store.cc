@@ -117,15 +117,7 @@ absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& 
 }
 
 absl::Status LocalStore::Put(const std::string& key, std::string_view data) {
-  bool done = false;
-  return PutStream(
-      key,
-      [&]() -> absl::StatusOr<std::string_view> {
-        if (done) return std::string_view();
-        done = true;
-        return data;
-      },
-      /*progress=*/nullptr);
+  return PutStream(key, SingleChunk(data), /*progress=*/nullptr);
 }
 
 absl::Status LocalStore::PutStream(const std::string& key, const Source& source,

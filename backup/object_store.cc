@@ -19,6 +19,14 @@ absl::Status StepError(absl::string_view step, const ObjectStore& store, const a
 
 }  // namespace
 
+Source SingleChunk(std::string_view data) {
+  return [data, done = false]() mutable -> absl::StatusOr<std::string_view> {
+    if (done) return std::string_view();
+    done = true;
+    return data;
+  };
+}
+
 absl::Status ValidateKey(const std::string& key) {
   if (key.empty()) return absl::InvalidArgumentError("object key is empty");
   for (absl::string_view seg : absl::StrSplit(key, '/')) {

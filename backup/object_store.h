@@ -27,6 +27,9 @@ using Sink = std::function<absl::Status(std::string_view)>;
 // S3, a chunk locally). May be empty (nullptr): no progress reports.
 using Progress = std::function<void(uint64_t bytes_done)>;
 
+// A Source that gives `data` in one piece, then the end (`data` must outlive it).
+Source SingleChunk(std::string_view data);
+
 struct ObjectInfo {
   std::string key;  // relative to the store's location
   uint64_t size = 0;

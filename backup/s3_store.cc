@@ -352,15 +352,7 @@ absl::Status S3Store::PutObject(const std::string& full_key, std::string_view da
 absl::Status S3Store::Put(const std::string& key, std::string_view data) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (data.size() <= options_.part_size) return PutObject(FullKey(key), data);
-  bool done = false;
-  return PutStream(
-      key,
-      [&]() -> absl::StatusOr<std::string_view> {
-        if (done) return std::string_view();
-        done = true;
-        return data;
-      },
-      /*progress=*/nullptr);
+  return PutStream(key, SingleChunk(data), /*progress=*/nullptr);
 }
 
 absl::Status S3Store::Abort(const std::string& full_key, const std::string& upload_id) {

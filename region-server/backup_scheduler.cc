@@ -45,8 +45,8 @@ absl::Status Upload(const topology::BackupConfig& config, const backup::Manifest
       backup::PruneBackups(**store, manifest.database, manifest.region, config.retention);
   if (!pruned.ok()) {
     return absl::Status(pruned.status().code(),
-                        absl::StrCat("backup ", manifest.id, " written, but pruning failed: ",
-                                     pruned.status().message()));
+                        absl::StrCat("backup ", manifest.id,
+                                     " written, but pruning failed: ", pruned.status().message()));
   }
   return absl::OkStatus();
 }
@@ -97,9 +97,8 @@ void BackupScheduler::Tick(int64_t now_ms) {
       syncer::NamedVV version;
       hooks_.describe(&m.saved_unix_ms, &version);
       m.version_vector.assign(version.begin(), version.end());
-      upload_ = std::async(std::launch::async, [this, m, now_ms] {
-        return Upload(config_, m, dump_path_, now_ms);
-      });
+      upload_ = std::async(std::launch::async,
+                           [this, m, now_ms] { return Upload(config_, m, dump_path_, now_ms); });
       state_ = State::kUploading;
       return;
     }
