@@ -486,13 +486,19 @@ void ReplyReadAndLag(CommandContext& ctx, const StreamValue& s, const StreamGrou
     ctx.reply->Null();
   }
 }
-}  // namespace
 
-void XInfoGroups(CommandContext& ctx, const StreamValue& s) {
+// The groups that exist (a destroyed one may linger until its removal is collected), by name.
+std::vector<std::pair<const std::string*, const Group*>> VisibleGroups(const StreamValue& s) {
   std::vector<std::pair<const std::string*, const Group*>> groups;
   for (const auto& [name, g] : s.groups().groups()) {
     if (g.exists()) groups.emplace_back(&name, &g);
   }
+  return groups;
+}
+}  // namespace
+
+void XInfoGroups(CommandContext& ctx, const StreamValue& s) {
+  const std::vector<std::pair<const std::string*, const Group*>> groups = VisibleGroups(s);
   ctx.reply->ArrayLen(groups.size());
   for (const auto& [name, g] : groups) {
     const StreamGroups::View last = g->last();
@@ -530,10 +536,7 @@ void XInfoConsumers(CommandContext& ctx, const StreamValue& s) {
 }
 
 void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
-  std::vector<std::pair<const std::string*, const Group*>> groups;
-  for (const auto& [name, g] : s.groups().groups()) {
-    if (g.exists()) groups.emplace_back(&name, &g);
-  }
+  const std::vector<std::pair<const std::string*, const Group*>> groups = VisibleGroups(s);
   ctx.reply->ArrayLen(groups.size());
   for (const auto& [name, g] : groups) {
     const StreamGroups::View last = g->last();
@@ -584,11 +587,7 @@ void XInfoFullGroups(CommandContext& ctx, const StreamValue& s, int64_t count) {
   }
 }
 
-size_t StreamGroupCount(const StreamValue& s) {
-  size_t n = 0;
-  for (const auto& [name, g] : s.groups().groups()) n += g.exists() ? 1 : 0;
-  return n;
-}
+size_t StreamGroupCount(const StreamValue& s) { return VisibleGroups(s).size(); }
 
 void RegisterStreamGroupFamily(CommandTable* t) {
   constexpr std::string_view kG = "stream";

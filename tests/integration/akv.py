@@ -375,6 +375,32 @@ def target_kind():
     return kind
 
 
+def run_node_suite(test, suite, args, packages, timeout, env=None, tag="clients"):
+    """Runs tests/clients/<suite> under node with `args` (and `env`), echoing its output to
+    stderr; fails `test` when a needed npm package is missing (`make node-deps`), when the suite
+    runs past `timeout` seconds, exits non-zero, or does not report "N cases ok, 0 cases
+    failed"."""
+    clients = os.path.join(source_dir(), "tests", "clients")
+    node = require_executable("node", "node (Debian package nodejs; make deps)")
+    for pkg in packages:
+        if not os.path.exists(os.path.join(clients, "node_modules", pkg, "package.json")):
+            test.fail("npm package %r is not installed in %s/node_modules: run `make "
+                      "node-deps` (npm ci --prefix tests/clients)" % (pkg, clients))
+    argv = [node, os.path.join(clients, suite)] + list(args)
+    print("[%s] %s" % (tag, " ".join(argv)), file=sys.stderr)
+    try:
+        proc = subprocess.run(argv, cwd=clients, stdin=subprocess.DEVNULL, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = (e.output or b"").decode(errors="replace")
+        print(out, file=sys.stderr)
+        test.fail("%s did not finish in %ds\n%s" % (suite, timeout, out))
+    out = proc.stdout.decode(errors="replace")
+    print(out, file=sys.stderr)
+    test.assertEqual(proc.returncode, 0, "%s exited %d\n%s" % (suite, proc.returncode, out))
+    test.assertRegex(out, r"\d+ cases ok, 0 cases failed")
+
+
 def write_topology(path, regions, appendfsync="everysec", name="test"):
     """Writes a topology YAML. regions: list of dicts with name, resp, sync, data_dir."""
     lines = ["name: %s" % name, "persistence: { appendfsync: %s }" % appendfsync, "regions:"]

@@ -15,7 +15,6 @@ With --target redis one redis-server stands for all three regions (the suites' o
 """
 
 import os
-import subprocess
 import sys
 import threading
 import unittest
@@ -25,7 +24,6 @@ import akv  # noqa: E402
 from akv import wait_for  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 
-CLIENTS_DIR = os.path.join(akv.source_dir(), "tests", "clients")
 NODE_PACKAGES = ("ioredis", "redis", "redis5", "redlock")
 NODE_TIMEOUT = 90  # seconds for one suite; each runs in a few seconds
 
@@ -364,25 +362,7 @@ class RedisPyTest(unittest.TestCase):
 class NodeClientsTest(unittest.TestCase):
 
     def run_suite(self, suite, addresses):
-        node = akv.require_executable("node", "node (Debian package nodejs; make deps)")
-        for pkg in NODE_PACKAGES:
-            if not os.path.exists(os.path.join(CLIENTS_DIR, "node_modules", pkg, "package.json")):
-                self.fail("npm package %r is not installed in %s/node_modules: run `make "
-                          "node-deps` (npm ci --prefix tests/clients)" % (pkg, CLIENTS_DIR))
-        argv = [node, os.path.join(CLIENTS_DIR, suite)] + list(addresses)
-        print("[clients] %s" % " ".join(argv), file=sys.stderr)
-        try:
-            proc = subprocess.run(argv, cwd=CLIENTS_DIR, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=NODE_TIMEOUT)
-        except subprocess.TimeoutExpired as e:
-            out = (e.output or b"").decode(errors="replace")
-            print(out, file=sys.stderr)
-            self.fail("%s did not finish in %ds\n%s" % (suite, NODE_TIMEOUT, out))
-        out = proc.stdout.decode(errors="replace")
-        print(out, file=sys.stderr)
-        self.assertEqual(proc.returncode, 0, "%s exited %d\n%s" % (suite, proc.returncode, out))
-        self.assertRegex(out, r"\d+ cases ok, 0 cases failed")
+        akv.run_node_suite(self, suite, addresses, NODE_PACKAGES, NODE_TIMEOUT)
         wait_sync()
 
     def test_ioredis(self):

@@ -39,7 +39,6 @@ from akv import wait_for  # noqa: E402
 from test_replication import Cluster  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CLIENTS_DIR = os.path.join(akv.source_dir(), "tests", "clients")
 NODE_PACKAGES = ("bull", "bullmq", "ioredis", "redis5")
 CASE_DEADLINE = 60.0  # seconds for one framework case
 FILE_DEADLINE = 230.0  # seconds for every case together (ctest's timeout is 300)
@@ -440,28 +439,11 @@ class PubSubTest(FrameworkCase):
 class NodeFrameworksTest(FrameworkCase):
 
     def run_suite(self, suite):
-        node = akv.require_executable("node", "node (Debian package nodejs; make deps)")
-        for pkg in NODE_PACKAGES:
-            if not os.path.exists(os.path.join(CLIENTS_DIR, "node_modules", pkg, "package.json")):
-                self.fail("npm package %r is not installed in %s/node_modules: run `make "
-                          "node-deps` (npm ci --prefix tests/clients)" % (pkg, CLIENTS_DIR))
-        argv = [node, os.path.join(CLIENTS_DIR, suite), addr(0), addr(1), addr(2)]
         env = dict(os.environ, AKV_FW_QUEUE="akvfw-%s-%d" % (suite.split("_")[0], seed()))
-        print("[frameworks] AKV_FW_QUEUE=%s %s" % (env["AKV_FW_QUEUE"], " ".join(argv)),
-              file=sys.stderr)
-        timeout = self.remaining() + 15  # the suite's own case deadline is 60 s
-        try:
-            proc = subprocess.run(argv, cwd=CLIENTS_DIR, stdin=subprocess.DEVNULL, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            out = (e.output or b"").decode(errors="replace")
-            print(out, file=sys.stderr)
-            self.fail("%s did not finish in %ds\n%s" % (suite, timeout, out))
-        out = proc.stdout.decode(errors="replace")
-        print(out, file=sys.stderr)
-        self.assertEqual(proc.returncode, 0, "%s exited %d\n%s" % (suite, proc.returncode, out))
-        self.assertRegex(out, r"\d+ cases ok, 0 cases failed")
+        print("[frameworks] AKV_FW_QUEUE=%s" % env["AKV_FW_QUEUE"], file=sys.stderr)
+        akv.run_node_suite(self, suite, [addr(0), addr(1), addr(2)], NODE_PACKAGES,
+                           self.remaining() + 15,  # the suite's own case deadline is 60 s
+                           env=env, tag="frameworks")
         wait_sync()
 
     def test_bull(self):
