@@ -107,6 +107,12 @@ absl::StatusOr<std::unique_ptr<Aof>> Aof::Open(Options options) {
   return aof;
 }
 
+std::unique_ptr<Aof> Aof::OpenWithoutFile(FsyncPolicy policy) {
+  Options options;
+  options.policy = policy;
+  return absl::WrapUnique(new Aof(std::move(options), nullptr, 0));
+}
+
 Aof::Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size)
     : options_(std::move(options)),
       periodic_sync_(options_.policy == FsyncPolicy::kEverysec ||
@@ -130,6 +136,13 @@ Aof::~Aof() { Close().IgnoreError(); }
 
 uint64_t Aof::Append(std::string_view payload, aof::RecordType type) {
   if (payload.size() > aof::kMaxPayloadSize) return 0;
+  if (file_ == nullptr) {  // OpenWithoutFile: nothing to write, nothing to wait for
+    const uint64_t lsn = appended_lsn_.load(std::memory_order_relaxed) + 1;
+    synced_lsn_.store(lsn, std::memory_order_release);
+    durable_lsn_.store(lsn, std::memory_order_release);
+    appended_lsn_.store(lsn, std::memory_order_release);
+    return lsn;
+  }
   size_t before = buf_.size();
   aof::EncodeRecord(payload, &buf_, type);
   bytes_appended_.fetch_add(buf_.size() - before, std::memory_order_relaxed);
@@ -139,6 +152,7 @@ uint64_t Aof::Append(std::string_view payload, aof::RecordType type) {
 }
 
 absl::Status Aof::Flush() {
+  if (file_ == nullptr) return absl::OkStatus();
   if (options_.policy != FsyncPolicy::kAlways) {
     absl::Status status = WriteBuffered(/*force=*/false);
     if (!status.ok()) return status;
@@ -423,6 +437,7 @@ void Aof::AlwaysLoop() {
 // ---- Both -------------------------------------------------------------------------------------
 
 absl::Status Aof::SyncAll() {
+  if (file_ == nullptr) return absl::OkStatus();
   if (options_.policy != FsyncPolicy::kAlways) {
     absl::Status status = WriteBuffered(/*force=*/true);
     if (!status.ok()) return status;
@@ -442,6 +457,7 @@ absl::Status Aof::SyncAll() {
 absl::Status Aof::Close() {
   if (closed_) return close_status_;
   closed_ = true;
+  if (file_ == nullptr) return close_status_;
   absl::Status status;
   if (options_.policy == FsyncPolicy::kAlways) {
     Flush().IgnoreError();

@@ -95,6 +95,12 @@ class Aof {
   // folder. Starts the background thread.
   static absl::StatusOr<std::unique_ptr<Aof>> Open(Options options);
 
+  // appendonly no (docs/operations.md, "Persistence options"): no file and no thread. Append
+  // numbers records as usual and drops them; each is durable and synced at once (what survives
+  // a restart is a snapshot, or nothing). Flush, SyncAll and Close succeed; stats() shows an
+  // empty file. `policy` is only reported.
+  static std::unique_ptr<Aof> OpenWithoutFile(FsyncPolicy policy);
+
   Aof(const Aof&) = delete;
   Aof& operator=(const Aof&) = delete;
   // Close(), ignoring its status.
@@ -133,6 +139,8 @@ class Aof {
   // health().ok() without taking a lock: the per-command check of the write path.
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
   Stats stats() const;
+  // False for OpenWithoutFile.
+  bool has_file() const { return file_ != nullptr; }
 
  private:
   Aof(Options options, std::unique_ptr<WritableFile> file, uint64_t file_size);

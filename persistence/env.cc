@@ -223,4 +223,29 @@ absl::Status WriteStringToFile(Env* env, std::string_view data, const std::strin
   return status.ok() ? close_status : status;
 }
 
+absl::Status CopyFileDurably(Env* env, const std::string& from, const std::string& to) {
+  absl::StatusOr<std::unique_ptr<SequentialFile>> in = env->NewSequentialFile(from);
+  if (!in.ok()) return in.status();
+  const std::string tmp = to + ".tmp";
+  absl::StatusOr<std::unique_ptr<WritableFile>> out = env->NewWritableFile(tmp, false);
+  if (!out.ok()) return out.status();
+  constexpr size_t kPiece = 1 << 20;
+  std::unique_ptr<char[]> scratch(new char[kPiece]);
+  absl::Status status;
+  while (status.ok()) {
+    std::string_view piece;
+    status = (*in)->Read(kPiece, &piece, scratch.get());
+    if (!status.ok() || piece.empty()) break;
+    status = (*out)->Append(piece);
+  }
+  if (status.ok()) status = (*out)->Flush();
+  if (status.ok()) status = (*out)->Sync();
+  absl::Status closed = (*out)->Close();
+  if (status.ok()) status = closed;
+  if (status.ok()) status = env->RenameFile(tmp, to);
+  if (status.ok()) status = env->SyncDir(DirName(to));
+  if (!status.ok()) env->RemoveFile(tmp).IgnoreError();
+  return status;
+}
+
 }  // namespace activekv::persistence

@@ -103,6 +103,9 @@ class Env {
 absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path);
 // Replaces the content of `path` with `data`; fsyncs it when `sync`.
 absl::Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync);
+// Copies `from` to `to` so that a crash leaves either no `to` or all of it: writes `to`.tmp,
+// fsyncs it, renames it over `to` and fsyncs the folder. A leftover `to`.tmp is replaced.
+absl::Status CopyFileDurably(Env* env, const std::string& from, const std::string& to);
 // The folder part of `path` ("." when there is none), for SyncDir.
 std::string DirName(const std::string& path);
 // The status for a failed call: "<op> <path>: <strerror(error_number)>" with the code

@@ -67,6 +67,10 @@ absl::Status RecoverAof(Env* env, const std::string& path,
         return absl::OkStatus();
       case aof::Reader::Result::kTornTail: {
         uint64_t cut = reader.damage_offset();
+        if (!options.truncate_torn_tail) {
+          return absl::DataLossError(absl::StrCat(path, ": damaged or incomplete at byte offset ",
+                                                  cut, " (", reader.damage().message(), ")"));
+        }
         absl::Status status = env->Truncate(path, cut);
         if (!status.ok()) return status;
         result->valid_bytes = cut;

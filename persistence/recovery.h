@@ -46,6 +46,9 @@ struct RecoveryOptions {
   // TEST ONLY, like Redis's `key-load-delay`: sleep this long after each replayed record, so that
   // tests can observe a replay in progress. Zero in production.
   absl::Duration record_delay = absl::ZeroDuration();
+  // False for a file that is complete by construction (a snapshot file, renamed into place
+  // once fsynced): a torn tail is damage, returned as DataLoss, and nothing is truncated.
+  bool truncate_torn_tail = true;
 };
 
 // One record handed to RecoverAof's callback.
@@ -59,6 +62,7 @@ struct AofRecord {
 //   - A missing or empty file is an empty log: OK, nothing applied.
 //   - Torn tail (an incomplete or damaged last part with no valid record after it): the file is
 //     truncated to the end of the last good record (durably) and `*result` says so. OK.
+//     Unless !options.truncate_torn_tail: then DataLoss naming the file and the offset.
 //   - Mid-file corruption (damage followed by a valid record), a bad file header or an
 //     unsupported format version: DataLoss / FailedPrecondition naming the file and byte offset
 //     and suggesting `activekv-check-aof --fix <file>`. Nothing is truncated and nothing after the

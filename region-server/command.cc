@@ -188,6 +188,10 @@ std::string WriteRefusal(Region& region) {
     return "TRYAGAIN this region's data directory is new: waiting for its peers to say which of "
            "its ops they hold, so that it never reuses an op id";
   }
+  if (region.catching_up()) {
+    return "TRYAGAIN this region restarted without all of its data: catching up from its peers "
+           "before it writes, so that no write misses what they hold";
+  }
   if (region.aof()->healthy()) return "";
   absl::Status health = region.aof()->health();
   if (health.ok()) return "";

@@ -122,7 +122,14 @@ std::string SetOutputBufferLimits(Server& s, std::string_view value) {
 
 const std::vector<Param>& Params() {
   static const std::vector<Param>* params = new std::vector<Param>{
-      {"appendonly", [](Server&) { return std::string("yes"); }, nullptr},
+      {"appendonly", [](Server& s) { return std::string(s.config().appendonly ? "yes" : "no"); },
+       [](Server& s, std::string_view v) -> std::string {
+         if (!EqualsIgnoreCase(v, "yes") && !EqualsIgnoreCase(v, "no")) {
+           return "argument must be 'yes' or 'no'";
+         }
+         s.SetAppendonly(EqualsIgnoreCase(v, "yes"));
+         return "";
+       }},
       {"appendfsync", [](Server& s) { return s.config().appendfsync; },
        [](Server& s, std::string_view v) -> std::string {
          std::string lower(v);

@@ -138,7 +138,7 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       // The AOF is not open yet (the loader thread owns the region): no AOF counters.
       Field(&out, "rdb_changes_since_last_save", 0);
       Field(&out, "rdb_bgsave_in_progress", 0);
-      Field(&out, "aof_enabled", 1);
+      Field(&out, "aof_enabled", server.config().appendonly ? 1 : 0);
       Field(&out, "aof_rewrite_in_progress", 0);
       Field(&out, "aof_last_write_status", "ok");
       Field(&out, "aof_appendfsync", server.config().appendfsync);
@@ -175,7 +175,7 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
         Field(&out, "backup_failures", bs.failures());
         Field(&out, "backup_next_unix_ms", bs.next_unix_ms());
       }
-      Field(&out, "aof_enabled", 1);
+      Field(&out, "aof_enabled", server.config().appendonly ? 1 : 0);
       const Region::RewriteStats& rw = region.rewrite_stats();
       Field(&out, "aof_rewrite_in_progress", rw.in_progress ? 1 : 0);
       Field(&out, "aof_rewrite_scheduled", server.rewrite_scheduled() ? 1 : 0);
@@ -190,20 +190,23 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       Field(&out, "aof_rewrites", rw.rewrites);
       Field(&out, "aof_last_write_status", health.ok() ? "ok" : "err");
       if (!health.ok()) Field(&out, "aof_last_error", std::string(health.message()));
-      Field(&out, "aof_current_size", st.file_size);
-      Field(&out, "aof_base_size", rw.base_size);
-      Field(&out, "aof_snapshot_bytes", rw.snapshot_bytes);
-      Field(&out, "aof_appendfsync", server.config().appendfsync);
-      Field(&out, "aof_appended_lsn", st.appended_lsn);
-      Field(&out, "aof_durable_lsn", st.durable_lsn);
-      Field(&out, "aof_synced_lsn", st.synced_lsn);
-      // A power loss cannot cut the file below this size; acknowledged writes after the moment
-      // its bytes had been written may be lost by one (chaos suite, docs/operations.md).
-      Field(&out, "aof_fsynced_size", st.synced_size);
-      Field(&out, "aof_fsynced_as_of_ms", st.synced_as_of_unix_ms);
-      Field(&out, "aof_fsyncs", st.fsyncs);
-      Field(&out, "aof_last_fsync_unix_ms", st.last_fsync_unix_ms);
-      Field(&out, "aof_write_errors", st.write_errors + st.fsync_errors);
+      // As Redis: the file's figures only while there is one.
+      if (region.appendonly()) {
+        Field(&out, "aof_current_size", st.file_size);
+        Field(&out, "aof_base_size", rw.base_size);
+        Field(&out, "aof_snapshot_bytes", rw.snapshot_bytes);
+        Field(&out, "aof_appendfsync", server.config().appendfsync);
+        Field(&out, "aof_appended_lsn", st.appended_lsn);
+        Field(&out, "aof_durable_lsn", st.durable_lsn);
+        Field(&out, "aof_synced_lsn", st.synced_lsn);
+        // A power loss cannot cut the file below this size; acknowledged writes after the moment
+        // its bytes had been written may be lost by one (chaos suite, docs/operations.md).
+        Field(&out, "aof_fsynced_size", st.synced_size);
+        Field(&out, "aof_fsynced_as_of_ms", st.synced_as_of_unix_ms);
+        Field(&out, "aof_fsyncs", st.fsyncs);
+        Field(&out, "aof_last_fsync_unix_ms", st.last_fsync_unix_ms);
+        Field(&out, "aof_write_errors", st.write_errors + st.fsync_errors);
+      }
     }
   }
   if (want("stats", true)) {
@@ -267,7 +270,7 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
       Field(&out, "crdt_stable_vector", ks.stable().ToString(ks.regions()));
       Field(&out, "crdt_applied_ops", ks.applied_ops());
       Field(&out, "crdt_keys", ks.key_count());
-      Field(&out, "crdt_joining", server.region().joining() ? 1 : 0);
+      Field(&out, "crdt_joining", server.region().rejoining() ? 1 : 0);
       if (const syncer::Replicator* rep = server.replicator()) {
         syncer::NamedVV local = syncer::FromKeyspace(ks);
         for (const auto& peer : server.options().topology.regions) {

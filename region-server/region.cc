@@ -65,30 +65,36 @@ absl::Status Region::PickIncarnation() {
       return absl::DataLossError(absl::StrCat(inc_path, ": not a number: '", *text, "'"));
     }
   }
-  absl::StatusOr<uint64_t> aof_size = env->GetFileSize(dir + "/appendonly.aof");
-  bool has_history = aof_size.ok() && *aof_size > 0;
+  had_incarnation_file_ = env->FileExists(inc_path);
+  absl::StatusOr<uint64_t> size = env->GetFileSize(source_);
+  const bool has_history = !source_.empty() && size.ok() && *size > 0;
+  // The marker speaks for this start only: removed before anything else.
+  const bool clean = env->FileExists(marker);
+  if (clean) {
+    absl::Status s = env->RemoveFile(marker);
+    if (s.ok()) s = env->SyncDir(dir);
+    if (!s.ok()) return s;
+  }
   const std::string joining_path = dir + kJoiningFile;
-  if (replicated() && !has_history && !env->FileExists(inc_path) &&
-      !env->FileExists(joining_path)) {
+  if (replicated() && !has_history && !env->FileExists(joining_path)) {
     absl::Status s = persistence::WriteStringToFile(env, "joining\n", joining_path, true);
     if (!s.ok()) return s;
   }
   if (replicated() && env->FileExists(joining_path)) {
-    // A new data directory (or one that crashed before its join): see joining().
+    // A new data directory, one that crashed before its join, or a start with nothing on disk
+    // (mode none): see joining().
     joining_ = true;
+    catching_up_ = true;
     ks_.ResetLocal(options_.name);
     return absl::OkStatus();
   }
-  bool clean = env->FileExists(marker);
-  if (has_history && !clean && options_.fsync != persistence::FsyncPolicy::kAlways) {
+  // Only the live AOF holds every op this region made and announced; a snapshot (or a
+  // leftover AOF of an earlier mode) may lack some its peers hold, with any fsync policy.
+  const bool complete = options_.appendonly && source_ == aof_path();
+  if (has_history && !clean && (!complete || options_.fsync != persistence::FsyncPolicy::kAlways)) {
     ++incarnation_;
     absl::Status s =
         persistence::WriteStringToFile(env, absl::StrCat(incarnation_, "\n"), inc_path, true);
-    if (!s.ok()) return s;
-  }
-  if (clean) {
-    absl::Status s = env->RemoveFile(marker);
-    if (s.ok()) s = env->SyncDir(dir);
     if (!s.ok()) return s;
   }
   std::string origin = options_.name;
@@ -98,6 +104,9 @@ absl::Status Region::PickIncarnation() {
   // Peers may hold ops of our dead incarnations that we lack; until the replicator has seen them
   // all (Replicator::SyncedToAnnounce), nothing is stable here either. A single region has none.
   if (incarnation_ > 0 && replicated()) ks_.HoldStability(true);
+  // It announced as synced ops this start lacks (Server: a snapshot start announces what it
+  // applied): it makes none until it holds them again (catching_up()).
+  if (has_history && !clean && !complete && replicated()) catching_up_ = true;
   return absl::OkStatus();
 }
 
@@ -105,6 +114,9 @@ absl::Status Region::FinishJoin(uint64_t incarnation) {
   if (!joining_) return absl::OkStatus();
   persistence::Env* env = options_.env;
   const std::string dir = options_.data_dir;
+  // A directory that had run before (mode none, or only its AOF was lost) never takes a number
+  // it used: its ops may exist nowhere any more, but may still be on their way.
+  if (had_incarnation_file_ && incarnation <= incarnation_) incarnation = incarnation_ + 1;
   absl::Status s = persistence::WriteStringToFile(env, absl::StrCat(incarnation, "\n"),
                                                   dir + kIncarnationFile, true);
   if (!s.ok()) return s;
@@ -131,20 +143,75 @@ absl::Status Region::MarkCleanShutdown() {
   return s;
 }
 
+void Region::FinishCatchUp() {
+  if (joining_) return;
+  catching_up_ = false;
+}
+
+absl::Status Region::PickSource() {
+  persistence::Env* env = options_.env;
+  auto present = [env](const std::string& path) {
+    absl::StatusOr<uint64_t> size = env->GetFileSize(path);
+    return size.ok() && *size > 0;
+  };
+  const bool aof = present(aof_path());
+  const bool dump = present(dump_path());
+  source_.clear();
+  if (options_.appendonly) {
+    // Redis 7 too: appendonly yes with no AOF yet starts from the RDB. The AOF begins with the
+    // snapshot, so it holds the whole state from then on.
+    if (!aof && dump) {
+      absl::Status s = persistence::CopyFileDurably(env, dump_path(), aof_path());
+      if (!s.ok()) return s;
+    }
+    source_ = aof_path();
+    return absl::OkStatus();
+  }
+  // appendonly no. A leftover AOF (the mode was aof until this start) holds the newest state:
+  // loaded once, then retired (RetireLeftoverAof) so that a stale one is never loaded later.
+  if (aof) {
+    source_ = aof_path();
+    leftover_aof_ = true;
+  } else if (dump) {
+    source_ = dump_path();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Region::RetireLeftoverAof() {
+  if (!leftover_aof_) return absl::OkStatus();
+  absl::Status s = options_.env->RemoveFile(aof_path());
+  if (s.ok()) s = options_.env->SyncDir(options_.data_dir);
+  if (s.ok()) leftover_aof_ = false;
+  return s;
+}
+
 absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   absl::Status s = options_.env->CreateDirs(options_.data_dir);
   if (!s.ok()) return s;
-  s = PickIncarnation();
-  if (!s.ok()) return s;
-  // A rewrite or a save that did not finish (the process died): its file was never the AOF or
-  // the snapshot file.
-  for (const std::string& stale : {aof_path() + ".rewrite", dump_path() + ".tmp"}) {
+  // A rewrite, a save or a copy that did not finish (the process died): its file was never the
+  // AOF or the snapshot file.
+  for (const std::string& stale :
+       {aof_path() + ".rewrite", dump_path() + ".tmp", aof_path() + ".tmp"}) {
     if (!options_.env->FileExists(stale)) continue;
     s = options_.env->RemoveFile(stale);
     if (!s.ok()) return s;
   }
+  s = PickSource();
+  if (!s.ok()) return s;
+  s = PickIncarnation();
+  if (!s.ok()) return s;
   save_stats_.last_save_unix_s = options_.wall_clock() / 1000;  // Redis: saved at start-up
-  const std::string path = options_.data_dir + "/appendonly.aof";
+  if (source_.empty()) {
+    durable_vv_ = syncer::FromKeyspace(ks_);
+    synced_vv_ = durable_vv_;
+    return OpenAof();
+  }
+  const std::string path = source_;
+  // A snapshot file is complete by construction: damage is an error, never cut off.
+  const bool snapshot_file = path == dump_path();
+  persistence::RecoveryOptions recovery_options = options_.recovery;
+  if (snapshot_file) recovery_options.truncate_torn_tail = false;
   v1::OpBatch batch;
   s = persistence::RecoverAof(
       options_.env, path,
@@ -183,8 +250,11 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
         }
         return ReplayRecord(batch, record.offset);
       },
-      recovery, options_.recovery);
+      recovery, recovery_options);
   if (!s.ok()) return s;
+  if (snapshot_file && (!replay_unit_.ops.empty() || !replay_snapshot_.empty())) {
+    return absl::DataLossError(absl::StrCat(path, ": ends inside a snapshot or a unit"));
+  }
   if (!replay_unit_.ops.empty()) {
     // The file ends inside a unit that was split over several records (AppendRecord): its last
     // record never made it to disk, so none of it was acknowledged (a client's reply and a
@@ -214,9 +284,10 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
     replay_snapshot_.clear();
   }
   rewrite_stats_.base_size = recovery->valid_bytes;
-  // Everything replayed is in the AOF, and Aof::Open fsyncs it.
+  // Everything replayed is in the AOF (Aof::Open fsyncs it) or in the snapshot file.
   durable_vv_ = syncer::FromKeyspace(ks_);
   synced_vv_ = durable_vv_;
+  if (snapshot_file) save_stats_.version = durable_vv_;  // what dump.akv holds (ResyncFile)
   return OpenAof();
 }
 
@@ -284,6 +355,10 @@ absl::Status Region::ReplayRecord(const v1::OpBatch& batch, uint64_t offset) {
 }
 
 absl::Status Region::OpenAof() {
+  if (!options_.appendonly) {
+    aof_ = persistence::Aof::OpenWithoutFile(options_.fsync);
+    return absl::OkStatus();
+  }
   persistence::Aof::Options aof_options;
   aof_options.env = options_.env;
   aof_options.path = options_.data_dir + "/appendonly.aof";
@@ -301,6 +376,12 @@ absl::Status Region::OpenAof() {
 
 absl::Status Region::SetFsyncPolicy(persistence::FsyncPolicy policy) {
   if (policy == options_.fsync) return absl::OkStatus();
+  if (!options_.appendonly) {  // reported only until the AOF is on again
+    lsn_base_ += aof_->appended_lsn();
+    options_.fsync = policy;
+    aof_ = persistence::Aof::OpenWithoutFile(policy);
+    return absl::OkStatus();
+  }
   absl::Status s = aof_->Close();
   if (!s.ok()) return s;
   lsn_base_ += aof_->appended_lsn();
@@ -317,7 +398,7 @@ const crdt::Entry* Region::Lookup(std::string_view key) {
   }
   int64_t deadline = e->DeadlineMs();
   if (deadline != crdt::kNoDeadline && deadline <= NowMs()) {
-    if (joining_) return nullptr;  // no op before the join; the delete comes later
+    if (rejoining()) return nullptr;  // no op before the join; the delete comes later
     expiring_ = true;
     EmitDelete(key);
     expiring_ = false;
@@ -830,7 +911,7 @@ absl::StatusOr<crdt::Keyspace::Outcome> Region::ApplyNotified(const v1::Op& op) 
 }
 
 size_t Region::ExpireSome(size_t max_keys) {
-  if (joining_) return 0;
+  if (rejoining()) return 0;
   int64_t now = NowMs();
   std::vector<std::pair<uint32_t, std::string>> expired;
   for (uint32_t ns = 0; ns < crdt::kDatabases; ++ns) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -54,6 +55,9 @@ class Region final : public syncer::ReplicaHost {
     size_t replication_log_ops = 0;
     // Open's AOF replay: live progress / cancellation for other threads, test-only delay.
     persistence::RecoveryOptions recovery;
+    // appendonly (docs/operations.md, "Persistence options"); false for the modes snapshot and
+    // none: nothing is written per op (Aof::OpenWithoutFile), and Open starts from dump.akv.
+    bool appendonly = true;
   };
 
   explicit Region(Options options);
@@ -81,6 +85,35 @@ class Region final : public syncer::ReplicaHost {
   // an op of it, else incarnation `incarnation` (> every one peers know), written durably.
   bool joining() const override { return joining_; }
   absl::Status FinishJoin(uint64_t incarnation) override;
+  // A replicated region that starts without every op it had announced as synced -- a joining
+  // one, or one starting from a snapshot after an unclean stop (appendonly no) -- refuses
+  // writes and makes no op until the replicator saw it hold every op each peer held when that
+  // peer first answered (FinishCatchUp). A write made earlier could miss an op its peers
+  // already treat as stable, and they would then read it differently (docs/operations.md,
+  // "Persistence options").
+  bool catching_up() const override { return catching_up_; }
+  void FinishCatchUp() override;
+  // joining() or catching_up(): writes get -TRYAGAIN and no op is made.
+  bool rejoining() const { return joining_ || catching_up_; }
+  std::string ResyncFile(syncer::NamedVV* covers, bool* complete) override;
+  void RequestResyncSnapshot() override { resync_snapshot_wanted_ = true; }
+  // RequestResyncSnapshot was called since the last take (the server starts a BGSAVE).
+  bool TakeResyncSnapshotRequest() { return std::exchange(resync_snapshot_wanted_, false); }
+
+  // appendonly no: Open loaded an appendonly.aof left by a run that had it (the newest state).
+  // It must not be loaded again once stale: RetireLeftoverAof removes it, done by the next
+  // successful save (SaveStep) or by the server when no save will come (mode none).
+  bool leftover_aof() const { return leftover_aof_; }
+  absl::Status RetireLeftoverAof();
+  // CONFIG SET appendonly no: syncs and closes the AOF, then removes the file (it would be
+  // stale from now on). What was appended stays durable until then.
+  absl::Status DisableAof();
+  // CONFIG SET appendonly yes: starts a rewrite whose file becomes the live AOF when it
+  // finishes (FailedPrecondition while a save or rewrite runs: retry later).
+  absl::Status EnableAof();
+  bool appendonly() const { return options_.appendonly; }
+  // EnableAof's rewrite is running.
+  bool enabling_aof() const { return rewrite_ != nullptr && rewrite_->enables_aof; }
 
   crdt::Keyspace& ks() { return ks_; }
   // ReplicaHost (the replicator's view of this region).
@@ -347,7 +380,14 @@ class Region final : public syncer::ReplicaHost {
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
   uint64_t incarnation_ = 0;
+  bool had_incarnation_file_ = false;
   bool joining_ = false;
+  bool catching_up_ = false;
+  bool resync_snapshot_wanted_ = false;
+  // The file Open replays (PickSource): the AOF, dump.akv or nothing ("").
+  std::string source_;
+  bool leftover_aof_ = false;
+  absl::Status PickSource();
   absl::Status PickIncarnation();
   // Appends one record to the AOF (and to a running rewrite's tail); returns the AOF-local LSN.
   uint64_t AppendToAof(std::string_view payload, persistence::aof::RecordType type);
@@ -378,6 +418,7 @@ class Region final : public syncer::ReplicaHost {
     // Records appended to the live AOF since the snapshot's moment, framed, not yet written.
     std::string tail;
     std::chrono::steady_clock::time_point started;
+    bool enables_aof = false;  // EnableAof: the new file is the live AOF from then on
   };
   std::unique_ptr<Rewrite> rewrite_;
   RewriteStats rewrite_stats_;

@@ -184,16 +184,22 @@ absl::Status Region::FinishRewrite() {
   const std::string tmp = rw.writer->path();
   const uint64_t snapshot_bytes = rw.writer->bytes();
   const auto started = rw.started;
+  const bool enables_aof = rw.enables_aof;
   rewrite_.reset();
   rewrite_stats_.in_progress = false;
 
   // Switch: close the old AOF (fully synced), rename the new one over it, reopen.
+  if (enables_aof) {
+    options_.appendonly = true;
+    leftover_aof_ = false;  // replaced by the new file
+  }
   absl::Status closed = aof_->Close();
   lsn_base_ += aof_->appended_lsn();
   aof_.reset();
   absl::Status renamed = closed.ok() ? options_.env->RenameFile(tmp, aof_path()) : closed;
   if (renamed.ok()) renamed = options_.env->SyncDir(options_.data_dir);
   if (!renamed.ok()) options_.env->RemoveFile(tmp).IgnoreError();
+  if (!renamed.ok() && enables_aof) options_.appendonly = false;  // still without a file
   absl::Status reopened = OpenAof();  // the new file, or the old one if the rename failed
   if (!reopened.ok()) return reopened;
   rewrite_stats_.last_status = renamed;
@@ -206,6 +212,40 @@ absl::Status Region::FinishRewrite() {
                                           .count();
   }
   return absl::OkStatus();
+}
+
+absl::Status Region::EnableAof() {
+  if (options_.appendonly || enabling_aof()) return absl::OkStatus();
+  absl::Status s = StartRewrite();
+  if (s.ok()) rewrite_->enables_aof = true;
+  return s;
+}
+
+absl::Status Region::DisableAof() {
+  if (!options_.appendonly) {
+    if (enabling_aof()) FailRewrite(absl::CancelledError("appendonly turned off"));
+    return absl::OkStatus();
+  }
+  FailRewrite(absl::CancelledError("appendonly turned off"));
+  // Close syncs what was appended: replies and acks waiting on it can go.
+  absl::Status closed = aof_->Close();
+  lsn_base_ += aof_->appended_lsn();
+  options_.appendonly = false;
+  aof_ = persistence::Aof::OpenWithoutFile(options_.fsync);
+  absl::Status removed = options_.env->RemoveFile(aof_path());
+  if (removed.ok()) removed = options_.env->SyncDir(options_.data_dir);
+  return closed.ok() ? removed : closed;
+}
+
+std::string Region::ResyncFile(syncer::NamedVV* covers, bool* complete) {
+  if (options_.appendonly) {
+    *complete = true;
+    return aof_path();
+  }
+  *complete = false;
+  *covers = save_stats_.version;
+  if (save_stats_.version.empty() || !options_.env->FileExists(dump_path())) return "";
+  return dump_path();
 }
 
 // ---- SAVE / BGSAVE ----
@@ -269,6 +309,8 @@ void Region::SaveStep(bool* running) {
     return;
   }
   changes_at_save_ = sv.changes;
+  // The snapshot holds all a leftover AOF held: that one may go (a failure is retried then).
+  if (leftover_aof_) RetireLeftoverAof().IgnoreError();
   save_stats_.in_progress = false;
   save_stats_.last_status = absl::OkStatus();
   ++save_stats_.saves;

@@ -102,7 +102,8 @@ absl::Status Server::Start() {
   config_.port = rc->resp.port;
   config_.dir = rc->data_dir;
   config_.appendfsync = std::string(topology::AppendfsyncName(rc->persistence.appendfsync));
-  config_.save = rc->persistence.save;
+  config_.appendonly = rc->persistence.mode == topology::PersistenceMode::kAof;
+  config_.save = rc->persistence.EffectiveSaveRules();
   if (!rc->backup.location.empty()) {
     BackupScheduler::Hooks hooks;
     hooks.begin = [this] { return BeginFreshSave(); };
@@ -123,6 +124,7 @@ absl::Status Server::Start() {
   for (const auto& r : options_.topology.regions) ro.all_regions.push_back(r.name);
   ro.data_dir = rc->data_dir;
   ro.fsync = ToPolicy(rc->persistence.appendfsync);
+  ro.appendonly = config_.appendonly;
   ro.env = options_.env;
   ro.wall_clock =
       options_.wall_clock ? options_.wall_clock : SystemWallClock(options_.clock_offset_ms);
@@ -180,13 +182,17 @@ absl::Status Server::Start() {
   region_ = std::make_unique<Region>(std::move(placeholder));
   loading_region_ = std::make_unique<Region>(std::move(ro));
   // Known before the loader starts, so the first INFO already shows it (RecoverAof sets it too).
-  absl::StatusOr<uint64_t> aof_size =
-      loading_region_->env()->GetFileSize(loading_region_->aof_path());
-  if (aof_size.ok()) load_progress_.total_bytes.store(*aof_size);
+  // The file it starts from (Region::PickSource): the AOF if there is one, else dump.akv.
+  const std::string from = loading_region_->env()->FileExists(loading_region_->aof_path())
+                               ? loading_region_->aof_path()
+                               : loading_region_->dump_path();
+  absl::StatusOr<uint64_t> size = loading_region_->env()->GetFileSize(from);
+  if (size.ok()) load_progress_.total_bytes.store(*size);
   spdlog::info(
-      "region {}: serving RESP on {} (appendfsync {}); replaying the AOF ({} bytes), "
+      "region {}: serving RESP on {} (persistence {}, appendfsync {}); replaying {} ({} bytes), "
       "-LOADING until done",
-      rc->name, rc->resp.ToString(), config_.appendfsync, aof_size.ok() ? *aof_size : 0);
+      rc->name, rc->resp.ToString(), topology::PersistenceModeName(rc->persistence.mode),
+      config_.appendfsync, from, size.ok() ? *size : 0);
   Accept();
   loader_ = std::thread([this] { Load(); });
   return absl::OkStatus();
@@ -226,14 +232,71 @@ void Server::FinishLoading() {
     Stop();
     return;
   }
-  if (region_->joining()) {
+  if (region_->rejoining()) {
     join_started_ = std::chrono::steady_clock::now();
     joining_logged_ = true;
-    spdlog::info(
-        "new data directory: refusing writes until the peers said which ops of this "
-        "region they hold");
+    if (region_->joining()) {
+      spdlog::info(
+          "nothing on disk to start from: refusing writes until the peers said which ops of "
+          "this region they hold and it holds what they held");
+    } else {
+      spdlog::info(
+          "started from a snapshot after an unclean stop: refusing writes until it holds what "
+          "its peers held");
+    }
   }
+  RetireLeftoverAof();
   StartCron();
+}
+
+void Server::RetireLeftoverAof() {
+  if (!region_->leftover_aof()) return;
+  if (!config_.save.empty()) {
+    // SaveStep removes it once dump.akv holds its state.
+    spdlog::info("appendonly no: {} is retired after the first snapshot", region_->aof_path());
+    if (StartBgSave().ok()) return;
+  }
+  absl::Status s = region_->RetireLeftoverAof();
+  if (s.ok()) {
+    spdlog::info("appendonly no: removed {} (loaded once)", region_->aof_path());
+  } else {
+    spdlog::error("appendonly no: cannot remove {}: {}", region_->aof_path(),
+                  std::string(s.message()));
+  }
+}
+
+void Server::SetAppendonly(bool on) {
+  if (on == config_.appendonly) return;
+  config_.appendonly = on;
+  if (!on) {
+    absl::Status s = region_->DisableAof();
+    if (!s.ok()) {
+      spdlog::error("appendonly no: closing the AOF: {}", std::string(s.message()));
+    } else {
+      spdlog::info("appendonly no: the AOF is closed and removed");
+    }
+    return;
+  }
+  if (!region_->snapshot_busy()) TurnAofOn();  // else from the cron
+}
+
+void Server::TurnAofOn() {
+  absl::Status s = region_->EnableAof();
+  if (!s.ok()) {
+    spdlog::warn("appendonly yes: cannot start the rewrite yet: {}", std::string(s.message()));
+    return;
+  }
+  spdlog::info("appendonly yes: writing the dataset into a new AOF");
+  asio::post(io_, [this] { AofRewriteStep(); });
+}
+
+absl::Status Server::FinalSave() {
+  bool running = region_->save_stats().in_progress;
+  while (running) {
+    region_->SaveStep(&running);
+    if (running) std::this_thread::sleep_for(kSaveSyncPoll);
+  }
+  return SaveNow();
 }
 
 void Server::LogRecovery(const persistence::RecoveryResult& recovery, int64_t ms) {
@@ -242,9 +305,9 @@ void Server::LogRecovery(const persistence::RecoveryResult& recovery, int64_t ms
     spdlog::warn("AOF {}: torn tail truncated: {} bytes at offset {} ({})", region_->aof_path(),
                  recovery.truncated_bytes, recovery.valid_bytes, recovery.torn_tail_reason);
   }
-  spdlog::info("region {}: replayed {} AOF records ({} bytes), {} keys in {} ms", name,
+  spdlog::info("region {}: replayed {} records ({} bytes), {} keys in {} ms", name,
                recovery.records_applied, recovery.valid_bytes, region_->ks().key_count(), ms);
-  if (region_->incarnation() > 0) {
+  if (region_->incarnation() > 0 && !region_->joining()) {
     spdlog::info("region {}: writing as origin {} (incarnation {})", name,
                  region_->ks().local_name(), region_->incarnation());
   }
@@ -278,8 +341,19 @@ void Server::Stop() {
   if (region_ && region_->aof() != nullptr) {
     region_->Commit();
     absl::Status s = region_->aof()->SyncAll();
-    if (s.ok()) s = region_->MarkCleanShutdown();
     if (!s.ok()) spdlog::error("final AOF sync failed: {}", std::string(s.message()));
+    // As Redis's SHUTDOWN: with save rules, a final save. Without an AOF that save is what the
+    // next start loads: the stop is clean only if it holds everything (else the next start
+    // takes a new incarnation and catches up, never reusing an op id the lost ops had).
+    if (s.ok() && !config_.save.empty()) {
+      absl::Status saved = FinalSave();
+      if (!saved.ok()) {
+        spdlog::error("final save failed: {}", std::string(saved.message()));
+        if (!region_->appendonly()) s = saved;
+      }
+    }
+    const bool complete = region_->appendonly() || !config_.save.empty();
+    if (s.ok() && complete) s = region_->MarkCleanShutdown();
   }
   if (grpc_server_ == nullptr) {
     io_.stop();
@@ -550,6 +624,8 @@ void Server::PumpNow(std::chrono::steady_clock::time_point now) {
 }
 
 absl::Status Server::StartAofRewrite() {
+  // Without an AOF a rewrite would leave a file that is stale from its first moment.
+  if (!region_->appendonly()) return absl::FailedPreconditionError("appendonly is off");
   absl::Status s = region_->StartRewrite();
   if (!s.ok()) return s;
   spdlog::info("Background append only file rewriting started");
@@ -668,9 +744,9 @@ void Server::Cron() {
   region_->RefreshClock();
   // A new data directory waits for its peers before it writes (Region::joining); when some stay
   // silent, it takes an incarnation none of them can know.
-  if (region_->joining() && replicator_) {
+  if (region_->rejoining() && replicator_) {
     const auto waited = std::chrono::steady_clock::now() - join_started_;
-    if (waited >= kJoinTimeout) {
+    if (region_->joining() && waited >= kJoinTimeout) {
       spdlog::warn(
           "new data directory: not every peer answered within {} s; taking a fresh "
           "incarnation",
@@ -679,12 +755,25 @@ void Server::Cron() {
           static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count()));
+    } else if (!region_->joining() && waited >= kJoinTimeout) {
+      // Peers that are down cannot be waited for (as for the join): what the connected ones
+      // held is enough.
+      replicator_->CatchUpNow();
     }
   }
-  if (joining_logged_ && !region_->joining()) {
+  if (joining_logged_ && !region_->rejoining()) {
     joining_logged_ = false;
-    spdlog::info("new data directory joined: writing as origin {}", region_->ks().local_name());
+    spdlog::info("caught up with the peers: writing as origin {}", region_->ks().local_name());
   }
+  // A peer needs a full resync and there is no AOF to serve it from: a fresh snapshot.
+  if (region_->TakeResyncSnapshotRequest()) {
+    if (region_->snapshot_busy()) {
+      ScheduleBgSave();
+    } else {
+      StartBgSave().IgnoreError();
+    }
+  }
+  if (config_.appendonly && !region_->appendonly() && !region_->snapshot_busy()) TurnAofOn();
   // Automatic AOF rewrite.
   if (const Region::RewriteStats& rw = region_->rewrite_stats();
       !region_->snapshot_busy() && config_.auto_aof_rewrite_percentage > 0) {

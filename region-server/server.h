@@ -45,6 +45,8 @@ struct ServerConfig {
   uint16_t port = 0;
   std::string dir;
   std::string appendfsync = "everysec";
+  // appendonly (persistence mode aof); CONFIG SET turns the AOF on (with a rewrite) or off.
+  bool appendonly = true;
   uint64_t proto_max_bulk_len = 512ull << 20;
   uint64_t maxclients = 10000;
   int64_t timeout = 0;
@@ -219,6 +221,10 @@ class Server {
   // SAVE: writes the snapshot file now, blocking the event loop (a running rewrite is finished
   // first, as its snapshot and a save's cannot overlap).
   absl::Status SaveNow();
+  // CONFIG SET appendonly: off at once (Region::DisableAof); on by a rewrite that starts now or,
+  // while a save or rewrite runs, from the cron. Never fails (errors are logged, and an enabling
+  // rewrite that fails is retried), as in Redis.
+  void SetAppendonly(bool on);
   // Runs the rewrite (`rewrite`) or a BGSAVE as soon as neither is running (Redis's
   // aof_rewrite_scheduled / rdb_bgsave_scheduled).
   void ScheduleRewrite() { rewrite_scheduled_ = true; }
@@ -257,6 +263,13 @@ class Server {
   void BgSaveStep();
   // Cron: starts what is scheduled and what the save rules ask for.
   void StartScheduledSnapshots();
+  // appendonly yes but no AOF yet: starts the rewrite that creates it (Region::EnableAof).
+  void TurnAofOn();
+  // After the load, appendonly no: a leftover appendonly.aof goes once a snapshot holds its
+  // state (now, when no save rule will write one).
+  void RetireLeftoverAof();
+  // Shutdown with save rules (Redis's SHUTDOWN): a save in progress finishes, then a final one.
+  absl::Status FinalSave();
   bool rewrite_scheduled_ = false;
   bool bgsave_scheduled_ = false;
   int64_t last_bgsave_try_ms_ = 0;  // Redis retries a failed BGSAVE after 5 s only
@@ -323,7 +336,7 @@ class Server {
   uint64_t last_client_id_ = 0;
   int64_t start_ms_ = 0;
   bool loading_ = true;
-  // Region::joining: since when, and the transition is still to be logged.
+  // Region::rejoining: since when, and the transition is still to be logged.
   static constexpr auto kJoinTimeout = std::chrono::seconds(5);
   std::chrono::steady_clock::time_point join_started_{};
   bool joining_logged_ = false;

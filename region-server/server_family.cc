@@ -418,6 +418,14 @@ void CrdtSync(CommandContext& ctx) {
 // copy-on-write snapshot in steps on the event loop, so each waits for the other as Redis's
 // children do (docs/operations.md, "Snapshots").
 void BgRewriteAof(CommandContext& ctx) {
+  if (!ctx.server->config().appendonly) {
+    // Redis 7 writes an AOF nobody loads; here a stale AOF must never exist to be loaded later
+    // (docs/operations.md, "Persistence options").
+    ctx.reply->Error(
+        "ERR appendonly is off: there is no AOF to rewrite (CONFIG SET appendonly yes writes "
+        "one)");
+    return;
+  }
   if (ctx.region->rewrite_stats().in_progress) {
     ctx.reply->Error("ERR Background append only file rewriting already in progress");
     return;

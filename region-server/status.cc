@@ -84,7 +84,7 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
   st.set_unix_ms(now);
   st.set_uptime_ms(now - start_ms_);
   st.set_loading(loading_);
-  st.set_joining(!loading_ && region_->joining());
+  st.set_joining(!loading_ && region_->rejoining());
   if (backups_) *st.mutable_backup() = backups_->status();
   return st;
 }

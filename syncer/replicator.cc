@@ -345,6 +345,7 @@ class Replicator::Link {
       // holds.
       replied_ = true;
       for (const v1::VersionEntry& e : response.sender_applied()) {
+        MergeInto(&held_, {{e.region(), e.seq()}});
         if (crdt::IsOriginOf(e.region(), r_->options_.region)) {
           MergeInto(&own_held_, {{e.region(), e.seq()}});
         }
@@ -374,6 +375,7 @@ class Replicator::Link {
     if (response.sender_synced_size() > 0) {
       ks.ObservePeerApplied(peer_.name, response.sender_synced());
     }
+    if (r_->host_->catching_up()) r_->MaybeFinishCatchUp(/*ignore_down=*/false);
     if (first) {
       r_->AckAll();  // links holding their first ack for this one may go now
     } else {
@@ -483,6 +485,9 @@ class Replicator::Link {
   bool HasRequired(const NamedVV& applied) const {
     return replied_ && CoversAll(applied, required_);
   }
+  // We hold every op this peer held when it first replied (ReplicaHost::catching_up).
+  bool HasHeld(const NamedVV& applied) const { return replied_ && CoversAll(applied, held_); }
+  bool connected() const { return stats_.connected; }
   // The peer's current origin, if this link is up and heard from recently: its ops come straight
   // from it, so other peers need not relay them. Empty otherwise.
   std::string_view DirectOrigin(int64_t now) const {
@@ -510,6 +515,7 @@ class Replicator::Link {
   bool stream_replied_ = false;           // the current stream's first response arrived
   bool go_sent_ = false;                  // the current stream's first ack was sent
   int64_t stream_start_ms_ = 0;
+  NamedVV held_;      // every op the peer held at its first response
   NamedVV own_held_;  // ops of our origins the peer held at its first response
   NamedVV required_;  // ops of our dead incarnations the peer holds
   int64_t last_response_ms_ = 0;
@@ -574,7 +580,20 @@ void Replicator::MaybeJoin(bool force, uint64_t floor) {
   // response or JoinNow tries again.
   if (!host_->FinishJoin(incarnation).ok()) return;
   for (const auto& link : links_) link->ComputeRequired();
+  MaybeFinishCatchUp(/*ignore_down=*/force);
 }
+
+void Replicator::MaybeFinishCatchUp(bool ignore_down) {
+  if (!host_->catching_up() || host_->joining()) return;
+  const NamedVV applied = FromKeyspace(host_->keyspace());
+  for (const auto& link : links_) {
+    if (ignore_down && !link->connected()) continue;
+    if (!link->HasHeld(applied)) return;
+  }
+  host_->FinishCatchUp();
+}
+
+void Replicator::CatchUpNow() { MaybeFinishCatchUp(/*ignore_down=*/true); }
 
 void Replicator::JoinNow(uint64_t floor) { MaybeJoin(/*force=*/true, floor); }
 
@@ -655,8 +674,18 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   if (next == SyncerCore::Next::kSnapshot) {
     // The peer lacks ops the log no longer holds: serve them from the AOF, which holds every op
     // this region applied, then go on from the log.
+    // Without an AOF, the newest snapshot file serves -- if the log holds every op after it;
+    // else a fresh one is asked for, and the pass waits for it (polled again each heartbeat).
+    NamedVV covers;
+    bool complete = true;
+    const std::string path = host_->ResyncFile(&covers, &complete);
+    if (!complete && (path.empty() || !core_.LogServesAfter(out->peer_, covers))) {
+      host_->RequestResyncSnapshot();
+      core_.DeferSnapshot(out->peer_);
+      return;
+    }
     absl::StatusOr<std::unique_ptr<persistence::SequentialFile>> file =
-        host_->env()->NewSequentialFile(host_->aof_path());
+        host_->env()->NewSequentialFile(path);
     if (!file.ok()) {
       out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "full resync: " + std::string(file.status().message())));

@@ -51,6 +51,19 @@ class ReplicaHost {
   // JoinNow.
   virtual bool joining() const = 0;
   virtual absl::Status FinishJoin(uint64_t incarnation) = 0;
+  // A region that started without every op it had announced as synced (joining, or from a
+  // snapshot): it makes no op until it holds every op each peer held at that peer's first
+  // response; the replicator then calls FinishCatchUp (or on CatchUpNow, skipping peers that are
+  // down).
+  virtual bool catching_up() const = 0;
+  virtual void FinishCatchUp() = 0;
+  // The file a full resync streams. With an AOF: aof_path(), `*complete` true (it holds every op
+  // the log no longer does). Without one (appendonly no): the newest snapshot file and the
+  // version vector it holds (`*covers`), `*complete` false: usable only while the log holds
+  // every op after it; "" when there is none.
+  virtual std::string ResyncFile(NamedVV* covers, bool* complete) = 0;
+  // Without an AOF, the snapshot file is missing or older than the log: write a new one.
+  virtual void RequestResyncSnapshot() = 0;
 };
 
 // One region's replication transport: serves activekv.v1.Syncer.Pull to peers (driving a
@@ -114,6 +127,9 @@ class Replicator final : public v1::Syncer::CallbackService {
   // finishes the join now with an incarnation no peer can know: above every one seen and at
   // least `floor` (the caller passes the unix time in seconds).
   void JoinNow(uint64_t floor);
+  // Executor thread. For a host catching up (ReplicaHost::catching_up) whose peers have not all
+  // answered or are down: finishes once it holds what every connected peer held.
+  void CatchUpNow();
 
   // Executor thread: figures for Status / INFO.
   const SyncerCore& core() const { return core_; }
@@ -137,6 +153,9 @@ class Replicator final : public v1::Syncer::CallbackService {
   bool AllLinksAnswered() const;
   // A joining host: once every link's first response is in (or `force`), picks its incarnation.
   void MaybeJoin(bool force, uint64_t floor);
+  // A host catching up: once it holds what every peer (connected peers, if `ignore_down`) held
+  // at its first response, FinishCatchUp.
+  void MaybeFinishCatchUp(bool ignore_down);
   void AckAll();
   // What to announce as fsynced (acks' `synced`, responses' `sender_synced`), or null while a
   // region restarted as a new incarnation may still lack ops of its dead incarnations that peers

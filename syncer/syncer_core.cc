@@ -438,6 +438,19 @@ void SyncerCore::OnSnapshotSent(const std::string& peer, const NamedVV& vv) {
   ++p.stats.full_resyncs_sent;
 }
 
+bool SyncerCore::LogServesAfter(const std::string& peer, const NamedVV& vv) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return false;
+  NamedVV known = it->second.known;
+  MergeInto(&known, vv);
+  return log_->StartFor(known, it->second.skip).has_value();
+}
+
+void SyncerCore::DeferSnapshot(const std::string& peer) {
+  auto it = peers_.find(peer);
+  if (it != peers_.end()) it->second.snapshot_pending = false;
+}
+
 bool SyncerCore::NeedsResync(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it != peers_.end() && it->second.needs_snapshot;

@@ -189,6 +189,12 @@ class SyncerCore {
   const PeerStats* stats(const std::string& peer) const;
   // The peer lacks ops the log cannot serve: the next Poll returns kSnapshot.
   bool NeedsResync(const std::string& peer) const;
+  // Whether, once the peer has `vv` too, the log holds every op it would still lack (a snapshot
+  // file covering `vv` can then serve its resync).
+  bool LogServesAfter(const std::string& peer, const NamedVV& vv) const;
+  // The transport cannot send the snapshot yet (kSnapshot was returned): the next Poll asks
+  // again.
+  void DeferSnapshot(const std::string& peer);
   // Log entries not yet considered for the peer (an upper bound of the ops still to send it).
   uint64_t Pending(const std::string& peer) const;
   // Every log entry below `index` has been considered for the peer on its current stream: sent

@@ -53,7 +53,8 @@ const std::vector<absl::string_view>& BackupKeys() {
   return *keys;
 }
 const std::vector<absl::string_view>& PersistenceKeys() {
-  static const auto* keys = new std::vector<absl::string_view>{"appendfsync", "save"};
+  static const auto* keys =
+      new std::vector<absl::string_view>{"mode", "appendfsync", "save", "snapshot"};
   return *keys;
 }
 
@@ -357,6 +358,39 @@ class Parser {
       return;
     }
     Fields fields = ReadMapping(field.value, path, PersistenceKeys());
+    if (auto it = fields.find("mode"); it != fields.end()) {
+      std::string p = Child(path, "mode");
+      if (std::optional<std::string> value = ReadString(it->second, p)) {
+        absl::StatusOr<PersistenceMode> mode = ParsePersistenceMode(*value);
+        if (mode.ok()) {
+          config->mode = *mode;
+          // The mode is chosen as a whole: what another block said about snapshots goes.
+          if (*mode == PersistenceMode::kNone) {
+            config->save.clear();
+            config->snapshot_interval_s = 0;
+          }
+        } else {
+          AddError(ValuePos(it->second), absl::StrCat(p, ": ", mode.status().message()));
+        }
+      }
+    }
+    if (auto it = fields.find("snapshot"); it != fields.end()) {
+      std::string p = Child(path, "snapshot");
+      if (std::optional<std::string> value = ReadString(it->second, p)) {
+        absl::StatusOr<int64_t> interval = ParseInterval(*value);
+        if (interval.ok()) {
+          config->snapshot_interval_s = *interval;
+        } else {
+          AddError(ValuePos(it->second), absl::StrCat(p, ": ", interval.status().message()));
+        }
+      }
+    }
+    if (config->mode == PersistenceMode::kNone &&
+        (fields.count("save") > 0 || fields.count("snapshot") > 0)) {
+      AddError(ValuePos(field), absl::StrCat(path,
+                                             ": mode none keeps nothing on disk; drop save and "
+                                             "snapshot, or use mode snapshot"));
+    }
     if (auto it = fields.find("appendfsync"); it != fields.end()) {
       std::string p = Child(path, "appendfsync");
       if (std::optional<std::string> value = ReadString(it->second, p)) {

@@ -65,6 +65,40 @@ absl::StatusOr<Appendfsync> ParseAppendfsync(std::string_view text) {
                                                  "' (allowed: always, everysec, no)"));
 }
 
+std::string_view PersistenceModeName(PersistenceMode mode) {
+  switch (mode) {
+    case PersistenceMode::kAof:
+      return "aof";
+    case PersistenceMode::kSnapshot:
+      return "snapshot";
+    case PersistenceMode::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<PersistenceMode> ParsePersistenceMode(std::string_view text) {
+  for (PersistenceMode m :
+       {PersistenceMode::kAof, PersistenceMode::kSnapshot, PersistenceMode::kNone}) {
+    if (text == PersistenceModeName(m)) return m;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("bad persistence mode '",
+                                                 absl::string_view(text.data(), text.size()),
+                                                 "' (allowed: aof, snapshot, none)"));
+}
+
+std::vector<SaveRule> PersistenceConfig::EffectiveSaveRules() const {
+  if (mode == PersistenceMode::kNone) return {};
+  std::vector<SaveRule> rules = save;
+  int64_t interval = snapshot_interval_s;
+  if (interval == 0 && mode == PersistenceMode::kSnapshot && save.empty()) interval = 3600;
+  if (interval > 0) {
+    const SaveRule rule{interval, 1};
+    if (std::find(rules.begin(), rules.end(), rule) == rules.end()) rules.push_back(rule);
+  }
+  return rules;
+}
+
 absl::StatusOr<std::vector<SaveRule>> ParseSaveRules(std::string_view text) {
   std::vector<SaveRule> rules;
   if (text.empty()) return rules;

@@ -4,7 +4,7 @@
 // its data, and how each persists. Loaded from the YAML file described in docs/topology.md:
 //
 //   name: demo
-//   persistence: { appendfsync: everysec }        # optional, default for every region
+//   persistence: { mode: aof, appendfsync: everysec }   # optional, default for every region
 //   regions:
 //     - name: us-east
 //       resp: 127.0.0.1:7001                      # RESP endpoint for clients
@@ -53,9 +53,29 @@ absl::StatusOr<std::vector<SaveRule>> ParseSaveRules(std::string_view text);
 // The rules as CONFIG GET save shows them ("3600 1 300 100").
 std::string SaveRulesText(const std::vector<SaveRule>& rules);
 
+// How a region persists (docs/operations.md, "Persistence options"):
+//   kAof       every write appended to appendonly.aof (appendfsync); restart replays it
+//   kSnapshot  no AOF: dump.akv every `snapshot` interval (and by `save` rules, SAVE, BGSAVE, a
+//              clean shutdown); restart loads it, then catches up from peers
+//   kNone      nothing on disk: restart starts empty and catches up from peers
+enum class PersistenceMode { kAof, kSnapshot, kNone };
+// "aof", "snapshot" or "none".
+std::string_view PersistenceModeName(PersistenceMode mode);
+// Inverse of PersistenceModeName; InvalidArgument
+//   bad persistence mode 'x' (allowed: aof, snapshot, none)
+absl::StatusOr<PersistenceMode> ParsePersistenceMode(std::string_view text);
+
 struct PersistenceConfig {
+  PersistenceMode mode = PersistenceMode::kAof;
   Appendfsync appendfsync = Appendfsync::kEverysec;
   std::vector<SaveRule> save;
+  // `snapshot: 1h|6h|12h` (any ParseInterval): a snapshot every interval when anything changed,
+  // i.e. the save rule "<interval> 1". 0: none; mode kSnapshot then defaults to 1h.
+  int64_t snapshot_interval_s = 0;
+
+  // The save rules a region runs with: `save` plus the `snapshot` interval's rule (kSnapshot
+  // without either: "3600 1"); none for kNone.
+  std::vector<SaveRule> EffectiveSaveRules() const;
 };
 
 // Scheduled backups, run by each region itself (docs/operations.md, "Scheduled backups").

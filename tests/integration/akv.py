@@ -401,12 +401,16 @@ def run_node_suite(test, suite, args, packages, timeout, env=None, tag="clients"
     test.assertRegex(out, r"\d+ cases ok, 0 cases failed")
 
 
-def write_topology(path, regions, appendfsync="everysec", name="test"):
-    """Writes a topology YAML. regions: list of dicts with name, resp, sync, data_dir."""
-    lines = ["name: %s" % name, "persistence: { appendfsync: %s }" % appendfsync, "regions:"]
+def write_topology(path, regions, appendfsync="everysec", name="test", persistence=None):
+    """Writes a topology YAML. regions: list of dicts with name, resp, sync, data_dir and
+    optionally persistence (the text inside the region's `persistence: { ... }`). `persistence`:
+    the text inside the top-level mapping (default: `appendfsync: <appendfsync>`)."""
+    top = persistence if persistence is not None else "appendfsync: %s" % appendfsync
+    lines = ["name: %s" % name, "persistence: { %s }" % top, "regions:"]
     for r in regions:
-        lines.append("  - { name: %s, resp: %s, sync: %s, data_dir: %s }" %
-                     (r["name"], r["resp"], r["sync"], r["data_dir"]))
+        extra = ", persistence: { %s }" % r["persistence"] if r.get("persistence") else ""
+        lines.append("  - { name: %s, resp: %s, sync: %s, data_dir: %s%s }" %
+                     (r["name"], r["resp"], r["sync"], r["data_dir"], extra))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path

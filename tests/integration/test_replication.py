@@ -54,7 +54,9 @@ info_fields = akv.info_fields
 
 
 class Cluster:
-    def __init__(self, test, n, appendfsync="everysec", extra_args=(), compression=None):
+    def __init__(self, test, n, appendfsync="everysec", extra_args=(), compression=None,
+                 persistence=None, region_persistence=None):
+        """persistence / region_persistence (name -> text): see akv.write_topology."""
         self.test = test
         self.root = akv.new_workdir("cluster%d" % n)
         ports = akv.free_ports(2 * n)
@@ -63,9 +65,10 @@ class Cluster:
         for i, name in enumerate(self.names):
             regions.append({"name": name, "resp": "127.0.0.1:%d" % ports[i],
                             "sync": "127.0.0.1:%d" % ports[n + i],
-                            "data_dir": os.path.join(self.root, "data", name)})
+                            "data_dir": os.path.join(self.root, "data", name),
+                            "persistence": (region_persistence or {}).get(name)})
         self.topology = akv.write_topology(os.path.join(self.root, "topology.yaml"), regions,
-                                           appendfsync=appendfsync)
+                                           appendfsync=appendfsync, persistence=persistence)
         if compression:
             with open(self.topology, "a") as f:
                 f.write("replication: { compression: %s }\n" % compression)

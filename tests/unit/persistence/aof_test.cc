@@ -451,5 +451,27 @@ TEST_F(AofTest, OpenFsyncsAnExistingFile) {
   EXPECT_EQ(*mem_.GetSyncedSize(kPath), *mem_.GetFileSize(kPath));
 }
 
+TEST(AofWithoutFileTest, RecordsAreNumberedAndDurableAtOnceWithNothingWritten) {
+  for (FsyncPolicy policy : {FsyncPolicy::kAlways, FsyncPolicy::kEverysec, FsyncPolicy::kNo}) {
+    std::unique_ptr<Aof> aof = Aof::OpenWithoutFile(policy);
+    EXPECT_FALSE(aof->has_file());
+    EXPECT_EQ(aof->Append("a"), 1u);
+    EXPECT_EQ(aof->Append("b", aof::kSnapshotType), 2u);
+    EXPECT_EQ(aof->Append(std::string(aof::kMaxPayloadSize + 1, 'x')), 0u);  // still refused
+    EXPECT_EQ(aof->appended_lsn(), 2u);
+    EXPECT_EQ(aof->durable_lsn(), 2u);
+    EXPECT_EQ(aof->synced_lsn(), 2u);
+    EXPECT_TRUE(aof->Flush().ok());
+    EXPECT_TRUE(aof->SyncAll().ok());
+    Aof::Stats stats = aof->stats();
+    EXPECT_EQ(stats.policy, policy);
+    EXPECT_EQ(stats.file_size, 0u);
+    EXPECT_EQ(stats.bytes_written, 0u);
+    EXPECT_EQ(stats.fsyncs, 0u);
+    EXPECT_TRUE(aof->Close().ok());
+    EXPECT_TRUE(aof->healthy());
+  }
+}
+
 }  // namespace
 }  // namespace activekv::persistence

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "persistence/aof.h"
@@ -84,6 +85,25 @@ TEST_F(RecoveryTest, TruncatedTrailingRecordIsTruncated) {
     EXPECT_FALSE(result_.torn_tail);
     EXPECT_EQ(applied_.size(), 2u);
   }
+}
+
+TEST_F(RecoveryTest, TornTailOfAFileThatMustBeCompleteIsDataLossAndKeepsTheFile) {
+  std::vector<uint64_t> offsets;
+  const std::string image = MakeAof({Payload(0), Payload(1, 64)}, &offsets);
+  SetFile(image.substr(0, image.size() - 3));
+  RecoveryOptions options;
+  options.truncate_torn_tail = false;
+  absl::Status s = RecoverAof(
+      &env_, kPath,
+      [this](const AofRecord& r) {
+        applied_.emplace_back(r.payload);
+        return absl::OkStatus();
+      },
+      &result_, options);
+  EXPECT_TRUE(absl::IsDataLoss(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr(kPath));
+  EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat("offset ", offsets[1])));
+  EXPECT_EQ(*env_.GetFileSize(kPath), image.size() - 3);  // nothing truncated
 }
 
 TEST_F(RecoveryTest, AppendingAfterTornTailRecoveryGivesACleanLog) {

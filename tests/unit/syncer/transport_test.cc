@@ -35,6 +35,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "persistence/aof_reader.h"
+#include "persistence/aof_writer.h"
 #include "persistence/mem_env.h"
 #include "region-server/region.h"
 #include "region-server/server.h"
@@ -179,11 +180,12 @@ class Node {
       });
     };
     // Not a new data directory (Region::joining): these tests write before their links are up,
-    // as regions that know their incarnation do. The join has its own test (test_rewrite.py).
-    const std::string incarnation = "/mem/" + name_ + "/incarnation";
-    if (!env->FileExists(incarnation)) {
+    // as regions with an AOF do. The join has its own test (test_rewrite.py).
+    const std::string aof = "/mem/" + name_ + "/appendonly.aof";
+    if (!env->FileExists(aof)) {
       EXPECT_TRUE(env->CreateDirs("/mem/" + name_).ok());
-      EXPECT_TRUE(persistence::WriteStringToFile(env, "0\n", incarnation, true).ok());
+      EXPECT_TRUE(
+          persistence::WriteStringToFile(env, persistence::aof::FileHeader(), aof, true).ok());
     }
     region_ = std::make_unique<server::Region>(std::move(ro));
     absl::Status open = loop_.Call([this] {

@@ -50,7 +50,8 @@ TEST(TopologyErrorTest, BadReplicationCompression) {
 
 TEST(TopologyErrorTest, UnknownPersistenceKeyListsTheAllowedKeys) {
   EXPECT_EQ(ErrorOf(Yaml({"name: demo", "persistence: { fsync: always }", "regions: []"})),
-            "t.yaml:2: persistence: unknown key 'fsync' (allowed: appendfsync, save)");
+            "t.yaml:2: persistence: unknown key 'fsync' (allowed: mode, appendfsync, save, "
+            "snapshot)");
 }
 
 TEST(TopologyErrorTest, DuplicateKeyNamesTheFirstOne) {

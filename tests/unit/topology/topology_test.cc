@@ -113,6 +113,77 @@ TEST(TopologyTest, PersistenceDefaultsToEverysec) {
   EXPECT_EQ(topology->regions[0].persistence.appendfsync, Appendfsync::kEverysec);
 }
 
+TEST(TopologyTest, PersistenceModesAndTheirSaveRules) {
+  absl::StatusOr<Topology> topology = Parse(Yaml({
+      "name: demo",
+      "persistence: { mode: snapshot }",
+      "regions:",
+      "  - { name: a, resp: 127.0.0.1:1, sync: 127.0.0.1:2, data_dir: a }",
+      "  - { name: b, resp: 127.0.0.1:3, sync: 127.0.0.1:4, data_dir: b,",
+      "      persistence: { snapshot: 6h, save: \"300 100\" } }",
+      "  - { name: c, resp: 127.0.0.1:5, sync: 127.0.0.1:6, data_dir: c,",
+      "      persistence: { mode: none } }",
+      "  - { name: d, resp: 127.0.0.1:7, sync: 127.0.0.1:8, data_dir: d,",
+      "      persistence: { mode: aof, appendfsync: always, snapshot: 12h } }",
+  }));
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->persistence.mode, PersistenceMode::kSnapshot);
+  const PersistenceConfig& a = topology->FindRegion("a")->persistence;
+  EXPECT_EQ(a.mode, PersistenceMode::kSnapshot);
+  EXPECT_EQ(a.EffectiveSaveRules(), (std::vector<SaveRule>{{3600, 1}}));  // the 1h default
+  const PersistenceConfig& b = topology->FindRegion("b")->persistence;
+  EXPECT_EQ(b.EffectiveSaveRules(), (std::vector<SaveRule>{{300, 100}, {21600, 1}}));
+  const PersistenceConfig& c = topology->FindRegion("c")->persistence;
+  EXPECT_EQ(c.mode, PersistenceMode::kNone);
+  EXPECT_TRUE(c.EffectiveSaveRules().empty());
+  const PersistenceConfig& d = topology->FindRegion("d")->persistence;
+  EXPECT_EQ(d.mode, PersistenceMode::kAof);
+  EXPECT_EQ(d.appendfsync, Appendfsync::kAlways);
+  EXPECT_EQ(d.EffectiveSaveRules(), (std::vector<SaveRule>{{43200, 1}}));
+  EXPECT_EQ(PersistenceModeName(PersistenceMode::kNone), "none");
+  EXPECT_EQ(*ParsePersistenceMode("aof"), PersistenceMode::kAof);
+
+  // Defaults: aof, no save rule.
+  absl::StatusOr<Topology> plain = Parse(Yaml({
+      "name: demo",
+      "regions:",
+      "  - { name: a, resp: 127.0.0.1:1, sync: 127.0.0.1:2, data_dir: a }",
+  }));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->persistence.mode, PersistenceMode::kAof);
+  EXPECT_TRUE(plain->persistence.EffectiveSaveRules().empty());
+}
+
+TEST(TopologyTest, BadPersistenceModesAreNamed) {
+  absl::StatusOr<Topology> bad = Parse(Yaml({
+      "name: demo",
+      "persistence: { mode: rdb }",
+      "regions: []",
+  }));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(
+      bad.status().message(),
+      "t.yaml:2: persistence.mode: bad persistence mode 'rdb' (allowed: aof, snapshot, none)");
+  bad = Parse(Yaml({
+      "name: demo",
+      "persistence: { mode: none, snapshot: 1h }",
+      "regions: []",
+  }));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "t.yaml:2: persistence: mode none keeps nothing on disk; drop save and snapshot, or "
+            "use mode snapshot");
+  bad = Parse(Yaml({
+      "name: demo",
+      "persistence: { snapshot: often }",
+      "regions: []",
+  }));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("persistence.snapshot: 'often' is not an interval"),
+            std::string::npos)
+      << bad.status();
+}
+
 TEST(TopologyTest, SaveRulesAreReadAndOverriddenKeyByKey) {
   absl::StatusOr<Topology> topology = Parse(Yaml({
       "name: demo",
