@@ -12,6 +12,10 @@ with Debian's awscli as an independent reader.
   secret never appears in any output, and the regions keep serving.
 - Scheduled backups (topology `backup:`) run by the region itself keep the retention; a failing
   one is reported in INFO, retried, and succeeds once the credentials are fixed.
+- The S3 server killed in the middle of `backup create`: a clear error naming the endpoint, the
+  region serves on, and no complete backup lists; the next backup is whole.
+- Regress without downtime: one backup restored into a second deployment while the first keeps
+  taking writes; the clients switch; the first is taken down.
 - Recovery of a database whose regions are all lost: `activekvctl restore` seeds a new
   deployment's empty data directories from each region's newest backup; the regions start,
   hold the data, replicate and converge. A non-empty directory and another database's backup
@@ -24,6 +28,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -173,6 +178,47 @@ class BackupTest(akv.ServerTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.restore_and_check(local)
 
+    def test_s3_server_killed_mid_backup_leaves_no_complete_backup(self):
+        workdir = akv.new_workdir("backup-s3-killed")
+        s3 = S3Server(workdir, KEY_ID, SECRET, buckets=[BUCKET]).start()
+        self.addCleanup(s3.kill)
+        cl = Cluster(self, 1)
+        c = cl.client("r0")
+        for j in range(20):  # about 20 MB of snapshot: a multipart upload of 3 parts
+            c.pipeline([("SET", "big%d" % (j * 1000 + i), "v" * 1000) for i in range(1000)])
+        loc = "s3://%s/killed" % BUCKET
+        p = subprocess.Popen([ctl(), "backup", "create", cl.topology, "--to", loc],
+                             env=s3.client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            # Once the first part is stored, hold the uploader, kill the server, let it go on.
+            uploads = os.path.join(s3.data_dir, BUCKET, "._S3rver_uploads")
+            akv.wait_for(self, "the first part stored",
+                         lambda: glob.glob(os.path.join(uploads, "*", "1.md5")) or
+                         p.poll() is not None, timeout=60)
+            os.kill(p.pid, signal.SIGSTOP)
+            s3.kill()
+            os.kill(p.pid, signal.SIGCONT)
+            out, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        out, err = out.decode(errors="replace"), err.decode(errors="replace")
+        self.assertNotIn(SECRET, out + err)
+        self.assertEqual(p.returncode, 1, "backup create did not fail: %s %s" % (out, err))
+        self.assertIn(s3.endpoint, err)
+        # The region served throughout.
+        self.assertEqual(c.call("SET", "after", "1").value, b"OK")
+        s3.start()  # same directory, same port
+        out, _ = self.run_ctl("backup", "list", loc, env=s3.client_env())
+        self.assertNotIn("database=", out, "a backup lists as complete: " + out)
+        _, err = self.run_ctl("backup", "verify", loc, env=s3.client_env(), ok=False)
+        self.assertIn("no complete backup", err)
+        # Once the store is back, the next backup is whole.
+        self.run_ctl("backup", "create", cl.topology, "--to", loc, env=s3.client_env())
+        out, _ = self.run_ctl("backup", "verify", loc, env=s3.client_env())
+        self.assertEqual(out.count(": ok ("), 1, out)
+
     def test_bad_credentials_missing_bucket_and_another_database_get_clear_errors(self):
         cl = self.cluster_with_data()
         _, err = self.run_ctl("backup", "create", cl.topology, "--to", "s3://%s/x" % BUCKET,
@@ -242,6 +288,70 @@ class BackupTest(akv.ServerTestCase):
         with akv.RespClient(ports[1]) as c:
             akv.wait_for(self, "the increment reaches r1",
                          lambda: c.call("GET", "ctr").value == b"8", timeout=20)
+        self.run_ctl("wait-sync", topo)
+
+    def test_regress_by_restoring_into_a_second_database_then_switching(self):
+        """The Redis Enterprise procedure to go back to an earlier point without taking the live
+        database down: restore a backup into a second deployment, check it, move the clients."""
+        cl = self.cluster_with_data()
+        dest = os.path.join(akv.new_workdir("backup-regress"), "b")
+        self.run_ctl("backup", "create", cl.topology, "--to", dest, "--region", "r0")
+        # Then a bad deploy damages the data; the live database goes on serving it.
+        a = cl.client("r0")
+        self.assertEqual(a.call("SET", "before5", "damaged").value, b"OK")
+        self.assertEqual(a.call("DEL", "before6").value, 1)
+        self.assertEqual(a.call("INCRBY", "ctr", "1000").value, 1007)
+        cl.wait_sync()
+        root = akv.new_workdir("second-db")
+        ports = akv.free_ports(4)
+        regions = [{"name": "r%d" % i, "resp": "127.0.0.1:%d" % ports[i],
+                    "sync": "127.0.0.1:%d" % ports[2 + i],
+                    "data_dir": os.path.join(root, "data", "r%d" % i)} for i in range(2)]
+        topo = akv.write_topology(os.path.join(root, "topology.yaml"), regions)
+        backup_id = os.path.relpath(
+            sorted(glob.glob(os.path.join(dest, "test", "r0", "*")))[-1], dest)
+        # The whole second database from the one backup; the live one keeps taking writes.
+        stop = threading.Event()
+        live_writes = []
+
+        def write_live():
+            with akv.RespClient(cl.regions["r1"].port) as c:
+                i = 0
+                while not stop.is_set():
+                    self.assertEqual(c.call("SET", "live%d" % i, "x").value, b"OK")
+                    live_writes.append(i)
+                    i += 1
+        writer = threading.Thread(target=write_live)
+        writer.start()
+        try:
+            out, _ = self.run_ctl("restore", "--from", dest, "--backup", backup_id, "--into",
+                                  topo)
+            self.assertEqual(out.count("restored " + backup_id), 2, out)
+            self.run_ctl("up", topo)
+            self.addCleanup(lambda: subprocess.run([ctl(), "down", topo], capture_output=True,
+                                                   timeout=60))
+            self.run_ctl("wait-sync", topo)
+        finally:
+            stop.set()
+            writer.join()
+        self.assertGreater(len(live_writes), 0, "the live database stopped serving")
+        for i in range(2):
+            with akv.RespClient(ports[i]) as c:
+                self.assertEqual(c.call("GET", "before5").value, b"v5")
+                self.assertEqual(c.call("GET", "before6").value, b"v6")
+                self.assertEqual(c.call("GET", "ctr").value, b"7")
+                self.assertEqual(c.call("EXISTS", "live0").value, 0)  # two separate databases
+        with akv.RespClient(cl.regions["r0"].port) as c:
+            self.assertEqual(c.call("GET", "before5").value, b"damaged")
+        # Switch: the clients now use the second database, which replicates on its own; the
+        # first one is taken down.
+        with akv.RespClient(ports[1]) as c:
+            self.assertEqual(c.call("INCRBY", "ctr", "1").value, 8)
+        with akv.RespClient(ports[0]) as c:
+            akv.wait_for(self, "the increment in the second database reaches r0",
+                         lambda: c.call("GET", "ctr").value == b"8", timeout=20)
+        for p in cl.regions.values():
+            p.stop()
         self.run_ctl("wait-sync", topo)
 
     def scheduled_region(self, backup_yaml):
