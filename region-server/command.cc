@@ -192,6 +192,10 @@ std::string WriteRefusal(Region& region) {
     return "TRYAGAIN this region restarted without all of its data: catching up from its peers "
            "before it writes, so that no write misses what they hold";
   }
+  // As Redis: a failed snapshot first (while save rules exist and stop-writes-on-bgsave-error).
+  if (region.stop_writes_on_save_error() && !region.save_stats().last_status.ok()) {
+    return std::string(kErrMisconfSave);
+  }
   if (region.aof()->healthy()) return "";
   absl::Status health = region.aof()->health();
   if (health.ok()) return "";

@@ -151,6 +151,17 @@ const std::vector<Param>& Params() {
          absl::StatusOr<std::vector<topology::SaveRule>> rules = topology::ParseSaveRules(v);
          if (!rules.ok()) return std::string(rules.status().message());
          s.config().save = *std::move(rules);
+         s.ApplySaveErrorPolicy();
+         return "";
+       }},
+      {"stop-writes-on-bgsave-error",
+       [](Server& s) { return std::string(s.config().stop_writes_on_bgsave_error ? "yes" : "no"); },
+       [](Server& s, std::string_view v) -> std::string {
+         if (!EqualsIgnoreCase(v, "yes") && !EqualsIgnoreCase(v, "no")) {
+           return "argument must be 'yes' or 'no'";
+         }
+         s.config().stop_writes_on_bgsave_error = EqualsIgnoreCase(v, "yes");
+         s.ApplySaveErrorPolicy();
          return "";
        }},
       {"maxmemory", [](Server&) { return std::string("0"); }, nullptr},

@@ -20,6 +20,13 @@ inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out o
 inline constexpr std::string_view kErrSameObject =
     "ERR source and destination objects are the same";
 inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to the AOF file: ";
+// stop-writes-on-bgsave-error (Redis's shared.bgsaveerr).
+inline constexpr std::string_view kErrMisconfSave =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+    "disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB "
+    "error.";
 // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) for SRANDMEMBER / HRANDFIELD counts
 // (Redis's wording, "must between", kept).
 inline constexpr std::string_view kErrCountRange =

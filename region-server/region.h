@@ -338,6 +338,10 @@ class Region final : public syncer::ReplicaHost {
   // outcome is in save_stats().
   void SaveStep(bool* running);
   const SaveStats& save_stats() const { return save_stats_; }
+  // Redis's stop-writes-on-bgsave-error with save rules configured (the server keeps it set):
+  // while the last save failed, writes get -MISCONF (WriteRefusal).
+  void set_stop_writes_on_save_error(bool on) { stop_writes_on_save_error_ = on; }
+  bool stop_writes_on_save_error() const { return stop_writes_on_save_error_; }
 
  private:
   absl::Status OpenAof();
@@ -430,6 +434,7 @@ class Region final : public syncer::ReplicaHost {
   };
   std::unique_ptr<Save> save_;
   SaveStats save_stats_;
+  bool stop_writes_on_save_error_ = false;
   uint64_t changes_ = 0;
   uint64_t changes_at_save_ = 0;
   void FailSave(absl::Status status);

@@ -164,6 +164,7 @@ absl::Status Server::Start() {
                               std::chrono::steady_clock::now() - t0)
                               .count());
     loading_ = false;
+    ApplySaveErrorPolicy();
     return absl::OkStatus();
   }
 
@@ -245,6 +246,7 @@ void Server::FinishLoading() {
           "its peers held");
     }
   }
+  ApplySaveErrorPolicy();
   RetireLeftoverAof();
   StartCron();
 }

@@ -58,6 +58,8 @@ struct ServerConfig {
   // save (Redis's rule): BGSAVE once `changes` changes happened and `seconds` passed since the
   // last save (docs/operations.md, "Snapshots").
   std::vector<topology::SaveRule> save;
+  // stop-writes-on-bgsave-error: with save rules, a failed save refuses writes until one works.
+  bool stop_writes_on_bgsave_error = true;
   // busy-reply-threshold (alias lua-time-limit), ms: a script running longer lets other clients
   // in, answering -BUSY (docs/scripting.md). 0: never.
   int64_t busy_reply_threshold = 5000;
@@ -225,6 +227,12 @@ class Server {
   // while a save or rewrite runs, from the cron. Never fails (errors are logged, and an enabling
   // rewrite that fails is retried), as in Redis.
   void SetAppendonly(bool on);
+  // After CONFIG SET save / stop-writes-on-bgsave-error: tells the region whether a failed save
+  // refuses writes.
+  void ApplySaveErrorPolicy() {
+    region_->set_stop_writes_on_save_error(config_.stop_writes_on_bgsave_error &&
+                                           !config_.save.empty());
+  }
   // Runs the rewrite (`rewrite`) or a BGSAVE as soon as neither is running (Redis's
   // aof_rewrite_scheduled / rdb_bgsave_scheduled).
   void ScheduleRewrite() { rewrite_scheduled_ = true; }

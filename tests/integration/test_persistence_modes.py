@@ -13,6 +13,9 @@ topology `persistence: { mode: aof | snapshot | none, snapshot: <interval> }` an
 - Changing the mode by restart: aof -> snapshot loads the AOF once and retires it after the
   first snapshot; snapshot -> aof starts the AOF from dump.akv.
 - A damaged dump.akv stops the start with an error naming it, and is left as it was.
+- A disk that fills during a snapshot: the save fails with its reason, the previous snapshot is
+  untouched, writes get Redis's -MISCONF (stop-writes-on-bgsave-error) while reads go on, and
+  everything works again once there is space.
 
   /usr/bin/python3 test_persistence_modes.py     env: AKV_SEED, AKV_BIN_DIR
 """
@@ -20,6 +23,7 @@ topology `persistence: { mode: aof | snapshot | none, snapshot: <interval> }` an
 import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 
@@ -217,6 +221,59 @@ class PersistenceModesTest(akv.ServerTestCase):
             srv.start()
         self.assertIn(dump, str(failed.exception))
         self.assertEqual(os.path.getsize(dump), size - 7, "the damaged file was changed")
+
+    def test_a_disk_that_fills_during_a_snapshot(self):
+        """ENOSPC while writing dump.akv: the save fails with the reason in INFO, the previous
+        snapshot stays as it was, writes are refused as Redis refuses them
+        (stop-writes-on-bgsave-error) while reads go on, and all works again once there is
+        space. Needs root (mount -t tmpfs), as the chaos suite's full disk does."""
+        self.assertEqual(os.geteuid(), 0, "mount -t tmpfs needs root")
+        workdir = akv.new_workdir("snapshot-disk")
+        disk = os.path.join(workdir, "data")
+        os.makedirs(disk)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", disk],
+                           capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.addCleanup(subprocess.run, ["umount", "-l", disk], capture_output=True)
+        srv = self.track(akv.ActiveKvServer(workdir))
+        self.set_mode(srv, "mode: snapshot")
+        srv.start()
+        dump = os.path.join(srv.data_dir, "dump.akv")
+        with srv.client() as c:
+            c.pipeline([("SET", "k%d" % i, "v" * 1000) for i in range(2000)])
+            self.assertEqual(c.call("SAVE").value, b"OK")
+            with open(dump, "rb") as f:
+                saved = f.read()
+            # Leave less room than one more snapshot takes.
+            free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+            with open(os.path.join(disk, "filler"), "wb") as f:
+                f.write(b"\0" * max(0, free - len(saved) // 2))
+            c.pipeline([("SET", "more%d" % i, "w" * 1000) for i in range(10)])
+            self.assertEqual(c.call("BGSAVE").value, b"Background saving started")
+            akv.wait_for(self, "the save fails",
+                         lambda: akv.info_fields(c, "persistence")["rdb_bgsave_in_progress"]
+                         == "0")
+            fields = akv.info_fields(c, "persistence")
+            self.assertEqual(fields["rdb_last_bgsave_status"], "err")
+            self.assertIn("No space left on device", fields["rdb_last_bgsave_error"])
+            self.assertFalse(os.path.exists(dump + ".tmp"), "the partial file was left")
+            with open(dump, "rb") as f:
+                self.assertEqual(f.read(), saved, "the previous snapshot changed")
+            r = c.call("SET", "x", "1")
+            self.assertTrue(r.raw.startswith(b"-MISCONF Redis is configured to save RDB "
+                                             b"snapshots, but it's currently unable"), r.raw)
+            self.assertEqual(c.call("SAVE").raw, b"-ERR\r\n")
+            self.assertEqual(c.call("GET", "more9").value, b"w" * 1000)  # reads go on
+            os.remove(os.path.join(disk, "filler"))
+            self.assertEqual(c.call("BGSAVE").value, b"Background saving started")
+            akv.wait_for(self, "the save succeeds",
+                         lambda: akv.info_fields(c, "persistence")["rdb_last_bgsave_status"]
+                         == "ok")
+            self.assertEqual(c.call("SET", "x", "1").value, b"OK")
+        srv.stop()  # the final save holds x
+        srv.start()
+        with srv.client() as c:
+            self.assertEqual(c.call("DBSIZE").value, 2011)
 
 
 if __name__ == "__main__":
