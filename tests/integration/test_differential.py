@@ -414,6 +414,13 @@ def edge_cases(t0_ms):
             C("CONFIG", "SET", "save", "3600 1 300 100"), C("CONFIG", "GET", "save"),
             C("CONFIG", "SET", "save", ""), C("CONFIG", "GET", "save"), C("BGSAVE", "x"),
             C("BGSAVE", "SCHEDULE", "x"), C("SAVE", "x"), C("LASTSAVE", "x"),
+            C("CONFIG", "SET", "appendonly", "maybe"), C("CONFIG", "SET", "appendonly", ""),
+            C("CONFIG", "SET", "appendonly", "YES"), C("CONFIG", "GET", "appendonly"),
+            C("CONFIG", "GET", "stop-writes-on-bgsave-error"),
+            C("CONFIG", "SET", "stop-writes-on-bgsave-error", "maybe"),
+            C("CONFIG", "SET", "stop-writes-on-bgsave-error", "no"),
+            C("CONFIG", "GET", "stop-writes-on-bgsave-error"),
+            C("CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"),
         ]),
         ("CLIENT SETNAME GETNAME", [
             C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", "foo"), C("CLIENT", "GETNAME"),
