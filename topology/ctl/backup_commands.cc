@@ -342,7 +342,8 @@ int Validate(const BackupArgs& a) {
 }
 
 // restore --from LOCATION [--backup ID] --into TOPOLOGY: seeds each region's (empty) data
-// directory with a backup's snapshot as its AOF (docs/operations.md, "Restore and recovery").
+// directory with a backup's snapshot as its dump.akv (docs/operations.md, "Restore and
+// recovery").
 int RestoreInto(const BackupArgs& a) {
   if (a.from.empty() || a.into.empty())
     return Fail("restore needs --from LOCATION and --into FILE");
@@ -391,12 +392,14 @@ int RestoreInto(const BackupArgs& a) {
     std::error_code ec;
     std::filesystem::create_directories(region->data_dir, ec);
     if (ec) return Fail(absl::StrCat("cannot create ", region->data_dir, ": ", ec.message()));
-    const std::string aof = region->data_dir + "/appendonly.aof";
-    const std::string tmp = aof + ".restore";
+    // As its snapshot file: every persistence mode starts from it (mode aof begins its AOF
+    // with it, docs/operations.md "Persistence options").
+    const std::string dump = region->data_dir + "/dump.akv";
+    const std::string tmp = dump + ".restore";
     absl::StatusOr<std::string> summary = FetchSnapshot(**store, *m, tmp);
     if (!summary.ok()) return Fail(std::string(summary.status().message()));
     persistence::Env* env = persistence::Env::Default();
-    absl::Status s = env->RenameFile(tmp, aof);
+    absl::Status s = env->RenameFile(tmp, dump);
     if (s.ok()) s = env->SyncDir(region->data_dir);
     if (!s.ok()) return Fail(std::string(s.message()));
     printf("region %s: restored %s (%s) into %s\n", region->name.c_str(), m->id.c_str(),
