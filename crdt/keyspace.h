@@ -308,6 +308,12 @@ class Keyspace {
   void NoteCreated(uint32_t ns, std::string_view key) {
     if (snap_ != nullptr && !SnapshotPassed(ns, key)) snap_->saved[ns].insert(std::string(key));
   }
+  // No key, no applied op, no flush knowledge and no snapshot being taken: MergeSnapshot may
+  // adopt the snapshot's keys as they are (AdoptKeys).
+  bool HoldsNothing() const;
+  // Decodes every key of `chunks` straight into the tables, as JoinInto would with no local
+  // entry. On an invalid key, removes every key again and returns the error.
+  absl::Status AdoptKeys(const std::vector<const v1::Snapshot*>& chunks);
   // Merge of one key's snapshot state into the entry at `it` (erased if nothing is left).
   void JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,
                 const Entry::JoinContext& join, const Entry::Context& ctx);

@@ -154,11 +154,74 @@ void Keyspace::JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,
   if (empty) Erase(ns, it);
 }
 
+bool Keyspace::HoldsNothing() const {
+  if (snap_ != nullptr || !applied_.empty()) return false;
+  for (const Namespace& ns : ns_) {
+    if (!ns.table.empty() || !ns.flush_frontier.empty()) return false;
+  }
+  return true;
+}
+
+absl::Status Keyspace::AdoptKeys(const std::vector<const v1::Snapshot*>& chunks) {
+  std::vector<RegionId> dict;
+  absl::Status s;
+  for (const v1::Snapshot* chunk : chunks) {
+    s = Dictionary(*chunk, &regions_, &dict);
+    if (!s.ok()) break;
+    for (const v1::KeyState& state : chunk->keys()) {
+      if (state.db() >= kDatabases) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("snapshot: key '", state.key(), "' in db ", state.db()));
+        break;
+      }
+      Namespace& ns = ns_[state.db()];
+      auto [it, inserted] = ns.table.try_emplace(state.key());
+      if (!inserted) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("snapshot: key '", state.key(), "' appears twice"));
+        break;
+      }
+      ns.index.insert(Indexed{KeyHash(state.key()), &*it});
+      Entry& entry = it->second;
+      s = Entry::FromState(state, dict, &regions_, &entry);
+      if (!s.ok()) break;
+      // As JoinInto does for a key that had no entry.
+      digest_.Add(entry.Digest(KeyDigestSeed(it->first, state.db()), regions_));
+      if (entry.Exists()) {
+        ++live_keys_;
+        ++ns.live_keys;
+      }
+      Reindex(state.db(), it->first, 0, entry.Empty() ? nullptr : &entry);
+      if (entry.Empty()) Erase(state.db(), it);
+    }
+    if (!s.ok()) break;
+  }
+  if (s.ok()) return s;
+  // Undo: the keyspace held nothing before.
+  for (uint32_t db = 0; db < kDatabases; ++db) {
+    Table& table = ns_[db].table;
+    for (auto it = table.begin(); it != table.end();) {
+      auto next = std::next(it);
+      Reindex(db, it->first, IndexedDeadline(it->second), nullptr);
+      Erase(db, it);
+      it = next;
+    }
+    ns_[db].live_keys = 0;
+  }
+  live_keys_ = 0;
+  digest_ = Digest128();
+  return s;
+}
+
 absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks) {
   // Validate everything before changing anything.
   if (chunks.empty() || !chunks.front()->first() || !chunks.back()->last()) {
     return absl::InvalidArgumentError("snapshot: incomplete (needs its first and last chunk)");
   }
+  // Into a keyspace that holds nothing (a start from a snapshot file, a restore): the join with
+  // nothing is the snapshot itself, so each key is decoded once, straight into its entry, and the
+  // keys are validated as they go (undone on the first error).
+  const bool adopt = HoldsNothing();
   std::array<absl::flat_hash_set<std::string_view>, kDatabases> keys;
   {
     RegionTable scratch;  // FromState interns names: keep the real table untouched until valid
@@ -189,6 +252,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       }
       if (s.ok()) s = Dictionary(chunk, &scratch, &dict);
       if (!s.ok()) return s;
+      if (adopt) continue;  // AdoptKeys validates the keys
       for (const v1::KeyState& state : chunk.keys()) {
         if (state.db() >= kDatabases) {
           return absl::InvalidArgumentError(
@@ -204,6 +268,10 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
     }
   }
 
+  if (adopt) {
+    absl::Status s = AdoptKeys(chunks);
+    if (!s.ok()) return s;
+  }
   const v1::Snapshot& front = *chunks.front();
   VersionVector version;
   std::array<VersionVector, kDatabases> remote_flush;
@@ -240,7 +308,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
   const Entry::Context ctx{&regions_, &applied_, &stable_};
   Entry remote;
   std::vector<RegionId> dict;
-  for (const v1::Snapshot* chunk : chunks) {
+  for (const v1::Snapshot* chunk : adopt ? std::vector<const v1::Snapshot*>{} : chunks) {
     absl::Status s = Dictionary(*chunk, &regions_, &dict);
     for (const v1::KeyState& state : chunk->keys()) {
       s = Entry::FromState(state, dict, &regions_, &remote);
@@ -258,7 +326,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
   }
   // Keys the snapshot lacks: whatever of them its version covers was removed there.
   const Entry none;
-  for (uint32_t db = 0; db < kDatabases; ++db) {
+  for (uint32_t db = 0; db < kDatabases && !adopt; ++db) {
     Table& table = ns_[db].table;
     for (auto it = table.begin(); it != table.end();) {
       auto next = std::next(it);

@@ -853,6 +853,28 @@ TEST(SnapshotMerge, MalformedSnapshotIsRejectedAndChangesNothing) {
     EXPECT_EQ(a.ks().key_count(), key_count);
     EXPECT_EQ(a.ks().entries().size(), entries);
   }
+  // The same into a keyspace that holds nothing (MergeSnapshot adopts the keys as they come and
+  // must undo them): still nothing.
+  for (const auto& [name, mutate] : cases) {
+    SCOPED_TRACE("into an empty keyspace: " + name);
+    Replica empty("a", names);
+    const std::string empty_digest = empty.ks().Digest();
+    std::vector<v1::Snapshot> bad = good;
+    mutate(&bad);
+    if (::testing::Test::HasFatalFailure()) return;
+    absl::StatusOr<uint64_t> r = empty.ks().MergeSnapshot(Ptrs(bad));
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+    EXPECT_EQ(empty.ks().Digest(), empty_digest);
+    EXPECT_EQ(empty.ks().Digest(), empty.ks().DigestByWalk());
+    EXPECT_TRUE(Named(empty.ks()).empty());
+    EXPECT_EQ(empty.ks().key_count(), 0u);
+    EXPECT_EQ(empty.ks().entries().size(), 0u);
+    EXPECT_EQ(empty.Get("w"), "(nil)");
+    // And it then takes the good one whole.
+    ASSERT_TRUE(empty.ks().MergeSnapshot(Ptrs(good)).ok());
+    EXPECT_EQ(empty.ks().Digest(), b.ks().Digest());
+    EXPECT_EQ(empty.ks().key_count(), b.ks().key_count());
+  }
   // The well-formed snapshot does change things (so the checks above meant something).
   ASSERT_TRUE(a.ks().MergeSnapshot(Ptrs(good)).ok());
   EXPECT_NE(a.ks().Digest(), digest);
