@@ -51,6 +51,9 @@ constexpr char kIncarnationFile[] = "/incarnation";
 constexpr char kCleanShutdownFile[] = "/clean-shutdown";
 // Present from the first start of a new data directory until the join picked the origin.
 constexpr char kJoiningFile[] = "/joining";
+// Present from a start that lost state until the region caught up (Region::catching_up): a
+// crash meanwhile must not let the next start take writes before it holds what peers held.
+constexpr char kCatchingUpFile[] = "/catching-up";
 }  // namespace
 
 absl::Status Region::PickIncarnation() {
@@ -80,11 +83,18 @@ absl::Status Region::PickIncarnation() {
     absl::Status s = persistence::WriteStringToFile(env, "joining\n", joining_path, true);
     if (!s.ok()) return s;
   }
+  const std::string catching_up_path = dir + kCatchingUpFile;
+  auto start_catching_up = [&]() -> absl::Status {
+    catching_up_ = true;
+    if (env->FileExists(catching_up_path)) return absl::OkStatus();
+    return persistence::WriteStringToFile(env, "catching up\n", catching_up_path, true);
+  };
   if (replicated() && env->FileExists(joining_path)) {
     // A new data directory, one that crashed before its join, or a start with nothing on disk
     // (mode none): see joining().
     joining_ = true;
-    catching_up_ = true;
+    absl::Status s = start_catching_up();
+    if (!s.ok()) return s;
     ks_.ResetLocal(options_.name);
     return absl::OkStatus();
   }
@@ -106,7 +116,10 @@ absl::Status Region::PickIncarnation() {
   if (incarnation_ > 0 && replicated()) ks_.HoldStability(true);
   // It announced as synced ops this start lacks (Server: a snapshot start announces what it
   // applied): it makes none until it holds them again (catching_up()).
-  if (has_history && !clean && !complete && replicated()) catching_up_ = true;
+  if (replicated() && ((has_history && !clean && !complete) || env->FileExists(catching_up_path))) {
+    absl::Status s = start_catching_up();
+    if (!s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
@@ -143,9 +156,14 @@ absl::Status Region::MarkCleanShutdown() {
   return s;
 }
 
-void Region::FinishCatchUp() {
-  if (joining_) return;
-  catching_up_ = false;
+absl::Status Region::FinishCatchUp() {
+  if (joining_ || !catching_up_) return absl::OkStatus();
+  const std::string path = options_.data_dir + kCatchingUpFile;
+  absl::Status s =
+      options_.env->FileExists(path) ? options_.env->RemoveFile(path) : absl::OkStatus();
+  if (s.ok()) s = options_.env->SyncDir(options_.data_dir);
+  if (s.ok()) catching_up_ = false;  // else the next response tries again
+  return s;
 }
 
 absl::Status Region::PickSource() {
@@ -157,23 +175,13 @@ absl::Status Region::PickSource() {
   const bool aof = present(aof_path());
   const bool dump = present(dump_path());
   source_.clear();
-  if (options_.appendonly) {
-    // Redis 7 too: appendonly yes with no AOF yet starts from the RDB. The AOF begins with the
-    // snapshot, so it holds the whole state from then on.
-    if (!aof && dump) {
-      absl::Status s = persistence::CopyFileDurably(env, dump_path(), aof_path());
-      if (!s.ok()) return s;
-    }
-    source_ = aof_path();
-    return absl::OkStatus();
-  }
-  // appendonly no. A leftover AOF (the mode was aof until this start) holds the newest state:
-  // loaded once, then retired (RetireLeftoverAof) so that a stale one is never loaded later.
   if (aof) {
     source_ = aof_path();
-    leftover_aof_ = true;
+    // appendonly no: a leftover AOF (the mode was aof until this start) holds the newest state:
+    // loaded once, then retired (RetireLeftoverAof) so that a stale one is never loaded later.
+    leftover_aof_ = !options_.appendonly;
   } else if (dump) {
-    source_ = dump_path();
+    source_ = dump_path();  // appendonly yes: copied into the AOF first (Open)
   }
   return absl::OkStatus();
 }
@@ -201,6 +209,14 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
   if (!s.ok()) return s;
   s = PickIncarnation();
   if (!s.ok()) return s;
+  if (options_.appendonly && source_ == dump_path()) {
+    // Redis 7 too: appendonly yes with no AOF yet starts from the RDB. The AOF begins with the
+    // snapshot, so it holds the whole state from then on. Only after PickIncarnation: a crash
+    // after the copy must not make the next start take the copy for a complete history.
+    s = persistence::CopyFileDurably(options_.env, dump_path(), aof_path());
+    if (!s.ok()) return s;
+    source_ = aof_path();
+  }
   save_stats_.last_save_unix_s = options_.wall_clock() / 1000;  // Redis: saved at start-up
   if (source_.empty()) {
     durable_vv_ = syncer::FromKeyspace(ks_);

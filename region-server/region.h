@@ -91,8 +91,9 @@ class Region final : public syncer::ReplicaHost {
   // peer first answered (FinishCatchUp). A write made earlier could miss an op its peers
   // already treat as stable, and they would then read it differently (docs/operations.md,
   // "Persistence options").
+  // The obligation survives a crash: `<data_dir>/catching-up` until FinishCatchUp.
   bool catching_up() const override { return catching_up_; }
-  void FinishCatchUp() override;
+  absl::Status FinishCatchUp() override;
   // joining() or catching_up(): writes get -TRYAGAIN and no op is made.
   bool rejoining() const { return joining_ || catching_up_; }
   std::string ResyncFile(syncer::NamedVV* covers, bool* complete) override;

@@ -590,7 +590,7 @@ void Replicator::MaybeFinishCatchUp(bool ignore_down) {
     if (ignore_down && !link->connected()) continue;
     if (!link->HasHeld(applied)) return;
   }
-  host_->FinishCatchUp();
+  host_->FinishCatchUp().IgnoreError();  // retried on the next response or cron tick
 }
 
 void Replicator::CatchUpNow() { MaybeFinishCatchUp(/*ignore_down=*/true); }

@@ -56,7 +56,8 @@ class ReplicaHost {
   // response; the replicator then calls FinishCatchUp (or on CatchUpNow, skipping peers that are
   // down).
   virtual bool catching_up() const = 0;
-  virtual void FinishCatchUp() = 0;
+  // A failure (the marker could not be removed) keeps it catching up; retried on the next call.
+  virtual absl::Status FinishCatchUp() = 0;
   // The file a full resync streams. With an AOF: aof_path(), `*complete` true (it holds every op
   // the log no longer does). Without one (appendonly no): the newest snapshot file and the
   // version vector it holds (`*covers`), `*complete` false: usable only while the log holds

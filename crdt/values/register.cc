@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -173,11 +175,68 @@ void BasicRegister<Arith>::AddIncrement(const Increment& inc, const VersionVecto
       Ops<Arith>::Step(&num, inc);
       p.cached = Ops<Arith>::Store(&num);
     }
-  } else {
+  } else if (!CachedAddAnywhere(inc, regions)) {
     p.cache_valid = false;
   }
   p.incs.insert(pos, inc);
+  p.Count(inc, /*add=*/true);
   Compact(stable);
+}
+
+template <typename Arith>
+void BasicRegister<Arith>::Pending::Count(const Increment& inc, bool add) {
+  if constexpr (std::is_same_v<Arith, StringArith>) {
+    if (inc.is_float) {
+      floats = add ? floats + 1 : floats - 1;
+      return;
+    }
+    const uint64_t m = inc.delta < 0 ? uint64_t{0} - static_cast<uint64_t>(inc.delta)
+                                     : static_cast<uint64_t>(inc.delta);
+    if (abs_sum == UINT64_MAX) return;  // saturated: stays so until Recount
+    if (add) {
+      abs_sum = m > UINT64_MAX - abs_sum ? UINT64_MAX : abs_sum + m;
+    } else {
+      abs_sum -= m;
+    }
+  }
+}
+
+template <typename Arith>
+void BasicRegister<Arith>::Pending::Recount() {
+  floats = 0;
+  abs_sum = 0;
+  for (const Increment& inc : incs) Count(inc, /*add=*/true);
+}
+
+template <typename Arith>
+bool BasicRegister<Arith>::CachedAddAnywhere(const Increment& inc, const RegionTable& regions) {
+  if constexpr (std::is_same_v<Arith, StringArith>) {
+    const Pending& p = *pending_;
+    if (!p.cache_valid || inc.is_float || p.floats > 0) return false;
+    Number cached;
+    if (!ParseNumber(p.cached.view(), &cached) || !cached.is_int) return false;
+    Number base;  // the winning write, or 0
+    if (const Write* w = Winner(regions); w != nullptr) {
+      if (!ParseNumber(w->value.view(), &base) || !base.is_int) return false;
+    }
+    auto magnitude = [](int64_t v) {
+      return v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    };
+    const uint64_t limit = static_cast<uint64_t>(INT64_MAX);
+    uint64_t bound = magnitude(base.i);
+    for (uint64_t m : {p.abs_sum, magnitude(inc.delta)}) {
+      if (m > limit || bound > limit - m) return false;
+      bound += m;
+    }
+    // Every partial sum, in any order, is within the bound: each step was an exact int64 add,
+    // and so is this one.
+    pending_->cached = CompactString(FormatInt(cached.i + inc.delta));
+    return true;
+  } else {
+    (void)inc;
+    (void)regions;
+    return false;
+  }
 }
 
 template <typename Arith>
@@ -208,11 +267,14 @@ void BasicRegister<Arith>::Compact(const VersionVector& stable) {
     writes_[0].value = std::move(folded);
     writes_[0].folds += static_cast<uint32_t>(n);
   }
+  for (size_t i = 0; i < n; ++i) pending_->Count(incs[i], /*add=*/false);
   incs.erase(incs.begin(), incs.begin() + static_cast<std::ptrdiff_t>(n));
   if (incs.empty()) {
     pending_.reset();
   } else {
-    pending_->cache_valid = false;
+    // The fold changed no visible value: the base plus the rest is the same sequence of steps.
+    // Only the saturated count needs a fresh look.
+    if (pending_->abs_sum == UINT64_MAX) pending_->Recount();
   }
 }
 
@@ -285,6 +347,7 @@ void BasicRegister<Arith>::Assign(absl::InlinedVector<Write, 1> writes, std::deq
             [&](const Increment& a, const Increment& b) { return IncBefore(a, b, regions); });
   pending_ = std::make_unique<Pending>();
   pending_->incs = std::move(incs);
+  pending_->Recount();
 }
 
 template <typename Arith>

@@ -123,10 +123,21 @@ class BasicRegister {
   struct Pending {
     std::deque<Increment> incs;  // sorted by (hlc, region name)
     // Visible value while increments are pending: kept up to date when an increment lands at the
-    // end of the order, recomputed after anything else.
+    // end of the order (and, for integer counters, anywhere: CachedAddAnywhere), recomputed after
+    // anything else.
     mutable Stored cached{};
     mutable bool cache_valid = false;
+    // Of `incs` (integer string increments only; see CachedAddAnywhere): how many are floats,
+    // and the sum of the integer deltas' magnitudes (saturating at UINT64_MAX).
+    size_t floats = 0;
+    uint64_t abs_sum = 0;
+    void Count(const Increment& inc, bool add);
+    void Recount();
   };
+  // An increment that lands before the end of the order can still update the cached value in
+  // O(1) when it is exact: integer steps that cannot overflow in any order (|base| + the deltas'
+  // magnitudes fit in an int64) add up to the same integer whatever the order. StringArith only.
+  bool CachedAddAnywhere(const Increment& inc, const RegionTable& regions);
   const Write* Winner(const RegionTable& regions) const;
   void Invalidate() {
     if (pending_) pending_->cache_valid = false;
@@ -159,7 +170,10 @@ bool BasicRegister<Arith>::RemoveIf(Pred removed) {
     for (auto it = incs.begin(); it != incs.end();) {
       it = removed(it->tag) ? incs.erase(it) : it + 1;
     }
-    if (incs.size() != before) any = true;
+    if (incs.size() != before) {
+      any = true;
+      pending_->Recount();
+    }
     if (incs.empty()) {
       pending_.reset();
     } else if (any) {

@@ -190,8 +190,8 @@ TEST(Transactions, AnOpFromAnotherRegionAbortsExec) {
   persistence::MemEnv env;
   testing::InProcessServer s(&env, "everysec", /*peer=*/"x");
   ASSERT_TRUE(s.start_status().ok()) << s.start_status();
-  ASSERT_TRUE(s.region().FinishJoin(0).ok());  // no peer to ask: take the region's name
-  s.region().FinishCatchUp();                  // and nothing to catch up with
+  ASSERT_TRUE(s.region().FinishJoin(0).ok());    // no peer to ask: take the region's name
+  ASSERT_TRUE(s.region().FinishCatchUp().ok());  // and nothing to catch up with
   EXPECT_EQ(s.Run({"watch", "k"}), "+OK\r\n");
   size_t ops = 0;
   ASSERT_TRUE(s.region().ApplyRemote(RemoteSet(1, "unrelated"), &ops).ok());
