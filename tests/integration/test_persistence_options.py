@@ -40,8 +40,7 @@ import time
 
 sys.dont_write_bytecode = True
 import akv  # noqa: E402
-from test_replication import Cluster, RegionProcess  # noqa: E402  (helpers only)
-from test_rewrite import wait_sync  # noqa: E402
+from test_replication import Cluster  # noqa: E402  (helpers only)
 
 SEED = None
 SUMMARY = []  # the [persist] lines, printed again at the end
@@ -53,16 +52,14 @@ EVERYSEC_WINDOW = 2.0  # the bound issue 12 sets for everysec with every region 
 class Option:
     def __init__(self, name, persistence, kind):
         self.name = name
-        self.persistence = persistence  # the topology's `persistence:` mapping (flow style)
+        self.persistence = persistence  # the text of the topology's `persistence: { ... }`
         self.kind = kind  # "always", "everysec", "snapshot", "none"
 
 
-# `mode: aof` is the default: the aof options leave it out (as every topology written before the
-# modes did), so that they also run on binaries that predate them.
-ALWAYS = Option("aof always", "{ appendfsync: always }", "always")
-EVERYSEC = Option("aof everysec", "{ appendfsync: everysec }", "everysec")
-SNAPSHOT = Option("snapshot 3s", "{ mode: snapshot, snapshot: 3s }", "snapshot")
-NONE = Option("none", "{ mode: none }", "none")
+ALWAYS = Option("aof always", "mode: aof, appendfsync: always", "always")
+EVERYSEC = Option("aof everysec", "mode: aof, appendfsync: everysec", "everysec")
+SNAPSHOT = Option("snapshot 3s", "mode: snapshot, snapshot: 3s", "snapshot")
+NONE = Option("none", "mode: none", "none")
 
 
 def setUpModule():
@@ -95,33 +92,40 @@ def of_region(vv, region):
     return {k: v for k, v in vv.items() if k == region or k.startswith(region + "~")}
 
 
+def diagnosed(regions, fn, *args, **kwargs):
+    """fn(*args, **kwargs), with every running region's INFO crdt (joining, version vector, peer
+    lines) added to an AssertionError it raises."""
+    try:
+        return fn(*args, **kwargs)
+    except AssertionError as e:
+        lines = []
+        for name, p in regions.regions.items():
+            if not p.running():
+                continue
+            try:
+                f = regions.info(name, "crdt")
+                lines.append("%s: origin=%s joining=%s vv=%s %s" % (
+                    name, f.get("crdt_origin"), f.get("crdt_joining"),
+                    f.get("crdt_version_vector"), " ".join(
+                        "%s[%s]" % (k[len("crdt_peer_"):], v) for k, v in sorted(f.items())
+                        if k.startswith("crdt_peer_"))))
+            except (OSError, akv.ConnectionClosed, AssertionError) as ie:
+                lines.append("%s: INFO failed: %s" % (name, ie))
+        raise AssertionError("%s (seed=%d, logs under %s)\n%s" %
+                             (e, SEED, regions.root, "\n".join(lines))) from None
+
+
+def wait_sync(regions, timeout=30.0):
+    """regions.wait_sync (equal version vectors and digests, no lag everywhere): seconds."""
+    return diagnosed(regions, regions.wait_sync, timeout=timeout)
+
+
 class Regions(Cluster):
-    """test_replication.Cluster (state, wait_sync, wait_joined, client) on a topology whose
-    `persistence:` is the option's."""
+    """Three regions (test_replication.Cluster: state, wait_sync, wait_joined, client) whose
+    topology's `persistence:` is the option's."""
 
     def __init__(self, test, option, n=3):
-        self.test = test
-        self.root = akv.new_workdir("persist-%s" % option.kind)
-        ports = akv.free_ports(2 * n)
-        self.names = ["r%d" % i for i in range(n)]
-        self.topology = os.path.join(self.root, "topology.yaml")
-        lines = ["name: test", "persistence: %s" % option.persistence, "regions:"]
-        for i, name in enumerate(self.names):
-            lines.append("  - { name: %s, resp: 127.0.0.1:%d, sync: 127.0.0.1:%d, data_dir: %s }" %
-                         (name, ports[i], ports[n + i], self.data_dir(name)))
-        with open(self.topology, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        self.regions = {}
-        for i, name in enumerate(self.names):
-            p = RegionProcess(os.path.join(self.root, name), self.topology, name, ports[i],
-                              ports[n + i])
-            test.addCleanup(p.kill9)
-            self.regions[name] = p
-        for p in self.regions.values():
-            p.start(wait=False)
-        for p in self.regions.values():
-            p.wait_ready()
-        self.wait_joined()
+        super().__init__(test, n, persistence=option.persistence)
 
     def data_dir(self, name):
         return os.path.join(self.root, "data", name)
@@ -355,7 +359,9 @@ class SaveMonitor(threading.Thread):
                     self.polls[name].append((t0, t1, int(f["rdb_saves"]),
                                              int(f["rdb_bgsave_in_progress"])))
                 except (OSError, akv.ConnectionClosed, akv.ProtocolViolation):
-                    clients.pop(name, None)  # killed: nothing more to learn from it
+                    c = clients.pop(name, None)  # killed: nothing more to learn from it
+                    if c is not None:
+                        c.close()
                 except (KeyError, ValueError, AssertionError) as e:
                     self.errors.append("%s: %s" % (name, e))
             self.stop.wait(0.02)
@@ -461,7 +467,6 @@ class PersistenceOptionsTest(akv.ServerTestCase):
         time.sleep(rng.uniform(0.1, 0.8))  # a random moment in the load (and the fsync second)
         process = regions.regions[victim]
         process.kill9()
-        t_kill = time.time()
         if wipe:
             shutil.rmtree(regions.data_dir(victim))
 
@@ -485,11 +490,12 @@ class PersistenceOptionsTest(akv.ServerTestCase):
                 received |= set(present_keys(self, c, [a.unit.key for a in before]))
         received_acks = [a for a in before if a.unit.key in received]
 
-        t_start = time.monotonic()
+        t_start = time.time()
         process.start()
-        serving = time.monotonic() - t_start
+        serving = time.time() - t_start
         # Its writer reconnects by itself (retrying -TRYAGAIN); the others write on meanwhile.
-        writers[victim].wait_acks(self, 500, min_session=1)
+        diagnosed(regions, writers[victim].wait_acks, self, 500, min_session=1)
+        writing = min(a.t_acked for a in writers[victim].acks() if a.session >= 1) - t_start
         for p in peers:
             writers[p].wait_acks(self, writers[p].count() + 200)
         stop_writers(self, writers)
@@ -502,11 +508,11 @@ class PersistenceOptionsTest(akv.ServerTestCase):
         lost_received = [a for a in lost if a.unit.key in received]
         fault = "kill -9 + wiped data dir" if wipe else "kill -9"
         report("one region lost | %-12s | %-24s | %s acked %5d before the kill, %5d of them "
-               "received by a peer; lost %d (%d of those received); serving again after %.2f s, "
-               "%d units refused (%s) meanwhile, converged %.2f s after the writers stopped; "
-               "peers had %s" %
+               "received by a peer; lost %d (%d of those received); restarted: serving after "
+               "%.2f s, writes taken after %.2f s (%d units refused: %s), converged %.2f s after "
+               "the writers stopped; peers had %s" %
                (option.name, fault, victim, len(before), len(received_acks), len(lost),
-                len(lost_received), serving, sum(writers[victim].refused.values()),
+                len(lost_received), serving, writing, sum(writers[victim].refused.values()),
                 dict(writers[victim].refused) or "none", t_sync,
                 ",".join("%s:%d" % kv for kv in sorted(vv_victim.items())) or "nothing"))
         self.assertEqual([a.unit.key for a in lost_received], [], self.ctx(
@@ -551,16 +557,21 @@ class PersistenceOptionsTest(akv.ServerTestCase):
         if option.kind == "snapshot":
             monitor.start()
             self.addCleanup(monitor.stop.set)
+        t_load = time.monotonic()
         writers = start_writers(self, regions, rng)
         for w in writers.values():
             w.wait_acks(self, 1500)
         if option.kind == "snapshot":
-            akv.wait_for(self, "a completed snapshot in every region",
-                         lambda: all(monitor.saves(n) >= 1 for n in regions.names),
-                         timeout=3 * SNAPSHOT_INTERVAL)
-            time.sleep(rng.uniform(0.1, SNAPSHOT_INTERVAL))  # a random point of the interval
+            # Two completed snapshots (the interval between them measured), then a random point
+            # of the next interval.
+            akv.wait_for(self, "two completed snapshots in every region",
+                         lambda: all(monitor.saves(n) >= 2 for n in regions.names),
+                         timeout=5 * SNAPSHOT_INTERVAL)
+            time.sleep(rng.uniform(0.1, SNAPSHOT_INTERVAL + 1.0))
         else:
-            time.sleep(rng.uniform(0.2, 1.2))  # a random point of the fsync second
+            # Load over more than two fsync seconds (so that some writes are behind the fsynced
+            # point), then a random point of the next.
+            time.sleep(max(0.0, 2.5 - (time.monotonic() - t_load)) + rng.uniform(0.0, 1.0))
         synced = {}
         if option.kind == "everysec":
             for n in regions.names:
@@ -582,10 +593,18 @@ class PersistenceOptionsTest(akv.ServerTestCase):
         if option.kind == "snapshot":
             monitor.join(10)
             self.assertEqual(monitor.errors, [])
+        if option.kind in ("snapshot", "none"):
             for n in regions.names:
-                self.assertFalse(os.path.exists(os.path.join(regions.data_dir(n),
-                                                             "appendonly.aof")),
-                                 "%s: mode snapshot wrote an appendonly.aof" % n)
+                d = regions.data_dir(n)
+                on_disk = {f: os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)}
+                print("[persist] %s: %s's data directory after the loss: %r" %
+                      (option.name, n, on_disk), file=sys.stderr)
+                self.assertNotIn("appendonly.aof", on_disk, "%s: mode %s wrote an AOF" %
+                                 (n, option.kind))
+                if option.kind == "none":
+                    big = {f: b for f, b in on_disk.items() if b > 4096}
+                    self.assertEqual(big, {}, "%s: mode none left more than small markers" % n)
+        regions.t_restart = time.time()
         for p in regions.regions.values():
             p.start(wait=False)
         for p in regions.regions.values():
@@ -594,39 +613,43 @@ class PersistenceOptionsTest(akv.ServerTestCase):
 
     def after_every_region_lost(self, regions, writers):
         """New writes in every region once they take writes again (retrying -TRYAGAIN), then
-        convergence; returns {key: value} present."""
+        convergence; returns ({key: value} present, seconds from the restart until every region
+        took its write)."""
         after = ["after:%s" % n for n in regions.names]
         for n, key in zip(regions.names, after):
             with regions.regions[n].client() as c:
-                akv.wait_for(self, "%s to take writes after the restart" % n,
-                             lambda: c.call("SET", key, "x").raw == b"+OK\r\n", timeout=20)
+                diagnosed(regions, akv.wait_for, self, "%s to take writes after the restart" % n,
+                          lambda: c.call("SET", key, "x").raw == b"+OK\r\n", timeout=30)
+        writing = time.time() - regions.t_restart
         wait_sync(regions)
         present, _ = self.converged(regions, writers, extra_keys=after)
-        return present
+        return present, writing
 
     def test_every_region_lost_aof_always(self):
         regions, writers, t_loss, _, _, _ = self.every_region_lost(ALWAYS, self.rng(50))
-        present = self.after_every_region_lost(regions, writers)
+        present, writing = self.after_every_region_lost(regions, writers)
         acks = [a for w in writers.values() for a in w.acks()]
         lost = self.lost_of(acks, present)
-        report("every region lost | %-12s | kill -9 of all      | %6d acked, lost %d" %
-               (ALWAYS.name, len(acks), len(lost)))
+        report("every region lost | %-12s | kill -9 of all      | %6d acked, lost %d; all taking "
+               "writes %.2f s after the restart" % (ALWAYS.name, len(acks), len(lost), writing))
         self.assertEqual([a.unit.key for a in lost], [],
                          self.ctx(regions, "acknowledged writes lost with appendfsync always"))
 
     def test_every_region_lost_aof_everysec(self):
         regions, writers, t_loss, synced, cut, _ = self.every_region_lost(EVERYSEC, self.rng(60))
-        present = self.after_every_region_lost(regions, writers)
+        present, writing = self.after_every_region_lost(regions, writers)
         acks = {n: w.acks() for n, w in writers.items()}
         lost = {n: self.lost_of(a, present) for n, a in acks.items()}
         oldest = min((a.t_sent for l in lost.values() for a in l), default=None)
         report("every region lost | %-12s | power loss of all   | %6d acked, lost %d; window: "
                "oldest lost sent %s before the loss; AOF tails cut %s bytes, fsynced as of %s "
-               "before" % (EVERYSEC.name, sum(len(a) for a in acks.values()),
+               "before; all taking writes %.2f s after the restart" %
+               (EVERYSEC.name, sum(len(a) for a in acks.values()),
                            sum(len(l) for l in lost.values()),
                            "%.3f s" % (t_loss - oldest) if oldest else "(none lost)",
                            "/".join(str(cut[n]) for n in regions.names),
-                           "/".join("%.2f s" % (t_loss - synced[n][1]) for n in regions.names)))
+                           "/".join("%.2f s" % (t_loss - synced[n][1]) for n in regions.names),
+                           writing))
         for n in regions.names:
             # Acknowledged (write() done) before the fsync that covered the cut size started:
             # inside it, whatever the peers hold.
@@ -640,27 +663,31 @@ class PersistenceOptionsTest(akv.ServerTestCase):
 
     def test_every_region_lost_snapshot(self):
         regions, writers, t_loss, _, _, monitor = self.every_region_lost(SNAPSHOT, self.rng(70))
-        present = self.after_every_region_lost(regions, writers)
+        present, writing = self.after_every_region_lost(regions, writers)
         acks = {n: w.acks() for n, w in writers.items()}
         lost = {n: self.lost_of(a, present) for n, a in acks.items()}
         oldest = min((a.t_sent for l in lost.values() for a in l), default=None)
         saves = {n: monitor.last_save(n) for n in regions.names}
         report("every region lost | %-12s | kill -9 of all      | %6d acked, lost %d; window: "
                "oldest lost sent %s before the loss; last completed snapshots started %s before "
-               "(save #%s), at most %s after the previous" %
+               "(save #%s), at most %s after the previous; all taking writes %.2f s after the "
+               "restart" %
                (SNAPSHOT.name, sum(len(a) for a in acks.values()),
                 sum(len(l) for l in lost.values()),
                 "%.3f s" % (t_loss - oldest) if oldest else "(none lost)",
                 "/".join("%.2f s" % (t_loss - saves[n][1]) for n in regions.names),
                 "/".join(str(saves[n][0]) for n in regions.names),
-                "/".join("%.2f s" % max(monitor.intervals(n) or [0]) for n in regions.names)))
+                "/".join("%.2f s" % max(monitor.intervals(n) or [0]) for n in regions.names),
+                writing))
         for n in regions.names:
             k, start_after, _ = saves[n]
             early = [a.unit.key for a in lost[n] if a.t_acked < start_after]
             self.assertEqual(early, [], self.ctx(
                 regions, "%s: writes acknowledged before its last completed snapshot (#%d) "
                 "started are lost" % (n, k)))
-            # The schedule: a save every interval (plus the save and the 100 ms cron).
+            # The schedule, as Redis's `save <seconds> 1`: once more than <interval> whole
+            # seconds passed since the last save ended, i.e. up to the interval + 1 s (+ the save
+            # and the 100 ms cron) apart.
             late = [round(i, 2) for i in monitor.intervals(n) if i > SNAPSHOT_INTERVAL + 1.5]
             self.assertEqual(late, [], self.ctx(regions, "%s: snapshots further apart than "
                                                 "the 3 s interval" % n))
@@ -671,11 +698,12 @@ class PersistenceOptionsTest(akv.ServerTestCase):
             with regions.regions[n].client() as c:
                 self.assertEqual(c.call("DBSIZE").value, 0,
                                  self.ctx(regions, "%s restarted with data in mode none" % n))
-        present = self.after_every_region_lost(regions, writers)
+        present, writing = self.after_every_region_lost(regions, writers)
         acks = [a for w in writers.values() for a in w.acks()]
         lost = self.lost_of(acks, present)
         report("every region lost | %-12s | kill -9 of all      | %6d acked, lost %d "
-               "(everything); restarted empty and serving" % (NONE.name, len(acks), len(lost)))
+               "(everything); restarted empty, all taking writes %.2f s after the restart" %
+               (NONE.name, len(acks), len(lost), writing))
         self.assertEqual(len(lost), len(acks))
 
 
