@@ -6,7 +6,8 @@ Options: `aof` with `appendfsync: always`, `aof` with `appendfsync: everysec`, `
 3 s) and `none`. Three regions; one writer client per region under load, each unit either a
 `SET` of a unique key or a transaction `MULTI; INCR ctr; SET <tag>; EXEC` (one unit everywhere:
 the tag key says whether that increment exists, so the shared counter must equal the number of
-tags present). Every acknowledged unit is recorded with the time it was sent and acknowledged.
+tags present; one counter incremented from every region, a hot key, on purpose). Every
+acknowledged unit is recorded with the time it was sent and acknowledged.
 
 1. One region lost while its peers live (per option, two faults: kill -9; kill -9 and its data
    directory deleted): right after the kill, once the peers agree on the victim's ops, they are
