@@ -80,6 +80,24 @@ class BackupTest(akv.ServerTestCase):
         cl.wait_sync()
         return cl
 
+    def new_deployment(self, name):
+        """Another deployment of database "test" (regions r0, r1 on new ports and empty
+        directories), not started: (root, topology path, [resp r0, resp r1, sync r0, sync r1])."""
+        root = akv.new_workdir(name)
+        ports = akv.free_ports(4)
+        regions = [{"name": "r%d" % i, "resp": "127.0.0.1:%d" % ports[i],
+                    "sync": "127.0.0.1:%d" % ports[2 + i],
+                    "data_dir": os.path.join(root, "data", "r%d" % i)} for i in range(2)]
+        return root, akv.write_topology(os.path.join(root, "topology.yaml"), regions), ports
+
+    def assert_counter_replicates(self, writer_port, reader_port):
+        """ctr (7 in the backup) counts on from it in one region and the other sees it."""
+        with akv.RespClient(writer_port) as c:
+            self.assertEqual(c.call("INCRBY", "ctr", "1").value, 8)
+        with akv.RespClient(reader_port) as c:
+            akv.wait_for(self, "the increment reaches the other region",
+                         lambda: c.call("GET", "ctr").value == b"8", timeout=20)
+
     def restore_and_check(self, snapshot_path):
         """Starts a lone region on the snapshot (as its AOF) and checks the data before."""
         srv = akv.ActiveKvServer(akv.new_workdir("restored"))
@@ -252,12 +270,7 @@ class BackupTest(akv.ServerTestCase):
             p.kill9()
         shutil.rmtree(os.path.join(cl.root, "data"))
         # A new deployment of the same database (other ports and directories) from the backups.
-        root = akv.new_workdir("restored-db")
-        ports = akv.free_ports(4)
-        regions = [{"name": "r%d" % i, "resp": "127.0.0.1:%d" % ports[i],
-                    "sync": "127.0.0.1:%d" % ports[2 + i],
-                    "data_dir": os.path.join(root, "data", "r%d" % i)} for i in range(2)]
-        topo = akv.write_topology(os.path.join(root, "topology.yaml"), regions)
+        root, topo, ports = self.new_deployment("restored-db")
         out, _ = self.run_ctl("restore", "--from", dest, "--into", topo)
         self.assertEqual(out.count("restored test/"), 2, out)
         # Restoring over data is refused, and changes nothing.
@@ -283,11 +296,7 @@ class BackupTest(akv.ServerTestCase):
                                  [b"v%d" % k for k in range(0, 3000, 7)])
                 self.assertEqual(c.call("GET", "ctr").value, b"7")
         # The restored regions replicate to each other, and keep counting from the backup.
-        with akv.RespClient(ports[0]) as c:
-            self.assertEqual(c.call("INCRBY", "ctr", "1").value, 8)
-        with akv.RespClient(ports[1]) as c:
-            akv.wait_for(self, "the increment reaches r1",
-                         lambda: c.call("GET", "ctr").value == b"8", timeout=20)
+        self.assert_counter_replicates(ports[0], ports[1])
         self.run_ctl("wait-sync", topo)
 
     def test_regress_by_restoring_into_a_second_database_then_switching(self):
@@ -302,12 +311,7 @@ class BackupTest(akv.ServerTestCase):
         self.assertEqual(a.call("DEL", "before6").value, 1)
         self.assertEqual(a.call("INCRBY", "ctr", "1000").value, 1007)
         cl.wait_sync()
-        root = akv.new_workdir("second-db")
-        ports = akv.free_ports(4)
-        regions = [{"name": "r%d" % i, "resp": "127.0.0.1:%d" % ports[i],
-                    "sync": "127.0.0.1:%d" % ports[2 + i],
-                    "data_dir": os.path.join(root, "data", "r%d" % i)} for i in range(2)]
-        topo = akv.write_topology(os.path.join(root, "topology.yaml"), regions)
+        _, topo, ports = self.new_deployment("second-db")
         backup_id = os.path.relpath(
             sorted(glob.glob(os.path.join(dest, "test", "r0", "*")))[-1], dest)
         # The whole second database from the one backup; the live one keeps taking writes.
@@ -345,11 +349,7 @@ class BackupTest(akv.ServerTestCase):
             self.assertEqual(c.call("GET", "before5").value, b"damaged")
         # Switch: the clients now use the second database, which replicates on its own; the
         # first one is taken down.
-        with akv.RespClient(ports[1]) as c:
-            self.assertEqual(c.call("INCRBY", "ctr", "1").value, 8)
-        with akv.RespClient(ports[0]) as c:
-            akv.wait_for(self, "the increment in the second database reaches r0",
-                         lambda: c.call("GET", "ctr").value == b"8", timeout=20)
+        self.assert_counter_replicates(ports[1], ports[0])
         for p in cl.regions.values():
             p.stop()
         self.run_ctl("wait-sync", topo)
