@@ -671,21 +671,25 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   if (out->resync_reader_ == nullptr && !out->held_) {
     next = core_.Poll(out->peer_, host_->durable_lsn(), &batch);
   }
+  std::string resync_path;
   if (next == SyncerCore::Next::kSnapshot) {
     // The peer lacks ops the log no longer holds: serve them from the AOF, which holds every op
     // this region applied, then go on from the log.
     // Without an AOF, the newest snapshot file serves -- if the log holds every op after it;
-    // else a fresh one is asked for, and the pass waits for it (polled again each heartbeat).
+    // else a fresh one is asked for, and the pass waits for it (polled again each pump; the
+    // stream meanwhile sends heartbeats and messages as an idle one does).
     NamedVV covers;
     bool complete = true;
-    const std::string path = host_->ResyncFile(&covers, &complete);
-    if (!complete && (path.empty() || !core_.LogServesAfter(out->peer_, covers))) {
+    resync_path = host_->ResyncFile(&covers, &complete);
+    if (!complete && (resync_path.empty() || !core_.LogServesAfter(out->peer_, covers))) {
       host_->RequestResyncSnapshot();
       core_.DeferSnapshot(out->peer_);
-      return;
+      next = SyncerCore::Next::kNothing;
     }
+  }
+  if (next == SyncerCore::Next::kSnapshot) {
     absl::StatusOr<std::unique_ptr<persistence::SequentialFile>> file =
-        host_->env()->NewSequentialFile(path);
+        host_->env()->NewSequentialFile(resync_path);
     if (!file.ok()) {
       out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "full resync: " + std::string(file.status().message())));

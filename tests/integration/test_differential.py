@@ -1635,7 +1635,10 @@ def wrongtype_cases():
             C("COPY", "h", "h", "DB", "2"), C("COPY", "h", "h", "DB", "2"),
             C("COPY", "h", "h", "DB", "2", "REPLACE"), C("COPY", "h", "h2", "DB", "16"),
             C("COPY", "h", "h2", "DB", "x"), C("COPY", "h", "h2", "DB", "4294967296"),
-            C("SELECT", "1"), C("SET", "x", "1"), C("INFO", "keyspace"), C("FLUSHDB", "FOO"),
+            # No INFO keyspace here: redis-server's avg_ttl of a db that held a TTL comes from
+            # its expire cycle's sampling, so it depends on timing (seen: avg_ttl=1000000 after
+            # the TTL was gone). The db lines are checked by test_info_has_fields_clients_need.
+            C("SELECT", "1"), C("SET", "x", "1"), C("DBSIZE"), C("FLUSHDB", "FOO"),
             C("FLUSHDB", "SYNC"), C("DBSIZE"), C("SELECT", "3"), C("DBSIZE"), C("RANDOMKEY"),
             C("SCAN", "0", "COUNT", "100"), C("FLUSHALL"), C("DBSIZE"), C("INFO", "keyspace"),
             C("CONFIG", "GET", "databases"), C("SET", "k", "v"), C("SWAPDB", "3", "0"),
