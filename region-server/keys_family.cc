@@ -210,14 +210,32 @@ void RandomKey(CommandContext& ctx) {
   int64_t now = region.NowMs();
   const auto& map = region.ks().entries(region.ns());
   // A bounded number of probes: each lands on a random point of the hash ring.
-  for (int tries = 0; tries < 100 && region.ks().key_count(region.ns()) > 0; ++tries) {
+  if (region.ks().key_count(region.ns()) == 0) {
+    ctx.reply->Null();
+    return;
+  }
+  auto probe = [&] {
     auto it = map.lower_bound(
         crdt::Keyspace::KeyRef{RandomU64() & crdt::Keyspace::kKeyHashMask, std::string_view()});
-    if (it == map.end()) it = map.begin();
+    return it == map.end() ? map.begin() : it;
+  };
+  for (int tries = 0; tries < 100; ++tries) {
+    auto it = probe();
     if (Visible(it->entry(), now)) {
       ctx.reply->Bulk(it->key());
       return;
     }
+  }
+  // Live keys are rare among the entries (the others hold only CRDT state of removed keys): walk
+  // on from a random point, once around, rather than answer nil while a key exists.
+  const auto start = probe();
+  for (auto it = start;;) {
+    if (Visible(it->entry(), now)) {
+      ctx.reply->Bulk(it->key());
+      return;
+    }
+    if (++it == map.end()) it = map.begin();
+    if (it == start) break;
   }
   ctx.reply->Null();
 }
