@@ -330,14 +330,7 @@ void Aof::EverysecLoop() {
       need = !rewrite_pending_ && (written_offset_ > synced_offset_ || !background_error_.ok());
     }
     absl::Status status = need ? SyncWritten() : absl::OkStatus();
-    const absl::Time now = absl::Now();
-    if (!status.ok()) {
-      next = now + options_.retry_interval;
-    } else if (now >= next) {
-      // At a fixed rate, not `interval` after the fsync ended: written bytes wait at most one
-      // interval plus one fsync (an fsync longer than the interval is followed at once).
-      next = std::max(next + sync_interval_, now);
-    }  // else an early one (sync_now_): the scheduled one stays
+    next = absl::Now() + (status.ok() ? sync_interval_ : options_.retry_interval);
   }
 }
 
