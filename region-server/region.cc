@@ -166,24 +166,12 @@ absl::Status Region::FinishCatchUp() {
   return s;
 }
 
-absl::Status Region::PickSource() {
-  persistence::Env* env = options_.env;
-  auto present = [env](const std::string& path) {
-    absl::StatusOr<uint64_t> size = env->GetFileSize(path);
-    return size.ok() && *size > 0;
-  };
-  const bool aof = present(aof_path());
-  const bool dump = present(dump_path());
-  source_.clear();
-  if (aof) {
-    source_ = aof_path();
-    // appendonly no: a leftover AOF (the mode was aof until this start) holds the newest state:
-    // loaded once, then retired (RetireLeftoverAof) so that a stale one is never loaded later.
-    leftover_aof_ = !options_.appendonly;
-  } else if (dump) {
-    source_ = dump_path();  // appendonly yes: copied into the AOF first (Open)
+std::string Region::StartFile() {
+  for (const std::string& path : {aof_path(), dump_path()}) {
+    absl::StatusOr<uint64_t> size = options_.env->GetFileSize(path);
+    if (size.ok() && *size > 0) return path;
   }
-  return absl::OkStatus();
+  return "";
 }
 
 absl::Status Region::RetireLeftoverAof() {
@@ -205,8 +193,10 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
     s = options_.env->RemoveFile(stale);
     if (!s.ok()) return s;
   }
-  s = PickSource();
-  if (!s.ok()) return s;
+  source_ = StartFile();
+  // appendonly no: a leftover AOF (the mode was aof until this start) holds the newest state:
+  // loaded once, then retired (RetireLeftoverAof) so that a stale one is never loaded later.
+  leftover_aof_ = !options_.appendonly && source_ == aof_path();
   s = PickIncarnation();
   if (!s.ok()) return s;
   if (options_.appendonly && source_ == dump_path()) {

@@ -327,6 +327,9 @@ class Region final : public syncer::ReplicaHost {
     syncer::NamedVV version;       // of the last completed one: the ops its snapshot reflects
   };
   std::string dump_path() const { return options_.data_dir + "/dump.akv"; }
+  // The file a start replays: the AOF if it is not empty, else dump.akv if that is not empty
+  // (appendonly yes copies it into a new AOF first), else "" (nothing to load).
+  std::string StartFile();
   // Changes (ops applied here, local or from peers; not replayed ones) since start-up, and since
   // the moment of the last successful save (INFO's rdb_changes_since_last_save).
   uint64_t changes() const { return changes_; }
@@ -389,10 +392,9 @@ class Region final : public syncer::ReplicaHost {
   bool joining_ = false;
   bool catching_up_ = false;
   bool resync_snapshot_wanted_ = false;
-  // The file Open replays (PickSource): the AOF, dump.akv or nothing ("").
+  // The file Open replays (StartFile).
   std::string source_;
   bool leftover_aof_ = false;
-  absl::Status PickSource();
   absl::Status PickIncarnation();
   // Appends one record to the AOF (and to a running rewrite's tail); returns the AOF-local LSN.
   uint64_t AppendToAof(std::string_view payload, persistence::aof::RecordType type);

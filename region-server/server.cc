@@ -183,14 +183,10 @@ absl::Status Server::Start() {
   region_ = std::make_unique<Region>(std::move(placeholder));
   loading_region_ = std::make_unique<Region>(std::move(ro));
   // Known before the loader starts, so the first INFO already shows it (RecoverAof sets it too).
-  // The file it starts from (Region::PickSource): the AOF if there is one, else dump.akv if
-  // there is one (an AOF to come is named when there is neither).
-  persistence::Env* env = loading_region_->env();
-  const std::string from =
-      !env->FileExists(loading_region_->aof_path()) && env->FileExists(loading_region_->dump_path())
-          ? loading_region_->dump_path()
-          : loading_region_->aof_path();
-  absl::StatusOr<uint64_t> size = env->GetFileSize(from);
+  // The file it starts from (an AOF to come is named when there is none).
+  std::string from = loading_region_->StartFile();
+  if (from.empty()) from = loading_region_->aof_path();
+  absl::StatusOr<uint64_t> size = loading_region_->env()->GetFileSize(from);
   if (size.ok()) load_progress_.total_bytes.store(*size);
   spdlog::info(
       "region {}: serving RESP on {} (persistence {}, appendfsync {}); replaying {} ({} bytes), "

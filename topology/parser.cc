@@ -358,32 +358,16 @@ class Parser {
       return;
     }
     Fields fields = ReadMapping(field.value, path, PersistenceKeys());
-    if (auto it = fields.find("mode"); it != fields.end()) {
-      std::string p = Child(path, "mode");
-      if (std::optional<std::string> value = ReadString(it->second, p)) {
-        absl::StatusOr<PersistenceMode> mode = ParsePersistenceMode(*value);
-        if (mode.ok()) {
-          config->mode = *mode;
-          // The mode is chosen as a whole: what another block said about snapshots goes.
-          if (*mode == PersistenceMode::kNone) {
-            config->save.clear();
-            config->snapshot_interval_s = 0;
-          }
-        } else {
-          AddError(ValuePos(it->second), absl::StrCat(p, ": ", mode.status().message()));
-        }
+    if (auto mode = ReadParsed<PersistenceMode>(fields, "mode", path, ParsePersistenceMode)) {
+      config->mode = *mode;
+      // The mode is chosen as a whole: what another block said about snapshots goes.
+      if (*mode == PersistenceMode::kNone) {
+        config->save.clear();
+        config->snapshot_interval_s = 0;
       }
     }
-    if (auto it = fields.find("snapshot"); it != fields.end()) {
-      std::string p = Child(path, "snapshot");
-      if (std::optional<std::string> value = ReadString(it->second, p)) {
-        absl::StatusOr<int64_t> interval = ParseInterval(*value);
-        if (interval.ok()) {
-          config->snapshot_interval_s = *interval;
-        } else {
-          AddError(ValuePos(it->second), absl::StrCat(p, ": ", interval.status().message()));
-        }
-      }
+    if (auto interval = ReadParsed<int64_t>(fields, "snapshot", path, ParseInterval)) {
+      config->snapshot_interval_s = *interval;
     }
     if (config->mode == PersistenceMode::kNone &&
         (fields.count("save") > 0 || fields.count("snapshot") > 0)) {
@@ -391,16 +375,8 @@ class Parser {
                                              ": mode none keeps nothing on disk; drop save and "
                                              "snapshot, or use mode snapshot"));
     }
-    if (auto it = fields.find("appendfsync"); it != fields.end()) {
-      std::string p = Child(path, "appendfsync");
-      if (std::optional<std::string> value = ReadString(it->second, p)) {
-        absl::StatusOr<Appendfsync> policy = ParseAppendfsync(*value);
-        if (policy.ok()) {
-          config->appendfsync = *policy;
-        } else {
-          AddError(ValuePos(it->second), absl::StrCat(p, ": ", policy.status().message()));
-        }
-      }
+    if (auto policy = ReadParsed<Appendfsync>(fields, "appendfsync", path, ParseAppendfsync)) {
+      config->appendfsync = *policy;
     }
     if (auto it = fields.find("save"); it != fields.end()) {
       std::string p = Child(path, "save");
@@ -415,6 +391,24 @@ class Parser {
         }
       }
     }
+  }
+
+  // The string at `key` of `fields` (if present) parsed by `parse`; a parse error is reported as
+  // "<path>.<key>: <its message>" at the value, and gives nullopt like an absent key.
+  template <typename T, typename Parse>
+  std::optional<T> ReadParsed(const Fields& fields, const char* key, const std::string& path,
+                              Parse parse) {
+    auto it = fields.find(key);
+    if (it == fields.end()) return std::nullopt;
+    const std::string p = Child(path, key);
+    std::optional<std::string> value = ReadString(it->second, p);
+    if (!value) return std::nullopt;
+    absl::StatusOr<T> parsed = parse(*value);
+    if (!parsed.ok()) {
+      AddError(ValuePos(it->second), absl::StrCat(p, ": ", parsed.status().message()));
+      return std::nullopt;
+    }
+    return *std::move(parsed);
   }
 
   // Returns the known keys of `map`; reports non-string, duplicate and unknown keys.
