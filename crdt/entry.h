@@ -106,6 +106,8 @@ class Entry {
   // Visible string value; only meaningful when Type() is kString. A view of the stored bytes, or
   // of the cached value with pending increments added on top; valid until the entry changes.
   std::string_view Value(const RegionTable& regions) const { return str_.Value(regions); }
+  // The string value is a counter (Register::Counted); only meaningful when Type() is kString.
+  bool Counted(const RegionTable& regions) const { return str_.Counted(regions); }
   // The typed values (null when the key never had one); meaningful when Type() says so.
   const HashValue* hash() const { return extra_ ? extra_->hash.get() : nullptr; }
   const SetValue* set() const { return extra_ ? extra_->set.get() : nullptr; }

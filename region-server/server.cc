@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "region-server/backup_merge.h"
 #include "region-server/backup_scheduler.h"
 #include "region-server/connection.h"
 #include "region-server/errors.h"

@@ -24,6 +24,7 @@
 
 namespace activekv::server {
 
+class BackupMerge;
 class BackupScheduler;
 class Connection;
 class Scripting;
@@ -283,6 +284,8 @@ class Server {
   int64_t last_bgsave_try_ms_ = 0;  // Redis retries a failed BGSAVE after 5 s only
   int64_t started_unix_s_ = 0;
   std::unique_ptr<BackupScheduler> backups_;
+  // The restore --merge running now (Status.Import), if any.
+  std::unique_ptr<BackupMerge> merge_;
 
   Options options_;
   ServerConfig config_;

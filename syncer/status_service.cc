@@ -10,6 +10,29 @@
 #include "absl/strings/str_cat.h"
 
 namespace activekv::syncer {
+namespace {
+
+// Runs `f` on `executor` and waits for its result. nullopt once `cancelled()` says so while
+// waiting: the executor may never run it (the server is stopping).
+template <typename T, typename F, typename C>
+std::optional<T> WaitOnExecutor(const Executor& executor, F f, C cancelled) {
+  auto result = std::make_shared<std::optional<T>>();
+  auto mu = std::make_shared<std::mutex>();
+  auto cv = std::make_shared<std::condition_variable>();
+  executor([f = std::move(f), result, mu, cv]() mutable {
+    T value = f();
+    std::lock_guard<std::mutex> lock(*mu);
+    *result = std::move(value);
+    cv->notify_all();
+  });
+  std::unique_lock<std::mutex> lock(*mu);
+  while (!cv->wait_for(lock, std::chrono::milliseconds(100), [&] { return result->has_value(); })) {
+    if (cancelled()) return std::nullopt;
+  }
+  return std::move(*result);
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* StatusService::GetStatus(grpc::CallbackServerContext* ctx,
                                                    const v1::GetStatusRequest* request,
@@ -139,25 +162,9 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
   static constexpr size_t kChunkBytes = 1 << 20;
   static constexpr auto kPoll = std::chrono::milliseconds(20);
 
-  // Runs `f` on the executor and waits for its result (nullopt: cancelled meanwhile).
   template <typename T, typename F>
   std::optional<T> OnExecutor(F f) {
-    auto result = std::make_shared<std::optional<T>>();
-    auto mu = std::make_shared<std::mutex>();
-    auto cv = std::make_shared<std::condition_variable>();
-    service_->executor_([f, result, mu, cv] {
-      T value = f();
-      std::lock_guard<std::mutex> lock(*mu);
-      *result = std::move(value);
-      cv->notify_all();
-    });
-    // The executor may never run it (the server is stopping): give up once cancelled.
-    std::unique_lock<std::mutex> lock(*mu);
-    while (
-        !cv->wait_for(lock, std::chrono::milliseconds(100), [&] { return result->has_value(); })) {
-      if (Cancelled()) return std::nullopt;
-    }
-    return std::move(*result);
+    return WaitOnExecutor<T>(service_->executor_, std::move(f), [this] { return Cancelled(); });
   }
 
   bool Cancelled() {
@@ -245,6 +252,134 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
 grpc::ServerWriteReactor<v1::BackupChunk>* StatusService::Backup(
     grpc::CallbackServerContext* /*ctx*/, const v1::BackupRequest* /*request*/) {
   return new Backuper(this);
+}
+
+// An import call (restore --merge): one message read, merged on the executor, then the next;
+// at the end the reply waits (polling the executor) until the merge's writes are durable.
+class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportRequest> {
+ public:
+  Importer(StatusService* service, v1::ImportReply* reply) : service_(service), reply_(reply) {
+    reading_ = true;
+    StartRead(&request_);  // the first read starts here, as the reactor is made
+    worker_ = std::thread([this] { Run(); });
+  }
+
+  ~Importer() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelled_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  void OnReadDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    reading_ = false;
+    read_ok_ = ok;
+    cv_.notify_all();
+  }
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr auto kPoll = std::chrono::milliseconds(5);
+
+  bool Cancelled() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cancelled_;
+  }
+  template <typename T, typename F>
+  std::optional<T> OnExecutor(F f) {
+    return WaitOnExecutor<T>(service_->executor_, std::move(f), [this] { return Cancelled(); });
+  }
+  // The next message into request_; false at the end of the stream or once cancelled.
+  bool Read() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cancelled_) return false;
+      reading_ = true;
+    }
+    StartRead(&request_);
+    return ReadDone();
+  }
+  // Waits for the read in flight.
+  bool ReadDone() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !reading_ || cancelled_; });
+    return !reading_ && read_ok_ && !cancelled_;
+  }
+
+  void Run() {
+    const ImportHooks& hooks = service_->import_;
+    if (!hooks.begin) return Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no imports"));
+    if (!ReadDone()) return Finish(grpc::Status::CANCELLED);
+    if (request_.database() != hooks.database) {
+      return Finish(grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          absl::StrCat("backup ", request_.backup_id(), " is of database '", request_.database(),
+                       "'; this region serves database '", hooks.database, "'")));
+    }
+    const std::string id = request_.backup_id();
+    std::optional<absl::Status> began =
+        OnExecutor<absl::Status>([&hooks, &id] { return hooks.begin(id); });
+    if (!began) return Finish(grpc::Status::CANCELLED);
+    if (!began->ok()) return Finish(Error(*began));
+    absl::Status merged;
+    bool more = true;
+    while (more) {
+      if (request_.has_chunk()) {
+        std::optional<absl::Status> s =
+            OnExecutor<absl::Status>([this, &hooks] { return hooks.chunk(request_.chunk()); });
+        if (!s) break;
+        merged = *s;
+        if (!merged.ok()) break;
+      }
+      more = Read();
+    }
+    const bool complete = merged.ok() && !more && !Cancelled();
+    std::optional<absl::StatusOr<uint64_t>> lsn = OnExecutor<absl::StatusOr<uint64_t>>(
+        [this, &hooks, complete] { return hooks.end(complete, reply_); });
+    if (!lsn || Cancelled()) return Finish(grpc::Status::CANCELLED);
+    if (!merged.ok()) return Finish(Error(merged));
+    if (!lsn->ok()) return Finish(Error(lsn->status()));
+    const uint64_t want = **lsn;
+    while (true) {
+      std::optional<bool> durable =
+          OnExecutor<bool>([&hooks, want] { return hooks.durable(want); });
+      if (!durable) return Finish(grpc::Status::CANCELLED);
+      if (*durable) break;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, kPoll, [this] { return cancelled_; });
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  static grpc::Status Error(const absl::Status& s) {
+    const grpc::StatusCode code = s.code() == absl::StatusCode::kInvalidArgument
+                                      ? grpc::StatusCode::INVALID_ARGUMENT
+                                      : grpc::StatusCode::FAILED_PRECONDITION;
+    return grpc::Status(code, std::string(s.message()));
+  }
+
+  StatusService* service_;
+  v1::ImportReply* reply_;
+  v1::ImportRequest request_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool reading_ = false;
+  bool read_ok_ = false;
+  bool cancelled_ = false;
+  std::thread worker_;
+};
+
+grpc::ServerReadReactor<v1::ImportRequest>* StatusService::Import(
+    grpc::CallbackServerContext* /*ctx*/, v1::ImportReply* reply) {
+  return new Importer(this, reply);
 }
 
 }  // namespace activekv::syncer

@@ -14,7 +14,8 @@ namespace activekv::syncer {
 // executor's thread (it reads region state); this class only moves messages.
 //
 // Backup: the region's part runs on the executor through BackupHooks; the file is read and
-// streamed from a thread of the call's own (one write in flight, 1 MiB a chunk).
+// streamed from a thread of the call's own (one write in flight, 1 MiB a chunk). Import likewise
+// runs on a thread of its own, one message at a time.
 class StatusService final : public v1::Status::CallbackService {
  public:
   using Snapshot = std::function<v1::RegionStatus(bool with_digest)>;
@@ -32,10 +33,29 @@ class StatusService final : public v1::Status::CallbackService {
     std::function<void(v1::BackupChunk* first)> describe;
   };
 
-  StatusService(Executor executor, Snapshot snapshot, BackupHooks backup = {})
+  // Import (restore --merge): the region's part, each on the executor. The call reads a message,
+  // hands its chunk to `chunk` and reads the next only after it returned (so memory stays one
+  // chunk), then waits for `durable`.
+  struct ImportHooks {
+    std::string database;  // a backup of another database is refused
+    // Starts a merge; an error when none can start (another one runs, the region is loading).
+    std::function<absl::Status(const std::string& backup_id)> begin;
+    // Merges the next snapshot chunk.
+    std::function<absl::Status(const v1::Snapshot& chunk)> chunk;
+    // Ends the merge begin() started (`complete`: the client sent every message): fills the
+    // reply and returns the LSN to wait for; an error when the snapshot ended before its last
+    // chunk.
+    std::function<absl::StatusOr<uint64_t>(bool complete, v1::ImportReply* reply)> end;
+    // True once `lsn` is durable (the region's appendfsync).
+    std::function<bool(uint64_t lsn)> durable;
+  };
+
+  StatusService(Executor executor, Snapshot snapshot, BackupHooks backup = {},
+                ImportHooks import = {})
       : executor_(std::move(executor)),
         snapshot_(std::move(snapshot)),
-        backup_(std::move(backup)) {}
+        backup_(std::move(backup)),
+        import_(std::move(import)) {}
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
                                       const v1::GetStatusRequest* request,
@@ -44,13 +64,17 @@ class StatusService final : public v1::Status::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::WatchStatusRequest* request) override;
   grpc::ServerWriteReactor<v1::BackupChunk>* Backup(grpc::CallbackServerContext* ctx,
                                                     const v1::BackupRequest* request) override;
+  grpc::ServerReadReactor<v1::ImportRequest>* Import(grpc::CallbackServerContext* ctx,
+                                                     v1::ImportReply* reply) override;
 
  private:
   class Watcher;
   class Backuper;
+  class Importer;
   Executor executor_;
   Snapshot snapshot_;
   BackupHooks backup_;
+  ImportHooks import_;
 };
 
 }  // namespace activekv::syncer

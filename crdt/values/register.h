@@ -103,6 +103,13 @@ class BasicRegister {
   Stamp Newest(const RegionTable& regions) const;
   bool HasWrite(const Tag& tag) const;
   bool HasIncrement(const Tag& tag) const;
+  // A counter (only meaningful when Exists()): the visible value came from increments (INCR,
+  // HINCRBY, ZINCRBY ...), pending or folded into the winning write, not from a plain write.
+  bool Counted(const RegionTable& regions) const {
+    if (pending_ && !pending_->incs.empty()) return true;
+    const Write* w = Winner(regions);
+    return w != nullptr && w->folds > 0;
+  }
 
   const absl::InlinedVector<Write, 1>& writes() const { return writes_; }
   // Sorted by (hlc, region name).

@@ -20,6 +20,11 @@ with Debian's awscli as an independent reader.
   deployment's empty data directories from each region's newest backup; the regions start,
   hold the data, replicate and converge. A non-empty directory and another database's backup
   are refused.
+- Merge into a live region (`restore --merge`, docs/crdt-semantics.md "Restore --merge"): every
+  type, every database and the function libraries of a backup written into the live region as
+  new writes (counters add, written values win, collections unite, a live key of another type
+  and a live value that is no number stay), replicated to the peer; a region that is down is
+  named, another database's backup refused.
 
   /usr/bin/python3 test_backup.py     env: AKV_SEED, AKV_BIN_DIR
 """
@@ -353,6 +358,104 @@ class BackupTest(akv.ServerTestCase):
         for p in cl.regions.values():
             p.stop()
         self.run_ctl("wait-sync", topo)
+
+    LIBRARY = "#!lua name=mergelib\nredis.register_function('mergefn', function() return 1 end)"
+
+    def test_merge_into_a_live_region_adds_counters_and_unites_the_rest(self):
+        cl = Cluster(self, 2)
+        a, b = cl.client("r0"), cl.client("r1")
+        for cmd in [("INCRBY", "ctr", "10"), ("SET", "str", "old"), ("SET", "num", "5"),
+                    ("HSET", "h", "f1", "a", "f2", "b"), ("HINCRBY", "h", "n", "5"),
+                    ("SADD", "s", "a", "b"), ("SADD", "s2", "p", "q"),
+                    ("ZADD", "z", "1", "m1"), ("ZINCRBY", "z", "2", "m2"),
+                    ("RPUSH", "l", "x", "y"), ("XADD", "x", "1-1", "f", "v"),
+                    ("XADD", "x", "2-1", "f", "w"), ("XGROUP", "CREATE", "x", "g", "0"),
+                    ("XADD", "x2", "5-1", "f", "1"), ("XADD", "x2", "6-1", "f", "2"),
+                    ("XGROUP", "CREATE", "x2", "g2", "0"),
+                    ("XREADGROUP", "GROUP", "g2", "c1", "COUNT", "1", "STREAMS", "x2", ">"),
+                    ("SET", "gone", "back"), ("SET", "ttl", "t", "PX", "600000"),
+                    ("SET", "short", "s", "PX", "3000"), ("SET", "typed", "text"),
+                    ("INCRBYFLOAT", "fl", "1.5"), ("INCR", "ctr2"),
+                    ("FUNCTION", "LOAD", self.LIBRARY)]:
+            r = a.call(*cmd)
+            self.assertFalse(isinstance(r.value, akv.Err), "%r: %r" % (cmd, r.value))
+        self.assertEqual(a.call("SELECT", "3").value, b"OK")
+        self.assertEqual(a.call("SET", "db3key", "three").value, b"OK")
+        self.assertEqual(a.call("SELECT", "0").value, b"OK")
+        cl.wait_sync()
+        dest = os.path.join(akv.new_workdir("backup-merge"), "b")
+        self.run_ctl("backup", "create", cl.topology, "--to", dest, "--region", "r0")
+        # The live database moves on, in both regions.
+        for c, cmd in [(b, ("INCRBY", "ctr", "5")), (a, ("SET", "str", "new")),
+                       (b, ("HSET", "h", "f1", "live", "f3", "c")), (a, ("HINCRBY", "h", "n", "1")),
+                       (b, ("SREM", "s", "a")), (b, ("SADD", "s", "c")), (a, ("DEL", "s2")),
+                       (a, ("ZADD", "z", "10", "m1")), (b, ("ZINCRBY", "z", "1", "m2")),
+                       (a, ("DEL", "l")), (b, ("RPUSH", "l", "z")),
+                       (b, ("XADD", "x", "3-1", "f", "u")), (a, ("DEL", "x2")),
+                       (a, ("DEL", "gone")), (b, ("DEL", "typed")),
+                       (b, ("HSET", "typed", "f", "v")), (a, ("INCRBYFLOAT", "fl", "1")),
+                       (b, ("SET", "ctr2", "text")), (a, ("FUNCTION", "DELETE", "mergelib"))]:
+            r = c.call(*cmd)
+            self.assertFalse(isinstance(r.value, akv.Err), "%r: %r" % (cmd, r.value))
+        akv.wait_for(self, "'short' expires", lambda: a.call("EXISTS", "short").value == 0,
+                     timeout=10)
+        cl.wait_sync()
+        # Merged into r0, the region the backup came from (no --region).
+        out, _ = self.run_ctl("restore", "--merge", "--from", dest, "--into", cl.topology)
+        self.assertIn("region r0: merged test/r0/", out)
+        self.assertIn("17 keys (3 created, 12 merged, 1 kept: another type live, "
+                      "1 expired in the backup), 1 values kept, 1 function libraries loaded, "
+                      "0 kept", out)
+        cl.wait_sync()
+        for c in (a, b):  # the peer got the merge as ordinary writes
+            got = c.pipeline([
+                ("GET", "ctr"), ("GET", "str"), ("GET", "num"), ("HGETALL", "h"),
+                ("SMEMBERS", "s"), ("SMEMBERS", "s2"), ("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+                ("LRANGE", "l", "0", "-1"), ("XLEN", "x"), ("GET", "gone"), ("TYPE", "typed"),
+                ("GET", "fl"), ("GET", "ctr2"), ("EXISTS", "short"), ("XLEN", "x2"),
+                ("FCALL", "mergefn", "0")])
+            v = [r.value for r in got]
+            self.assertEqual(v[0], b"25")  # counters add: 15 live + 10 in the backup
+            self.assertEqual(v[1:3], [b"old", b"5"])  # a written value: the backup's wins
+            h = dict(zip(v[3][::2], v[3][1::2]))
+            self.assertEqual(h, {b"f1": b"a", b"f2": b"b", b"f3": b"c", b"n": b"11"})
+            self.assertEqual(sorted(v[4]), [b"a", b"b", b"c"])
+            self.assertEqual(sorted(v[5]), [b"p", b"q"])
+            self.assertEqual(v[6], [b"m1", b"1", b"m2", b"5"])
+            self.assertEqual(v[7], [b"z", b"x", b"y"])  # the backup's elements appended
+            self.assertEqual(v[8], 3)  # entries at or below the live stream's last id: kept
+            self.assertEqual(v[9:11], [b"back", b"hash"])
+            self.assertEqual(v[11], b"4")  # 2.5 live + 1.5
+            self.assertEqual(v[12], b"text")  # no number live: kept
+            self.assertEqual(v[13:16], [0, 2, 1])
+            self.assertGreater(c.call("PTTL", "ttl").value, 0)
+            pending = c.call("XPENDING", "x2", "g2").value
+            self.assertEqual(pending[0], 1, pending)
+            self.assertEqual(pending[3], [[b"c1", b"1"]], pending)
+            self.assertEqual(c.call("SELECT", "3").value, b"OK")
+            self.assertEqual(c.call("GET", "db3key").value, b"three")
+            self.assertEqual(c.call("SELECT", "0").value, b"OK")
+
+    def test_merge_errors_name_the_region_and_the_database(self):
+        cl = self.cluster_with_data()
+        dest = os.path.join(akv.new_workdir("backup-merge-err"), "b")
+        self.run_ctl("backup", "create", cl.topology, "--to", dest, "--region", "r0")
+        # Another database's topology: refused before anything is sent.
+        other = os.path.join(akv.new_workdir("mergeother"), "topology.yaml")
+        with open(cl.topology) as f:
+            text = f.read().replace("name: test", "name: otherdb", 1)
+        with open(other, "w") as f:
+            f.write(text)
+        some = sorted(glob.glob(os.path.join(dest, "test", "r0", "*")))[0]
+        _, err = self.run_ctl("restore", "--merge", "--from", dest, "--backup",
+                              os.path.relpath(some, dest), "--into", other, ok=False)
+        self.assertIn("is of database 'test', not 'otherdb'", err)
+        # The target region is down: its name and address in the error.
+        cl.regions["r1"].kill9()
+        _, err = self.run_ctl("restore", "--merge", "--from", dest, "--into", cl.topology,
+                              "--region", "r1", ok=False)
+        self.assertIn("region r1 (", err)
+        self.assertEqual(cl.client("r0").call("GET", "ctr").value, b"7")  # nothing merged
 
     def scheduled_region(self, backup_yaml):
         srv = akv.ActiveKvServer(akv.new_workdir("scheduled"))

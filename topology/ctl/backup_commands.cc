@@ -36,8 +36,9 @@ struct BackupArgs {
   std::string to;
   std::string backup_id;
   std::string credentials_file;
-  std::string from;  // restore
-  std::string into;  // restore
+  std::string from;    // restore
+  std::string into;    // restore
+  bool merge = false;  // restore --merge
   std::string profile = "default";
 };
 
@@ -415,6 +416,115 @@ int RestoreInto(const BackupArgs& a) {
   return kExitOk;
 }
 
+// restore --merge --from LOCATION [--backup ID] --into TOPOLOGY [--region R]: streams a backup's
+// snapshot, a chunk at a time, into a live region's Status.Import, which writes its keys as new
+// local writes (docs/crdt-semantics.md, "Restore --merge").
+int MergeInto(const BackupArgs& a) {
+  if (a.from.empty() || a.into.empty()) {
+    return Fail("restore --merge needs --from LOCATION and --into FILE");
+  }
+  absl::StatusOr<Topology> topology = LoadTopologyFile(a.into);
+  if (!topology.ok()) return Fail(std::string(topology.status().message()));
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.from, a);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto backups = Backups(**store);
+  if (!backups.ok()) return Fail(std::string(backups.status().message()));
+  // The backup: ID, or the newest complete one of this database (from any region: every region
+  // holds the whole database).
+  const backup::Manifest* m = nullptr;
+  if (!a.backup_id.empty()) {
+    auto it = backups->find(a.backup_id);
+    if (it == backups->end()) return Fail("no backup " + a.backup_id + " in " + a.from);
+    if (!it->second) return Fail(a.backup_id + ": incomplete (no manifest)");
+    m = &*it->second;
+  } else {
+    for (const auto& [id, candidate] : *backups) {
+      if (!candidate || candidate->database != topology->name) continue;
+      if (m == nullptr || candidate->saved_unix_ms > m->saved_unix_ms) m = &*candidate;
+    }
+    if (m == nullptr) {
+      return Fail(
+          absl::StrCat("no complete backup of database '", topology->name, "' in ", a.from));
+    }
+  }
+  if (m->database != topology->name) {
+    return Fail(absl::StrCat("backup ", m->id, " is of database '", m->database, "', not '",
+                             topology->name, "' (", a.into, ")"));
+  }
+  // Into region R, else into the region the backup was taken from.
+  const std::string target = a.region.empty() ? m->region : a.region;
+  const RegionConfig* region = topology->FindRegion(target);
+  if (region == nullptr) {
+    return Fail(absl::StrCat("no region '", target, "' in ", a.into,
+                             a.region.empty() ? " (name the live region with --region)" : ""));
+  }
+  char tmpl[] = "/tmp/activekvctl-merge-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd < 0) return Fail("cannot create a temporary file");
+  close(fd);
+  const std::string path = tmpl;
+  absl::StatusOr<std::string> summary = FetchSnapshot(**store, *m, path);
+  if (!summary.ok()) return Fail(std::string(summary.status().message()));
+  auto file = persistence::Env::Default()->NewSequentialFile(path);
+  unlink(path.c_str());  // the open file stays readable
+  if (!file.ok()) return Fail(std::string(file.status().message()));
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  auto channel =
+      grpc::CreateCustomChannel(region->sync.ToString(), grpc::InsecureChannelCredentials(), args);
+  std::unique_ptr<v1::Status::Stub> stub = v1::Status::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24));
+  v1::ImportReply reply;
+  std::unique_ptr<grpc::ClientWriter<v1::ImportRequest>> writer = stub->Import(&ctx, &reply);
+  persistence::aof::Reader reader(file->get(), nullptr);
+  std::string payload;
+  v1::ImportRequest request;
+  request.set_database(m->database);
+  request.set_backup_id(m->id);
+  uint64_t keys = 0, reported = 0;
+  bool sent_all = true;
+  // FetchSnapshot checked that every record is the snapshot's next chunk.
+  while (reader.ReadRecord(&payload) == persistence::aof::Reader::Result::kRecord) {
+    if (!request.mutable_chunk()->ParseFromString(payload)) {
+      sent_all = false;
+      break;
+    }
+    keys += static_cast<uint64_t>(request.chunk().keys_size());
+    if (!writer->Write(request)) {
+      sent_all = false;  // the region ended the call: Finish says why
+      break;
+    }
+    request.Clear();
+    if (keys - reported >= 100000) {
+      printf("  %s: %llu keys sent\n", region->name.c_str(), static_cast<unsigned long long>(keys));
+      reported = keys;
+    }
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) {
+    return Fail(absl::StrCat("region ", region->name, " (", region->sync.ToString(), "): merge of ",
+                             m->id, " failed: ", status.error_message()));
+  }
+  if (!sent_all) return Fail(absl::StrCat("region ", region->name, ": the merge was cut short"));
+  printf(
+      "region %s: merged %s (%s): %llu keys (%llu created, %llu merged, %llu kept: another "
+      "type live, %llu expired in the backup), %llu values kept, %llu function libraries "
+      "loaded, %llu kept\n",
+      region->name.c_str(), m->id.c_str(), summary->c_str(),
+      static_cast<unsigned long long>(reply.keys()),
+      static_cast<unsigned long long>(reply.created()),
+      static_cast<unsigned long long>(reply.merged()),
+      static_cast<unsigned long long>(reply.type_conflicts()),
+      static_cast<unsigned long long>(reply.expired()),
+      static_cast<unsigned long long>(reply.value_conflicts()),
+      static_cast<unsigned long long>(reply.libraries_loaded()),
+      static_cast<unsigned long long>(reply.libraries_kept()));
+  return kExitOk;
+}
+
 }  // namespace
 
 int Backup(const std::vector<std::string>& args) {
@@ -445,6 +555,8 @@ int Backup(const std::vector<std::string>& args) {
       ok = value(&a.credentials_file);
     } else if (arg == "--profile") {
       ok = value(&a.profile);
+    } else if (arg == "--merge") {
+      a.merge = true;
     } else if (absl::StartsWith(arg, "--")) {
       fprintf(stderr, "activekvctl: unknown option '%s' for backup\n", arg.c_str());
       return kExitUsage;
@@ -460,7 +572,7 @@ int Backup(const std::vector<std::string>& args) {
   if (args[0] == "list") return List(a);
   if (args[0] == "verify") return Verify(a);
   if (args[0] == "validate") return Validate(a);
-  if (args[0] == "restore") return RestoreInto(a);
+  if (args[0] == "restore") return a.merge ? MergeInto(a) : RestoreInto(a);
   fprintf(stderr, "activekvctl: unknown backup command '%s'\n", args[0].c_str());
   return kExitUsage;
 }
