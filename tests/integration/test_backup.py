@@ -19,7 +19,8 @@ with Debian's awscli as an independent reader.
 - Recovery of a database whose regions are all lost: `activekvctl restore` seeds a new
   deployment's empty data directories from each region's newest backup; the regions start,
   hold the data, replicate and converge. A non-empty directory and another database's backup
-  are refused.
+  are refused. A region whose data directory survived starts from its AOF (writes after the
+  backups kept) while only the others are restored (`--region`).
 - Merge into a live region (`restore --merge`, docs/crdt-semantics.md "Restore --merge"): every
   type, every database and the function libraries of a backup written into the live region as
   new writes (counters add, written values win, collections unite, a live key of another type
@@ -303,6 +304,37 @@ class BackupTest(akv.ServerTestCase):
         # The restored regions replicate to each other, and keep counting from the backup.
         self.assert_counter_replicates(ports[0], ports[1])
         self.run_ctl("wait-sync", topo)
+
+    def test_recovery_keeps_what_a_surviving_aof_holds(self):
+        """Every region lost, but one region's data directory survived: it starts from its own
+        AOF (writes after the backups included) and only the other region is restored."""
+        cl = self.cluster_with_data()
+        dest = os.path.join(akv.new_workdir("backup-aof"), "b")
+        self.run_ctl("backup", "create", cl.topology, "--to", dest)
+        a = cl.client("r0")
+        a.pipeline([("SET", "after%d" % i, "w%d" % i) for i in range(500)])
+        self.assertEqual(a.call("INCRBY", "ctr", "5").value, 12)
+        cl.wait_sync()
+        for p in cl.regions.values():
+            p.kill9()
+        root, topo, ports = self.new_deployment("aof-survived")
+        shutil.copytree(os.path.join(cl.root, "data", "r0"), os.path.join(root, "data", "r0"))
+        # r0's directory holds its AOF: a restore of every region is refused, of r1 alone not.
+        _, err = self.run_ctl("restore", "--from", dest, "--into", topo, ok=False)
+        self.assertIn("region r0: data directory", err)
+        out, _ = self.run_ctl("restore", "--from", dest, "--into", topo, "--region", "r1")
+        self.assertIn("region r1: restored test/r1/", out)
+        self.assertNotIn("region r0", out)
+        self.run_ctl("up", topo)
+        self.addCleanup(lambda: subprocess.run([ctl(), "down", topo], capture_output=True,
+                                               timeout=60))
+        self.run_ctl("wait-sync", topo)
+        for i in range(2):
+            with akv.RespClient(ports[i]) as c:
+                got = c.pipeline([("GET", "after%d" % k) for k in range(0, 500, 7)])
+                self.assertEqual([r.value for r in got], [b"w%d" % k for k in range(0, 500, 7)])
+                self.assertEqual(c.call("GET", "before42").value, b"v42")
+                self.assertEqual(c.call("GET", "ctr").value, b"12")
 
     def test_regress_by_restoring_into_a_second_database_then_switching(self):
         """The Redis Enterprise procedure to go back to an earlier point without taking the live

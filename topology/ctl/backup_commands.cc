@@ -342,9 +342,9 @@ int Validate(const BackupArgs& a) {
   return kExitOk;
 }
 
-// restore --from LOCATION [--backup ID] --into TOPOLOGY: seeds each region's (empty) data
-// directory with a backup's snapshot as its dump.akv (docs/operations.md, "Restore and
-// recovery").
+// restore --from LOCATION [--backup ID] --into TOPOLOGY [--region R]: seeds each region's (or
+// only R's) empty data directory with a backup's snapshot as its dump.akv (docs/operations.md,
+// "Restore and recovery").
 int RestoreInto(const BackupArgs& a) {
   if (a.from.empty() || a.into.empty())
     return Fail("restore needs --from LOCATION and --into FILE");
@@ -356,8 +356,12 @@ int RestoreInto(const BackupArgs& a) {
   if (!backups.ok()) return Fail(std::string(backups.status().message()));
   // Which backup seeds which region: --backup ID seeds every region; otherwise each region gets
   // the newest complete backup of its own name (ids end in their UTC time: the last sorts newest).
+  if (!a.region.empty() && topology->FindRegion(a.region) == nullptr) {
+    return Fail(absl::StrCat("no region '", a.region, "' in ", a.into));
+  }
   std::vector<std::pair<const RegionConfig*, const backup::Manifest*>> plan;
   for (const RegionConfig& region : topology->regions) {
+    if (!a.region.empty() && region.name != a.region) continue;  // left as it is
     const backup::Manifest* pick = nullptr;
     for (const auto& [id, m] : *backups) {
       if (!m) continue;
@@ -407,6 +411,7 @@ int RestoreInto(const BackupArgs& a) {
            summary->c_str(), region->data_dir.c_str());
   }
   for (const RegionConfig& region : topology->regions) {
+    if (!a.region.empty() && region.name != a.region) continue;
     bool seeded = false;
     for (const auto& p : plan) seeded = seeded || p.first == &region;
     if (!seeded) {
