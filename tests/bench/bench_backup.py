@@ -7,6 +7,7 @@ One activekv region and one redis-server (both appendfsync everysec), each loade
   activekv BGSAVE (dump.akv)            vs  redis-server BGSAVE (dump.rdb, forked child)
   activekvctl backup create -> a local directory, and -> s3rver (S3, SigV4)
   activekvctl restore (local directory -> an empty data directory)
+  activekvctl restore --merge (the same backup into the live restored region: N new writes)
   time to a serving region: from the restored snapshot  vs  from the full AOF (every SET)
                                                           vs  redis-server from dump.rdb
 
@@ -131,6 +132,10 @@ def main():
         row("serving from the restored snapshot", t, os.path.getsize(snap), n)
         with restored.client() as c:
             assert c.call("DBSIZE").value == n
+        # The same backup merged into the live restored region: every key a new write (SET).
+        t = ctl("restore", "--merge", "--from", local, "--into", restored.topology, "--backup",
+                os.path.relpath(os.path.dirname(snap), local))
+        row("restore --merge into the live region", t, os.path.getsize(snap), n)
         restored.kill9()
 
         # The original AOF holds every SET (no rewrite at this size by default).
