@@ -39,6 +39,11 @@ namespace {}  // namespace
 // down answer at once: their attempt fails; only one still connecting is waited for). 50 ms was
 // too short for a sanitizer build's connection setup.
 constexpr int64_t kHoldMs = 500;
+// An ack that only says our version vector moved by ops of other origins (not a batch from this
+// peer, not a change of `synced` or `direct`) waits until this long after the link's last ack:
+// it feeds the peer's lag figures only, and sending one on every link after every applied batch
+// doubled the messages (and the gRPC thread wake-ups) of a three-region database.
+constexpr int64_t kRefreshAckMs = 50;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -251,10 +256,16 @@ class Replicator::Link {
       StartCall();
     }
     void OnWriteDone(bool ok) override {
-      link_->r_->executor_([this, ok] {
-        writing_ = false;
-        if (ok) link_->MaybeAck();
-      });
+      if (ok) {
+        // No wake-up of the event loop per ack: only when MaybeAck found this write in flight
+        // and left an ack waiting. It sets ack_waiting_ then reads writing_; we clear writing_
+        // then read ack_waiting_ (both seq_cst): at least one of the two sees the other.
+        writing_.store(false);
+        if (!ack_waiting_.load()) return;
+        link_->r_->executor_([this] { link_->MaybeAck(); });
+        return;
+      }
+      link_->r_->executor_([this] { writing_.store(false); });
     }
     void OnReadDone(bool ok) override {
       if (!ok) {  // the stream is ending
@@ -291,7 +302,9 @@ class Replicator::Link {
       released_ = true;
       RemoveHold();
     }
-    bool writing_ = true;  // the hello
+    std::atomic<bool> writing_{true};  // the hello first
+    // MaybeAck wanted to write while a write was in flight (OnWriteDone then calls it again).
+    std::atomic<bool> ack_waiting_{false};
     bool cancelled_ = false;
     bool released_ = false;
     v1::PullRequest ack_;
@@ -412,9 +425,12 @@ class Replicator::Link {
   // the peer's lag figures and stability tracking stay current. One write in flight; acks
   // coalesce.
   void MaybeAck() {
-    if (stream_ == nullptr || stream_->writing_ || stream_->cancelled_ || stream_->released_) {
-      return;
+    if (stream_ == nullptr || stream_->cancelled_ || stream_->released_) return;
+    if (stream_->writing_.load()) {
+      stream_->ack_waiting_.store(true);
+      if (stream_->writing_.load()) return;  // OnWriteDone will see ack_waiting_
     }
+    stream_->ack_waiting_.store(false);
     if (!go_sent_) {
       // The peer holds the stream until our first ack: send it once every link has answered
       // (or failed), so that its `direct` names them all, or after kHoldMs.
@@ -429,8 +445,12 @@ class Replicator::Link {
     const bool synced_moved = synced != nullptr && *synced != last_synced_;
     std::vector<std::string> direct = r_->DirectOrigins(this, SteadyMs());
     const bool direct_moved = direct != last_direct_;
-    if (!ack_needed_ && !synced_moved && !direct_moved && applied == last_ack_) return;
+    if (!ack_needed_ && !synced_moved && !direct_moved) {
+      if (applied == last_ack_) return;
+      if (SteadyMs() - last_ack_ms_ < kRefreshAckMs) return;  // the cron's Pump sends it later
+    }
     ack_needed_ = false;
+    last_ack_ms_ = SteadyMs();
     last_ack_ = applied;
     stream_->ack_.Clear();
     ToEntries(applied, stream_->ack_.mutable_applied());
@@ -443,7 +463,7 @@ class Replicator::Link {
       v1::Origins* d = stream_->ack_.mutable_direct();
       for (const std::string& o : last_direct_) d->add_origins(o);
     }
-    stream_->writing_ = true;
+    stream_->writing_.store(true);
     stream_->StartWrite(&stream_->ack_);
   }
 
@@ -519,6 +539,7 @@ class Replicator::Link {
   NamedVV own_held_;  // ops of our origins the peer held at its first response
   NamedVV required_;  // ops of our dead incarnations the peer holds
   int64_t last_response_ms_ = 0;
+  int64_t last_ack_ms_ = 0;  // when the current stream's last ack was started
   LinkStats stats_;
 };
 
