@@ -123,7 +123,7 @@ const char* ReplicationLog::Store(std::string_view bytes) {
       spare_ = Chunk();
     } else {
       chunk.capacity = std::max(kChunkBytes, bytes.size());
-      chunk.data = std::make_unique<char[]>(chunk.capacity);
+      chunk.data.reset(new char[chunk.capacity]);  // not zeroed: every byte is written first
     }
     chunk.used = 0;
     chunk.end = end();
