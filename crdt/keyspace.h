@@ -185,6 +185,21 @@ class Keyspace {
   // malformed snapshot (missing first/last chunk, a key twice, a malformed KeyState). Returns the
   // number of ops the merge added to applied().
   absl::StatusOr<uint64_t> MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks);
+  // MergeSnapshot into a keyspace that holds nothing (HoldsNothing(); a start from a snapshot
+  // file), one chunk at a time as they are read, so that memory holds one parsed chunk instead
+  // of the whole snapshot. Call it for every chunk in order: each is validated and its keys
+  // decoded straight into their entries; the `last` one finishes (the keyspace is then what
+  // MergeSnapshot of every chunk would have made it) and returns the ops added, earlier ones
+  // return 0. On an error (InvalidArgument; FailedPrecondition for a first chunk into a keyspace
+  // that holds something) the keyspace holds nothing again.
+  absl::StatusOr<uint64_t> AdoptChunk(const v1::Snapshot& chunk);
+  // Between a first chunk and the last one.
+  bool adopting() const { return adopt_front_ != nullptr; }
+  // No key, no applied op, no flush knowledge and no snapshot being taken: a snapshot merged
+  // into it is adopted as it is (MergeSnapshot's fast path, AdoptChunk).
+  bool HoldsNothing() const;
+  // Drops what the chunks adopted so far added (a snapshot file that ends before its last chunk).
+  void AbortAdopt();
 
   // 128-bit digest of the visible state (key, type, value, expiry deadline of every existing key;
   // a collection's value is its elements, in no order), independent of insertion order, of
@@ -308,12 +323,19 @@ class Keyspace {
   void NoteCreated(uint32_t ns, std::string_view key) {
     if (snap_ != nullptr && !SnapshotPassed(ns, key)) snap_->saved[ns].insert(std::string(key));
   }
-  // No key, no applied op, no flush knowledge and no snapshot being taken: MergeSnapshot may
-  // adopt the snapshot's keys as they are (AdoptKeys).
-  bool HoldsNothing() const;
   // Decodes every key of `chunks` straight into the tables, as JoinInto would with no local
   // entry. On an invalid key, removes every key again and returns the error.
   absl::Status AdoptKeys(const std::vector<const v1::Snapshot*>& chunks);
+  // Removes every key (the keyspace held nothing before the adoption being undone).
+  void ClearAdopted();
+  // A snapshot's metadata (its first chunk): database mapping, function libraries, version (into
+  // applied()). `*version` and `*remote_flush` get its version and flush frontiers; returns the
+  // ops the version added.
+  uint64_t MergeSnapshotMeta(const v1::Snapshot& front, VersionVector* version,
+                             std::array<VersionVector, kDatabases>* remote_flush);
+  void MergeFlushFrontiers(const std::array<VersionVector, kDatabases>& remote_flush);
+  // AdoptChunk: the first chunk's metadata, applied once the last chunk is in.
+  std::unique_ptr<v1::Snapshot> adopt_front_;
   // Merge of one key's snapshot state into the entry at `it` (erased if nothing is left).
   void JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,
                 const Entry::JoinContext& join, const Entry::Context& ctx);

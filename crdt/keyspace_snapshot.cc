@@ -18,6 +18,29 @@ absl::Status CheckVV(const google::protobuf::RepeatedPtrField<v1::VersionEntry>&
   return absl::OkStatus();
 }
 
+// A chunk's version vectors, frontiers, database mapping and function libraries are well formed.
+absl::Status CheckChunkMeta(const v1::Snapshot& chunk) {
+  absl::Status s = CheckVV(chunk.version());
+  if (s.ok()) s = CheckVV(chunk.flush_frontier());
+  for (const v1::NamespaceFrontier& f : chunk.namespace_flush_frontiers()) {
+    if (s.ok() && f.db() >= kDatabases) {
+      s = absl::InvalidArgumentError("snapshot: flush frontier of a db out of range");
+    }
+    if (s.ok()) s = CheckVV(f.frontier());
+  }
+  DbMapping mapping;
+  if (s.ok() && chunk.db_mapping_size() > 0 &&
+      (!ToMapping(chunk.db_mapping(), &mapping) || chunk.db_mapping_region().empty())) {
+    s = absl::InvalidArgumentError("snapshot: db mapping is not a permutation of 0..15");
+  }
+  for (const v1::FunctionLibraryState& f : chunk.functions()) {
+    if (s.ok() && (f.name().empty() || f.region().empty())) {
+      s = absl::InvalidArgumentError("snapshot: function library without name or region");
+    }
+  }
+  return s;
+}
+
 // The chunk's region dictionary as ids of `regions`.
 absl::Status Dictionary(const v1::Snapshot& chunk, RegionTable* regions,
                         std::vector<RegionId>* dict) {
@@ -197,7 +220,12 @@ absl::Status Keyspace::AdoptKeys(const std::vector<const v1::Snapshot*>& chunks)
     if (!s.ok()) break;
   }
   if (s.ok()) return s;
-  // Undo: the keyspace held nothing before.
+  ClearAdopted();
+  return s;
+}
+
+void Keyspace::ClearAdopted() {
+  // Undo an adoption: the keyspace held nothing before it.
   for (uint32_t db = 0; db < kDatabases; ++db) {
     Table& table = ns_[db].table;
     for (auto it = table.begin(); it != table.end();) {
@@ -210,7 +238,6 @@ absl::Status Keyspace::AdoptKeys(const std::vector<const v1::Snapshot*>& chunks)
   }
   live_keys_ = 0;
   digest_ = Digest128();
-  return s;
 }
 
 absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks) {
@@ -232,24 +259,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       if ((c > 0 && chunk.first()) || (c + 1 < chunks.size() && chunk.last())) {
         return absl::InvalidArgumentError("snapshot: first/last chunk out of place");
       }
-      absl::Status s = CheckVV(chunk.version());
-      if (s.ok()) s = CheckVV(chunk.flush_frontier());
-      for (const v1::NamespaceFrontier& f : chunk.namespace_flush_frontiers()) {
-        if (s.ok() && f.db() >= kDatabases) {
-          s = absl::InvalidArgumentError("snapshot: flush frontier of a db out of range");
-        }
-        if (s.ok()) s = CheckVV(f.frontier());
-      }
-      DbMapping mapping;
-      if (s.ok() && chunk.db_mapping_size() > 0 &&
-          (!ToMapping(chunk.db_mapping(), &mapping) || chunk.db_mapping_region().empty())) {
-        s = absl::InvalidArgumentError("snapshot: db mapping is not a permutation of 0..15");
-      }
-      for (const v1::FunctionLibraryState& f : chunk.functions()) {
-        if (s.ok() && (f.name().empty() || f.region().empty())) {
-          s = absl::InvalidArgumentError("snapshot: function library without name or region");
-        }
-      }
+      absl::Status s = CheckChunkMeta(chunk);
       if (s.ok()) s = Dictionary(chunk, &scratch, &dict);
       if (!s.ok()) return s;
       if (adopt) continue;  // AdoptKeys validates the keys
@@ -272,34 +282,12 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
     absl::Status s = AdoptKeys(chunks);
     if (!s.ok()) return s;
   }
-  const v1::Snapshot& front = *chunks.front();
-  VersionVector version;
-  std::array<VersionVector, kDatabases> remote_flush;
-  ReadVV(front.version(), &regions_, &version);
-  ReadVV(front.flush_frontier(), &regions_, &remote_flush[0]);
-  for (const v1::NamespaceFrontier& f : front.namespace_flush_frontiers()) {
-    ReadVV(f.frontier(), &regions_, &remote_flush[f.db()]);
-  }
-  if (front.db_mapping_size() > 0) {
-    DbMapping mapping;
-    ToMapping(front.db_mapping(), &mapping);  // validated above
-    WriteMapping(mapping, front.db_mapping_hlc(), regions_.Intern(front.db_mapping_region()));
-  }
-  for (const v1::FunctionLibraryState& f : front.functions()) {
-    WriteFunction(f.name(), f.code(), f.hlc(), regions_.Intern(f.region()));
-  }
   const VersionVector local_applied = applied_;
   std::array<VersionVector, kDatabases> local_flush;
   for (uint32_t ns = 0; ns < kDatabases; ++ns) local_flush[ns] = ns_[ns].flush_frontier;
-  uint64_t added = 0;
-  for (RegionId r = 0; r < version.size(); ++r) {
-    if (version.Get(r) > applied_.Get(r)) {
-      added += version.Get(r) - applied_.Get(r);
-      applied_.Set(r, version.Get(r));
-    }
-  }
-  applied_ops_ += added;
-  RecomputeStable();
+  VersionVector version;
+  std::array<VersionVector, kDatabases> remote_flush;
+  const uint64_t added = MergeSnapshotMeta(*chunks.front(), &version, &remote_flush);
 
   // A key's join uses its namespace's flush frontiers.
   auto join_of = [&](uint32_t ns) {
@@ -334,11 +322,88 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       it = next;
     }
   }
+  MergeFlushFrontiers(remote_flush);
+  return added;
+}
+
+uint64_t Keyspace::MergeSnapshotMeta(const v1::Snapshot& front, VersionVector* version,
+                                     std::array<VersionVector, kDatabases>* remote_flush) {
+  ReadVV(front.version(), &regions_, version);
+  ReadVV(front.flush_frontier(), &regions_, &(*remote_flush)[0]);
+  for (const v1::NamespaceFrontier& f : front.namespace_flush_frontiers()) {
+    ReadVV(f.frontier(), &regions_, &(*remote_flush)[f.db()]);
+  }
+  if (front.db_mapping_size() > 0) {
+    DbMapping mapping;
+    ToMapping(front.db_mapping(), &mapping);  // validated by the caller
+    WriteMapping(mapping, front.db_mapping_hlc(), regions_.Intern(front.db_mapping_region()));
+  }
+  for (const v1::FunctionLibraryState& f : front.functions()) {
+    WriteFunction(f.name(), f.code(), f.hlc(), regions_.Intern(f.region()));
+  }
+  uint64_t added = 0;
+  for (RegionId r = 0; r < version->size(); ++r) {
+    if (version->Get(r) > applied_.Get(r)) {
+      added += version->Get(r) - applied_.Get(r);
+      applied_.Set(r, version->Get(r));
+    }
+  }
+  applied_ops_ += added;
+  RecomputeStable();
+  return added;
+}
+
+void Keyspace::MergeFlushFrontiers(const std::array<VersionVector, kDatabases>& remote_flush) {
   for (uint32_t db = 0; db < kDatabases; ++db) {
     ns_[db].flush_frontier.Merge(remote_flush[db]);
     ns_[db].flush_frontier.PruneCoveredBy(applied_);
   }
+}
+
+absl::StatusOr<uint64_t> Keyspace::AdoptChunk(const v1::Snapshot& chunk) {
+  absl::Status s;
+  if (chunk.first() != (adopt_front_ == nullptr)) {
+    s = absl::InvalidArgumentError(chunk.first() ? "snapshot: a first chunk inside a snapshot"
+                                                 : "snapshot: a chunk without its first chunk");
+  } else if (chunk.first() && !HoldsNothing()) {
+    return absl::FailedPreconditionError("snapshot: adopted only into an empty keyspace");
+  }
+  if (s.ok()) s = CheckChunkMeta(chunk);
+  if (s.ok()) {
+    // Dictionary interns into a scratch table first: a bad chunk leaves regions_ as it was.
+    RegionTable scratch;
+    std::vector<RegionId> dict;
+    s = Dictionary(chunk, &scratch, &dict);
+  }
+  if (s.ok() && chunk.first()) {
+    // The metadata MergeSnapshotMeta applies at the end (the keys come from every chunk).
+    adopt_front_ = std::make_unique<v1::Snapshot>();
+    *adopt_front_->mutable_version() = chunk.version();
+    *adopt_front_->mutable_flush_frontier() = chunk.flush_frontier();
+    *adopt_front_->mutable_namespace_flush_frontiers() = chunk.namespace_flush_frontiers();
+    *adopt_front_->mutable_db_mapping() = chunk.db_mapping();
+    adopt_front_->set_db_mapping_hlc(chunk.db_mapping_hlc());
+    adopt_front_->set_db_mapping_region(chunk.db_mapping_region());
+    *adopt_front_->mutable_functions() = chunk.functions();
+  }
+  if (s.ok()) s = AdoptKeys({&chunk});
+  if (!s.ok()) {
+    AbortAdopt();
+    return s;
+  }
+  if (!chunk.last()) return 0;
+  VersionVector version;
+  std::array<VersionVector, kDatabases> remote_flush;
+  const std::unique_ptr<v1::Snapshot> front = std::move(adopt_front_);
+  const uint64_t added = MergeSnapshotMeta(*front, &version, &remote_flush);
+  MergeFlushFrontiers(remote_flush);
   return added;
+}
+
+void Keyspace::AbortAdopt() {
+  if (adopt_front_ == nullptr) return;
+  adopt_front_.reset();
+  ClearAdopted();
 }
 
 }  // namespace activekv::crdt

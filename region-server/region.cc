@@ -230,12 +230,25 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
           if (!chunk.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
             return absl::DataLossError(absl::StrCat(path, ": record is not a valid snapshot"));
           }
-          if (chunk.first() != replay_snapshot_.empty()) {
+          if (chunk.first() == (!replay_snapshot_.empty() || ks_.adopting())) {
             return absl::DataLossError(absl::StrCat(
                 path, chunk.first() ? ": a snapshot starts inside another one"
                                     : ": snapshot chunk without the chunk that starts it"));
           }
-          if (chunk.first()) replay_snapshot_offset_ = record.offset;
+          if (chunk.first()) {
+            replay_snapshot_offset_ = record.offset;
+            replay_snapshot_chunks_ = 0;
+          }
+          ++replay_snapshot_chunks_;
+          if (ks_.adopting() || (chunk.first() && ks_.HoldsNothing())) {
+            // Into nothing (the base of a rewritten AOF, a snapshot file): each chunk goes
+            // straight into the keyspace as it is read, none is kept.
+            absl::Status adopted = AdoptChunk(chunk);
+            if (!adopted.ok()) {
+              return absl::DataLossError(absl::StrCat(path, ": ", adopted.message()));
+            }
+            return absl::OkStatus();
+          }
           const bool last = chunk.last();
           replay_snapshot_.push_back(std::move(chunk));
           if (!last) return absl::OkStatus();
@@ -246,7 +259,7 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
           }
           return absl::OkStatus();
         }
-        if (!replay_snapshot_.empty()) {
+        if (!replay_snapshot_.empty() || ks_.adopting()) {
           return absl::DataLossError(absl::StrCat(path, ": op record inside a snapshot"));
         }
         if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
@@ -258,7 +271,8 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
       },
       recovery, recovery_options);
   if (!s.ok()) return s;
-  if (snapshot_file && (!replay_unit_.ops.empty() || !replay_snapshot_.empty())) {
+  const bool in_snapshot = !replay_snapshot_.empty() || ks_.adopting();
+  if (snapshot_file && (!replay_unit_.ops.empty() || in_snapshot)) {
     return absl::DataLossError(absl::StrCat(path, ": ends inside a snapshot or a unit"));
   }
   if (!replay_unit_.ops.empty()) {
@@ -276,7 +290,7 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
                                               replay_unit_.ops[0].seq(), ", its last op missing)");
     replay_unit_ = ReplayUnit();
   }
-  if (!replay_snapshot_.empty()) {
+  if (in_snapshot) {
     // The process died while appending a snapshot: none of it was acknowledged (a peer's full
     // resync is acked once all of it is durable; a rewrite writes its own file). Cut it off like
     // a torn tail.
@@ -286,8 +300,9 @@ absl::Status Region::Open(persistence::RecoveryResult* recovery) {
     recovery->truncated_bytes += recovery->valid_bytes - replay_snapshot_offset_;
     recovery->valid_bytes = replay_snapshot_offset_;
     recovery->torn_tail_reason =
-        absl::StrCat("incomplete snapshot (", replay_snapshot_.size(), " chunks, no last chunk)");
+        absl::StrCat("incomplete snapshot (", replay_snapshot_chunks_, " chunks, no last chunk)");
     replay_snapshot_.clear();
+    ks_.AbortAdopt();
   }
   rewrite_stats_.base_size = recovery->valid_bytes;
   // Everything replayed is in the AOF (Aof::Open fsyncs it) or in the snapshot file.

@@ -404,6 +404,12 @@ class Region final : public syncer::ReplicaHost {
   // Replay: snapshot chunks read so far (a snapshot is merged once its last chunk is read).
   std::vector<v1::Snapshot> replay_snapshot_;
   uint64_t replay_snapshot_offset_ = 0;
+  size_t replay_snapshot_chunks_ = 0;  // chunks of the snapshot being replayed, so far
+  // Replay of a snapshot into an empty keyspace, a chunk at a time (Keyspace::AdoptChunk): the
+  // largest HLC seen and the snapshot's version, applied at its last chunk.
+  absl::Status AdoptChunk(const v1::Snapshot& chunk);
+  crdt::Hlc adopt_hlc_ = 0;
+  syncer::NamedVV adopt_version_;
   // Replay: a unit that AppendRecord split over several records is applied once its last op is
   // read (its ops so far, copied, and its first record's offset); one still open at the end of
   // the file is cut off like a torn tail (docs/aof-format.md, "Units").

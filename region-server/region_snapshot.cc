@@ -19,9 +19,9 @@ constexpr size_t kRewriteStepBytes = 4 << 20;
 constexpr char kRewriteSuffix[] = ".rewrite";
 constexpr char kSaveSuffix[] = ".tmp";
 
-crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
+crdt::Hlc MaxHlc(const v1::Snapshot& chunk) {
   crdt::Hlc max = 0;
-  for (const v1::Snapshot& chunk : chunks) {
+  {
     max = std::max<crdt::Hlc>(max, chunk.db_mapping_hlc());
     for (const v1::FunctionLibraryState& f : chunk.functions()) {
       max = std::max<crdt::Hlc>(max, f.hlc());
@@ -53,6 +53,12 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
   return max;
 }
 
+crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
+  crdt::Hlc max = 0;
+  for (const v1::Snapshot& chunk : chunks) max = std::max(max, MaxHlc(chunk));
+  return max;
+}
+
 }  // namespace
 
 Region::~Region() {
@@ -65,6 +71,21 @@ uint64_t Region::AppendToAof(std::string_view payload, persistence::aof::RecordT
   if (lsn != 0 && rewrite_ != nullptr)
     persistence::aof::EncodeRecord(payload, &rewrite_->tail, type);
   return lsn;
+}
+
+absl::Status Region::AdoptChunk(const v1::Snapshot& chunk) {
+  if (chunk.first()) {
+    adopt_hlc_ = 0;
+    adopt_version_ = syncer::FromEntries(chunk.version());
+  }
+  adopt_hlc_ = std::max(adopt_hlc_, MaxHlc(chunk));
+  absl::StatusOr<uint64_t> added = ks_.AdoptChunk(chunk);
+  if (!added.ok()) return added.status();
+  if (chunk.last()) {
+    clock_.Observe(adopt_hlc_);
+    if (log_) log_->MarkUnavailable(adopt_version_);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Region::MergeChunks(const std::vector<v1::Snapshot>& chunks) {

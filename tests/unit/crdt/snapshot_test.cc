@@ -473,6 +473,17 @@ TEST(SnapshotMerge, FiveHundredSeededHistoriesMergeLikeReplayingTheUnion) {
 // ---------------------------------------------------------------------------------------------
 // Restore into an empty keyspace.
 
+// Keyspace::AdoptChunk over every chunk in order, as a replay reads them, stopping at the first
+// error: the ops the last chunk added, that error, or OutOfRange when the chunks ran out before
+// a last one (the keyspace is then still adopting: the caller aborts, as a replay does).
+absl::StatusOr<uint64_t> AdoptEach(Keyspace& ks, const std::vector<v1::Snapshot>& chunks) {
+  for (const v1::Snapshot& chunk : chunks) {
+    absl::StatusOr<uint64_t> r = ks.AdoptChunk(chunk);
+    if (!r.ok() || chunk.last()) return r;
+  }
+  return absl::OutOfRangeError("no last chunk");
+}
+
 TEST(SnapshotRestore, EmptyKeyspaceGetsCountersFloatsExpiriesConcurrentWritesAndFrontiers) {
   const std::vector<std::string> names{"a", "b", "c", "d"};
   Replica a("a", names), b("b", names), c("c", names), d("d", names);
@@ -533,11 +544,13 @@ TEST(SnapshotRestore, EmptyKeyspaceGetsCountersFloatsExpiriesConcurrentWritesAnd
   ASSERT_NE(FindState(chunks, "rf"), nullptr);
   EXPECT_GT(FindState(chunks, "rf")->value_frontier_size(), 0);
 
-  // Restored as region a itself (AOF compaction) and as an empty peer c (state transfer).
+  // Restored as region a itself (AOF compaction), as an empty peer c (state transfer), and as
+  // an empty peer c a chunk at a time (a start from a snapshot file: Keyspace::AdoptChunk).
   const std::vector<std::string> keys{"fc", "uc", "f", "e", "p", "mv", "rf"};
-  Replica ra("a", names), rc("c", names);
-  for (Replica* r : {&ra, &rc}) {
-    absl::StatusOr<uint64_t> added = r->ks().MergeSnapshot(Ptrs(chunks));
+  Replica ra("a", names), rc("c", names), rs("c", names);
+  for (Replica* r : {&ra, &rc, &rs}) {
+    absl::StatusOr<uint64_t> added =
+        r == &rs ? AdoptEach(r->ks(), chunks) : r->ks().MergeSnapshot(Ptrs(chunks));
     ASSERT_TRUE(added.ok()) << added.status();
     EXPECT_EQ(*added, Missing({}, Named(a.ks())));
     EXPECT_EQ(r->ks().Digest(), a.ks().Digest()) << Dump(a, keys) << Dump(*r, keys);
@@ -547,9 +560,9 @@ TEST(SnapshotRestore, EmptyKeyspaceGetsCountersFloatsExpiriesConcurrentWritesAnd
   }
 
   // Later ops reach the source and both restored keyspaces alike.
-  const std::vector<Replica*> watched{&a, &ra, &rc};
+  const std::vector<Replica*> watched{&a, &ra, &rc, &rs};
   auto expect_same = [&](const char* when) {
-    for (Replica* r : {&ra, &rc}) {
+    for (Replica* r : {&ra, &rc, &rs}) {
       EXPECT_EQ(r->ks().Digest(), a.ks().Digest()) << when << "\n"
                                                    << Dump(a, keys) << Dump(*r, keys);
     }
@@ -565,13 +578,13 @@ TEST(SnapshotRestore, EmptyKeyspaceGetsCountersFloatsExpiriesConcurrentWritesAnd
   expect_same("after concurrent ops");
   EXPECT_EQ(ra.Get("f"), "1.20001");
   // `ra` carries on as region a: its ops follow the restored seq.
-  v1::Op own = net.Send(ra.Incr("fc", 4), {&a, &rc});
+  v1::Op own = net.Send(ra.Incr("fc", 4), {&a, &rc, &rs});
   EXPECT_EQ(own.seq(), a.ks().applied().Get(a.ks().local()));
   expect_same("after an op of the restored region");
   // Everyone gets everything and acks: stable increments fold everywhere, values stay.
   for (Replica* r : {&b, &c, &d}) net.CatchUp(*r);
-  AckAll({&ra, &b, &c, &d}, {&a, &ra, &rc, &b, &c, &d});
-  net.Send(b.Incr("fc", 1), {&a, &ra, &rc, &c, &d});
+  AckAll({&ra, &b, &c, &d}, {&a, &ra, &rc, &rs, &b, &c, &d});
+  net.Send(b.Incr("fc", 1), {&a, &ra, &rc, &rs, &c, &d});
   expect_same("after acks");
   for (Replica* r : {&b, &c, &d}) EXPECT_EQ(r->ks().Digest(), a.ks().Digest()) << r->name();
   EXPECT_EQ(ra.Get("fc"), "30");
@@ -874,6 +887,33 @@ TEST(SnapshotMerge, MalformedSnapshotIsRejectedAndChangesNothing) {
     ASSERT_TRUE(empty.ks().MergeSnapshot(Ptrs(good)).ok());
     EXPECT_EQ(empty.ks().Digest(), b.ks().Digest());
     EXPECT_EQ(empty.ks().key_count(), b.ks().key_count());
+  }
+  // The same a chunk at a time (AdoptChunk): refused at the bad chunk, or left unfinished and
+  // aborted (a file that ends early), and either way nothing stays.
+  for (const auto& [name, mutate] : cases) {
+    SCOPED_TRACE("adopted chunk by chunk: " + name);
+    Replica empty("a", names);
+    const std::string empty_digest = empty.ks().Digest();
+    std::vector<v1::Snapshot> bad = good;
+    mutate(&bad);
+    if (::testing::Test::HasFatalFailure()) return;
+    absl::StatusOr<uint64_t> r = AdoptEach(empty.ks(), bad);
+    EXPECT_FALSE(r.ok()) << "a malformed snapshot was adopted";
+    empty.ks().AbortAdopt();
+    EXPECT_FALSE(empty.ks().adopting());
+    EXPECT_EQ(empty.ks().Digest(), empty_digest);
+    EXPECT_EQ(empty.ks().Digest(), empty.ks().DigestByWalk());
+    EXPECT_TRUE(Named(empty.ks()).empty());
+    EXPECT_EQ(empty.ks().key_count(), 0u);
+    EXPECT_EQ(empty.ks().entries().size(), 0u);
+    ASSERT_TRUE(AdoptEach(empty.ks(), good).ok());
+    EXPECT_EQ(empty.ks().Digest(), b.ks().Digest());
+  }
+  {
+    // A first chunk into a keyspace that holds something is refused, and changes nothing.
+    absl::StatusOr<uint64_t> r = a.ks().AdoptChunk(good.front());
+    EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+    EXPECT_EQ(a.ks().Digest(), digest);
   }
   // The well-formed snapshot does change things (so the checks above meant something).
   ASSERT_TRUE(a.ks().MergeSnapshot(Ptrs(good)).ok());

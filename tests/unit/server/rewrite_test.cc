@@ -192,18 +192,9 @@ TEST(Rewrite, AFailedRewriteKeepsTheOldAofAndReportsTheError) {
   EXPECT_EQ(s.Run({"crdt.digest"}), digest);
 }
 
-TEST(Rewrite, AnIncompleteSnapshotAtTheEndIsCutOffLikeATornTail) {
-  persistence::MemEnv env;
-  std::string digest;
-  uint64_t good = 0;
-  {
-    testing::InProcessServer s(&env);
-    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
-    Populate(s);
-    digest = s.Run({"crdt.digest"});
-  }
-  good = SizeOf(&env, kAof);
-  // The first chunk of a snapshot a peer sent, without its last one (a crash while appending).
+// Appends to the AOF the first chunk of a snapshot a peer sent, without its last one (a crash
+// while appending): key "from-peer".
+void AppendIncompleteSnapshot(persistence::Env* env) {
   v1::Snapshot chunk;
   chunk.set_first(true);
   v1::VersionEntry* v = chunk.add_version();
@@ -219,17 +210,53 @@ TEST(Rewrite, AnIncompleteSnapshotAtTheEndIsCutOffLikeATornTail) {
   std::string record;
   persistence::aof::EncodeRecord(chunk.SerializeAsString(), &record,
                                  persistence::aof::kSnapshotType);
+  auto file = env->NewWritableFile(kAof, /*append=*/true);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append(record).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+}
+
+TEST(Rewrite, AnIncompleteSnapshotAtTheEndIsCutOffLikeATornTail) {
+  persistence::MemEnv env;
+  std::string digest;
+  uint64_t good = 0;
   {
-    auto file = env.NewWritableFile(kAof, /*append=*/true);
-    ASSERT_TRUE(file.ok());
-    ASSERT_TRUE((*file)->Append(record).ok());
-    ASSERT_TRUE((*file)->Close().ok());
+    testing::InProcessServer s(&env);
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    digest = s.Run({"crdt.digest"});
   }
+  good = SizeOf(&env, kAof);
+  AppendIncompleteSnapshot(&env);
   testing::InProcessServer s(&env);
   ASSERT_TRUE(s.start_status().ok()) << s.start_status();
   EXPECT_EQ(s.Run({"crdt.digest"}), digest);
   EXPECT_EQ(s.Run({"exists", "from-peer"}), ":0\r\n");
   EXPECT_EQ(SizeOf(&env, kAof), good);
+}
+
+// The same as the first thing in the AOF (a joining region's first full resync): replay adopts a
+// snapshot into an empty keyspace chunk by chunk (Keyspace::AdoptChunk), and undoes the chunks
+// it took when the last one never comes.
+TEST(Rewrite, AnIncompleteSnapshotAloneInTheAofIsCutOffAndLeavesNothing) {
+  persistence::MemEnv env;
+  std::string empty_digest;
+  {
+    testing::InProcessServer s(&env);
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    empty_digest = s.Run({"crdt.digest"});
+  }
+  const uint64_t good = SizeOf(&env, kAof);  // the file's header
+  AppendIncompleteSnapshot(&env);
+  testing::InProcessServer s(&env);
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  EXPECT_EQ(s.Run({"exists", "from-peer"}), ":0\r\n");
+  EXPECT_EQ(s.Run({"dbsize"}), ":0\r\n");
+  EXPECT_EQ(s.Run({"crdt.digest"}), empty_digest);
+  EXPECT_EQ(SizeOf(&env, kAof), good);
+  // And the region works on from there.
+  EXPECT_EQ(s.Run({"set", "k", "v"}), "+OK\r\n");
+  EXPECT_EQ(s.Run({"dbsize"}), ":1\r\n");
 }
 
 // The clock observes every HLC a merged snapshot carries, hash and set elements included: a local
