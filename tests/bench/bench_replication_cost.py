@@ -10,7 +10,7 @@ Servers (every one appendonly yes, the same --appendfsync):
             at most 2x a region alone's").
 
 For each test (-t, default set,incr,hset,sadd,zadd,lpush) without and with -P 16,
-`redis-benchmark -c 50 --csv` runs against each server, in alternating order, --rounds times
+`redis-benchmark -c 50 -r 100000 --csv` runs against each server, in alternating order, --rounds times
 (median). Each run is followed by a wait until every copy has every write (redis: the replicas'
 offsets reach the master's; activekv: lag 0, equal version vectors), and the CPU time
 (utime + stime of every thread, /proc/<pid>/stat) and voluntary context switches (summed over
@@ -142,10 +142,10 @@ class Alone:
         self.server.kill9()
 
 
-def bench(exe, port, test, n, clients, pipeline, timeout):
+def bench(exe, port, test, n, clients, pipeline, timeout, keyspace):
     """One redis-benchmark run: {"rps", "p99", "max"} (latencies in ms)."""
     argv = [exe, "-h", akv.HOST, "-p", str(port), "-t", test, "-n", str(n), "-c", str(clients),
-            "--csv"]
+            "-r", str(keyspace), "--csv"]
     if pipeline > 1:
         argv += ["-P", str(pipeline)]
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -171,7 +171,7 @@ def measure(group, exe, test, n, args, pipeline):
     group.wait_quiet(120)
     pids = group.pids()
     before = usage(pids)
-    r = bench(exe, group.port, test, n, args.clients, pipeline, args.timeout)
+    r = bench(exe, group.port, test, n, args.clients, pipeline, args.timeout, args.keyspace)
     group.wait_quiet(120)
     after = usage(pids)
     r["cpu"] = [after[p][0] - before[p][0] for p in pids]
@@ -196,6 +196,9 @@ def main():
     ap.add_argument("-c", "--clients", type=int, default=50)
     ap.add_argument("-P", "--pipeline", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("-r", "--keyspace", type=int, default=100000,
+                    help="redis-benchmark -r: random keys and members (without it SADD and ZADD "
+                    "re-add one member, which redis-server does not replicate at all)")
     ap.add_argument("--appendfsync", choices=["no", "everysec", "always"], default="everysec")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per benchmark run")
     ap.add_argument("--quick", action="store_true", help="-t set,incr, small n, 1 round")
