@@ -32,6 +32,41 @@ std::optional<T> WaitOnExecutor(const Executor& executor, F f, C cancelled) {
   return std::move(*result);
 }
 
+// A call whose work runs on a thread of its own (Backuper, Importer): the thread waits for the
+// executor (OnExecutor) and for the call's events on mu_ / cv_; cancellation -- gRPC's, or the
+// reactor going away -- wakes it. Derived classes start worker_ last in their constructor and
+// call Join() first in their destructor (the thread uses their members).
+class CallThread {
+ protected:
+  explicit CallThread(const Executor* executor) : executor_(executor) {}
+  ~CallThread() = default;
+
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  void Join() {
+    Cancel();
+    if (worker_.joinable()) worker_.join();
+  }
+  bool Cancelled() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cancelled_;
+  }
+  // Runs `f` on the executor and waits for its result (nullopt: cancelled meanwhile).
+  template <typename T, typename F>
+  std::optional<T> OnExecutor(F f) {
+    return WaitOnExecutor<T>(*executor_, std::move(f), [this] { return Cancelled(); });
+  }
+
+  const Executor* executor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  std::thread worker_;
+};
+
 }  // namespace
 
 grpc::ServerUnaryReactor* StatusService::GetStatus(grpc::CallbackServerContext* ctx,
@@ -132,18 +167,14 @@ grpc::ServerWriteReactor<v1::RegionStatus>* StatusService::WatchStatus(
 
 // A backup call: waits (polling the executor) for a save that started after the request, then
 // streams the snapshot file.
-class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::BackupChunk> {
+class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::BackupChunk>,
+                                      private CallThread {
  public:
-  explicit Backuper(StatusService* service) : service_(service), worker_([this] { Run(); }) {}
-
-  ~Backuper() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
+  explicit Backuper(StatusService* service) : CallThread(&service->executor_), service_(service) {
+    worker_ = std::thread([this] { Run(); });
   }
+
+  ~Backuper() override { Join(); }
 
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -151,26 +182,12 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
     writing_ = false;
     cv_.notify_all();
   }
-  void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    cancelled_ = true;
-    cv_.notify_all();
-  }
+  void OnCancel() override { Cancel(); }
   void OnDone() override { delete this; }
 
  private:
   static constexpr size_t kChunkBytes = 1 << 20;
   static constexpr auto kPoll = std::chrono::milliseconds(20);
-
-  template <typename T, typename F>
-  std::optional<T> OnExecutor(F f) {
-    return WaitOnExecutor<T>(service_->executor_, std::move(f), [this] { return Cancelled(); });
-  }
-
-  bool Cancelled() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return cancelled_;
-  }
 
   void Run() {
     const BackupHooks& hooks = service_->backup_;
@@ -242,11 +259,7 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
 
   StatusService* service_;
   v1::BackupChunk chunk_;
-  std::mutex mu_;
-  std::condition_variable cv_;
   bool writing_ = false;
-  bool cancelled_ = false;
-  std::thread worker_;
 };
 
 grpc::ServerWriteReactor<v1::BackupChunk>* StatusService::Backup(
@@ -256,22 +269,17 @@ grpc::ServerWriteReactor<v1::BackupChunk>* StatusService::Backup(
 
 // An import call (restore --merge): one message read, merged on the executor, then the next;
 // at the end the reply waits (polling the executor) until the merge's writes are durable.
-class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportRequest> {
+class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportRequest>,
+                                      private CallThread {
  public:
-  Importer(StatusService* service, v1::ImportReply* reply) : service_(service), reply_(reply) {
+  Importer(StatusService* service, v1::ImportReply* reply)
+      : CallThread(&service->executor_), service_(service), reply_(reply) {
     reading_ = true;
     StartRead(&request_);  // the first read starts here, as the reactor is made
     worker_ = std::thread([this] { Run(); });
   }
 
-  ~Importer() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
+  ~Importer() override { Join(); }
 
   void OnReadDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -279,24 +287,11 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
     read_ok_ = ok;
     cv_.notify_all();
   }
-  void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    cancelled_ = true;
-    cv_.notify_all();
-  }
+  void OnCancel() override { Cancel(); }
   void OnDone() override { delete this; }
 
  private:
   static constexpr auto kPoll = std::chrono::milliseconds(5);
-
-  bool Cancelled() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return cancelled_;
-  }
-  template <typename T, typename F>
-  std::optional<T> OnExecutor(F f) {
-    return WaitOnExecutor<T>(service_->executor_, std::move(f), [this] { return Cancelled(); });
-  }
   // The next message into request_; false at the end of the stream or once cancelled.
   bool Read() {
     {
@@ -369,12 +364,8 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
   StatusService* service_;
   v1::ImportReply* reply_;
   v1::ImportRequest request_;
-  std::mutex mu_;
-  std::condition_variable cv_;
   bool reading_ = false;
   bool read_ok_ = false;
-  bool cancelled_ = false;
-  std::thread worker_;
 };
 
 grpc::ServerReadReactor<v1::ImportRequest>* StatusService::Import(

@@ -342,18 +342,41 @@ int Validate(const BackupArgs& a) {
   return kExitOk;
 }
 
+// What restore and restore --merge start from: the topology FILE names (--into) and the backups
+// in LOCATION (--from).
+struct RestoreSource {
+  Topology topology;
+  std::unique_ptr<backup::ObjectStore> store;
+  std::map<std::string, std::optional<backup::Manifest>> backups;
+};
+
+absl::StatusOr<RestoreSource> OpenRestore(const BackupArgs& a) {
+  if (a.from.empty() || a.into.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("restore", a.merge ? " --merge" : "",
+                                                   " needs --from LOCATION and --into FILE"));
+  }
+  RestoreSource out;
+  absl::StatusOr<Topology> topology = LoadTopologyFile(a.into);
+  if (!topology.ok()) return topology.status();
+  out.topology = *std::move(topology);
+  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.from, a);
+  if (!store.ok()) return store.status();
+  out.store = *std::move(store);
+  auto backups = Backups(*out.store);
+  if (!backups.ok()) return backups.status();
+  out.backups = *std::move(backups);
+  return out;
+}
+
 // restore --from LOCATION [--backup ID] --into TOPOLOGY [--region R]: seeds each region's (or
 // only R's) empty data directory with a backup's snapshot as its dump.akv (docs/operations.md,
 // "Restore and recovery").
 int RestoreInto(const BackupArgs& a) {
-  if (a.from.empty() || a.into.empty())
-    return Fail("restore needs --from LOCATION and --into FILE");
-  absl::StatusOr<Topology> topology = LoadTopologyFile(a.into);
-  if (!topology.ok()) return Fail(std::string(topology.status().message()));
-  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.from, a);
-  if (!store.ok()) return Fail(std::string(store.status().message()));
-  auto backups = Backups(**store);
-  if (!backups.ok()) return Fail(std::string(backups.status().message()));
+  absl::StatusOr<RestoreSource> source = OpenRestore(a);
+  if (!source.ok()) return Fail(std::string(source.status().message()));
+  const Topology* topology = &source->topology;
+  backup::ObjectStore& store = *source->store;
+  const auto* backups = &source->backups;
   // Which backup seeds which region: --backup ID seeds every region; otherwise each region gets
   // the newest complete backup of its own name (ids end in their UTC time: the last sorts newest).
   if (!a.region.empty() && topology->FindRegion(a.region) == nullptr) {
@@ -401,7 +424,7 @@ int RestoreInto(const BackupArgs& a) {
     // with it, docs/operations.md "Persistence options").
     const std::string dump = region->data_dir + "/dump.akv";
     const std::string tmp = dump + ".restore";
-    absl::StatusOr<std::string> summary = FetchSnapshot(**store, *m, tmp);
+    absl::StatusOr<std::string> summary = FetchSnapshot(store, *m, tmp);
     if (!summary.ok()) return Fail(std::string(summary.status().message()));
     persistence::Env* env = persistence::Env::Default();
     absl::Status s = env->RenameFile(tmp, dump);
@@ -425,15 +448,11 @@ int RestoreInto(const BackupArgs& a) {
 // snapshot, a chunk at a time, into a live region's Status.Import, which writes its keys as new
 // local writes (docs/crdt-semantics.md, "Restore --merge").
 int MergeInto(const BackupArgs& a) {
-  if (a.from.empty() || a.into.empty()) {
-    return Fail("restore --merge needs --from LOCATION and --into FILE");
-  }
-  absl::StatusOr<Topology> topology = LoadTopologyFile(a.into);
-  if (!topology.ok()) return Fail(std::string(topology.status().message()));
-  absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.from, a);
-  if (!store.ok()) return Fail(std::string(store.status().message()));
-  auto backups = Backups(**store);
-  if (!backups.ok()) return Fail(std::string(backups.status().message()));
+  absl::StatusOr<RestoreSource> source = OpenRestore(a);
+  if (!source.ok()) return Fail(std::string(source.status().message()));
+  const Topology* topology = &source->topology;
+  backup::ObjectStore& store = *source->store;
+  const auto* backups = &source->backups;
   // The backup: ID, or the newest complete one of this database (from any region: every region
   // holds the whole database).
   const backup::Manifest* m = nullptr;
@@ -468,7 +487,7 @@ int MergeInto(const BackupArgs& a) {
   if (fd < 0) return Fail("cannot create a temporary file");
   close(fd);
   const std::string path = tmpl;
-  absl::StatusOr<std::string> summary = FetchSnapshot(**store, *m, path);
+  absl::StatusOr<std::string> summary = FetchSnapshot(store, *m, path);
   if (!summary.ok()) return Fail(std::string(summary.status().message()));
   auto file = persistence::Env::Default()->NewSequentialFile(path);
   unlink(path.c_str());  // the open file stays readable
