@@ -286,6 +286,7 @@ class Server {
   std::unique_ptr<BackupScheduler> backups_;
   // The restore --merge running now (Status.Import), if any.
   std::unique_ptr<BackupMerge> merge_;
+  uint64_t merge_token_ = 0;  // the Status.Import call it belongs to
 
   Options options_;
   ServerConfig config_;

@@ -109,65 +109,68 @@ absl::Status Server::StartGrpc() {
     first->set_saved_unix_ms(st.last_save_unix_s * 1000);
     syncer::ToEntries(st.version, first->mutable_version());
   };
-  syncer::StatusService::ImportHooks import;
-  import.database = options_.topology.name;
-  import.begin = [this](const std::string& backup_id)
-                     ->absl::Status {
-                       if (merge_ != nullptr) {
-                         return absl::FailedPreconditionError(
-                             "another restore --merge into this region is running");
-}
-merge_ = std::make_unique<BackupMerge>(this, backup_id);
-return absl::OkStatus();
-};  // namespace activekv::server
-import.chunk = [this](const v1::Snapshot& chunk) { return merge_->Add(chunk);
-}
-;
-import.end = [this](bool complete, v1::ImportReply* reply)
-                 ->absl::StatusOr<uint64_t> {
-                   std::unique_ptr<BackupMerge> merge = std::move(merge_);
-*reply = merge->counts();
-if (complete && !merge->done()) {
-  return absl::InvalidArgumentError("the backup ended before its snapshot's last chunk");
-}
-return merge->lsn();
-}
-;
-import.durable = [this](uint64_t lsn) { return region_->durable_lsn() >= lsn;
-}
-;
-status_service_ = std::make_unique<syncer::StatusService>(
-    executor, [this](bool with_digest) { return BuildStatus(with_digest); }, std::move(backup),
-    std::move(import));
-grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-grpc::ServerBuilder builder;
-int bound_port = 0;
-builder.AddListeningPort(rc->sync.ToString(), grpc::InsecureServerCredentials(), &bound_port);
-builder.RegisterService(status_service_.get());
-// An import message carries one snapshot chunk, which holds at least one whole key: as large
-// as Redis lets one value be (proto-max-bulk-len's default).
-builder.SetMaxReceiveMessageSize(kMaxImportMessageBytes);
-if (options_.topology.regions.size() > 1) {
-  syncer::Replicator::Options ro;
-  ro.database = options_.topology.name;
-  ro.gzip =
-      options_.topology.replication.compression == topology::ReplicationConfig::Compression::kGzip;
-  ro.region = options_.region;
-  for (const auto& r : options_.topology.regions) {
-    if (r.name != options_.region) ro.peers.push_back({r.name, r.sync.ToString()});
+  // (Not named `import`: clang-format takes that for the C++20 keyword.)
+  syncer::StatusService::ImportHooks merging;
+  merging.database = options_.topology.name;
+  merging.begin = [this](const std::string& backup_id, uint64_t token) -> absl::Status {
+    if (merge_ != nullptr) {
+      return absl::FailedPreconditionError("another restore --merge into this region is running");
+    }
+    merge_ = std::make_unique<BackupMerge>(this, backup_id);
+    merge_token_ = token;
+    return absl::OkStatus();
+  };
+  merging.chunk = [this](uint64_t token, const v1::Snapshot& chunk) -> absl::Status {
+    if (merge_ == nullptr || merge_token_ != token) {
+      return absl::FailedPreconditionError("no restore --merge of this call is running");
+    }
+    return merge_->Add(chunk);
+  };
+  merging.end = [this](uint64_t token, bool complete,
+                       v1::ImportReply* reply) -> absl::StatusOr<uint64_t> {
+    if (merge_ == nullptr || merge_token_ != token) {
+      return absl::FailedPreconditionError("no restore --merge of this call is running");
+    }
+    std::unique_ptr<BackupMerge> merge = std::move(merge_);
+    *reply = merge->counts();
+    if (complete && !merge->done()) {
+      return absl::InvalidArgumentError("the backup ended before its snapshot's last chunk");
+    }
+    return merge->lsn();
+  };
+  merging.durable = [this](uint64_t lsn) { return region_->durable_lsn() >= lsn; };
+  status_service_ = std::make_unique<syncer::StatusService>(
+      executor, [this](bool with_digest) { return BuildStatus(with_digest); }, std::move(backup),
+      std::move(merging));
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(rc->sync.ToString(), grpc::InsecureServerCredentials(), &bound_port);
+  builder.RegisterService(status_service_.get());
+  // An import message carries one snapshot chunk, which holds at least one whole key: as large
+  // as Redis lets one value be (proto-max-bulk-len's default).
+  builder.SetMaxReceiveMessageSize(kMaxImportMessageBytes);
+  if (options_.topology.regions.size() > 1) {
+    syncer::Replicator::Options ro;
+    ro.database = options_.topology.name;
+    ro.gzip = options_.topology.replication.compression ==
+              topology::ReplicationConfig::Compression::kGzip;
+    ro.region = options_.region;
+    for (const auto& r : options_.topology.regions) {
+      if (r.name != options_.region) ro.peers.push_back({r.name, r.sync.ToString()});
+    }
+    ro.on_messages = [this](const v1::PubSubMessages& messages) { DeliverRemote(messages); };
+    replicator_ = std::make_unique<syncer::Replicator>(ro, region_.get(), executor);
+    builder.RegisterService(replicator_.get());
   }
-  ro.on_messages = [this](const v1::PubSubMessages& messages) { DeliverRemote(messages); };
-  replicator_ = std::make_unique<syncer::Replicator>(ro, region_.get(), executor);
-  builder.RegisterService(replicator_.get());
-}
-grpc_server_ = builder.BuildAndStart();
-if (grpc_server_ == nullptr || bound_port == 0) {
-  return absl::UnavailableError(
-      absl::StrCat("cannot serve gRPC on ", rc->sync.ToString(), " (address in use?)"));
-}
-spdlog::info("region {}: serving Syncer/Status gRPC on {}", rc->name, rc->sync.ToString());
-if (replicator_) replicator_->Start();
-return absl::OkStatus();
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || bound_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC on ", rc->sync.ToString(), " (address in use?)"));
+  }
+  spdlog::info("region {}: serving Syncer/Status gRPC on {}", rc->name, rc->sync.ToString());
+  if (replicator_) replicator_->Start();
+  return absl::OkStatus();
 }
 
 }  // namespace activekv::server

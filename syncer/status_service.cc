@@ -1,5 +1,6 @@
 #include "syncer/status_service.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
@@ -309,27 +310,39 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
     return !reading_ && read_ok_ && !cancelled_;
   }
 
+  // Every task handed to the executor captures values only (never `this` or a local): once the
+  // call is cancelled the thread stops waiting and the reactor goes, while the task still runs.
   void Run() {
-    const ImportHooks& hooks = service_->import_;
-    if (!hooks.begin) return Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no imports"));
+    const ImportHooks* hooks = &service_->import_;
+    if (!hooks->begin) return Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no imports"));
     if (!ReadDone()) return Finish(grpc::Status::CANCELLED);
-    if (request_.database() != hooks.database) {
+    if (request_.database() != hooks->database) {
       return Finish(grpc::Status(
           grpc::StatusCode::FAILED_PRECONDITION,
           absl::StrCat("backup ", request_.backup_id(), " is of database '", request_.database(),
-                       "'; this region serves database '", hooks.database, "'")));
+                       "'; this region serves database '", hooks->database, "'")));
     }
-    const std::string id = request_.backup_id();
-    std::optional<absl::Status> began =
-        OnExecutor<absl::Status>([&hooks, &id] { return hooks.begin(id); });
-    if (!began) return Finish(grpc::Status::CANCELLED);
+    static std::atomic<uint64_t> last_token{0};
+    const uint64_t token = ++last_token;
+    std::optional<absl::Status> began = OnExecutor<absl::Status>(
+        [hooks, token, id = request_.backup_id()] { return hooks->begin(id, token); });
+    if (!began) {
+      // begin may still run: end what it would start (end ignores a token it does not hold).
+      service_->executor_([hooks, token] {
+        v1::ImportReply ignored;
+        (void)hooks->end(token, false, &ignored);
+      });
+      return Finish(grpc::Status::CANCELLED);
+    }
     if (!began->ok()) return Finish(Error(*began));
     absl::Status merged;
     bool more = true;
     while (more) {
       if (request_.has_chunk()) {
+        auto chunk = std::make_shared<v1::Snapshot>();
+        chunk->Swap(request_.mutable_chunk());
         std::optional<absl::Status> s =
-            OnExecutor<absl::Status>([this, &hooks] { return hooks.chunk(request_.chunk()); });
+            OnExecutor<absl::Status>([hooks, token, chunk] { return hooks->chunk(token, *chunk); });
         if (!s) break;
         merged = *s;
         if (!merged.ok()) break;
@@ -337,15 +350,17 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
       more = Read();
     }
     const bool complete = merged.ok() && !more && !Cancelled();
+    auto reply = std::make_shared<v1::ImportReply>();
     std::optional<absl::StatusOr<uint64_t>> lsn = OnExecutor<absl::StatusOr<uint64_t>>(
-        [this, &hooks, complete] { return hooks.end(complete, reply_); });
+        [hooks, token, complete, reply] { return hooks->end(token, complete, reply.get()); });
     if (!lsn || Cancelled()) return Finish(grpc::Status::CANCELLED);
+    *reply_ = *reply;
     if (!merged.ok()) return Finish(Error(merged));
     if (!lsn->ok()) return Finish(Error(lsn->status()));
     const uint64_t want = **lsn;
     while (true) {
       std::optional<bool> durable =
-          OnExecutor<bool>([&hooks, want] { return hooks.durable(want); });
+          OnExecutor<bool>([hooks, want] { return hooks->durable(want); });
       if (!durable) return Finish(grpc::Status::CANCELLED);
       if (*durable) break;
       std::unique_lock<std::mutex> lock(mu_);

@@ -36,16 +36,19 @@ class StatusService final : public v1::Status::CallbackService {
   // Import (restore --merge): the region's part, each on the executor. The call reads a message,
   // hands its chunk to `chunk` and reads the next only after it returned (so memory stays one
   // chunk), then waits for `durable`.
+  // Each call names its merge by a token of its own: end() with a token the region does not hold
+  // (begin() refused it, or never ran) changes nothing.
   struct ImportHooks {
     std::string database;  // a backup of another database is refused
     // Starts a merge; an error when none can start (another one runs, the region is loading).
-    std::function<absl::Status(const std::string& backup_id)> begin;
+    std::function<absl::Status(const std::string& backup_id, uint64_t token)> begin;
     // Merges the next snapshot chunk.
-    std::function<absl::Status(const v1::Snapshot& chunk)> chunk;
+    std::function<absl::Status(uint64_t token, const v1::Snapshot& chunk)> chunk;
     // Ends the merge begin() started (`complete`: the client sent every message): fills the
     // reply and returns the LSN to wait for; an error when the snapshot ended before its last
     // chunk.
-    std::function<absl::StatusOr<uint64_t>(bool complete, v1::ImportReply* reply)> end;
+    std::function<absl::StatusOr<uint64_t>(uint64_t token, bool complete, v1::ImportReply* reply)>
+        end;
     // True once `lsn` is durable (the region's appendfsync).
     std::function<bool(uint64_t lsn)> durable;
   };
