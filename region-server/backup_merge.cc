@@ -115,28 +115,17 @@ absl::Status BackupMerge::MergeKey(const v1::KeyState& state,
   counts_.set_keys(counts_.keys() + 1);
   const std::string& key = state.key();
   client_.db = db_of_ns_[state.db()];
-  // What the live region holds, as any command would see it (an expired key is deleted).
-  LiveKey live;
-  {
-    std::string reply;
-    resp::ReplyBuilder builder(&reply, 2);
-    server_->Execute({"TYPE", key}, &client_, &builder);
-    if (reply.empty() || reply[0] != '+') {
-      return absl::FailedPreconditionError(reply.empty() ? "TYPE failed"
-                                                         : reply.substr(1, reply.find('\r') - 1));
-    }
-    const std::string_view type = std::string_view(reply).substr(1, reply.size() - 3);
-    for (crdt::ValueType t :
-         {crdt::ValueType::kString, crdt::ValueType::kHash, crdt::ValueType::kSet,
-          crdt::ValueType::kZset, crdt::ValueType::kList, crdt::ValueType::kStream}) {
-      if (TypeName(t) == type) live.type = t;
-    }
+  // What the live region holds: TYPE first, as any command would (an expired key is deleted),
+  // then the entry itself.
+  if (std::string error = Run({"TYPE", key}); !error.empty()) {
+    return absl::FailedPreconditionError(error);
   }
   Region& region = server_->region();
-  if (live.type == crdt::ValueType::kStream) {
-    region.SelectDb(client_.db);
-    const crdt::Entry* e = region.Find(key);
-    if (e != nullptr && e->stream() != nullptr) {
+  region.SelectDb(client_.db);
+  LiveKey live;
+  if (const crdt::Entry* e = region.Find(key); e != nullptr && e->Exists()) {
+    live.type = region.TypeOf(*e);
+    if (live.type == crdt::ValueType::kStream) {
       live.stream_last_id = e->stream()->meta().last_id;
       for (const auto& [name, g] : e->stream()->groups().groups()) {
         if (g.exists()) live.stream_groups.push_back(name);

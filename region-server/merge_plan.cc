@@ -1,11 +1,10 @@
 #include "region-server/merge_plan.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "crdt/redis_number.h"
+#include "region-server/resp/reply.h"
 
 namespace activekv::server {
 namespace {
@@ -107,7 +106,8 @@ void PlanZset(std::string_view key, const crdt::ZsetValue& z, const crdt::Region
     Batcher zadd(out, {"ZADD", std::string(key)});
     for (size_t i = 0; i < z.size(); ++i) {
       const crdt::ZsetValue::Member& m = z.at(i);
-      const std::string score = ExactDouble(z.Score(m, regions));
+      char buf[resp::kDoubleTextMax];  // "%.17g": parses back to the same double
+      const std::string score(resp::DoubleText(z.Score(m, regions), buf));
       if (m.reg.Counted(regions)) {
         increments.push_back({"ZINCRBY", std::string(key), score, std::string(m.name.view())});
       } else {
@@ -167,13 +167,6 @@ void PlanStream(std::string_view key, const crdt::StreamValue& s, const LiveKey&
 }
 
 }  // namespace
-
-std::string ExactDouble(double value) {
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buf[64];
-  snprintf(buf, sizeof(buf), "%.17g", value);
-  return buf;
-}
 
 KeyMergePlan PlanKeyMerge(std::string_view key, const crdt::Entry& backup,
                           const crdt::RegionTable& regions, const LiveKey& live, int64_t now_ms) {

@@ -45,7 +45,4 @@ inline constexpr size_t kMergeBatch = 512;
 KeyMergePlan PlanKeyMerge(std::string_view key, const crdt::Entry& backup,
                           const crdt::RegionTable& regions, const LiveKey& live, int64_t now_ms);
 
-// A double as text that parses back to the same double ("%.17g"; "inf", "-inf").
-std::string ExactDouble(double value);
-
 }  // namespace activekv::server
