@@ -12,14 +12,8 @@
 namespace activekv::persistence {
 namespace {
 
-// A buffer left empty keeps at most this much memory.
-constexpr size_t kMaxIdleCapacity = size_t{4} << 20;
 // kEverysec keeps the bytes written since the last fsync; past this much it fsyncs early.
 constexpr size_t kEverysecMaxRetained = size_t{32} << 20;
-
-void ShrinkIfIdle(std::string* buffer) {
-  if (buffer->empty() && buffer->capacity() > kMaxIdleCapacity) std::string().swap(*buffer);
-}
 
 uint64_t NowUnixMs() { return static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())); }
 
@@ -143,9 +137,11 @@ uint64_t Aof::Append(std::string_view payload, aof::RecordType type) {
     appended_lsn_.store(lsn, std::memory_order_release);
     return lsn;
   }
-  size_t before = buf_.size();
-  aof::EncodeRecord(payload, &buf_, type);
-  bytes_appended_.fetch_add(buf_.size() - before, std::memory_order_relaxed);
+  char header[aof::kRecordHeaderSize];
+  aof::EncodeRecordHeader(payload, type, header);
+  buf_.Append(std::string_view(header, sizeof(header)));
+  buf_.Append(payload);
+  bytes_appended_.fetch_add(sizeof(header) + payload.size(), std::memory_order_relaxed);
   uint64_t lsn = appended_lsn_.load(std::memory_order_relaxed) + 1;
   appended_lsn_.store(lsn, std::memory_order_release);
   return lsn;
@@ -160,12 +156,7 @@ absl::Status Aof::Flush() {
   }
   MutexLock lock(&mu_);
   if (!buf_.empty()) {
-    if (handoff_.empty()) {
-      handoff_.swap(buf_);  // buf_ gets the old, empty handoff buffer: no allocation
-    } else {
-      handoff_.append(buf_);
-      buf_.clear();
-    }
+    buf_.SpliceTo(&handoff_);
     handoff_lsn_ = appended_lsn_.load(std::memory_order_relaxed);
   } else if (!background_error_.ok()) {
     retry_now_ = true;
@@ -219,7 +210,7 @@ absl::Status Aof::WriteBuffered(bool force) {
   if (keep_from > buf_offset_) {
     size_t n = keep_from - buf_offset_;
     assert(n <= buf_written_);
-    buf_.erase(0, n);
+    buf_.DropFront(n);
     buf_offset_ += n;
     buf_written_ -= n;
   }
@@ -246,7 +237,8 @@ absl::Status Aof::WriteBuffered(bool force) {
   }
   size_t n = buf_.size() - buf_written_;
   if (n > 0) {
-    absl::Status status = file_->Append(std::string_view(buf_).substr(buf_written_));
+    absl::Status status = buf_.ForEachPiece(
+        buf_written_, [this](std::string_view piece) { return file_->Append(piece); });
     if (status.ok()) status = file_->Flush();
     if (!status.ok()) {
       must_truncate_ = true;
@@ -271,10 +263,10 @@ absl::Status Aof::WriteBuffered(bool force) {
   durable_lsn_.store(appended_lsn_.load(std::memory_order_relaxed), std::memory_order_release);
   if (!periodic_sync_) {
     buf_offset_ += buf_written_;
-    buf_.clear();
+    buf_.Clear();
     buf_written_ = 0;
   }
-  ShrinkIfIdle(&buf_);
+  if (buf_.empty()) buf_.ReleaseSpare();
   return absl::OkStatus();
 }
 
@@ -340,7 +332,7 @@ bool Aof::EverysecWake() const { return stop_ || sync_now_; }
 
 bool Aof::AlwaysReady() const { return stop_ || !handoff_.empty() || retry_now_; }
 
-absl::Status Aof::WriteAndSync(std::string_view data, bool* must_truncate) {
+absl::Status Aof::WriteAndSync(const ByteQueue& data, bool* must_truncate) {
   if (*must_truncate) {
     absl::Status status = options_.env->Truncate(options_.path, durable_offset_);
     if (!status.ok()) {
@@ -350,7 +342,8 @@ absl::Status Aof::WriteAndSync(std::string_view data, bool* must_truncate) {
     }
     *must_truncate = false;
   }
-  absl::Status status = file_->Append(data);
+  absl::Status status =
+      data.ForEachPiece(0, [this](std::string_view piece) { return file_->Append(piece); });
   if (status.ok()) status = file_->Flush();
   if (!status.ok()) {
     *must_truncate = true;
@@ -374,7 +367,7 @@ absl::Status Aof::WriteAndSync(std::string_view data, bool* must_truncate) {
 }
 
 void Aof::AlwaysLoop() {
-  std::string unsynced;       // handed-off bytes after durable_offset_ not yet fsynced
+  ByteQueue unsynced;         // handed-off bytes after durable_offset_ not yet fsynced
   uint64_t unsynced_lsn = 0;  // LSN of the last record in `unsynced`
   bool must_truncate = false;
   bool failing = false;
@@ -390,12 +383,7 @@ void Aof::AlwaysLoop() {
       }
       retry_now_ = false;
       if (!handoff_.empty()) {
-        if (unsynced.empty()) {
-          unsynced.swap(handoff_);
-        } else {
-          unsynced.append(handoff_);
-          handoff_.clear();
-        }
+        handoff_.SpliceTo(&unsynced);
         unsynced_lsn = handoff_lsn_;
       }
       if (unsynced.empty()) {
@@ -428,8 +416,8 @@ void Aof::AlwaysLoop() {
       continue;
     }
     failing = false;
-    unsynced.clear();
-    ShrinkIfIdle(&unsynced);
+    unsynced.Clear();
+    unsynced.ReleaseSpare();  // it never appends: its blocks come from Flush
     if (options_.on_durable) options_.on_durable(unsynced_lsn);
   }
 }

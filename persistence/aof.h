@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "persistence/aof_format.h"
+#include "persistence/byte_queue.h"
 #include "persistence/env.h"
 #include "persistence/mutex.h"
 
@@ -149,7 +150,7 @@ class Aof {
   void AlwaysLoop();
   bool AlwaysReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Writes `data` after the durable offset (truncating first if `*must_truncate`) and fsyncs.
-  absl::Status WriteAndSync(std::string_view data, bool* must_truncate);
+  absl::Status WriteAndSync(const ByteQueue& data, bool* must_truncate);
   // kEverysec (and kNo with a background fsync) background thread.
   void EverysecLoop();
   bool EverysecWake() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -170,7 +171,7 @@ class Aof {
   const std::unique_ptr<WritableFile> file_;
 
   // Event-loop thread only.
-  std::string buf_;          // kAlways: records not yet handed off. Others: file bytes from
+  ByteQueue buf_;            // kAlways: records not yet handed off. Others: file bytes from
   uint64_t buf_offset_ = 0;  // offset buf_offset_ on: retained (kEverysec: not yet known
   size_t buf_written_ = 0;   // fsynced), then written (buf_[0, buf_written_)), then not yet written
   bool must_truncate_ = false;  // a write failed: truncate to buf_offset_ + buf_written_ first
@@ -192,7 +193,7 @@ class Aof {
 
   mutable Mutex mu_;
   // kAlways: bytes handed off by Flush, and the LSN of their last record.
-  std::string handoff_ ABSL_GUARDED_BY(mu_);
+  ByteQueue handoff_ ABSL_GUARDED_BY(mu_);
   uint64_t handoff_lsn_ ABSL_GUARDED_BY(mu_) = 0;
   bool retry_now_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -24,15 +24,19 @@ std::string FileHeader() {
   return header;
 }
 
-void EncodeRecord(std::string_view payload, std::string* dst, RecordType type) {
+void EncodeRecordHeader(std::string_view payload, RecordType type, char* header) {
   assert(payload.size() <= kMaxPayloadSize);
-  char header[kRecordHeaderSize];
   PutFixed32(header + kLengthOffset, static_cast<uint32_t>(payload.size()));
   header[kTypeOffset] = static_cast<char>(type);
   PutFixed32(header + kPayloadCrcOffset, crc32c::Mask(crc32c::Value(payload)));
   PutFixed32(
       header + kHeaderCrcOffset,
       crc32c::Mask(crc32c::Value(header + kLengthOffset, kRecordHeaderSize - kLengthOffset)));
+}
+
+void EncodeRecord(std::string_view payload, std::string* dst, RecordType type) {
+  char header[kRecordHeaderSize];
+  EncodeRecordHeader(payload, type, header);
   dst->append(header, kRecordHeaderSize);
   dst->append(payload);
 }

@@ -17,6 +17,8 @@ std::string FileHeader();
 // Appends the framed record (header + payload) to `*dst`. Requires
 // payload.size() <= kMaxPayloadSize.
 void EncodeRecord(std::string_view payload, std::string* dst, RecordType type = kOpBatchType);
+// The record's header alone (kRecordHeaderSize bytes into `header`); the payload follows it.
+void EncodeRecordHeader(std::string_view payload, RecordType type, char* header);
 
 // Appends records to a file. Does not sync: durability is the caller's (see aof.h).
 // Not thread-safe.
