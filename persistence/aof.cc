@@ -442,6 +442,19 @@ absl::Status Aof::SyncAll() {
   return durable_lsn() >= target ? absl::OkStatus() : background_error_;
 }
 
+void Aof::Abandon() {
+  if (closed_) return;
+  closed_ = true;
+  if (file_ == nullptr) return;
+  {
+    MutexLock lock(&mu_);
+    handoff_.Clear();  // kAlways: nothing more to write
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  close_status_ = file_->Close();
+}
+
 absl::Status Aof::Close() {
   if (closed_) return close_status_;
   closed_ = true;

@@ -125,6 +125,12 @@ class Aof {
   // error. Only the accessors below may be called afterwards.
   absl::Status Close();
 
+  // Instead of Close, once every record appended here is durable in another file that replaced
+  // this one (an AOF rewrite's, renamed over it): stops the background thread and closes the
+  // file without writing or fsyncing what this one still holds. The owner may hand the Aof to
+  // another thread for it (the close of a replaced file frees its blocks: slow for a large one).
+  void Abandon();
+
   // Any thread.
   uint64_t appended_lsn() const { return appended_lsn_.load(std::memory_order_acquire); }
   // kAlways: covered by a successful fsync. kEverysec/kNo: written to the file (a process crash

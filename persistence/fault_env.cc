@@ -67,6 +67,11 @@ void FaultInjectionEnv::SetOpenError(bool fail) {
   open_error_ = fail;
 }
 
+void FaultInjectionEnv::SetRenameError(bool fail) {
+  MutexLock lock(&mu_);
+  rename_error_ = fail;
+}
+
 uint64_t FaultInjectionEnv::sync_count() {
   MutexLock lock(&mu_);
   return sync_count_;
@@ -179,6 +184,10 @@ absl::Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size)
 }
 
 absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  {
+    MutexLock lock(&mu_);
+    if (rename_error_) return IoError("rename", from, EIO);
+  }
   absl::Status status = base_->RenameFile(from, to);
   if (status.ok()) {
     MutexLock lock(&mu_);

@@ -11,6 +11,7 @@
 //     error is returned. ClearNoSpace() gives the space back.
 //   - SetWriteError: every Append fails with EIO and writes nothing.
 //   - SetOpenError: NewWritableFile / NewSequentialFile fail with EIO.
+//   - SetRenameError: RenameFile fails with EIO and renames nothing.
 // Env::Truncate and the other metadata calls pass through unchanged.
 //
 // Thread-safety: like every Env, fully thread-safe. The base Env must outlive this one and every
@@ -40,6 +41,7 @@ class FaultInjectionEnv final : public Env {
   void ClearNoSpace();
   void SetWriteError(bool fail);
   void SetOpenError(bool fail);
+  void SetRenameError(bool fail);
 
   // Counters since construction.
   uint64_t sync_count();          // successful WritableFile::Sync calls
@@ -84,6 +86,7 @@ class FaultInjectionEnv final : public Env {
   bool lose_unsynced_ ABSL_GUARDED_BY(mu_) = false;
   bool write_error_ ABSL_GUARDED_BY(mu_) = false;
   bool open_error_ ABSL_GUARDED_BY(mu_) = false;
+  bool rename_error_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<uint64_t> space_left_ ABSL_GUARDED_BY(mu_);
   uint64_t sync_count_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t failed_sync_count_ ABSL_GUARDED_BY(mu_) = 0;

@@ -8,9 +8,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "activekv/v1/op.pb.h"
@@ -396,6 +398,11 @@ class Region final : public syncer::ReplicaHost {
   std::string source_;
   bool leftover_aof_ = false;
   absl::Status PickIncarnation();
+  // Runs `job` on a helper thread, after the previous job ended: the last close of a file that a
+  // rename replaced frees its blocks (tens of ms for a large AOF or dump.akv on ext4), which the
+  // event loop must not wait for -- Redis's background close job. Joined by ~Region.
+  void InBackground(absl::AnyInvocable<void() &&> job);
+  std::thread background_;
   // Appends one record to the AOF (and to a running rewrite's tail); returns the AOF-local LSN.
   uint64_t AppendToAof(std::string_view payload, persistence::aof::RecordType type);
   // Merges a complete snapshot into the keyspace (replay or full resync): the clock observes its

@@ -64,6 +64,12 @@ crdt::Hlc MaxHlc(const std::vector<v1::Snapshot>& chunks) {
 Region::~Region() {
   FailRewrite(absl::CancelledError("shutting down"));
   FailSave(absl::CancelledError("shutting down"));
+  if (background_.joinable()) background_.join();
+}
+
+void Region::InBackground(absl::AnyInvocable<void() &&> job) {
+  if (background_.joinable()) background_.join();  // seconds apart: long done
+  background_ = std::thread(std::move(job));
 }
 
 uint64_t Region::AppendToAof(std::string_view payload, persistence::aof::RecordType type) {
@@ -192,10 +198,8 @@ absl::Status Region::RewriteStep(bool* running) {
 
 absl::Status Region::FinishRewrite() {
   Rewrite& rw = *rewrite_;
-  // Everything appended so far becomes durable in the old AOF (acks and replies go on from
-  // there), then the new file gets the last records and its own fsync.
+  // The new file gets the last records and its own fsync: it holds everything appended so far.
   absl::Status s = rw.writer->WaitSynced();
-  if (s.ok()) s = aof_->SyncAll();
   if (s.ok() && !rw.tail.empty()) s = rw.writer->Append(rw.tail);
   if (s.ok()) s = rw.writer->Finish();
   if (!s.ok()) {
@@ -209,17 +213,27 @@ absl::Status Region::FinishRewrite() {
   rewrite_.reset();
   rewrite_stats_.in_progress = false;
 
-  // Switch: close the old AOF (fully synced), rename the new one over it, reopen.
+  // Switch: rename the new file over the old AOF, then reopen. Once the rename is durable the
+  // old AOF is not needed: it is closed without an fsync, on a helper thread (its close frees
+  // its blocks). Else it is synced and kept, as the AOF that goes on.
   if (enables_aof) {
     options_.appendonly = true;
     leftover_aof_ = false;  // replaced by the new file
   }
-  absl::Status closed = aof_->Close();
-  lsn_base_ += aof_->appended_lsn();
-  aof_.reset();
-  absl::Status renamed = closed.ok() ? options_.env->RenameFile(tmp, aof_path()) : closed;
+  absl::Status renamed = options_.env->RenameFile(tmp, aof_path());
+  const bool replaced = renamed.ok();
   if (renamed.ok()) renamed = options_.env->SyncDir(options_.data_dir);
-  if (!renamed.ok()) options_.env->RemoveFile(tmp).IgnoreError();
+  std::unique_ptr<persistence::Aof> old = std::move(aof_);
+  lsn_base_ += old->appended_lsn();
+  if (renamed.ok()) {
+    InBackground([old = std::move(old)]() mutable { old->Abandon(); });
+  } else {
+    // A rename that is not known durable may be undone by a power loss: the old file must then
+    // hold every record, synced, as before the rewrite.
+    absl::Status closed = old->Close();
+    if (!closed.ok()) renamed = closed;
+    if (!replaced) options_.env->RemoveFile(tmp).IgnoreError();
+  }
   if (!renamed.ok() && enables_aof) options_.appendonly = false;  // still without a file
   absl::Status reopened = OpenAof();  // the new file, or the old one if the rename failed
   if (!reopened.ok()) return reopened;
@@ -323,7 +337,13 @@ void Region::SaveStep(bool* running) {
   if (!sv.writer->synced()) return;
   *running = false;
   absl::Status s = sv.writer->Finish();
+  // The previous dump.akv stays open across the rename and is closed on a helper thread: its
+  // last close frees its blocks.
+  absl::StatusOr<std::unique_ptr<persistence::SequentialFile>> previous =
+      options_.env->NewSequentialFile(dump_path());
   if (s.ok()) s = options_.env->RenameFile(sv.writer->path(), dump_path());
+  if (previous.ok())
+    InBackground([previous = std::move(*previous)]() mutable { previous.reset(); });
   if (s.ok()) s = options_.env->SyncDir(options_.data_dir);
   if (!s.ok()) {
     FailSave(s);

@@ -736,7 +736,8 @@ bool Server::AdvanceRewrite() {
   } else {
     spdlog::error("Background AOF rewrite failed: {}", std::string(st.last_status.message()));
   }
-  // The switch synced the old AOF: replies and replication waiting on it can go.
+  // Every record is durable now (in the new file, or the old one synced): replies and
+  // replication waiting on it can go.
   WakeWaiters();
   ScheduleAofFlush();
   return false;

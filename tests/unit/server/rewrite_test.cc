@@ -153,6 +153,34 @@ TEST(Rewrite, AcknowledgedAlwaysWritesSurvivePowerLossRightAfterTheSwitch) {
   EXPECT_EQ(s.Run({"get", "counter"}), "$2\r\n60\r\n");
 }
 
+// The old AOF is closed without an fsync only once the new file's rename is durable: when the
+// rename fails, the old AOF is synced and stays the AOF.
+TEST(Rewrite, AcknowledgedAlwaysWritesSurvivePowerLossAfterAFailedSwitch) {
+  persistence::MemEnv mem;
+  persistence::FaultInjectionEnv env(&mem);
+  std::vector<std::string> acked;
+  {
+    testing::InProcessServer s(&env, "always");
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    Populate(s);
+    env.SetRenameError(true);
+    RunRewrite(s, [&](int step) {
+      std::string key = absl::StrCat("acked", step);
+      if (s.Run({"set", key, "v"}) == "+OK\r\n") acked.push_back(key);
+    });
+    env.SetRenameError(false);
+    EXPECT_FALSE(s.region().rewrite_stats().last_status.ok());
+    EXPECT_FALSE(mem.FileExists(std::string(kAof) + ".rewrite"));
+    if (s.Run({"set", "after", "v"}) == "+OK\r\n") acked.push_back("after");
+    mem.DropUnsyncedData();
+  }
+  testing::InProcessServer s(&mem, "always");
+  ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+  ASSERT_GT(acked.size(), 1u);
+  for (const std::string& key : acked) EXPECT_EQ(s.Run({"exists", key}), ":1\r\n") << key;
+  EXPECT_EQ(s.Run({"get", "counter"}), "$2\r\n60\r\n");
+}
+
 TEST(Rewrite, ASecondRewriteWhileOneRunsIsRefused) {
   persistence::MemEnv env;
   testing::InProcessServer s(&env);
