@@ -183,6 +183,10 @@ class Region final : public syncer::ReplicaHost {
   // call signalModifiedKey), though the CRDT needs it: an SADD of members all present re-adds
   // them so that a concurrent SREM elsewhere does not remove them. WATCH ignores that op.
   void NextOpUnsignalled() { unsignalled_ = true; }
+  // Whether such a re-add is needed at all: only where another region may remove the element
+  // concurrently. A lone region's ops all happen after each other, so a re-add of what is
+  // present changes nothing; it writes nothing, as Redis does (docs/crdt-semantics.md, "Sets").
+  bool NeedsReAdds() const { return replicated(); }
 
   // Switches the fsync policy at run time (CONFIG SET appendfsync): syncs and reopens the AOF.
   absl::Status SetFsyncPolicy(persistence::FsyncPolicy policy);

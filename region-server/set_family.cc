@@ -74,7 +74,7 @@ void SAdd(CommandContext& ctx) {
   // remove them (add-wins).
   if (s == nullptr) ctx.region->PrepareCreate(ctx.args[1]);
   if (added == 0) ctx.region->NextOpUnsignalled();  // Redis signals only when it added one
-  ctx.region->EmitSetAdd(ctx.args[1], members);
+  if (added > 0 || ctx.region->NeedsReAdds()) ctx.region->EmitSetAdd(ctx.args[1], members);
   ctx.reply->Integer(added);
 }
 
@@ -255,7 +255,7 @@ void SMove(CommandContext& ctx) {
   if (!dst_exists) ctx.region->PrepareCreate(dst);
   // Redis signals dst only when the member was not in it already.
   if (dst_has) ctx.region->NextOpUnsignalled();
-  ctx.region->EmitSetAdd(dst, {&member, 1});
+  if (!dst_has || ctx.region->NeedsReAdds()) ctx.region->EmitSetAdd(dst, {&member, 1});
   ctx.reply->Integer(1);
 }
 

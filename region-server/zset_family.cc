@@ -477,10 +477,11 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
   // Every processed member gets a new score instance, also when its score did not change: a
   // concurrent ZREM elsewhere then does not remove it (add-wins).
   // Redis signals the key only when a member was added or its score changed.
-  if (added == 0 && updated == 0 && (!writes.empty() || incremented)) {
-    ctx.region->NextOpUnsignalled();
+  const bool readd_only = added == 0 && updated == 0;
+  if (readd_only && (!writes.empty() || incremented)) ctx.region->NextOpUnsignalled();
+  if (!writes.empty() && (!readd_only || ctx.region->NeedsReAdds())) {
+    ctx.region->EmitZsetAdd(key, writes);
   }
-  if (!writes.empty()) ctx.region->EmitZsetAdd(key, writes);
   if (incremented) {
     ctx.region->EmitZsetIncrement(key, ctx.args[scoreidx + 1], ListpackScore(scores[0], listpack));
   }

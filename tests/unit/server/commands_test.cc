@@ -237,5 +237,36 @@ TEST_F(Commands, DigestChangesWithDataAndIsStable) {
   EXPECT_EQ(s_.Run({"crdt.digest"}), one) << "same visible state, same digest";
 }
 
+// An SADD / ZADD / SMOVE that changes nothing: a lone region writes nothing, as Redis (no AOF
+// record); a replicated one writes the re-add, which a concurrent SREM / ZREM elsewhere must not
+// remove (docs/crdt-semantics.md, "Sets").
+TEST(ReAdds, ALoneRegionWritesNothingAReplicatedOneWritesTheReAdd) {
+  for (const bool replicated : {false, true}) {
+    SCOPED_TRACE(replicated ? "replicated" : "lone");
+    persistence::MemEnv env;
+    testing::InProcessServer s(&env, "everysec", replicated ? "r2" : "");
+    ASSERT_TRUE(s.start_status().ok()) << s.start_status();
+    if (replicated) {
+      ASSERT_TRUE(s.region().FinishJoin(0).ok());    // no peer to ask
+      ASSERT_TRUE(s.region().FinishCatchUp().ok());  // and nothing to catch up with
+    }
+    ASSERT_EQ(s.Run({"sadd", "s", "a", "b"}), ":2\r\n");
+    ASSERT_EQ(s.Run({"sadd", "d", "a"}), ":1\r\n");
+    ASSERT_EQ(s.Run({"zadd", "z", "1", "m"}), ":1\r\n");
+    const uint64_t before = s.region().aof()->appended_lsn();
+    EXPECT_EQ(s.Run({"sadd", "s", "a", "b", "a"}), ":0\r\n");
+    EXPECT_EQ(s.Run({"zadd", "z", "1", "m"}), ":0\r\n");
+    EXPECT_EQ(s.Run({"zadd", "z", "ch", "1.0", "m"}), ":0\r\n");
+    const uint64_t after_readds = s.region().aof()->appended_lsn();
+    EXPECT_EQ(after_readds - before, replicated ? 3u : 0u);
+    // SMOVE into a set that has the member: the source's removal is written either way.
+    EXPECT_EQ(s.Run({"smove", "s", "d", "a"}), ":1\r\n");
+    EXPECT_EQ(s.region().aof()->appended_lsn() - after_readds, 1u);
+    EXPECT_EQ(s.Run({"smembers", "d"}), "*1\r\n$1\r\na\r\n");
+    EXPECT_EQ(s.Run({"smembers", "s"}), "*1\r\n$1\r\nb\r\n");
+    EXPECT_EQ(s.Run({"zscore", "z", "m"}), "$1\r\n1\r\n");
+  }
+}
+
 }  // namespace
 }  // namespace activekv::server
