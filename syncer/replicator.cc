@@ -256,16 +256,13 @@ class Replicator::Link {
       StartCall();
     }
     void OnWriteDone(bool ok) override {
-      if (ok) {
-        // No wake-up of the event loop per ack: only when MaybeAck found this write in flight
-        // and left an ack waiting. It sets ack_waiting_ then reads writing_; we clear writing_
-        // then read ack_waiting_ (both seq_cst): at least one of the two sees the other.
-        writing_.store(false);
-        if (!ack_waiting_.load()) return;
-        link_->r_->executor_([this] { link_->MaybeAck(); });
-        return;
-      }
-      link_->r_->executor_([this] { writing_.store(false); });
+      // No wake-up of the event loop per ack: only when MaybeAck found this write in flight
+      // and left an ack waiting. It sets ack_waiting_ then reads writing_; we clear writing_
+      // then read ack_waiting_ (both seq_cst): at least one of the two sees the other. A failed
+      // write means the stream is ending (OnReadDone / OnDone follow): nothing waits on it.
+      writing_.store(false);
+      if (!ok || !ack_waiting_.load()) return;
+      link_->r_->executor_([this] { link_->MaybeAck(); });
     }
     void OnReadDone(bool ok) override {
       if (!ok) {  // the stream is ending
