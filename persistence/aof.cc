@@ -155,6 +155,7 @@ absl::Status Aof::Flush() {
     return health();
   }
   MutexLock lock(&mu_);
+  buf_.TakeSpareFrom(&handoff_);  // blocks the background thread is done with
   if (!buf_.empty()) {
     buf_.SpliceTo(&handoff_);
     handoff_lsn_ = appended_lsn_.load(std::memory_order_relaxed);
@@ -417,7 +418,11 @@ void Aof::AlwaysLoop() {
     }
     failing = false;
     unsynced.Clear();
-    unsynced.ReleaseSpare();  // it never appends: its blocks come from Flush
+    {
+      MutexLock lock(&mu_);
+      handoff_.TakeSpareFrom(&unsynced);  // back to Flush, which appends into them again
+    }
+    unsynced.ReleaseSpare();
     if (options_.on_durable) options_.on_durable(unsynced_lsn);
   }
 }

@@ -54,6 +54,13 @@ void ByteQueue::SpliceTo(ByteQueue* dst) {
   size_ = 0;
 }
 
+void ByteQueue::TakeSpareFrom(ByteQueue* other) {
+  while (!other->spare_.empty() && spare_.size() < kMaxSpareBlocks) {
+    spare_.push_back(std::move(other->spare_.back()));
+    other->spare_.pop_back();
+  }
+}
+
 absl::Status ByteQueue::ForEachPiece(
     size_t from, absl::FunctionRef<absl::Status(std::string_view)> write) const {
   assert(from <= size_);

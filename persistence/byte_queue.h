@@ -49,6 +49,9 @@ class ByteQueue {
   void SpliceTo(ByteQueue* dst);
   // Frees the spare blocks (a queue that went idle).
   void ReleaseSpare() { spare_.clear(); }
+  // Takes `*other`'s spare blocks (up to kMaxSpareBlocks in all): blocks that travel one way by
+  // SpliceTo come back for reuse.
+  void TakeSpareFrom(ByteQueue* other);
 
   // Calls `write` with the bytes from offset `from` (<= size()) to the end, as contiguous pieces
   // in order, and stops at the first error, which it returns.

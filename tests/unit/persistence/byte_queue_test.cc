@@ -111,5 +111,29 @@ TEST(ByteQueue, AppendsDoNotMoveQueuedBytes) {
   EXPECT_EQ(now, where);
 }
 
+// The kAlways AOF's blocks travel one way (event loop -> background thread by SpliceTo) and come
+// back by TakeSpareFrom: the next append reuses the block instead of allocating one.
+TEST(ByteQueue, SplicedBlocksComeBackForReuse) {
+  auto first_piece = [](const ByteQueue& q) {
+    const char* p = nullptr;
+    EXPECT_TRUE(q.ForEachPiece(0, [&](std::string_view piece) {
+                   if (p == nullptr) p = piece.data();
+                   return absl::OkStatus();
+                 }).ok());
+    return p;
+  };
+  ByteQueue loop, background;
+  loop.Append("record");
+  const char* block = first_piece(loop);
+  loop.SpliceTo(&background);
+  EXPECT_TRUE(loop.empty());
+  EXPECT_EQ(Contents(background), "record");
+  background.Clear();
+  loop.TakeSpareFrom(&background);
+  loop.Append("next");
+  EXPECT_EQ(first_piece(loop), block);
+  EXPECT_EQ(Contents(loop), "next");
+}
+
 }  // namespace
 }  // namespace activekv::persistence
