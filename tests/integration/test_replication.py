@@ -342,9 +342,8 @@ class ReplicationTest(akv.ServerTestCase):
 
     def test_large_values_replicate(self):
         # One op is sent whole: a value above gRPC's default 4 MiB message limit used to drop
-        # every link for good. (6 MiB: with 20 MiB, a TSan build sometimes leaves one direct
-        # stream stalled -- the peer still converges through the other's relay when it does --
-        # an open issue, docs/replication-protocol.md.)
+        # every link for good. (A TSan build often leaves one direct stream stuck after such a
+        # batch, 6 MiB included: an open issue, docs/replication-protocol.md, "Large ops".)
         cluster = Cluster(self, 3)
         a = cluster.client("r0")
         big = b"v" * (6 << 20)
