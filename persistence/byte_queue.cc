@@ -10,8 +10,8 @@ namespace activekv::persistence {
 ByteQueue::Block ByteQueue::NewBlock() {
   Block block;
   if (spare_.empty()) {
-    block.data.reset(
-        new char[kBlockSize]);  // uninitialized: every byte is written before it is read
+    // Uninitialized: every byte is written before it is read.
+    block.data.reset(new char[kBlockSize]);
   } else {
     block.data = std::move(spare_.back());
     spare_.pop_back();

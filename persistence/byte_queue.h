@@ -7,7 +7,7 @@
 // append never moves bytes already queued, dropping the front releases whole blocks, and released
 // blocks are reused, so a large, long-lived queue costs only the copy of each appended byte.
 //
-// Not thread-safe; a queue may be moved to another thread whole (Splice).
+// Not thread-safe; a queue's bytes may be handed to another thread's queue whole (SpliceTo).
 #pragma once
 
 #include <cstddef>

@@ -20,35 +20,32 @@ constexpr char kRewriteSuffix[] = ".rewrite";
 constexpr char kSaveSuffix[] = ".tmp";
 
 crdt::Hlc MaxHlc(const v1::Snapshot& chunk) {
-  crdt::Hlc max = 0;
-  {
-    max = std::max<crdt::Hlc>(max, chunk.db_mapping_hlc());
-    for (const v1::FunctionLibraryState& f : chunk.functions()) {
-      max = std::max<crdt::Hlc>(max, f.hlc());
+  crdt::Hlc max = chunk.db_mapping_hlc();
+  for (const v1::FunctionLibraryState& f : chunk.functions()) {
+    max = std::max<crdt::Hlc>(max, f.hlc());
+  }
+  for (const v1::KeyState& k : chunk.keys()) {
+    for (const auto& w : k.writes()) max = std::max<crdt::Hlc>(max, w.hlc());
+    for (const auto& i : k.increments()) max = std::max<crdt::Hlc>(max, i.hlc());
+    for (const auto& e : k.expiries()) max = std::max<crdt::Hlc>(max, e.hlc());
+    for (const auto& f : k.hash().fields()) {
+      for (const auto& w : f.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
+      for (const auto& i : f.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
     }
-    for (const v1::KeyState& k : chunk.keys()) {
-      for (const auto& w : k.writes()) max = std::max<crdt::Hlc>(max, w.hlc());
-      for (const auto& i : k.increments()) max = std::max<crdt::Hlc>(max, i.hlc());
-      for (const auto& e : k.expiries()) max = std::max<crdt::Hlc>(max, e.hlc());
-      for (const auto& f : k.hash().fields()) {
-        for (const auto& w : f.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
-        for (const auto& i : f.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
-      }
-      for (const auto& m : k.set().members()) {
-        for (const auto& t : m.tags()) max = std::max<crdt::Hlc>(max, t.hlc());
-      }
-      for (const auto& m : k.zset().members()) {
-        for (const auto& w : m.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
-        for (const auto& i : m.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
-      }
-      // A list element's stamp is its last write's (>= its insert's).
-      for (const auto& e : k.list().elements()) max = std::max<crdt::Hlc>(max, e.hlc());
-      for (const auto& p : k.list().pending()) max = std::max<crdt::Hlc>(max, p.hlc());
-      for (const auto& e : k.stream().entries()) {
-        for (const auto& i : e.instances()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
-      }
-      for (const auto& m : k.stream().meta()) max = std::max<crdt::Hlc>(max, m.tag().hlc());
+    for (const auto& m : k.set().members()) {
+      for (const auto& t : m.tags()) max = std::max<crdt::Hlc>(max, t.hlc());
     }
+    for (const auto& m : k.zset().members()) {
+      for (const auto& w : m.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
+      for (const auto& i : m.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
+    }
+    // A list element's stamp is its last write's (>= its insert's).
+    for (const auto& e : k.list().elements()) max = std::max<crdt::Hlc>(max, e.hlc());
+    for (const auto& p : k.list().pending()) max = std::max<crdt::Hlc>(max, p.hlc());
+    for (const auto& e : k.stream().entries()) {
+      for (const auto& i : e.instances()) max = std::max<crdt::Hlc>(max, i.tag().hlc());
+    }
+    for (const auto& m : k.stream().meta()) max = std::max<crdt::Hlc>(max, m.tag().hlc());
   }
   return max;
 }
@@ -337,13 +334,16 @@ void Region::SaveStep(bool* running) {
   if (!sv.writer->synced()) return;
   *running = false;
   absl::Status s = sv.writer->Finish();
-  // The previous dump.akv stays open across the rename and is closed on a helper thread: its
-  // last close frees its blocks.
-  absl::StatusOr<std::unique_ptr<persistence::SequentialFile>> previous =
-      options_.env->NewSequentialFile(dump_path());
-  if (s.ok()) s = options_.env->RenameFile(sv.writer->path(), dump_path());
-  if (previous.ok())
-    InBackground([previous = std::move(*previous)]() mutable { previous.reset(); });
+  if (s.ok()) {
+    // The previous dump.akv stays open across the rename and is closed on a helper thread: its
+    // last close frees its blocks.
+    absl::StatusOr<std::unique_ptr<persistence::SequentialFile>> previous =
+        options_.env->NewSequentialFile(dump_path());
+    s = options_.env->RenameFile(sv.writer->path(), dump_path());
+    if (previous.ok()) {
+      InBackground([previous = std::move(*previous)]() mutable { previous.reset(); });
+    }
+  }
   if (s.ok()) s = options_.env->SyncDir(options_.data_dir);
   if (!s.ok()) {
     FailSave(s);

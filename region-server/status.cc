@@ -120,17 +120,20 @@ absl::Status Server::StartGrpc() {
     merge_token_ = token;
     return absl::OkStatus();
   };
-  merging.chunk = [this](uint64_t token, const v1::Snapshot& chunk) -> absl::Status {
+  // The merge of the call named by `token`, or an error (it never began, or has ended).
+  auto merge_of = [this](uint64_t token) -> absl::StatusOr<BackupMerge*> {
     if (merge_ == nullptr || merge_token_ != token) {
       return absl::FailedPreconditionError("no restore --merge of this call is running");
     }
-    return merge_->Add(chunk);
+    return merge_.get();
   };
-  merging.end = [this](uint64_t token, bool complete,
-                       v1::ImportReply* reply) -> absl::StatusOr<uint64_t> {
-    if (merge_ == nullptr || merge_token_ != token) {
-      return absl::FailedPreconditionError("no restore --merge of this call is running");
-    }
+  merging.chunk = [merge_of](uint64_t token, const v1::Snapshot& chunk) -> absl::Status {
+    absl::StatusOr<BackupMerge*> merge = merge_of(token);
+    return merge.ok() ? (*merge)->Add(chunk) : merge.status();
+  };
+  merging.end = [this, merge_of](uint64_t token, bool complete,
+                                 v1::ImportReply* reply) -> absl::StatusOr<uint64_t> {
+    if (absl::StatusOr<BackupMerge*> held = merge_of(token); !held.ok()) return held.status();
     std::unique_ptr<BackupMerge> merge = std::move(merge_);
     *reply = merge->counts();
     if (complete && !merge->done()) {
