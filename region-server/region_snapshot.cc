@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "crdt/values/list_packing.h"
 #include "persistence/aof_writer.h"
 #include "region-server/blocking.h"
 #include "region-server/region.h"
@@ -41,6 +42,9 @@ crdt::Hlc MaxHlc(const v1::Snapshot& chunk) {
     }
     // A list element's stamp is its last write's (>= its insert's).
     for (const auto& e : k.list().elements()) max = std::max<crdt::Hlc>(max, e.hlc());
+    for (crdt::ListPackReader r(k.list().packed()); r.Next();) {
+      max = std::max<crdt::Hlc>(max, r.hlc());
+    }
     for (const auto& p : k.list().pending()) max = std::max<crdt::Hlc>(max, p.hlc());
     for (const auto& e : k.stream().entries()) {
       for (const auto& i : e.instances()) max = std::max<crdt::Hlc>(max, i.tag().hlc());

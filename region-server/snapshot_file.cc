@@ -37,10 +37,14 @@ absl::StatusOr<bool> SnapshotFileWriter::WriteStep(crdt::Keyspace& ks, size_t bu
   while (ks.snapshot_active() && written < budget) {
     ks.NextSnapshotChunk(kChunkKeys, &chunk_, kChunkBytes);
     keys_ += static_cast<uint64_t>(chunk_.keys_size());
-    payload_.clear();
-    chunk_.SerializeToString(&payload_);
-    record_.clear();
-    persistence::aof::EncodeRecord(payload_, &record_, persistence::aof::kSnapshotType);
+    // Serialized straight into the record after its header: a chunk can be one large key of
+    // tens of MiB, and each copy of it is a stall on the event loop.
+    const size_t size = chunk_.ByteSizeLong();
+    record_.resize(persistence::aof::kRecordHeaderSize + size);
+    char* payload = record_.data() + persistence::aof::kRecordHeaderSize;
+    chunk_.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(payload));
+    persistence::aof::EncodeRecordHeader(std::string_view(payload, size),
+                                         persistence::aof::kSnapshotType, record_.data());
     absl::Status s = file_->Append(record_);
     if (!s.ok()) return s;
     written += record_.size();

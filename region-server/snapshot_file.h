@@ -66,7 +66,6 @@ class SnapshotFileWriter {
   uint64_t bytes_ = 0;
   uint64_t keys_ = 0;
   v1::Snapshot chunk_;
-  std::string payload_;
   std::string record_;
 };
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "crdt/values/list_packing.h"
+
 namespace activekv::crdt {
 namespace {
 
@@ -299,14 +301,21 @@ Stamp ListValue::Newest(const RegionTable& regions) const {
 
 void ListValue::ToState(v1::ListState* out) const {
   out->Clear();
-  out->mutable_elements()->Reserve(static_cast<int>(elems_.size()));
+  // Region ids are the dictionary's indexes (Snapshot.regions lists the table in id order).
+  std::string* packed = out->mutable_packed();
+  // Reserved once: a list can be millions of elements, and growing by doubling would copy it.
+  size_t bound = 0;
+  for (const Element& e : elems_) bound += ListPackWriter::MaxSize(e.depth + 1, e.value.size());
+  packed->reserve(bound);
+  ListPackWriter writer(packed);
+  std::vector<PackedListLevel> levels;
   for (const Element& e : elems_) {
-    v1::ListState::Element* x = out->add_elements();
-    for (uint32_t i = 0; i < e.depth; ++i) ToLevelState(e.prefix[i], x->add_prefix());
-    ToLevelState(e.own, x->mutable_own());
-    x->set_value(e.value.view().data(), e.value.view().size());
-    x->set_hlc(e.hlc);
-    x->set_writer(e.writer);
+    levels.resize(e.depth + 1);
+    for (uint32_t i = 0; i <= e.depth; ++i) {
+      const ListLevel& l = i < e.depth ? e.prefix[i] : e.own;
+      levels[i] = PackedListLevel{l.digit, l.tag.region, l.tag.seq, l.tag.idx};
+    }
+    writer.Add(levels.data(), e.depth + 1, e.hlc, e.writer, e.value.view());
   }
   // Sorted by tag so that equal states serialise alike.
   std::vector<const std::pair<const Tag, Pending>*> pending;
@@ -335,6 +344,41 @@ absl::Status ListValue::FromState(const v1::ListState& in, const std::vector<Reg
   out->elems_.clear();
   out->pending_.clear();
   out->digest_ = Digest128();
+  if (!in.packed().empty()) {
+    if (in.elements_size() > 0) {
+      return absl::InvalidArgumentError("list state: both packed and message elements");
+    }
+    ListPackReader reader(in.packed());
+    while (reader.Next()) {
+      const std::vector<PackedListLevel>& levels = reader.levels();
+      Element e;
+      auto level = [&](const PackedListLevel& l, ListLevel* to) {
+        if (l.region >= dict.size() || l.seq == 0) return false;
+        *to = ListLevel{l.digit, Tag{dict[l.region], l.idx, l.seq}};
+        return true;
+      };
+      e.depth = static_cast<uint32_t>(levels.size() - 1);
+      if (!level(levels.back(), &e.own)) {
+        return absl::InvalidArgumentError("list element: bad own level");
+      }
+      if (e.depth > 0) {
+        e.prefix = std::make_unique<ListLevel[]>(e.depth);
+        for (uint32_t i = 0; i < e.depth; ++i) {
+          if (!level(levels[i], &e.prefix[i])) {
+            return absl::InvalidArgumentError("list element: bad prefix level");
+          }
+        }
+      }
+      if (reader.writer() >= dict.size()) {
+        return absl::InvalidArgumentError("list element: bad writer");
+      }
+      e.hlc = reader.hlc();
+      e.writer = dict[reader.writer()];
+      e.value = CompactString(reader.value());
+      if (absl::Status s = out->AppendInOrder(std::move(e), regions); !s.ok()) return s;
+    }
+    if (!reader.status().ok()) return reader.status();
+  }
   for (const v1::ListState::Element& x : in.elements()) {
     Element e;
     if (!FromListLevelState(x.own(), dict, &e.own)) {
@@ -353,11 +397,7 @@ absl::Status ListValue::FromState(const v1::ListState& in, const std::vector<Reg
     e.hlc = x.hlc();
     e.writer = dict[x.writer()];
     e.value = CompactString(x.value());
-    if (!out->elems_.empty() && CompareListPos(out->elems_.back().pos(), e.pos(), regions) >= 0) {
-      return absl::InvalidArgumentError("list elements out of position order");
-    }
-    out->digest_.Add(out->ElementDigestOf(e, regions));
-    out->elems_.push_back(std::move(e));
+    if (absl::Status s = out->AppendInOrder(std::move(e), regions); !s.ok()) return s;
   }
   for (const v1::ListState::Pending& x : in.pending()) {
     ListLevel own;
@@ -378,6 +418,15 @@ absl::Status ListValue::FromState(const v1::ListState& in, const std::vector<Reg
     if (!p.removed && !p.written) continue;
     MergePending(p, &out->pending_[own.tag], regions);
   }
+  return absl::OkStatus();
+}
+
+absl::Status ListValue::AppendInOrder(Element e, const RegionTable& regions) {
+  if (!elems_.empty() && CompareListPos(elems_.back().pos(), e.pos(), regions) >= 0) {
+    return absl::InvalidArgumentError("list elements out of position order");
+  }
+  digest_.Add(ElementDigestOf(e, regions));
+  elems_.push_back(std::move(e));
   return absl::OkStatus();
 }
 

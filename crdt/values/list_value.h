@@ -147,6 +147,8 @@ class ListValue {
 
   // The index of the element whose own tag is `ref`'s, or size() when it is not in the list.
   size_t Find(const ListPos& ref, const RegionTable& regions) const;
+  // FromState: appends `e` after the last element, InvalidArgument unless it comes after it.
+  absl::Status AppendInOrder(Element e, const RegionTable& regions);
   // Inserts in position order; returns the index.
   size_t Place(Element e, const RegionTable& regions);
   Digest128 ElementDigestOf(const Element& e, const RegionTable& regions) const;

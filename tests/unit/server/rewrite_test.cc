@@ -49,11 +49,22 @@ void Populate(testing::InProcessServer& s) {
   }
   ASSERT_EQ(s.Run({"expire", "k1", "1000"}), ":1\r\n");
   ASSERT_EQ(s.Run({"del", "k2", "k3"}), ":2\r\n");
+  // A list (packed in snapshots): pushes at both ends, LINSERTs (deeper positions), an LSET, a
+  // value with every byte, pops.
+  for (int i = 0; i < 500; ++i) s.Run({"rpush", "list", absl::StrCat("r", i)});
+  for (int i = 0; i < 100; ++i) s.Run({"lpush", "list", absl::StrCat("l", i)});
+  for (int i = 0; i < 50; ++i) s.Run({"linsert", "list", "before", "r7", absl::StrCat("in", i)});
+  std::string bytes;
+  for (int c = 0; c < 256; ++c) bytes.push_back(static_cast<char>(c));
+  ASSERT_EQ(s.Run({"lset", "list", "3", bytes}), "+OK\r\n");
+  ASSERT_EQ(s.Run({"lpop", "list", "2"}), "*2\r\n$3\r\nl99\r\n$3\r\nl98\r\n");
+  s.Run({"rpop", "list"});
 }
 
 TEST(Rewrite, CompactsTheAofWhileWritesGoOnAndARestartRestoresEverything) {
   persistence::MemEnv env;
   std::string digest;
+  std::string list;
   uint64_t before = 0;
   {
     testing::InProcessServer s(&env);
@@ -75,10 +86,13 @@ TEST(Rewrite, CompactsTheAofWhileWritesGoOnAndARestartRestoresEverything) {
     EXPECT_EQ(st.base_size, SizeOf(&env, kAof));
     s.Run({"set", "after", "y"});
     digest = s.Run({"crdt.digest"});
+    list = s.Run({"lrange", "list", "0", "-1"});
   }
   testing::InProcessServer s(&env);
   ASSERT_TRUE(s.start_status().ok()) << s.start_status();
   EXPECT_EQ(s.Run({"crdt.digest"}), digest);
+  EXPECT_EQ(s.Run({"lrange", "list", "0", "-1"}), list);
+  EXPECT_EQ(s.Run({"llen", "list"}), ":647\r\n");
   EXPECT_EQ(s.Run({"get", "float"}), "$1\r\n2\r\n");
   EXPECT_EQ(s.Run({"get", "k5"}), "$-1\r\n");
   EXPECT_EQ(s.Run({"ttl", "k1"}), ":1000\r\n");
@@ -328,6 +342,11 @@ TEST(Rewrite, AMergedSnapshotAdvancesTheClockPastItsCollectionElements) {
   crdt::MakeHashSetOp(peer, future + 1, "h", &hop);
   crdt::AddHashElement("f", "v", &hop);
   ASSERT_TRUE(peer.Apply(hop).ok());
+  v1::Op lop;
+  crdt::MakeListInsertOp(peer, future + 100, "l", crdt::ListValue().PlaceAtTail(future + 100),
+                         &lop);
+  crdt::AddListValue("e", &lop);
+  ASSERT_TRUE(peer.Apply(lop).ok());
   peer.BeginSnapshot();
   std::vector<v1::Snapshot> chunks;
   while (peer.snapshot_active()) {
@@ -340,6 +359,11 @@ TEST(Rewrite, AMergedSnapshotAdvancesTheClockPastItsCollectionElements) {
   const crdt::SetValue::Member* local = set->Find("local");
   ASSERT_NE(local, nullptr);
   EXPECT_GT(local->instances[0].hlc, future + 1);
+  // A list's elements are packed in the snapshot: their stamps count too.
+  ASSERT_EQ(s.Run({"rpush", "l", "local"}), ":2\r\n");
+  const crdt::ListValue* list = s.region().ks().Find("l")->list();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_GT(list->at(1).hlc, future + 100);
 }
 
 TEST(Rewrite, ALeftoverRewriteFileIsRemovedAtStartup) {

@@ -1,0 +1,85 @@
+#include "crdt/values/list_packing.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+
+namespace activekv::crdt {
+namespace {
+
+using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
+using google::protobuf::io::CodedOutputStream;
+
+constexpr size_t kMaxVarint = 10;
+// The deepest position a list makes is far below this (a level is added only when an insert
+// finds no room between two neighbours); the bound keeps a hostile depth from allocating.
+constexpr uint64_t kMaxDepth = 1 << 16;
+
+}  // namespace
+
+size_t ListPackWriter::MaxSize(uint32_t count, size_t value_size) {
+  return kMaxVarint * (1 + 4 * size_t{count} + 3) + value_size;
+}
+
+void ListPackWriter::Add(const PackedListLevel* levels, uint32_t count, uint64_t hlc,
+                         uint32_t writer, std::string_view value) {
+  const size_t old = out_->size();
+  out_->resize(old + MaxSize(count, value.size()));
+  auto* start = reinterpret_cast<uint8_t*>(out_->data() + old);
+  uint8_t* p = start;
+  p = CodedOutputStream::WriteVarint32ToArray(count - 1, p);
+  for (uint32_t i = 0; i < count; ++i) {
+    p = CodedOutputStream::WriteVarint64ToArray(WireFormatLite::ZigZagEncode64(levels[i].digit), p);
+    p = CodedOutputStream::WriteVarint32ToArray(levels[i].region, p);
+    p = CodedOutputStream::WriteVarint64ToArray(levels[i].seq, p);
+    p = CodedOutputStream::WriteVarint32ToArray(levels[i].idx, p);
+  }
+  p = CodedOutputStream::WriteVarint64ToArray(hlc, p);
+  p = CodedOutputStream::WriteVarint32ToArray(writer, p);
+  p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(value.size()), p);
+  if (!value.empty()) {
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+  }
+  out_->resize(old + static_cast<size_t>(p - start));
+}
+
+bool ListPackReader::Fail(const std::string& what) {
+  status_ = absl::InvalidArgumentError(absl::StrCat("packed list elements: ", what));
+  rest_ = {};
+  return false;
+}
+
+bool ListPackReader::Next() {
+  if (rest_.empty()) return false;
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(rest_.data()),
+                      static_cast<int>(std::min<size_t>(rest_.size(), INT32_MAX)));
+  uint32_t depth = 0;
+  if (!in.ReadVarint32(&depth)) return Fail("truncated depth");
+  if (depth >= kMaxDepth) return Fail(absl::StrCat("depth ", depth, " too large"));
+  levels_.resize(depth + 1);
+  for (PackedListLevel& l : levels_) {
+    uint64_t digit = 0;
+    if (!in.ReadVarint64(&digit) || !in.ReadVarint32(&l.region) || !in.ReadVarint64(&l.seq) ||
+        !in.ReadVarint32(&l.idx)) {
+      return Fail("truncated level");
+    }
+    l.digit = WireFormatLite::ZigZagDecode64(digit);
+  }
+  uint32_t size = 0;
+  if (!in.ReadVarint64(&hlc_) || !in.ReadVarint32(&writer_) || !in.ReadVarint32(&size)) {
+    return Fail("truncated stamp");
+  }
+  const size_t at = static_cast<size_t>(in.CurrentPosition());
+  if (size > rest_.size() - at) return Fail("truncated value");
+  value_ = rest_.substr(at, size);
+  rest_.remove_prefix(at + size);
+  return true;
+}
+
+}  // namespace activekv::crdt
