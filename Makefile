@@ -81,9 +81,15 @@ asan:
 # TSan reports and keeps running by default, which would let a race inside activekv-server pass an
 # integration test unnoticed: halt_on_error=1 makes it exit (code 66) at the first report.
 # tests/sanitizers/tsan.supp: false reports caused by the uninstrumented gRPC (see the file).
+# ignore_noninstrumented_modules=1: the interceptors (memcpy, sendmsg, ...) skip their range
+# checks when called from an uninstrumented library. Without it, gRPC's sendmsg of a 6 MiB
+# message made TSan check every word of it against our thread's writes (ordered by gRPC's
+# invisible locks), and the suppressed-race bookkeeping for each stalled the stream for minutes:
+# test_replication.py's large-value test failed 3 runs in 4 (docs/replication-protocol.md,
+# "Large ops"). Cost: a race reached only through such a library call is not seen.
 # (CMakeLists.txt adds -Wno-tsan for GCC: Asio's fences are flagged under -fsanitize=thread.)
 tsan:
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 \
 	  suppressions=$(CURDIR)/tests/sanitizers/tsan.supp $$TSAN_OPTIONS" \
 	$(MAKE) test BUILD_DIR=build-tsan \
 	  CMAKE_FLAGS="-DACTIVEKV_TSAN=ON -DCMAKE_BUILD_TYPE=Debug"

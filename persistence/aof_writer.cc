@@ -25,10 +25,14 @@ std::string FileHeader() {
 }
 
 void EncodeRecordHeader(std::string_view payload, RecordType type, char* header) {
-  assert(payload.size() <= kMaxPayloadSize);
-  PutFixed32(header + kLengthOffset, static_cast<uint32_t>(payload.size()));
+  EncodeRecordHeaderOf(payload.size(), crc32c::Value(payload), type, header);
+}
+
+void EncodeRecordHeaderOf(size_t size, uint32_t crc, RecordType type, char* header) {
+  assert(size <= kMaxPayloadSize);
+  PutFixed32(header + kLengthOffset, static_cast<uint32_t>(size));
   header[kTypeOffset] = static_cast<char>(type);
-  PutFixed32(header + kPayloadCrcOffset, crc32c::Mask(crc32c::Value(payload)));
+  PutFixed32(header + kPayloadCrcOffset, crc32c::Mask(crc));
   PutFixed32(
       header + kHeaderCrcOffset,
       crc32c::Mask(crc32c::Value(header + kLengthOffset, kRecordHeaderSize - kLengthOffset)));

@@ -19,6 +19,9 @@ std::string FileHeader();
 void EncodeRecord(std::string_view payload, std::string* dst, RecordType type = kOpBatchType);
 // The record's header alone (kRecordHeaderSize bytes into `header`); the payload follows it.
 void EncodeRecordHeader(std::string_view payload, RecordType type, char* header);
+// The same for a payload of `size` bytes whose crc32c::Value (unmasked) is `crc`, for a payload
+// produced in pieces and never held whole.
+void EncodeRecordHeaderOf(size_t size, uint32_t crc, RecordType type, char* header);
 
 // Appends records to a file. Does not sync: durability is the caller's (see aof.h).
 // Not thread-safe.

@@ -289,7 +289,9 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
                         ? rep->core().stats(peer.name)->full_resyncs_sent
                         : 0,
                     ",snapshots_received=", link != nullptr ? link->full_resyncs_received : 0,
-                    ",messages_received=", link != nullptr ? link->messages_received : 0));
+                    ",messages_received=", link != nullptr ? link->messages_received : 0,
+                    ",ack=", link != nullptr ? link->ack_state : "none",
+                    ",sending=", rep->SendState(peer.name)));
         }
         // Pub/sub messages queued for peers' streams (one per peer), and dropped because a
         // peer's stream had too many waiting (docs/messaging.md).

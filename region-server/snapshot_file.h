@@ -28,6 +28,9 @@ class SnapshotFileWriter {
   // Snapshot chunk size (keys, serialized bytes).
   static constexpr size_t kChunkKeys = 1024;
   static constexpr size_t kChunkBytes = 1 << 20;
+  // A chunk up to this size is serialized into one buffer; a larger one (a single large key) is
+  // streamed to the file in blocks.
+  static constexpr size_t kBufferedChunkBytes = 4 << 20;
 
   // Creates (truncates) `path` and writes the file header. The caller starts the keyspace's
   // snapshot (BeginSnapshot) before the first WriteStep. On error nothing is left at `path`.
@@ -65,6 +68,9 @@ class SnapshotFileWriter {
   absl::Status sync_status_ = absl::FailedPreconditionError("the snapshot is not written yet");
   uint64_t bytes_ = 0;
   uint64_t keys_ = 0;
+  // Appends chunk_ as one record; adds its size to `*written` and bytes_.
+  absl::Status AppendChunk(size_t* written);
+
   v1::Snapshot chunk_;
   std::string record_;
 };

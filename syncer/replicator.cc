@@ -422,27 +422,36 @@ class Replicator::Link {
   // the peer's lag figures and stability tracking stay current. One write in flight; acks
   // coalesce.
   void MaybeAck() {
-    if (stream_ == nullptr || stream_->cancelled_ || stream_->released_) return;
+    if (stream_ == nullptr || stream_->cancelled_ || stream_->released_) {
+      stats_.ack_state = "no-stream";
+      return;
+    }
     if (stream_->writing_.load()) {
       stream_->ack_waiting_.store(true);
+      stats_.ack_state = "write-in-flight";
       if (stream_->writing_.load()) return;  // OnWriteDone will see ack_waiting_
     }
     stream_->ack_waiting_.store(false);
     if (!go_sent_) {
       // The peer holds the stream until our first ack: send it once every link has answered
       // (or failed), so that its `direct` names them all, or after kHoldMs.
+      stats_.ack_state = "holding-first-ack";
       if (!stream_replied_) return;
       if (!r_->AllLinksAnswered() && SteadyMs() - stream_start_ms_ < kHoldMs) return;
       go_sent_ = true;
       ack_needed_ = true;
     }
-    if (r_->host_->durable_lsn() < ack_lsn_) return;
+    if (r_->host_->durable_lsn() < ack_lsn_) {
+      stats_.ack_state = "waiting-durable";
+      return;
+    }
     const NamedVV& applied = r_->host_->durable_applied();
     const NamedVV* synced = r_->SyncedToAnnounce();
     const bool synced_moved = synced != nullptr && *synced != last_synced_;
     std::vector<std::string> direct = r_->DirectOrigins(this, SteadyMs());
     const bool direct_moved = direct != last_direct_;
     if (!ack_needed_ && !synced_moved && !direct_moved) {
+      stats_.ack_state = "nothing-new";
       if (applied == last_ack_) return;
       if (SteadyMs() - last_ack_ms_ < kRefreshAckMs) return;  // the cron's Pump sends it later
     }
@@ -460,6 +469,7 @@ class Replicator::Link {
       v1::Origins* d = stream_->ack_.mutable_direct();
       for (const std::string& o : last_direct_) d->add_origins(o);
     }
+    stats_.ack_state = "sent";
     stream_->writing_.store(true);
     stream_->StartWrite(&stream_->ack_);
   }
@@ -642,6 +652,14 @@ std::vector<std::string> Replicator::DirectOrigins(const Link* except, int64_t n
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+const char* Replicator::SendState(const std::string& peer) const {
+  auto it = outgoing_.find(peer);
+  if (it == outgoing_.end()) return "none";
+  const Outgoing& out = *it->second;
+  if (out.held_) return "held";
+  return out.writing_.load() ? "writing" : "idle";
 }
 
 const Replicator::LinkStats* Replicator::link(const std::string& peer) const {

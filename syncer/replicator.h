@@ -100,6 +100,9 @@ class Replicator final : public v1::Syncer::CallbackService {
     uint64_t reconnects = 0;
     uint64_t messages_received = 0;  // pub/sub messages
     std::string last_error;
+    // Why the last MaybeAck sent nothing, or "sent" (docs/operations.md, `ack`): a stuck link
+    // shows where it waits.
+    const char* ack_state = "none";
   };
 
   Replicator(Options options, ReplicaHost* host, Executor executor);
@@ -135,6 +138,9 @@ class Replicator final : public v1::Syncer::CallbackService {
   // Executor thread: figures for Status / INFO.
   const SyncerCore& core() const { return core_; }
   const LinkStats* link(const std::string& peer) const;
+  // Executor thread. The state of our stream to `peer` (it pulls from us): "none", "held" (its
+  // first ack has not come), "writing" (a response in flight) or "idle".
+  const char* SendState(const std::string& peer) const;
 
   grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse>* Pull(
       grpc::CallbackServerContext* ctx) override;

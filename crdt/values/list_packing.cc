@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -28,9 +28,16 @@ size_t ListPackWriter::MaxSize(uint32_t count, size_t value_size) {
 
 void ListPackWriter::Add(const PackedListLevel* levels, uint32_t count, uint64_t hlc,
                          uint32_t writer, std::string_view value) {
-  const size_t old = out_->size();
-  out_->resize(old + MaxSize(count, value.size()));
-  auto* start = reinterpret_cast<uint8_t*>(out_->data() + old);
+  // The header is encoded into a buffer and appended with the value: growing `out_` by a bound
+  // and shrinking it back would zero-fill bytes that are then overwritten.
+  const size_t header = MaxSize(count, 0);
+  uint8_t small[kMaxVarint * (1 + 4 * 4 + 3)];
+  std::unique_ptr<uint8_t[]> large;
+  uint8_t* start = small;
+  if (header > sizeof(small)) {
+    large = std::make_unique<uint8_t[]>(header);
+    start = large.get();
+  }
   uint8_t* p = start;
   p = CodedOutputStream::WriteVarint32ToArray(count - 1, p);
   for (uint32_t i = 0; i < count; ++i) {
@@ -42,11 +49,8 @@ void ListPackWriter::Add(const PackedListLevel* levels, uint32_t count, uint64_t
   p = CodedOutputStream::WriteVarint64ToArray(hlc, p);
   p = CodedOutputStream::WriteVarint32ToArray(writer, p);
   p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(value.size()), p);
-  if (!value.empty()) {
-    std::memcpy(p, value.data(), value.size());
-    p += value.size();
-  }
-  out_->resize(old + static_cast<size_t>(p - start));
+  out_->append(reinterpret_cast<const char*>(start), static_cast<size_t>(p - start));
+  out_->append(value.data(), value.size());
 }
 
 bool ListPackReader::Fail(const std::string& what) {

@@ -38,7 +38,7 @@ Elem RandomElem(std::mt19937_64& rng) {
                             std::numeric_limits<int64_t>::max(),
                             int64_t{1} << 61};
   Elem e;
-  e.levels.resize(1 + rng() % 4);
+  e.levels.resize(1 + (rng() % 8 == 0 ? rng() % 40 : rng() % 4));  // deep ones too
   for (PackedListLevel& l : e.levels) {
     l.digit = rng() % 2 ? digits[rng() % 6] : static_cast<int64_t>(rng());
     l.region = static_cast<uint32_t>(rng() % 3 == 0 ? rng() : rng() % 8);
