@@ -261,7 +261,7 @@ absl::StatusOr<Keyspace::Outcome> Keyspace::Apply(const v1::Op& op) {
     // the entry keeps that removal knowledge for when they arrive.
     if ((op.has_del() || flushed) && observed.LessOrEqual(applied_)) return Outcome::kApplied;
     it = ns.table.try_emplace(op.key()).first;
-    ns.index.insert(Indexed{KeyHash(op.key()), &*it});
+    IndexAdd(db, KeyHash(op.key()), &*it);
     NoteCreated(db, it->first);
   } else {
     SaveForSnapshot(db, it->first, it->second);
@@ -570,9 +570,43 @@ void Keyspace::ApplyToEntry(const v1::Op& op, const Dot& dot, const VersionVecto
   }
 }
 
+void Keyspace::IndexAdd(uint32_t db, uint64_t hash, const Table::value_type* node) {
+  Namespace& ns = ns_[db];
+  if (ns.index_stale) return;
+  const Indexed key{hash, node};
+  if (!bulk_) {
+    ns.index.insert(key);
+  } else if (ns.index.empty() || IndexLess()(*ns.index.rbegin(), key)) {
+    ns.index.insert(ns.index.end(), key);  // in order: appended
+  } else {
+    ns.index.clear();
+    ns.index_stale = true;
+  }
+}
+
 void Keyspace::Erase(uint32_t ns, Table::iterator it) {
-  ns_[ns].index.erase(KeyRef{KeyHash(it->first), it->first});
+  if (!ns_[ns].index_stale) ns_[ns].index.erase(KeyRef{KeyHash(it->first), it->first});
   ns_[ns].table.erase(it);
+}
+
+void Keyspace::BeginBulkLoad() {
+  assert(snap_ == nullptr);
+  bulk_ = true;
+}
+
+void Keyspace::EndBulkLoad() {
+  bulk_ = false;
+  std::vector<Indexed> sorted;
+  for (Namespace& ns : ns_) {
+    if (!ns.index_stale) continue;
+    ns.index_stale = false;
+    sorted.clear();
+    sorted.reserve(ns.table.size());
+    for (const auto& node : ns.table) sorted.push_back(Indexed{KeyHash(node.first.view()), &node});
+    std::sort(sorted.begin(), sorted.end(), IndexLess());
+    // Sorted input: each insert lands at the end of the tree, its nodes filled in order.
+    ns.index = Index(sorted.begin(), sorted.end());
+  }
 }
 
 std::string Keyspace::Digest() const {

@@ -63,6 +63,7 @@ void ReadVV(const google::protobuf::RepeatedPtrField<v1::VersionEntry>& in, Regi
 }  // namespace
 
 void Keyspace::BeginSnapshot() {
+  assert(!bulk_);
   snap_ = std::make_unique<SnapshotState>();
   snap_->version = applied_;
   for (uint32_t ns = 0; ns < kDatabases; ++ns) {
@@ -204,7 +205,7 @@ absl::Status Keyspace::AdoptKeys(const std::vector<const v1::Snapshot*>& chunks)
             absl::StrCat("snapshot: key '", state.key(), "' appears twice"));
         break;
       }
-      ns.index.insert(Indexed{KeyHash(state.key()), &*it});
+      IndexAdd(state.db(), KeyHash(state.key()), &*it);
       Entry& entry = it->second;
       s = Entry::FromState(state, dict, &regions_, &entry);
       if (!s.ok()) break;
@@ -306,7 +307,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
       auto it = ns.table.find(state.key());
       if (it == ns.table.end()) {
         it = ns.table.try_emplace(state.key()).first;
-        ns.index.insert(Indexed{KeyHash(state.key()), &*it});
+        IndexAdd(db, KeyHash(state.key()), &*it);
         NoteCreated(db, it->first);
       }
       JoinInto(db, it, remote, join_of(db), ctx);
