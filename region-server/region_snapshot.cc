@@ -36,6 +36,7 @@ crdt::Hlc MaxHlc(const v1::Snapshot& chunk) {
     for (const auto& m : k.set().members()) {
       for (const auto& t : m.tags()) max = std::max<crdt::Hlc>(max, t.hlc());
     }
+    max = std::max(max, crdt::SetValue::MaxPackedHlc(k.set()));
     for (const auto& m : k.zset().members()) {
       for (const auto& w : m.writes()) max = std::max<crdt::Hlc>(max, w.tag().hlc());
       for (const auto& i : m.increments()) max = std::max<crdt::Hlc>(max, i.tag().hlc());

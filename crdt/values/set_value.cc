@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "crdt/redis_number.h"
+#include "crdt/values/packing.h"
 
 namespace activekv::crdt {
 namespace {
@@ -101,10 +102,18 @@ Stamp SetValue::Newest(const RegionTable& regions) const {
 
 void SetValue::ToState(v1::SetState* out) const {
   out->Clear();
+  // Packed (docs/aof-format.md, "Sets"): per member its name, then its instances' tags (region
+  // as a dictionary index: the region table in id order) and HLCs.
+  PackedWriter w(out->mutable_packed());
   for (const Member& m : members_.elems()) {
-    v1::SetState::Member* s = out->add_members();
-    s->set_name(m.name.data(), m.name.size());
-    for (const Instance& i : m.instances) ToTagState(i.tag, i.hlc, s->add_tags());
+    w.Bytes(m.name.view());
+    w.Varint(m.instances.size());
+    for (const Instance& i : m.instances) {
+      w.Varint(i.tag.region);
+      w.Varint(i.tag.seq);
+      w.Varint(i.tag.idx);
+      w.Varint(i.hlc);
+    }
   }
   frontiers_.ToState(out->mutable_tombstones());
   out->set_hashtable(!intset_);
@@ -115,6 +124,35 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
   out->members_.Clear();
   out->digest_ = Digest128();
   out->intset_ = true;
+  if (!in.packed().empty() && in.members_size() > 0) {
+    return absl::InvalidArgumentError("set state: both packed and message members");
+  }
+  for (PackedReader r(in.packed()); !r.done();) {
+    std::string_view name;
+    uint32_t count = 0;
+    if (!r.Bytes(&name) || !r.Varint32(&count)) {
+      return absl::InvalidArgumentError("set state: truncated packed member");
+    }
+    if (count == 0) return absl::InvalidArgumentError("set state: member without a tag");
+    if (out->members_.Find(name) != nullptr) {
+      return absl::InvalidArgumentError("set state: a member appears twice");
+    }
+    for (uint32_t k = 0; k < count; ++k) {
+      uint32_t region = 0;
+      uint32_t idx = 0;
+      uint64_t seq = 0;
+      Instance inst;
+      if (!r.Varint32(&region) || !r.Varint64(&seq) || !r.Varint32(&idx) ||
+          !r.Varint64(&inst.hlc)) {
+        return absl::InvalidArgumentError("set state: truncated packed member");
+      }
+      if (region >= dict.size() || seq == 0) {
+        return absl::InvalidArgumentError("set state: malformed tag");
+      }
+      inst.tag = Tag{dict[region], idx, seq};
+      out->AddInstance(name, inst);
+    }
+  }
   for (const v1::SetState::Member& s : in.members()) {
     if (s.tags_size() == 0) return absl::InvalidArgumentError("set state: member without a tag");
     if (out->members_.Find(s.name()) != nullptr) {
@@ -133,6 +171,25 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
     return absl::InvalidArgumentError("set state: malformed tombstone");
   }
   return absl::OkStatus();
+}
+
+Hlc SetValue::MaxPackedHlc(const v1::SetState& in) {
+  Hlc max = 0;
+  PackedReader r(in.packed());
+  while (!r.done()) {
+    std::string_view name;
+    uint32_t count = 0;
+    if (!r.Bytes(&name) || !r.Varint32(&count)) break;
+    for (uint32_t k = 0; k < count; ++k) {
+      uint64_t skip = 0;
+      uint64_t hlc = 0;
+      if (!r.Varint64(&skip) || !r.Varint64(&skip) || !r.Varint64(&skip) || !r.Varint64(&hlc)) {
+        return max;
+      }
+      max = std::max<Hlc>(max, hlc);
+    }
+  }
+  return max;
 }
 
 void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide& there,

@@ -68,6 +68,9 @@ class SetValue {
   void ToState(v1::SetState* out) const;
   static absl::Status FromState(const v1::SetState& in, const std::vector<RegionId>& dict,
                                 const RegionTable& regions, SetValue* out);
+  // The largest instance HLC in `in.packed` (0 when empty; stops at the first malformed byte:
+  // FromState is what validates).
+  static Hlc MaxPackedHlc(const v1::SetState& in);
   // State merge (JoinSide): instances survive unless the other side removed them.
   void Join(const SetValue& remote, const JoinSide& here, const JoinSide& there,
             const ValueContext& ctx);
