@@ -17,6 +17,7 @@ namespace activekv::crdt {
 namespace {
 
 using testing::Replica;
+using testing::WholeSnapshot;
 
 struct Elem {
   std::vector<PackedListLevel> levels;
@@ -153,14 +154,6 @@ void BuildList(Replica& a, Replica& b, Replica& c) {
   ASSERT_TRUE(a.Receive(c.SetAt("l", 0, "B2")));
 }
 
-v1::Snapshot SnapshotOf(Keyspace& ks) {
-  ks.BeginSnapshot();
-  v1::Snapshot chunk;
-  ks.NextSnapshotChunk(1000, &chunk);
-  EXPECT_TRUE(chunk.first() && chunk.last());
-  return chunk;
-}
-
 TEST(ListPacking, TheMessageFormOfEarlierBuildsMergesToTheSameState) {
   const std::vector<std::string> names{"a", "b", "c"};
   Replica a("a", names);
@@ -168,7 +161,7 @@ TEST(ListPacking, TheMessageFormOfEarlierBuildsMergesToTheSameState) {
   Replica c("c", names);
   BuildList(a, b, c);
   ASSERT_GT(a.ks().Find("l", 0)->list()->pending_size(), 0u);
-  const v1::Snapshot packed = SnapshotOf(a.ks());
+  const v1::Snapshot packed = WholeSnapshot(a.ks());
   ASSERT_EQ(packed.keys_size(), 1);
   ASSERT_FALSE(packed.keys(0).list().packed().empty());
   ASSERT_EQ(packed.keys(0).list().elements_size(), 0);

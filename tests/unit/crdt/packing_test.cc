@@ -17,6 +17,7 @@ namespace activekv::crdt {
 namespace {
 
 using testing::Replica;
+using testing::WholeSnapshot;
 
 uint64_t Seed() {
   if (const char* s = std::getenv("PACKING_SEED")) return std::strtoull(s, nullptr, 10);
@@ -81,14 +82,6 @@ TEST(Packing, AVarint32AboveItsRangeIsRefused) {
   EXPECT_FALSE(r.Varint32(&v));
 }
 
-v1::Snapshot SnapshotOf(Keyspace& ks) {
-  ks.BeginSnapshot();
-  v1::Snapshot chunk;
-  ks.NextSnapshotChunk(1000, &chunk);
-  EXPECT_TRUE(chunk.first() && chunk.last());
-  return chunk;
-}
-
 TEST(SetPacking, TheMessageFormOfEarlierBuildsMergesToTheSameState) {
   const std::vector<std::string> names{"a", "b", "c"};
   Replica a("a", names);
@@ -98,7 +91,7 @@ TEST(SetPacking, TheMessageFormOfEarlierBuildsMergesToTheSameState) {
   a.SAdd("s", {"x", "y", std::string("\0\xff", 2), "", "gone"});
   ASSERT_TRUE(a.Receive(b.SAdd("s", {"x", "z"})));
   a.SRem("s", {"gone"});
-  const v1::Snapshot packed = SnapshotOf(a.ks());
+  const v1::Snapshot packed = WholeSnapshot(a.ks());
   ASSERT_EQ(packed.keys_size(), 1);
   const v1::SetState& set = packed.keys(0).set();
   ASSERT_FALSE(set.packed().empty());

@@ -32,6 +32,15 @@ inline google::protobuf::RepeatedPtrField<v1::VersionEntry> ToEntries(const Keys
 
 // True when `removal` (a DEL or FLUSHALL with its observed context) observed op (origin, seq):
 // the context's entry for that origin covers it, or it is an earlier op of the same origin.
+// The whole snapshot of a small keyspace, in one chunk.
+inline v1::Snapshot WholeSnapshot(Keyspace& ks) {
+  ks.BeginSnapshot();
+  v1::Snapshot chunk;
+  ks.NextSnapshotChunk(1000, &chunk);
+  EXPECT_TRUE(chunk.first() && chunk.last());
+  return chunk;
+}
+
 inline bool Observed(const v1::Op& removal, const std::string& origin, uint64_t seq) {
   uint64_t seen = removal.origin() == origin ? removal.seq() - 1 : 0;
   for (const auto& e : removal.context()) {
