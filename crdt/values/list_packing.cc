@@ -1,7 +1,5 @@
 #include "crdt/values/list_packing.h"
 
-#include <algorithm>
-#include <climits>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -12,7 +10,6 @@ namespace activekv::crdt {
 namespace {
 
 using google::protobuf::internal::WireFormatLite;
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
 
 constexpr size_t kMaxVarint = 10;
@@ -55,34 +52,26 @@ void ListPackWriter::Add(const PackedListLevel* levels, uint32_t count, uint64_t
 
 bool ListPackReader::Fail(const std::string& what) {
   status_ = absl::InvalidArgumentError(absl::StrCat("packed list elements: ", what));
-  rest_ = {};
+  failed_ = true;
   return false;
 }
 
 bool ListPackReader::Next() {
-  if (rest_.empty()) return false;
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(rest_.data()),
-                      static_cast<int>(std::min<size_t>(rest_.size(), INT32_MAX)));
+  if (failed_ || in_.done()) return false;
   uint32_t depth = 0;
-  if (!in.ReadVarint32(&depth)) return Fail("truncated depth");
+  if (!in_.Varint32(&depth)) return Fail("truncated depth");
   if (depth >= kMaxDepth) return Fail(absl::StrCat("depth ", depth, " too large"));
   levels_.resize(depth + 1);
   for (PackedListLevel& l : levels_) {
     uint64_t digit = 0;
-    if (!in.ReadVarint64(&digit) || !in.ReadVarint32(&l.region) || !in.ReadVarint64(&l.seq) ||
-        !in.ReadVarint32(&l.idx)) {
+    if (!in_.Varint64(&digit) || !in_.Varint32(&l.region) || !in_.Varint64(&l.seq) ||
+        !in_.Varint32(&l.idx)) {
       return Fail("truncated level");
     }
     l.digit = WireFormatLite::ZigZagDecode64(digit);
   }
-  uint32_t size = 0;
-  if (!in.ReadVarint64(&hlc_) || !in.ReadVarint32(&writer_) || !in.ReadVarint32(&size)) {
-    return Fail("truncated stamp");
-  }
-  const size_t at = static_cast<size_t>(in.CurrentPosition());
-  if (size > rest_.size() - at) return Fail("truncated value");
-  value_ = rest_.substr(at, size);
-  rest_.remove_prefix(at + size);
+  if (!in_.Varint64(&hlc_) || !in_.Varint32(&writer_)) return Fail("truncated stamp");
+  if (!in_.Bytes(&value_)) return Fail("truncated value");
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "crdt/values/packing.h"
 
 namespace activekv::crdt {
 
@@ -50,7 +51,7 @@ class ListPackWriter {
 // are malformed (status() says which; OK at a clean end).
 class ListPackReader {
  public:
-  explicit ListPackReader(std::string_view packed) : rest_(packed) {}
+  explicit ListPackReader(std::string_view packed) : in_(packed) {}
   bool Next();
   const absl::Status& status() const { return status_; }
 
@@ -63,7 +64,8 @@ class ListPackReader {
  private:
   bool Fail(const std::string& what);
 
-  std::string_view rest_;
+  PackedReader in_;
+  bool failed_ = false;
   absl::Status status_;
   std::vector<PackedListLevel> levels_;
   uint64_t hlc_ = 0;

@@ -41,6 +41,16 @@ void AppendLevelBytes(const ListLevel& l, const RegionTable& regions, std::strin
   out->append(buf, 4);
 }
 
+PackedListLevel PackedOf(const v1::ListState::Level& l) {
+  return PackedListLevel{l.digit(), l.region(), l.seq(), l.idx()};
+}
+
+// A level as read (region by dictionary index) to a list level; false when malformed.
+bool FromPackedLevel(const PackedListLevel& in, const std::vector<RegionId>& dict, ListLevel* out) {
+  out->digit = in.digit;
+  return TagFromState(in.region, in.seq, in.idx, dict, &out->tag);
+}
+
 void ToLevelState(const ListLevel& l, v1::ListState::Level* out) {
   out->set_digit(l.digit);
   out->set_region(l.tag.region);
@@ -61,10 +71,7 @@ int CompareListPos(const ListPos& a, const ListPos& b, const RegionTable& region
 
 bool FromListLevelState(const v1::ListState::Level& in, const std::vector<RegionId>& dict,
                         ListLevel* out) {
-  if (in.region() >= dict.size() || in.seq() == 0) return false;
-  out->digit = in.digit();
-  out->tag = Tag{dict[in.region()], in.idx(), in.seq()};
-  return true;
+  return FromPackedLevel(PackedOf(in), dict, out);
 }
 
 // --- Placement ---
@@ -344,60 +351,24 @@ absl::Status ListValue::FromState(const v1::ListState& in, const std::vector<Reg
   out->elems_.clear();
   out->pending_.clear();
   out->digest_ = Digest128();
-  if (!in.packed().empty()) {
-    if (in.elements_size() > 0) {
-      return absl::InvalidArgumentError("list state: both packed and message elements");
-    }
-    ListPackReader reader(in.packed());
-    while (reader.Next()) {
-      const std::vector<PackedListLevel>& levels = reader.levels();
-      Element e;
-      auto level = [&](const PackedListLevel& l, ListLevel* to) {
-        if (l.region >= dict.size() || l.seq == 0) return false;
-        *to = ListLevel{l.digit, Tag{dict[l.region], l.idx, l.seq}};
-        return true;
-      };
-      e.depth = static_cast<uint32_t>(levels.size() - 1);
-      if (!level(levels.back(), &e.own)) {
-        return absl::InvalidArgumentError("list element: bad own level");
-      }
-      if (e.depth > 0) {
-        e.prefix = std::make_unique<ListLevel[]>(e.depth);
-        for (uint32_t i = 0; i < e.depth; ++i) {
-          if (!level(levels[i], &e.prefix[i])) {
-            return absl::InvalidArgumentError("list element: bad prefix level");
-          }
-        }
-      }
-      if (reader.writer() >= dict.size()) {
-        return absl::InvalidArgumentError("list element: bad writer");
-      }
-      e.hlc = reader.hlc();
-      e.writer = dict[reader.writer()];
-      e.value = CompactString(reader.value());
-      if (absl::Status s = out->AppendInOrder(std::move(e), regions); !s.ok()) return s;
-    }
-    if (!reader.status().ok()) return reader.status();
+  if (!in.packed().empty() && in.elements_size() > 0) {
+    return absl::InvalidArgumentError("list state: both packed and message elements");
   }
+  ListPackReader reader(in.packed());
+  while (reader.Next()) {
+    absl::Status s = out->AppendDecoded(reader.levels(), reader.hlc(), reader.writer(),
+                                        reader.value(), dict, regions);
+    if (!s.ok()) return s;
+  }
+  if (!reader.status().ok()) return reader.status();
+  // The message form of earlier builds.
+  std::vector<PackedListLevel> levels;
   for (const v1::ListState::Element& x : in.elements()) {
-    Element e;
-    if (!FromListLevelState(x.own(), dict, &e.own)) {
-      return absl::InvalidArgumentError("list element: bad own level");
-    }
-    if (x.prefix_size() > 0) {
-      e.depth = static_cast<uint32_t>(x.prefix_size());
-      e.prefix = std::make_unique<ListLevel[]>(e.depth);
-      for (int i = 0; i < x.prefix_size(); ++i) {
-        if (!FromListLevelState(x.prefix(i), dict, &e.prefix[i])) {
-          return absl::InvalidArgumentError("list element: bad prefix level");
-        }
-      }
-    }
-    if (x.writer() >= dict.size()) return absl::InvalidArgumentError("list element: bad writer");
-    e.hlc = x.hlc();
-    e.writer = dict[x.writer()];
-    e.value = CompactString(x.value());
-    if (absl::Status s = out->AppendInOrder(std::move(e), regions); !s.ok()) return s;
+    levels.clear();
+    for (const v1::ListState::Level& l : x.prefix()) levels.push_back(PackedOf(l));
+    levels.push_back(PackedOf(x.own()));
+    absl::Status s = out->AppendDecoded(levels, x.hlc(), x.writer(), x.value(), dict, regions);
+    if (!s.ok()) return s;
   }
   for (const v1::ListState::Pending& x : in.pending()) {
     ListLevel own;
@@ -421,7 +392,27 @@ absl::Status ListValue::FromState(const v1::ListState& in, const std::vector<Reg
   return absl::OkStatus();
 }
 
-absl::Status ListValue::AppendInOrder(Element e, const RegionTable& regions) {
+absl::Status ListValue::AppendDecoded(absl::Span<const PackedListLevel> levels, uint64_t hlc,
+                                      uint32_t writer, std::string_view value,
+                                      const std::vector<RegionId>& dict,
+                                      const RegionTable& regions) {
+  Element e;
+  e.depth = static_cast<uint32_t>(levels.size() - 1);
+  if (!FromPackedLevel(levels.back(), dict, &e.own)) {
+    return absl::InvalidArgumentError("list element: bad own level");
+  }
+  if (e.depth > 0) {
+    e.prefix = std::make_unique<ListLevel[]>(e.depth);
+    for (uint32_t i = 0; i < e.depth; ++i) {
+      if (!FromPackedLevel(levels[i], dict, &e.prefix[i])) {
+        return absl::InvalidArgumentError("list element: bad prefix level");
+      }
+    }
+  }
+  if (writer >= dict.size()) return absl::InvalidArgumentError("list element: bad writer");
+  e.hlc = hlc;
+  e.writer = dict[writer];
+  e.value = CompactString(value);
   if (!elems_.empty() && CompareListPos(elems_.back().pos(), e.pos(), regions) >= 0) {
     return absl::InvalidArgumentError("list elements out of position order");
   }

@@ -14,6 +14,7 @@
 #include "crdt/region_table.h"
 #include "crdt/values/compact_string.h"
 #include "crdt/values/element_frontiers.h"
+#include "crdt/values/list_packing.h"
 #include "crdt/values/tag.h"
 #include "crdt/values/value_type.h"
 #include "crdt/version_vector.h"
@@ -147,8 +148,11 @@ class ListValue {
 
   // The index of the element whose own tag is `ref`'s, or size() when it is not in the list.
   size_t Find(const ListPos& ref, const RegionTable& regions) const;
-  // FromState: appends `e` after the last element, InvalidArgument unless it comes after it.
-  absl::Status AppendInOrder(Element e, const RegionTable& regions);
+  // FromState: appends the element read from a state (regions as dictionary indexes) after the
+  // last one; InvalidArgument when malformed or not after it.
+  absl::Status AppendDecoded(absl::Span<const PackedListLevel> levels, uint64_t hlc,
+                             uint32_t writer, std::string_view value,
+                             const std::vector<RegionId>& dict, const RegionTable& regions);
   // Inserts in position order; returns the index.
   size_t Place(Element e, const RegionTable& regions);
   Digest128 ElementDigestOf(const Element& e, const RegionTable& regions) const;

@@ -10,7 +10,8 @@ namespace activekv::crdt {
 
 // The primitives of a packed snapshot form (a collection's elements in one byte string instead
 // of a message each: docs/aof-format.md, "Lists" and "Sets"): protobuf's base-128 varints and
-// length-prefixed byte strings. The list has its own codec (list_packing.h); sets use these.
+// length-prefixed byte strings. Sets use them directly; lists read with them (list_packing.h)
+// and write their elements' fixed-shape headers in one piece.
 
 // Appends to `*out`.
 class PackedWriter {

@@ -127,44 +127,21 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
   if (!in.packed().empty() && in.members_size() > 0) {
     return absl::InvalidArgumentError("set state: both packed and message members");
   }
-  for (PackedReader r(in.packed()); !r.done();) {
-    std::string_view name;
-    uint32_t count = 0;
-    if (!r.Bytes(&name) || !r.Varint32(&count)) {
-      return absl::InvalidArgumentError("set state: truncated packed member");
-    }
-    if (count == 0) return absl::InvalidArgumentError("set state: member without a tag");
-    if (out->members_.Find(name) != nullptr) {
-      return absl::InvalidArgumentError("set state: a member appears twice");
-    }
-    for (uint32_t k = 0; k < count; ++k) {
-      uint32_t region = 0;
-      uint32_t idx = 0;
-      uint64_t seq = 0;
-      Instance inst;
-      if (!r.Varint32(&region) || !r.Varint64(&seq) || !r.Varint32(&idx) ||
-          !r.Varint64(&inst.hlc)) {
-        return absl::InvalidArgumentError("set state: truncated packed member");
-      }
-      if (region >= dict.size() || seq == 0) {
-        return absl::InvalidArgumentError("set state: malformed tag");
-      }
-      inst.tag = Tag{dict[region], idx, seq};
-      out->AddInstance(name, inst);
-    }
+  PackReader reader(in.packed());
+  while (reader.Next()) {
+    absl::Status s = out->AddDecodedMember(reader.name(), reader.tags(), dict);
+    if (!s.ok()) return s;
   }
-  for (const v1::SetState::Member& s : in.members()) {
-    if (s.tags_size() == 0) return absl::InvalidArgumentError("set state: member without a tag");
-    if (out->members_.Find(s.name()) != nullptr) {
-      return absl::InvalidArgumentError("set state: a member appears twice");
+  if (!reader.ok()) return absl::InvalidArgumentError("set state: truncated packed member");
+  // The message form of earlier builds.
+  std::vector<PackedTag> tags;
+  for (const v1::SetState::Member& m : in.members()) {
+    tags.clear();
+    for (const v1::TagState& t : m.tags()) {
+      tags.push_back(PackedTag{t.region(), t.seq(), t.idx(), t.hlc()});
     }
-    for (const v1::TagState& t : s.tags()) {
-      Instance inst;
-      if (!FromTagState(t, dict, &inst.tag, &inst.hlc)) {
-        return absl::InvalidArgumentError("set state: malformed tag");
-      }
-      out->AddInstance(s.name(), inst);
-    }
+    absl::Status s = out->AddDecodedMember(m.name(), tags, dict);
+    if (!s.ok()) return s;
   }
   if (in.hashtable()) out->intset_ = false;
   if (!out->frontiers_.FromState(in.tombstones(), dict)) {
@@ -175,21 +152,42 @@ absl::Status SetValue::FromState(const v1::SetState& in, const std::vector<Regio
 
 Hlc SetValue::MaxPackedHlc(const v1::SetState& in) {
   Hlc max = 0;
-  PackedReader r(in.packed());
-  while (!r.done()) {
-    std::string_view name;
-    uint32_t count = 0;
-    if (!r.Bytes(&name) || !r.Varint32(&count)) break;
-    for (uint32_t k = 0; k < count; ++k) {
-      uint64_t skip = 0;
-      uint64_t hlc = 0;
-      if (!r.Varint64(&skip) || !r.Varint64(&skip) || !r.Varint64(&skip) || !r.Varint64(&hlc)) {
-        return max;
-      }
-      max = std::max<Hlc>(max, hlc);
-    }
+  for (PackReader r(in.packed()); r.Next();) {
+    for (const PackedTag& t : r.tags()) max = std::max<Hlc>(max, t.hlc);
   }
   return max;
+}
+
+bool SetValue::PackReader::Next() {
+  if (!ok_ || in_.done()) return false;
+  uint32_t count = 0;
+  if (!in_.Bytes(&name_) || !in_.Varint32(&count)) return ok_ = false;
+  tags_.clear();
+  for (uint32_t k = 0; k < count; ++k) {
+    PackedTag t;
+    if (!in_.Varint32(&t.region) || !in_.Varint64(&t.seq) || !in_.Varint32(&t.idx) ||
+        !in_.Varint64(&t.hlc)) {
+      return ok_ = false;
+    }
+    tags_.push_back(t);
+  }
+  return true;
+}
+
+absl::Status SetValue::AddDecodedMember(std::string_view name, const std::vector<PackedTag>& tags,
+                                        const std::vector<RegionId>& dict) {
+  if (tags.empty()) return absl::InvalidArgumentError("set state: member without a tag");
+  if (members_.Find(name) != nullptr) {
+    return absl::InvalidArgumentError("set state: a member appears twice");
+  }
+  for (const PackedTag& t : tags) {
+    Instance inst{Tag{}, t.hlc};
+    if (!TagFromState(t.region, t.seq, t.idx, dict, &inst.tag)) {
+      return absl::InvalidArgumentError("set state: malformed tag");
+    }
+    AddInstance(name, inst);
+  }
+  return absl::OkStatus();
 }
 
 void SetValue::Join(const SetValue& remote, const JoinSide& here, const JoinSide& there,

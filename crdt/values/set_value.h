@@ -11,6 +11,7 @@
 #include "crdt/digest.h"
 #include "crdt/values/element_frontiers.h"
 #include "crdt/values/element_table.h"
+#include "crdt/values/packing.h"
 #include "crdt/values/tag.h"
 #include "crdt/values/value_type.h"
 #include "crdt/version_vector.h"
@@ -71,12 +72,39 @@ class SetValue {
   // The largest instance HLC in `in.packed` (0 when empty; stops at the first malformed byte:
   // FromState is what validates).
   static Hlc MaxPackedHlc(const v1::SetState& in);
+
+  // One instance as a state holds it: the tag (region by dictionary index) and HLC.
+  struct PackedTag {
+    uint32_t region = 0;
+    uint64_t seq = 0;
+    uint32_t idx = 0;
+    uint64_t hlc = 0;
+  };
+  // Reads SetState.packed (docs/aof-format.md, "Sets") member by member. Next() fills name()
+  // and tags() and returns false at the end or when the bytes are malformed (ok() tells).
+  class PackReader {
+   public:
+    explicit PackReader(std::string_view packed) : in_(packed) {}
+    bool Next();
+    bool ok() const { return ok_; }
+    std::string_view name() const { return name_; }  // a view into the input
+    const std::vector<PackedTag>& tags() const { return tags_; }
+
+   private:
+    PackedReader in_;
+    bool ok_ = true;
+    std::string_view name_;
+    std::vector<PackedTag> tags_;
+  };
   // State merge (JoinSide): instances survive unless the other side removed them.
   void Join(const SetValue& remote, const JoinSide& here, const JoinSide& there,
             const ValueContext& ctx);
 
  private:
   void AddInstance(std::string_view name, const Instance& inst);
+  // FromState: a member read from a state, either form; InvalidArgument when malformed.
+  absl::Status AddDecodedMember(std::string_view name, const std::vector<PackedTag>& tags,
+                                const std::vector<RegionId>& dict);
   void RemoveCovered(Member* m, const VersionVector& observed);
   void EraseIfEmpty(Member* m);
   void NoteNewMember(std::string_view name);

@@ -10,9 +10,15 @@ void ToTagState(const Tag& tag, Hlc hlc, v1::TagState* out) {
 }
 
 bool FromTagState(const v1::TagState& in, const std::vector<RegionId>& dict, Tag* tag, Hlc* hlc) {
-  if (in.region() >= dict.size() || in.seq() == 0) return false;
-  *tag = Tag{dict[in.region()], in.idx(), in.seq()};
+  if (!TagFromState(in.region(), in.seq(), in.idx(), dict, tag)) return false;
   *hlc = in.hlc();
+  return true;
+}
+
+bool TagFromState(uint32_t region, uint64_t seq, uint32_t idx, const std::vector<RegionId>& dict,
+                  Tag* tag) {
+  if (region >= dict.size() || seq == 0) return false;
+  *tag = Tag{dict[region], idx, seq};
   return true;
 }
 

@@ -73,5 +73,8 @@ struct JoinSide {
 void ToTagState(const Tag& tag, Hlc hlc, v1::TagState* out);
 // `dict` maps a dictionary index to a local region id. False when malformed.
 bool FromTagState(const v1::TagState& in, const std::vector<RegionId>& dict, Tag* tag, Hlc* hlc);
+// The same check for a tag read field by field (the packed forms).
+bool TagFromState(uint32_t region, uint64_t seq, uint32_t idx, const std::vector<RegionId>& dict,
+                  Tag* tag);
 
 }  // namespace activekv::crdt

@@ -106,31 +106,24 @@ TEST(SetPacking, TheMessageFormOfEarlierBuildsMergesToTheSameState) {
   PackedWriter re(&reencoded);
   std::vector<size_t> ends;
   uint64_t max_hlc = 0;
-  PackedReader r(set.packed());
-  while (!r.done()) {
-    std::string_view name;
-    uint32_t count = 0;
-    ASSERT_TRUE(r.Bytes(&name) && r.Varint32(&count));
+  SetValue::PackReader r(set.packed());
+  while (r.Next()) {
     v1::SetState::Member* member = m->add_members();
-    member->set_name(std::string(name));
-    re.Bytes(name);
-    re.Varint(count);
-    for (uint32_t k = 0; k < count; ++k) {
-      uint32_t region = 0;
-      uint32_t idx = 0;
-      uint64_t seq = 0;
-      uint64_t hlc = 0;
-      ASSERT_TRUE(r.Varint32(&region) && r.Varint64(&seq) && r.Varint32(&idx) && r.Varint64(&hlc));
+    member->set_name(std::string(r.name()));
+    re.Bytes(r.name());
+    re.Varint(r.tags().size());
+    for (const SetValue::PackedTag& p : r.tags()) {
       v1::TagState* t = member->add_tags();
-      t->set_region(region);
-      t->set_seq(seq);
-      t->set_idx(idx);
-      t->set_hlc(hlc);
-      for (uint64_t v : {uint64_t{region}, seq, uint64_t{idx}, hlc}) re.Varint(v);
-      max_hlc = std::max(max_hlc, hlc);
+      t->set_region(p.region);
+      t->set_seq(p.seq);
+      t->set_idx(p.idx);
+      t->set_hlc(p.hlc);
+      for (uint64_t v : {uint64_t{p.region}, p.seq, uint64_t{p.idx}, p.hlc}) re.Varint(v);
+      max_hlc = std::max(max_hlc, p.hlc);
     }
     ends.push_back(reencoded.size());
   }
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(m->members_size(), 5);
   EXPECT_EQ(reencoded, set.packed());
   EXPECT_EQ(SetValue::MaxPackedHlc(set), max_hlc);
