@@ -13,7 +13,6 @@
 #include "persistence/aof_reader.h"
 
 namespace activekv::syncer {
-namespace {}  // namespace
 
 // Pull streams of one Replicator still open, so its Shutdown() can wait for them.
 struct Replicator::LiveStreams {
@@ -31,19 +30,7 @@ struct Replicator::LiveStreams {
   }
 };
 
-namespace {}  // namespace
-
-// Timers (backoff, heartbeats) use a steady clock: the region's NowMs() follows the HLC, which
-// stands still after a region with a fast clock was heard from.
-// How long a new stream's first ack waits for the other links' first responses (links that are
-// down answer at once: their attempt fails; only one still connecting is waited for). 50 ms was
-// too short for a sanitizer build's connection setup.
-constexpr int64_t kHoldMs = 500;
-// An ack that only says our version vector moved by ops of other origins (not a batch from this
-// peer, not a change of `synced` or `direct`) waits until this long after the link's last ack:
-// it feeds the peer's lag figures only, and sending one on every link after every applied batch
-// doubled the messages (and the gRPC thread wake-ups) of a three-region database.
-constexpr int64_t kRefreshAckMs = 50;
+namespace {
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -64,6 +51,19 @@ grpc::ChannelArguments ChannelArgs(const Replicator::Options& options) {
   args.SetMaxReceiveMessageSize(-1);
   return args;
 }
+
+ReceiverCore::Options ReceiverOptions(const Replicator::Options& options) {
+  ReceiverCore::Options out;
+  out.database = options.database;
+  out.region = options.region;
+  for (const Replicator::Peer& p : options.peers) out.peers.push_back(p.name);
+  out.heartbeat_ms = options.heartbeat_ms;
+  out.min_backoff_ms = options.min_backoff_ms;
+  out.max_backoff_ms = options.max_backoff_ms;
+  return out;
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // A peer pulling from us. gRPC callbacks only hand events to the executor; everything else runs
@@ -154,13 +154,11 @@ class Replicator::Outgoing final
         it->second->End(grpc::Status(grpc::StatusCode::ABORTED, "superseded by a new stream"));
       }
       r_->outgoing_[peer_] = this;
-      r_->core_.OnPullStart(peer_, applied, DirectOf(request));
-      held_ = request.hold();
+      r_->core_.OnPullStart(peer_, applied, DirectOf(request), request.hold());
       r_->OnPeerUp(peer_);
     } else {
       r_->core_.OnAck(peer_, applied, r_->host_->NowMs());
       if (request.has_direct()) r_->core_.SetSkip(peer_, DirectOf(request));
-      held_ = false;
     }
     if (request.synced_size() > 0) ks.ObservePeerApplied(peer_, request.synced());
     r_->PumpOutgoing(this);
@@ -183,7 +181,6 @@ class Replicator::Outgoing final
   NamedVV synced_sent_;  // the last sender_synced sent on this stream
   std::string batch_;    // the next batch's bytes (swapped into response_)
   bool origin_sent_ = false;
-  bool held_ = false;  // hello.hold: no ops before the caller's first ack
   // Full resync in progress: the AOF read from the start, ops the peer lacks sent in batches.
   std::unique_ptr<persistence::SequentialFile> resync_file_;
   std::unique_ptr<persistence::aof::Reader> resync_reader_;
@@ -239,8 +236,7 @@ class Replicator::Link {
         peer_(peer),
         channel_(grpc::CreateCustomChannel(peer.address, grpc::InsecureChannelCredentials(),
                                            ChannelArgs(r->options_))),
-        stub_(v1::Syncer::NewStub(channel_)),
-        backoff_ms_(r->options_.min_backoff_ms) {}
+        stub_(v1::Syncer::NewStub(channel_)) {}
 
   class Stream final : public grpc::ClientBidiReactor<v1::PullRequest, v1::PullResponse> {
    public:
@@ -270,7 +266,7 @@ class Replicator::Link {
         return;
       }
       link_->r_->executor_([this] {
-        link_->Handle(response_);
+        link_->Handle(&response_);
         if (cancelled_) {
           Release();
         } else {
@@ -315,161 +311,43 @@ class Replicator::Link {
 
   // Executor thread from here on.
   void MaybeConnect(int64_t now) {
-    if (stream_ != nullptr || r_->shutting_down_ || r_->paused_ || now < next_attempt_ms_) {
-      return;
-    }
+    if (stream_ != nullptr || r_->shutting_down_ || r_->paused_) return;
     v1::PullRequest hello;
-    hello.set_database(r_->options_.database);
-    hello.set_region(r_->options_.region);
-    ToEntries(r_->host_->durable_applied(), hello.mutable_applied());
-    last_synced_.clear();
-    if (const NamedVV* synced = r_->SyncedToAnnounce()) {
-      ToEntries(*synced, hello.mutable_synced());
-      last_synced_ = *synced;
-    }
-    last_direct_ = r_->DirectOrigins(this, now);
-    for (const std::string& o : last_direct_) hello.mutable_direct()->add_origins(o);
-    last_ack_ = FromEntries(hello.applied());
-    hello.set_hold(true);
+    if (!r_->receiver_.Connect(peer_.name, now, &hello)) return;
     stream_ = new Stream(this, hello);
-    ack_lsn_ = 0;
-    snapshot_.clear();  // a snapshot is merged whole or not at all
-    ack_needed_ = false;
-    stream_replied_ = false;
-    go_sent_ = false;
-    stream_start_ms_ = now;
   }
 
-  void Handle(const v1::PullResponse& response) {
-    stats_.bytes_received += response.ByteSizeLong();
-    if (!stats_.connected) {
-      stats_.connected = true;
-      backoff_ms_ = r_->options_.min_backoff_ms;
+  void Handle(v1::PullResponse* response) {
+    absl::StatusOr<ReceiverCore::AckCheck> check =
+        r_->receiver_.Receive(peer_.name, response, r_->options_.steady_ms());
+    if (!check.ok()) {
+      stream_->Cancel();
+      return;
     }
-    last_response_ms_ = SteadyMs();
-    if (!response.sender_origin().empty()) origin_ = response.sender_origin();
-    const bool first = !stream_replied_;
-    stream_replied_ = true;
-    if (!replied_) {
-      // The hello reply: which ops of our origins (current and dead incarnations) this peer
-      // holds.
-      replied_ = true;
-      for (const v1::VersionEntry& e : response.sender_applied()) {
-        MergeInto(&held_, {{e.region(), e.seq()}});
-        if (crdt::IsOriginOf(e.region(), r_->options_.region)) {
-          MergeInto(&own_held_, {{e.region(), e.seq()}});
-        }
-      }
-      ComputeRequired();
-      r_->MaybeJoin(/*force=*/false, 0);
+    // The response's ops are applied: its messages go to local subscribers after them.
+    if (response->has_messages() && r_->options_.on_messages) {
+      r_->options_.on_messages(response->messages());
     }
-    crdt::Keyspace& ks = r_->host_->keyspace();
-    if (response.has_ops()) {
-      ++stats_.batches_received;
-      size_t ops = 0;
-      absl::StatusOr<uint64_t> lsn = r_->host_->ApplyRemote(response.ops(), &ops);
-      stats_.ops_received += ops;
-      if (!lsn.ok()) {
-        stats_.last_error = std::string(lsn.status().message());
-        stream_->Cancel();
-        return;
-      }
-      ack_lsn_ = std::max(ack_lsn_, *lsn);
-      ack_needed_ = true;  // every batch is acknowledged (it frees a window slot)
-    }
-    if (response.has_snapshot() && !HandleSnapshot(response.snapshot())) return;
-    if (response.has_messages() && r_->options_.on_messages) {
-      stats_.messages_received += response.messages().messages_size();
-      r_->options_.on_messages(response.messages());
-    }
-    if (response.sender_synced_size() > 0) {
-      ks.ObservePeerApplied(peer_.name, response.sender_synced());
-    }
-    if (r_->host_->catching_up()) r_->MaybeFinishCatchUp(/*ignore_down=*/false);
-    if (first) {
-      r_->AckAll();  // links holding their first ack for this one may go now
+    if (*check == ReceiverCore::AckCheck::kEveryLink) {
+      r_->AckAll();
     } else {
       MaybeAck();
     }
   }
 
-  // A full resync's snapshot arrives in chunks; it is merged (and persisted) all at once when the
-  // last one is here, so the keyspace never holds half a snapshot. False: the stream is broken.
-  bool HandleSnapshot(const v1::Snapshot& chunk) {
-    if (chunk.first()) snapshot_.clear();
-    if (snapshot_.empty() && !chunk.first()) {
-      stats_.last_error = "snapshot chunk without its first chunk";
-      stream_->Cancel();
-      return false;
-    }
-    snapshot_.push_back(chunk);
-    if (!chunk.last()) return true;
-    absl::StatusOr<uint64_t> lsn = r_->host_->ApplySnapshot(snapshot_);
-    snapshot_.clear();
-    if (!lsn.ok()) {
-      stats_.last_error = std::string(lsn.status().message());
-      stream_->Cancel();
-      return false;
-    }
-    ++stats_.full_resyncs_received;
-    ack_lsn_ = std::max(ack_lsn_, *lsn);
-    ack_needed_ = true;
-    return true;
-  }
-
-  // Acks what we applied once the AOF covers it: after every batch (it frees a window slot), and
-  // whenever our version vector moved since the last ack (ops that arrived from other peers), so
-  // the peer's lag figures and stability tracking stay current. One write in flight; acks
-  // coalesce.
+  // One write in flight per stream; the core decides whether an ack is due and what it says.
   void MaybeAck() {
     if (stream_ == nullptr || stream_->cancelled_ || stream_->released_) {
-      stats_.ack_state = "no-stream";
+      r_->receiver_.AckBlocked(peer_.name, "no-stream");
       return;
     }
     if (stream_->writing_.load()) {
       stream_->ack_waiting_.store(true);
-      stats_.ack_state = "write-in-flight";
+      r_->receiver_.AckBlocked(peer_.name, "write-in-flight");
       if (stream_->writing_.load()) return;  // OnWriteDone will see ack_waiting_
     }
     stream_->ack_waiting_.store(false);
-    if (!go_sent_) {
-      // The peer holds the stream until our first ack: send it once every link has answered
-      // (or failed), so that its `direct` names them all, or after kHoldMs.
-      stats_.ack_state = "holding-first-ack";
-      if (!stream_replied_) return;
-      if (!r_->AllLinksAnswered() && SteadyMs() - stream_start_ms_ < kHoldMs) return;
-      go_sent_ = true;
-      ack_needed_ = true;
-    }
-    if (r_->host_->durable_lsn() < ack_lsn_) {
-      stats_.ack_state = "waiting-durable";
-      return;
-    }
-    const NamedVV& applied = r_->host_->durable_applied();
-    const NamedVV* synced = r_->SyncedToAnnounce();
-    const bool synced_moved = synced != nullptr && *synced != last_synced_;
-    std::vector<std::string> direct = r_->DirectOrigins(this, SteadyMs());
-    const bool direct_moved = direct != last_direct_;
-    if (!ack_needed_ && !synced_moved && !direct_moved) {
-      stats_.ack_state = "nothing-new";
-      if (applied == last_ack_) return;
-      if (SteadyMs() - last_ack_ms_ < kRefreshAckMs) return;  // the cron's Pump sends it later
-    }
-    ack_needed_ = false;
-    last_ack_ms_ = SteadyMs();
-    last_ack_ = applied;
-    stream_->ack_.Clear();
-    ToEntries(applied, stream_->ack_.mutable_applied());
-    if (synced_moved) {
-      last_synced_ = *synced;
-      ToEntries(*synced, stream_->ack_.mutable_synced());
-    }
-    if (direct_moved) {
-      last_direct_ = std::move(direct);
-      v1::Origins* d = stream_->ack_.mutable_direct();
-      for (const std::string& o : last_direct_) d->add_origins(o);
-    }
-    stats_.ack_state = "sent";
+    if (!r_->receiver_.TakeAck(peer_.name, r_->options_.steady_ms(), &stream_->ack_)) return;
     stream_->writing_.store(true);
     stream_->StartWrite(&stream_->ack_);
   }
@@ -477,51 +355,15 @@ class Replicator::Link {
   void OnStreamDone(Stream* stream, const grpc::Status& status) {
     if (stream != stream_) return;
     stream_ = nullptr;
+    r_->receiver_.StreamDone(peer_.name, status.ok() ? "" : status.error_message(),
+                             r_->options_.steady_ms());
     r_->AckAll();  // links holding their first ack for this one need not wait any longer
-    if (stats_.connected) ++stats_.reconnects;
-    stats_.connected = false;
-    if (!status.ok()) stats_.last_error = status.error_message();
-    next_attempt_ms_ = SteadyMs() + backoff_ms_;
-    backoff_ms_ = std::min(backoff_ms_ * 2, r_->options_.max_backoff_ms);
   }
 
   void Cancel() {
     if (stream_ != nullptr) stream_->Cancel();
   }
-  void ResetBackoff() {
-    backoff_ms_ = r_->options_.min_backoff_ms;
-    next_attempt_ms_ = 0;
-  }
-
-  const LinkStats& stats() const { return stats_; }
   const std::string& name() const { return peer_.name; }
-  // No stream is being set up: none at all (backoff), or its first response arrived.
-  bool Answered() const { return stream_ == nullptr || stream_replied_; }
-  // We hold every op of our dead incarnations that this peer held when it first replied.
-  // Ops of our dead incarnations this peer holds (every own origin but the current one).
-  void ComputeRequired() {
-    const std::string& local = r_->host_->keyspace().local_name();
-    required_.clear();
-    for (const auto& [origin, seq] : own_held_) {
-      if (origin != local) required_[origin] = seq;
-    }
-  }
-  bool replied() const { return replied_; }
-  const NamedVV& own_held() const { return own_held_; }
-
-  bool HasRequired(const NamedVV& applied) const {
-    return replied_ && CoversAll(applied, required_);
-  }
-  // We hold every op this peer held when it first replied (ReplicaHost::catching_up).
-  bool HasHeld(const NamedVV& applied) const { return replied_ && CoversAll(applied, held_); }
-  bool connected() const { return stats_.connected; }
-  // The peer's current origin, if this link is up and heard from recently: its ops come straight
-  // from it, so other peers need not relay them. Empty otherwise.
-  std::string_view DirectOrigin(int64_t now) const {
-    if (stream_ == nullptr || !stats_.connected) return {};
-    if (now - last_response_ms_ > 3 * r_->options_.heartbeat_ms) return {};
-    return origin_;
-  }
 
  private:
   Replicator* r_;
@@ -529,25 +371,6 @@ class Replicator::Link {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Syncer::Stub> stub_;
   Stream* stream_ = nullptr;
-  int64_t next_attempt_ms_ = 0;
-  int64_t backoff_ms_;
-  uint64_t ack_lsn_ = 0;
-  std::vector<v1::Snapshot> snapshot_;  // chunks of the snapshot being received
-  bool ack_needed_ = false;
-  NamedVV last_ack_;                      // what the current stream's last hello/ack said
-  NamedVV last_synced_;                   // and its last `synced`
-  std::vector<std::string> last_direct_;  // and its last `direct`
-  std::string origin_;                    // the peer's origin name (sender_origin)
-  bool replied_ = false;                  // a first response arrived (since the process started)
-  bool stream_replied_ = false;           // the current stream's first response arrived
-  bool go_sent_ = false;                  // the current stream's first ack was sent
-  int64_t stream_start_ms_ = 0;
-  NamedVV held_;      // every op the peer held at its first response
-  NamedVV own_held_;  // ops of our origins the peer held at its first response
-  NamedVV required_;  // ops of our dead incarnations the peer holds
-  int64_t last_response_ms_ = 0;
-  int64_t last_ack_ms_ = 0;  // when the current stream's last ack was started
-  LinkStats stats_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -557,7 +380,10 @@ Replicator::Replicator(Options options, ReplicaHost* host, Executor executor)
       host_(host),
       executor_(std::move(executor)),
       core_(&host->log(), options_.core),
-      live_(std::make_unique<LiveStreams>()) {}
+      receiver_(ReceiverOptions(options_), host),
+      live_(std::make_unique<LiveStreams>()) {
+  if (!options_.steady_ms) options_.steady_ms = SteadyMs;
+}
 
 Replicator::~Replicator() = default;
 
@@ -566,107 +392,32 @@ void Replicator::Start() {
   Pump();
 }
 
-bool Replicator::AllLinksAnswered() const {
-  for (const auto& link : links_) {
-    if (!link->Answered()) return false;
-  }
-  return true;
-}
-
 void Replicator::AckAll() {
   for (auto& link : links_) link->MaybeAck();
 }
 
 void Replicator::OnPeerUp(const std::string& peer) {
+  if (receiver_.stats(peer) == nullptr || receiver_.stats(peer)->connected) return;
+  receiver_.ResetBackoff(peer);
   for (auto& link : links_) {
-    if (link->name() == peer && !link->stats().connected) {
-      link->ResetBackoff();
-      link->MaybeConnect(SteadyMs());
-    }
+    if (link->name() == peer) link->MaybeConnect(options_.steady_ms());
   }
 }
 
-void Replicator::MaybeJoin(bool force, uint64_t floor) {
-  if (!host_->joining()) return;
-  uint64_t max_incarnation = 0;
-  bool held = false;
-  for (const auto& link : links_) {
-    if (!link->replied() && !force) return;
-    for (const auto& [origin, seq] : link->own_held()) {
-      if (seq == 0) continue;
-      held = true;
-      uint64_t n = 0;
-      if (origin.size() > options_.region.size()) {
-        if (!absl::SimpleAtoi(origin.substr(options_.region.size() + 1), &n)) n = 0;
-      }
-      max_incarnation = std::max(max_incarnation, n);
-    }
-  }
-  uint64_t incarnation = held ? max_incarnation + 1 : 0;
-  if (force) incarnation = std::max(incarnation, floor);
-  // On failure (the incarnation file could not be written) the host stays joining; the next
-  // response or JoinNow tries again.
-  if (!host_->FinishJoin(incarnation).ok()) return;
-  for (const auto& link : links_) link->ComputeRequired();
-  MaybeFinishCatchUp(/*ignore_down=*/force);
-}
+void Replicator::CatchUpNow() { receiver_.CatchUpNow(); }
 
-void Replicator::MaybeFinishCatchUp(bool ignore_down) {
-  if (!host_->catching_up() || host_->joining()) return;
-  const NamedVV applied = FromKeyspace(host_->keyspace());
-  for (const auto& link : links_) {
-    if (ignore_down && !link->connected()) continue;
-    if (!link->HasHeld(applied)) return;
-  }
-  host_->FinishCatchUp().IgnoreError();  // retried on the next response or cron tick
-}
-
-void Replicator::CatchUpNow() { MaybeFinishCatchUp(/*ignore_down=*/true); }
-
-void Replicator::JoinNow(uint64_t floor) { MaybeJoin(/*force=*/true, floor); }
-
-const NamedVV* Replicator::SyncedToAnnounce() {
-  if (host_->joining()) return nullptr;
-  if (!synced_allowed_) {
-    const crdt::Keyspace& ks = host_->keyspace();
-    if (ks.local_name() != options_.region) {  // we have dead incarnations
-      const NamedVV applied = FromKeyspace(ks);
-      for (const auto& link : links_) {
-        if (!link->HasRequired(applied)) return nullptr;
-      }
-    }
-    synced_allowed_ = true;
-    host_->keyspace().HoldStability(false);
-  }
-  return &host_->synced_applied();
-}
-
-std::vector<std::string> Replicator::DirectOrigins(const Link* except, int64_t now) const {
-  // Our own current origin: we made every one of its ops (an earlier incarnation's may have been
-  // lost, so those are still sent to us).
-  std::vector<std::string> out{host_->keyspace().local_name()};
-  for (const auto& l : links_) {
-    if (l.get() == except) continue;
-    std::string_view o = l->DirectOrigin(now);
-    if (!o.empty()) out.emplace_back(o);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+void Replicator::JoinNow(uint64_t floor) { receiver_.JoinNow(floor); }
 
 const char* Replicator::SendState(const std::string& peer) const {
   auto it = outgoing_.find(peer);
   if (it == outgoing_.end()) return "none";
   const Outgoing& out = *it->second;
-  if (out.held_) return "held";
+  if (core_.Held(peer)) return "held";
   return out.writing_.load() ? "writing" : "idle";
 }
 
 const Replicator::LinkStats* Replicator::link(const std::string& peer) const {
-  for (const auto& l : links_) {
-    if (l->name() == peer) return &l->stats();
-  }
-  return nullptr;
+  return receiver_.stats(peer);
 }
 
 grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse>* Replicator::Pull(
@@ -683,7 +434,7 @@ void Replicator::SetPaused(bool paused) {
       out->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "replication paused"));
     }
   } else {
-    for (auto& link : links_) link->ResetBackoff();
+    for (const Peer& p : options_.peers) receiver_.ResetBackoff(p.name);
     Pump();
   }
 }
@@ -702,9 +453,9 @@ void Replicator::PumpOutgoing(Outgoing* out) {
   if (resp.has_ops()) batch.swap(*resp.mutable_ops());
   resp.Clear();
   batch.clear();
-  int64_t now = SteadyMs();
+  int64_t now = options_.steady_ms();
   SyncerCore::Next next = SyncerCore::Next::kNothing;
-  if (out->resync_reader_ == nullptr && !out->held_) {
+  if (out->resync_reader_ == nullptr) {
     next = core_.Poll(out->peer_, host_->durable_lsn(), &batch);
   }
   std::string resync_path;
@@ -787,7 +538,7 @@ void Replicator::PumpOutgoing(Outgoing* out) {
     resp.set_sender_origin(host_->keyspace().local_name());
     ToEntries(FromKeyspace(host_->keyspace()), resp.mutable_sender_applied());
   }
-  if (const NamedVV* synced = SyncedToAnnounce();
+  if (const NamedVV* synced = receiver_.SyncedToAnnounce();
       synced != nullptr && *synced != out->synced_sent_) {
     out->synced_sent_ = *synced;
     ToEntries(*synced, resp.mutable_sender_synced());
@@ -919,7 +670,7 @@ void Replicator::Publish(std::string_view channel, std::string_view message, boo
 }
 
 void Replicator::Pump() {
-  int64_t now = SteadyMs();
+  int64_t now = options_.steady_ms();
   for (auto& [name, out] : outgoing_) PumpOutgoing(out);
   for (auto& link : links_) {
     link->MaybeConnect(now);

@@ -13,51 +13,21 @@
 #include "crdt/keyspace.h"
 #include "persistence/env.h"
 #include "syncer/executor.h"
+#include "syncer/receiver_core.h"
 #include "syncer/syncer_core.h"
 
 namespace activekv::syncer {
 
-// What the replicator needs from the region that owns it. Called on the executor's thread only.
-class ReplicaHost {
+// What the replicator needs from the region that owns it, beyond what its receiving core needs
+// (ReceiverHost). Called on the executor's thread only.
+class ReplicaHost : public ReceiverHost {
  public:
-  virtual ~ReplicaHost() = default;
-  virtual crdt::Keyspace& keyspace() = 0;
   virtual const ReplicationLog& log() = 0;
-  // Applies the ops of a batch received from a peer (a serialized v1::OpBatch; `*ops` = how many
-  // it holds): each op not applied yet is applied, the new ones are persisted as one AOF record
-  // and appended to the log. Returns that record's LSN (0 when nothing was new). An error
-  // (undecodable batch, malformed op, out-of-order op) means the stream is broken.
-  virtual absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) = 0;
-  // Merges a full resync's snapshot received from a peer (all its chunks, first to last) and
-  // persists it as snapshot records in one go. Returns the last record's LSN. An error
-  // (malformed snapshot) means the stream is broken.
-  virtual absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<v1::Snapshot>& chunks) = 0;
-  // Highest LSN the AOF covers (per the fsync policy).
-  virtual uint64_t durable_lsn() = 0;
-  // What this region has applied *and* the AOF covers: what hellos and acks announce as
-  // `applied` (it survives a process crash).
-  virtual const NamedVV& durable_applied() = 0;
-  // What this region has applied and fsynced (survives a power loss): announced as `synced`;
-  // peers base stability on it. Always covered by durable_applied().
-  virtual const NamedVV& synced_applied() = 0;
   // The AOF: this region's history in apply order -- a snapshot base (after a rewrite) and every
   // op since -- read to serve a peer that lacks ops the in-memory log no longer holds.
   virtual persistence::Env* env() = 0;
   virtual std::string aof_path() = 0;
   virtual int64_t NowMs() = 0;
-  // A region with a new data directory (Region::joining): it makes no op until FinishJoin, which
-  // the replicator calls once every peer's first response said which ops of this region's
-  // origins it holds (`incarnation`: 0 when none, else one more than the highest seen), or on
-  // JoinNow.
-  virtual bool joining() const = 0;
-  virtual absl::Status FinishJoin(uint64_t incarnation) = 0;
-  // A region that started without every op it had announced as synced (joining, or from a
-  // snapshot): it makes no op until it holds every op each peer held at that peer's first
-  // response; the replicator then calls FinishCatchUp (or on CatchUpNow, skipping peers that are
-  // down).
-  virtual bool catching_up() const = 0;
-  // A failure (the marker could not be removed) keeps it catching up; retried on the next call.
-  virtual absl::Status FinishCatchUp() = 0;
   // The file a full resync streams. With an AOF: aof_path(), `*complete` true (it holds every op
   // the log no longer does). Without one (appendonly no): the newest snapshot file and the
   // version vector it holds (`*covers`), `*complete` false: usable only while the log holds
@@ -68,8 +38,10 @@ class ReplicaHost {
 };
 
 // One region's replication transport: serves activekv.v1.Syncer.Pull to peers (driving a
-// SyncerCore) and pulls from every peer (one link each, reconnecting with backoff). Message moving
-// only: gRPC threads hand every event to the executor; all state lives on the executor's thread.
+// SyncerCore, the sending half) and pulls from every peer (one stream each at a time, driving a
+// ReceiverCore, the receiving half). It opens streams and moves messages; the decisions are the
+// cores'. gRPC threads hand every event to the executor; all state lives on the executor's
+// thread.
 class Replicator final : public v1::Syncer::CallbackService {
  public:
   struct Peer {
@@ -90,20 +62,12 @@ class Replicator final : public v1::Syncer::CallbackService {
     std::function<void(const v1::PubSubMessages&)> on_messages;
     // Messages waiting for one peer's stream beyond this many bytes are dropped.
     size_t max_pending_message_bytes = 32u << 20;
+    // The cores' time: a steady clock in ms (timers: backoff, heartbeats, the first ack's hold;
+    // the region's NowMs() follows the HLC, which stands still after a region with a fast clock
+    // was heard from). Empty: std::chrono::steady_clock.
+    std::function<int64_t()> steady_ms;
   };
-  struct LinkStats {
-    bool connected = false;
-    uint64_t bytes_received = 0;
-    uint64_t ops_received = 0;
-    uint64_t batches_received = 0;
-    uint64_t full_resyncs_received = 0;
-    uint64_t reconnects = 0;
-    uint64_t messages_received = 0;  // pub/sub messages
-    std::string last_error;
-    // Why the last MaybeAck sent nothing, or "sent" (docs/operations.md, `ack`): a stuck link
-    // shows where it waits.
-    const char* ack_state = "none";
-  };
+  using LinkStats = ReceiverCore::LinkStats;
 
   Replicator(Options options, ReplicaHost* host, Executor executor);
   ~Replicator() override;
@@ -137,6 +101,7 @@ class Replicator final : public v1::Syncer::CallbackService {
 
   // Executor thread: figures for Status / INFO.
   const SyncerCore& core() const { return core_; }
+  const ReceiverCore& receiver() const { return receiver_; }
   const LinkStats* link(const std::string& peer) const;
   // Executor thread. The state of our stream to `peer` (it pulls from us): "none", "held" (its
   // first ack has not come), "writing" (a response in flight) or "idle".
@@ -156,37 +121,23 @@ class Replicator final : public v1::Syncer::CallbackService {
   // A peer's Pull reached us, so it is up: if our link to it is waiting out a backoff, connect
   // now instead of up to max_backoff_ms later (a restarted region's writes reach us sooner).
   void OnPeerUp(const std::string& peer);
-  // Every link has answered its current stream's hello (or has none).
-  bool AllLinksAnswered() const;
-  // A joining host: once every link's first response is in (or `force`), picks its incarnation.
-  void MaybeJoin(bool force, uint64_t floor);
-  // A host catching up: once it holds what every peer (connected peers, if `ignore_down`) held
-  // at its first response, FinishCatchUp.
-  void MaybeFinishCatchUp(bool ignore_down);
+  // Asks every link for the ack it may owe.
   void AckAll();
-  // What to announce as fsynced (acks' `synced`, responses' `sender_synced`), or null while a
-  // region restarted as a new incarnation may still lack ops of its dead incarnations that peers
-  // hold: until every peer's first response showed it holds them all (then for good).
-  const NamedVV* SyncedToAnnounce();
-  // What `except`'s peer need not send us, sorted: our own current origin, and the origins of
-  // the other links whose ops arrive straight from their region.
-  std::vector<std::string> DirectOrigins(const Link* except, int64_t now) const;
   // Full resync from the AOF: fills the next message -- a batch of the ops the peer lacks, or one
   // chunk of a snapshot the AOF holds (a rewrite's base, or one received from a peer) when the
   // peer lacks some op it covers (`*is_chunk`; the chunk is in the Outgoing). Returns false once
   // the AOF is exhausted (a last batch may still be in `*batch`).
   bool FillResyncBatch(Outgoing* out, std::string* batch, bool* is_chunk);
-  void SendAcks();
 
   Options options_;
   ReplicaHost* host_;
   Executor executor_;
   SyncerCore core_;
+  ReceiverCore receiver_;
   std::map<std::string, Outgoing*, std::less<>> outgoing_;  // by peer name
   std::vector<std::unique_ptr<Link>> links_;
   bool shutting_down_ = false;
   bool paused_ = false;
-  bool synced_allowed_ = false;
   uint64_t messages_sent_ = 0;
   uint64_t messages_dropped_ = 0;
   std::unique_ptr<LiveStreams> live_;

@@ -261,8 +261,9 @@ void SyncerCore::MergeAck(Peer* p, const NamedVV& applied) const {
 }
 
 void SyncerCore::OnPullStart(const std::string& peer, const NamedVV& have,
-                             std::vector<std::string> skip) {
+                             std::vector<std::string> skip, bool hold) {
   Peer& p = GetPeer(peer);
+  p.held = hold;
   std::sort(skip.begin(), skip.end());
   p.skip = std::move(skip);
   // What the peer announces it has applied replaces what it acked before; sending starts from
@@ -306,6 +307,7 @@ void SyncerCore::OnAck(const std::string& peer, const NamedVV& applied, int64_t 
   MergeAck(&p, applied);
   MergeInto(&p.known, p.stats.acked);
   p.stats.last_ack_unix_ms = now_ms;
+  p.held = false;
 }
 
 void SyncerCore::OnDisconnect(const std::string& peer) {
@@ -325,7 +327,7 @@ SyncerCore::Next SyncerCore::Poll(const std::string& peer, uint64_t durable_lsn,
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.stats.streaming) return Next::kNothing;
   Peer& p = it->second;
-  if (p.snapshot_pending || p.inflight >= options_.window) return Next::kNothing;
+  if (p.held || p.snapshot_pending || p.inflight >= options_.window) return Next::kNothing;
 
   if (!p.needs_snapshot) {
     // Cheap (one lookup per origin) and catches both ways the log can lose what the peer
@@ -504,6 +506,11 @@ bool SyncerCore::ConsideredUpTo(const std::string& peer, uint64_t index) const {
 std::vector<std::string> SyncerCore::Skip(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? std::vector<std::string>() : it->second.skip;
+}
+
+bool SyncerCore::Held(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.held;
 }
 
 NamedVV SyncerCore::Known(const std::string& peer) const {

@@ -126,7 +126,9 @@ class ReplicationLog {
 // What to send to each peer that pulls from this region, and what those peers acknowledged.
 // Pure (etcd raft style): no threads, clocks, I/O; the transport drives it and moves messages.
 //
-//   OnPullStart(peer, have)    a peer opened a Pull stream announcing what it has applied
+//   OnPullStart(peer, have, skip, hold)
+//                              a peer opened a Pull stream announcing what it has applied (with
+//                              `hold`: send it nothing until its first ack)
 //   Poll(peer, durable, ...)   the next message for it: a batch of ops, a full resync, or nothing
 //   OnAck(peer, applied, now)  it acknowledged (applied and made durable) up to `applied`
 //   SetSkip(peer, origins)     it receives these origins' ops straight from their region: don't
@@ -166,8 +168,8 @@ class SyncerCore {
 
   SyncerCore(const ReplicationLog* log, Options options) : log_(log), options_(options) {}
 
-  void OnPullStart(const std::string& peer, const NamedVV& have,
-                   std::vector<std::string> skip = {});
+  void OnPullStart(const std::string& peer, const NamedVV& have, std::vector<std::string> skip = {},
+                   bool hold = false);
   // Replaces the origins not relayed to `peer`. Origins no longer skipped are sent again from
   // what the peer is known to have.
   void SetSkip(const std::string& peer, std::vector<std::string> skip);
@@ -175,7 +177,8 @@ class SyncerCore {
   void OnDisconnect(const std::string& peer);
   // kBatch: `*out` holds the next batch (ops the peer lacks, log order), a serialized v1::OpBatch.
   // kSnapshot: the peer needs a full resync; the transport sends the keyspace state and then
-  // calls OnSnapshotSent. kNothing: caught up, window full, or the next op is not durable yet.
+  // calls OnSnapshotSent. kNothing: caught up, held, window full, or the next op is not durable
+  // yet.
   Next Poll(const std::string& peer, uint64_t durable_lsn, std::string* out);
   // A snapshot with version vector `vv` was handed to the peer's stream. It takes a window slot
   // until an ack covers `vv`. The transport must snapshot durable state only. If the peer still
@@ -201,6 +204,8 @@ class SyncerCore {
   // (in a batch already handed to the transport), skipped, or known to the peer. Pub/sub
   // messages wait for it, so none overtakes an op logged before it (docs/messaging.md).
   bool ConsideredUpTo(const std::string& peer, uint64_t index) const;
+  // The peer's hello asked to be sent nothing until its first ack, which has not come.
+  bool Held(const std::string& peer) const;
   // What the peer is known to have (acked, or sent on the current stream); empty if unknown.
   NamedVV Known(const std::string& peer) const;
   // The origins not relayed to the peer (SetSkip), sorted.
@@ -213,6 +218,7 @@ class SyncerCore {
     uint64_t cursor = 0;            // next log index to consider
     std::vector<std::string> skip;  // origins not relayed (few: sorted, compared linearly)
     bool needs_snapshot = false;
+    bool held = false;              // hello.hold, and no ack since
     bool snapshot_pending = false;  // kSnapshot returned, OnSnapshotSent not called yet
     size_t inflight = 0;            // batches (and snapshots) sent, not acked: unacked.size()
     std::deque<NamedVV> unacked;    // per such message: the highest seq of each origin in it

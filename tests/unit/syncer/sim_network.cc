@@ -19,12 +19,6 @@ const std::vector<std::string>& CounterKeys() {
   return *keys;
 }
 
-google::protobuf::RepeatedPtrField<v1::VersionEntry> Entries(const NamedVV& vv) {
-  google::protobuf::RepeatedPtrField<v1::VersionEntry> out;
-  ToEntries(vv, &out);
-  return out;
-}
-
 std::string Str(const NamedVV& vv) {
   std::string out;
   for (const auto& [region, seq] : vv)
@@ -34,15 +28,51 @@ std::string Str(const NamedVV& vv) {
 
 }  // namespace
 
+crdt::Keyspace& SimHost::keyspace() { return r_->ks; }
+absl::StatusOr<uint64_t> SimHost::ApplyRemote(std::string_view batch, size_t* ops) {
+  return sim_->ApplyBatch(*r_, batch, ops);
+}
+absl::StatusOr<uint64_t> SimHost::ApplySnapshot(const std::vector<v1::Snapshot>& chunks) {
+  return sim_->ApplySnapshot(*r_, chunks);
+}
+uint64_t SimHost::durable_lsn() { return r_->durable_lsn; }
+const NamedVV& SimHost::durable_applied() { return r_->durable_vv; }
+const NamedVV& SimHost::synced_applied() { return r_->synced_vv; }
+
+namespace {
+ReceiverCore::Options ReceiverOptionsFor(const std::string& region,
+                                         const std::vector<std::string>& all) {
+  ReceiverCore::Options o;
+  o.database = "sim";
+  o.region = region;
+  for (const std::string& r : all) {
+    if (r != region) o.peers.push_back(r);
+  }
+  return o;  // the server's timer defaults
+}
+}  // namespace
+
+SimRegion::SimRegion(Sim* sim, const std::string& region, const std::vector<std::string>& all,
+                     size_t log_max_ops, SyncerCore::Options options, int64_t now_ms)
+    : name(region),
+      ks(region, all),
+      log(log_max_ops),
+      core(&log, options),
+      host(sim, this),
+      receiver(ReceiverOptionsFor(region, all), &host),
+      wall_ms(now_ms) {}
+
 Sim::Sim(uint32_t seed, SimOptions options) : rng_(seed), options_(std::move(options)) {
   static const char* const kNames[] = {"ap", "eu", "us", "sa", "af", "me", "au"};
   std::vector<std::string> names;
   for (size_t i = 0; i < options_.regions; ++i) names.push_back(kNames[i % 7]);
   for (size_t i = 0; i < options_.regions; ++i) {
     size_t max_ops = i < options_.log_max_ops.size() ? options_.log_max_ops[i] : 1'000'000;
-    regions_.push_back(std::make_unique<SimRegion>(names[i], names, max_ops, options_.core));
+    // Clocks disagree a little.
+    const int64_t now = 1'000'000 + static_cast<int64_t>(Pick(50));
+    regions_.push_back(
+        std::make_unique<SimRegion>(this, names[i], names, max_ops, options_.core, now));
     regions_.back()->log_max_ops = max_ops;
-    regions_.back()->wall_ms += static_cast<int64_t>(Pick(50));  // clocks disagree a little
   }
   cut_.assign(options_.regions, std::vector<bool>(options_.regions, false));
   for (size_t from = 0; from < options_.regions; ++from) {
@@ -93,7 +123,8 @@ void Sim::CommitLocal(SimRegion& r, std::vector<v1::Op> unit) {
     ++counters_.local_ops;
   }
   if (unit.size() > 1) ++counters_.multi_op_units;
-  if (!options_.delayed_durability) r.durable_lsn = r.next_lsn;
+  ++changes_;
+  if (!options_.delayed_durability) SetDurable(r, r.next_lsn);
 }
 
 v1::Op Sim::MakeRandomOp(SimRegion& r) {
@@ -147,14 +178,13 @@ v1::Op Sim::LocalOp(size_t i, const OpMaker& make) {
   return op;
 }
 
-bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from, uint64_t lsn,
-                  bool* applied) {
+bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, uint64_t lsn, bool* applied) {
   r.clock.Observe(op.hlc());
   auto res = r.ks.Apply(op);
   if (!res.ok()) {
     ADD_FAILURE() << (absl::IsFailedPrecondition(res.status()) ? "gap on a FIFO stream ("
                                                                : "apply failed (")
-                  << Describe(from) << "): " << res.status();
+                  << Describe(*delivering_) << "): " << res.status();
     return false;
   }
   if (*res == crdt::Keyspace::Outcome::kDuplicate) {
@@ -167,6 +197,51 @@ bool Sim::Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& fro
   if (log_it) r.log.Append(op, lsn);
   *applied = true;
   return true;
+}
+
+// Applied in one step and persisted as one record (one LSN), like Region::ApplyRemote.
+absl::StatusOr<uint64_t> Sim::ApplyBatch(SimRegion& r, std::string_view bytes, size_t* ops) {
+  v1::OpBatch batch;
+  if (!batch.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    ADD_FAILURE() << "undecodable batch (" << Describe(*delivering_) << ")";
+    return absl::DataLossError("undecodable batch");
+  }
+  *ops = static_cast<size_t>(batch.ops_size());
+  const uint64_t lsn = r.next_lsn + 1;
+  bool applied = false;
+  for (const v1::Op& op : batch.ops()) {
+    if (!Receive(r, op, /*log_it=*/true, lsn, &applied)) {
+      return absl::FailedPreconditionError("apply failed");
+    }
+  }
+  ++counters_.batches_delivered;
+  if (!applied) return 0;
+  r.next_lsn = lsn;
+  ++changes_;
+  if (!options_.delayed_durability) SetDurable(r, lsn);
+  return lsn;
+}
+
+absl::StatusOr<uint64_t> Sim::ApplySnapshot(SimRegion& r, const std::vector<v1::Snapshot>& chunks) {
+  // The core hands over a whole snapshot: its first chunk to its last, one version.
+  EXPECT_TRUE(!chunks.empty() && chunks.front().first() && chunks.back().last());
+  const SnapshotPayload& payload = *delivering_down_->snapshot;
+  for (const v1::Snapshot& c : chunks) {
+    EXPECT_EQ(FromEntries(c.version()), payload.vv) << "chunks of different snapshots merged";
+  }
+  const uint64_t lsn = r.next_lsn + 1;
+  bool applied = false;
+  for (const v1::Op& op : payload.ops) {
+    if (!Receive(r, op, /*log_it=*/false, lsn, &applied)) {
+      return absl::FailedPreconditionError("apply failed");
+    }
+  }
+  r.log.MarkUnavailable(payload.vv);
+  ++counters_.snapshots_delivered;
+  ++changes_;
+  r.next_lsn = lsn;  // snapshot records are written even when every op was known
+  if (!options_.delayed_durability) SetDurable(r, lsn);
+  return lsn;
 }
 
 void Sim::ExpectWholeUnits(size_t i, const char* when) {
@@ -183,15 +258,26 @@ void Sim::ExpectWholeUnits(size_t i, const char* when) {
 
 void Sim::AdvanceDurability(SimRegion& r) {
   if (Pick(2) == 0) {
-    r.durable_lsn += Pick(r.next_lsn - r.durable_lsn + 1);
+    SetDurable(r, r.durable_lsn + Pick(r.next_lsn - r.durable_lsn + 1));
   } else {
     SetSynced(r, r.synced_lsn + Pick(r.durable_lsn - r.synced_lsn + 1));
   }
 }
 
+void Sim::SetDurable(SimRegion& r, uint64_t lsn) {
+  if (lsn <= r.durable_lsn) return;
+  r.durable_lsn = lsn;
+  ++changes_;
+  while (r.durable_count < r.history.size() && r.history[r.durable_count].lsn <= lsn) {
+    const v1::Op& op = r.history[r.durable_count++].op;
+    MergeInto(&r.durable_vv, {{op.origin(), op.seq()}});
+  }
+}
+
 void Sim::SetSynced(SimRegion& r, uint64_t lsn) {
-  if (r.sync_held) return;
+  if (r.sync_held || lsn == r.synced_lsn) return;
   r.synced_lsn = lsn;
+  ++changes_;
   while (r.synced_count < r.history.size() && r.history[r.synced_count].lsn <= lsn) {
     const v1::Op& op = r.history[r.synced_count++].op;
     MergeInto(&r.synced_vv, {{op.origin(), op.seq()}});
@@ -205,11 +291,11 @@ void Sim::PowerLoss(size_t i) {
   std::vector<std::string> names;
   for (const auto& r : regions_) names.push_back(r->name);
   const SimRegion& old = *regions_[i];
-  auto fresh = std::make_unique<SimRegion>(old.name, names, old.log_max_ops, options_.core);
+  auto fresh = std::make_unique<SimRegion>(this, old.name, names, old.log_max_ops, options_.core,
+                                           old.wall_ms);
   fresh->log_max_ops = old.log_max_ops;
-  fresh->wall_ms = old.wall_ms;
   fresh->incarnation = old.incarnation + 1;
-  fresh->gated = true;
+  // As Region::Open after an unclean stop: stability waits for the ReceiverCore's gate.
   fresh->ks.HoldStability(true);
   ASSERT_TRUE(fresh->ks.ResetLocal(absl::StrCat(old.name, "~", fresh->incarnation)));
   // Restart: replay what was fsynced (the AOF after a power loss), in apply order.
@@ -227,7 +313,8 @@ void Sim::PowerLoss(size_t i) {
     fresh->applied_count[{a.op.origin(), a.op.seq()}] = 1;
     fresh->log.Append(a.op, a.lsn);
   }
-  fresh->next_lsn = fresh->durable_lsn = old.synced_lsn;
+  fresh->next_lsn = old.synced_lsn;
+  SetDurable(*fresh, old.synced_lsn);
   SetSynced(*fresh, old.synced_lsn);
   regions_[i] = std::move(fresh);
   ++counters_.power_losses;
@@ -237,106 +324,131 @@ void Sim::PowerLoss(size_t i) {
 // --- streams -----------------------------------------------------------------------------------
 
 bool Sim::Reconnect(Stream& s) {
-  if (s.open || Cutoff(s)) return false;
+  if (s.open) return false;
+  SimRegion& to = *regions_[s.to];
+  const std::string& peer = regions_[s.from]->name;
+  v1::PullRequest hello;
+  if (!to.receiver.Connect(peer, to.wall_ms, &hello)) return false;  // its backoff runs
+  if (Cutoff(s)) {
+    to.receiver.StreamDone(peer, "unreachable", to.wall_ms);
+    return false;
+  }
   s.open = true;
   s.hello_delivered = false;
-  s.last_direct = DirectFor(s);
-  s.last_vv = FromKeyspace(regions_[s.to]->ks);
-  s.replied = false;
-  s.up.push_back(Up{true, FromKeyspace(regions_[s.to]->ks), SyncedFor(s.to), s.last_direct});
+  s.synced_sent.clear();
+  s.last_batch.reset();
+  s.up.push_back(std::move(hello));
+  ++changes_;
   return true;
 }
 
 void Sim::Break(Stream& s) {
   if (!s.open) return;
   s.open = false;
-  s.replied = false;
   s.down.clear();
   s.up.clear();
-  s.last_down.reset();
-  s.ack_owed = false;
+  s.last_batch.reset();
+  SimRegion& to = *regions_[s.to];
+  to.receiver.StreamDone(regions_[s.from]->name, "broken", to.wall_ms);
   // Half the time the sender notices; otherwise the next stream's OnPullStart supersedes it.
-  if (s.hello_delivered && Pick(2) == 0) regions_[s.from]->core.OnDisconnect(regions_[s.to]->name);
+  if (s.hello_delivered && Pick(2) == 0) regions_[s.from]->core.OnDisconnect(to.name);
   s.hello_delivered = false;
   ++counters_.breaks;
+  ++changes_;
+  TryAckAll(s.to);  // first acks held for this stream's answer need not wait
+}
+
+v1::PullResponse Sim::NewResponse(Stream& s) {
+  SimRegion& from = *regions_[s.from];
+  v1::PullResponse r;
+  if (const NamedVV* synced = from.receiver.SyncedToAnnounce();
+      synced != nullptr && *synced != s.synced_sent) {
+    s.synced_sent = *synced;
+    ToEntries(*synced, r.mutable_sender_synced());
+  }
+  s.last_sent_ms = from.wall_ms;
+  return r;
 }
 
 bool Sim::PollStream(Stream& s) {
   if (!s.open || !s.hello_delivered) return false;
   SimRegion& from = *regions_[s.from];
   const std::string& peer = regions_[s.to]->name;
-  Down d;
   std::string bytes;
   switch (from.core.Poll(peer, from.durable_lsn, &bytes)) {
     case SyncerCore::Next::kNothing:
+      if (from.wall_ms - s.last_sent_ms >= 250) {  // the transport's heartbeat interval
+        Down d{NewResponse(s), nullptr};
+        d.response.mutable_heartbeat()->set_unix_ms(from.wall_ms);
+        s.down.push_back(std::move(d));
+      }
       return false;
-    case SyncerCore::Next::kBatch:
-      EXPECT_TRUE(d.batch.ParseFromString(bytes)) << "undecodable batch";
-      for (const v1::Op& op : d.batch.ops()) {  // the durability gate
+    case SyncerCore::Next::kBatch: {
+      v1::OpBatch batch;
+      EXPECT_TRUE(batch.ParseFromString(bytes)) << "undecodable batch";
+      for (const v1::Op& op : batch.ops()) {  // the durability gate
         const uint64_t lsn = from.lsn_of[{op.origin(), op.seq()}];
         EXPECT_LE(lsn, from.durable_lsn)
             << from.name << " sent " << op.origin() << ":" << op.seq() << " before it was durable";
       }
       // Whole units: the batch does not end inside one; a unit's ops follow each other.
-      EXPECT_FALSE(d.batch.ops(d.batch.ops_size() - 1).unit_continues())
+      EXPECT_FALSE(batch.ops(batch.ops_size() - 1).unit_continues())
           << from.name << " cut a unit at the end of a batch";
-      for (int k = 0; k + 1 < d.batch.ops_size(); ++k) {
-        const v1::Op& op = d.batch.ops(k);
+      for (int k = 0; k + 1 < batch.ops_size(); ++k) {
+        const v1::Op& op = batch.ops(k);
         if (!op.unit_continues()) continue;
-        EXPECT_TRUE(d.batch.ops(k + 1).origin() == op.origin() &&
-                    d.batch.ops(k + 1).seq() == op.seq() + 1)
+        EXPECT_TRUE(batch.ops(k + 1).origin() == op.origin() &&
+                    batch.ops(k + 1).seq() == op.seq() + 1)
             << from.name << " cut unit " << op.origin() << ":" << op.seq();
       }
-      if (static_cast<size_t>(d.batch.ops_size()) > options_.core.max_batch_ops) {
+      if (static_cast<size_t>(batch.ops_size()) > options_.core.max_batch_ops) {
         ++counters_.oversized_batches;
       }
+      Down d{NewResponse(s), nullptr};
+      d.response.set_ops(std::move(bytes));
       s.down.push_back(std::move(d));
+      ++changes_;
       return true;
-    case SyncerCore::Next::kSnapshot:
-      // State transfer of the durable state: its ops, in apply order (LSN order).
-      d.snapshot = true;
+    }
+    case SyncerCore::Next::kSnapshot: {
+      // State transfer of the durable state: its ops, in apply order (LSN order), in 1-3 chunks.
+      auto payload = std::make_shared<SnapshotPayload>();
       for (const SimRegion::Applied& a : from.history) {
         if (a.lsn > from.durable_lsn) break;
-        d.snapshot_ops.push_back(a.op);
-        MergeInto(&d.snapshot_vv, {{a.op.origin(), a.op.seq()}});
+        payload->ops.push_back(a.op);
+        MergeInto(&payload->vv, {{a.op.origin(), a.op.seq()}});
       }
-      from.core.OnSnapshotSent(peer, d.snapshot_vv);
-      s.down.push_back(std::move(d));
+      from.core.OnSnapshotSent(peer, payload->vv);
+      const size_t chunks = 1 + Pick(3);
+      for (size_t c = 0; c < chunks; ++c) {
+        Down d{NewResponse(s), payload};
+        v1::Snapshot* chunk = d.response.mutable_snapshot();
+        ToEntries(payload->vv, chunk->mutable_version());
+        chunk->set_first(c == 0);
+        chunk->set_last(c + 1 == chunks);
+        s.down.push_back(std::move(d));
+      }
+      ++changes_;
       return true;
+    }
   }
   return false;
 }
 
-void Sim::PushAck(Stream& s) {
-  s.last_direct = DirectFor(s);
-  s.last_vv = FromKeyspace(regions_[s.to]->ks);
-  s.up.push_back(Up{false, FromKeyspace(regions_[s.to]->ks), SyncedFor(s.to), s.last_direct});
-  s.ack_owed = false;
+bool Sim::TryAck(Stream& s) {
+  if (!s.open) return false;
+  SimRegion& to = *regions_[s.to];
+  v1::PullRequest ack;
+  if (!to.receiver.TakeAck(regions_[s.from]->name, to.wall_ms, &ack)) return false;
+  s.up.push_back(std::move(ack));
+  ++changes_;
+  return true;
 }
 
-NamedVV Sim::SyncedFor(size_t i) {
-  SimRegion& r = *regions_[i];
-  if (r.gated) {
-    const NamedVV have = FromKeyspace(r.ks);
-    for (const Stream& s : streams_) {
-      if (s.to != i) continue;
-      if (!s.replied || !CoversAll(have, s.required)) return {};
-    }
-    r.gated = false;
-    r.ks.HoldStability(false);
+void Sim::TryAckAll(size_t receiver) {
+  for (Stream& s : streams_) {
+    if (s.to == receiver) TryAck(s);
   }
-  return r.synced_vv;
-}
-
-std::vector<std::string> Sim::DirectFor(const Stream& s) const {
-  std::vector<std::string> out{regions_[s.to]->ks.local_name()};  // its own: it made them
-  for (const Stream& o : streams_) {
-    if (o.to != s.to || o.from == s.from) continue;
-    if (o.open && o.hello_delivered && !Cutoff(o)) {
-      out.push_back(regions_[o.from]->ks.local_name());
-    }
-  }
-  return out;
 }
 
 bool Sim::DeliverDown(Stream& s, bool ack_now) {
@@ -344,70 +456,62 @@ bool Sim::DeliverDown(Stream& s, bool ack_now) {
   Down d = std::move(s.down.front());
   s.down.pop_front();
   SimRegion& to = *regions_[s.to];
-  if (d.hello_reply) {
-    s.replied = true;
-    s.required.clear();
-    for (const auto& [origin, seq] : d.sender_applied) {
-      if (crdt::IsOriginOf(origin, to.name) && origin != to.ks.local_name()) {
-        s.required[origin] = seq;
-      }
-    }
+  delivering_ = &s;
+  delivering_down_ = &d;
+  absl::StatusOr<ReceiverCore::AckCheck> check =
+      to.receiver.Receive(regions_[s.from]->name, &d.response, to.wall_ms);
+  delivering_ = nullptr;
+  delivering_down_ = nullptr;
+  if (!check.ok()) {
+    ADD_FAILURE() << Describe(s) << ": " << check.status();
+    Break(s);
     return true;
   }
-  // Applied in one step and persisted as one record (one LSN), like Region::ApplyRemote.
-  const uint64_t lsn = to.next_lsn + 1;
-  bool applied = false;
-  if (d.snapshot) {
-    for (const v1::Op& op : d.snapshot_ops) {
-      if (!Receive(to, op, /*log_it=*/false, s, lsn, &applied)) break;
-    }
-    to.log.MarkUnavailable(d.snapshot_vv);
-    ++counters_.snapshots_delivered;
-  } else {
-    for (const v1::Op& op : d.batch.ops()) {
-      if (!Receive(to, op, /*log_it=*/true, s, lsn, &applied)) break;
-    }
-    ++counters_.batches_delivered;
+  if (d.response.has_ops()) {
+    ExpectWholeUnits(s.to, "after a batch");
+    s.last_batch = std::move(d);
+  } else if (d.response.has_snapshot()) {
+    ExpectWholeUnits(s.to, "after a snapshot");
   }
-  if (applied) {
-    to.next_lsn = lsn;
-    if (!options_.delayed_durability) to.durable_lsn = lsn;
-  }
-  ExpectWholeUnits(s.to, d.snapshot ? "after a snapshot" : "after a batch");
-  s.last_down = std::move(d);
   if (ack_now) {
-    PushAck(s);
-  } else {
-    s.ack_owed = true;  // coalesced with a later one
+    if (*check == ReceiverCore::AckCheck::kEveryLink) {
+      TryAckAll(s.to);
+    } else {
+      TryAck(s);
+    }
   }
   return true;
 }
 
 bool Sim::DeliverUp(Stream& s) {
   if (!s.open || Cutoff(s) || s.up.empty()) return false;
-  Up u = std::move(s.up.front());
+  v1::PullRequest u = std::move(s.up.front());
   s.up.pop_front();
   SimRegion& from = *regions_[s.from];
   const std::string& peer = regions_[s.to]->name;
-  if (u.hello) {
-    from.core.OnPullStart(peer, u.vv, u.direct);
+  std::vector<std::string> direct(u.direct().origins().begin(), u.direct().origins().end());
+  if (!s.hello_delivered) {
+    from.core.OnPullStart(peer, FromEntries(u.applied()), direct, u.hold());
     s.hello_delivered = true;
-    Down reply;
-    reply.hello_reply = true;
-    reply.sender_applied = FromKeyspace(from.ks);
+    // The first response: the sender's origin and what it has applied.
+    Down reply{NewResponse(s), nullptr};
+    reply.response.set_sender_origin(from.ks.local_name());
+    ToEntries(FromKeyspace(from.ks), reply.response.mutable_sender_applied());
+    reply.response.mutable_heartbeat()->set_unix_ms(from.wall_ms);
     s.down.push_back(std::move(reply));
   } else {
-    from.core.OnAck(peer, u.vv, from.wall_ms);
-    from.core.SetSkip(peer, u.direct);
+    from.core.OnAck(peer, FromEntries(u.applied()), from.wall_ms);
+    if (u.has_direct()) from.core.SetSkip(peer, direct);
     ++counters_.acks;
   }
-  from.ks.ObservePeerApplied(peer, Entries(u.synced));
+  if (u.synced_size() > 0) from.ks.ObservePeerApplied(peer, u.synced());
+  ++changes_;
   return true;
 }
 
 void Sim::Duplicate(Stream& s) {
-  if (!s.open || !s.last_down.has_value()) return;
-  s.down.push_back(*s.last_down);
+  if (!s.open || !s.last_batch.has_value()) return;
+  s.down.push_back(*s.last_batch);
   ++counters_.duplicates_queued;
 }
 
@@ -468,7 +572,7 @@ void Sim::RandomStep() {
       DeliverUp(*s);
     }
   } else if (a < 820) {
-    if ((s = PickStream([](const Stream& x) { return x.open && x.ack_owed; }))) PushAck(*s);
+    if ((s = PickStream([](const Stream& x) { return x.open; }))) TryAck(*s);  // a later ask
   } else if (a < 860) {
     AdvanceDurability(*regions_[Pick(regions_.size())]);
   } else if (a < 900) {
@@ -491,38 +595,41 @@ void Sim::RandomStep() {
     size_t x = Pick(regions_.size()), y = Pick(regions_.size());
     Heal(x, y);
   } else if (a < 990) {
-    if ((s = PickStream([](const Stream& x) { return x.open && x.last_down; }))) Duplicate(*s);
+    if ((s = PickStream([](const Stream& x) { return x.open && x.last_batch; }))) Duplicate(*s);
   } else {
-    if ((s = PickStream([](const Stream& x) { return x.open; }))) PushAck(*s);  // unprompted
+    for (auto& r : regions_) r->wall_ms += static_cast<int64_t>(Pick(300));  // a pause
   }
 }
 
 bool Sim::Quiesce(int max_rounds) {
+  int idle = 0;
   for (int round = 0; round < max_rounds; ++round) {
-    bool progress = false;
+    const uint64_t before = changes_;
     for (auto& r : regions_) {
-      progress |= r->durable_lsn != r->next_lsn || (r->synced_lsn != r->next_lsn && !r->sync_held);
-      r->durable_lsn = r->next_lsn;
+      SetDurable(*r, r->next_lsn);
       SetSynced(*r, r->next_lsn);
     }
-    for (Stream& s : streams_) progress |= Reconnect(s);
+    for (Stream& s : streams_) Reconnect(s);
     for (Stream& s : streams_) {
-      while (DeliverUp(s)) progress = true;
-    }
-    for (Stream& s : streams_) {
-      for (int i = 0; i < 1000 && PollStream(s); ++i) progress = true;
-    }
-    for (Stream& s : streams_) {
-      while (DeliverDown(s, /*ack_now=*/true)) progress = true;
-      if (s.open && !Cutoff(s) &&
-          (s.ack_owed || DirectFor(s) != s.last_direct ||
-           FromKeyspace(regions_[s.to]->ks) != s.last_vv)) {
-        PushAck(s);
-        progress = true;
+      while (DeliverUp(s)) {
       }
     }
+    for (Stream& s : streams_) {
+      for (int i = 0; i < 1000 && PollStream(s); ++i) {
+      }
+    }
+    for (Stream& s : streams_) {
+      while (DeliverDown(s, /*ack_now=*/true)) {
+      }
+      TryAck(s);
+    }
     if (::testing::Test::HasFatalFailure()) return false;
-    if (!progress) return true;
+    if (changes_ != before) {
+      idle = 0;
+      continue;
+    }
+    if (++idle == 30) return true;
+    for (auto& r : regions_) r->wall_ms += 100;
   }
   return false;
 }

@@ -1,23 +1,29 @@
 #pragma once
 
-// A deterministic simulated network of regions, each a crdt::Keyspace + ReplicationLog +
-// SyncerCore + HLC, pulling from every peer (full mesh). No threads, clocks or sleeps: a seeded
-// scheduler decides every event.
+// A deterministic simulated network of regions, each a crdt::Keyspace + ReplicationLog + HLC with
+// the two cores the server runs: a SyncerCore serving the peers that pull from it and a
+// ReceiverCore pulling from every peer (full mesh). The messages are the real ones
+// (v1::PullRequest / v1::PullResponse), built and consumed by the cores; the simulator only
+// moves them, as syncer/replicator.cc does. No threads, clocks or sleeps: a seeded scheduler
+// decides every event, and each region's clock (wall_ms) is the `now` its cores are given.
 //
 // Model of one Pull stream (receiver R pulls from sender S), as gRPC gives it:
-//  * two FIFO queues: `down` (S -> R: op batches, snapshots) and `up` (R -> S: the hello that
-//    opens the stream, then acks). Messages within a stream are never lost, duplicated or
-//    reordered while it lives; different streams interleave arbitrarily (REORDER, DELAY).
-//  * DROP = the stream breaks: whatever is queued is lost, S may or may not see OnDisconnect
-//    (a superseding stream's OnPullStart replaces it), and R reconnects later with a fresh hello
-//    carrying its applied version vector.
-//  * DUPLICATE = the last delivered down message is queued again (every op in it is then a
-//    duplicate, which the keyspace ignores; it also makes R ack again).
+//  * two FIFO queues: `down` (S -> R: responses) and `up` (R -> S: the hello that opens the
+//    stream, then acks). Messages within a stream are never lost or reordered while it lives;
+//    different streams interleave arbitrarily (REORDER, DELAY).
+//  * R opens a stream when its ReceiverCore says so (Connect: not while its backoff runs); to a
+//    peer it is cut from, the attempt fails at once (StreamDone, so the backoff grows).
+//  * DROP = the stream breaks: whatever is queued is lost, R's core sees StreamDone, S may or may
+//    not see OnDisconnect (a superseding stream's OnPullStart replaces it).
+//  * DUPLICATE = the last op batch delivered is queued again (every op in it is then a duplicate,
+//    which the keyspace ignores).
 //  * PARTITION = both directions between two regions are cut: queued messages wait (or the
 //    streams break), reconnects fail until the link heals.
-//  * Acks carry R's applied version vector and what R has fsynced; they may be sent at once,
-//    coalesced (one ack after several messages) or unprompted. The fsynced part of each ack and
-//    hello feeds Keyspace::ObservePeerApplied (stability).
+//  * S answers a hello with a response carrying its origin and applied version vector, then
+//    sends batches or snapshot chunks when its SyncerCore has some (nothing while the hello's
+//    hold lasts), and a heartbeat when it sent nothing for a heartbeat interval. Every response
+//    carries S's synced version vector when it changed (sender_synced). R's core asks for acks;
+//    the scheduler sometimes asks at once after a delivery and sometimes later (coalescing).
 //  * UNITS (SimOptions::max_unit_ops > 1): a local write is a unit of several ops (a command's
 //    ops, Op.unit_continues), logged under one LSN like the real AOF record. A delivered batch
 //    is applied and logged under one LSN too (the receiver's one AOF record). After every
@@ -25,22 +31,17 @@
 //    units: a peer only ever observes whole units. Every polled batch must hold whole units.
 //  * Durability: a region's ops (local or received) get increasing LSNs; durable_lsn (written to
 //    the AOF) follows at once or with a seeded delay, synced_lsn (fsynced) follows durable_lsn
-//    with a seeded delay. Only durable ops are sent (SyncerCore's gate).
-//  * RELAYING: hellos and acks name the origins the receiver gets straight from their region (its
-//    streams from them that are open, heard from and not cut; and its own current origin); the
-//    sender skips those
-//    (SyncerCore::SetSkip). In Quiesce an ack goes out whenever that set or the receiver's
-//    version vector changed since the stream's last hello/ack (as the real transport re-checks
-//    on every pump).
+//    with a seeded delay. Only durable ops are sent (SyncerCore's gate); acks announce the
+//    durable version vector and wait for the batch they acknowledge to be durable.
 //  * POWER LOSS (SimOptions::power_loss): a region loses every op after its synced_lsn, restarts
-//    from what it fsynced as a new origin incarnation ("ap~1"), and its streams break. Its dead
-//    incarnation may have shipped ops it never fsynced; until it holds every one its peers hold
-//    (learnt from each stream's hello reply, which carries the sender's applied vector) it
-//    announces nothing as synced.
-//  * Full resync: the real transport sends the keyspace state. Here S "sends its state" by
-//    shipping every op of its durable history (apply order, so each origin from seq 1, in order);
-//    R applies them (duplicates ignored) but does not log them (they came as state, not as ops):
-//    it calls ReplicationLog::MarkUnavailable(snapshot version vector).
+//    from what it fsynced as a new origin incarnation ("ap~1") with fresh cores, and its streams
+//    break. Its dead incarnation may have shipped ops it never fsynced; its ReceiverCore
+//    announces nothing as synced until it holds every one its peers hold.
+//  * Full resync: the real transport sends the keyspace state. Here S "sends its state" as 1-3
+//    snapshot chunks whose payload is every op of its durable history (apply order, so each
+//    origin from seq 1, in order); R's core merges the chunks whole, and R applies the ops
+//    (duplicates ignored) without logging them (they came as state, not as ops): it calls
+//    ReplicationLog::MarkUnavailable(snapshot version vector).
 //
 // Every failure is reported with ADD_FAILURE / EXPECT_*; the caller prints the seed.
 
@@ -53,11 +54,13 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "crdt/hlc.h"
 #include "crdt/keyspace.h"
+#include "syncer/receiver_core.h"
 #include "syncer/syncer_core.h"
 
 namespace activekv::syncer::testing {
@@ -73,10 +76,33 @@ struct SimOptions {
   size_t max_unit_ops = 1;  // a local write is a unit of 1..max_unit_ops ops
 };
 
+class Sim;
+struct SimRegion;
+
+// The simulated region as its ReceiverCore sees it (what region-server/region.h is to the real
+// one).
+class SimHost final : public ReceiverHost {
+ public:
+  SimHost(Sim* sim, SimRegion* region) : sim_(sim), r_(region) {}
+  crdt::Keyspace& keyspace() override;
+  absl::StatusOr<uint64_t> ApplyRemote(std::string_view batch, size_t* ops) override;
+  absl::StatusOr<uint64_t> ApplySnapshot(const std::vector<v1::Snapshot>& chunks) override;
+  uint64_t durable_lsn() override;
+  const NamedVV& durable_applied() override;
+  const NamedVV& synced_applied() override;
+  bool joining() const override { return false; }
+  absl::Status FinishJoin(uint64_t) override { return absl::OkStatus(); }
+  bool catching_up() const override { return false; }
+  absl::Status FinishCatchUp() override { return absl::OkStatus(); }
+
+ private:
+  Sim* sim_;
+  SimRegion* r_;
+};
+
 struct SimRegion {
-  SimRegion(const std::string& region, const std::vector<std::string>& all, size_t log_max_ops,
-            SyncerCore::Options options)
-      : name(region), ks(region, all), log(log_max_ops), core(&log, options) {}
+  SimRegion(Sim* sim, const std::string& region, const std::vector<std::string>& all,
+            size_t log_max_ops, SyncerCore::Options options, int64_t now_ms);
   SimRegion(const SimRegion&) = delete;
   SimRegion& operator=(const SimRegion&) = delete;
 
@@ -85,18 +111,19 @@ struct SimRegion {
   crdt::HybridClock clock;
   ReplicationLog log;
   SyncerCore core;  // serves the peers that pull from this region
+  SimHost host;
+  ReceiverCore receiver;  // pulls from every peer
   int64_t wall_ms = 1'000'000;
   uint64_t next_lsn = 0;  // last LSN assigned (AOF)
   uint64_t durable_lsn = 0;
-  uint64_t synced_lsn = 0;  // <= durable_lsn
-  NamedVV synced_vv;        // the ops of history up to synced_lsn
-  size_t synced_count = 0;  // how many of history's entries synced_vv covers
+  NamedVV durable_vv;        // the ops of history up to durable_lsn
+  size_t durable_count = 0;  // how many of history's entries durable_vv covers
+  uint64_t synced_lsn = 0;   // <= durable_lsn
+  NamedVV synced_vv;         // the ops of history up to synced_lsn
+  size_t synced_count = 0;   // how many of history's entries synced_vv covers
   int incarnation = 0;
   size_t log_max_ops = 0;
   bool sync_held = false;
-  // After a power loss: announce nothing as synced until every peer's hello reply arrived and
-  // this region holds every op of its dead incarnations they hold (docs: "Stability").
-  bool gated = false;
   struct Applied {
     v1::Op op;
     uint64_t lsn;
@@ -151,7 +178,9 @@ class Sim {
   void PowerLoss(size_t r);
 
   // Runs every link that is not cut until nothing moves: durability catches up, broken streams
-  // reconnect, every message is delivered and acked. False if it did not settle.
+  // reconnect, every message is delivered and acked; when nothing moves, the clocks advance (100
+  // ms a round) so that backoffs, holds and paced acks run out. Settled once 30 such rounds in a
+  // row changed nothing. False if it did not settle.
   bool Quiesce(int max_rounds = 100'000);
 
   // Asserts that `members` hold identical state, each op applied exactly once, counters equal to
@@ -160,33 +189,26 @@ class Sim {
   std::vector<size_t> All() const;
 
  private:
-  struct Down {
-    bool hello_reply = false;  // the sender's first message: what it has applied
-    NamedVV sender_applied;
-    bool snapshot = false;
-    v1::OpBatch batch;
-    std::vector<v1::Op> snapshot_ops;
-    NamedVV snapshot_vv;
+  friend class SimHost;
+  // A full resync's payload: the ops of the sender's durable history, and their version vector.
+  struct SnapshotPayload {
+    std::vector<v1::Op> ops;
+    NamedVV vv;
   };
-  struct Up {
-    bool hello = false;
-    NamedVV vv;      // applied (the real transport: durable)
-    NamedVV synced;  // fsynced
-    std::vector<std::string> direct;
+  struct Down {
+    v1::PullResponse response;
+    std::shared_ptr<const SnapshotPayload> snapshot;  // every chunk of a snapshot shares it
   };
   struct Stream {
     size_t from = 0;  // sender (serves the Pull)
     size_t to = 0;    // receiver (pulls)
     bool open = false;
     bool hello_delivered = false;
-    bool ack_owed = false;
     std::deque<Down> down;
-    std::deque<Up> up;
-    std::optional<Down> last_down;
-    std::vector<std::string> last_direct;  // what the last hello/ack said
-    NamedVV last_vv;
-    bool replied = false;  // the hello reply arrived (since the stream opened)
-    NamedVV required;      // the receiver's dead incarnations' ops the sender holds
+    std::deque<v1::PullRequest> up;  // the hello first
+    std::optional<Down> last_batch;  // the last op batch delivered (DUPLICATE)
+    NamedVV synced_sent;             // the last sender_synced put on this stream
+    int64_t last_sent_ms = 0;        // sender's clock at its last response (heartbeats)
   };
   struct Increment {
     std::string origin;
@@ -208,21 +230,26 @@ class Sim {
   void CommitLocal(SimRegion& r, std::vector<v1::Op> unit);
   // Applies a received op at `r` under `lsn`; appends it to r's log when `log_it`. False on an
   // error. `*applied` is set when it was new.
-  bool Receive(SimRegion& r, const v1::Op& op, bool log_it, const Stream& from, uint64_t lsn,
-               bool* applied);
+  bool Receive(SimRegion& r, const v1::Op& op, bool log_it, uint64_t lsn, bool* applied);
+  // SimHost: what a delivery hands to the region (the stream is delivering_).
+  absl::StatusOr<uint64_t> ApplyBatch(SimRegion& r, std::string_view batch, size_t* ops);
+  absl::StatusOr<uint64_t> ApplySnapshot(SimRegion& r, const std::vector<v1::Snapshot>& chunks);
   // Every origin's applied frontier at region `i` is at the end of a unit.
   void ExpectWholeUnits(size_t i, const char* when);
   bool Reconnect(Stream& s);
   void Break(Stream& s);
+  // Queues the sender's next response, if it has one (a heartbeat only when one is due).
   bool PollStream(Stream& s);
+  // Delivers the next response to the receiver's core; asks it for acks when `ack_now`.
   bool DeliverDown(Stream& s, bool ack_now);
   bool DeliverUp(Stream& s);
-  void PushAck(Stream& s);
-  // The origins s.to receives straight from their region, other than from s.from.
-  std::vector<std::string> DirectFor(const Stream& s) const;
-  // What region i announces as synced (nothing while gated).
-  NamedVV SyncedFor(size_t i);
+  // Queues the ack the receiver's core owes on `s`, if any.
+  bool TryAck(Stream& s);
+  void TryAckAll(size_t receiver);
+  // A response from s.from: the stream's first names the sender; sender_synced when it moved.
+  v1::PullResponse NewResponse(Stream& s);
   void Duplicate(Stream& s);
+  void SetDurable(SimRegion& r, uint64_t lsn);
   void AdvanceDurability(SimRegion& r);
   void SetSynced(SimRegion& r, uint64_t lsn);
   std::string Describe(const Stream& s) const;
@@ -237,6 +264,9 @@ class Sim {
   std::map<std::string, std::set<uint64_t>, std::less<>> continuing_;
   Counters counters_;
   uint64_t value_counter_ = 0;
+  uint64_t changes_ = 0;                // state changes (Quiesce's progress)
+  const Stream* delivering_ = nullptr;  // the stream whose response is being delivered
+  const Down* delivering_down_ = nullptr;
 };
 
 }  // namespace activekv::syncer::testing

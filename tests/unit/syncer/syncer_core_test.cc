@@ -72,6 +72,22 @@ TEST_F(SyncerCoreTest, NothingIsSentWithoutAStream) {
   EXPECT_FALSE(core_->stats("p")->streaming);
 }
 
+// hello.hold: nothing until the peer's first ack (which names the origins it gets directly).
+TEST_F(SyncerCoreTest, AHeldStreamSendsNothingUntilTheFirstAck) {
+  Add("a", 1);
+  Add("b", 1);
+  core_->OnPullStart("p", {}, {}, /*hold=*/true);
+  EXPECT_TRUE(core_->Held("p"));
+  EXPECT_EQ(PollDots(), "nothing");
+  core_->OnAck("p", {}, 5);
+  core_->SetSkip("p", {"b"});
+  EXPECT_FALSE(core_->Held("p"));
+  EXPECT_EQ(PollDots(), "a1");
+  // A new stream without hold sends at once.
+  core_->OnPullStart("p", {});
+  EXPECT_EQ(PollDots(), "a1,b1");
+}
+
 TEST_F(SyncerCoreTest, SendsWhatThePeerLacksInLogOrder) {
   Add("a", 1);
   Add("b", 1);
