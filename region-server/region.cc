@@ -34,10 +34,18 @@ constexpr size_t kArenaBlock = 64 * 1024;
 constexpr size_t kReplayArenaBytes = 4 << 20;
 }  // namespace
 
+namespace {
+Region::Options WithDefaults(Region::Options options) {
+  if (options.env == nullptr) options.env = persistence::Env::Default();
+  if (!options.wall_clock) options.wall_clock = SystemWallClock();
+  return options;
+}
+}  // namespace
+
 Region::Region(Options options)
-    : options_(std::move(options)), ks_(options_.name, options_.all_regions) {
-  if (options_.env == nullptr) options_.env = persistence::Env::Default();
-  if (!options_.wall_clock) options_.wall_clock = SystemWallClock();
+    : options_(WithDefaults(std::move(options))),
+      ks_(options_.name, options_.all_regions),
+      incarnation_(options_.env, options_.data_dir, options_.name) {
   google::protobuf::ArenaOptions arena_options;
   arena_block_ = std::make_unique<char[]>(kArenaBlock);
   arena_options.initial_block = arena_block_.get();
@@ -50,124 +58,43 @@ Region::Region(Options options)
   RefreshClock();
 }
 
-namespace {
-constexpr char kIncarnationFile[] = "/incarnation";
-constexpr char kCleanShutdownFile[] = "/clean-shutdown";
-// Present from the first start of a new data directory until the join picked the origin.
-constexpr char kJoiningFile[] = "/joining";
-// Present from a start that lost state until the region caught up (Region::catching_up): a
-// crash meanwhile must not let the next start take writes before it holds what peers held.
-constexpr char kCatchingUpFile[] = "/catching-up";
-}  // namespace
-
 absl::Status Region::PickIncarnation() {
-  persistence::Env* env = options_.env;
-  const std::string dir = options_.data_dir;
-  const std::string inc_path = dir + kIncarnationFile;
-  const std::string marker = dir + kCleanShutdownFile;
-  if (env->FileExists(inc_path)) {
-    absl::StatusOr<std::string> text = persistence::ReadFileToString(env, inc_path);
-    if (!text.ok()) return text.status();
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &incarnation_)) {
-      return absl::DataLossError(absl::StrCat(inc_path, ": not a number: '", *text, "'"));
-    }
-  }
-  had_incarnation_file_ = env->FileExists(inc_path);
-  absl::StatusOr<uint64_t> size = env->GetFileSize(source_);
-  const bool has_history = !source_.empty() && size.ok() && *size > 0;
-  // The marker speaks for this start only: removed before anything else.
-  const bool clean = env->FileExists(marker);
-  if (clean) {
-    absl::Status s = env->RemoveFile(marker);
-    if (s.ok()) s = env->SyncDir(dir);
-    if (!s.ok()) return s;
-  }
-  const std::string joining_path = dir + kJoiningFile;
-  if (replicated() && !has_history && !env->FileExists(joining_path)) {
-    absl::Status s = persistence::WriteStringToFile(env, "joining\n", joining_path, true);
-    if (!s.ok()) return s;
-  }
-  const std::string catching_up_path = dir + kCatchingUpFile;
-  auto start_catching_up = [&]() -> absl::Status {
-    catching_up_ = true;
-    if (env->FileExists(catching_up_path)) return absl::OkStatus();
-    return persistence::WriteStringToFile(env, "catching up\n", catching_up_path, true);
-  };
-  if (replicated() && env->FileExists(joining_path)) {
-    // A new data directory, one that crashed before its join, or a start with nothing on disk
-    // (mode none): see joining().
-    joining_ = true;
-    absl::Status s = start_catching_up();
-    if (!s.ok()) return s;
-    ks_.ResetLocal(options_.name);
-    return absl::OkStatus();
-  }
-  // Only the live AOF holds every op this region made and announced; a snapshot (or a
-  // leftover AOF of an earlier mode) may lack some its peers hold, with any fsync policy.
-  const bool complete = options_.appendonly && source_ == aof_path();
-  if (has_history && !clean && (!complete || options_.fsync != persistence::FsyncPolicy::kAlways)) {
-    ++incarnation_;
-    absl::Status s =
-        persistence::WriteStringToFile(env, absl::StrCat(incarnation_, "\n"), inc_path, true);
-    if (!s.ok()) return s;
-  }
-  std::string origin = options_.name;
-  if (incarnation_ > 0)
-    absl::StrAppend(&origin, std::string(1, crdt::kIncarnationSeparator), incarnation_);
-  ks_.ResetLocal(origin);
+  IncarnationStore::Start start;
+  start.replicated = replicated();
+  absl::StatusOr<uint64_t> size = options_.env->GetFileSize(source_);
+  start.has_history = !source_.empty() && size.ok() && *size > 0;
+  start.complete = options_.appendonly && source_ == aof_path();
+  start.fsync_always = options_.fsync == persistence::FsyncPolicy::kAlways;
+  absl::Status s = incarnation_.Pick(start);
+  if (!s.ok()) return s;
+  ks_.ResetLocal(incarnation_.origin());
   // Peers may hold ops of our dead incarnations that we lack; until the replicator has seen them
-  // all (Replicator::SyncedToAnnounce), nothing is stable here either. A single region has none.
-  if (incarnation_ > 0 && replicated()) ks_.HoldStability(true);
-  // It announced as synced ops this start lacks (Server: a snapshot start announces what it
-  // applied): it makes none until it holds them again (catching_up()).
-  if (replicated() && ((has_history && !clean && !complete) || env->FileExists(catching_up_path))) {
-    absl::Status s = start_catching_up();
-    if (!s.ok()) return s;
+  // all (ReceiverCore::SyncedToAnnounce), nothing is stable here either. A single region has none.
+  if (!incarnation_.joining() && incarnation_.incarnation() > 0 && replicated()) {
+    ks_.HoldStability(true);
   }
   return absl::OkStatus();
 }
 
 absl::Status Region::FinishJoin(uint64_t incarnation) {
-  if (!joining_) return absl::OkStatus();
-  persistence::Env* env = options_.env;
-  const std::string dir = options_.data_dir;
-  // A directory that had run before (mode none, or only its AOF was lost) never takes a number
-  // it used: its ops may exist nowhere any more, but may still be on their way.
-  if (had_incarnation_file_ && incarnation <= incarnation_) incarnation = incarnation_ + 1;
-  absl::Status s = persistence::WriteStringToFile(env, absl::StrCat(incarnation, "\n"),
-                                                  dir + kIncarnationFile, true);
-  if (!s.ok()) return s;
-  if (incarnation > 0) {
-    const std::string origin =
-        absl::StrCat(options_.name, std::string(1, crdt::kIncarnationSeparator), incarnation);
-    if (!ks_.ResetLocal(origin)) {
-      return absl::FailedPreconditionError(absl::StrCat("origin ", origin, " has ops already"));
+  if (!incarnation_.joining()) return absl::OkStatus();
+  absl::StatusOr<std::string> origin = incarnation_.RecordJoin(incarnation);
+  if (!origin.ok()) return origin.status();
+  if (*origin != options_.name) {
+    if (!ks_.ResetLocal(*origin)) {
+      return absl::FailedPreconditionError(absl::StrCat("origin ", *origin, " has ops already"));
     }
-    incarnation_ = incarnation;
-    // Until it has every op of the earlier instance that peers hold (Replicator).
+    // Until it has every op of the earlier instance that peers hold (ReceiverCore).
     ks_.HoldStability(true);
   }
-  s = env->RemoveFile(dir + kJoiningFile);
-  if (s.ok()) s = env->SyncDir(dir);
-  if (!s.ok()) return s;
-  joining_ = false;
-  return absl::OkStatus();
+  return incarnation_.JoinDone();
 }
 
-absl::Status Region::MarkCleanShutdown() {
-  absl::Status s = persistence::WriteStringToFile(options_.env, "clean\n",
-                                                  options_.data_dir + kCleanShutdownFile, true);
-  return s;
-}
+absl::Status Region::MarkCleanShutdown() { return incarnation_.MarkCleanShutdown(); }
 
 absl::Status Region::FinishCatchUp() {
-  if (joining_ || !catching_up_) return absl::OkStatus();
-  const std::string path = options_.data_dir + kCatchingUpFile;
-  absl::Status s =
-      options_.env->FileExists(path) ? options_.env->RemoveFile(path) : absl::OkStatus();
-  if (s.ok()) s = options_.env->SyncDir(options_.data_dir);
-  if (s.ok()) catching_up_ = false;  // else the next response tries again
-  return s;
+  if (incarnation_.joining() || !incarnation_.catching_up()) return absl::OkStatus();
+  return incarnation_.FinishCatchUp();
 }
 
 std::string Region::StartFile() {

@@ -23,6 +23,7 @@
 #include "persistence/aof.h"
 #include "persistence/env.h"
 #include "persistence/recovery.h"
+#include "region-server/incarnation.h"
 #include "region-server/notify.h"
 #include "region-server/snapshot_file.h"
 #include "syncer/replicator.h"
@@ -78,14 +79,14 @@ class Region final : public syncer::ReplicaHost {
   absl::Status Open(persistence::RecoveryResult* recovery);
   // After the final AOF sync of a clean shutdown: the next start keeps the incarnation.
   absl::Status MarkCleanShutdown();
-  uint64_t incarnation() const { return incarnation_; }
+  uint64_t incarnation() const { return incarnation_.incarnation(); }
 
   // A replicated region whose data directory is new (no AOF, no incarnation file) cannot tell a
   // first start from a replacement whose predecessor's ops its peers hold: until its peers said
   // which ops of its origins they hold, it refuses writes (-TRYAGAIN) and makes no op at all
   // (no expiry deletes). FinishJoin then picks the origin: the region's name when no peer holds
   // an op of it, else incarnation `incarnation` (> every one peers know), written durably.
-  bool joining() const override { return joining_; }
+  bool joining() const override { return incarnation_.joining(); }
   absl::Status FinishJoin(uint64_t incarnation) override;
   // A replicated region that starts without every op it had announced as synced -- a joining
   // one, or one starting from a snapshot after an unclean stop (appendonly no) -- refuses
@@ -94,10 +95,10 @@ class Region final : public syncer::ReplicaHost {
   // already treat as stable, and they would then read it differently (docs/operations.md,
   // "Persistence options").
   // The obligation survives a crash: `<data_dir>/catching-up` until FinishCatchUp.
-  bool catching_up() const override { return catching_up_; }
+  bool catching_up() const override { return incarnation_.catching_up(); }
   absl::Status FinishCatchUp() override;
   // joining() or catching_up(): writes get -TRYAGAIN and no op is made.
-  bool rejoining() const { return joining_ || catching_up_; }
+  bool rejoining() const { return joining() || catching_up(); }
   std::string ResyncFile(syncer::NamedVV* covers, bool* complete) override;
   void RequestResyncSnapshot() override { resync_snapshot_wanted_ = true; }
   // RequestResyncSnapshot was called since the last take (the server starts a BGSAVE).
@@ -380,6 +381,8 @@ class Region final : public syncer::ReplicaHost {
 
   Options options_;
   crdt::Keyspace ks_;
+  // The data directory's origin and markers (after options_, which it reads).
+  IncarnationStore incarnation_;
   crdt::HybridClock clock_;
   std::unique_ptr<persistence::Aof> aof_;
   // The current command's ops live on an arena that is reset after each Commit, so the write
@@ -393,14 +396,11 @@ class Region final : public syncer::ReplicaHost {
   std::string payload_;
   uint64_t expired_keys_ = 0;
   uint64_t lsn_base_ = 0;  // LSNs of AOF instances closed before the current one
-  uint64_t incarnation_ = 0;
-  bool had_incarnation_file_ = false;
-  bool joining_ = false;
-  bool catching_up_ = false;
   bool resync_snapshot_wanted_ = false;
   // The file Open replays (StartFile).
   std::string source_;
   bool leftover_aof_ = false;
+  // Decides this start's origin (incarnation_.Pick) and applies it to the keyspace.
   absl::Status PickIncarnation();
   // Runs `job` on a helper thread, after the previous job ended: the last close of a file that a
   // rename replaced frees its blocks (tens of ms for a large AOF or dump.akv on ext4), which the

@@ -23,15 +23,6 @@ constexpr auto kCronPeriod = std::chrono::milliseconds(100);
 // SAVE polls the snapshot's fsync (which runs on a helper thread) this often.
 constexpr auto kSaveSyncPoll = std::chrono::milliseconds(1);
 constexpr int64_t kBgSaveRetryDelayMs = 5000;
-// Pump spacing grows with the write rate (ops logged between two pumps): an isolated write goes
-// out at once and light load keeps sub-millisecond lag, while under heavy load peers get fewer,
-// larger batches (each gRPC message and its ack cost the three processes more CPU than the ops
-// in it). docs/replication-protocol.md, "Pacing", has the measured trade-off.
-std::chrono::microseconds PumpInterval(uint64_t ops_last_interval) {
-  if (ops_last_interval < 8) return std::chrono::microseconds(250);
-  if (ops_last_interval < 48) return std::chrono::microseconds(1000);
-  return std::chrono::microseconds(2000);
-}
 constexpr size_t kExpireKeysPerRound = 200;
 constexpr int kExpireRoundsPerCron = 20;
 // Ops kept in memory to serve peers' pulls (older ones need a full resync).
@@ -599,14 +590,14 @@ void Server::WakeWaiters() {
 void Server::PumpReplication() {
   if (!replicator_ || stopping_) return;
   const auto now = std::chrono::steady_clock::now();
-  const auto interval = PumpInterval(pump_ops_);
-  if (now - last_pump_ >= interval) {
+  const std::optional<PumpPacer::Clock::time_point> at = pacer_.OnFlush(now);
+  if (!at.has_value()) {
     PumpNow(now);
     return;
   }
   if (pump_armed_) return;
   pump_armed_ = true;
-  pump_timer_.expires_at(last_pump_ + interval);
+  pump_timer_.expires_at(*at);
   pump_timer_.async_wait([this](const asio::error_code& e) {
     pump_armed_ = false;
     if (e || stopping_ || !replicator_) return;
@@ -615,13 +606,7 @@ void Server::PumpReplication() {
 }
 
 void Server::PumpNow(std::chrono::steady_clock::time_point now) {
-  const uint64_t end = region_->log().end();
-  // Ops logged since the last pump, as if over one interval of the current length (an idle
-  // stretch counts as little load).
-  const bool idle = now - last_pump_ > 2 * PumpInterval(pump_ops_);
-  pump_ops_ = idle ? 0 : end - pump_log_end_;
-  pump_log_end_ = end;
-  last_pump_ = now;
+  pacer_.OnPump(now, region_->log().end());
   replicator_->Pump();
 }
 

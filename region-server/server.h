@@ -19,6 +19,7 @@
 #include "region-server/multi.h"
 #include "region-server/notify.h"
 #include "region-server/pubsub.h"
+#include "region-server/pump_pacer.h"
 #include "region-server/region.h"
 #include "topology/topology.h"
 
@@ -306,16 +307,14 @@ class Server {
   BlockingKeys blocking_{&io_};
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer cron_timer_{io_};
-  // Replication pumps after AOF flushes are spaced by at least PumpInterval() (a timer picks up
-  // what comes in between): under load peers get fewer, larger batches and the loop fewer
-  // wake-ups from gRPC threads; an isolated write is still sent at once.
+  // Replication pumps after AOF flushes, spaced by the pacer (a timer picks up what comes in
+  // between): under load peers get fewer, larger batches and the loop fewer wake-ups from gRPC
+  // threads; an isolated write is still sent at once.
   void PumpReplication();
   void PumpNow(std::chrono::steady_clock::time_point now);
-  uint64_t pump_ops_ = 0;  // ops logged between the last two pumps
-  uint64_t pump_log_end_ = 0;
+  PumpPacer pacer_;
   asio::steady_timer pump_timer_{io_};
   bool pump_armed_ = false;
-  std::chrono::steady_clock::time_point last_pump_{};
   std::unique_ptr<Region> region_;
   // The startup replay: loading_region_, load_result_, load_status_ and load_ms_ belong to the
   // loader thread until it posts FinishLoading (the post orders them for the loop).

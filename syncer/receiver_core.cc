@@ -178,6 +178,11 @@ void ReceiverCore::AckBlocked(const std::string& peer, const char* why) {
   if (Link* link = Find(peer)) link->stats.ack_state = why;
 }
 
+bool ReceiverCore::AckMayBeDue(const std::string& peer) const {
+  const Link* link = Find(peer);
+  return link != nullptr && link->open && link->stream_replied;
+}
+
 void ReceiverCore::StreamDone(const std::string& peer, std::string_view error, int64_t now) {
   Link* link = Find(peer);
   if (link == nullptr || !link->open) return;

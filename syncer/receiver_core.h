@@ -137,6 +137,9 @@ class ReceiverCore {
   // The transport could not ask for an ack (`why`: no stream, a write in flight): shown in the
   // link's stats.
   void AckBlocked(const std::string& peer, const char* why);
+  // False while no ack can be due on the peer's stream: none is open, or its first response has
+  // not come (the transport then need not wait for a write in flight to ask again).
+  bool AckMayBeDue(const std::string& peer) const;
   // The peer's stream ended (`error` empty when it ended cleanly). Every link's ack may be due
   // now (a first ack held for this link need not wait any longer).
   void StreamDone(const std::string& peer, std::string_view error, int64_t now);

@@ -341,6 +341,12 @@ class Replicator::Link {
       r_->receiver_.AckBlocked(peer_.name, "no-stream");
       return;
     }
+    if (!r_->receiver_.AckMayBeDue(peer_.name)) {
+      // Before the stream's first response (the hello's write may still be in flight): no
+      // wake-up of the executor when that write is done.
+      r_->receiver_.AckBlocked(peer_.name, "holding-first-ack");
+      return;
+    }
     if (stream_->writing_.load()) {
       stream_->ack_waiting_.store(true);
       r_->receiver_.AckBlocked(peer_.name, "write-in-flight");

@@ -112,8 +112,10 @@ TEST(ReceiverCore, FirstAckWaitsForEveryLinkToAnswerOrTheHold) {
   Fixture f;
   f.Open("b", 1000);
   f.Open("c", 1000);
+  EXPECT_FALSE(f.core.AckMayBeDue("b"));
   EXPECT_FALSE(f.core.TakeAck("b", 1000, &f.msg)) << "b has not answered";
   f.Answer("b", First("b"), 1010);
+  EXPECT_TRUE(f.core.AckMayBeDue("b"));
   EXPECT_FALSE(f.core.TakeAck("b", 1010, &f.msg)) << "c is still connecting";
   EXPECT_STREQ(f.core.stats("b")->ack_state, "holding-first-ack");
   // c answers: b's first ack names c's origin as direct.
