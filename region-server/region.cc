@@ -32,9 +32,7 @@ constexpr size_t kArenaBlock = 64 * 1024;
 // The first block of the arena that snapshot chunks are parsed into at startup (a 1 MiB chunk
 // parses into about as much again).
 constexpr size_t kReplayArenaBytes = 4 << 20;
-}  // namespace
 
-namespace {
 Region::Options WithDefaults(Region::Options options) {
   if (options.env == nullptr) options.env = persistence::Env::Default();
   if (!options.wall_clock) options.wall_clock = SystemWallClock();

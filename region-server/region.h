@@ -100,7 +100,12 @@ class Region final : public syncer::ReplicaHost {
   // joining() or catching_up(): writes get -TRYAGAIN and no op is made.
   bool rejoining() const { return joining() || catching_up(); }
   std::string ResyncFile(syncer::NamedVV* covers, bool* complete) override;
-  void RequestResyncSnapshot() override { resync_snapshot_wanted_ = true; }
+  // Ignored while a save or rewrite runs: its file may serve the peer, and the replicator asks
+  // again on its next pump if it does not (asking meanwhile made a second, needless save follow
+  // every resync snapshot).
+  void RequestResyncSnapshot() override {
+    if (!snapshot_busy()) resync_snapshot_wanted_ = true;
+  }
   // RequestResyncSnapshot was called since the last take (the server starts a BGSAVE).
   bool TakeResyncSnapshotRequest() { return std::exchange(resync_snapshot_wanted_, false); }
 

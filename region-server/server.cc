@@ -753,13 +753,10 @@ void Server::Cron() {
     joining_logged_ = false;
     spdlog::info("caught up with the peers: writing as origin {}", region_->ks().local_name());
   }
-  // A peer needs a full resync and there is no AOF to serve it from: a fresh snapshot.
-  if (region_->TakeResyncSnapshotRequest()) {
-    if (region_->snapshot_busy()) {
-      ScheduleBgSave();
-    } else {
-      StartBgSave().IgnoreError();
-    }
+  // A peer needs a full resync and there is no AOF to serve it from: a fresh snapshot. (A save
+  // that began since the request may serve it: the replicator asks again if not.)
+  if (region_->TakeResyncSnapshotRequest() && !region_->snapshot_busy()) {
+    StartBgSave().IgnoreError();
   }
   if (config_.appendonly && !region_->appendonly() && !region_->snapshot_busy()) TurnAofOn();
   // Automatic AOF rewrite.
