@@ -7,8 +7,6 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "crdt/op_builder.h"
 #include "google/protobuf/arena.h"

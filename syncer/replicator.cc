@@ -403,7 +403,8 @@ void Replicator::AckAll() {
 }
 
 void Replicator::OnPeerUp(const std::string& peer) {
-  if (receiver_.stats(peer) == nullptr || receiver_.stats(peer)->connected) return;
+  const LinkStats* stats = receiver_.stats(peer);
+  if (stats == nullptr || stats->connected) return;
   receiver_.ResetBackoff(peer);
   for (auto& link : links_) {
     if (link->name() == peer) link->MaybeConnect(options_.steady_ms());

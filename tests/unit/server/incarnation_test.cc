@@ -2,6 +2,7 @@
 // scenario per rule of docs/replication-protocol.md ("Dots after a restart", "Joining").
 #include "region-server/incarnation.h"
 
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"

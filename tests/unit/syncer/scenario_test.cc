@@ -16,17 +16,16 @@
 //
 // Run with ACTIVEKV_SCENARIO_REWRITE=1 to print the actual output of every block instead of
 // checking it (for writing a new scenario; check what it printed before committing it).
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "crdt/op_builder.h"
 #include "gtest/gtest.h"
 #include "sim_network.h"
