@@ -96,7 +96,7 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
     w.folds = s.folds();
     writes.push_back(std::move(w));
   }
-  std::deque<Register::Increment> incs;
+  std::vector<Register::Increment> incs;
   for (const v1::KeyState::Increment& s : state.increments()) {
     Register::Increment i;
     Dot d;

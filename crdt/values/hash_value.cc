@@ -127,7 +127,7 @@ absl::Status HashValue::FromState(const v1::HashState& in, const std::vector<Reg
       return absl::InvalidArgumentError("hash state: a field appears twice");
     }
     absl::InlinedVector<Register::Write, 1> writes;
-    std::deque<Register::Increment> incs;
+    std::vector<Register::Increment> incs;
     for (const v1::HashState::Write& sw : s.writes()) {
       Register::Write w;
       if (!FromTagState(sw.tag(), dict, &w.tag, &w.hlc)) {

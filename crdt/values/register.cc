@@ -338,7 +338,7 @@ bool BasicRegister<Arith>::HasIncrement(const Tag& tag) const {
 }
 
 template <typename Arith>
-void BasicRegister<Arith>::Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,
+void BasicRegister<Arith>::Assign(absl::InlinedVector<Write, 1> writes, std::vector<Increment> incs,
                                   const RegionTable& regions) {
   writes_ = std::move(writes);
   pending_.reset();
@@ -346,7 +346,7 @@ void BasicRegister<Arith>::Assign(absl::InlinedVector<Write, 1> writes, std::deq
   std::sort(incs.begin(), incs.end(),
             [&](const Increment& a, const Increment& b) { return IncBefore(a, b, regions); });
   pending_ = std::make_unique<Pending>();
-  pending_->incs = std::move(incs);
+  pending_->incs.assign(incs.begin(), incs.end());
   pending_->Recount();
 }
 
@@ -383,7 +383,7 @@ void BasicRegister<Arith>::Join(const BasicRegister& remote,
   };
   const absl::flat_hash_set<Tag> local_incs = tags_of(*this);
   const absl::flat_hash_set<Tag> remote_incs = tags_of(remote);
-  std::deque<Increment> incs;
+  std::vector<Increment> incs;
   if (pending_) {
     for (const Increment& i : pending_->incs) {
       if (remote.HasWrite(i.tag)) continue;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
@@ -115,8 +116,9 @@ class BasicRegister {
   // Sorted by (hlc, region name).
   const std::deque<Increment>* increments() const { return pending_ ? &pending_->incs : nullptr; }
 
-  // Rebuilds from snapshot elements (any order). `regions` orders increments.
-  void Assign(absl::InlinedVector<Write, 1> writes, std::deque<Increment> incs,
+  // Rebuilds from snapshot elements (any order). `regions` orders increments. (A vector: most
+  // registers have no increment, and an empty std::deque allocates.)
+  void Assign(absl::InlinedVector<Write, 1> writes, std::vector<Increment> incs,
               const RegionTable& regions);
   // State merge: the instances that survive (JoinSide), a write one side holds as a pending
   // increment on the other being the other's fold of it.

@@ -142,7 +142,7 @@ absl::Status ZsetValue::FromState(const v1::ZsetState& in, const std::vector<Reg
       return absl::InvalidArgumentError("zset state: a member appears twice");
     }
     absl::InlinedVector<ScoreRegister::Write, 1> writes;
-    std::deque<ScoreRegister::Increment> incs;
+    std::vector<ScoreRegister::Increment> incs;
     for (const v1::ZsetState::Write& sw : s.writes()) {
       ScoreRegister::Write w;
       if (!FromTagState(sw.tag(), dict, &w.tag, &w.hlc)) {

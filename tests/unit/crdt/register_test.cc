@@ -19,8 +19,8 @@ namespace {
 
 std::string Recomputed(const Register& r, const RegionTable& regions) {
   Register copy;
-  std::deque<Register::Increment> incs;
-  if (r.increments() != nullptr) incs = *r.increments();
+  std::vector<Register::Increment> incs;
+  if (r.increments() != nullptr) incs.assign(r.increments()->begin(), r.increments()->end());
   copy.Assign(r.writes(), std::move(incs), regions);
   return std::string(copy.Value(regions));
 }
