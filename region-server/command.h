@@ -88,6 +88,7 @@ void RegisterTransactionFamily(CommandTable* table);  // multi_family.cc
 void RegisterScriptingFamily(CommandTable* table);
 void RegisterSortFamily(CommandTable* table);    // sort_family.cc
 void RegisterPubsubFamily(CommandTable* table);  // pubsub_family.cc
+void RegisterAclFamily(CommandTable* table);     // acl_family.cc
 
 // Helpers shared by the families.
 // Looks `key` up for a command that works on `type`: true with `*out` the entry (null when the

@@ -164,6 +164,11 @@ const std::vector<Param>& Params() {
          s.ApplySaveErrorPolicy();
          return "";
        }},
+      {"requirepass", [](Server& s) { return s.requirepass(); },
+       [](Server& s, std::string_view v) -> std::string {
+         s.SetRequirePass(v);
+         return "";
+       }},
       {"maxmemory", [](Server&) { return std::string("0"); }, nullptr},
       {"maxmemory-policy", [](Server&) { return std::string("noeviction"); }, nullptr},
       {"proto-max-bulk-len", [](Server& s) { return absl::StrCat(s.config().proto_max_bulk_len); },

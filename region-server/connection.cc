@@ -25,6 +25,7 @@ Connection::Connection(Server* server, asio::ip::tcp::socket socket)
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   client_.id = server_->NextClientId();
+  server_->InitClientUser(&client_);
   client_.connection = this;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) client_.addr = EndpointText(remote);
@@ -97,6 +98,9 @@ bool Connection::ProcessInput(bool commit) {
     std::string_view input(in_.data() + in_start_, in_size_ - in_start_);
     if (input.empty()) break;
     size_t consumed = 0;
+    // Before AUTH, Redis's tight limits (10 arguments, 16 KiB each) keep a stranger from making
+    // the server buffer big requests.
+    parser_.set_auth_required(server_->AuthRequired(client_));
     resp::Parser::Result r = parser_.Parse(input, &consumed, &args_);
     in_start_ += consumed;
     if (r == resp::Parser::Result::kInputPending) break;

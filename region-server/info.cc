@@ -340,8 +340,9 @@ std::string ClientInfoLine(Server& server, const Connection& c) {
       " multi=", cl.tx.multi ? static_cast<int64_t>(cl.tx.queued.size()) : -1,
       " qbuf=", c.query_buffer_size(),
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", c.output_buffer_size(),
-      " tot-mem=0 events=r cmd=", cl.last_command, " user=default redir=-1 resp=", cl.protocol,
-      " lib-name=", cl.lib_name, " lib-ver=", cl.lib_ver);
+      " tot-mem=0 events=r cmd=", cl.last_command,
+      " user=", cl.user != nullptr ? cl.user->name : std::string("default"),
+      " redir=-1 resp=", cl.protocol, " lib-name=", cl.lib_name, " lib-ver=", cl.lib_ver);
 }
 
 }  // namespace activekv::server

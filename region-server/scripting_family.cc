@@ -426,6 +426,8 @@ ScriptRun::ScriptRun(Server* server, Client* caller, bool read_only, bool eval_m
   client_.db = caller->db;
   client_.name = caller->name;
   client_.addr = caller->addr;
+  client_.user = caller->user;  // the script's commands run with its caller's permissions
+  client_.authenticated = true;
   client_.laddr = caller->laddr;
   for (std::string_view a : command) command_.emplace_back(a);
 }
@@ -441,6 +443,24 @@ std::string ScriptRun::Call(const std::vector<std::string_view>& args, int resp,
   if (spec->flags & kNoScript) return "This Redis command is not allowed from script";
   if (read_only_ && (spec->flags & kWrite)) {
     return "Write commands are not allowed from read-only scripts.";
+  }
+  std::string object;
+  const acl::Verdict verdict = server_->CheckAcl(client_, args, &object);
+  if (verdict != acl::Verdict::kOk) {
+    // Redis's scriptCall wording; logged with the "lua" context.
+    server_->LogAclDenial(client_, verdict, "lua", object);
+    switch (verdict) {
+      case acl::Verdict::kCommand:
+        return "The user executing the script can't run this command or subcommand";
+      case acl::Verdict::kKey:
+        return "The user executing the script can't access at least one of the keys mentioned in "
+               "the command";
+      case acl::Verdict::kChannel:
+        return "The user executing the script can't publish to the channel mentioned in the "
+               "command";
+      default:
+        return "The user executing the script is lacking the permissions for the command";
+    }
   }
   if (spec->flags & kWrite) write_dirty_ = true;
   client_.protocol = resp;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <thread>
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include "region-server/backup_scheduler.h"
 #include "region-server/connection.h"
 #include "region-server/errors.h"
+#include "region-server/info.h"
 #include "region-server/scripting.h"
 #include "spdlog/spdlog.h"
 #include "syncer/replicator.h"
@@ -72,6 +74,7 @@ Server::Server(Options options)
   RegisterScriptingFamily(&commands_);
   RegisterSortFamily(&commands_);
   RegisterPubsubFamily(&commands_);
+  RegisterAclFamily(&commands_);
   scripting_ = std::make_unique<Scripting>(this);
 }
 
@@ -96,6 +99,31 @@ absl::Status Server::Start() {
   config_.appendfsync = std::string(topology::AppendfsyncName(rc->persistence.appendfsync));
   config_.appendonly = rc->persistence.mode == topology::PersistenceMode::kAof;
   config_.save = rc->persistence.EffectiveSaveRules();
+  // Users before any client: a region with an ACL file or a password never serves a command
+  // unauthenticated, and one whose file is unreadable or invalid does not start.
+  if (!rc->requirepass_file.empty()) {
+    std::ifstream in(rc->requirepass_file);
+    std::string password;
+    if (!in || !std::getline(in, password)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("requirepass_file ", rc->requirepass_file, ": cannot be read"));
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("requirepass_file ", rc->requirepass_file, ": the first line is empty"));
+    }
+    SetRequirePass(password);
+  }
+  if (!rc->acl_file.empty()) {
+    acl_file_ = rc->acl_file;
+    std::vector<std::unique_ptr<acl::User>> none;
+    std::string errors = acl_.LoadFile(acl_file_, &none);
+    if (!errors.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("Aborting because of ACL errors: ", errors));
+    }
+  }
   if (!rc->backup.location.empty()) {
     BackupScheduler::Hooks hooks;
     hooks.begin = [this] { return BeginFreshSave(); };
@@ -421,9 +449,34 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     RejectCommand(this, client, exec, error, reply);
     return;
   }
+  // Redis's processCommand: authentication, then MULTI's refusals, then the ACL check.
+  if (AuthRequired(*client) && spec->name != "auth" && spec->name != "hello" &&
+      spec->name != "quit" && spec->name != "reset") {
+    RejectCommand(this, client, exec, "NOAUTH Authentication required.", reply);
+    return;
+  }
   if (tx.multi) {
     if (spec->flags & kNoMulti) {
       RejectCommand(this, client, exec, "ERR Command not allowed inside a transaction", reply);
+      return;
+    }
+  }
+  if (client->user != nullptr && !client->user->Unrestricted()) {
+    std::string object;
+    const acl::Verdict verdict = CheckAcl(*client, args, &object);
+    if (verdict != acl::Verdict::kOk) {
+      LogAclDenial(*client, verdict, tx.multi ? "multi" : "toplevel", object);
+      std::string error;
+      if (verdict == acl::Verdict::kCommand) {
+        error =
+            absl::StrCat("NOPERM this user has no permissions to run the '", object, "' command");
+      } else if (verdict == acl::Verdict::kKey) {
+        error = "NOPERM this user has no permissions to access one of the keys used as arguments";
+      } else {
+        error =
+            "NOPERM this user has no permissions to access one of the channels used as arguments";
+      }
+      RejectCommand(this, client, exec, error, reply);
       return;
     }
   }
@@ -460,6 +513,109 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     return;
   }
   Call(*spec, args, client, reply);
+}
+
+void Server::InitClientUser(Client* client) {
+  client->user = acl_.default_user();
+  client->authenticated = client->user->nopass && client->user->enabled;
+}
+
+acl::Verdict Server::CheckAcl(const Client& client, const std::vector<std::string_view>& args,
+                              std::string* object) {
+  if (client.user == nullptr || client.user->Unrestricted()) return acl::Verdict::kOk;
+  const acl::CommandMeta* meta = acl::CommandMetaTable::Get().Resolve(args);
+  if (meta == nullptr) {
+    // A command Redis does not have (CRDT.*): like a module's, allowed by +@all only.
+    *object = client.last_command;
+    return client.user->AllowsFutureCommands() ? acl::Verdict::kOk : acl::Verdict::kCommand;
+  }
+  size_t pos = 0;
+  const acl::Verdict verdict = client.user->Check(*meta, absl::MakeConstSpan(args), &pos);
+  if (verdict == acl::Verdict::kCommand) {
+    *object = std::string(meta->fullname);
+  } else if (verdict != acl::Verdict::kOk) {
+    *object = std::string(args[pos]);
+  }
+  return verdict;
+}
+
+void Server::LogAclDenial(const Client& client, acl::Verdict reason, std::string_view context,
+                          std::string_view object) {
+  std::string info;
+  for (const Connection* c : connections_) {
+    if (c->client().id == client.id) info = ClientInfoLine(*this, *c);
+  }
+  acl_.Log(reason, context, object, client.user != nullptr ? client.user->name : "default",
+           region_->NowMs(), std::move(info));
+}
+
+bool Server::Authenticate(Client* client, std::string_view command, std::string_view user,
+                          std::string_view password) {
+  const acl::User* u = acl_.Authenticate(user, password);
+  if (u == nullptr) {
+    std::string info;
+    for (const Connection* c : connections_) {
+      if (c->client().id == client->id) info = ClientInfoLine(*this, *c);
+    }
+    acl_.Log(acl::Verdict::kAuth, client->tx.multi ? "multi" : "toplevel", command, user,
+             region_->NowMs(), std::move(info));
+    return false;
+  }
+  client->user = u;
+  client->authenticated = true;
+  return true;
+}
+
+void Server::DropClientsOf(const std::vector<std::unique_ptr<acl::User>>& gone, Client* caller) {
+  if (gone.empty()) return;
+  std::vector<Connection*> conns = connections_;
+  for (Connection* c : conns) {
+    Client& cl = c->client();
+    bool drop = false;
+    for (const auto& u : gone) drop = drop || cl.user == u.get();
+    if (!drop) continue;
+    // Never left pointing at a deleted user, and not authenticated any more.
+    cl.user = acl_.default_user();
+    cl.authenticated = false;
+    if (&cl == caller || (caller != nullptr && cl.id == caller->id)) {
+      cl.close_after_reply = true;
+    } else {
+      c->Close();
+    }
+  }
+  if (caller != nullptr && caller->user != nullptr) {
+    for (const auto& u : gone) {
+      if (caller->user == u.get()) {
+        caller->user = acl_.default_user();
+        caller->authenticated = false;
+        caller->close_after_reply = true;
+      }
+    }
+  }
+}
+
+void Server::AclChanged(Client* caller) {
+  // A subscriber that may no longer use one of its channels goes (Redis's
+  // ACLKillPubsubClientsIfNeeded).
+  std::vector<Connection*> conns = connections_;
+  for (Connection* c : conns) {
+    Client& cl = c->client();
+    if (cl.user == nullptr || !cl.subs.any() || cl.user->AllChannels()) continue;
+    bool allowed = true;
+    for (const auto& ch : cl.subs.channels.names())
+      allowed = allowed && cl.user->ChannelAllowed(ch, false);
+    for (const auto& ch : cl.subs.shard_channels.names()) {
+      allowed = allowed && cl.user->ChannelAllowed(ch, false);
+    }
+    for (const auto& p : cl.subs.patterns.names())
+      allowed = allowed && cl.user->ChannelAllowed(p, true);
+    if (allowed) continue;
+    if (&cl == caller || (caller != nullptr && cl.id == caller->id)) {
+      cl.close_after_reply = true;
+    } else {
+      c->Close();
+    }
+  }
 }
 
 void Server::Call(const CommandSpec& spec, const std::vector<std::string_view>& args,

@@ -14,6 +14,7 @@
 #include "activekv/v1/sync.pb.h"
 #include "asio.hpp"
 #include "persistence/recovery.h"
+#include "region-server/acl/acl.h"
 #include "region-server/blocking.h"
 #include "region-server/command.h"
 #include "region-server/multi.h"
@@ -103,6 +104,10 @@ struct Client {
   bool deny_blocking = false;
   // Pub/sub (region-server/pubsub.h): what it is subscribed to.
   Subscriptions subs;
+  // ACLs (docs/security.md): the user it runs as (owned by Server::acl(); never null for a
+  // connection) and whether it authenticated (or needed not: the default user is nopass).
+  const acl::User* user = nullptr;
+  bool authenticated = false;
 };
 
 // Counters for INFO stats.
@@ -253,6 +258,42 @@ class Server {
 
   // Kills the client with this id (CLIENT KILL); false if none.
   bool KillClient(uint64_t id);
+
+  // ACLs (docs/security.md).
+  acl::Acl& acl() { return acl_; }
+  const std::string& acl_file() const { return acl_file_; }
+  // requirepass (CONFIG SET, the topology's requirepass_file): the default user's only password;
+  // empty: nopass.
+  const std::string& requirepass() const { return requirepass_; }
+  void SetRequirePass(std::string_view password) {
+    requirepass_ = std::string(password);
+    acl_.SetRequirePass(password);
+  }
+  // AUTH / HELLO AUTH: on success the client runs as `user`; a failure is logged (ACL LOG names
+  // `command`, argv[0] as sent, as Redis does).
+  bool Authenticate(Client* client, std::string_view command, std::string_view user,
+                    std::string_view password);
+  // Clients authenticated as users that were deleted or replaced go (the caller's after its
+  // reply), as Redis's ACLFreeUserAndKillClients.
+  void DropClientsOf(const std::vector<std::unique_ptr<acl::User>>& gone, Client* caller);
+  // After a user changed: a subscriber whose channels its user may no longer use goes.
+  void AclChanged(Client* caller);
+  // The client has to AUTH before anything but AUTH/HELLO/QUIT/RESET (the default user has a
+  // password or is off, and the client has not authenticated).
+  bool AuthRequired(const Client& client) {
+    if (client.user == nullptr || client.authenticated) return false;
+    const acl::User* def = acl_.default_user();
+    return !def->nopass || !def->enabled;
+  }
+  // A new connection runs as the default user, authenticated when that user needs no password.
+  void InitClientUser(Client* client);
+  // The ACL verdict on `args` for `client` (kOk for a client without a user: in-process callers
+  // and the AOF). On a refusal, `*object` is what ACL LOG names (the command, key or channel).
+  acl::Verdict CheckAcl(const Client& client, const std::vector<std::string_view>& args,
+                        std::string* object);
+  // Adds an ACL LOG entry for `client`.
+  void LogAclDenial(const Client& client, acl::Verdict reason, std::string_view context,
+                    std::string_view object);
   uint64_t NextClientId() { return ++last_client_id_; }
 
  private:
@@ -297,6 +338,9 @@ class Server {
   WatchRegistry watches_;
   // Before io_ too: connections destroyed with io_ drop their subscriptions.
   PubSub pubsub_;
+  acl::Acl acl_;
+  std::string acl_file_;
+  std::string requirepass_;
   // notify-keyspace-events (region-server/notify.h): publishes to pubsub_.
   Notifier notifier_{&pubsub_};
   std::unique_ptr<Scripting> scripting_;

@@ -2,12 +2,14 @@
 // CRDT.DIGEST (INFO lives in info.cc).
 #include <sys/time.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "crdt/redis_number.h"
+#include "region-server/acl/command_meta.h"
 #include "region-server/command.h"
 #include "region-server/connection.h"
 #include "region-server/errors.h"
@@ -125,24 +127,32 @@ void Hello(CommandContext& ctx) {
       return;
     }
   }
+  std::optional<std::string_view> name;
   for (size_t j = next; j < ctx.args.size(); ++j) {
     size_t more = ctx.args.size() - 1 - j;
     std::string_view opt = ctx.args[j];
     if (EqualsIgnoreCase(opt, "auth") && more >= 2) {
-      // No ACLs: the only user is "default", without a password (as redis-server by default).
-      if (ctx.args[j + 1] != "default") {
+      if (!ctx.server->Authenticate(ctx.client, ctx.args[0], ctx.args[j + 1], ctx.args[j + 2])) {
         ctx.reply->Error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
       j += 2;
     } else if (EqualsIgnoreCase(opt, "setname") && more >= 1) {
-      if (!SetClientName(ctx, ctx.args[j + 1])) return;
+      name = ctx.args[j + 1];
       ++j;
     } else {
       ctx.reply->Error(absl::StrCat("ERR Syntax error in HELLO option '", std::string(opt), "'"));
       return;
     }
   }
+  if (ctx.server->AuthRequired(*ctx.client)) {
+    ctx.reply->Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");
+    return;
+  }
+  if (name && !SetClientName(ctx, *name)) return;
   if (ver != 0) {
     ctx.client->protocol = static_cast<int>(ver);
     ctx.reply->set_protocol(static_cast<int>(ver));
@@ -165,15 +175,10 @@ void Hello(CommandContext& ctx) {
   r.ArrayLen(0);
 }
 
-std::string_view AclCategory(const CommandSpec& spec) {
+// A command Redis does not have (CRDT.*): categories from its flags and group.
+std::string_view OwnCommandCategory(const CommandSpec& spec) {
   if (spec.group == "string") return "@string";
   if (spec.group == "generic") return "@keyspace";
-  if (spec.group == "bitmap") return "@bitmap";
-  if (spec.group == "hash") return "@hash";
-  if (spec.group == "set") return "@set";
-  if (spec.group == "sorted-set") return "@sortedset";
-  if (spec.group == "connection") return "@connection";
-  if (spec.group == "transactions") return "@transaction";
   return "@admin";
 }
 
@@ -188,10 +193,21 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   r.Integer(spec.first_key);
   r.Integer(spec.last_key);
   r.Integer(spec.step);
-  bool write = spec.flags & kWrite;
-  r.SetLen(2);
-  r.SimpleString(write ? "@write" : "@read");
-  r.SimpleString(AclCategory(spec));
+  // ACL categories as redis-server reports them (acl/command_meta.h), in its order.
+  if (const acl::CommandMeta* meta = acl::CommandMetaTable::Get().Find(spec.name)) {
+    std::vector<std::string> cats;
+    for (size_t j = 0; j < acl::kCategoryCount; ++j) {
+      if (meta->categories & (1u << j)) {
+        cats.push_back(absl::StrCat("@", std::string(acl::CategoryName(j))));
+      }
+    }
+    r.SetLen(cats.size());
+    for (const std::string& c : cats) r.SimpleString(c);
+  } else {
+    r.SetLen(2);
+    r.SimpleString((spec.flags & kWrite) ? "@write" : "@read");
+    r.SimpleString(OwnCommandCategory(spec));
+  }
   r.SetLen(0);    // tips
   r.ArrayLen(0);  // key specs
   r.ArrayLen(0);  // subcommands

@@ -34,13 +34,13 @@ constexpr size_t kMaxNameLength = 64;
 constexpr char kDocumentKeys[] = "name, persistence, backup, replication, regions";
 
 const std::vector<absl::string_view>& TopLevelKeys() {
-  static const auto* keys =
-      new std::vector<absl::string_view>{"name", "persistence", "backup", "replication", "regions"};
+  static const auto* keys = new std::vector<absl::string_view>{
+      "name", "persistence", "backup", "replication", "regions", "acl_file", "requirepass_file"};
   return *keys;
 }
 const std::vector<absl::string_view>& RegionKeys() {
-  static const auto* keys = new std::vector<absl::string_view>{"name",     "resp",        "sync",
-                                                               "data_dir", "persistence", "backup"};
+  static const auto* keys = new std::vector<absl::string_view>{
+      "name", "resp", "sync", "data_dir", "persistence", "backup", "acl_file", "requirepass_file"};
   return *keys;
 }
 const std::vector<absl::string_view>& ReplicationKeys() {
@@ -189,6 +189,7 @@ class Parser {
     if (auto it = fields.find("replication"); it != fields.end()) {
       ReadReplication(it->second, &topology->replication);
     }
+    ReadSecurityFiles(fields, "", &topology->acl_file, &topology->requirepass_file);
     const Field* regions = Require(fields, root, "", "regions");
     if (regions == nullptr) return;
     if (!regions->value.IsSequence()) {
@@ -212,6 +213,8 @@ class Parser {
       RegionConfig region;
       region.persistence = topology->persistence;
       region.backup = topology->backup;
+      region.acl_file = topology->acl_file;
+      region.requirepass_file = topology->requirepass_file;
       ReadRegion(item, path, &region, &names, &endpoints, &data_dirs);
       topology->regions.push_back(std::move(region));
     }
@@ -274,6 +277,26 @@ class Parser {
     }
     if (auto it = fields.find("backup"); it != fields.end()) {
       ReadBackup(it->second, Child(path, "backup"), &region->backup);
+    }
+    ReadSecurityFiles(fields, path, &region->acl_file, &region->requirepass_file);
+  }
+
+  // acl_file / requirepass_file: paths (relative to the YAML's folder), read by the region.
+  void ReadSecurityFiles(const Fields& fields, const std::string& path, std::string* acl_file,
+                         std::string* requirepass_file) {
+    const std::pair<const char*, std::string*> keys[] = {{"acl_file", acl_file},
+                                                         {"requirepass_file", requirepass_file}};
+    for (auto [key, out] : keys) {
+      auto it = fields.find(key);
+      if (it == fields.end()) continue;
+      std::string p = path.empty() ? std::string(key) : Child(path, key);
+      if (std::optional<std::string> v = ReadString(it->second, p)) {
+        if (v->empty()) {
+          AddError(ValuePos(it->second), absl::StrCat(p, ": must not be empty"));
+        } else {
+          *out = Resolve(*v);
+        }
+      }
     }
   }
 

@@ -98,6 +98,10 @@ struct RegionConfig {
   // Effective settings: the region's own `persistence` keys override the top-level defaults.
   PersistenceConfig persistence;
   BackupConfig backup;  // the same for `backup`
+  // Security (docs/security.md): Redis-format ACL file and a file holding the default user's
+  // password; absolute; empty: none. The region's own keys override the top-level ones.
+  std::string acl_file;
+  std::string requirepass_file;
 };
 
 // Replication settings shared by every region (the `replication` mapping).
@@ -112,6 +116,8 @@ struct Topology {
   PersistenceConfig persistence;  // top-level defaults (already applied to every region)
   BackupConfig backup;            // top-level defaults (already applied to every region)
   ReplicationConfig replication;
+  std::string acl_file;               // top-level defaults (already applied to every region)
+  std::string requirepass_file;       // top-level defaults (already applied to every region)
   std::vector<RegionConfig> regions;  // non-empty, in file order
 
   // The region called `name`, or nullptr. The pointer lives as long as this Topology is neither

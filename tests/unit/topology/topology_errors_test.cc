@@ -24,7 +24,7 @@ TEST(TopologyErrorTest, UnknownTopLevelKeyListsTheAllowedKeys) {
   EXPECT_EQ(
       ErrorOf(Yaml({"name: demo", "colour: blue", "regions: []"})),
       "t.yaml:2: top level: unknown key 'colour' (allowed: name, persistence, backup, replication, "
-      "regions)");
+      "regions, acl_file, requirepass_file)");
 }
 
 TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
@@ -38,7 +38,7 @@ TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
                 "    data_dir: data/a",
             })),
             "t.yaml:6: regions[0]: unknown key 'datadir' (allowed: name, resp, sync, data_dir, "
-            "persistence, backup)");
+            "persistence, backup, acl_file, requirepass_file)");
 }
 
 TEST(TopologyErrorTest, BadReplicationCompression) {
