@@ -149,6 +149,23 @@ void Exec(CommandContext& ctx) {
   for (size_t i = 0; i < tx.queued.size(); ++i) {
     const TransactionState::Queued& q = tx.queued[i];
     args.assign(q.args.begin(), q.args.end());
+    // ACLs are checked again: they may have changed since the command was queued (Redis's
+    // execCommand).
+    std::string object;
+    const acl::Verdict verdict = ctx.server->CheckAcl(client, args, &object);
+    if (verdict != acl::Verdict::kOk) {
+      ctx.server->LogAclDenial(client, verdict, "multi", object);
+      const char* reason = verdict == acl::Verdict::kCommand
+                               ? "no permission to execute the command or subcommand"
+                           : verdict == acl::Verdict::kKey
+                               ? "no permission to touch the specified keys"
+                               : "no permission to access one of the channels used as arguments";
+      ctx.reply->Error(absl::StrCat(
+          "NOPERM ACLs rules changed between the moment the transaction was accumulated and the "
+          "EXEC call. This command is no longer allowed for the following reason: ",
+          reason));
+      continue;
+    }
     ctx.server->Call(*q.spec, args, &client, ctx.reply);
   }
   client.deny_blocking = deny_blocking;
