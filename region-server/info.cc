@@ -292,6 +292,14 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
                     ",messages_received=", link != nullptr ? link->messages_received : 0,
                     ",ack=", link != nullptr ? link->ack_state : "none",
                     ",sending=", rep->SendState(peer.name)));
+          // Its own field: the text has commas and spaces (a refused TLS handshake's reason).
+          if (link != nullptr && !link->last_error.empty()) {
+            std::string error = link->last_error;
+            for (char& c : error) {
+              if (c == '\r' || c == '\n') c = ' ';
+            }
+            Field(&out, absl::StrCat("crdt_link_error_", peer.name), error);
+          }
         }
         // Pub/sub messages queued for peers' streams (one per peer), and dropped because a
         // peer's stream had too many waiting (docs/messaging.md).

@@ -12,6 +12,7 @@
 #include "spdlog/spdlog.h"
 #include "syncer/replicator.h"
 #include "syncer/status_service.h"
+#include "syncer/tls.h"
 
 namespace activekv::server {
 namespace {
@@ -85,6 +86,7 @@ v1::RegionStatus Server::BuildStatus(bool with_digest) {
       p->set_bytes_received(in->bytes_received);
       p->set_ops_received(in->ops_received);
       p->set_full_resyncs_received(in->full_resyncs_received);
+      p->set_last_error(in->last_error);
     }
   }
   st.set_unix_ms(now);
@@ -148,7 +150,24 @@ absl::Status Server::StartGrpc() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(rc->sync.ToString(), grpc::InsecureServerCredentials(), &bound_port);
+  // Mutual TLS when the topology has `tls` (docs/security.md): only certificates signed by its
+  // CA get in; the Status service answers the operator's, the Syncer other regions'.
+  std::shared_ptr<grpc::ServerCredentials> server_credentials = grpc::InsecureServerCredentials();
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+  if (rc->tls.enabled()) {
+    const syncer::TlsFiles files{rc->tls.ca_file, rc->tls.cert_file, rc->tls.key_file};
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> sc =
+        syncer::MutualTlsServerCredentials(files);
+    if (!sc.ok()) return sc.status();
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> cc =
+        syncer::MutualTlsChannelCredentials(files);
+    if (!cc.ok()) return cc.status();
+    server_credentials = *std::move(sc);
+    channel_credentials = *std::move(cc);
+    status_service_->set_allow_caller(
+        [](const std::string& caller) { return caller == syncer::kOperatorName; });
+  }
+  builder.AddListeningPort(rc->sync.ToString(), server_credentials, &bound_port);
   builder.RegisterService(status_service_.get());
   // An import message carries one snapshot chunk, which holds at least one whole key: as large
   // as Redis lets one value be (proto-max-bulk-len's default).
@@ -163,6 +182,12 @@ absl::Status Server::StartGrpc() {
       if (r.name != options_.region) ro.peers.push_back({r.name, r.sync.ToString()});
     }
     ro.on_messages = [this](const v1::PubSubMessages& messages) { DeliverRemote(messages); };
+    if (channel_credentials != nullptr) {
+      ro.credentials = channel_credentials;
+      ro.allow_caller = [this](const std::string& caller) {
+        return caller != options_.region && options_.topology.FindRegion(caller) != nullptr;
+      };
+    }
     replicator_ = std::make_unique<syncer::Replicator>(ro, region_.get(), executor);
     builder.RegisterService(replicator_.get());
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/aof_reader.h"
+#include "syncer/tls.h"
 
 namespace activekv::syncer {
 
@@ -40,8 +41,9 @@ int64_t SteadyMs() {
 
 // gRPC's own reconnect backoff starts at 1 s: regions that start together would wait that long
 // for the first link. Ours is shorter and bounded.
-grpc::ChannelArguments ChannelArgs(const Replicator::Options& options) {
+grpc::ChannelArguments ChannelArgs(const Replicator::Options& options, const std::string& peer) {
   grpc::ChannelArguments args;
+  if (options.credentials != nullptr) VerifyServerName(peer, &args);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options.min_backoff_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
@@ -234,8 +236,11 @@ class Replicator::Link {
   Link(Replicator* r, const Peer& peer)
       : r_(r),
         peer_(peer),
-        channel_(grpc::CreateCustomChannel(peer.address, grpc::InsecureChannelCredentials(),
-                                           ChannelArgs(r->options_))),
+        channel_(grpc::CreateCustomChannel(peer.address,
+                                           r->options_.credentials != nullptr
+                                               ? r->options_.credentials
+                                               : grpc::InsecureChannelCredentials(),
+                                           ChannelArgs(r->options_, peer.name))),
         stub_(v1::Syncer::NewStub(channel_)) {}
 
   class Stream final : public grpc::ClientBidiReactor<v1::PullRequest, v1::PullResponse> {
@@ -429,6 +434,12 @@ const Replicator::LinkStats* Replicator::link(const std::string& peer) const {
 
 grpc::ServerBidiReactor<v1::PullRequest, v1::PullResponse>* Replicator::Pull(
     grpc::CallbackServerContext* ctx) {
+  if (options_.allow_caller && !options_.allow_caller(CallerName(*ctx))) {
+    return new RefusedBidi<v1::PullRequest, v1::PullResponse>(
+        grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                     absl::StrCat("the certificate '", CallerName(*ctx), "' is not a region of ",
+                                  options_.database)));
+  }
   if (options_.gzip) ctx->set_compression_algorithm(GRPC_COMPRESS_GZIP);
   return new Outgoing(this);
 }

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "activekv/v1/sync.grpc.pb.h"
 #include "crdt/keyspace.h"
+#include "grpcpp/security/credentials.h"
 #include "persistence/env.h"
 #include "syncer/executor.h"
 #include "syncer/receiver_core.h"
@@ -66,6 +67,11 @@ class Replicator final : public v1::Syncer::CallbackService {
     // the region's NowMs() follows the HLC, which stands still after a region with a fast clock
     // was heard from). Empty: std::chrono::steady_clock.
     std::function<int64_t()> steady_ms;
+    // Mutual TLS (syncer/tls.h): the credentials links dial peers with (null: plaintext), each
+    // peer's certificate checked against its region name; and who may pull from us (the
+    // caller's certificate name; empty without TLS). Null `allow_caller`: anyone.
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    std::function<bool(const std::string& caller)> allow_caller;
   };
   using LinkStats = ReceiverCore::LinkStats;
 

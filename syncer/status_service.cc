@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "syncer/tls.h"
 
 namespace activekv::syncer {
 namespace {
@@ -70,10 +71,24 @@ class CallThread {
 
 }  // namespace
 
+bool StatusService::Allowed(const grpc::CallbackServerContext& ctx) const {
+  return !allow_caller_ || allow_caller_(CallerName(ctx));
+}
+
+grpc::Status StatusService::Refusal(const grpc::CallbackServerContext& ctx) const {
+  return grpc::Status(
+      grpc::StatusCode::PERMISSION_DENIED,
+      "the Status service answers the operator's certificate only (got '" + CallerName(ctx) + "')");
+}
+
 grpc::ServerUnaryReactor* StatusService::GetStatus(grpc::CallbackServerContext* ctx,
                                                    const v1::GetStatusRequest* request,
                                                    v1::RegionStatus* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!Allowed(*ctx)) {
+    reactor->Finish(Refusal(*ctx));
+    return reactor;
+  }
   bool with_digest = request->with_digest();
   executor_([this, reactor, response, with_digest] {
     *response = snapshot_(with_digest);
@@ -162,7 +177,8 @@ class StatusService::Watcher final : public grpc::ServerWriteReactor<v1::RegionS
 };
 
 grpc::ServerWriteReactor<v1::RegionStatus>* StatusService::WatchStatus(
-    grpc::CallbackServerContext* /*ctx*/, const v1::WatchStatusRequest* request) {
+    grpc::CallbackServerContext* ctx, const v1::WatchStatusRequest* request) {
+  if (!Allowed(*ctx)) return new RefusedWriter<v1::RegionStatus>(Refusal(*ctx));
   return new Watcher(this, *request);
 }
 
@@ -264,7 +280,8 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
 };
 
 grpc::ServerWriteReactor<v1::BackupChunk>* StatusService::Backup(
-    grpc::CallbackServerContext* /*ctx*/, const v1::BackupRequest* /*request*/) {
+    grpc::CallbackServerContext* ctx, const v1::BackupRequest* /*request*/) {
+  if (!Allowed(*ctx)) return new RefusedWriter<v1::BackupChunk>(Refusal(*ctx));
   return new Backuper(this);
 }
 
@@ -383,8 +400,9 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
   bool read_ok_ = false;
 };
 
-grpc::ServerReadReactor<v1::ImportRequest>* StatusService::Import(
-    grpc::CallbackServerContext* /*ctx*/, v1::ImportReply* reply) {
+grpc::ServerReadReactor<v1::ImportRequest>* StatusService::Import(grpc::CallbackServerContext* ctx,
+                                                                  v1::ImportReply* reply) {
+  if (!Allowed(*ctx)) return new RefusedReader<v1::ImportRequest>(Refusal(*ctx));
   return new Importer(this, reply);
 }
 

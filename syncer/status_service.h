@@ -70,7 +70,15 @@ class StatusService final : public v1::Status::CallbackService {
   grpc::ServerReadReactor<v1::ImportRequest>* Import(grpc::CallbackServerContext* ctx,
                                                      v1::ImportReply* reply) override;
 
+  // Who may call (the caller's certificate name, syncer/tls.h); unset: anyone.
+  void set_allow_caller(std::function<bool(const std::string& caller)> allow) {
+    allow_caller_ = std::move(allow);
+  }
+
  private:
+  bool Allowed(const grpc::CallbackServerContext& ctx) const;
+  grpc::Status Refusal(const grpc::CallbackServerContext& ctx) const;
+  std::function<bool(const std::string& caller)> allow_caller_;
   class Watcher;
   class Backuper;
   class Importer;

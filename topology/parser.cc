@@ -35,12 +35,14 @@ constexpr char kDocumentKeys[] = "name, persistence, backup, replication, region
 
 const std::vector<absl::string_view>& TopLevelKeys() {
   static const auto* keys = new std::vector<absl::string_view>{
-      "name", "persistence", "backup", "replication", "regions", "acl_file", "requirepass_file"};
+      "name",    "persistence", "backup",           "replication",
+      "regions", "acl_file",    "requirepass_file", "tls"};
   return *keys;
 }
 const std::vector<absl::string_view>& RegionKeys() {
   static const auto* keys = new std::vector<absl::string_view>{
-      "name", "resp", "sync", "data_dir", "persistence", "backup", "acl_file", "requirepass_file"};
+      "name", "resp", "sync", "data_dir", "persistence", "backup", "acl_file", "requirepass_file",
+      "tls"};
   return *keys;
 }
 const std::vector<absl::string_view>& ReplicationKeys() {
@@ -190,6 +192,7 @@ class Parser {
       ReadReplication(it->second, &topology->replication);
     }
     ReadSecurityFiles(fields, "", &topology->acl_file, &topology->requirepass_file);
+    if (auto it = fields.find("tls"); it != fields.end()) ReadTls(it->second, "tls", topology);
     const Field* regions = Require(fields, root, "", "regions");
     if (regions == nullptr) return;
     if (!regions->value.IsSequence()) {
@@ -215,6 +218,7 @@ class Parser {
       region.backup = topology->backup;
       region.acl_file = topology->acl_file;
       region.requirepass_file = topology->requirepass_file;
+      region.tls = topology->tls;
       ReadRegion(item, path, &region, &names, &endpoints, &data_dirs);
       topology->regions.push_back(std::move(region));
     }
@@ -279,6 +283,50 @@ class Parser {
       ReadBackup(it->second, Child(path, "backup"), &region->backup);
     }
     ReadSecurityFiles(fields, path, &region->acl_file, &region->requirepass_file);
+    if (auto it = fields.find("tls"); it != fields.end()) {
+      ReadTls(it->second, Child(path, "tls"), nullptr, &region->tls);
+    }
+    const TlsConfig& t = region->tls;
+    if ((t.ca_file.empty() || t.cert_file.empty() || t.key_file.empty()) &&
+        !(t.ca_file.empty() && t.cert_file.empty() && t.key_file.empty())) {
+      AddError(PosOf(map.Mark()),
+               absl::StrCat(path, ": tls needs ca_file, cert_file and key_file together"));
+    }
+  }
+
+  // `tls`: top level (`topology` set: its defaults and the operator's certificate) or a
+  // region's (`region_tls`), key by key.
+  void ReadTls(const Field& field, const std::string& path, Topology* topology,
+               TlsConfig* region_tls = nullptr) {
+    if (!field.value.IsMap()) {
+      AddError(ValuePos(field),
+               absl::StrCat(path, ": expected a mapping, got ", KindName(field.value)));
+      return;
+    }
+    static const auto* top_keys = new std::vector<absl::string_view>{
+        "ca_file", "cert_file", "key_file", "operator_cert_file", "operator_key_file"};
+    static const auto* region_keys =
+        new std::vector<absl::string_view>{"ca_file", "cert_file", "key_file"};
+    Fields fields = ReadMapping(field.value, path, topology ? *top_keys : *region_keys);
+    TlsConfig* tls = topology ? &topology->tls : region_tls;
+    std::vector<std::pair<const char*, std::string*>> keys = {
+        {"ca_file", &tls->ca_file}, {"cert_file", &tls->cert_file}, {"key_file", &tls->key_file}};
+    if (topology) {
+      keys.push_back({"operator_cert_file", &topology->operator_cert_file});
+      keys.push_back({"operator_key_file", &topology->operator_key_file});
+    }
+    for (auto [key, out] : keys) {
+      auto it = fields.find(key);
+      if (it == fields.end()) continue;
+      std::string p = Child(path, key);
+      if (std::optional<std::string> v = ReadString(it->second, p)) {
+        if (v->empty()) {
+          AddError(ValuePos(it->second), absl::StrCat(p, ": must not be empty"));
+        } else {
+          *out = Resolve(*v);
+        }
+      }
+    }
   }
 
   // acl_file / requirepass_file: paths (relative to the YAML's folder), read by the region.

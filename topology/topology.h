@@ -90,6 +90,14 @@ struct BackupConfig {
 // "<N>s" / "<N>m" / "<N>h" in seconds (N >= 1); InvalidArgument otherwise.
 absl::StatusOr<int64_t> ParseInterval(std::string_view text);
 
+// Mutual TLS on the sync port (docs/security.md): PEM files, absolute. All three or none.
+struct TlsConfig {
+  std::string ca_file;    // the CA every region's and the operator's certificate is signed by
+  std::string cert_file;  // this region's certificate (its name is the region's name)
+  std::string key_file;
+  bool enabled() const { return !ca_file.empty(); }
+};
+
 struct RegionConfig {
   std::string name;      // unique; [A-Za-z0-9_-]{1,64}
   Endpoint resp;         // RESP endpoint for clients
@@ -102,6 +110,7 @@ struct RegionConfig {
   // password; absolute; empty: none. The region's own keys override the top-level ones.
   std::string acl_file;
   std::string requirepass_file;
+  TlsConfig tls;  // the top-level `tls`, key by key overridden by the region's own
 };
 
 // Replication settings shared by every region (the `replication` mapping).
@@ -116,8 +125,13 @@ struct Topology {
   PersistenceConfig persistence;  // top-level defaults (already applied to every region)
   BackupConfig backup;            // top-level defaults (already applied to every region)
   ReplicationConfig replication;
-  std::string acl_file;               // top-level defaults (already applied to every region)
-  std::string requirepass_file;       // top-level defaults (already applied to every region)
+  std::string acl_file;          // top-level defaults (already applied to every region)
+  std::string requirepass_file;  // top-level defaults (already applied to every region)
+  TlsConfig tls;                 // top-level defaults (already applied to every region)
+  // The operator's client certificate (tls.operator_cert_file / operator_key_file): what
+  // activekvctl presents to the Status service, the only certificate it answers.
+  std::string operator_cert_file;
+  std::string operator_key_file;
   std::vector<RegionConfig> regions;  // non-empty, in file order
 
   // The region called `name`, or nullptr. The pointer lives as long as this Topology is neither

@@ -104,7 +104,14 @@ struct Ops<ScoreArith> {
 
 template <typename Inc>
 bool IncBefore(const Inc& a, const Inc& b, const RegionTable& regions) {
-  return LwwBefore(a.hlc, a.tag.region, b.hlc, b.tag.region, regions);
+  if (a.hlc != b.hlc || a.tag.region != b.tag.region) {
+    return LwwBefore(a.hlc, a.tag.region, b.hlc, b.tag.region, regions);
+  }
+  // One region's ops have distinct HLCs, so this tie is a test's; still a total order: every
+  // region sorts any set of increments the same way, whatever order they arrived in (an
+  // unstable sort of ties could give two regions different values once an order matters:
+  // int64 overflow, floats).
+  return a.tag.seq != b.tag.seq ? a.tag.seq < b.tag.seq : a.tag.idx < b.tag.idx;
 }
 
 }  // namespace

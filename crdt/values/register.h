@@ -113,7 +113,7 @@ class BasicRegister {
   }
 
   const absl::InlinedVector<Write, 1>& writes() const { return writes_; }
-  // Sorted by (hlc, region name).
+  // Sorted by (hlc, region name, seq, idx).
   const std::deque<Increment>* increments() const { return pending_ ? &pending_->incs : nullptr; }
 
   // Rebuilds from snapshot elements (any order). `regions` orders increments. (A vector: most
@@ -130,7 +130,7 @@ class BasicRegister {
 
  private:
   struct Pending {
-    std::deque<Increment> incs;  // sorted by (hlc, region name)
+    std::deque<Increment> incs;  // sorted by (hlc, region name, seq, idx)
     // Visible value while increments are pending: kept up to date when an increment lands at the
     // end of the order (and, for integer counters, anywhere: CachedAddAnywhere), recomputed after
     // anything else.

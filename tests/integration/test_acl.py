@@ -120,6 +120,27 @@ class AclTest(akv.ServerTestCase):
         if problems:
             self.fail("\n".join(problems))
 
+    def test_losing_a_channel_or_the_user_closes_the_connection(self):
+        # As Redis: a subscriber whose user may no longer use its channel is disconnected, and so
+        # is a client whose user is deleted; the others stay.
+        for server in (self.ref, self.tgt):
+            with server.client() as admin, server.client() as sub, server.client() as other:
+                admin.call("ACL", "SETUSER", "p", "on", ">pw", "~*", "+@all", "resetchannels",
+                           "&news")
+                admin.call("ACL", "SETUSER", "q", "on", ">pw", "~*", "+@all")
+                self.assertEqual(sub.call("AUTH", "p", "pw").raw, b"+OK\r\n")
+                self.assertEqual(other.call("AUTH", "q", "pw").raw, b"+OK\r\n")
+                sub.call("SUBSCRIBE", "news")
+                admin.call("ACL", "SETUSER", "p", "&sports")  # a channel more: nothing happens
+                self.assertEqual(admin.call("PUBLISH", "news", "m").raw, b":1\r\n")
+                admin.call("ACL", "SETUSER", "p", "resetchannels", "&sports")
+                sub.read_until_closed()
+                self.assertEqual(admin.call("PUBLISH", "news", "m").raw, b":0\r\n")
+                self.assertEqual(other.call("PING").raw, b"+PONG\r\n")
+                self.assertEqual(admin.call("ACL", "DELUSER", "q").raw, b":1\r\n")
+                other.read_until_closed()
+                self.assertEqual(admin.call("PING").raw, b"+PONG\r\n", server.kind)
+
     def test_genpass_lengths(self):
         with self.tgt.client() as c:
             self.assertEqual(len(c.call("ACL", "GENPASS").value), 64)

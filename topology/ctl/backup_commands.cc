@@ -26,6 +26,7 @@
 #include "persistence/aof_reader.h"
 #include "persistence/env.h"
 #include "topology/ctl/commands.h"
+#include "topology/ctl/probe.h"
 
 namespace activekv::topology::ctl {
 namespace {
@@ -68,8 +69,7 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 16 << 20);
-  auto channel =
-      grpc::CreateCustomChannel(region.sync.ToString(), grpc::InsecureChannelCredentials(), args);
+  auto channel = OperatorChannel(topology, region, args);
   std::unique_ptr<v1::Status::Stub> stub = v1::Status::NewStub(channel);
   const absl::Time started = absl::Now();
   grpc::ClientContext ctx;
@@ -495,8 +495,7 @@ int MergeInto(const BackupArgs& a) {
 
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  auto channel =
-      grpc::CreateCustomChannel(region->sync.ToString(), grpc::InsecureChannelCredentials(), args);
+  auto channel = OperatorChannel(*topology, *region, args);
   std::unique_ptr<v1::Status::Stub> stub = v1::Status::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24));

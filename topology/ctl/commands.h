@@ -58,4 +58,8 @@ int WaitSync(const Topology& topology, absl::Duration timeout);
 // "backup". Also `restore --from LOCATION [--backup ID] --into FILE` (args[0] "restore").
 int Backup(const std::vector<std::string>& args);
 
+// certs FILE [--out DIR] (certs.cc): a CA, and a certificate and key per region and for the
+// operator (CN and DNS SAN = the name), into DIR (default: certs/ beside FILE).
+int Certs(const Topology& topology, const std::string& out_dir);
+
 }  // namespace activekv::topology::ctl

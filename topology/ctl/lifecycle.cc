@@ -131,7 +131,8 @@ int WaitReady(const Topology& topology, std::vector<Starting>& starting, bool re
       }
       if (!s.resp) {
         absl::Duration left = std::max(deadline - absl::Now(), absl::Milliseconds(50));
-        absl::Status ping = RespPing(region.resp, std::min(left, absl::Milliseconds(500)));
+        absl::Status ping =
+            RespPing(region.resp, std::min(left, absl::Milliseconds(500)), RegionPassword(region));
         if (ping.ok()) {
           s.resp = true;
           printf("%s: serving RESP on %s\n", region.name.c_str(), region.resp.ToString().c_str());

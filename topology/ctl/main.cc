@@ -49,6 +49,9 @@ constexpr char kUsage[] =
     "                                     region R (default: the backup's) as new writes\n"
     "                                     (backup: --credentials-file PATH [--profile P], else\n"
     "                                     the AWS_* environment variables)\n"
+    "  certs FILE [--out DIR]             a CA and a certificate per region and for the\n"
+    "                                     operator, for the topology's tls (default DIR: certs/\n"
+    "                                     beside FILE; docs/security.md)\n"
     "\n"
     "FILE is a topology YAML file (docs/topology.md). Exit codes: 0 done, 1 failed (status: a\n"
     "region is down), 2 usage or topology error.\n";
@@ -88,6 +91,31 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   if (command == "backup")
     return ctl::Backup(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (command == "certs") {
+    std::string file, out;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--out" && i + 1 < args.size()) {
+        out = args[++i];
+      } else if (absl::StartsWith(args[i], "--out=")) {
+        out = args[i].substr(6);
+      } else if (file.empty() && !absl::StartsWith(args[i], "--")) {
+        file = args[i];
+      } else {
+        return UsageError(absl::StrCat("certs: unexpected argument '", args[i], "'"));
+      }
+    }
+    if (file.empty()) return UsageError("certs takes FILE [--out DIR]");
+    absl::StatusOr<activekv::topology::Topology> t = activekv::topology::LoadTopologyFile(file);
+    if (!t.ok()) {
+      fprintf(stderr, "%s\n", std::string(t.status().message()).c_str());
+      return ctl::kExitUsage;
+    }
+    if (out.empty()) {
+      const std::string& src = t->source_path;
+      out = src.substr(0, src.rfind('/') + 1) + "certs";
+    }
+    return ctl::Certs(*t, out);
+  }
   // restore's arguments are backup's ("restore" becomes its subcommand).
   if (command == "restore") return ctl::Backup(args);
   auto spec_it = Commands().find(command);

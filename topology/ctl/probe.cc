@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <string>
@@ -17,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "syncer/tls.h"
 
 namespace activekv::topology::ctl {
 namespace {
@@ -113,7 +116,8 @@ std::string LoadingProgress(int fd, absl::Time deadline) {
                       eta.empty() ? "" : absl::StrCat(", about ", eta, " s left"));
 }
 
-absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline) {
+absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline,
+                    const std::string& password) {
   if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
     if (errno != EINPROGRESS)
       return absl::UnavailableError(absl::StrCat("connect: ", ErrnoText(errno)));
@@ -122,6 +126,24 @@ absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline) {
     socklen_t len = sizeof(err);
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return absl::UnavailableError(absl::StrCat("connect: ", ErrnoText(err)));
+  }
+  if (!password.empty()) {
+    // A password-protected region answers NOAUTH to everything else, loading or not.
+    const std::string auth =
+        absl::StrCat("*2\r\n$4\r\nAUTH\r\n$", password.size(), "\r\n", password, "\r\n");
+    if (::send(fd, auth.data(), auth.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(auth.size())) {
+      return absl::UnavailableError(absl::StrCat("send: ", ErrnoText(errno)));
+    }
+    std::string reply;
+    while (reply.find("\r\n") == std::string::npos && reply.size() < 512) {
+      absl::Status s = ReadMore(fd, &reply, deadline, "AUTH");
+      if (!s.ok()) return s;
+    }
+    if (reply.rfind("+OK\r\n", 0) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("AUTH with the requirepass_file's password replied '",
+                       reply.substr(0, std::min<size_t>(reply.find("\r\n"), 200)), "'"));
+    }
   }
   static constexpr char kPing[] = "*1\r\n$4\r\nPING\r\n";
   if (::send(fd, kPing, sizeof(kPing) - 1, MSG_NOSIGNAL) != sizeof(kPing) - 1) {
@@ -145,7 +167,8 @@ absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline) {
 
 }  // namespace
 
-absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout) {
+absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout,
+                      const std::string& password) {
   absl::Time deadline = absl::Now() + timeout;
   struct addrinfo hints = {};
   hints.ai_family = AF_UNSPEC;
@@ -165,12 +188,39 @@ absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout) {
       last = absl::UnavailableError(absl::StrCat("socket: ", ErrnoText(errno)));
       continue;
     }
-    last = PingFd(fd, ai, deadline);
+    last = PingFd(fd, ai, deadline, password);
     ::close(fd);
     if (last.ok()) break;
   }
   ::freeaddrinfo(res);
   return last;
+}
+
+std::string RegionPassword(const RegionConfig& region) {
+  if (region.requirepass_file.empty()) return "";
+  std::ifstream in(region.requirepass_file);
+  std::string password;
+  std::getline(in, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+std::shared_ptr<grpc::Channel> OperatorChannel(const Topology& topology, const RegionConfig& region,
+                                               grpc::ChannelArguments args) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (region.tls.enabled()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+        syncer::MutualTlsChannelCredentials(
+            {region.tls.ca_file, topology.operator_cert_file, topology.operator_key_file});
+    if (tls.ok()) {
+      credentials = *std::move(tls);
+      syncer::VerifyServerName(region.name, &args);
+    } else {
+      fprintf(stderr, "activekvctl: %s: %s (tls.operator_cert_file / operator_key_file)\n",
+              region.name.c_str(), std::string(tls.status().message()).c_str());
+    }
+  }
+  return grpc::CreateCustomChannel(region.sync.ToString(), credentials, args);
 }
 
 StatusClient::StatusClient(const Topology& topology) : topology_(topology) {
@@ -179,9 +229,7 @@ StatusClient::StatusClient(const Topology& topology) : topology_(topology) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
   for (const RegionConfig& region : topology.regions) {
-    std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateCustomChannel(region.sync.ToString(), grpc::InsecureChannelCredentials(), args);
-    stubs_.push_back(v1::Status::NewStub(channel));
+    stubs_.push_back(v1::Status::NewStub(OperatorChannel(topology, region, args)));
   }
 }
 

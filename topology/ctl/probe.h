@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "activekv/v1/status.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "topology/topology.h"
 
 namespace activekv::topology::ctl {
@@ -24,7 +25,15 @@ namespace activekv::topology::ctl {
 // loading_loaded_perc and loading_eta_seconds, or "loading the dataset (PING replied -LOADING)"
 // when INFO gives no progress. Callers (activekvctl up / restart) rely on that
 // "loading the dataset (" prefix and the "P%" that follows it.
-absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout);
+// With `password` (the region's requirepass_file), AUTH first.
+absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout,
+                      const std::string& password = "");
+// The first line of the region's requirepass_file; empty without one.
+std::string RegionPassword(const RegionConfig& region);
+// A channel to the region's Status service: with the topology's `tls`, mutual TLS presenting the
+// operator's certificate and checking the region's name (docs/security.md).
+std::shared_ptr<grpc::Channel> OperatorChannel(const Topology& topology, const RegionConfig& region,
+                                               grpc::ChannelArguments args);
 
 // One gRPC channel per region of a topology, kept across calls so that polling reuses
 // connections. Channels reconnect quickly (100 ms initial backoff, 1 s at most) so a region

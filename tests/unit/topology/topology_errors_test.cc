@@ -24,7 +24,7 @@ TEST(TopologyErrorTest, UnknownTopLevelKeyListsTheAllowedKeys) {
   EXPECT_EQ(
       ErrorOf(Yaml({"name: demo", "colour: blue", "regions: []"})),
       "t.yaml:2: top level: unknown key 'colour' (allowed: name, persistence, backup, replication, "
-      "regions, acl_file, requirepass_file)");
+      "regions, acl_file, requirepass_file, tls)");
 }
 
 TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
@@ -38,7 +38,7 @@ TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
                 "    data_dir: data/a",
             })),
             "t.yaml:6: regions[0]: unknown key 'datadir' (allowed: name, resp, sync, data_dir, "
-            "persistence, backup, acl_file, requirepass_file)");
+            "persistence, backup, acl_file, requirepass_file, tls)");
 }
 
 TEST(TopologyErrorTest, BadReplicationCompression) {
