@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "crdt/redis_number.h"
+#include "region-server/acl/command_meta.h"
 #include "region-server/errors.h"
 #include "region-server/region.h"
 
@@ -47,16 +48,7 @@ std::vector<std::string_view> CommandTable::FlagNames(uint32_t flags) {
   return out;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return acl::EqualsNoCase(a, b); }
 
 void ReplyArityError(CommandContext& ctx) {
   std::string name(ctx.args[0]);

@@ -385,29 +385,19 @@ bool User::Apply(std::string_view op, std::string* error) {
   } else if (EqualsNoCase(op, "resetpass")) {
     nopass = false;
     passwords.clear();
-  } else if (op[0] == '>' || op[0] == '#') {
-    std::string hash;
-    if (op[0] == '>') {
-      hash = HashPassword(op.substr(1));
-    } else {
-      if (!ValidHash(op.substr(1))) return Fail(kErrBadHash, error);
-      hash = std::string(op.substr(1));
-    }
-    bool found = false;
-    for (const std::string& p : passwords) found = found || p == hash;
-    if (!found) passwords.push_back(hash);
-    nopass = false;
-  } else if (op[0] == '<' || op[0] == '!') {
-    std::string hash;
-    if (op[0] == '<') {
-      hash = HashPassword(op.substr(1));
-    } else {
-      if (!ValidHash(op.substr(1))) return Fail(kErrBadHash, error);
-      hash = std::string(op.substr(1));
-    }
+  } else if (op[0] == '>' || op[0] == '#' || op[0] == '<' || op[0] == '!') {
+    // >password / #hash add, <password / !hash remove: either way by the SHA-256 hex.
+    const bool clear = op[0] == '>' || op[0] == '<';
+    if (!clear && !ValidHash(op.substr(1))) return Fail(kErrBadHash, error);
+    const std::string hash = clear ? HashPassword(op.substr(1)) : std::string(op.substr(1));
     auto it = std::find(passwords.begin(), passwords.end(), hash);
-    if (it == passwords.end()) return Fail(kErrNoSuchPass, error);
-    passwords.erase(it);
+    if (op[0] == '>' || op[0] == '#') {
+      if (it == passwords.end()) passwords.push_back(hash);
+      nopass = false;
+    } else {
+      if (it == passwords.end()) return Fail(kErrNoSuchPass, error);
+      passwords.erase(it);
+    }
   } else if (op[0] == '(' && op.back() == ')') {
     Selector s(false);
     for (std::string_view rule : SplitSpaces(op.substr(1, op.size() - 2))) {
