@@ -539,26 +539,27 @@ acl::Verdict Server::CheckAcl(const Client& client, const std::vector<std::strin
   return verdict;
 }
 
+// CLIENT LIST's line of the connection `client` belongs to (a script's client shares its
+// caller's id); empty for in-process callers.
+std::string Server::ClientInfoOf(const Client& client) {
+  for (const Connection* c : connections_) {
+    if (c->client().id == client.id) return ClientInfoLine(*this, *c);
+  }
+  return "";
+}
+
 void Server::LogAclDenial(const Client& client, acl::Verdict reason, std::string_view context,
                           std::string_view object) {
-  std::string info;
-  for (const Connection* c : connections_) {
-    if (c->client().id == client.id) info = ClientInfoLine(*this, *c);
-  }
   acl_.Log(reason, context, object, client.user != nullptr ? client.user->name : "default",
-           region_->NowMs(), std::move(info));
+           region_->NowMs(), ClientInfoOf(client));
 }
 
 bool Server::Authenticate(Client* client, std::string_view command, std::string_view user,
                           std::string_view password) {
   const acl::User* u = acl_.Authenticate(user, password);
   if (u == nullptr) {
-    std::string info;
-    for (const Connection* c : connections_) {
-      if (c->client().id == client->id) info = ClientInfoLine(*this, *c);
-    }
     acl_.Log(acl::Verdict::kAuth, client->tx.multi ? "multi" : "toplevel", command, user,
-             region_->NowMs(), std::move(info));
+             region_->NowMs(), ClientInfoOf(*client));
     return false;
   }
   client->user = u;

@@ -291,6 +291,7 @@ class Server {
   // and the AOF). On a refusal, `*object` is what ACL LOG names (the command, key or channel).
   acl::Verdict CheckAcl(const Client& client, const std::vector<std::string_view>& args,
                         std::string* object);
+  std::string ClientInfoOf(const Client& client);
   // Adds an ACL LOG entry for `client`.
   void LogAclDenial(const Client& client, acl::Verdict reason, std::string_view context,
                     std::string_view object);

@@ -164,17 +164,19 @@ class AclTest(akv.ServerTestCase):
 
 class TopologySecurityTest(unittest.TestCase):
 
-    def start_protected(self, srv):
-        # Ready = it answers; before AUTH every command but AUTH/HELLO answers NOAUTH.
+    def start_protected(self, srv, password="s3cret"):
+        # Ready = an authenticated PING answers PONG (before AUTH, even a loading server answers
+        # NOAUTH: authentication comes first, as in Redis).
         srv.start(wait=False)
 
         def answers():
             try:
                 with srv.client() as c:
-                    return c.call("PING").raw == b"-NOAUTH Authentication required.\r\n"
+                    c.call("AUTH", password)
+                    return c.call("PING").raw == b"+PONG\r\n"
             except OSError:
                 return False
-        akv.wait_for(self, "the password-protected server to answer", answers)
+        akv.wait_for(self, "the password-protected server to load", answers)
 
     def test_requirepass_file_and_acl_file(self):
         work = akv.new_workdir("topo")
