@@ -2,15 +2,14 @@
 // themselves run in the dispatcher (Server::Execute).
 #include <openssl/rand.h>
 
-#include <cstdio>
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
 #include "crdt/redis_number.h"
+#include "persistence/env.h"
 #include "region-server/acl/acl.h"
 #include "region-server/connection.h"
 #include "region-server/info.h"
 #include "region-server/server.h"
+#include "spdlog/spdlog.h"
 
 namespace activekv::server {
 namespace {
@@ -221,13 +220,14 @@ void Acl(CommandContext& ctx) {
     ctx.server->AclChanged(ctx.client);
     ctx.reply->Ok();
   } else if (EqualsIgnoreCase(sub, "save") && argc == 2) {
-    // Written whole to a temporary file, then renamed over the old one.
+    // Written whole and fsynced to a temporary file, then renamed over the old one.
+    persistence::Env* env = ctx.region->env();
     const std::string tmp = absl::StrCat(file, ".tmp");
-    std::ofstream out(tmp, std::ios::trunc);
-    out << acl.Serialize();
-    out.close();
-    if (!out || std::rename(tmp.c_str(), file.c_str()) != 0) {
-      std::remove(tmp.c_str());
+    absl::Status s = persistence::WriteStringToFile(env, acl.Serialize(), tmp, /*sync=*/true);
+    if (s.ok()) s = env->RenameFile(tmp, file);
+    if (!s.ok()) {
+      spdlog::warn("ACL SAVE to {}: {}", file, std::string(s.message()));
+      env->RemoveFile(tmp).IgnoreError();
       ctx.reply->Error(
           "ERR There was an error trying to save the ACLs. Please check the server logs for more "
           "information");
@@ -308,9 +308,10 @@ void Acl(CommandContext& ctx) {
     ctx.reply->ArrayLen(sizeof(kHelp) / sizeof(kHelp[0]));
     for (const char* line : kHelp) ctx.reply->SimpleString(line);
   } else {
-    std::string upper = "ACL";
+    // A known subcommand with arguments its handler does not take (the dispatcher already
+    // refused unknown ones and arity errors): Redis's addReplySubcommandSyntaxError.
     ctx.reply->Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
-                                  std::string(sub.substr(0, 128)), "'. Try ", upper, " HELP."));
+                                  std::string(sub.substr(0, 128)), "'. Try ACL HELP."));
   }
 }
 

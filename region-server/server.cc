@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <thread>
 #include <utility>
 
@@ -102,18 +101,9 @@ absl::Status Server::Start() {
   // Users before any client: a region with an ACL file or a password never serves a command
   // unauthenticated, and one whose file is unreadable or invalid does not start.
   if (!rc->requirepass_file.empty()) {
-    std::ifstream in(rc->requirepass_file);
-    std::string password;
-    if (!in || !std::getline(in, password)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("requirepass_file ", rc->requirepass_file, ": cannot be read"));
-    }
-    if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (password.empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("requirepass_file ", rc->requirepass_file, ": the first line is empty"));
-    }
-    SetRequirePass(password);
+    absl::StatusOr<std::string> password = topology::ReadRequirePass(rc->requirepass_file);
+    if (!password.ok()) return password.status();
+    SetRequirePass(*password);
   }
   if (!rc->acl_file.empty()) {
     acl_file_ = rc->acl_file;
@@ -450,10 +440,13 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
     return;
   }
   // Redis's processCommand: authentication, then MULTI's refusals, then the ACL check.
-  if (AuthRequired(*client) && spec->name != "auth" && spec->name != "hello" &&
-      spec->name != "quit" && spec->name != "reset") {
-    RejectCommand(this, client, exec, "NOAUTH Authentication required.", reply);
-    return;
+  if (AuthRequired(*client)) {
+    // Redis's no_auth commands (AUTH, HELLO, QUIT, RESET), as its command table flags them.
+    const acl::CommandMeta* meta = acl::CommandMetaTable::Get().Find(spec->name);
+    if (meta == nullptr || !(meta->flags & acl::kMetaNoAuth)) {
+      RejectCommand(this, client, exec, "NOAUTH Authentication required.", reply);
+      return;
+    }
   }
   if (tx.multi) {
     if (spec->flags & kNoMulti) {
@@ -567,31 +560,33 @@ bool Server::Authenticate(Client* client, std::string_view command, std::string_
   return true;
 }
 
+void Server::DropClient(Connection* c, const Client* caller) {
+  Client& cl = c->client();
+  // Never left pointing at a user that went away, and not authenticated any more.
+  cl.user = acl_.default_user();
+  cl.authenticated = false;
+  if (caller != nullptr && cl.id == caller->id) {
+    cl.close_after_reply = true;  // the caller's reply goes first
+  } else {
+    c->Close();
+  }
+}
+
 void Server::DropClientsOf(const std::vector<std::unique_ptr<acl::User>>& gone, Client* caller) {
-  if (gone.empty()) return;
+  auto went = [&](const acl::User* u) {
+    for (const auto& g : gone) {
+      if (u == g.get()) return true;
+    }
+    return false;
+  };
   std::vector<Connection*> conns = connections_;
   for (Connection* c : conns) {
-    Client& cl = c->client();
-    bool drop = false;
-    for (const auto& u : gone) drop = drop || cl.user == u.get();
-    if (!drop) continue;
-    // Never left pointing at a deleted user, and not authenticated any more.
-    cl.user = acl_.default_user();
-    cl.authenticated = false;
-    if (&cl == caller || (caller != nullptr && cl.id == caller->id)) {
-      cl.close_after_reply = true;
-    } else {
-      c->Close();
-    }
+    if (went(c->client().user)) DropClient(c, caller);
   }
-  if (caller != nullptr && caller->user != nullptr) {
-    for (const auto& u : gone) {
-      if (caller->user == u.get()) {
-        caller->user = acl_.default_user();
-        caller->authenticated = false;
-        caller->close_after_reply = true;
-      }
-    }
+  if (caller != nullptr && went(caller->user)) {  // an in-process caller (no connection)
+    caller->user = acl_.default_user();
+    caller->authenticated = false;
+    caller->close_after_reply = true;
   }
 }
 
@@ -600,22 +595,19 @@ void Server::AclChanged(Client* caller) {
   // ACLKillPubsubClientsIfNeeded).
   std::vector<Connection*> conns = connections_;
   for (Connection* c : conns) {
-    Client& cl = c->client();
+    const Client& cl = c->client();
     if (cl.user == nullptr || !cl.subs.any() || cl.user->AllChannels()) continue;
-    bool allowed = true;
-    for (const auto& ch : cl.subs.channels.names())
-      allowed = allowed && cl.user->ChannelAllowed(ch, false);
-    for (const auto& ch : cl.subs.shard_channels.names()) {
-      allowed = allowed && cl.user->ChannelAllowed(ch, false);
+    auto allowed = [&](const SubscriptionSet& set, bool patterns) {
+      for (const std::string& name : set.names()) {
+        if (!cl.user->ChannelAllowed(name, patterns)) return false;
+      }
+      return true;
+    };
+    if (allowed(cl.subs.channels, false) && allowed(cl.subs.shard_channels, false) &&
+        allowed(cl.subs.patterns, true)) {
+      continue;
     }
-    for (const auto& p : cl.subs.patterns.names())
-      allowed = allowed && cl.user->ChannelAllowed(p, true);
-    if (allowed) continue;
-    if (&cl == caller || (caller != nullptr && cl.id == caller->id)) {
-      cl.close_after_reply = true;
-    } else {
-      c->Close();
-    }
+    DropClient(c, caller);
   }
 }
 

@@ -278,6 +278,9 @@ class Server {
   void DropClientsOf(const std::vector<std::unique_ptr<acl::User>>& gone, Client* caller);
   // After a user changed: a subscriber whose channels its user may no longer use goes.
   void AclChanged(Client* caller);
+  // Resets the connection's client to the unauthenticated default user and closes it (after
+  // the reply when it is `caller`'s).
+  void DropClient(Connection* c, const Client* caller);
   // The client has to AUTH before anything but AUTH/HELLO/QUIT/RESET (the default user has a
   // password or is off, and the client has not authenticated).
   bool AuthRequired(const Client& client) {

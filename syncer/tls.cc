@@ -1,21 +1,18 @@
 #include "syncer/tls.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
+#include "persistence/env.h"
 
 namespace activekv::syncer {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  absl::StatusOr<std::string> text =
+      persistence::ReadFileToString(persistence::Env::Default(), path);
+  if (!text.ok() || text->empty()) {
     return absl::FailedPreconditionError(absl::StrCat("tls ", what, " ", path, ": cannot be read"));
   }
-  return text.str();
+  return text;
 }
 
 struct Pems {

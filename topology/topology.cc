@@ -158,6 +158,22 @@ const RegionConfig* Topology::FindRegion(std::string_view name) const {
   return nullptr;
 }
 
+absl::StatusOr<std::string> ReadRequirePass(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("requirepass_file ", path, ": cannot be read"));
+  }
+  std::string_view line(*text);
+  line = line.substr(0, line.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("requirepass_file ", path, ": the first line is empty"));
+  }
+  return std::string(line);
+}
+
 absl::StatusOr<Topology> LoadTopologyFile(const std::string& path) {
   if (path.empty()) {
     return absl::InvalidArgumentError("cannot read topology file: empty file name");

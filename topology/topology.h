@@ -144,6 +144,9 @@ struct Topology {
 // file as `path` was given.
 absl::StatusOr<Topology> LoadTopologyFile(const std::string& path);
 
+// The password in a requirepass_file: its first line (without a trailing CR), never empty.
+absl::StatusOr<std::string> ReadRequirePass(const std::string& path);
+
 // Validates YAML text. `source_name` prefixes every error message and becomes
 // Topology::source_path; relative data_dirs resolve against `base_dir` (itself made absolute
 // against the current directory when relative; empty means the current directory).

@@ -84,17 +84,6 @@ const CommandMeta* LookupRule(std::string_view name) {
   return table.Find(name);
 }
 
-bool HasKeys(const CommandMeta& meta) {
-  if (meta.fullname == "set" || meta.fullname == "bitfield" || meta.fullname == "sort" ||
-      meta.fullname == "sort_ro") {
-    return true;
-  }
-  for (const KeySpec& s : meta.key_specs) {
-    if (!(s.flags & kKeyNotkey)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string HashPassword(std::string_view password) {
@@ -299,22 +288,21 @@ std::string Selector::DescribeChannels() const {
 }
 
 std::string Selector::Describe() const {
-  std::string out;
-  if (all_keys_) {
-    out = "~* ";
-  } else {
-    for (const KeyPattern& k : keys_) {
-      out += k.perms == (kPermRead | kPermWrite) ? "~" : k.perms == kPermRead ? "%R~" : "%W~";
-      absl::StrAppend(&out, k.pattern, " ");
-    }
-  }
-  if (all_channels_) {
-    out += "&* ";
-  } else {
-    out += "resetchannels ";
-    for (const std::string& c : channels_) absl::StrAppend(&out, "&", c, " ");
-  }
+  // ACL LIST's order: keys, channels (a list of them after "resetchannels"), commands.
+  std::string out = DescribeKeys();
+  if (!out.empty()) out += " ";
+  if (!all_channels_) out += "resetchannels ";
+  const std::string channels = DescribeChannels();
+  if (!channels.empty()) absl::StrAppend(&out, channels, " ");
   return out + DescribeCommands();
+}
+
+bool Selector::ChannelAllowed(std::string_view channel, bool literal) const {
+  if (all_channels_) return true;
+  for (const std::string& c : channels_) {
+    if (literal ? c == channel : GlobMatch(c, channel)) return true;
+  }
+  return false;
 }
 
 Verdict Selector::Check(const CommandMeta& meta, absl::Span<const std::string_view> args,
@@ -344,19 +332,12 @@ Verdict Selector::Check(const CommandMeta& meta, absl::Span<const std::string_vi
       }
     }
   }
-  if (!all_channels_ && meta.has_channels) {
-    const bool publish = meta.fullname == "publish" || meta.fullname == "spublish";
-    const bool literal = meta.fullname == "psubscribe";
-    const size_t end = publish ? std::min<size_t>(2, args.size()) : args.size();
+  if (meta.channels != Channels::kNone) {
+    const bool literal = meta.channels == Channels::kEveryLiteral;
+    const size_t end =
+        meta.channels == Channels::kFirst ? std::min<size_t>(2, args.size()) : args.size();
     for (size_t j = 1; j < end; ++j) {
-      bool ok = false;
-      for (const std::string& c : channels_) {
-        if (literal ? c == args[j] : GlobMatch(c, args[j])) {
-          ok = true;
-          break;
-        }
-      }
-      if (!ok) {
+      if (!ChannelAllowed(args[j], literal)) {
         *pos = j;
         return Verdict::kChannel;
       }
@@ -451,14 +432,10 @@ bool User::PasswordMatches(std::string_view password) const {
 Verdict User::Check(const CommandMeta& meta, absl::Span<const std::string_view> args,
                     size_t* pos) const {
   std::vector<KeyRef> keys;
-  bool keys_ready = false;
+  if (meta.has_keys) CommandMetaTable::GetKeys(meta, args, &keys);
   Verdict relevant = Verdict::kCommand;
   size_t last = 0;
   for (const Selector& s : selectors) {
-    if (!keys_ready && HasKeys(meta)) {
-      CommandMetaTable::GetKeys(meta, args, &keys);
-      keys_ready = true;
-    }
     size_t at = 0;
     const Verdict v = s.Check(meta, args, keys, &at);
     if (v == Verdict::kOk) return v;
@@ -487,10 +464,7 @@ bool User::AllChannels() const {
 
 bool User::ChannelAllowed(std::string_view channel, bool pattern) const {
   for (const Selector& s : selectors) {
-    if (s.all_channels()) return true;
-    for (const std::string& c : s.channels()) {
-      if (pattern ? c == channel : GlobMatch(c, channel)) return true;
-    }
+    if (s.ChannelAllowed(channel, pattern)) return true;
   }
   return false;
 }

@@ -47,7 +47,8 @@ class Selector {
   bool all_channels() const { return all_channels_; }
   bool unrestricted() const { return all_commands_ && all_keys_ && all_channels_; }
   bool future_commands() const { return bits_[kFutureBit]; }
-  const std::vector<std::string>& channels() const { return channels_; }
+  // May name `channel` (a PSUBSCRIBE pattern, `literal`: equal to one of its patterns).
+  bool ChannelAllowed(std::string_view channel, bool literal) const;
   bool root() const { return root_; }
 
  private:

@@ -13,9 +13,16 @@ constexpr std::string_view kCategoryNames[kCategoryCount] = {
     "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
     "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
 
-bool IsChannelCommand(std::string_view name) {
-  return name == "publish" || name == "spublish" || name == "subscribe" || name == "ssubscribe" ||
-         name == "psubscribe";
+Channels ChannelsOf(std::string_view name) {
+  if (name == "publish" || name == "spublish") return Channels::kFirst;
+  if (name == "subscribe" || name == "ssubscribe") return Channels::kEvery;
+  if (name == "psubscribe") return Channels::kEveryLiteral;
+  return Channels::kNone;
+}
+
+// The commands whose keys come from Redis's getkeys procs (SpecialKeys), not their key specs.
+bool HasGetkeysRule(std::string_view name) {
+  return name == "set" || name == "bitfield" || name == "sort" || name == "sort_ro";
 }
 
 // Redis's getKeysUsingKeySpecs for one spec: false when the spec does not apply to `args` (an
@@ -72,7 +79,8 @@ bool KeysOfSpec(const KeySpec& spec, absl::Span<const std::string_view> args,
   return true;
 }
 
-// Redis's native getkeys procs for the commands whose key specs cannot say it all.
+// Redis's native getkeys procs for the commands whose key specs cannot say it all (those
+// HasGetkeysRule names; false for any other).
 bool SpecialKeys(std::string_view name, absl::Span<const std::string_view> args,
                  std::vector<KeyRef>* out) {
   if (name == "set") {  // setGetKeys: GET reads the old value
@@ -152,7 +160,9 @@ CommandMetaTable::CommandMetaTable()
   for (size_t i = 0; i < commands_.size(); ++i) {
     CommandMeta& m = commands_[i];
     m.id = static_cast<uint32_t>(i);
-    m.has_channels = IsChannelCommand(m.fullname);
+    m.channels = ChannelsOf(m.fullname);
+    m.has_keys = HasGetkeysRule(m.fullname);
+    for (const KeySpec& spec : m.key_specs) m.has_keys = m.has_keys || !(spec.flags & kKeyNotkey);
     by_name_[m.fullname] = i;
     if (!m.container.empty()) {
       for (size_t j = i; j-- > 0;) {

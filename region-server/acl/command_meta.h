@@ -77,6 +77,15 @@ enum MetaFlag : uint32_t {
   kMetaMovableKeys = 1u << 1,
 };
 
+// Which arguments name pub/sub channels for ACLs (Redis 7.0's commands_with_channels; the
+// UNSUBSCRIBEs are never checked).
+enum class Channels : uint8_t {
+  kNone,
+  kFirst,         // PUBLISH SPUBLISH: argument 1
+  kEvery,         // SUBSCRIBE SSUBSCRIBE: every argument, matched against the patterns
+  kEveryLiteral,  // PSUBSCRIBE: every argument, equal to a pattern
+};
+
 struct CommandMeta {
   std::string_view fullname;   // "get", "client|list"
   std::string_view container;  // "client" for "client|list"; empty for a command
@@ -84,11 +93,13 @@ struct CommandMeta {
   uint32_t categories;
   uint32_t flags;
   std::vector<KeySpec> key_specs;
-  // Filled in by the table: the bit index of this command in a selector's bitmap, and the
-  // indexes of a container's subcommands.
+  // Filled in by the table: the bit index of this command in a selector's bitmap, the indexes
+  // of a container's subcommands, its channel arguments, and whether it can name keys (a key
+  // spec that is not NOT_KEY, or a getkeys rule of Redis's own).
   uint32_t id = 0;
   std::vector<uint32_t> subcommands;
-  bool has_channels = false;  // PUBLISH SPUBLISH SUBSCRIBE SSUBSCRIBE PSUBSCRIBE
+  Channels channels = Channels::kNone;
+  bool has_keys = false;
 };
 
 // ASCII case-insensitive equality (absl's takes absl::string_view, which is not

@@ -34,6 +34,7 @@ std::string Seconds(absl::Duration d) {
 struct Starting {
   size_t index = 0;  // into topology.regions
   Spawned spawned;
+  std::string password;  // its requirepass_file's, read once: sent with every readiness PING
   bool resp = false;
   bool status = false;
   std::string resp_error = "not tried yet";
@@ -99,6 +100,7 @@ absl::StatusOr<Starting> StartRegion(const Topology& topology, size_t index,
   Starting s;
   s.index = index;
   s.spawned = *spawned;
+  s.password = RegionPassword(region);
   return s;
 }
 
@@ -132,7 +134,7 @@ int WaitReady(const Topology& topology, std::vector<Starting>& starting, bool re
       if (!s.resp) {
         absl::Duration left = std::max(deadline - absl::Now(), absl::Milliseconds(50));
         absl::Status ping =
-            RespPing(region.resp, std::min(left, absl::Milliseconds(500)), RegionPassword(region));
+            RespPing(region.resp, std::min(left, absl::Milliseconds(500)), s.password);
         if (ping.ok()) {
           s.resp = true;
           printf("%s: serving RESP on %s\n", region.name.c_str(), region.resp.ToString().c_str());

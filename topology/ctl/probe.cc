@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <string>
@@ -116,6 +115,21 @@ std::string LoadingProgress(int fd, absl::Time deadline) {
                       eta.empty() ? "" : absl::StrCat(", about ", eta, " s left"));
 }
 
+// Sends `request` and reads until the reply's first line is in `*reply` (replaced).
+absl::Status SendAndReadLine(int fd, std::string_view request, absl::Time deadline,
+                             const char* what, std::string* reply) {
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    return absl::UnavailableError(absl::StrCat("send: ", ErrnoText(errno)));
+  }
+  reply->clear();
+  while (reply->find("\r\n") == std::string::npos && reply->size() < 512) {
+    absl::Status s = ReadMore(fd, reply, deadline, what);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline,
                     const std::string& password) {
   if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
@@ -127,33 +141,21 @@ absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline,
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return absl::UnavailableError(absl::StrCat("connect: ", ErrnoText(err)));
   }
+  std::string reply;
   if (!password.empty()) {
     // A password-protected region answers NOAUTH to everything else, loading or not.
-    const std::string auth =
-        absl::StrCat("*2\r\n$4\r\nAUTH\r\n$", password.size(), "\r\n", password, "\r\n");
-    if (::send(fd, auth.data(), auth.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(auth.size())) {
-      return absl::UnavailableError(absl::StrCat("send: ", ErrnoText(errno)));
-    }
-    std::string reply;
-    while (reply.find("\r\n") == std::string::npos && reply.size() < 512) {
-      absl::Status s = ReadMore(fd, &reply, deadline, "AUTH");
-      if (!s.ok()) return s;
-    }
+    absl::Status s = SendAndReadLine(
+        fd, absl::StrCat("*2\r\n$4\r\nAUTH\r\n$", password.size(), "\r\n", password, "\r\n"),
+        deadline, "AUTH", &reply);
+    if (!s.ok()) return s;
     if (reply.rfind("+OK\r\n", 0) != 0) {
       return absl::UnavailableError(
           absl::StrCat("AUTH with the requirepass_file's password replied '",
                        reply.substr(0, std::min<size_t>(reply.find("\r\n"), 200)), "'"));
     }
   }
-  static constexpr char kPing[] = "*1\r\n$4\r\nPING\r\n";
-  if (::send(fd, kPing, sizeof(kPing) - 1, MSG_NOSIGNAL) != sizeof(kPing) - 1) {
-    return absl::UnavailableError(absl::StrCat("send: ", ErrnoText(errno)));
-  }
-  std::string reply;
-  while (reply.find("\r\n") == std::string::npos && reply.size() < 512) {
-    absl::Status s = ReadMore(fd, &reply, deadline, "PING");
-    if (!s.ok()) return s;
-  }
+  absl::Status s = SendAndReadLine(fd, "*1\r\n$4\r\nPING\r\n", deadline, "PING", &reply);
+  if (!s.ok()) return s;
   if (reply.rfind("+PONG\r\n", 0) == 0) return absl::OkStatus();
   if (reply.rfind("-LOADING", 0) == 0) {
     std::string progress = LoadingProgress(fd, deadline);
@@ -198,11 +200,8 @@ absl::Status RespPing(const Endpoint& endpoint, absl::Duration timeout,
 
 std::string RegionPassword(const RegionConfig& region) {
   if (region.requirepass_file.empty()) return "";
-  std::ifstream in(region.requirepass_file);
-  std::string password;
-  std::getline(in, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  return password;
+  absl::StatusOr<std::string> password = ReadRequirePass(region.requirepass_file);
+  return password.ok() ? *password : "";
 }
 
 std::shared_ptr<grpc::Channel> OperatorChannel(const Topology& topology, const RegionConfig& region,
