@@ -120,6 +120,37 @@ std::string SetOutputBufferLimits(Server& s, std::string_view value) {
   return "";
 }
 
+// tls-* (docs/security.md, "Clients over TLS"): settings of the RESP TLS port. CONFIG SET
+// changes them all first, then builds one new context (ConfigSet); connections keep theirs.
+Param TlsString(std::string_view name, std::string tls::Settings::*field) {
+  return {name, [field](Server& s) { return s.config().tls.*field; },
+          [field](Server& s, std::string_view v) -> std::string {
+            s.config().tls.*field = std::string(v);
+            return "";
+          }};
+}
+Param TlsBool(std::string_view name, bool tls::Settings::*field) {
+  return {name, [field](Server& s) { return std::string(s.config().tls.*field ? "yes" : "no"); },
+          [field](Server& s, std::string_view v) -> std::string {
+            if (!EqualsIgnoreCase(v, "yes") && !EqualsIgnoreCase(v, "no")) {
+              return "argument must be 'yes' or 'no'";
+            }
+            s.config().tls.*field = EqualsIgnoreCase(v, "yes");
+            return "";
+          }};
+}
+Param TlsInt(std::string_view name, int64_t tls::Settings::*field) {
+  return {name, [field](Server& s) { return absl::StrCat(s.config().tls.*field); },
+          IntSetter(0, INT32_MAX, [field](Server& s, int64_t n) { s.config().tls.*field = n; })};
+}
+// Accepted and shown, without effect: a region makes no outgoing RESP connections (regions
+// replicate over the sync port, with the topology's tls).
+Param TlsUnused(std::string_view name) {
+  return {name, [](Server&) { return std::string(); },
+          [](Server&, std::string_view) -> std::string { return ""; }};
+}
+bool IsTlsParam(std::string_view name) { return name.substr(0, 4) == "tls-"; }
+
 const std::vector<Param>& Params() {
   static const std::vector<Param>* params = new std::vector<Param>{
       {"appendonly", [](Server& s) { return std::string(s.config().appendonly ? "yes" : "no"); },
@@ -208,6 +239,33 @@ const std::vector<Param>& Params() {
        }},
       {"lua-time-limit", [](Server& s) { return absl::StrCat(s.config().busy_reply_threshold); },
        IntSetter(0, INT64_MAX, [](Server& s, int64_t n) { s.config().busy_reply_threshold = n; })},
+      {"tls-port", [](Server& s) { return absl::StrCat(s.config().tls_port); }, nullptr},
+      TlsString("tls-cert-file", &tls::Settings::cert_file),
+      TlsString("tls-key-file", &tls::Settings::key_file),
+      TlsString("tls-key-file-pass", &tls::Settings::key_file_pass),
+      TlsString("tls-ca-cert-file", &tls::Settings::ca_cert_file),
+      TlsString("tls-ca-cert-dir", &tls::Settings::ca_cert_dir),
+      TlsString("tls-dh-params-file", &tls::Settings::dh_params_file),
+      TlsString("tls-protocols", &tls::Settings::protocols),
+      TlsString("tls-ciphers", &tls::Settings::ciphers),
+      TlsString("tls-ciphersuites", &tls::Settings::ciphersuites),
+      {"tls-auth-clients",
+       [](Server& s) { return std::string(tls::AuthClientsName(s.config().tls.auth_clients)); },
+       [](Server& s, std::string_view v) -> std::string {
+         if (!tls::ParseAuthClients(v, &s.config().tls.auth_clients)) {
+           return "argument(s) must be one of the following: no, yes, optional";
+         }
+         return "";
+       }},
+      TlsBool("tls-prefer-server-ciphers", &tls::Settings::prefer_server_ciphers),
+      TlsBool("tls-session-caching", &tls::Settings::session_caching),
+      TlsInt("tls-session-cache-size", &tls::Settings::session_cache_size),
+      TlsInt("tls-session-cache-timeout", &tls::Settings::session_cache_timeout_s),
+      TlsUnused("tls-client-cert-file"),
+      TlsUnused("tls-client-key-file"),
+      TlsUnused("tls-client-key-file-pass"),
+      {"tls-replication", [](Server&) { return std::string("no"); }, nullptr},
+      {"tls-cluster", [](Server&) { return std::string("no"); }, nullptr},
   };
   return *params;
 }
@@ -259,14 +317,27 @@ void ConfigSet(CommandContext& ctx) {
       return;
     }
   }
+  const tls::Settings tls_before = ctx.server->config().tls;
+  const Param* first_tls = nullptr;
   for (size_t i = 2; i < ctx.args.size(); i += 2) {
     const Param* p = FindParam(ctx.args[i]);
     std::string err = p->set(*ctx.server, ctx.args[i + 1]);
     if (!err.empty()) {
+      ctx.server->config().tls = tls_before;
       ctx.reply->Error(absl::StrCat("ERR CONFIG SET failed (possibly related to argument '",
                                     std::string(ctx.args[i]), "') - ", err));
       return;
     }
+    if (first_tls == nullptr && IsTlsParam(p->name)) first_tls = p;
+  }
+  // As Redis's applyTlsCfg: one new context for all the tls-* values set; if it cannot be built
+  // they all go back (a certificate and its key are changed together, in one CONFIG SET).
+  if (first_tls != nullptr && !ctx.server->ReloadTls().ok()) {
+    ctx.server->config().tls = tls_before;
+    ctx.reply->Error(absl::StrCat("ERR CONFIG SET failed (possibly related to argument '",
+                                  std::string(first_tls->name),
+                                  "') - Unable to update TLS configuration. Check server logs."));
+    return;
   }
   ctx.reply->Ok();
 }

@@ -19,11 +19,12 @@ std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
 }
 }  // namespace
 
-Connection::Connection(Server* server, asio::ip::tcp::socket socket)
+Connection::Connection(Server* server, asio::ip::tcp::socket socket, SSL_CTX* tls)
     : server_(server), socket_(std::move(socket)), reply_(&out_) {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (tls != nullptr) tls_ = std::make_unique<tls::Session>(tls, socket_.native_handle());
   client_.id = server_->NextClientId();
   server_->InitClientUser(&client_);
   client_.connection = this;
@@ -42,22 +43,107 @@ Connection::~Connection() {
   server_->Unregister(this);
 }
 
-void Connection::Start() { WaitReadable(); }
+void Connection::Start() {
+  if (tls_) {
+    ContinueHandshake();
+  } else {
+    WaitReadable();
+  }
+}
+
+void Connection::ContinueHandshake() {
+  if (closed_) return;
+  Io io;
+  switch (tls_->Handshake()) {
+    case tls::Session::Result::kOk:
+      WaitReadable();
+      return;
+    case tls::Session::Result::kWantRead:
+      io = Io::kWaitRead;
+      break;
+    case tls::Session::Result::kWantWrite:
+      io = Io::kWaitWrite;
+      break;
+    default:
+      server_->LogTlsFailure(client_.addr, tls_->error());
+      Close();
+      return;
+  }
+  read_pending_ = true;  // nothing else reads or writes before the handshake is done
+  socket_.async_wait(WaitFor(io), [self = shared_from_this()](const asio::error_code& ec) {
+    self->read_pending_ = false;
+    if (ec) {
+      self->Close();
+      return;
+    }
+    self->ContinueHandshake();
+  });
+}
+
+Connection::Io Connection::ReadSome(char* buf, size_t cap, size_t* n) {
+  *n = 0;
+  if (tls_) {
+    switch (tls_->Read(buf, cap, n)) {
+      case tls::Session::Result::kOk:
+        return Io::kOk;
+      case tls::Session::Result::kWantRead:
+        return Io::kWaitRead;
+      case tls::Session::Result::kWantWrite:
+        return Io::kWaitWrite;
+      case tls::Session::Result::kError:
+        server_->LogTlsFailure(client_.addr, tls_->error());
+        return Io::kClosed;
+      case tls::Session::Result::kClosed:
+        return Io::kClosed;
+    }
+  }
+  asio::error_code ec;
+  *n = socket_.read_some(asio::buffer(buf, cap), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return Io::kWaitRead;
+  if (ec || *n == 0) return Io::kClosed;
+  return Io::kOk;
+}
+
+Connection::Io Connection::WriteSome(const char* buf, size_t len, size_t* n) {
+  *n = 0;
+  if (tls_) {
+    switch (tls_->Write(buf, len, n)) {
+      case tls::Session::Result::kOk:
+        return Io::kOk;
+      case tls::Session::Result::kWantRead:
+        return Io::kWaitRead;
+      case tls::Session::Result::kWantWrite:
+        return Io::kWaitWrite;
+      case tls::Session::Result::kError:
+      case tls::Session::Result::kClosed:
+        return Io::kClosed;
+    }
+  }
+  asio::error_code ec;
+  *n = socket_.write_some(asio::buffer(buf, len), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return Io::kWaitWrite;
+  if (ec) return Io::kClosed;
+  return *n < len ? Io::kWaitWrite : Io::kOk;
+}
 
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  if (tls_) tls_->Shutdown();
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
 }
 
-void Connection::WaitReadable() {
+void Connection::WaitReadable(asio::socket_base::wait_type how) {
   if (closed_ || read_pending_) return;
   read_pending_ = true;
-  socket_.async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](const asio::error_code& ec) { self->OnReadable(ec); });
+  auto self = shared_from_this();
+  if (tls_ && tls_->has_buffered_input()) {
+    asio::post(server_->io(), [self] { self->OnReadable(asio::error_code()); });
+    return;
+  }
+  socket_.async_wait(how, [self](const asio::error_code& ec) { self->OnReadable(ec); });
 }
 
 void Connection::OnReadable(const asio::error_code& ec) {
@@ -74,13 +160,13 @@ void Connection::OnReadable(const asio::error_code& ec) {
   }
   size_t want = std::max(kReadChunk, parser_.bytes_hint());
   if (in_.size() < in_size_ + want) in_.resize(in_size_ + want);
-  asio::error_code rec;
-  size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, want), rec);
-  if (rec == asio::error::would_block || rec == asio::error::try_again) {
-    WaitReadable();
+  size_t n;
+  Io io = ReadSome(in_.data() + in_size_, want, &n);
+  if (io == Io::kWaitRead || io == Io::kWaitWrite) {
+    WaitReadable(WaitFor(io));
     return;
   }
-  if (rec || n == 0) {
+  if (io == Io::kClosed) {
     Close();
     return;
   }
@@ -149,10 +235,9 @@ void Connection::FlushOutput() {
     server_->WaitDurable(shared_from_this(), lsn);
     return;
   }
-  asio::error_code ec;
-  size_t n =
-      socket_.write_some(asio::buffer(out_.data() + out_start_, out_.size() - out_start_), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+  size_t n;
+  Io io = WriteSome(out_.data() + out_start_, out_.size() - out_start_, &n);
+  if (io == Io::kClosed) {
     Close();
     return;
   }
@@ -161,8 +246,9 @@ void Connection::FlushOutput() {
   if (out_start_ < out_.size()) {
     if (CloseIfOverOutputLimit()) return;
     write_pending_ = true;
+    // TLS may want input before it can write (Io::kWaitRead); plain TCP waits for room.
     socket_.async_wait(
-        asio::ip::tcp::socket::wait_write,
+        io == Io::kWaitRead ? asio::socket_base::wait_read : asio::socket_base::wait_write,
         [self = shared_from_this()](const asio::error_code& e) { self->OnWritable(e); });
     return;
   }
@@ -255,13 +341,20 @@ void Connection::ResumeAfterBlocked() {
 
 void Connection::ServeWhileBusy() {
   if (closed_ || out_start_ != out_.size() || pending_lsn_ != 0) return;
+  if (tls_ && !tls_->handshake_done()) {
+    // Its own wait (read_pending_) drives the handshake once the loop runs again; a step now
+    // lets a client that connected during the script get as far as it can.
+    tls::Session::Result r = tls_->Handshake();
+    if (r == tls::Session::Result::kError || r == tls::Session::Result::kClosed) Close();
+    return;
+  }
   if (in_start_ > 0 && in_start_ == in_size_) in_start_ = in_size_ = 0;
   size_t want = std::max(kReadChunk, parser_.bytes_hint());
   if (in_.size() < in_size_ + want) in_.resize(in_size_ + want);
-  asio::error_code ec;
-  size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, want), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) return;
-  if (ec || n == 0) {
+  size_t n;
+  Io io = ReadSome(in_.data() + in_size_, want, &n);
+  if (io == Io::kWaitRead || io == Io::kWaitWrite) return;
+  if (io == Io::kClosed) {
     Close();
     return;
   }
@@ -271,16 +364,17 @@ void Connection::ServeWhileBusy() {
   // Write the replies now (they are small: -BUSY, KILL's answer); the socket is non-blocking,
   // so wait for it to drain a little at most.
   for (int spins = 0; out_start_ < out_.size() && spins < 1000; ++spins) {
-    size_t w =
-        socket_.write_some(asio::buffer(out_.data() + out_start_, out_.size() - out_start_), ec);
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    size_t w;
+    Io wio = WriteSome(out_.data() + out_start_, out_.size() - out_start_, &w);
+    if (wio == Io::kClosed) {
       Close();
       return;
     }
     out_start_ += w;
     server_->stats().total_net_output_bytes += w;
     if (w == 0) {
-      pollfd pfd{socket_.native_handle(), POLLOUT, 0};
+      pollfd pfd{socket_.native_handle(),
+                 static_cast<int16_t>(wio == Io::kWaitRead ? POLLIN : POLLOUT), 0};
       ::poll(&pfd, 1, 10);
     }
   }

@@ -8,6 +8,7 @@
 #include "region-server/resp/parser.h"
 #include "region-server/resp/reply.h"
 #include "region-server/server.h"
+#include "region-server/tls/tls_server.h"
 
 namespace activekv::server {
 
@@ -18,9 +19,14 @@ namespace activekv::server {
 //
 // Malformed input: Redis's protocol error is sent and the connection closed; others are unaffected.
 // Event-loop thread only. Owned by shared_ptrs held by pending asynchronous operations.
+//
+// Over TLS (a `resp_tls` port), the handshake runs first, then the same loop over the TLS
+// session: it may want the socket readable to write or writable to read, and may hold decrypted
+// input the socket no longer signals (tls/tls_server.h).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Server* server, asio::ip::tcp::socket socket);
+  // `tls`: the context of the port it was accepted on; null for plain TCP.
+  Connection(Server* server, asio::ip::tcp::socket socket, SSL_CTX* tls = nullptr);
   ~Connection();
 
   void Start();
@@ -55,7 +61,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t output_buffer_size() const { return out_.size() - out_start_; }
 
  private:
-  void WaitReadable();
+  // What a read or write of the byte stream (TCP or TLS) did.
+  enum class Io { kOk, kWaitRead, kWaitWrite, kClosed };
+  Io ReadSome(char* buf, size_t cap, size_t* n);
+  Io WriteSome(const char* buf, size_t len, size_t* n);
+  static asio::socket_base::wait_type WaitFor(Io io) {
+    return io == Io::kWaitWrite ? asio::socket_base::wait_write : asio::socket_base::wait_read;
+  }
+  // TLS: one step of the server handshake; reading starts once it is done.
+  void ContinueHandshake();
+  // Waits until input may be read (`how`: the direction a TLS read asked for), or posts the read
+  // at once when the TLS session already holds decrypted input.
+  void WaitReadable(asio::socket_base::wait_type how = asio::socket_base::wait_read);
   void OnReadable(const asio::error_code& ec);
   // Returns false when the connection must close.
   // `commit`: commit each command's ops (false while a script is busy: its unit is open).
@@ -70,6 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Server* server_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<tls::Session> tls_;  // null: plain TCP
   // Input bytes [in_start_, in_size_) of in_ (capacity in_.size(): grown, never zero-filled
   // per read).
   std::string in_;

@@ -98,6 +98,16 @@ absl::Status Server::Start() {
   config_.appendfsync = std::string(topology::AppendfsyncName(rc->persistence.appendfsync));
   config_.appendonly = rc->persistence.mode == topology::PersistenceMode::kAof;
   config_.save = rc->persistence.EffectiveSaveRules();
+  if (rc->resp_tls.port != 0) {
+    config_.tls_port = rc->resp_tls.port;
+    tls::Settings& t = config_.tls;
+    t.cert_file = rc->tls.cert_file;
+    t.key_file = rc->tls.key_file;
+    t.ca_cert_file = rc->tls.ca_file;
+    t.protocols = rc->tls.protocols;
+    tls::ParseAuthClients(rc->tls.auth_clients, &t.auth_clients);  // checked by the topology
+    if (absl::Status s = ReloadTls(); !s.ok()) return s;
+  }
   // Users before any client: a region with an ACL file or a password never serves a command
   // unauthenticated, and one whose file is unreadable or invalid does not start.
   if (!rc->requirepass_file.empty()) {
@@ -190,6 +200,22 @@ absl::Status Server::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", rc->resp.ToString(), ": ", ec.message()));
   }
+  if (rc->resp_tls.port != 0) {
+    asio::ip::address tls_addr = asio::ip::make_address(rc->resp_tls.host, ec);
+    if (ec)
+      return absl::InvalidArgumentError(absl::StrCat("bad resp_tls host ", rc->resp_tls.host));
+    asio::ip::tcp::endpoint tls_ep(tls_addr, rc->resp_tls.port);
+    tls_acceptor_.open(tls_ep.protocol(), ec);
+    if (!ec) tls_acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) tls_acceptor_.bind(tls_ep, ec);
+    if (!ec) tls_acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", rc->resp_tls.ToString(), ": ", ec.message()));
+    }
+    spdlog::info("region {}: serving RESP over TLS on {} (tls-auth-clients {})", rc->name,
+                 rc->resp_tls.ToString(), tls::AuthClientsName(config_.tls.auth_clients));
+  }
   region_ = std::make_unique<Region>(std::move(placeholder));
   loading_region_ = std::make_unique<Region>(std::move(ro));
   // Known before the loader starts, so the first INFO already shows it (RecoverAof sets it too).
@@ -203,7 +229,8 @@ absl::Status Server::Start() {
       "-LOADING until done",
       rc->name, rc->resp.ToString(), topology::PersistenceModeName(rc->persistence.mode),
       config_.appendfsync, from, size.ok() ? *size : 0);
-  Accept();
+  Accept(&acceptor_, false);
+  if (tls_acceptor_.is_open()) Accept(&tls_acceptor_, true);
   loader_ = std::thread([this] { Load(); });
   return absl::OkStatus();
 }
@@ -345,6 +372,7 @@ void Server::Stop() {
   }
   asio::error_code ec;
   acceptor_.close(ec);
+  tls_acceptor_.close(ec);
   cron_timer_.cancel();
   pump_timer_.cancel();
   for (Connection* c : connections_) c->Close();
@@ -381,23 +409,57 @@ void Server::Stop() {
   });
 }
 
-void Server::Accept() {
-  acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
-    if (ec) {
-      if (ec != asio::error::operation_aborted) Accept();
-      return;
-    }
-    ++stats_.total_connections_received;
-    if (connections_.size() >= config_.maxclients) {
-      ++stats_.rejected_connections;
+void Server::Accept(asio::ip::tcp::acceptor* acceptor, bool tls) {
+  acceptor->async_accept(
+      [this, acceptor, tls](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+        if (ec) {
+          if (ec != asio::error::operation_aborted) Accept(acceptor, tls);
+          return;
+        }
+        AdoptSocket(std::move(socket), tls);
+        Accept(acceptor, tls);
+      });
+}
+
+void Server::AdoptSocket(asio::ip::tcp::socket socket, bool tls) {
+  ++stats_.total_connections_received;
+  if (connections_.size() >= config_.maxclients) {
+    ++stats_.rejected_connections;
+    // Over TLS the refusal would need a handshake first; Redis closes those without a word too.
+    if (!tls) {
       static constexpr std::string_view kMsg = "-ERR max number of clients reached\r\n";
       asio::error_code wec;
       asio::write(socket, asio::buffer(kMsg.data(), kMsg.size()), wec);
-    } else {
-      std::make_shared<Connection>(this, std::move(socket))->Start();
     }
-    Accept();
-  });
+    return;
+  }
+  std::make_shared<Connection>(this, std::move(socket), tls ? tls_ctx_.get() : nullptr)->Start();
+}
+
+absl::Status Server::ReloadTls() {
+  if (config_.tls_port == 0) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<SSL_CTX>> ctx = tls::MakeServerContext(config_.tls);
+  if (!ctx.ok()) {
+    spdlog::error("TLS configuration for the RESP TLS port failed: {}",
+                  std::string(ctx.status().message()));
+    return ctx.status();
+  }
+  tls_ctx_ = *std::move(ctx);
+  return absl::OkStatus();
+}
+
+void Server::LogTlsFailure(std::string_view addr, std::string_view error) {
+  const int64_t now = region_ ? region_->NowMs() : 0;
+  if (now - tls_failure_logged_ms_ < 1000) {
+    ++tls_failures_unlogged_;
+    return;
+  }
+  tls_failure_logged_ms_ = now;
+  spdlog::warn("TLS client {}: {}{}", std::string(addr), std::string(error),
+               tls_failures_unlogged_ > 0
+                   ? absl::StrCat(" (and ", tls_failures_unlogged_, " more since the last report)")
+                   : std::string());
+  tls_failures_unlogged_ = 0;
 }
 
 void Server::Execute(const std::vector<std::string_view>& args, Client* client,
@@ -649,15 +711,15 @@ void Server::DeliverRemote(const v1::PubSubMessages& messages) {
 void Server::Register(Connection* c) { connections_.push_back(c); }
 
 void Server::ServeWhileBusy(const Client* caller) {
-  if (acceptor_.is_open()) {
+  for (auto [acceptor, tls] : {std::pair{&acceptor_, false}, std::pair{&tls_acceptor_, true}}) {
+    if (!acceptor->is_open()) continue;
     asio::error_code ec;
-    acceptor_.non_blocking(true, ec);
+    acceptor->non_blocking(true, ec);
     while (!ec && connections_.size() < config_.maxclients) {
       asio::ip::tcp::socket socket(io_);
-      acceptor_.accept(socket, ec);
+      acceptor->accept(socket, ec);
       if (ec) break;
-      ++stats_.total_connections_received;
-      std::make_shared<Connection>(this, std::move(socket))->Start();
+      AdoptSocket(std::move(socket), tls);
     }
   }
   // A copy: connections accepted above are in it; none is destroyed while this runs (each is

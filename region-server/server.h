@@ -22,6 +22,7 @@
 #include "region-server/pubsub.h"
 #include "region-server/pump_pacer.h"
 #include "region-server/region.h"
+#include "region-server/tls/tls_server.h"
 #include "topology/topology.h"
 
 namespace activekv::server {
@@ -78,6 +79,10 @@ struct ServerConfig {
   OutputBufferLimit obuf_normal;
   OutputBufferLimit obuf_replica{256ull << 20, 64ull << 20, 60};  // reported only: no replicas
   OutputBufferLimit obuf_pubsub{32ull << 20, 8ull << 20, 60};
+  // TLS on RESP (docs/security.md, "Clients over TLS"): the resp_tls port (0: none) and the
+  // tls-* settings (CONFIG SET reloads them: Server::ReloadTls).
+  uint16_t tls_port = 0;
+  tls::Settings tls;
 };
 
 // Per-connection state visible to commands (CLIENT, HELLO, SELECT, QUIT).
@@ -300,8 +305,19 @@ class Server {
                     std::string_view object);
   uint64_t NextClientId() { return ++last_client_id_; }
 
+  // TLS on RESP: builds a context from config().tls for the connections accepted from now on
+  // (those connected keep theirs). Without a TLS port it only checks nothing: Redis applies
+  // tls-* settings when a TLS port exists. On failure the running context stays and the reason
+  // is logged and returned.
+  absl::Status ReloadTls();
+  // A client's TLS handshake or stream failed: logged, at most one line a second.
+  void LogTlsFailure(std::string_view addr, std::string_view error);
+
  private:
-  void Accept();
+  // Accepts connections on `acceptor`, over TLS when `tls` (the RESP TLS port).
+  void Accept(asio::ip::tcp::acceptor* acceptor, bool tls);
+  // A connection accepted on a listening port (maxclients checked, the TLS context chosen).
+  void AdoptSocket(asio::ip::tcp::socket socket, bool tls);
   // Loader thread: replays into loading_region_, then posts FinishLoading.
   void Load();
   // Event loop: adopts the loaded region (or fails the startup), starts gRPC and the cron.
@@ -354,6 +370,10 @@ class Server {
   asio::io_context io_{1};
   BlockingKeys blocking_{&io_};
   asio::ip::tcp::acceptor acceptor_{io_};
+  asio::ip::tcp::acceptor tls_acceptor_{io_};  // open when the region has resp_tls
+  std::shared_ptr<SSL_CTX> tls_ctx_;           // the TLS port's current context
+  int64_t tls_failure_logged_ms_ = 0;
+  uint64_t tls_failures_unlogged_ = 0;
   asio::steady_timer cron_timer_{io_};
   // Replication pumps after AOF flushes, spaced by the pacer (a timer picks up what comes in
   // between): under load peers get fewer, larger batches and the loop fewer wake-ups from gRPC

@@ -41,8 +41,8 @@ const std::vector<absl::string_view>& TopLevelKeys() {
 }
 const std::vector<absl::string_view>& RegionKeys() {
   static const auto* keys = new std::vector<absl::string_view>{
-      "name", "resp", "sync", "data_dir", "persistence", "backup", "acl_file", "requirepass_file",
-      "tls"};
+      "name",   "resp",     "resp_tls",         "sync", "data_dir", "persistence",
+      "backup", "acl_file", "requirepass_file", "tls"};
   return *keys;
 }
 const std::vector<absl::string_view>& ReplicationKeys() {
@@ -249,10 +249,16 @@ class Parser {
         }
       }
     }
-    const std::pair<const char*, Endpoint*> endpoint_fields[] = {{"resp", &region->resp},
-                                                                 {"sync", &region->sync}};
+    const std::pair<const char*, Endpoint*> endpoint_fields[] = {
+        {"resp", &region->resp}, {"sync", &region->sync}, {"resp_tls", &region->resp_tls}};
     for (auto [key, endpoint] : endpoint_fields) {
-      const Field* f = Require(fields, map, path, key);
+      const Field* f = nullptr;
+      if (endpoint == &region->resp_tls) {  // optional
+        auto it = fields.find(key);
+        if (it != fields.end()) f = &it->second;
+      } else {
+        f = Require(fields, map, path, key);
+      }
       if (f == nullptr) continue;
       std::string p = Child(path, key);
       std::optional<std::string> value = ReadString(*f, p);
@@ -292,6 +298,15 @@ class Parser {
       AddError(PosOf(map.Mark()),
                absl::StrCat(path, ": tls needs ca_file, cert_file and key_file together"));
     }
+    // Under TLS a certificate's name is who it is: "operator" is activekvctl's (syncer/tls.h).
+    if (t.enabled() && region->name == "operator") {
+      AddError(PosOf(map.Mark()),
+               absl::StrCat(path, ".name: 'operator' names the operator's certificate under tls"));
+    }
+    if (auto it = fields.find("resp_tls"); it != fields.end() && !t.enabled()) {
+      AddError(ValuePos(it->second),
+               absl::StrCat(path, ".resp_tls: needs tls (ca_file, cert_file, key_file)"));
+    }
   }
 
   // `tls`: top level (`topology` set: its defaults and the operator's certificate) or a
@@ -304,9 +319,10 @@ class Parser {
       return;
     }
     static const auto* top_keys = new std::vector<absl::string_view>{
-        "ca_file", "cert_file", "key_file", "operator_cert_file", "operator_key_file"};
-    static const auto* region_keys =
-        new std::vector<absl::string_view>{"ca_file", "cert_file", "key_file"};
+        "ca_file",   "cert_file",          "key_file",         "auth_clients",
+        "protocols", "operator_cert_file", "operator_key_file"};
+    static const auto* region_keys = new std::vector<absl::string_view>{
+        "ca_file", "cert_file", "key_file", "auth_clients", "protocols"};
     Fields fields = ReadMapping(field.value, path, topology ? *top_keys : *region_keys);
     TlsConfig* tls = topology ? &topology->tls : region_tls;
     std::vector<std::pair<const char*, std::string*>> keys = {
@@ -325,6 +341,31 @@ class Parser {
         } else {
           *out = Resolve(*v);
         }
+      }
+    }
+    if (auto it = fields.find("auth_clients"); it != fields.end()) {
+      std::string p = Child(path, "auth_clients");
+      // yaml-cpp keeps the scalar's text: yes / no are not turned into booleans.
+      if (std::optional<std::string> v = ReadString(it->second, p)) {
+        if (*v == "yes" || *v == "no" || *v == "optional") {
+          tls->auth_clients = *v;
+        } else {
+          AddError(ValuePos(it->second), absl::StrCat(p, ": bad value '", absl::CHexEscape(*v),
+                                                      "' (allowed: yes, no, optional)"));
+        }
+      }
+    }
+    if (auto it = fields.find("protocols"); it != fields.end()) {
+      std::string p = Child(path, "protocols");
+      if (std::optional<std::string> v = ReadString(it->second, p)) {
+        for (absl::string_view word : absl::StrSplit(*v, ' ', absl::SkipEmpty())) {
+          if (word != "TLSv1.2" && word != "TLSv1.3") {
+            AddError(ValuePos(it->second),
+                     absl::StrCat(p, ": '", absl::CHexEscape(word),
+                                  "' is not supported (use TLSv1.2 and/or TLSv1.3)"));
+          }
+        }
+        tls->protocols = *v;
       }
     }
   }

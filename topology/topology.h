@@ -8,6 +8,7 @@
 //   regions:
 //     - name: us-east
 //       resp: 127.0.0.1:7001                      # RESP endpoint for clients
+//       resp_tls: 127.0.0.1:7201                  # optional: RESP over TLS (needs `tls`)
 //       sync: 127.0.0.1:7101                      # gRPC endpoint: Syncer + Status
 //       data_dir: data/us-east                    # relative to the YAML file's folder
 //       persistence: { appendfsync: always }      # optional per-region override
@@ -90,17 +91,24 @@ struct BackupConfig {
 // "<N>s" / "<N>m" / "<N>h" in seconds (N >= 1); InvalidArgument otherwise.
 absl::StatusOr<int64_t> ParseInterval(std::string_view text);
 
-// Mutual TLS on the sync port (docs/security.md): PEM files, absolute. All three or none.
+// TLS (docs/security.md): mutual TLS on the sync port, and the certificate a region's
+// `resp_tls` port presents to clients. PEM files, absolute. All three or none.
 struct TlsConfig {
   std::string ca_file;    // the CA every region's and the operator's certificate is signed by
   std::string cert_file;  // this region's certificate (its name is the region's name)
   std::string key_file;
+  // The RESP TLS port only (the sync port always requires certificates): Redis's
+  // tls-auth-clients ("yes", "no", "optional") and tls-protocols ("" or a space-separated list
+  // of TLSv1.2 / TLSv1.3).
+  std::string auth_clients = "yes";
+  std::string protocols;
   bool enabled() const { return !ca_file.empty(); }
 };
 
 struct RegionConfig {
   std::string name;      // unique; [A-Za-z0-9_-]{1,64}
   Endpoint resp;         // RESP endpoint for clients
+  Endpoint resp_tls;     // RESP over TLS (optional, needs `tls`); port 0: none
   Endpoint sync;         // gRPC endpoint: activekv.v1.Syncer + activekv.v1.Status
   std::string data_dir;  // absolute, lexically normalised, no trailing '/'
   // Effective settings: the region's own `persistence` keys override the top-level defaults.

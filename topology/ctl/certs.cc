@@ -1,6 +1,8 @@
 // activekvctl certs FILE [--out DIR]: a CA and a certificate per region and for the operator, for
 // the topology's mutual TLS (docs/security.md). For demos and tests; production CAs are the
 // operator's own.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -10,6 +12,8 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "syncer/tls.h"
@@ -18,6 +22,9 @@
 
 namespace activekv::topology::ctl {
 namespace {
+
+// The certificate RESP clients present to a resp_tls port (tls auth_clients: yes).
+constexpr char kClientName[] = "client";
 
 struct KeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
@@ -30,9 +37,10 @@ using Cert = std::unique_ptr<X509, CertFree>;
 
 Key NewKey() { return Key(EVP_EC_gen("P-256")); }
 
-// A certificate for `name` (CN and DNS SAN), signed by `issuer` (null: self-signed CA).
+// A certificate for `name` (CN and DNS SAN, plus `extra_san` entries such as "IP:127.0.0.1"),
+// signed by `issuer` (null: self-signed CA).
 Cert NewCert(const std::string& name, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
-             long serial) {
+             long serial, const std::string& extra_san = "") {
   Cert cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
@@ -63,7 +71,8 @@ Cert NewCert(const std::string& name, EVP_PKEY* key, X509* issuer, EVP_PKEY* iss
     ok = add(NID_basic_constraints, "critical,CA:FALSE") &&
          add(NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
          add(NID_ext_key_usage, "serverAuth,clientAuth") &&
-         add(NID_subject_alt_name, absl::StrCat("DNS:", name));
+         add(NID_subject_alt_name,
+             absl::StrCat("DNS:", name, extra_san.empty() ? "" : ",", extra_san));
   }
   if (!ok || X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0) {
     return nullptr;
@@ -93,13 +102,31 @@ int Certs(const Topology& topology, const std::string& out_dir) {
     fprintf(stderr, "activekvctl: cannot create the CA in %s\n", out_dir.c_str());
     return kExitFailure;
   }
-  std::vector<std::string> names;
-  for (const RegionConfig& r : topology.regions) names.push_back(r.name);
-  names.push_back(syncer::kOperatorName);
+  // name -> extra subject alternative names. A region's certificate also names the host of its
+  // resp_tls port, so clients that check the host they dial (ioredis, redis-py with
+  // ssl_check_hostname) accept it; regions check each other by region name only.
+  std::vector<std::pair<std::string, std::string>> names;
+  for (const RegionConfig& r : topology.regions) {
+    if (r.name == syncer::kOperatorName || r.name == kClientName) {
+      fprintf(stderr, "activekvctl: a region named '%s' would share a certificate name\n",
+              r.name.c_str());
+      return kExitFailure;
+    }
+    std::string san;
+    if (r.resp_tls.port != 0) {
+      unsigned char addr[sizeof(in6_addr)];
+      const bool ip = inet_pton(AF_INET, r.resp_tls.host.c_str(), addr) == 1 ||
+                      inet_pton(AF_INET6, r.resp_tls.host.c_str(), addr) == 1;
+      san = absl::StrCat(ip ? "IP:" : "DNS:", r.resp_tls.host);
+    }
+    names.emplace_back(r.name, san);
+  }
+  names.emplace_back(syncer::kOperatorName, "");
+  names.emplace_back(kClientName, "");
   long serial = 2;
-  for (const std::string& name : names) {
+  for (const auto& [name, san] : names) {
     Key key = NewKey();
-    Cert cert = key ? NewCert(name, key.get(), ca.get(), ca_key.get(), serial++) : nullptr;
+    Cert cert = key ? NewCert(name, key.get(), ca.get(), ca_key.get(), serial++, san) : nullptr;
     if (!cert || !Write(absl::StrCat(out_dir, "/", name, ".pem"), nullptr, cert.get()) ||
         !Write(absl::StrCat(out_dir, "/", name, ".key"), key.get(), nullptr)) {
       fprintf(stderr, "activekvctl: cannot create the certificate of %s in %s\n", name.c_str(),
@@ -107,8 +134,10 @@ int Certs(const Topology& topology, const std::string& out_dir) {
       return kExitFailure;
     }
   }
-  printf("wrote %s/ca.pem and a certificate and key per region and for the operator; add:\n\n",
-         out_dir.c_str());
+  printf(
+      "wrote %s/ca.pem and a certificate and key per region, for the operator and for RESP "
+      "clients (client.pem, client.key); add:\n\n",
+      out_dir.c_str());
   printf(
       "tls:\n  ca_file: %s/ca.pem\n  operator_cert_file: %s/operator.pem\n"
       "  operator_key_file: %s/operator.key\n",

@@ -37,8 +37,8 @@ TEST(TopologyErrorTest, UnknownRegionKeyListsTheAllowedKeys) {
                 "    datadir: data/a",
                 "    data_dir: data/a",
             })),
-            "t.yaml:6: regions[0]: unknown key 'datadir' (allowed: name, resp, sync, data_dir, "
-            "persistence, backup, acl_file, requirepass_file, tls)");
+            "t.yaml:6: regions[0]: unknown key 'datadir' (allowed: name, resp, resp_tls, sync, "
+            "data_dir, persistence, backup, acl_file, requirepass_file, tls)");
 }
 
 TEST(TopologyErrorTest, BadReplicationCompression) {
@@ -360,5 +360,28 @@ TEST(TopologyFirstErrorTest, DuplicateBeforeALaterErrorOnTheSameLine) {
             })),
             "t.yaml:4: regions[1].resp: address h:1 is already used by regions[0].resp (line 3)");
 }
+// TLS: resp_tls needs the certificate files; auth_clients and protocols take Redis's values.
+TEST(TopologyErrorTest, TlsSettingsAreChecked) {
+  EXPECT_EQ(ErrorOf(Yaml({"name: demo",
+                          "regions:", "  - { name: a, resp: 127.0.0.1:7001, sync: 127.0.0.1:7101,",
+                          "      data_dir: d/a, resp_tls: 127.0.0.1:7201 }"})),
+            "t.yaml:4: regions[0].resp_tls: needs tls (ca_file, cert_file, key_file)");
+  EXPECT_EQ(
+      ErrorOf(Yaml({"name: demo", "tls: { ca_file: ca.pem, auth_clients: maybe }", "regions: []"})),
+      "t.yaml:2: tls.auth_clients: bad value 'maybe' (allowed: yes, no, optional)");
+  EXPECT_EQ(ErrorOf(Yaml({"name: demo", "tls: { protocols: TLSv1.2 TLSv1.1 }", "regions: []"})),
+            "t.yaml:2: tls.protocols: 'TLSv1.1' is not supported (use TLSv1.2 and/or TLSv1.3)");
+  EXPECT_EQ(
+      ErrorOf(Yaml({"name: demo", "tls: { ca_file: ca.pem, cert_file: c, key_file: k }",
+                    "regions:", "  - { name: operator, resp: 127.0.0.1:7001, sync: 127.0.0.1:7101,",
+                    "      data_dir: d/a }"})),
+      "t.yaml:4: regions[0].name: 'operator' names the operator's certificate under tls");
+  EXPECT_EQ(ErrorOf(Yaml({"name: demo", "tls: { ca_file: ca.pem, cert_file: c, key_file: k }",
+                          "regions:", "  - { name: a, resp: 127.0.0.1:7001, sync: 127.0.0.1:7101,",
+                          "      data_dir: d/a, resp_tls: 127.0.0.1:7001 }"})),
+            "t.yaml:5: regions[0].resp_tls: address 127.0.0.1:7001 is already used by "
+            "regions[0].resp (line 4)");
+}
+
 }  // namespace
 }  // namespace activekv::topology

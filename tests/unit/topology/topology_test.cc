@@ -335,5 +335,38 @@ TEST(TopologyDataDirTest, LoadedFileResolvesAgainstItsOwnFolder) {
   EXPECT_EQ(topology->regions[1].data_dir, "/abs/b");
 }
 
+// TLS (docs/security.md): the top level's settings, overridden key by key per region; the RESP
+// TLS port and its client-certificate policy.
+TEST(TopologyTest, TlsIsReadAndOverriddenKeyByKey) {
+  absl::StatusOr<Topology> t = Parse(Yaml({
+      "name: demo",
+      "tls: { ca_file: certs/ca.pem, cert_file: certs/x.pem, key_file: certs/x.key,",
+      "       auth_clients: optional, protocols: TLSv1.3 }",
+      "regions:",
+      "  - { name: a, resp: 127.0.0.1:7001, sync: 127.0.0.1:7101, data_dir: d/a,",
+      "      resp_tls: 127.0.0.1:7201, tls: { cert_file: certs/a.pem, auth_clients: 'no' } }",
+      "  - { name: b, resp: 127.0.0.1:7002, sync: 127.0.0.1:7102, data_dir: d/b }",
+  }));
+  ASSERT_TRUE(t.ok()) << t.status();
+  const RegionConfig& a = t->regions[0];
+  EXPECT_EQ(a.resp_tls.ToString(), "127.0.0.1:7201");
+  EXPECT_EQ(a.tls.ca_file, "/base/certs/ca.pem");
+  EXPECT_EQ(a.tls.cert_file, "/base/certs/a.pem");
+  EXPECT_EQ(a.tls.key_file, "/base/certs/x.key");
+  EXPECT_EQ(a.tls.auth_clients, "no");
+  EXPECT_EQ(a.tls.protocols, "TLSv1.3");
+  const RegionConfig& b = t->regions[1];
+  EXPECT_EQ(b.resp_tls.port, 0);
+  EXPECT_EQ(b.tls.cert_file, "/base/certs/x.pem");
+  EXPECT_EQ(b.tls.auth_clients, "optional");
+}
+
+TEST(TopologyTest, TlsAuthClientsDefaultsToYes) {
+  absl::StatusOr<Topology> t = Parse(kTwoRegions);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->regions[0].tls.auth_clients, "yes");
+  EXPECT_FALSE(t->regions[0].tls.enabled());
+}
+
 }  // namespace
 }  // namespace activekv::topology
