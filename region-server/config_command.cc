@@ -13,6 +13,7 @@
 #include "region-server/region.h"
 #include "region-server/scripting.h"
 #include "region-server/server.h"
+#include "spdlog/spdlog.h"
 
 namespace activekv::server {
 namespace {
@@ -71,6 +72,37 @@ bool ParseMemory(std::string_view text, uint64_t* out) {
   if (n > UINT64_MAX / mul) return false;
   *out = n * mul;
   return true;
+}
+
+// Redis's memory parameters: a byte count with an optional unit, within [min, max].
+Setter MemorySetter(uint64_t min, uint64_t max, std::function<void(Server&, uint64_t)> apply) {
+  return [=](Server& s, std::string_view v) -> std::string {
+    uint64_t n;
+    if (!ParseMemory(v, &n) || n > static_cast<uint64_t>(INT64_MAX)) {
+      return "argument must be a memory value";
+    }
+    if (n < min || n > max) {
+      return absl::StrCat("argument must be between ", min, " and ", max, " inclusive");
+    }
+    apply(s, n);
+    return "";
+  };
+}
+
+// maxmemory-policy: Redis's names; only noeviction is implemented (docs/security.md, "Limits").
+std::string SetMaxmemoryPolicy(Server&, std::string_view v) {
+  static constexpr std::string_view kPolicies[] = {
+      "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+      "allkeys-lru",  "allkeys-lfu",  "allkeys-random",  "noeviction"};
+  for (std::string_view p : kPolicies) {
+    if (!EqualsIgnoreCase(v, p)) continue;
+    if (p == "noeviction") return "";
+    return absl::StrCat("activekv supports only noeviction: evicting '", std::string(p),
+                        "' keys in one region would not remove them in the others "
+                        "(docs/security.md)");
+  }
+  return "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
+         "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction";
 }
 
 // client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" groups (Redis's rules and
@@ -200,13 +232,29 @@ const std::vector<Param>& Params() {
          s.SetRequirePass(v);
          return "";
        }},
-      {"maxmemory", [](Server&) { return std::string("0"); }, nullptr},
-      {"maxmemory-policy", [](Server&) { return std::string("noeviction"); }, nullptr},
+      {"maxmemory", [](Server& s) { return absl::StrCat(s.memory_limit().maxmemory()); },
+       MemorySetter(0, INT64_MAX,
+                    [](Server& s, uint64_t n) {
+                      const uint64_t used = s.memory_limit().Used(s.region().NowMs());
+                      if (n != 0 && n < used) {
+                        spdlog::warn(
+                            "WARNING: the new maxmemory value set via CONFIG SET ({}) is "
+                            "smaller than the current memory usage ({}). Client writes that may "
+                            "grow memory are refused (noeviction) until usage drops below it.",
+                            n, used);
+                      }
+                      s.memory_limit().set_maxmemory(n);
+                    })},
+      {"maxmemory-policy", [](Server&) { return std::string("noeviction"); }, SetMaxmemoryPolicy},
       {"proto-max-bulk-len", [](Server& s) { return absl::StrCat(s.config().proto_max_bulk_len); },
-       IntSetter(1024 * 1024, INT64_MAX,
-                 [](Server& s, int64_t n) { s.config().proto_max_bulk_len = n; })},
+       MemorySetter(1024 * 1024, INT64_MAX,
+                    [](Server& s, uint64_t n) { s.config().proto_max_bulk_len = n; })},
+      {"client-query-buffer-limit",
+       [](Server& s) { return absl::StrCat(s.config().client_query_buffer_limit); },
+       MemorySetter(1024 * 1024, INT64_MAX,
+                    [](Server& s, uint64_t n) { s.config().client_query_buffer_limit = n; })},
       {"maxclients", [](Server& s) { return absl::StrCat(s.config().maxclients); },
-       IntSetter(1, 1000000, [](Server& s, int64_t n) { s.config().maxclients = n; })},
+       IntSetter(1, UINT32_MAX, [](Server& s, int64_t n) { s.config().maxclients = n; })},
       {"timeout", [](Server& s) { return absl::StrCat(s.config().timeout); },
        IntSetter(0, INT32_MAX, [](Server& s, int64_t n) { s.config().timeout = n; })},
       {"auto-aof-rewrite-percentage",
@@ -215,8 +263,8 @@ const std::vector<Param>& Params() {
                  [](Server& s, int64_t n) { s.config().auto_aof_rewrite_percentage = n; })},
       {"auto-aof-rewrite-min-size",
        [](Server& s) { return absl::StrCat(s.config().auto_aof_rewrite_min_size); },
-       IntSetter(0, INT64_MAX,
-                 [](Server& s, int64_t n) { s.config().auto_aof_rewrite_min_size = n; })},
+       MemorySetter(0, INT64_MAX,
+                    [](Server& s, uint64_t n) { s.config().auto_aof_rewrite_min_size = n; })},
       {"hz", [](Server& s) { return absl::StrCat(s.config().hz); },
        IntSetter(1, 500, [](Server& s, int64_t n) { s.config().hz = n; })},
       {"busy-reply-threshold",

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "region-server/errors.h"
 #include "spdlog/spdlog.h"
@@ -173,6 +174,8 @@ void Connection::OnReadable(const asio::error_code& ec) {
   in_size_ += n;
   server_->stats().total_net_input_bytes += n;
   server_->region().RefreshClock();
+  client_.last_interaction_ms = server_->region().NowMs();
+  if (CloseIfOverQueryLimit()) return;
   bool keep = ProcessInput();
   if (!keep) client_.close_after_reply = true;
   if (!write_pending_) FlushOutput();
@@ -187,6 +190,7 @@ bool Connection::ProcessInput(bool commit) {
     // Before AUTH, Redis's tight limits (10 arguments, 16 KiB each) keep a stranger from making
     // the server buffer big requests.
     parser_.set_auth_required(server_->AuthRequired(client_));
+    parser_.set_max_bulk_len(server_->config().proto_max_bulk_len);
     resp::Parser::Result r = parser_.Parse(input, &consumed, &args_);
     in_start_ += consumed;
     if (r == resp::Parser::Result::kInputPending) break;
@@ -294,6 +298,19 @@ bool Connection::CloseIfOverOutputLimit() {
   return true;
 }
 
+bool Connection::CloseIfOverQueryLimit() {
+  const size_t pending = in_size_ - in_start_;
+  if (pending <= server_->config().client_query_buffer_limit) return false;
+  std::string head =
+      absl::CHexEscape(absl::string_view(in_.data() + in_start_, std::min<size_t>(64, pending)));
+  spdlog::warn(
+      "Closing client that reached max query buffer length: id={} addr={} qbuf={} (qbuf initial "
+      "bytes: \"{}\")",
+      client_.id, client_.addr, pending, head);
+  Close();
+  return true;
+}
+
 void Connection::OnWritable(const asio::error_code& ec) {
   write_pending_ = false;
   if (ec) {
@@ -360,6 +377,8 @@ void Connection::ServeWhileBusy() {
   }
   in_size_ += n;
   server_->stats().total_net_input_bytes += n;
+  client_.last_interaction_ms = server_->region().NowMs();
+  if (CloseIfOverQueryLimit()) return;
   if (!ProcessInput(/*commit=*/false)) client_.close_after_reply = true;
   // Write the replies now (they are small: -BUSY, KILL's answer); the socket is non-blocking,
   // so wait for it to drain a little at most.

@@ -84,6 +84,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Unsent output past the client class's client-output-buffer-limit: closes the connection
   // (its buffered output dropped) and returns true.
   bool CloseIfOverOutputLimit();
+  // Unprocessed input past client-query-buffer-limit: closes the connection, returns true.
+  bool CloseIfOverQueryLimit();
 
   Server* server_;
   asio::ip::tcp::socket socket_;

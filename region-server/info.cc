@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "region-server/backup_scheduler.h"
 #include "region-server/connection.h"
+#include "region-server/memory_limit.h"
 #include "region-server/region.h"
 #include "region-server/server.h"
 #include "syncer/replicator.h"
@@ -29,13 +30,6 @@ uint64_t RssBytes() {
   int n = fscanf(f, "%lu %lu", &pages, &rss);
   fclose(f);
   return n == 2 ? rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
-}
-
-// Bytes the allocator handed out and not freed (glibc's accounting: small-chunk and mmapped
-// bytes in use), the counterpart of redis-server's used_memory (jemalloc's allocated bytes).
-uint64_t AllocatedBytes() {
-  struct mallinfo2 mi = mallinfo2();
-  return static_cast<uint64_t>(mi.uordblks) + static_cast<uint64_t>(mi.hblkhd);
 }
 
 std::string Human(uint64_t bytes) {
@@ -121,12 +115,13 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
   if (want("memory", true)) {
     Section(&out, "Memory");
     uint64_t rss = RssBytes();
-    uint64_t used = AllocatedBytes();
+    uint64_t used = server.memory_limit().Used(now);
     Field(&out, "used_memory", used);
     Field(&out, "used_memory_human", Human(used));
     Field(&out, "used_memory_rss", rss);
     Field(&out, "used_memory_rss_human", Human(rss));
-    Field(&out, "maxmemory", 0);
+    Field(&out, "maxmemory", server.memory_limit().maxmemory());
+    Field(&out, "maxmemory_human", Human(server.memory_limit().maxmemory()));
     Field(&out, "maxmemory_policy", "noeviction");
     Field(&out, "mem_allocator", "libc");
   }

@@ -20,8 +20,8 @@ namespace activekv::server {
 // One running script or function: the ScriptHost its redis.call goes through.
 class ScriptRun final : public scripting::ScriptHost {
  public:
-  ScriptRun(Server* server, Client* caller, bool read_only, bool eval_mode, std::string name,
-            absl::Span<const std::string_view> command);
+  ScriptRun(Server* server, Client* caller, bool read_only, bool eval_mode, bool allow_oom,
+            std::string name, absl::Span<const std::string_view> command);
 
   std::string Call(const std::vector<std::string_view>& args, int resp,
                    std::string* reply) override;
@@ -45,6 +45,9 @@ class ScriptRun final : public scripting::ScriptHost {
   Client client_;  // the script's own client: the caller's database, redis.setresp's protocol
   bool read_only_;
   bool eval_mode_;
+  // maxmemory, as Redis's scriptVerifyOOM: a script that started above it may not make its first
+  // write (one that may grow memory); once it wrote, it runs to the end.
+  bool oom_at_start_;
   std::string name_;
   std::vector<std::string> command_;
   std::chrono::steady_clock::time_point start_;
@@ -71,9 +74,11 @@ class Scripting {
                        const Client* client, resp::ReplyBuilder* reply);
   ScriptRun* current() { return current_; }
 
-  // Runs a script or function as `ctx`'s client.
+  // Runs a script or function as `ctx`'s client. `allow_oom`: its writes are not refused above
+  // maxmemory (the allow-oom flag).
   void Run(CommandContext& ctx, int ref, std::string_view name, bool eval_mode, bool read_only,
-           const std::vector<std::string_view>& keys, const std::vector<std::string_view>& args);
+           bool allow_oom, const std::vector<std::string_view>& keys,
+           const std::vector<std::string_view>& args);
 
   // SCRIPT KILL / FUNCTION KILL.
   void Kill(CommandContext& ctx, bool eval_mode);

@@ -17,6 +17,15 @@
 namespace activekv::server {
 namespace {
 
+// A script or function that declares flags, neither allow-oom nor no-writes, is refused above
+// maxmemory before it starts, as Redis makes it a denyoom command. Replies and returns true then.
+bool RefuseOom(CommandContext& ctx, uint32_t flags) {
+  if ((flags & (scripting::kFlagAllowOom | scripting::kFlagNoWrites)) != 0) return false;
+  if (ctx.server->memory_limit().maxmemory() == 0 || !ctx.server->OutOfMemory()) return false;
+  ctx.reply->Error(Server::kErrOom);
+  return true;
+}
+
 // Replies the error and returns true while the region refuses writes (MISCONF, joining).
 bool RefuseWrites(CommandContext& ctx) {
   std::string refusal = WriteRefusal(*ctx.region);
@@ -25,6 +34,7 @@ bool RefuseWrites(CommandContext& ctx) {
   return true;
 }
 
+using scripting::kFlagAllowOom;
 using scripting::kFlagEvalCompat;
 using scripting::kFlagNoWrites;
 using scripting::LuaEngine;
@@ -95,6 +105,8 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro) {
   }
   const bool compat = (script->flags & kFlagEvalCompat) != 0;
   const bool no_writes = (script->flags & kFlagNoWrites) != 0;
+  const bool allow_oom = (script->flags & kFlagAllowOom) != 0;
+  if (!compat && RefuseOom(ctx, script->flags)) return;
   if (!compat && !no_writes) {
     if (RefuseWrites(ctx)) return;
     if (ro) {
@@ -104,7 +116,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro) {
   }
   // Copied: FlushScripts (SCRIPT FLUSH) cannot run meanwhile, but keep the name independent.
   const std::string sha = script->sha;
-  State(ctx).Run(ctx, script->ref, sha, true, ro || (!compat && no_writes), keys, args);
+  State(ctx).Run(ctx, script->ref, sha, true, ro || (!compat && no_writes), allow_oom, keys, args);
 }
 
 void Eval(CommandContext& ctx) { EvalGeneric(ctx, false, false); }
@@ -123,6 +135,7 @@ void FcallGeneric(CommandContext& ctx, bool ro) {
   std::vector<std::string_view> keys, args;
   if (!SplitKeys(ctx, 2, "ERR Bad number of keys provided", &keys, &args)) return;
   const bool no_writes = (fn->flags & kFlagNoWrites) != 0;
+  if (RefuseOom(ctx, fn->flags)) return;
   if (!no_writes) {
     if (RefuseWrites(ctx)) return;
     if (ro) {
@@ -131,7 +144,8 @@ void FcallGeneric(CommandContext& ctx, bool ro) {
     }
   }
   const std::string name = fn->name;
-  state.Run(ctx, fn->ref, name, false, ro || no_writes, keys, args);
+  state.Run(ctx, fn->ref, name, false, ro || no_writes, (fn->flags & kFlagAllowOom) != 0, keys,
+            args);
 }
 
 void Fcall(CommandContext& ctx) { FcallGeneric(ctx, false); }
@@ -414,12 +428,13 @@ void FunctionCommand(CommandContext& ctx) {
 
 // --- ScriptRun ---
 
-ScriptRun::ScriptRun(Server* server, Client* caller, bool read_only, bool eval_mode,
+ScriptRun::ScriptRun(Server* server, Client* caller, bool read_only, bool eval_mode, bool allow_oom,
                      std::string name, absl::Span<const std::string_view> command)
     : server_(server),
       caller_(caller),
       read_only_(read_only),
       eval_mode_(eval_mode),
+      oom_at_start_(!allow_oom && server->memory_limit().maxmemory() != 0 && server->OutOfMemory()),
       name_(std::move(name)),
       start_(std::chrono::steady_clock::now()) {
   client_.id = caller->id;
@@ -461,6 +476,9 @@ std::string ScriptRun::Call(const std::vector<std::string_view>& args, int resp,
       default:
         return "The user executing the script is lacking the permissions for the command";
     }
+  }
+  if (oom_at_start_ && !write_dirty_ && (spec->flags & kDenyOom)) {
+    return absl::StrCat("-", std::string(Server::kErrOom));
   }
   if (spec->flags & kWrite) write_dirty_ = true;
   client_.protocol = resp;
@@ -563,9 +581,9 @@ bool Scripting::RefuseWhileBusy(const CommandSpec& spec, absl::Span<const std::s
 }
 
 void Scripting::Run(CommandContext& ctx, int ref, std::string_view name, bool eval_mode,
-                    bool read_only, const std::vector<std::string_view>& keys,
+                    bool read_only, bool allow_oom, const std::vector<std::string_view>& keys,
                     const std::vector<std::string_view>& args) {
-  ScriptRun run(server_, ctx.client, read_only, eval_mode, std::string(name), ctx.args);
+  ScriptRun run(server_, ctx.client, read_only, eval_mode, allow_oom, std::string(name), ctx.args);
   current_ = &run;
   LuaEngine::Run r;
   r.ref = ref;

@@ -535,6 +535,22 @@ void Server::Execute(const std::vector<std::string_view>& args, Client* client,
       return;
     }
   }
+  // maxmemory, as Redis's processCommand: above it a command that may grow memory is refused,
+  // and inside MULTI every command but EXEC, DISCARD, QUIT and RESET (queueing takes memory
+  // too), and an EXEC that queued one. A script's own calls are checked by the script
+  // (ScriptRun::Call: only until its first write, so it never stops halfway).
+  if (memory_limit_.maxmemory() != 0 &&
+      (scripting_->current() == nullptr || client != scripting_->current()->script_client())) {
+    bool deny = (spec->flags & kDenyOom) || (exec && (tx.queued_flags & kDenyOom));
+    if (tx.multi && !exec && spec->name != "discard" && spec->name != "quit" &&
+        spec->name != "reset") {
+      deny = true;
+    }
+    if (deny && OutOfMemory()) {
+      RejectCommand(this, client, exec, kErrOom, reply);
+      return;
+    }
+  }
   // RESP2 pub/sub mode (Redis 7.0): a subscribed client may only change its subscriptions,
   // PING, QUIT or RESET.
   if (client->protocol == 2 && client->subs.any() && !AllowedInPubSubMode(*spec)) {
@@ -939,6 +955,22 @@ bool Server::AdvanceRewrite() {
   return false;
 }
 
+void Server::CloseIdleClients() {
+  if (config_.timeout <= 0) return;
+  const int64_t now = region_->NowMs();
+  // A copy: Close() may unregister.
+  std::vector<Connection*> conns = connections_;
+  for (Connection* c : conns) {
+    const Client& cl = c->client();
+    // As Redis's clientsCronHandleTimeout: not while blocked or subscribed.
+    if (cl.blocked || cl.subs.any()) continue;
+    if (now - cl.last_interaction_ms > config_.timeout * 1000) {
+      spdlog::debug("Closing idle client id={} addr={}", cl.id, cl.addr);
+      c->Close();
+    }
+  }
+}
+
 void Server::Cron() {
   region_->RefreshClock();
   // A new data directory waits for its peers before it writes (Region::joining); when some stay
@@ -996,6 +1028,7 @@ void Server::Cron() {
   ScheduleAofFlush();
   // Heartbeats, reconnects, acks.
   if (replicator_) replicator_->Pump();
+  CloseIdleClients();
   // instantaneous_ops_per_sec
   int64_t now = region_->NowMs();
   if (stats_.ops_sample_ms != 0 && now > stats_.ops_sample_ms) {

@@ -17,6 +17,7 @@
 #include "region-server/acl/acl.h"
 #include "region-server/blocking.h"
 #include "region-server/command.h"
+#include "region-server/memory_limit.h"
 #include "region-server/multi.h"
 #include "region-server/notify.h"
 #include "region-server/pubsub.h"
@@ -53,7 +54,11 @@ struct ServerConfig {
   bool appendonly = true;
   uint64_t proto_max_bulk_len = 512ull << 20;
   uint64_t maxclients = 10000;
+  // timeout: seconds a client may stay idle before it is closed (not while it is blocked or
+  // subscribed); 0: never.
   int64_t timeout = 0;
+  // client-query-buffer-limit: a client whose unprocessed input grows past this is closed.
+  uint64_t client_query_buffer_limit = 1ull << 30;
   uint64_t hz = 10;
   // Automatic AOF rewrite (Redis's rule): when the AOF has grown by this percentage over its
   // size after the last rewrite (or at startup) and is at least min-size bytes. 0: never.
@@ -310,6 +315,14 @@ class Server {
   // tls-* settings when a TLS port exists. On failure the running context stays and the reason
   // is logged and returned.
   absl::Status ReloadTls();
+  // maxmemory (docs/security.md, "Limits"): client writes that may grow memory are refused
+  // above it; replication, expiry and tombstone collection go on.
+  MemoryLimit& memory_limit() { return memory_limit_; }
+  // Redis's OOM refusal, as its shared.oomerr.
+  static constexpr std::string_view kErrOom =
+      "OOM command not allowed when used memory > 'maxmemory'.";
+  bool OutOfMemory() { return memory_limit_.Exceeded(region_->NowMs()); }
+
   // A client's TLS handshake or stream failed: logged, at most one line a second.
   void LogTlsFailure(std::string_view addr, std::string_view error);
 
@@ -326,6 +339,8 @@ class Server {
   void StartCron();
   absl::Status StartGrpc();
   void Cron();
+  // timeout: closes clients idle for longer.
+  void CloseIdleClients();
   void FlushAof();
   void WakeWaiters();
   void AofRewriteStep();
@@ -373,6 +388,7 @@ class Server {
   asio::ip::tcp::acceptor tls_acceptor_{io_};  // open when the region has resp_tls
   std::shared_ptr<SSL_CTX> tls_ctx_;           // the TLS port's current context
   int64_t tls_failure_logged_ms_ = 0;
+  MemoryLimit memory_limit_;
   uint64_t tls_failures_unlogged_ = 0;
   asio::steady_timer cron_timer_{io_};
   // Replication pumps after AOF flushes, spaced by the pacer (a timer picks up what comes in

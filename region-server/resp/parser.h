@@ -94,6 +94,8 @@ class Parser {
 
   // Redis refuses big requests from connections that still have to AUTH (see kUnauth*).
   void set_auth_required(bool required) { auth_required_ = required; }
+  // proto-max-bulk-len may change between commands (CONFIG SET).
+  void set_max_bulk_len(size_t n) { limits_.max_bulk_len = n; }
   bool auth_required() const { return auth_required_; }
 
   const Limits& limits() const { return limits_; }
