@@ -33,28 +33,35 @@ absl::StatusOr<Pems> ReadAll(const TlsFiles& files) {
   return p;
 }
 
+// Reads the files again every kReloadIntervalS (gRPC's file watcher): new handshakes use what
+// they hold then, established connections keep going.
+std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> Watch(const TlsFiles& files) {
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      files.key_file, files.cert_file, files.ca_file, kReloadIntervalS);
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsServerCredentials(
     const TlsFiles& files) {
-  absl::StatusOr<Pems> pems = ReadAll(files);
-  if (!pems.ok()) return pems.status();
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = pems->ca;
-  options.pem_key_cert_pairs.push_back({pems->key, pems->cert});
-  return grpc::SslServerCredentials(options);
+  // Unreadable files stop the start here, with their names (the watcher would only log).
+  if (absl::StatusOr<Pems> pems = ReadAll(files); !pems.ok()) return pems.status();
+  grpc::experimental::TlsServerCredentialsOptions options(Watch(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsChannelCredentials(
     const TlsFiles& files) {
-  absl::StatusOr<Pems> pems = ReadAll(files);
-  if (!pems.ok()) return pems.status();
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = pems->ca;
-  options.pem_private_key = pems->key;
-  options.pem_cert_chain = pems->cert;
-  return grpc::SslCredentials(options);
+  if (absl::StatusOr<Pems> pems = ReadAll(files); !pems.ok()) return pems.status();
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(Watch(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  return grpc::experimental::TlsCredentials(options);
 }
 
 void VerifyServerName(const std::string& name, grpc::ChannelArguments* args) {

@@ -14,6 +14,8 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace activekv::syncer {
 
@@ -21,16 +23,21 @@ namespace activekv::syncer {
 // service answers under TLS. Region certificates carry their region's name.
 inline constexpr char kOperatorName[] = "operator";
 
+// How often the PEM files are read again: a certificate replaced in place (or a new CA) is used
+// by the handshakes that follow, without a restart (docs/security.md, "Rotation").
+inline constexpr unsigned int kReloadIntervalS = 5;
+
 struct TlsFiles {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
 };
 
-// A server that requires every caller to present a certificate signed by the CA.
+// A server that requires every caller to present a certificate signed by the CA. The files are
+// read now (an unreadable one is an error) and again every kReloadIntervalS.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsServerCredentials(
     const TlsFiles& files);
-// A caller presenting `files.cert_file` and trusting only `files.ca_file`.
+// A caller presenting `files.cert_file` and trusting only `files.ca_file`, reloaded the same way.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsChannelCredentials(
     const TlsFiles& files);
 // Channel arguments that make a TLS caller check the server's certificate against `name`.

@@ -14,6 +14,8 @@ the operator's certificate, and refuses a region's certificate and a plaintext c
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import unittest
@@ -133,6 +135,99 @@ class TlsTest(unittest.TestCase):
         self.write_topology(plain, tls=False)
         r = json.loads(self.ctl_status(plain).stdout)
         self.assertTrue(r["a"]["down"] and r["b"]["down"])
+
+class CertificateRotationTest(unittest.TestCase):
+    """Certificates replaced in place are used without a restart (docs/security.md, "Rotation"):
+    regions a and b start with one CA; every file is then replaced by certificates of a new CA.
+    The sync port soon presents the new certificate and accepts only the new CA (checked with
+    Python's ssl as the operator); a restarted b (which reads the new files) and the running a
+    (which never restarted) link again both ways and replicate."""
+
+    def setUp(self):
+        self.work = akv.new_workdir("tls-rotation")
+        ctl = akv.require_executable(os.path.join(akv.bin_dir(), "activekvctl"), "activekvctl")
+        self.server = akv.require_executable(os.path.join(akv.bin_dir(), "activekv-server"),
+                                             "activekv-server")
+        ports = akv.free_ports(4)
+        self.resp = {"a": ports[0], "b": ports[1]}
+        self.sync = {"a": ports[2], "b": ports[3]}
+        self.topology = os.path.join(self.work, "t.yaml")
+        lines = ["name: t", "tls: { ca_file: live/ca.pem }", "regions:"]
+        for name in ("a", "b"):
+            lines.append("  - { name: %s, resp: 127.0.0.1:%d, sync: 127.0.0.1:%d, data_dir: %s, "
+                         "tls: { cert_file: live/%s.pem, key_file: live/%s.key } }"
+                         % (name, self.resp[name], self.sync[name], name, name, name))
+        with open(self.topology, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        for out in ("live", "next"):
+            r = subprocess.run([ctl, "certs", self.topology, "--out",
+                                os.path.join(self.work, out)], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.procs = {}
+        for name in ("a", "b"):
+            self.start(name)
+
+    def start(self, name):
+        with open(os.path.join(self.work, "%s.log" % name), "a") as log:
+            p = subprocess.Popen([self.server, "--topology", self.topology, "--region", name],
+                                 stdout=log, stderr=subprocess.STDOUT)
+        self.procs[name] = p
+        self.addCleanup(lambda: (p.kill(), p.wait()))
+
+    def client(self, name):
+        def connect():
+            try:
+                c = akv.RespClient(self.resp[name])
+            except OSError:
+                return None
+            try:
+                if c.call("PING").raw == b"+PONG\r\n":
+                    return c
+            except (OSError, akv.ConnectionClosed):
+                pass
+            c.close()
+            return None
+        c = akv.wait_for(self, "region %s" % name, connect)
+        self.addCleanup(c.close)
+        return c
+
+    def sync_port_accepts(self, name, certs):
+        """A TLS handshake with the sync port, as the operator of `certs` trusting its CA."""
+        ctx = ssl.create_default_context(cafile=os.path.join(self.work, certs, "ca.pem"))
+        ctx.check_hostname = False
+        ctx.load_cert_chain(os.path.join(self.work, certs, "operator.pem"),
+                            os.path.join(self.work, certs, "operator.key"))
+        ctx.set_alpn_protocols(["h2"])
+        try:
+            with socket.create_connection(("127.0.0.1", self.sync[name]), timeout=5) as raw:
+                with ctx.wrap_socket(raw, server_hostname=name):
+                    return True
+        except (ssl.SSLError, OSError):
+            return False
+
+    def test_replaced_certificates_are_used_without_a_restart(self):
+        a, b = self.client("a"), self.client("b")
+        akv.wait_for(self, "a to take writes", lambda: a.call("SET", "k1", "1").raw == b"+OK\r\n")
+        akv.wait_for(self, "k1 on b", lambda: b.call("GET", "k1").raw == b"$1\r\n1\r\n")
+        self.assertTrue(self.sync_port_accepts("a", "live"))
+        self.assertFalse(self.sync_port_accepts("a", "next"))
+        # Rotation: each file replaced by its successor (rename: never half written).
+        for f in os.listdir(os.path.join(self.work, "next")):
+            os.replace(os.path.join(self.work, "next", f), os.path.join(self.work, "live", f))
+        for name in ("a", "b"):
+            akv.wait_for(self, "%s's sync port on the new CA" % name,
+                         lambda: self.sync_port_accepts(name, "live"), timeout=30)
+        # b restarts on the new files; a, still running, dials it with its reloaded certificate
+        # and accepts b's new one.
+        self.procs["b"].kill()
+        self.procs["b"].wait()
+        self.start("b")
+        b = self.client("b")
+        akv.wait_for(self, "b to take writes", lambda: b.call("SET", "k2", "2").raw == b"+OK\r\n")
+        akv.wait_for(self, "k2 on a", lambda: a.call("GET", "k2").raw == b"$1\r\n2\r\n")
+        self.assertEqual(a.call("SET", "k3", "3").raw, b"+OK\r\n")
+        akv.wait_for(self, "k3 on b", lambda: b.call("GET", "k3").raw == b"$1\r\n3\r\n")
+
 
 if __name__ == "__main__":
     unittest.main()
