@@ -20,8 +20,9 @@ std::string ManifestToYaml(const Manifest& m) {
   out << YAML::Key << "created_unix_ms" << YAML::Value << m.created_unix_ms;
   out << YAML::Key << "saved_unix_ms" << YAML::Value << m.saved_unix_ms;
   out << YAML::Key << "version_vector" << YAML::Value << YAML::BeginMap;
-  for (const auto& [origin, seq] : m.version_vector)
+  for (const auto& [origin, seq] : m.version_vector) {
     out << YAML::Key << origin << YAML::Value << seq;
+  }
   out << YAML::EndMap;
   out << YAML::Key << "objects" << YAML::Value << YAML::BeginSeq;
   for (const Manifest::Object& o : m.objects) {

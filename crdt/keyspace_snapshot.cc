@@ -137,8 +137,9 @@ void Keyspace::NextSnapshotChunk(size_t max_keys, v1::Snapshot* out, size_t max_
       s.cursor_hash = it->hash;
       s.cursor_key = it->key();
       // Saved before it changed, or created since.
-      if (s.saved[s.cursor_ns].erase(absl::string_view(it->key().data(), it->key().size())) > 0)
+      if (s.saved[s.cursor_ns].erase(absl::string_view(it->key().data(), it->key().size())) > 0) {
         continue;
+      }
       v1::KeyState* state = out->add_keys();
       state->set_key(it->key().data(), it->key().size());
       if (s.cursor_ns != 0) state->set_db(s.cursor_ns);

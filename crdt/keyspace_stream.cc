@@ -94,8 +94,9 @@ void Keyspace::ApplyStreamOp(const v1::Op& op, const Dot& dot, Entry* entry,
       ch.view.last_ms = g.last_id().ms();
       ch.view.last_seq = g.last_id().seq();
       ch.view.entries_read = g.entries_read();
-      for (const auto& t : g.views_removed())
+      for (const auto& t : g.views_removed()) {
         ch.views_removed.emplace_back(region_of(t.region()), t.seq());
+      }
       for (const auto& c : g.consumers()) {
         StreamGroups::Change::ConsumerChange cc;
         cc.name = c.name();

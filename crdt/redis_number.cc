@@ -11,8 +11,8 @@
 
 namespace activekv::crdt {
 namespace {
-constexpr size_t kLongStrSize = 21;               // LONG_STR_SIZE
-constexpr size_t kMaxLongDoubleChars = 5 * 1024;  // MAX_LONG_DOUBLE_CHARS
+constexpr size_t kLongStrSize = 21;                       // LONG_STR_SIZE
+constexpr size_t kMaxLongDoubleChars = size_t{5} * 1024;  // MAX_LONG_DOUBLE_CHARS
 }  // namespace
 
 bool ParseRedisInt(std::string_view s, int64_t* out) {

@@ -110,7 +110,10 @@ class ABSL_LOCKABLE Mutex {
     // The caller may have changed guarded state since it locked: the other waiters re-check
     // (absl::Mutex does the same when a waiter releases the lock to block).
     WakeSatisfied();
-    Waiter self{[](void* p) { return (*static_cast<Predicate*>(p))(); }, &pred, waiters_};
+    // (The lambda is analysed on its own: it needs the same exemption.)
+    Waiter self{[](void* p)
+                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return (*static_cast<Predicate*>(p))(); },
+                &pred, waiters_};
     waiters_ = &self;
     bool satisfied = true;
     while (!pred()) {

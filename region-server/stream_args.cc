@@ -359,7 +359,10 @@ void CopyStream(Region& region, const crdt::StreamValue& src, std::string_view d
     m->mutable_max_deleted_id()->set_seq(meta.max_deleted.seq);
   });
   // Each consumer group as it is: its last id, consumers and pending entries.
-  for (const auto& [name, g] : src.groups().groups()) {
+  for (const auto& group : src.groups().groups()) {
+    // Named, not structured bindings: C++17 lambdas cannot capture those (clang refuses).
+    const auto& name = group.first;
+    const auto& g = group.second;
     if (!g.exists()) continue;
     const crdt::StreamGroups::View last = g.last();
     region.EmitStreamOp(dst, [&](crdt::Hlc, v1::Op* op) {

@@ -26,7 +26,7 @@ bool Line(std::string_view data, size_t* pos, std::string_view* line) {
   return true;
 }
 
-bool ParseLen(std::string_view text, long long* n) {
+bool ParseLen(std::string_view text, int64_t* n) {
   if (text.empty() || text.size() > 20) return false;
   char buf[24];
   memcpy(buf, text.data(), text.size());
@@ -92,7 +92,7 @@ bool PushReply(lua_State* L, std::string_view data, size_t* pos) {
   const char type = data[(*pos)++];
   std::string_view line;
   if (!Line(data, pos, &line)) return false;
-  long long n = 0;
+  int64_t n = 0;
   switch (type) {
     case '+':
       PushStringField(L, "ok", line);
@@ -144,7 +144,7 @@ bool PushReply(lua_State* L, std::string_view data, size_t* pos) {
         return true;
       }
       lua_newtable(L);
-      for (long long j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < n; ++j) {
         lua_pushnumber(L, static_cast<lua_Number>(j + 1));
         if (!PushReply(L, data, pos)) return false;
         lua_settable(L, -3);
@@ -155,7 +155,7 @@ bool PushReply(lua_State* L, std::string_view data, size_t* pos) {
       lua_newtable(L);
       lua_pushstring(L, "map");
       lua_newtable(L);
-      for (long long j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < n; ++j) {
         if (!PushReply(L, data, pos) || !PushReply(L, data, pos)) return false;
         if (lua_isnil(L, -2)) {
           lua_pop(L, 2);  // a nil key cannot be stored
@@ -170,7 +170,7 @@ bool PushReply(lua_State* L, std::string_view data, size_t* pos) {
       lua_newtable(L);
       lua_pushstring(L, "set");
       lua_newtable(L);
-      for (long long j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < n; ++j) {
         if (!PushReply(L, data, pos)) return false;
         if (lua_isnil(L, -1)) {
           lua_pop(L, 1);
@@ -184,7 +184,7 @@ bool PushReply(lua_State* L, std::string_view data, size_t* pos) {
     case '|': {  // attributes: parsed and dropped, then the reply itself
       if (!ParseLen(line, &n)) return false;
       int top = lua_gettop(L);
-      for (long long j = 0; j < 2 * n; ++j) {
+      for (int64_t j = 0; j < 2 * n; ++j) {
         if (!PushReply(L, data, pos)) return false;
       }
       lua_settop(L, top);

@@ -54,7 +54,7 @@ std::string Sha1Hex(std::string_view data) {
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * len);
+  out.reserve(size_t{2} * len);
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kHex[md[i] >> 4]);
     out.push_back(kHex[md[i] & 15]);

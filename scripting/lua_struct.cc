@@ -43,10 +43,10 @@ size_t OptSize(lua_State* L, char opt, const char** fmt) {
       return 1;
     case 'H':
     case 'h':
-      return sizeof(short);
+      return sizeof(short);  // NOLINT(google-runtime-int): Lua struct's 'h' is C's short
     case 'L':
     case 'l':
-      return sizeof(long);
+      return sizeof(long);  // NOLINT(google-runtime-int): Lua struct's 'l' is C's long
     case 'T':
       return sizeof(size_t);
     case 'f':
@@ -137,7 +137,7 @@ int Pack(lua_State* L) {
   lua_pushnil(L);  // separates the arguments from the buffer's pieces
   luaL_buffinit(L, &b);
   while (*fmt != '\0') {
-    int opt = *fmt++;
+    int opt = static_cast<unsigned char>(*fmt++);
     size_t size = OptSize(L, static_cast<char>(opt), &fmt);
     size_t toalign = ToAlign(totalsize, h, opt, size);
     totalsize += toalign;
@@ -205,7 +205,7 @@ lua_Number GetInteger(const char* buff, int endian, bool is_signed, int size) {
     }
   }
   if (!is_signed) return static_cast<lua_Number>(l);
-  if (size < 8) {
+  if (size > 0 && size < 8) {  // "i0" is a size of 0: no sign bit (and no negative shift)
     uint64_t mask = ~uint64_t{0} << (size * 8 - 1);
     if (l & mask) l |= mask;
   }
@@ -222,7 +222,7 @@ int Unpack(lua_State* L) {
   size_t pos = static_cast<size_t>(start) - 1;
   int n = 0;
   while (*fmt) {
-    int opt = *fmt++;
+    int opt = static_cast<unsigned char>(*fmt++);
     size_t size = OptSize(L, static_cast<char>(opt), &fmt);
     pos += ToAlign(pos, h, opt, size);
     luaL_argcheck(L, size <= ld && pos <= ld - size, 2, "data string too short");
@@ -244,7 +244,7 @@ int Unpack(lua_State* L) {
       case 'x':
         break;
       case 'f': {
-        float f;
+        float f = 0;
         memcpy(&f, data + pos, size);
         CorrectBytes(reinterpret_cast<char*>(&f), sizeof(f), h.endian);
         lua_pushnumber(L, f);
@@ -252,7 +252,7 @@ int Unpack(lua_State* L) {
         break;
       }
       case 'd': {
-        double d;
+        double d = 0;
         memcpy(&d, data + pos, size);
         CorrectBytes(reinterpret_cast<char*>(&d), sizeof(d), h.endian);
         lua_pushnumber(L, d);
@@ -293,7 +293,7 @@ int Size(lua_State* L) {
   const char* fmt = luaL_checkstring(L, 1);
   size_t pos = 0;
   while (*fmt) {
-    int opt = *fmt++;
+    int opt = static_cast<unsigned char>(*fmt++);
     size_t size = OptSize(L, static_cast<char>(opt), &fmt);
     pos += ToAlign(pos, h, opt, size);
     if (opt == 's') {

@@ -108,8 +108,9 @@ absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
                       "such as 127.0.0.1");
   }
 
-  if (!IsDigits(port))
+  if (!IsDigits(port)) {
     return BadAddress(text, absl::StrCat("port '", AsAbsl(port), "' is not a number"));
+  }
   uint32_t port_number = 0;
   if (!absl::SimpleAtoi(AsAbsl(port), &port_number) || port_number < 1 || port_number > 65535) {
     return BadAddress(text, "port must be 1-65535");

@@ -80,8 +80,8 @@ class BasicRegister {
   using Increment = typename Arith::Increment;
 
   BasicRegister() = default;
-  BasicRegister(BasicRegister&&) = default;
-  BasicRegister& operator=(BasicRegister&&) = default;
+  BasicRegister(BasicRegister&&) noexcept = default;
+  BasicRegister& operator=(BasicRegister&&) noexcept = default;
   BasicRegister(const BasicRegister& other) { *this = other; }
   BasicRegister& operator=(const BasicRegister& other);
 

@@ -330,7 +330,7 @@ absl::Status StreamGroups::FromState(
     const std::vector<RegionId>& dict, const RegionTable& regions) {
   groups_.clear();
   removed_.clear();
-  const absl::Status bad = absl::InvalidArgumentError("stream group: bad tag");
+  absl::Status bad = absl::InvalidArgumentError("stream group: bad tag");
   for (const v1::StreamState::Group& x : in) {
     Group& g = groups_[x.name()];
     Tag t;

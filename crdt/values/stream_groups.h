@@ -19,8 +19,6 @@
 
 namespace activekv::crdt {
 
-struct StreamId;
-
 // A stream's consumer groups (docs/crdt-semantics.md, "Streams", "Consumer groups"), part of
 // StreamValue. Every element is an instance tagged by the op that added it (dot, index), and
 // every removal names the instances its origin had seen, as for entries:

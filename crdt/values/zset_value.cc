@@ -32,6 +32,7 @@ void ZsetValue::After(const Change& c, Member* m, const RegionTable& regions) {
   const double score = exists ? m->reg.Value(regions) : 0;
   // Unchanged (bit for bit: -0 is not 0): the index and the digest stay as they are. The common
   // case of a ZADD that rewrites a member's score with the same value.
+  // NOLINTNEXTLINE(bugprone-suspicious-memory-comparison): bit for bit is the point.
   if (c.had && exists && std::memcmp(&score, &c.old_score, sizeof(score)) == 0) return;
   if (c.had) {
     digest_.Sub(MemberDigest(m->name, c.old_score));

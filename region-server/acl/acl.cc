@@ -260,8 +260,9 @@ std::string Selector::DescribeCommands() const {
     if (!user) {
       auto it = firstargs_.find(meta.id);
       if (it != firstargs_.end()) {
-        for (const std::string& a : it->second)
+        for (const std::string& a : it->second) {
           absl::StrAppend(&rules, "+", std::string(meta.fullname), "|", a, " ");
+        }
       }
     }
   }
@@ -628,8 +629,9 @@ std::string Acl::LoadFile(const std::string& path, std::vector<std::unique_ptr<U
 
 std::string Acl::Serialize() const {
   std::string out;
-  for (const auto& [name, user] : users_)
+  for (const auto& [name, user] : users_) {
     absl::StrAppend(&out, "user ", name, " ", user->Describe(), "\n");
+  }
   return out;
 }
 

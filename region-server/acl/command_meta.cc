@@ -97,12 +97,9 @@ bool SpecialKeys(std::string_view name, absl::Span<const std::string_view> args,
       const size_t rem = args.size() - i - 1;
       if (EqualsNoCase(args[i], "get") && rem >= 2) {
         i += 2;
-      } else if ((EqualsNoCase(args[i], "set") || EqualsNoCase(args[i], "incrby")) && rem >= 3) {
-        readonly = false;
-        break;
       } else if (EqualsNoCase(args[i], "overflow") && rem >= 1) {
         i += 1;
-      } else {
+      } else {  // SET / INCRBY, or anything else: the command may write
         readonly = false;
         break;
       }

@@ -19,7 +19,7 @@ namespace {
 // OpenSSL's queued errors, oldest first, as one line (and the queue emptied).
 std::string OpenSslErrors() {
   std::string out;
-  while (unsigned long e = ERR_get_error()) {
+  while (unsigned long e = ERR_get_error()) {  // NOLINT(google-runtime-int): OpenSSL's type
     char buf[256];
     ERR_error_string_n(e, buf, sizeof(buf));
     if (!out.empty()) out += "; ";
@@ -219,7 +219,7 @@ Session::Result Session::Classify(int ret) {
       break;
   }
   error_ = OpenSslErrors();
-  long verify = SSL_get_verify_result(ssl_);
+  const auto verify = SSL_get_verify_result(ssl_);
   if (verify != X509_V_OK) {
     absl::StrAppend(&error_, " (certificate: ", X509_verify_cert_error_string(verify), ")");
   }

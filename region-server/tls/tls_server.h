@@ -41,7 +41,7 @@ struct Settings {
   std::string ciphersuites;  // tls-ciphersuites: TLS 1.3 suites; empty: OpenSSL's default
   bool prefer_server_ciphers = false;
   bool session_caching = true;
-  int64_t session_cache_size = 20 * 1024;
+  int64_t session_cache_size = int64_t{20} * 1024;
   int64_t session_cache_timeout_s = 300;
 };
 

@@ -157,8 +157,9 @@ absl::StatusOr<backup::Manifest> CreateOne(const RegionConfig& region, const Top
 
 int Create(const BackupArgs& a) {
   if (a.positional.size() != 1) return Fail("backup create takes FILE (the topology)");
-  if (a.to.empty())
+  if (a.to.empty()) {
     return Fail("backup create needs --to LOCATION (a directory or s3://bucket/prefix)");
+  }
   absl::StatusOr<Topology> topology = LoadTopologyFile(a.positional[0]);
   if (!topology.ok()) return Fail(std::string(topology.status().message()));
   absl::StatusOr<std::unique_ptr<backup::ObjectStore>> store = OpenStore(a.to, a);

@@ -40,10 +40,10 @@ Key NewKey() { return Key(EVP_EC_gen("P-256")); }
 // A certificate for `name` (CN and DNS SAN, plus `extra_san` entries such as "IP:127.0.0.1"),
 // signed by `issuer` (null: self-signed CA).
 Cert NewCert(const std::string& name, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
-             long serial, const std::string& extra_san = "") {
+             int64_t serial, const std::string& extra_san = "") {
   Cert cert(X509_new());
   X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
+  ASN1_INTEGER_set_int64(X509_get_serialNumber(cert.get()), serial);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
   X509_set_pubkey(cert.get(), key);
@@ -123,7 +123,7 @@ int Certs(const Topology& topology, const std::string& out_dir) {
   }
   names.emplace_back(syncer::kOperatorName, "");
   names.emplace_back(kClientName, "");
-  long serial = 2;
+  int64_t serial = 2;
   for (const auto& [name, san] : names) {
     Key key = NewKey();
     Cert cert = key ? NewCert(name, key.get(), ca.get(), ca_key.get(), serial++, san) : nullptr;

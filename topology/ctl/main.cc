@@ -89,8 +89,9 @@ int main(int argc, char** argv) {
     return ctl::kExitOk;
   }
   const std::string command = args[0];
-  if (command == "backup")
+  if (command == "backup") {
     return ctl::Backup(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (command == "certs") {
     std::string file, out;
     for (size_t i = 1; i < args.size(); ++i) {
@@ -119,8 +120,9 @@ int main(int argc, char** argv) {
   // restore's arguments are backup's ("restore" becomes its subcommand).
   if (command == "restore") return ctl::Backup(args);
   auto spec_it = Commands().find(command);
-  if (spec_it == Commands().end())
+  if (spec_it == Commands().end()) {
     return UsageError(absl::StrCat("unknown command '", command, "'"));
+  }
   const CommandSpec& spec = spec_it->second;
 
   std::vector<std::string> positional;
@@ -208,8 +210,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (command == "up")
+  if (command == "up") {
     return ctl::Up(*topology, server_path, timeout.value_or(ctl::kDefaultUpTimeout));
+  }
   if (command == "down") return ctl::Down(*topology, timeout.value_or(ctl::kDefaultStopTimeout));
   if (command == "status") return ctl::PrintStatus(*topology, json, digest);
   if (command == "kill") return ctl::Kill(*topology, *region);

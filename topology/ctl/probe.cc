@@ -52,7 +52,7 @@ int RemainingMs(absl::Time deadline) {
 }
 
 // Waits until `fd` is ready for `events`; false on timeout.
-bool WaitFd(int fd, short events, absl::Time deadline) {
+bool WaitFd(int fd, int16_t events, absl::Time deadline) {
   while (true) {
     struct pollfd p = {fd, events, 0};
     int r = ::poll(&p, 1, RemainingMs(deadline));
@@ -133,8 +133,9 @@ absl::Status SendAndReadLine(int fd, std::string_view request, absl::Time deadli
 absl::Status PingFd(int fd, const struct addrinfo* ai, absl::Time deadline,
                     const std::string& password) {
   if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-    if (errno != EINPROGRESS)
+    if (errno != EINPROGRESS) {
       return absl::UnavailableError(absl::StrCat("connect: ", ErrnoText(errno)));
+    }
     if (!WaitFd(fd, POLLOUT, deadline)) return absl::UnavailableError("connect: timed out");
     int err = 0;
     socklen_t len = sizeof(err);

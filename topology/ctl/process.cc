@@ -86,7 +86,7 @@ bool ProcessAlive(pid_t pid) {
 bool IsRegionServer(pid_t pid, std::string_view region) {
   if (!ProcessAlive(pid)) return false;
   std::optional<std::string> cmdline =
-      ReadFileRange(absl::StrCat("/proc/", pid, "/cmdline"), 0, 64 * 1024);
+      ReadFileRange(absl::StrCat("/proc/", pid, "/cmdline"), 0, size_t{64} * 1024);
   if (!cmdline || cmdline->empty()) return false;
   std::vector<std::string> argv = absl::StrSplit(*cmdline, '\0');
   if (std::filesystem::path(argv[0]).filename() != kServerBinary) return false;
@@ -109,8 +109,9 @@ RegionProcess InspectRegion(const RegionConfig& region) {
 absl::Status WritePidFile(const std::string& path, pid_t pid) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
+  if (fd < 0) {
     return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", ErrnoText(errno)));
+  }
   std::string text = absl::StrCat(pid, "\n");
   ssize_t n = ::write(fd, text.data(), text.size());
   int err = errno;
@@ -186,6 +187,7 @@ absl::StatusOr<Spawned> SpawnServer(const std::string& server_path,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
@@ -213,7 +215,7 @@ std::optional<std::string> ChildExit(pid_t pid) {
 }
 
 std::string LogTail(const std::string& path, off_t from, int max_lines) {
-  constexpr off_t kMaxBytes = 64 * 1024;
+  constexpr off_t kMaxBytes = off_t{64} * 1024;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return "";
   off_t start = std::max(from, st.st_size - kMaxBytes);

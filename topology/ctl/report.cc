@@ -208,6 +208,7 @@ std::vector<std::string> SyncDifferences(const Topology& topology, const StatusR
   }
   auto describe_all = [&](auto field) {
     std::vector<std::string> parts;
+    parts.reserve(up.size());
     for (size_t i : up) parts.push_back(absl::StrCat(topology.regions[i].name, " ", field(i)));
     return absl::StrJoin(parts, ", ");
   };
