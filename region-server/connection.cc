@@ -54,21 +54,14 @@ void Connection::Start() {
 
 void Connection::ContinueHandshake() {
   if (closed_) return;
-  Io io;
-  switch (tls_->Handshake()) {
-    case tls::Session::Result::kOk:
-      WaitReadable();
-      return;
-    case tls::Session::Result::kWantRead:
-      io = Io::kWaitRead;
-      break;
-    case tls::Session::Result::kWantWrite:
-      io = Io::kWaitWrite;
-      break;
-    default:
-      server_->LogTlsFailure(client_.addr, tls_->error());
-      Close();
-      return;
+  const Io io = FromTls(tls_->Handshake());
+  if (io == Io::kOk) {
+    WaitReadable();
+    return;
+  }
+  if (io == Io::kClosed) {
+    Close();
+    return;
   }
   read_pending_ = true;  // nothing else reads or writes before the handshake is done
   socket_.async_wait(WaitFor(io), [self = shared_from_this()](const asio::error_code& ec) {
@@ -81,23 +74,26 @@ void Connection::ContinueHandshake() {
   });
 }
 
+Connection::Io Connection::FromTls(tls::Session::Result r) {
+  switch (r) {
+    case tls::Session::Result::kOk:
+      return Io::kOk;
+    case tls::Session::Result::kWantRead:
+      return Io::kWaitRead;
+    case tls::Session::Result::kWantWrite:
+      return Io::kWaitWrite;
+    case tls::Session::Result::kError:
+      server_->LogTlsFailure(client_.addr, tls_->error());
+      return Io::kClosed;
+    case tls::Session::Result::kClosed:
+      break;
+  }
+  return Io::kClosed;
+}
+
 Connection::Io Connection::ReadSome(char* buf, size_t cap, size_t* n) {
   *n = 0;
-  if (tls_) {
-    switch (tls_->Read(buf, cap, n)) {
-      case tls::Session::Result::kOk:
-        return Io::kOk;
-      case tls::Session::Result::kWantRead:
-        return Io::kWaitRead;
-      case tls::Session::Result::kWantWrite:
-        return Io::kWaitWrite;
-      case tls::Session::Result::kError:
-        server_->LogTlsFailure(client_.addr, tls_->error());
-        return Io::kClosed;
-      case tls::Session::Result::kClosed:
-        return Io::kClosed;
-    }
-  }
+  if (tls_) return FromTls(tls_->Read(buf, cap, n));
   asio::error_code ec;
   *n = socket_.read_some(asio::buffer(buf, cap), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) return Io::kWaitRead;
@@ -107,19 +103,7 @@ Connection::Io Connection::ReadSome(char* buf, size_t cap, size_t* n) {
 
 Connection::Io Connection::WriteSome(const char* buf, size_t len, size_t* n) {
   *n = 0;
-  if (tls_) {
-    switch (tls_->Write(buf, len, n)) {
-      case tls::Session::Result::kOk:
-        return Io::kOk;
-      case tls::Session::Result::kWantRead:
-        return Io::kWaitRead;
-      case tls::Session::Result::kWantWrite:
-        return Io::kWaitWrite;
-      case tls::Session::Result::kError:
-      case tls::Session::Result::kClosed:
-        return Io::kClosed;
-    }
-  }
+  if (tls_) return FromTls(tls_->Write(buf, len, n));
   asio::error_code ec;
   *n = socket_.write_some(asio::buffer(buf, len), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) return Io::kWaitWrite;

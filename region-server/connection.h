@@ -65,6 +65,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Io { kOk, kWaitRead, kWaitWrite, kClosed };
   Io ReadSome(char* buf, size_t cap, size_t* n);
   Io WriteSome(const char* buf, size_t len, size_t* n);
+  // A TLS session's result as an Io (an error is logged).
+  Io FromTls(tls::Session::Result r);
   static asio::socket_base::wait_type WaitFor(Io io) {
     return io == Io::kWaitWrite ? asio::socket_base::wait_write : asio::socket_base::wait_read;
   }

@@ -188,31 +188,9 @@ absl::Status Server::Start() {
     return absl::OkStatus();
   }
 
-  asio::error_code ec;
-  asio::ip::address addr = asio::ip::make_address(rc->resp.host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad resp host ", rc->resp.host));
-  asio::ip::tcp::endpoint ep(addr, rc->resp.port);
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", rc->resp.ToString(), ": ", ec.message()));
-  }
+  if (absl::Status s = Listen(rc->resp, &acceptor_); !s.ok()) return s;
   if (rc->resp_tls.port != 0) {
-    asio::ip::address tls_addr = asio::ip::make_address(rc->resp_tls.host, ec);
-    if (ec)
-      return absl::InvalidArgumentError(absl::StrCat("bad resp_tls host ", rc->resp_tls.host));
-    asio::ip::tcp::endpoint tls_ep(tls_addr, rc->resp_tls.port);
-    tls_acceptor_.open(tls_ep.protocol(), ec);
-    if (!ec) tls_acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec) tls_acceptor_.bind(tls_ep, ec);
-    if (!ec) tls_acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on ", rc->resp_tls.ToString(), ": ", ec.message()));
-    }
+    if (absl::Status s = Listen(rc->resp_tls, &tls_acceptor_); !s.ok()) return s;
     spdlog::info("region {}: serving RESP over TLS on {} (tls-auth-clients {})", rc->name,
                  rc->resp_tls.ToString(), tls::AuthClientsName(config_.tls.auth_clients));
   }
@@ -407,6 +385,22 @@ void Server::Stop() {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     asio::post(io_, [this] { io_.stop(); });
   });
+}
+
+absl::Status Server::Listen(const topology::Endpoint& at, asio::ip::tcp::acceptor* acceptor) {
+  asio::error_code ec;
+  asio::ip::address addr = asio::ip::make_address(at.host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad host ", at.host));
+  asio::ip::tcp::endpoint ep(addr, at.port);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", at.ToString(), ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 void Server::Accept(asio::ip::tcp::acceptor* acceptor, bool tls) {

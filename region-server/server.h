@@ -327,6 +327,8 @@ class Server {
   void LogTlsFailure(std::string_view addr, std::string_view error);
 
  private:
+  // Opens `acceptor` listening on `at`.
+  absl::Status Listen(const topology::Endpoint& at, asio::ip::tcp::acceptor* acceptor);
   // Accepts connections on `acceptor`, over TLS when `tls` (the RESP TLS port).
   void Accept(asio::ip::tcp::acceptor* acceptor, bool tls);
   // A connection accepted on a listening port (maxclients checked, the TLS context chosen).

@@ -129,6 +129,20 @@ def wait_for(test, what, predicate, timeout=30.0):
         time.sleep(0.005)
 
 
+def ready_client(test, port, what):
+    """A RespClient to `port` once it accepts connections and answers PING with +PONG (a
+    started server that is still loading answers -LOADING); closed when `test` ends."""
+    def connect():
+        try:
+            return RespClient(port)
+        except OSError:
+            return None
+    c = wait_for(test, what + "'s RESP port", connect)
+    test.addCleanup(c.close)
+    wait_for(test, what + " to load", lambda: c.call("PING").raw == b"+PONG\r\n")
+    return c
+
+
 class RespClient:
     """A blocking RESP2/RESP3 client over one TCP connection. Not thread-safe."""
 

@@ -79,16 +79,7 @@ class RespTlsTest(unittest.TestCase):
         return os.path.join(self.work, where, name)
 
     def plain(self, name):
-        def connect():
-            try:
-                return akv.RespClient(self.resp[name])
-            except OSError:
-                return None
-        c = akv.wait_for(self, "region %s's RESP port" % name, connect)
-        self.addCleanup(c.close)
-        akv.wait_for(self, "region %s to load" % name,
-                     lambda: c.call("PING").raw == b"+PONG\r\n")
-        return c
+        return akv.ready_client(self, self.resp[name], "region %s" % name)
 
     def context(self, cert="client", where="certs", ca="certs", **versions):
         ctx = ssl.create_default_context(cafile=self.cert("ca.pem", ca))

@@ -75,16 +75,7 @@ class TlsTest(unittest.TestCase):
             p.wait()
 
     def client(self, name):
-        def connect():
-            try:
-                return akv.RespClient(self.resp[name])
-            except OSError:
-                return None
-        c = akv.wait_for(self, "region %s's RESP port" % name, connect)
-        self.addCleanup(c.close)
-        akv.wait_for(self, "region %s to load" % name,
-                     lambda: c.call("PING").raw == b"+PONG\r\n")
-        return c
+        return akv.ready_client(self, self.resp[name], "region %s" % name)
 
     def info_field(self, client, field):
         text = client.call("INFO", "crdt").value.decode()
@@ -175,21 +166,7 @@ class CertificateRotationTest(unittest.TestCase):
         self.addCleanup(lambda: (p.kill(), p.wait()))
 
     def client(self, name):
-        def connect():
-            try:
-                c = akv.RespClient(self.resp[name])
-            except OSError:
-                return None
-            try:
-                if c.call("PING").raw == b"+PONG\r\n":
-                    return c
-            except (OSError, akv.ConnectionClosed):
-                pass
-            c.close()
-            return None
-        c = akv.wait_for(self, "region %s" % name, connect)
-        self.addCleanup(c.close)
-        return c
+        return akv.ready_client(self, self.resp[name], "region %s" % name)
 
     def sync_port_accepts(self, name, certs):
         """A TLS handshake with the sync port, as the operator of `certs` trusting its CA."""
