@@ -233,6 +233,9 @@ void ReceiverCore::MaybeJoin(bool force, uint64_t floor) {
       max_incarnation = std::max(max_incarnation, n);
     }
   }
+  // No incarnation above one a peer holds ops of: joining would reuse its dots, so the region
+  // stays joining (refusing writes) rather than wrap to 0 (found by sync_message_fuzz).
+  if (held && max_incarnation == UINT64_MAX) return;
   uint64_t incarnation = held ? max_incarnation + 1 : 0;
   if (force) incarnation = std::max(incarnation, floor);
   if (!host_->FinishJoin(incarnation).ok()) return;

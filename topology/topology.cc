@@ -127,16 +127,22 @@ absl::StatusOr<int64_t> ParseInterval(std::string_view text) {
   const absl::string_view t(text.data(), text.size());
   if (t.size() >= 2 && absl::SimpleAtoi(t.substr(0, t.size() - 1), &n) && n >= 1 &&
       std::all_of(t.begin(), t.end() - 1, absl::ascii_isdigit)) {
+    int64_t unit = 0;
     switch (t.back()) {
       case 's':
-        return n;
+        unit = 1;
+        break;
       case 'm':
-        return n * 60;
+        unit = 60;
+        break;
       case 'h':
-        return n * 3600;
+        unit = 3600;
+        break;
       default:
         break;
     }
+    // A count of seconds past int64 is no interval (found by topology_fuzz: it overflowed).
+    if (unit != 0 && n <= INT64_MAX / unit) return n * unit;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("'", t, "' is not an interval (<N>s, <N>m or <N>h, e.g. 1h, 4h, 12h, 24h)"));

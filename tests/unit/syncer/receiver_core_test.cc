@@ -299,6 +299,18 @@ TEST(ReceiverCore, AJoiningRegionTakesTheIncarnationAfterEveryOneItsPeersHold) {
   EXPECT_EQ(g.host.joined_as, std::vector<uint64_t>{1700000000});
 }
 
+// A peer holding ops of the last possible incarnation leaves none above it: the region stays
+// joining (refusing writes) instead of wrapping to 0 and reusing the plain name's dots.
+TEST(ReceiverCore, AJoiningRegionNeverWrapsItsIncarnation) {
+  Fixture f;
+  f.host.join_pending = true;
+  f.Open("b", 1000);
+  f.Answer("b", First("b", {{"a", 9}, {"a~18446744073709551615", 1}}), 1001);
+  EXPECT_TRUE(f.host.joined_as.empty());
+  f.core.JoinNow(1700000000);
+  EXPECT_TRUE(f.host.joined_as.empty());
+}
+
 TEST(ReceiverCore, CatchUpEndsOnceEveryPeersFirstResponseIsHeld) {
   Fixture f;
   f.host.catch_up_pending = true;

@@ -368,5 +368,13 @@ TEST(TopologyTest, TlsAuthClientsDefaultsToYes) {
   EXPECT_FALSE(t->regions[0].tls.enabled());
 }
 
+// A count of seconds beyond int64 is refused, not wrapped.
+TEST(TopologyTest, IntervalsThatOverflowAreRefused) {
+  EXPECT_EQ(*ParseInterval("2562047788015215h"), int64_t{2562047788015215} * 3600);
+  EXPECT_FALSE(ParseInterval("2562047788015216h").ok());
+  EXPECT_FALSE(ParseInterval("153722867280912931m").ok());
+  EXPECT_EQ(*ParseInterval("9223372036854775807s"), INT64_MAX);
+}
+
 }  // namespace
 }  // namespace activekv::topology
