@@ -8,7 +8,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libgrpc++-dev protobuf-compiler
   libprotobuf-dev protobuf-compiler libabsl-dev libssl-dev libspdlog-dev libgtest-dev \
   libgmock-dev libyaml-cpp-dev libasio-dev libbenchmark-dev redis-server redis-tools \
   clang-format python3 python3-redis iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev \
-  python3-rq python3-celery libcurl4-openssl-dev awscli
+  python3-rq python3-celery libcurl4-openssl-dev awscli clang clang-tidy libclang-rt-14-dev
 
 # Node.js and npm run the client acceptance tests (tests/clients: ioredis, node-redis, redlock,
 # bull, bullmq) and the S3-compatible server of the backup tests (@20minutes/s3rver). awscli (above)
@@ -20,7 +20,8 @@ NODE_DEB_PACKAGES := nodejs npm
 NODE_CLIENTS := tests/clients
 NODE_STAMP := $(NODE_CLIENTS)/node_modules/.installed-from-lock
 
-.PHONY: all deps node-deps build test test-unit demo format format-check asan tsan clean
+.PHONY: all deps node-deps build test test-unit demo format format-check asan tsan fuzz-ci \
+  asan-ci thread-safety tidy ci clean
 
 all: build
 
@@ -94,5 +95,34 @@ tsan:
 	$(MAKE) test BUILD_DIR=build-tsan \
 	  CMAKE_FLAGS="-DACTIVEKV_TSAN=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# The libFuzzer targets (docs/fuzzing.md): built with clang in build-fuzz, each replays its
+# committed corpus, then fuzzes for FUZZ_SECONDS (default 20). Fails on any finding.
+fuzz-ci:
+	tools/fuzz_ci.sh
+
+# ASan+UBSan (build-asan/, shared with `make asan`) over the unit tier and the integration tests
+# that feed hostile input: malformed RESP, floods, ACL rules, bad certificates, hostile scripts,
+# garbage on the sync port, and the differential run over every command family.
+ASAN_CI_TESTS := integration_(protocol|limits|acl|resp_tls|tls|scripting|differential)
+asan-ci: node-deps
+	$(MAKE) build BUILD_DIR=build-asan CMAKE_FLAGS="-DACTIVEKV_ASAN=ON -DCMAKE_BUILD_TYPE=Debug"
+	cd build-asan && UBSAN_OPTIONS="print_stacktrace=1 $$UBSAN_OPTIONS" AKV_START_TIMEOUT=60 \
+	  ctest --output-on-failure --timeout 900 -j 2 -L unit
+	cd build-asan && UBSAN_OPTIONS="print_stacktrace=1 $$UBSAN_OPTIONS" AKV_START_TIMEOUT=60 \
+	  ctest --output-on-failure --timeout 900 -j 2 -R '$(ASAN_CI_TESTS)'
+
+# Static checks (docs/development.md): clang's -Wthread-safety over the translation units that
+# use the locking annotations, and clang-tidy over TIDY_DIRS (`make tidy TIDY_DIRS=.`: all).
+TIDY_DIRS ?= crdt persistence topology/endpoint.cc topology/parser.cc topology/topology.cc \
+  region-server/acl region-server/resp region-server/tls scripting
+thread-safety: build
+	tools/check_thread_safety.sh
+tidy: build
+	tools/run_tidy.sh $(TIDY_DIRS)
+
+# What .ci/run runs on a clean clone (docs/development.md, "CI"). fuzz-ci waits for the fixes of
+# the findings docs/fuzzing.md lists (their reproducers fail it), asan-ci for a timed run.
+ci: test thread-safety tidy
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-tsan
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz
