@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "persistence/aof_format.h"
 #include "persistence/aof_reader.h"
 #include "persistence/aof_writer.h"
@@ -21,11 +22,6 @@
 
 namespace activekv::persistence {
 namespace {
-
-#define FUZZ_CHECK(cond)       \
-  do {                         \
-    if (!(cond)) std::abort(); \
-  } while (0)
 
 const std::string kPath = "fuzz.aof";
 

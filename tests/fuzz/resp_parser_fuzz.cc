@@ -15,19 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "region-server/resp/parser.h"
 
 namespace {
 
 using activekv::resp::Parser;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 struct Outcome {
   std::vector<std::vector<std::string>> commands;
