@@ -154,6 +154,9 @@ bool Selector::Apply(std::string_view op, std::string* error) {
           return Fail(kErrSyntax, error);
         }
       }
+      // As Redis 7.0: "%~pattern" grants nothing and is refused (accepted here, it was described
+      // as "%W~pattern": a reloaded user could write). "%R" is "%R~" (an empty pattern).
+      if (perms == 0) return Fail(kErrSyntax, error);
     } else {
       perms = kPermRead | kPermWrite;
     }

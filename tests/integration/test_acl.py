@@ -32,6 +32,7 @@ STEPS = [
     (0, ["ACL", "SETUSER", "c", "#abc"]), (0, ["ACL", "SETUSER", "c", "+get|x|y"]),
     (0, ["ACL", "SETUSER", "c", "+client|list|x"]), (0, ["ACL", "SETUSER", "c", "blah"]),
     (0, ["ACL", "SETUSER", "c", "(+get"]), (0, ["ACL", "SETUSER", "c", "%X~a"]),
+    (0, ["ACL", "SETUSER", "c", "%~a"]),
     (0, ["ACL", "SETUSER", "sp ace"]), (0, ["ACL", "GETUSER", "c"]),
     (0, ["ACL", "SETUSER", "d", "-@all", "+@read", "-@string"]),
     (0, ["ACL", "SETUSER", "e", "+@all", "-get", "-set", "+get"]),
