@@ -350,6 +350,10 @@ class Keyspace {
   void MergeFlushFrontiers(const std::array<VersionVector, kDatabases>& remote_flush);
   // AdoptChunk: the first chunk's metadata, applied once the last chunk is in.
   std::unique_ptr<v1::Snapshot> adopt_front_;
+  // The keys an adoption under way met with no state: erased at once (the tables never hold an
+  // empty entry), remembered until the adoption ends so that a second mention of one is refused,
+  // as the join path refuses it ("appears twice").
+  absl::flat_hash_set<std::pair<uint32_t, std::string>> adopted_empty_;
   // Merge of one key's snapshot state into the entry at `it` (erased if nothing is left).
   void JoinInto(uint32_t ns, Table::iterator it, const Entry& remote,
                 const Entry::JoinContext& join, const Entry::Context& ctx);

@@ -200,7 +200,10 @@ absl::Status Keyspace::AdoptKeys(const std::vector<const v1::Snapshot*>& chunks)
         break;
       }
       Namespace& ns = ns_[state.db()];
-      auto [it, inserted] = ns.table.try_emplace(state.key());
+      const bool seen_empty = !adopted_empty_.empty() &&
+                              adopted_empty_.contains(std::make_pair(state.db(), state.key()));
+      auto [it, inserted] =
+          seen_empty ? std::make_pair(ns.table.end(), false) : ns.table.try_emplace(state.key());
       if (!inserted) {
         s = absl::InvalidArgumentError(
             absl::StrCat("snapshot: key '", state.key(), "' appears twice"));
@@ -217,7 +220,10 @@ absl::Status Keyspace::AdoptKeys(const std::vector<const v1::Snapshot*>& chunks)
         ++ns.live_keys;
       }
       Reindex(state.db(), it->first, 0, entry.Empty() ? nullptr : &entry);
-      if (entry.Empty()) Erase(state.db(), it);
+      if (entry.Empty()) {
+        adopted_empty_.emplace(state.db(), state.key());
+        Erase(state.db(), it);
+      }
     }
     if (!s.ok()) break;
   }
@@ -240,6 +246,7 @@ void Keyspace::ClearAdopted() {
   }
   live_keys_ = 0;
   digest_ = Digest128();
+  adopted_empty_.clear();
 }
 
 absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Snapshot*>& chunks) {
@@ -282,6 +289,7 @@ absl::StatusOr<uint64_t> Keyspace::MergeSnapshot(const std::vector<const v1::Sna
 
   if (adopt) {
     absl::Status s = AdoptKeys(chunks);
+    adopted_empty_.clear();
     if (!s.ok()) return s;
   }
   const VersionVector local_applied = applied_;
@@ -394,6 +402,7 @@ absl::StatusOr<uint64_t> Keyspace::AdoptChunk(const v1::Snapshot& chunk) {
     return s;
   }
   if (!chunk.last()) return 0;
+  adopted_empty_.clear();
   VersionVector version;
   std::array<VersionVector, kDatabases> remote_flush;
   const std::unique_ptr<v1::Snapshot> front = std::move(adopt_front_);

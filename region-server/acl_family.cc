@@ -223,7 +223,11 @@ void Acl(CommandContext& ctx) {
     // Written whole and fsynced to a temporary file, then renamed over the old one.
     persistence::Env* env = ctx.region->env();
     const std::string tmp = absl::StrCat(file, ".tmp");
-    absl::Status s = persistence::WriteStringToFile(env, acl.Serialize(), tmp, /*sync=*/true);
+    std::string unsaveable;
+    const std::string text = acl.Serialize(&unsaveable);
+    absl::Status s = unsaveable.empty()
+                         ? persistence::WriteStringToFile(env, text, tmp, /*sync=*/true)
+                         : absl::FailedPreconditionError(unsaveable);
     if (s.ok()) s = env->RenameFile(tmp, file);
     if (!s.ok()) {
       spdlog::warn("ACL SAVE to {}: {}", file, std::string(s.message()));

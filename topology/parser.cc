@@ -6,10 +6,13 @@
 // order in which the checks happen to run (e.g. `resp` is checked before `sync` even when the file
 // lists `sync` first).
 
+#include "yaml-cpp/parser.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -23,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "topology/topology.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace activekv::topology {
@@ -107,6 +111,44 @@ Pos ValuePos(const Field& field) {
   return PosOf(field.value.Mark());
 }
 
+// yaml-cpp 0.7's LoadAll never returns on a token no node may start with (a stray ',': a file
+// ",", "'a' ,", "--- ,"): HandleNextDocument reports an empty document without consuming the
+// token, again and again, and LoadAll collects them until memory runs out (jbeder/yaml-cpp#1319,
+// fixed after 0.8.0; docs/fuzzing.md, known issue 5). Walks the documents' events without building
+// them and returns the mark of a document that starts where the one before it started (the parser
+// made no progress); LoadAll is safe to call on a text this returns nullopt for. Throws
+// YAML::Exception on a syntax error, as LoadAll would.
+std::optional<YAML::Mark> FindStuckDocument(const std::string& yaml) {
+  class DocumentStarts final : public YAML::EventHandler {
+   public:
+    std::optional<YAML::Mark> last;
+    bool stuck = false;
+
+    void OnDocumentStart(const YAML::Mark& mark) override {
+      stuck = last.has_value() && last->pos == mark.pos;
+      last = mark;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  };
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.stuck) return starts.last;
+  }
+  return std::nullopt;
+}
+
 class Parser {
  public:
   Parser(absl::string_view yaml, absl::string_view source_name, fs::path base_dir)
@@ -119,8 +161,13 @@ class Parser {
     Topology topology;
     topology.source_path = std::string(source_name_);
     try {
-      std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_));
-      ParseDocuments(docs, &topology);
+      std::string text(yaml_);
+      if (std::optional<YAML::Mark> stuck = FindStuckDocument(text)) {
+        AddError(PosOf(*stuck), absl::StrCat("YAML syntax error: unexpected '", CharAt(*stuck),
+                                             "' where a value may start"));
+      } else {
+        ParseDocuments(YAML::LoadAll(text), &topology);
+      }
     } catch (const YAML::Exception& e) {
       AddError(PosOf(e.mark), absl::StrCat("YAML syntax error: ", e.msg, SyntaxHint(e.mark)));
     } catch (const std::exception& e) {
@@ -606,6 +653,12 @@ class Parser {
     path = path.lexically_normal();
     if (!path.has_filename() && path != path.root_path()) path = path.parent_path();
     return path.string();
+  }
+
+  // The character at `mark` (a blank past the end of the text).
+  std::string CharAt(const YAML::Mark& mark) const {
+    if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= yaml_.size()) return " ";
+    return absl::CHexEscape(yaml_.substr(mark.pos, 1));
   }
 
   // An unquoted IPv6 endpoint ("resp: [::1]:7001") opens a YAML flow sequence; say so.

@@ -345,7 +345,19 @@ absl::Status StreamGroups::FromState(
     }
     for (const v1::TagState& ts : x.views_removed()) {
       if (!FromTagState(ts, dict, &t, &h)) return bad;
-      g.views_removed[t.region] = t.seq;
+      uint64_t& mark = g.views_removed[t.region];
+      mark = std::max(mark, t.seq);
+    }
+    // A view the group's own views_removed covers is gone, as Join leaves it: a state that holds
+    // one (no region writes it) must not show it until merged once more (docs/fuzzing.md, known
+    // issue 8).
+    for (auto it = g.views.begin(); it != g.views.end();) {
+      auto mark = g.views_removed.find(it->first);
+      if (mark != g.views_removed.end() && it->second.seq <= mark->second) {
+        g.views.erase(it++);
+      } else {
+        ++it;
+      }
     }
     for (const auto& y : x.consumers()) {
       Consumer& c = g.consumers[y.name()];

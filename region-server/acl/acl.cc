@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -273,12 +274,16 @@ std::string Selector::DescribeCommands() const {
   return rules;
 }
 
-std::string Selector::DescribeKeys() const {
+std::string Selector::DescribeKeys(Form form) const {
   if (all_keys_) return "~*";
   std::string out;
   for (const KeyPattern& k : keys_) {
     if (!out.empty()) out += " ";
-    out += k.perms == (kPermRead | kPermWrite) ? "~" : k.perms == kPermRead ? "%R~" : "%W~";
+    if (k.perms == (kPermRead | kPermWrite)) {
+      out += form == Form::kFile && k.pattern == "*" ? "%RW~" : "~";
+    } else {
+      out += k.perms == kPermRead ? "%R~" : "%W~";
+    }
     out += k.pattern;
   }
   return out;
@@ -291,9 +296,9 @@ std::string Selector::DescribeChannels() const {
   return out;
 }
 
-std::string Selector::Describe() const {
+std::string Selector::Describe(Form form) const {
   // ACL LIST's order: keys, channels (a list of them after "resetchannels"), commands.
-  std::string out = DescribeKeys();
+  std::string out = DescribeKeys(form);
   if (!out.empty()) out += " ";
   if (!all_channels_) out += "resetchannels ";
   const std::string channels = DescribeChannels();
@@ -411,15 +416,15 @@ std::vector<std::string_view> User::Flags() const {
   return out;
 }
 
-std::string User::Describe() const {
+std::string User::Describe(Form form) const {
   std::string out;
   for (std::string_view f : Flags()) absl::StrAppend(&out, std::string(f), " ");
   for (const std::string& p : passwords) absl::StrAppend(&out, "#", p, " ");
   for (const Selector& s : selectors) {
     if (s.root()) {
-      out += s.Describe();
+      out += s.Describe(form);
     } else {
-      absl::StrAppend(&out, " (", s.Describe(), ")");
+      absl::StrAppend(&out, " (", s.Describe(form), ")");
     }
   }
   return out;
@@ -569,6 +574,25 @@ const User* Acl::Authenticate(std::string_view name, std::string_view password) 
   return u;
 }
 
+namespace {
+
+// The rules of one ACL file line (after "user <name>"), applied to `u` in order; each problem goes
+// to `error` as ": text. " (LoadFile prefixes the file and line).
+void ApplyFileRules(absl::Span<const std::string_view> rules, User* u,
+                    absl::FunctionRef<void(const std::string&)> error) {
+  std::vector<std::string> merged;
+  size_t open = 0;
+  if (!MergeSelectorArgs(rules, &merged, &open)) {
+    error(std::string(": Unmatched parenthesis in selector definition."));
+  }
+  std::string text;
+  for (const std::string& rule : merged) {
+    if (!u->Apply(rule, &text)) error(absl::StrCat(": ", text, ". "));
+  }
+}
+
+}  // namespace
+
 std::string Acl::LoadFile(const std::string& path, std::vector<std::unique_ptr<User>>* replaced) {
   std::ifstream in(path);
   if (!in) {
@@ -600,16 +624,9 @@ std::string Acl::LoadFile(const std::string& path, std::vector<std::unique_ptr<U
       continue;
     }
     auto u = std::make_unique<User>(std::string(argv[1]));
-    std::vector<std::string> merged;
-    size_t open = 0;
-    if (!MergeSelectorArgs(absl::MakeConstSpan(argv).subspan(2), &merged, &open)) {
-      absl::StrAppend(&errors, path, ":", linenum,
-                      ": Unmatched parenthesis in selector definition.");
-    }
-    std::string error;
-    for (const std::string& rule : merged) {
-      if (!u->Apply(rule, &error)) absl::StrAppend(&errors, path, ":", linenum, ": ", error, ". ");
-    }
+    ApplyFileRules(absl::MakeConstSpan(argv).subspan(2), u.get(), [&](const std::string& error) {
+      absl::StrAppend(&errors, path, ":", linenum, error);
+    });
     loaded[std::string(argv[1])] = std::move(u);
   }
   if (!errors.empty()) {
@@ -630,10 +647,23 @@ std::string Acl::LoadFile(const std::string& path, std::vector<std::unique_ptr<U
   return "";
 }
 
-std::string Acl::Serialize() const {
+std::string Acl::Serialize(std::string* error) const {
   std::string out;
   for (const auto& [name, user] : users_) {
-    absl::StrAppend(&out, "user ", name, " ", user->Describe(), "\n");
+    const std::string described = user->Describe(Form::kFile);
+    // What LoadFile will make of the line.
+    User again(name);
+    bool applied = true;
+    ApplyFileRules(SplitSpaces(described), &again, [&](const std::string&) { applied = false; });
+    if (!applied || again.Describe(Form::kFile) != described) {
+      *error = absl::StrCat(
+          "user '", name,
+          "' has a rule an ACL file cannot hold (a blank in a command's first argument, or a "
+          "rule ending with ')' inside a selector): ",
+          described);
+      return "";
+    }
+    absl::StrAppend(&out, "user ", name, " ", described, "\n");
   }
   return out;
 }

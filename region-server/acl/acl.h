@@ -30,6 +30,12 @@ enum class Verdict { kOk = 0, kCommand = 1, kKey = 2, kAuth = 3, kChannel = 4 };
 constexpr uint32_t kPermRead = 1;
 constexpr uint32_t kPermWrite = 2;
 
+// How a user is described. kReply is Redis 7.0's text (ACL LIST, ACL GETUSER). kFile is what
+// ACL SAVE writes: the same, except that a key pattern "*" holding both permissions without being
+// "allkeys" (%RW~*, or %R~* and %W~*) is written %RW~*. Redis describes it as ~*, which loads
+// back as allkeys and refuses any key pattern after it (docs/security.md, "ACL files").
+enum class Form { kReply, kFile };
+
 class Selector {
  public:
   explicit Selector(bool root) : root_(root) {}
@@ -37,10 +43,10 @@ class Selector {
   // Redis's text ("Syntax error", "Unknown command or category name in ACL" ...).
   bool Apply(std::string_view op, std::string* error);
   // ACL LIST's form of this selector: keys, channels, then command rules.
-  std::string Describe() const;
-  std::string DescribeCommands() const;  // "+@all -@dangerous ..." (ACL GETUSER "commands")
-  std::string DescribeKeys() const;      // ACL GETUSER "keys"
-  std::string DescribeChannels() const;  // ACL GETUSER "channels"
+  std::string Describe(Form form = Form::kReply) const;
+  std::string DescribeCommands() const;                      // ACL GETUSER "commands"
+  std::string DescribeKeys(Form form = Form::kReply) const;  // ACL GETUSER "keys"
+  std::string DescribeChannels() const;                      // ACL GETUSER "channels"
   // `*pos`: the argument of a refused key or channel.
   Verdict Check(const CommandMeta& meta, absl::Span<const std::string_view> args,
                 const std::vector<KeyRef>& keys, size_t* pos) const;
@@ -87,8 +93,8 @@ struct User {
   bool Apply(std::string_view op, std::string* error);
   // Redis's flag names, in its order: on|off, nopass, skip-sanitize-payload|sanitize-payload.
   std::vector<std::string_view> Flags() const;
-  // ACL LIST's description after "user <name> ".
-  std::string Describe() const;
+  // ACL LIST's description after "user <name> " (kFile: ACL SAVE's).
+  std::string Describe(Form form = Form::kReply) const;
   bool PasswordMatches(std::string_view password) const;
   // Every command, key and channel allowed by the root selector: no check needed.
   bool Unrestricted() const { return selectors[0].unrestricted(); }
@@ -140,8 +146,13 @@ class Acl {
   // error text. `*replaced` gets the users that went away (their clients must go). The default
   // user is updated in place (clients keep it).
   std::string LoadFile(const std::string& path, std::vector<std::unique_ptr<User>>* replaced);
-  // The file's text (ACL SAVE writes it).
-  std::string Serialize() const;
+  // The file's text (ACL SAVE writes it), one "user <name> <Describe(kFile)>" line per user, or
+  // "" with `*error` set when a user has a rule that line cannot hold, so that the file would not
+  // load back as the same users: a blank in a first argument (+select|a b: ACL SETUSER takes it,
+  // as Redis 7.0 does, but the file splits it) or a rule ending with ')' inside a selector
+  // ((+get ~x)) holds the pattern "x)": the file ends the selector there). Redis 7.0 writes such
+  // a file and then refuses it at ACL LOAD or at the next start.
+  std::string Serialize(std::string* error) const;
 
   // ACL LOG.
   void Log(Verdict reason, std::string_view context, std::string_view object,

@@ -21,18 +21,6 @@
 
 namespace activekv::fuzz {
 
-// A known open bug (docs/fuzzing.md, "Known issues") stops every long run at the same finding.
-// With ACTIVEKV_FUZZ_SKIP_KNOWN=1 in the environment, a target lets the inputs that show exactly
-// that bug's symptom through, so a run can look for other findings until it is fixed. CI and the
-// corpus replay run without it: the reproducer in the corpus fails until the fix.
-inline bool SkipKnownIssues() {
-  static const bool skip = [] {
-    const char* v = std::getenv("ACTIVEKV_FUZZ_SKIP_KNOWN");
-    return v != nullptr && v[0] == '1';
-  }();
-  return skip;
-}
-
 // `s` cut at every `sep`, empty pieces kept (std::string_view: Debian's absl::StrSplit yields
 // absl::string_view, a type of its own there).
 inline std::vector<std::string_view> Split(std::string_view s, char sep) {

@@ -138,19 +138,6 @@ inline bool SameState(const std::string& a, const std::string& b) {
   return false;
 }
 
-// Known issue 8 (docs/fuzzing.md): Entry::FromState accepts typed states that are not
-// consistent in themselves (a stream group's view that the group's own views_removed covers),
-// the adopt path (a merge into an empty keyspace) keeps them as they are and a join normalises
-// them, so merging such a snapshot a second time changes what the keyspace shows. True when
-// `chunks` do that to an empty keyspace of `local` (regions `regions`).
-inline bool AdoptThenJoinDiffers(const std::vector<const v1::Snapshot*>& chunks,
-                                 std::string_view local, const std::vector<std::string>& regions) {
-  crdt::Keyspace ks(local, regions);
-  if (!ks.MergeSnapshot(chunks).ok()) return false;
-  const std::string once = VisibleOf(ks);
-  return !ks.MergeSnapshot(chunks).ok() || VisibleOf(ks) != once;
-}
-
 // The incrementally kept digest agrees with a walk over every key.
 inline void CheckDigest(const crdt::Keyspace& ks) { FUZZ_CHECK(ks.Digest() == ks.DigestByWalk()); }
 

@@ -140,13 +140,13 @@ def sync_seeds():
     hello_empty = encode("PullRequest", 'database: "db" region: "c"')
     write("sync_message_fuzz", "resync",
           bytes([4 | 8]) + rec(4, hello_empty) + bytes([5 | 3 << 4, 10]) + rec(4, ack))
-    # Known issue 7 (docs/fuzzing.md): a joining region whose peer holds ops of the largest
+    # Finding 7 (docs/fuzzing.md, fixed): a joining region whose peer holds ops of the largest
     # incarnation picks incarnation 0 (max + 1 wraps) although a peer holds ops of "a".
     wraps = encode("PullResponse", 'sender_origin: "b" sender_applied { region: "a" seq: 5 } '
                    'sender_applied { region: "a~18446744073709551615" seq: 1 }')
     write("sync_message_fuzz", "issue7-incarnation-overflow",
           bytes([1]) + rec(0, wraps) + rec(1, first_c), prefix="regress-")
-    # Known issue 8 (docs/fuzzing.md): a stream group whose view its own views_removed covers;
+    # Finding 8 (docs/fuzzing.md, fixed): a stream group whose view its own views_removed covers;
     # adopted as it is, normalised by a join: merged twice, the state shows something else.
     write("sync_message_fuzz", "issue8-stream-view-removed-by-itself",
           bytes([0]) + rec(3, encode("Snapshot", SELF_INCONSISTENT)), prefix="regress-")
@@ -167,7 +167,7 @@ def snapshot_seeds():
     write("snapshot_merge_fuzz", "raw-two-chunks", bytes([2]) + framed(part1) + framed(part2))
     dup = encode("Snapshot", 'first: true last: true keys { key: "k" } keys { key: "k" '
                  'writes { region: "b" seq: 1 value: "v" } }')
-    # Known issue 1 (docs/fuzzing.md): accepted by the adopt path, refused by the join path.
+    # Finding 1 (docs/fuzzing.md, fixed): accepted by the adopt path, refused by the join path.
     write("snapshot_merge_fuzz", "issue1-duplicate-key-after-empty-state", bytes([0]) + framed(dup),
           prefix="regress-")
     write("snapshot_merge_fuzz", "issue8-stream-view-removed-by-itself",

@@ -46,7 +46,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "activekv/v1/op.pb.h"
 #include "activekv/v1/snapshot.pb.h"
 #include "command_ops.h"
@@ -243,9 +242,6 @@ void World::Damaged(Replica& x, const std::vector<v1::Snapshot>& chunks, FuzzInp
     FUZZ_CHECK(fuzz::SameState(StateOf(*copy), before));
     return;
   }
-  if (fuzz::SkipKnownIssues() && fuzz::AdoptThenJoinDiffers(Ptrs(damaged), x.name, Regions())) {
-    return;  // known issue 8 (or 1)
-  }
   const std::string after = fuzz::VisibleOf(*copy);
   absl::StatusOr<uint64_t> again = copy->MergeSnapshot(Ptrs(damaged));
   FUZZ_CHECK(again.ok() && *again == 0 && fuzz::VisibleOf(*copy) == after);
@@ -373,14 +369,7 @@ void RunRaw(FuzzInput* in) {
   absl::StatusOr<uint64_t> joined = populated->MergeSnapshot(Ptrs(chunks));
   CheckDigest(*populated);
   if (!joined.ok()) FUZZ_CHECK(fuzz::SameState(StateOf(*populated), populated_state));
-  // Known issue 1 (docs/fuzzing.md): a key twice, the first time with an empty state, is
-  // refused by the join path but accepted by the adopt path (MergeSnapshot into an empty
-  // keyspace, AdoptChunk): AdoptKeys erases the empty entry before the duplicate is seen.
-  const bool known_issue_1 =
-      added.ok() && !joined.ok() && absl::StrContains(joined.status().message(), "appears twice");
-  if (!(known_issue_1 && fuzz::SkipKnownIssues())) {
-    FUZZ_CHECK(joined.ok() == added.ok());  // malformed or not: the snapshot's own property
-  }
+  FUZZ_CHECK(joined.ok() == added.ok());  // malformed or not: the snapshot's own property
 
   if (!added.ok()) {
     FUZZ_CHECK(merged.HoldsNothing() && fuzz::SameState(StateOf(merged), empty_state));
@@ -393,10 +382,6 @@ void RunRaw(FuzzInput* in) {
              adopted.Digest() == merged.Digest());
   FUZZ_CHECK(Named(adopted) == Named(merged));
 
-  if (known_issue_1 && fuzz::SkipKnownIssues()) return;  // the join path refuses it again
-  if (fuzz::SkipKnownIssues() && fuzz::AdoptThenJoinDiffers(Ptrs(chunks), "a", Regions())) {
-    return;  // known issue 8
-  }
   for (Keyspace* ks : {&merged, populated.get()}) {
     const std::string before = fuzz::VisibleOf(*ks);
     absl::StatusOr<uint64_t> again = ks->MergeSnapshot(Ptrs(chunks));

@@ -204,10 +204,6 @@ absl::StatusOr<uint64_t> FuzzHost::ApplySnapshot(const std::vector<v1::Snapshot>
     return added.status();
   }
   merged_snapshot = true;
-  if (fuzz::SkipKnownIssues() &&
-      fuzz::AdoptThenJoinDiffers(fuzz::Ptrs(chunks), kLocal, Regions())) {
-    return ++lsn_;  // known issue 8
-  }
   const std::string after = fuzz::VisibleOf(ks_);
   absl::StatusOr<uint64_t> again = ks_.MergeSnapshot(fuzz::Ptrs(chunks));
   FUZZ_CHECK(again.ok() && *again == 0);
@@ -221,10 +217,10 @@ absl::Status FuzzHost::FinishJoin(uint64_t incarnation) {
   FUZZ_CHECK(join_->replied[0] && join_->replied[1]);
   if (!join_->held) {
     FUZZ_CHECK(incarnation == 0);
-  } else if (!(join_->max_incarnation == UINT64_MAX && fuzz::SkipKnownIssues())) {
-    // Known issue 7 (docs/fuzzing.md): a peer holding ops of "a~18446744073709551615" makes
-    // MaybeJoin's max + 1 wrap to 0: the region joins as "a", reusing dots peers hold.
-    FUZZ_CHECK(incarnation > join_->max_incarnation);  // never reuses a dot a peer holds
+  } else {
+    // Never reuses a dot a peer holds (known issue 7, fixed: a peer holding ops of
+    // "a~18446744073709551615" leaves no incarnation to take; the region stays joining).
+    FUZZ_CHECK(incarnation > join_->max_incarnation);
   }
   if (incarnation > 0 && !ks_.ResetLocal(std::string(kLocal) + "~" + std::to_string(incarnation))) {
     return absl::FailedPreconditionError("origin has ops already");

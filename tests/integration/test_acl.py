@@ -215,6 +215,25 @@ class TopologySecurityTest(unittest.TestCase):
         w = redis.Redis(port=srv.port, username="w", password="wpw")
         self.assertTrue(w.set("y", "2"))
 
+        # ACL SAVE writes only what loads back as the same users (docs/security.md, "ACL files").
+        admin = redis.Redis(port=srv.port, password="s3cret")
+        admin.execute_command("ACL", "SETUSER", "star", "on", "%R~*", "%W~*", "~foo", "+get")
+        admin.execute_command("ACL", "SETUSER", "blank", "on", "+select|a b")
+        with open(acl_path) as f:
+            before = f.read()
+        with self.assertRaisesRegex(redis.exceptions.ResponseError,
+                                    "^There was an error trying to save the ACLs"):
+            admin.execute_command("ACL", "SAVE")
+        with open(acl_path) as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(admin.execute_command("ACL", "DELUSER", "blank"), 1)
+        self.assertEqual(admin.execute_command("ACL", "SAVE"), b"OK")
+        srv.stop()
+        self.start_protected(srv)
+        admin = redis.Redis(port=srv.port, password="s3cret")
+        self.assertIn(b"user star on ~* ~foo resetchannels -@all +get",
+                      admin.execute_command("ACL", "LIST"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,6 +2,8 @@
 #include "region-server/acl/acl.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -164,6 +166,62 @@ TEST(Acl, DescribedRulesRebuildTheSameUser) {
           << m.fullname << " after " << absl::StrJoin(rules, " ") << " -> " << described;
     }
   }
+}
+
+// ACL SAVE's text loads back as the same users (docs/fuzzing.md, known issues 2 and 4).
+class AclFileTest : public ::testing::Test {
+ protected:
+  // `rules` for user "u", saved and loaded into a fresh Acl: that Acl's text, or the error.
+  std::string SaveAndLoad(std::vector<std::string_view> rules, std::string* saved) {
+    EXPECT_EQ(acl_.SetUser("u", rules), "");
+    std::string error;
+    *saved = acl_.Serialize(&error);
+    if (!error.empty()) return "refused: " + error;
+    const std::string path = testing::TempDir() + "/acl_file_test.acl";
+    std::ofstream(path) << *saved;
+    Acl again;
+    std::vector<std::unique_ptr<User>> gone;
+    std::string loaded = again.LoadFile(path, &gone);
+    EXPECT_EQ(loaded, "");
+    return again.Serialize(&error);
+  }
+  Acl acl_;
+};
+
+TEST_F(AclFileTest, AStarPatternWithBothPermissionsIsSavedSoThatItLoadsBack) {
+  std::string saved;
+  // Redis 7.0 lists these as "~* ~foo", which loads as allkeys and then refuses ~foo.
+  EXPECT_EQ(SaveAndLoad({"reset", "on", "%R~*", "%W~*", "~foo", "+get"}, &saved), saved);
+  EXPECT_EQ(acl_.Find("u")->Describe(), "on sanitize-payload ~* ~foo resetchannels -@all +get");
+  EXPECT_NE(saved.find("user u on sanitize-payload %RW~* ~foo resetchannels -@all +get\n"),
+            std::string::npos)
+      << saved;
+  EXPECT_EQ(SaveAndLoad({"reset", "on", "(%RW~* ~a +set)"}, &saved), saved);
+  EXPECT_EQ(acl_.Find("u")->Describe(),
+            "on sanitize-payload resetchannels -@all (~* ~a resetchannels -@all +set)");
+  // allkeys itself stays ~*.
+  EXPECT_EQ(SaveAndLoad({"reset", "on", "~*", "+get"}, &saved), saved);
+  EXPECT_NE(saved.find("user u on sanitize-payload ~* resetchannels -@all +get\n"),
+            std::string::npos);
+}
+
+TEST_F(AclFileTest, RulesTheFileCannotDelimitAreRefusedNotWritten) {
+  std::string saved;
+  for (std::string_view rule :
+       {"+select|a b", "+select|a\tb", "(+get ~x))", "(+select|a) +select|b)"}) {
+    SCOPED_TRACE(std::string(rule));
+    const std::string result = SaveAndLoad({rule}, &saved);
+    ASSERT_NE(acl_.Find("u"), nullptr);
+    EXPECT_EQ(result,
+              "refused: user 'u' has a rule an ACL file cannot hold (a blank in a command's first "
+              "argument, or a rule ending with ')' inside a selector): " +
+                  acl_.Find("u")->Describe(Form::kFile));
+    EXPECT_EQ(saved, "");
+    ASSERT_EQ(acl_.DelUsers(std::vector<std::string_view>{"u"}).size(), 1u);
+  }
+  // A ')' ending a root rule is fine, and so is one ending a selector's last rule.
+  EXPECT_EQ(SaveAndLoad({"on", "~a)", "+select|b)", "(~k +select|a))"}, &saved), saved);
+  EXPECT_NE(saved.find("(~k resetchannels -@all +select|a))"), std::string::npos) << saved;
 }
 
 }  // namespace

@@ -298,6 +298,16 @@ TEST(TopologyErrorTest, YamlSyntaxErrorGivesTheLine) {
             "t.yaml:2: YAML syntax error: illegal map value");
 }
 
+// yaml-cpp 0.7's LoadAll would loop forever, allocating, on these (docs/fuzzing.md, known issue 5).
+TEST(TopologyErrorTest, StrayCommaIsASyntaxErrorNotAHang) {
+  const std::string expected = ": YAML syntax error: unexpected ',' where a value may start";
+  EXPECT_EQ(ErrorOf(","), "t.yaml:1" + expected);
+  EXPECT_EQ(ErrorOf("'a' ,"), "t.yaml:1" + expected);
+  EXPECT_EQ(ErrorOf("--- ,"), "t.yaml:1" + expected);
+  EXPECT_EQ(ErrorOf(Yaml({"# a topology", "", ",", "name: demo"})), "t.yaml:3" + expected);
+  EXPECT_EQ(ErrorOf(kTwoRegions + "--- ,\n"), "t.yaml:8" + expected);
+}
+
 TEST(TopologyErrorTest, UnreadableFileIsNamed) {
   EXPECT_EQ(LoadTopologyFile("/nonexistent/activekv/t.yaml").status(),
             absl::InvalidArgumentError("/nonexistent/activekv/t.yaml: cannot read topology file: "
