@@ -289,6 +289,93 @@ void Command(CommandContext& ctx) {
   }
 }
 
+// CLIENT KILL addr, or CLIENT KILL with filters (ID, TYPE, USER, ADDR, LADDR, SKIPME) that
+// must all match, as Redis 7.0. A region has no master or replica clients (peers are not RESP
+// clients): TYPE master/replica/slave match nothing; a client with subscriptions is "pubsub".
+void ClientKill(CommandContext& ctx) {
+  const bool old_form = ctx.args.size() == 3;
+  std::optional<std::string_view> addr;
+  std::optional<std::string_view> laddr;
+  std::optional<bool> pubsub;  // TYPE normal (false) or pubsub (true)
+  bool no_type = false;        // TYPE master / replica / slave
+  const acl::User* user = nullptr;
+  uint64_t id = 0;
+  bool skipme = !old_form;  // with the old form a client may kill itself
+  if (old_form) {
+    addr = ctx.args[2];
+  } else if (ctx.args.size() > 3 && ctx.args.size() % 2 == 0) {
+    for (size_t i = 2; i < ctx.args.size(); i += 2) {
+      const std::string_view option = ctx.args[i];
+      const std::string_view value = ctx.args[i + 1];
+      if (EqualsIgnoreCase(option, "id")) {
+        int64_t n;
+        if (!crdt::ParseRedisInt(value, &n) || n < 1) {
+          ctx.reply->Error("ERR client-id should be greater than 0");
+          return;
+        }
+        id = static_cast<uint64_t>(n);
+      } else if (EqualsIgnoreCase(option, "type")) {
+        if (EqualsIgnoreCase(value, "normal") || EqualsIgnoreCase(value, "pubsub")) {
+          pubsub = EqualsIgnoreCase(value, "pubsub");
+        } else if (EqualsIgnoreCase(value, "master") || EqualsIgnoreCase(value, "replica") ||
+                   EqualsIgnoreCase(value, "slave")) {
+          no_type = true;
+        } else {
+          ctx.reply->Error(absl::StrCat("ERR Unknown client type '", std::string(value), "'"));
+          return;
+        }
+      } else if (EqualsIgnoreCase(option, "addr")) {
+        addr = value;
+      } else if (EqualsIgnoreCase(option, "laddr")) {
+        laddr = value;
+      } else if (EqualsIgnoreCase(option, "user")) {
+        user = ctx.server->acl().Find(value);
+        if (user == nullptr) {
+          ctx.reply->Error(absl::StrCat("ERR No such user '", std::string(value), "'"));
+          return;
+        }
+      } else if (EqualsIgnoreCase(option, "skipme") && EqualsIgnoreCase(value, "yes")) {
+        skipme = true;
+      } else if (EqualsIgnoreCase(option, "skipme") && EqualsIgnoreCase(value, "no")) {
+        skipme = false;
+      } else {
+        ctx.reply->Error(kErrSyntax);
+        return;
+      }
+    }
+  } else {
+    ctx.reply->Error(kErrSyntax);
+    return;
+  }
+
+  Client& me = *ctx.client;
+  std::vector<uint64_t> victims;
+  bool kill_me = false;
+  for (const Connection* c : ctx.server->clients()) {
+    const Client& other = c->client();
+    if (no_type || (addr && other.addr != *addr) || (laddr && other.laddr != *laddr) ||
+        (pubsub && other.subs.any() != *pubsub) || (id != 0 && other.id != id) ||
+        (user != nullptr && other.user != user) || (other.id == me.id && skipme)) {
+      continue;
+    }
+    if (other.id == me.id) {
+      kill_me = true;
+    } else {
+      victims.push_back(other.id);
+    }
+  }
+  for (uint64_t victim : victims) ctx.server->KillClient(victim);
+  const size_t killed = victims.size() + (kill_me ? 1 : 0);
+  if (!old_form) {
+    ctx.reply->Integer(static_cast<int64_t>(killed));
+  } else if (killed == 0) {
+    ctx.reply->Error("ERR No such client");
+  } else {
+    ctx.reply->Ok();
+  }
+  if (kill_me) me.close_after_reply = true;  // after its reply is queued
+}
+
 void ClientCommand(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
   Client& me = *ctx.client;
@@ -327,14 +414,8 @@ void ClientCommand(CommandContext& ctx) {
       }
     }
     ctx.reply->Verbatim("");
-  } else if (EqualsIgnoreCase(sub, "kill") && ctx.args.size() == 4 &&
-             EqualsIgnoreCase(ctx.args[2], "id")) {
-    int64_t id;
-    if (!crdt::ParseRedisInt(ctx.args[3], &id)) {
-      ctx.reply->Error("ERR client-id should be greater than 0");
-      return;
-    }
-    ctx.reply->Integer(ctx.server->KillClient(static_cast<uint64_t>(id)) ? 1 : 0);
+  } else if (EqualsIgnoreCase(sub, "kill")) {
+    ClientKill(ctx);
   } else if (EqualsIgnoreCase(sub, "unblock") && (ctx.args.size() == 3 || ctx.args.size() == 4)) {
     int64_t id;
     if (!crdt::ParseRedisInt(ctx.args[2], &id)) {

@@ -71,6 +71,14 @@ STEPS = [
     (6, ["MSET"] + ["a"] * 10), (7, ["SET", "k", "x" * 16385]), (8, ["SET", "k", "x" * 16384]),
     (3, ["HELLO", "2", "AUTH", "alice", "nope"]), (3, ["GET", "foo1"]),
     (3, ["HELLO", "2", "AUTH", "alice", "p1"]), (3, ["ACL", "WHOAMI"]),
+    # CLIENT KILL's filters; "@closed": the connection was closed by the server.
+    (0, ["CLIENT", "KILL", "USER", "nobody"]), (0, ["CLIENT", "KILL", "TYPE", "bogus"]),
+    (0, ["CLIENT", "KILL", "TYPE", "master"]), (0, ["CLIENT", "KILL", "TYPE", "pubsub"]),
+    (0, ["CLIENT", "KILL", "ID", "0"]), (0, ["CLIENT", "KILL", "ID", "x"]),
+    (0, ["CLIENT", "KILL", "1.2.3.4:5"]), (0, ["CLIENT", "KILL", "USER", "alice", "SKIPME"]),
+    (0, ["CLIENT", "KILL", "SKIPME", "maybe", "ID", "5"]), (0, ["CLIENT", "KILL", "BOGUS", "x"]),
+    (0, ["CLIENT", "KILL"]), (0, ["CLIENT", "KILL", "USER", "alice", "ADDR", "1.2.3.4:5"]),
+    (0, ["CLIENT", "KILL", "USER", "alice", "SKIPME", "yes"]), (1, ["@closed"]), (3, ["@closed"]),
     (0, ["ACL", "SETUSER", "alice", "off"]), (4, ["AUTH", "alice", "p1"]),
     (0, ["ACL", "DELUSER", "alice", "nobody"]), (0, ["ACL", "USERS"]),
     (0, ["CONFIG", "SET", "requirepass", ""]), (0, ["ACL", "LIST"]),
@@ -110,6 +118,13 @@ class AclTest(akv.ServerTestCase):
                 if (side, who) not in conns:
                     conns[(side, who)] = server.client(2)
                     self.addCleanup(conns[(side, who)].close)
+                if args == ["@closed"]:
+                    try:
+                        closed = conns[(side, who)].read_until_closed(5) == b""
+                    except OSError:  # socket.timeout: still open
+                        closed = False
+                    raw.append(b"closed" if closed else b"open")
+                    continue
                 raw.append(conns[(side, who)].call(*args).raw)
             if args[:2] in (["ACL", "GENPASS"],) and raw[0].startswith(b"$"):
                 continue
