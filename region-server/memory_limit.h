@@ -12,7 +12,8 @@
 
 namespace activekv::server {
 
-// Bytes the allocator handed out and not freed (small chunks and mmapped blocks in use).
+// Bytes the allocator handed out and not freed (glibc: small chunks and mmapped blocks in use;
+// under ASan or TSan, the sanitizer allocator's count).
 uint64_t AllocatedBytes();
 
 class MemoryLimit {

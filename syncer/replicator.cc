@@ -3,31 +3,33 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/aof_reader.h"
+#include "persistence/mutex.h"
 #include "syncer/tls.h"
 
 namespace activekv::syncer {
 
 // Pull streams of one Replicator still open, so its Shutdown() can wait for them.
 struct Replicator::LiveStreams {
-  std::mutex mu;
-  std::condition_variable cv;
-  int count = 0;
+  persistence::Mutex mu;
+  int count ABSL_GUARDED_BY(mu) = 0;
   void Add() {
-    std::lock_guard<std::mutex> lock(mu);
+    persistence::MutexLock lock(&mu);
     ++count;
   }
   void Remove() {
-    std::lock_guard<std::mutex> lock(mu);
+    persistence::MutexLock lock(&mu);
     --count;
-    cv.notify_all();
+  }
+  // Waits up to `timeout` for every stream to close.
+  void AwaitNone(absl::Duration timeout) {
+    persistence::MutexLock lock(&mu);
+    mu.AwaitWithTimeout([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return count == 0; }, timeout);
   }
 };
 
@@ -697,23 +699,19 @@ void Replicator::Pump() {
 }
 
 void Replicator::Shutdown() {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool cancelled = false;
+  persistence::Mutex mu;
+  bool cancelled = false;  // guarded by mu
   executor_([&] {
     shutting_down_ = true;
     for (auto& link : links_) link->Cancel();
-    std::lock_guard<std::mutex> lock(mu);
+    persistence::MutexLock lock(&mu);
     cancelled = true;
-    cv.notify_all();
   });
   {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return cancelled; });
+    persistence::MutexLock lock(&mu);
+    mu.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return cancelled; });
   }
-  LiveStreams& live = *live_;
-  std::unique_lock<std::mutex> lock(live.mu);
-  live.cv.wait_for(lock, std::chrono::seconds(5), [&] { return live.count == 0; });
+  live_->AwaitNone(absl::Seconds(5));
 }
 
 }  // namespace activekv::syncer

@@ -2,13 +2,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "persistence/mutex.h"
 #include "syncer/tls.h"
 
 namespace activekv::syncer {
@@ -18,25 +19,29 @@ namespace {
 // waiting: the executor may never run it (the server is stopping).
 template <typename T, typename F, typename C>
 std::optional<T> WaitOnExecutor(const Executor& executor, F f, C cancelled) {
-  auto result = std::make_shared<std::optional<T>>();
-  auto mu = std::make_shared<std::mutex>();
-  auto cv = std::make_shared<std::condition_variable>();
-  executor([f = std::move(f), result, mu, cv]() mutable {
+  // Shared with the task: it may run after this call gave up.
+  struct Result {
+    persistence::Mutex mu;
+    std::optional<T> value ABSL_GUARDED_BY(mu);
+  };
+  auto result = std::make_shared<Result>();
+  executor([f = std::move(f), result]() mutable {
     T value = f();
-    std::lock_guard<std::mutex> lock(*mu);
-    *result = std::move(value);
-    cv->notify_all();
+    persistence::MutexLock lock(&result->mu);
+    result->value = std::move(value);
   });
-  std::unique_lock<std::mutex> lock(*mu);
-  while (!cv->wait_for(lock, std::chrono::milliseconds(100), [&] { return result->has_value(); })) {
+  persistence::MutexLock lock(&result->mu);
+  while (!result->mu.AwaitWithTimeout(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(result->mu) { return result->value.has_value(); },
+      absl::Milliseconds(100))) {
     if (cancelled()) return std::nullopt;
   }
-  return std::move(*result);
+  return std::move(result->value);
 }
 
 // A call whose work runs on a thread of its own (Backuper, Importer): the thread waits for the
-// executor (OnExecutor) and for the call's events on mu_ / cv_; cancellation -- gRPC's, or the
-// reactor going away -- wakes it. Derived classes start worker_ last in their constructor and
+// executor (OnExecutor) and for the call's events on mu_; cancellation -- gRPC's, or the reactor
+// going away -- wakes it. Derived classes start worker_ last in their constructor and
 // call Join() first in their destructor (the thread uses their members).
 class CallThread {
  protected:
@@ -44,17 +49,22 @@ class CallThread {
   ~CallThread() = default;
 
   void Cancel() {
-    std::lock_guard<std::mutex> lock(mu_);
+    persistence::MutexLock lock(&mu_);
     cancelled_ = true;
-    cv_.notify_all();
   }
   void Join() {
     Cancel();
     if (worker_.joinable()) worker_.join();
   }
   bool Cancelled() {
-    std::lock_guard<std::mutex> lock(mu_);
+    persistence::MutexLock lock(&mu_);
     return cancelled_;
+  }
+  // Waits up to `timeout` for a cancellation (a poll interval).
+  void AwaitCancelled(absl::Duration timeout) {
+    persistence::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return cancelled_; },
+                         timeout);
   }
   // Runs `f` on the executor and waits for its result (nullopt: cancelled meanwhile).
   template <typename T, typename F>
@@ -63,9 +73,8 @@ class CallThread {
   }
 
   const Executor* executor_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool cancelled_ = false;
+  persistence::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
 
@@ -103,76 +112,71 @@ class StatusService::Watcher final : public grpc::ServerWriteReactor<v1::RegionS
  public:
   Watcher(StatusService* service, const v1::WatchStatusRequest& request)
       : service_(service),
-        interval_(
-            std::chrono::milliseconds(request.interval_ms() == 0 ? 1000 : request.interval_ms())),
+        interval_(absl::Milliseconds(request.interval_ms() == 0 ? 1000 : request.interval_ms())),
         with_digest_(request.with_digest()),
         ticker_([this] { Tick(); }) {}
 
   ~Watcher() override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      persistence::MutexLock lock(&mu_);
       done_ = true;
     }
-    cv_.notify_all();
     ticker_.join();
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    persistence::MutexLock lock(&mu_);
     if (!ok) {
       cancelled_ = true;
     } else {
       writing_ = false;
     }
-    cv_.notify_all();
   }
   void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    persistence::MutexLock lock(&mu_);
     cancelled_ = true;
-    cv_.notify_all();
   }
   void OnDone() override { delete this; }
 
  private:
   // A small thread per watcher paces the stream; watchers are few (operators, activekvctl).
   void Tick() {
-    std::unique_lock<std::mutex> lock(mu_);
+    mu_.Lock();
     while (!done_ && !cancelled_) {
       writing_ = true;
       in_executor_ = true;
-      lock.unlock();
+      mu_.Unlock();
       service_->executor_([this] {
         status_ = service_->snapshot_(with_digest_);
         StartWrite(&status_);
-        std::lock_guard<std::mutex> guard(mu_);
+        persistence::MutexLock guard(&mu_);
         in_executor_ = false;
-        cv_.notify_all();
       });
-      lock.lock();
-      cv_.wait(lock, [this] { return done_ || cancelled_ || !writing_; });
+      mu_.Lock();
+      mu_.Await(
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ || cancelled_ || !writing_; });
       if (done_ || cancelled_) break;
-      cv_.wait_for(lock, interval_, [this] { return done_ || cancelled_; });
+      mu_.AwaitWithTimeout(
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ || cancelled_; }, interval_);
     }
     // The task on the executor refers to this watcher: let it finish first.
-    cv_.wait(lock, [this] { return !in_executor_; });
-    if (cancelled_ && !finished_) {
-      finished_ = true;
-      lock.unlock();
-      Finish(grpc::Status::CANCELLED);
-    }
+    mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !in_executor_; });
+    const bool finish = cancelled_ && !finished_;
+    finished_ = finished_ || finish;
+    mu_.Unlock();
+    if (finish) Finish(grpc::Status::CANCELLED);
   }
 
   StatusService* service_;
-  std::chrono::milliseconds interval_;
+  absl::Duration interval_;
   bool with_digest_;
   v1::RegionStatus status_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool writing_ = false;
-  bool in_executor_ = false;
-  bool cancelled_ = false;
-  bool done_ = false;
-  bool finished_ = false;
+  persistence::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool in_executor_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;
 };
 
@@ -194,17 +198,16 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
   ~Backuper() override { Join(); }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    persistence::MutexLock lock(&mu_);
     if (!ok) cancelled_ = true;
     writing_ = false;
-    cv_.notify_all();
   }
   void OnCancel() override { Cancel(); }
   void OnDone() override { delete this; }
 
  private:
   static constexpr size_t kChunkBytes = 1 << 20;
-  static constexpr auto kPoll = std::chrono::milliseconds(20);
+  static constexpr absl::Duration kPoll = absl::Milliseconds(20);
 
   void Run() {
     const BackupHooks& hooks = service_->backup_;
@@ -221,8 +224,7 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
       if (!done) return End(grpc::Status::CANCELLED);
       if (!done->ok()) return End(Error(done->status(), "the snapshot failed"));
       if (**done) break;
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, kPoll, [this] { return cancelled_; });
+      AwaitCancelled(kPoll);
     }
     const std::optional<v1::BackupChunk> described = OnExecutor<v1::BackupChunk>([&hooks] {
       v1::BackupChunk first;
@@ -250,18 +252,9 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
       }
       chunk_.set_data(buf.data(), n);
       sent += n;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (cancelled_) return End(grpc::Status::CANCELLED);
-        writing_ = true;
-      }
+      if (!BeginWrite()) return End(grpc::Status::CANCELLED);
       StartWrite(&chunk_);
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !writing_ || cancelled_; });
-      if (cancelled_) {
-        lock.unlock();
-        return End(grpc::Status::CANCELLED);
-      }
+      if (!AwaitWritten()) return End(grpc::Status::CANCELLED);
       chunk_.Clear();
     } while (sent < total);
     End(grpc::Status::OK);
@@ -274,9 +267,23 @@ class StatusService::Backuper final : public grpc::ServerWriteReactor<v1::Backup
 
   void End(const grpc::Status& status) { Finish(status); }
 
+  // Marks a write in flight; false once cancelled.
+  bool BeginWrite() {
+    persistence::MutexLock lock(&mu_);
+    if (cancelled_) return false;
+    writing_ = true;
+    return true;
+  }
+  // Waits for the write in flight; false once cancelled.
+  bool AwaitWritten() {
+    persistence::MutexLock lock(&mu_);
+    mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_ || cancelled_; });
+    return !cancelled_;
+  }
+
   StatusService* service_;
   v1::BackupChunk chunk_;
-  bool writing_ = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 grpc::ServerWriteReactor<v1::BackupChunk>* StatusService::Backup(
@@ -300,20 +307,19 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
   ~Importer() override { Join(); }
 
   void OnReadDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    persistence::MutexLock lock(&mu_);
     reading_ = false;
     read_ok_ = ok;
-    cv_.notify_all();
   }
   void OnCancel() override { Cancel(); }
   void OnDone() override { delete this; }
 
  private:
-  static constexpr auto kPoll = std::chrono::milliseconds(5);
+  static constexpr absl::Duration kPoll = absl::Milliseconds(5);
   // The next message into request_; false at the end of the stream or once cancelled.
   bool Read() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      persistence::MutexLock lock(&mu_);
       if (cancelled_) return false;
       reading_ = true;
     }
@@ -322,8 +328,8 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
   }
   // Waits for the read in flight.
   bool ReadDone() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return !reading_ || cancelled_; });
+    persistence::MutexLock lock(&mu_);
+    mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !reading_ || cancelled_; });
     return !reading_ && read_ok_ && !cancelled_;
   }
 
@@ -380,8 +386,7 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
           OnExecutor<bool>([hooks, want] { return hooks->durable(want); });
       if (!durable) return Finish(grpc::Status::CANCELLED);
       if (*durable) break;
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, kPoll, [this] { return cancelled_; });
+      AwaitCancelled(kPoll);
     }
     Finish(grpc::Status::OK);
   }
@@ -396,8 +401,8 @@ class StatusService::Importer final : public grpc::ServerReadReactor<v1::ImportR
   StatusService* service_;
   v1::ImportReply* reply_;
   v1::ImportRequest request_;
-  bool reading_ = false;
-  bool read_ok_ = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_ok_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 grpc::ServerReadReactor<v1::ImportRequest>* StatusService::Import(grpc::CallbackServerContext* ctx,

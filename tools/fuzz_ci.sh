@@ -8,7 +8,9 @@
 #   tools/fuzz_ci.sh                 # every target, 20 s each
 #   FUZZ_SECONDS=60 FUZZ_TARGETS="acl_rules_fuzz topology_fuzz" tools/fuzz_ci.sh
 #
-# Environment: BUILD_DIR (build-fuzz), JOBS (nproc), FUZZ_SECONDS (20), FUZZ_TARGETS (all).
+# Environment: BUILD_DIR (build-fuzz), JOBS (nproc), FUZZ_SECONDS (20), FUZZ_TARGETS (all),
+# FUZZ_CONFIGURE (1; 0: BUILD_DIR is already configured with -DACTIVEKV_FUZZ=ON, as make
+# sanitize-ci's clang ASan build is, and is used as it is).
 # Needs clang and libclang_rt.fuzzer (Debian: clang, libclang-rt-14-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +21,13 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-resp_parser_fuzz aof_reader_fuzz sync_message_fuzz snapshot_merge_fuzz topology_fuzz acl_rules_fuzz}"
 
 start=$(date +%s)
-CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$BUILD_DIR" -DACTIVEKV_FUZZ=ON \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+if [ "${FUZZ_CONFIGURE:-1}" != 0 ]; then
+  CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$BUILD_DIR" -DACTIVEKV_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+elif ! grep -q '^ACTIVEKV_FUZZ:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+  echo "fuzz_ci: $BUILD_DIR is not configured with -DACTIVEKV_FUZZ=ON" >&2
+  exit 1
+fi
 cmake --build "$BUILD_DIR" --target "${TARGETS[@]}" -j "$JOBS"
 built=$(date +%s)
 

@@ -382,16 +382,18 @@ void RunRaw(FuzzInput* in) {
              adopted.Digest() == merged.Digest());
   FUZZ_CHECK(Named(adopted) == Named(merged));
 
+  // Restored from its own snapshot, the keyspace comes back the same. (Before merging again: the
+  // join path may drop removal knowledge the adoption kept, which `state` still holds.)
+  std::unique_ptr<Keyspace> restored = Restore("a", TakeSnapshot(merged, 1 + in->Pick(3)));
+  FUZZ_CHECK(fuzz::SameState(fuzz::CanonicalStateOf(*restored), state) &&
+             restored->Digest() == merged.Digest());
+  FUZZ_CHECK(Named(*restored) == Named(merged));
+
   for (Keyspace* ks : {&merged, populated.get()}) {
     const std::string before = fuzz::VisibleOf(*ks);
     absl::StatusOr<uint64_t> again = ks->MergeSnapshot(Ptrs(chunks));
     FUZZ_CHECK(again.ok() && *again == 0 && fuzz::VisibleOf(*ks) == before);
   }
-
-  std::unique_ptr<Keyspace> restored = Restore("a", TakeSnapshot(merged, 1 + in->Pick(3)));
-  FUZZ_CHECK(fuzz::SameState(fuzz::CanonicalStateOf(*restored), state) &&
-             restored->Digest() == merged.Digest());
-  FUZZ_CHECK(Named(*restored) == Named(merged));
 }
 
 }  // namespace

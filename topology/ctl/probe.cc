@@ -7,10 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <iterator>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "persistence/mutex.h"
 #include "syncer/tls.h"
 
 namespace activekv::topology::ctl {
@@ -251,9 +250,8 @@ std::vector<absl::StatusOr<v1::RegionStatus>> StatusClient::Get(const std::vecto
   v1::GetStatusRequest request;
   request.set_with_digest(with_digest);
   std::vector<std::unique_ptr<Call>> calls;
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t pending = indices.size();
+  persistence::Mutex mu;
+  size_t pending = indices.size();  // guarded by mu
   std::chrono::system_clock::time_point deadline =
       std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
   for (size_t index : indices) {
@@ -262,15 +260,15 @@ std::vector<absl::StatusOr<v1::RegionStatus>> StatusClient::Get(const std::vecto
     Call* c = call.get();
     calls.push_back(std::move(call));
     stubs_[index]->async()->GetStatus(&c->context, &request, &c->response,
-                                      [&mu, &cv, &pending, c](grpc::Status s) {
-                                        std::lock_guard<std::mutex> lock(mu);
+                                      [&mu, &pending, c](grpc::Status s) {
+                                        persistence::MutexLock lock(&mu);
                                         c->status = std::move(s);
-                                        if (--pending == 0) cv.notify_all();
+                                        --pending;
                                       });
   }
   {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return pending == 0; });
+    persistence::MutexLock lock(&mu);
+    mu.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return pending == 0; });
   }
 
   std::vector<absl::StatusOr<v1::RegionStatus>> out;

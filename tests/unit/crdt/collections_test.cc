@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "replica_sim.h"
+#include "tests/unit/test_scale.h"
 
 namespace activekv::crdt {
 namespace {
@@ -643,7 +644,7 @@ TEST(CollectionsConvergence, RandomHistoriesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunHistory(seeds());
+  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) RunHistory(seeds());
 }
 
 TEST(ListsConvergence, RandomHistoriesConverge) {
@@ -652,7 +653,7 @@ TEST(ListsConvergence, RandomHistoriesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunHistory(seeds(), true);
+  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) RunHistory(seeds(), true);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "replica_sim.h"
+#include "tests/unit/test_scale.h"
 
 namespace activekv::crdt {
 namespace {
@@ -176,7 +177,7 @@ TEST(Convergence, ThousandSeededHistoriesConverge) {
     RunHistory(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)));
     return;
   }
-  for (uint32_t i = 0; i < 1000; ++i) {
+  for (uint32_t i = 0; i < static_cast<uint32_t>(test::Scaled(1000)); ++i) {
     uint32_t seed = base * 7919u + i;
     RunHistory(seed);
     if (::testing::Test::HasFailure()) {

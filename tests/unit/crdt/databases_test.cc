@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "replica_sim.h"
+#include "tests/unit/test_scale.h"
 
 namespace activekv::crdt {
 namespace {
@@ -533,10 +534,11 @@ TEST(DatabasesConvergence, SwapDbMoveAndFlushDbWithConcurrentWritesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < 500 && !HasFatalFailure(); ++i) RunDbHistory(seeds(), &cov);
-  EXPECT_GT(cov.swapped_at_end, 100);
-  EXPECT_GT(cov.moves, 500);
-  EXPECT_GT(cov.merges, 500);
+  for (int i = 0; i < test::Scaled(500) && !HasFatalFailure(); ++i) RunDbHistory(seeds(), &cov);
+  // The paths the histories must have walked (in proportion when scaled down).
+  EXPECT_GT(cov.swapped_at_end, test::Scaled(100));
+  EXPECT_GT(cov.moves, test::Scaled(500));
+  EXPECT_GT(cov.merges, test::Scaled(500));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "replica_sim.h"
+#include "tests/unit/test_scale.h"
 
 namespace activekv::crdt {
 namespace {
@@ -453,7 +454,7 @@ TEST(SnapshotMerge, FiveHundredSeededHistoriesMergeLikeReplayingTheUnion) {
     run(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)));
     return;
   }
-  for (uint32_t i = 0; i < 500; ++i) {
+  for (uint32_t i = 0; i < static_cast<uint32_t>(test::Scaled(500)); ++i) {
     uint32_t seed = base * 7919u + i;
     run(seed);
     if (::testing::Test::HasFailure()) {

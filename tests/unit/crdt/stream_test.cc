@@ -14,6 +14,7 @@
 #include "crdt/values/stream_value.h"
 #include "gtest/gtest.h"
 #include "replica_sim.h"
+#include "tests/unit/test_scale.h"
 
 namespace activekv::crdt {
 namespace {
@@ -326,7 +327,9 @@ TEST(StreamsConvergence, RandomHistoriesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunStreamHistory(seeds(), false);
+  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) {
+    RunStreamHistory(seeds(), false);
+  }
 }
 
 // The same with consumer-group ops (XGROUP CREATE / SETID / DESTROY / DELCONSUMER, XREADGROUP,
@@ -337,7 +340,9 @@ TEST(StreamsConvergence, RandomHistoriesWithConsumerGroupsConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < 1000 && !HasFatalFailure(); ++i) RunStreamHistory(seeds(), true);
+  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) {
+    RunStreamHistory(seeds(), true);
+  }
 }
 
 }  // namespace

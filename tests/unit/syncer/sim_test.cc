@@ -17,6 +17,7 @@
 #include "crdt/op_builder.h"
 #include "gtest/gtest.h"
 #include "sim_network.h"
+#include "tests/unit/test_scale.h"
 
 namespace activekv::syncer {
 namespace {
@@ -33,6 +34,7 @@ void RunSeeds(int runs, const std::function<void(uint32_t)>& run) {
     run(seed);
     return;
   }
+  runs = test::Scaled(runs);
   const uint32_t base = static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed());
   std::printf("%d runs, seeds %u * 7919 + i (gtest random seed %u)\n", runs, base, base);
   for (int i = 0; i < runs; ++i) {
