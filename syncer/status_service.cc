@@ -1,7 +1,6 @@
 #include "syncer/status_service.h"
 
 #include <atomic>
-#include <chrono>
 #include <fstream>
 #include <optional>
 #include <thread>

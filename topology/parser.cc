@@ -6,8 +6,6 @@
 // order in which the checks happen to run (e.g. `resp` is checked before `sync` even when the file
 // lists `sync` first).
 
-#include "yaml-cpp/parser.h"
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -27,7 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "topology/topology.h"
 #include "yaml-cpp/eventhandler.h"
-#include "yaml-cpp/yaml.h"
+#include "yaml-cpp/yaml.h"  // YAML::Parser too
 
 namespace activekv::topology {
 namespace {
@@ -114,7 +112,7 @@ Pos ValuePos(const Field& field) {
 // yaml-cpp 0.7's LoadAll never returns on a token no node may start with (a stray ',': a file
 // ",", "'a' ,", "--- ,"): HandleNextDocument reports an empty document without consuming the
 // token, again and again, and LoadAll collects them until memory runs out (jbeder/yaml-cpp#1319,
-// fixed after 0.8.0; docs/fuzzing.md, known issue 5). Walks the documents' events without building
+// fixed after 0.8.0; docs/fuzzing.md, finding 5). Walks the documents' events without building
 // them and returns the mark of a document that starts where the one before it started (the parser
 // made no progress); LoadAll is safe to call on a text this returns nullopt for. Throws
 // YAML::Exception on a syntax error, as LoadAll would.

@@ -349,8 +349,8 @@ absl::Status StreamGroups::FromState(
       mark = std::max(mark, t.seq);
     }
     // A view the group's own views_removed covers is gone, as Join leaves it: a state that holds
-    // one (no region writes it) must not show it until merged once more (docs/fuzzing.md, known
-    // issue 8).
+    // one (no region writes it) must not show it until merged once more (docs/fuzzing.md, finding
+    // 8).
     for (auto it = g.views.begin(); it != g.views.end();) {
       auto mark = g.views_removed.find(it->first);
       if (mark != g.views_removed.end() && it->second.seq <= mark->second) {

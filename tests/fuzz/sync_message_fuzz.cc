@@ -218,7 +218,7 @@ absl::Status FuzzHost::FinishJoin(uint64_t incarnation) {
   if (!join_->held) {
     FUZZ_CHECK(incarnation == 0);
   } else {
-    // Never reuses a dot a peer holds (known issue 7, fixed: a peer holding ops of
+    // Never reuses a dot a peer holds (docs/fuzzing.md, finding 7: a peer holding ops of
     // "a~18446744073709551615" leaves no incarnation to take; the region stays joining).
     FUZZ_CHECK(incarnation > join_->max_incarnation);
   }

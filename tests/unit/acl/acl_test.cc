@@ -168,7 +168,7 @@ TEST(Acl, DescribedRulesRebuildTheSameUser) {
   }
 }
 
-// ACL SAVE's text loads back as the same users (docs/fuzzing.md, known issues 2 and 4).
+// ACL SAVE's text loads back as the same users (docs/fuzzing.md, findings 2 and 4).
 class AclFileTest : public ::testing::Test {
  protected:
   // `rules` for user "u", saved and loaded into a fresh Acl: that Acl's text, or the error.

@@ -41,14 +41,16 @@ const NamedVV& SimHost::synced_applied() { return r_->synced_vv; }
 
 namespace {
 ReceiverCore::Options ReceiverOptionsFor(const std::string& region,
-                                         const std::vector<std::string>& all) {
+                                         const std::vector<std::string>& all,
+                                         int64_t heartbeat_ms) {
   ReceiverCore::Options o;
   o.database = "sim";
   o.region = region;
   for (const std::string& r : all) {
     if (r != region) o.peers.push_back(r);
   }
-  return o;  // the server's timer defaults
+  if (heartbeat_ms > 0) o.heartbeat_ms = heartbeat_ms;
+  return o;  // otherwise the server's timer defaults
 }
 }  // namespace
 
@@ -59,7 +61,7 @@ SimRegion::SimRegion(Sim* sim, const std::string& region, const std::vector<std:
       log(log_max_ops),
       core(&log, options),
       host(sim, this),
-      receiver(ReceiverOptionsFor(region, all), &host),
+      receiver(ReceiverOptionsFor(region, all, sim->options().heartbeat_ms), &host),
       wall_ms(now_ms) {}
 
 Sim::Sim(uint32_t seed, SimOptions options) : rng_(seed), options_(std::move(options)) {

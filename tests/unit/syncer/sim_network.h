@@ -74,6 +74,10 @@ struct SimOptions {
   bool faults = true;       // breaks, duplicates and partitions in RandomStep
   bool power_loss = false;  // also power losses in RandomStep
   size_t max_unit_ops = 1;  // a local write is a unit of 1..max_unit_ops ops
+  // The receivers' heartbeat (0: the server's default). A peer's origin counts as direct while
+  // its stream was heard from within 3 heartbeats of the receiver's clock: the random schedule
+  // may leave one stream unserved while the clocks run on, which makes its origin relayed.
+  int64_t heartbeat_ms = 0;
 };
 
 class Sim;
@@ -156,6 +160,7 @@ class Sim {
   size_t size() const { return regions_.size(); }
   SimRegion& region(size_t i) { return *regions_[i]; }
   const Counters& counters() const { return counters_; }
+  const SimOptions& options() const { return options_; }
   void ResetCounters() { counters_ = Counters(); }
 
   // One random event (write, poll, delivery, ack, durability, clock, and faults if enabled).

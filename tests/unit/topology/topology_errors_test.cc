@@ -298,7 +298,7 @@ TEST(TopologyErrorTest, YamlSyntaxErrorGivesTheLine) {
             "t.yaml:2: YAML syntax error: illegal map value");
 }
 
-// yaml-cpp 0.7's LoadAll would loop forever, allocating, on these (docs/fuzzing.md, known issue 5).
+// yaml-cpp 0.7's LoadAll would loop forever, allocating, on these (docs/fuzzing.md, finding 5).
 TEST(TopologyErrorTest, StrayCommaIsASyntaxErrorNotAHang) {
   const std::string expected = ": YAML syntax error: unexpected ',' where a value may start";
   EXPECT_EQ(ErrorOf(","), "t.yaml:1" + expected);
