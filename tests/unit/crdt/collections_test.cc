@@ -644,7 +644,7 @@ TEST(CollectionsConvergence, RandomHistoriesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) RunHistory(seeds());
+  for (int i = 0, n = test::Scaled(1000); i < n && !HasFatalFailure(); ++i) RunHistory(seeds());
 }
 
 TEST(ListsConvergence, RandomHistoriesConverge) {
@@ -653,7 +653,8 @@ TEST(ListsConvergence, RandomHistoriesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) RunHistory(seeds(), true);
+  for (int i = 0, n = test::Scaled(1000); i < n && !HasFatalFailure(); ++i)
+    RunHistory(seeds(), true);
 }
 
 }  // namespace

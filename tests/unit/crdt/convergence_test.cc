@@ -177,7 +177,7 @@ TEST(Convergence, ThousandSeededHistoriesConverge) {
     RunHistory(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)));
     return;
   }
-  for (uint32_t i = 0; i < static_cast<uint32_t>(test::Scaled(1000)); ++i) {
+  for (uint32_t i = 0, n = static_cast<uint32_t>(test::Scaled(1000)); i < n; ++i) {
     uint32_t seed = base * 7919u + i;
     RunHistory(seed);
     if (::testing::Test::HasFailure()) {

@@ -534,7 +534,8 @@ TEST(DatabasesConvergence, SwapDbMoveAndFlushDbWithConcurrentWritesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < test::Scaled(500) && !HasFatalFailure(); ++i) RunDbHistory(seeds(), &cov);
+  for (int i = 0, n = test::Scaled(500); i < n && !HasFatalFailure(); ++i)
+    RunDbHistory(seeds(), &cov);
   // The paths the histories must have walked (in proportion when scaled down).
   EXPECT_GT(cov.swapped_at_end, test::Scaled(100));
   EXPECT_GT(cov.moves, test::Scaled(500));

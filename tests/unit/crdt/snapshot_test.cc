@@ -454,7 +454,7 @@ TEST(SnapshotMerge, FiveHundredSeededHistoriesMergeLikeReplayingTheUnion) {
     run(static_cast<uint32_t>(std::strtoul(s, nullptr, 10)));
     return;
   }
-  for (uint32_t i = 0; i < static_cast<uint32_t>(test::Scaled(500)); ++i) {
+  for (uint32_t i = 0, n = static_cast<uint32_t>(test::Scaled(500)); i < n; ++i) {
     uint32_t seed = base * 7919u + i;
     run(seed);
     if (::testing::Test::HasFailure()) {

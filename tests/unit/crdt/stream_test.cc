@@ -327,7 +327,7 @@ TEST(StreamsConvergence, RandomHistoriesConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) {
+  for (int i = 0, n = test::Scaled(1000); i < n && !HasFatalFailure(); ++i) {
     RunStreamHistory(seeds(), false);
   }
 }
@@ -340,7 +340,7 @@ TEST(StreamsConvergence, RandomHistoriesWithConsumerGroupsConverge) {
     return;
   }
   std::mt19937 seeds(static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()));
-  for (int i = 0; i < test::Scaled(1000) && !HasFatalFailure(); ++i) {
+  for (int i = 0, n = test::Scaled(1000); i < n && !HasFatalFailure(); ++i) {
     RunStreamHistory(seeds(), true);
   }
 }
