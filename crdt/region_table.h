@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +15,13 @@ namespace activekv::crdt {
 // ordering decisions (LWW ties, digests) use the names.
 class RegionTable {
  public:
+  static constexpr size_t kMaxNames = std::numeric_limits<RegionId>::max();
+
   RegionId Intern(std::string_view name) {
     auto it = ids_.find(absl::string_view(name.data(), name.size()));
     if (it != ids_.end()) return it->second;
+    // Unreachable in practice (see RegionId): the names would not fit in memory first.
+    if (names_.size() >= kMaxNames) std::abort();
     RegionId id = static_cast<RegionId>(names_.size());
     names_.emplace_back(name);
     ids_.emplace(names_.back(), id);

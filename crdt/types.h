@@ -5,8 +5,11 @@
 namespace activekv::crdt {
 
 // Index of a region in a Keyspace's RegionTable. Local to one process: never persisted, never
-// compared for ordering (region *names* order ties).
-using RegionId = uint16_t;
+// compared for ordering (region *names* order ties). 32 bits: every name a peer sends is interned
+// (incarnations and relayed origins included), so a 16-bit id could wrap after 65,536 names from
+// a hostile or buggy peer; 2^32 names would exhaust memory first. The structures that hold one
+// (Dot, Tag, Stamp, list elements) keep their size: it fills what was padding.
+using RegionId = uint32_t;
 
 // The identity of an op: (origin region, seq), seq >= 1 and contiguous per origin.
 struct Dot {

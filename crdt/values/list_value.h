@@ -164,6 +164,7 @@ class ListValue {
   absl::flat_hash_map<Tag, Pending> pending_;
   Digest128 digest_;
 };
+static_assert(sizeof(ListValue::Element) == 64, "one per list element: keep it at 64 bytes");
 
 template <>
 struct ValueTraits<ListValue> {

@@ -30,6 +30,7 @@ struct Tag {
     return H::combine(std::move(h), t.region, t.idx, t.seq);
   }
 };
+static_assert(sizeof(Tag) == 16, "a Tag per element instance: keep it small");
 
 // Last-writer-wins order, the one every type uses: (HLC, region name); names break ties, so the
 // order is total and the same in every process.

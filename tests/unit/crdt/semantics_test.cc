@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "crdt/redis_number.h"
+#include "crdt/region_table.h"
 #include "gtest/gtest.h"
 #include "replica_sim.h"
 
@@ -73,6 +74,24 @@ TEST(SingleRegion, DuplicateIgnoredGapRefused) {
   EXPECT_EQ(*dup, Keyspace::Outcome::kDuplicate);
   EXPECT_TRUE(dst.Receive(op2));
   EXPECT_EQ(dst.Get("k"), "2");
+}
+
+// Every region name a peer sends is interned for good; ids must never wrap (they once were 16
+// bits: the 65,537th name took the first one's id).
+TEST(RegionNames, IdsNeverWrap) {
+  RegionTable table;
+  constexpr int kNames = 70000;
+  for (int i = 0; i < kNames; ++i) {
+    const std::string name = "x" + std::to_string(i);
+    ASSERT_EQ(table.Name(table.Intern(name)), name);
+  }
+  for (int i = 0; i < kNames; i += 997) {
+    const std::string name = "x" + std::to_string(i);
+    RegionId id = 0;
+    ASSERT_TRUE(table.Find(name, &id));
+    EXPECT_EQ(table.Name(id), name);
+  }
+  EXPECT_EQ(table.size(), static_cast<size_t>(kNames));
 }
 
 TEST_F(Pair, ConcurrentIncrementsAllCount) {

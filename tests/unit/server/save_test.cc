@@ -47,7 +47,9 @@ TEST(Save, TheSnapshotFileHoldsTheStateOfItsMomentWhileWritesGoOn) {
   {
     testing::InProcessServer s(&env);
     ASSERT_TRUE(s.start_status().ok()) << s.start_status();
-    Populate(s, 60000);  // several steps of snapshot
+    // About 13 MB: at least three steps of snapshot (kRewriteStepBytes is 4 MiB), whether or not
+    // the file's fsync is done when the last one ends.
+    Populate(s, 100000);
     digest_at_moment = s.Run({"crdt.digest"});
     int writes = 0;
     RunSave(s, [&](int step) {
