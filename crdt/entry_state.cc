@@ -115,6 +115,9 @@ absl::Status Entry::FromState(const v1::KeyState& state, const std::vector<Regio
     }
     incs.push_back(i);
   }
+  if (!Register::DistinctTags(writes, incs)) {
+    return absl::InvalidArgumentError("key state: a value instance appears twice");
+  }
   out->str_.Assign(std::move(writes), std::move(incs), *regions);
   if (state.expiries_size() == 0 && state.value_frontier_size() == 0 &&
       state.expiry_frontier_size() == 0 && !state.has_hash() && !state.has_set() &&

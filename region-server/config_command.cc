@@ -28,7 +28,7 @@ struct Param {
   Setter set;  // empty: immutable
 };
 
-Setter IntSetter(int64_t min, int64_t max, std::function<void(Server&, int64_t)> apply) {
+Setter IntSetter(int64_t min, int64_t max, const std::function<void(Server&, int64_t)>& apply) {
   return [=](Server& s, std::string_view v) -> std::string {
     int64_t n;
     if (!crdt::ParseRedisInt(v, &n)) return "argument couldn't be parsed into an integer";
@@ -57,9 +57,9 @@ bool ParseMemory(std::string_view text, uint64_t* out) {
   } else if (unit == "kb") {
     mul = 1024;
   } else if (unit == "m") {
-    mul = 1000 * 1000;
+    mul = 1000ull * 1000;
   } else if (unit == "mb") {
-    mul = 1024 * 1024;
+    mul = 1024ull * 1024;
   } else if (unit == "g") {
     mul = 1000ull * 1000 * 1000;
   } else if (unit == "gb") {
@@ -75,7 +75,8 @@ bool ParseMemory(std::string_view text, uint64_t* out) {
 }
 
 // Redis's memory parameters: a byte count with an optional unit, within [min, max].
-Setter MemorySetter(uint64_t min, uint64_t max, std::function<void(Server&, uint64_t)> apply) {
+Setter MemorySetter(uint64_t min, uint64_t max,
+                    const std::function<void(Server&, uint64_t)>& apply) {
   return [=](Server& s, std::string_view v) -> std::string {
     uint64_t n;
     if (!ParseMemory(v, &n) || n > static_cast<uint64_t>(INT64_MAX)) {
@@ -247,11 +248,11 @@ const std::vector<Param>& Params() {
                     })},
       {"maxmemory-policy", [](Server&) { return std::string("noeviction"); }, SetMaxmemoryPolicy},
       {"proto-max-bulk-len", [](Server& s) { return absl::StrCat(s.config().proto_max_bulk_len); },
-       MemorySetter(1024 * 1024, INT64_MAX,
+       MemorySetter(1024ull * 1024, INT64_MAX,
                     [](Server& s, uint64_t n) { s.config().proto_max_bulk_len = n; })},
       {"client-query-buffer-limit",
        [](Server& s) { return absl::StrCat(s.config().client_query_buffer_limit); },
-       MemorySetter(1024 * 1024, INT64_MAX,
+       MemorySetter(1024ull * 1024, INT64_MAX,
                     [](Server& s, uint64_t n) { s.config().client_query_buffer_limit = n; })},
       {"maxclients", [](Server& s) { return absl::StrCat(s.config().maxclients); },
        IntSetter(1, UINT32_MAX, [](Server& s, int64_t n) { s.config().maxclients = n; })},
@@ -264,7 +265,10 @@ const std::vector<Param>& Params() {
       {"auto-aof-rewrite-min-size",
        [](Server& s) { return absl::StrCat(s.config().auto_aof_rewrite_min_size); },
        MemorySetter(0, INT64_MAX,
-                    [](Server& s, uint64_t n) { s.config().auto_aof_rewrite_min_size = n; })},
+                    [](Server& s, uint64_t n) {
+                      s.config().auto_aof_rewrite_min_size =
+                          static_cast<int64_t>(n);  // <= INT64_MAX
+                    })},
       {"hz", [](Server& s) { return absl::StrCat(s.config().hz); },
        IntSetter(1, 500, [](Server& s, int64_t n) { s.config().hz = n; })},
       {"busy-reply-threshold",

@@ -12,8 +12,8 @@
 
 namespace activekv::server {
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
-constexpr size_t kCompactThreshold = 64 * 1024;
+constexpr size_t kReadChunk = size_t{16} * 1024;
+constexpr size_t kCompactThreshold = size_t{64} * 1024;
 
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   return absl::StrCat(ep.address().to_string(), ":", ep.port());

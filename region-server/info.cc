@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,8 +27,8 @@ namespace {
 uint64_t RssBytes() {
   FILE* f = fopen("/proc/self/statm", "r");
   if (f == nullptr) return 0;
-  unsigned long pages = 0, rss = 0;
-  int n = fscanf(f, "%lu %lu", &pages, &rss);
+  uint64_t pages = 0, rss = 0;
+  int n = fscanf(f, "%" SCNu64 " %" SCNu64, &pages, &rss);
   fclose(f);
   return n == 2 ? rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
@@ -232,9 +233,11 @@ std::string BuildInfo(Server& server, const std::vector<std::string>& wanted) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     Field(&out, "used_cpu_sys",
-          absl::StrFormat("%.6f", ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+          absl::StrFormat("%.6f", static_cast<double>(ru.ru_stime.tv_sec) +
+                                      static_cast<double>(ru.ru_stime.tv_usec) / 1e6));
     Field(&out, "used_cpu_user",
-          absl::StrFormat("%.6f", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6));
+          absl::StrFormat("%.6f", static_cast<double>(ru.ru_utime.tv_sec) +
+                                      static_cast<double>(ru.ru_utime.tv_usec) / 1e6));
   }
   if (want("keyspace", true)) {
     Section(&out, "Keyspace");

@@ -26,7 +26,7 @@ WallClock SystemWallClock(int64_t offset_ms) {
 }
 
 namespace {
-constexpr size_t kArenaBlock = 64 * 1024;
+constexpr size_t kArenaBlock = size_t{64} * 1024;
 // The first block of the arena that snapshot chunks are parsed into at startup (a 1 MiB chunk
 // parses into about as much again).
 constexpr size_t kReplayArenaBytes = 4 << 20;

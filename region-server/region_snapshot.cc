@@ -76,8 +76,9 @@ void Region::InBackground(absl::AnyInvocable<void() &&> job) {
 
 uint64_t Region::AppendToAof(std::string_view payload, persistence::aof::RecordType type) {
   const uint64_t lsn = aof_->Append(payload, type);
-  if (lsn != 0 && rewrite_ != nullptr)
+  if (lsn != 0 && rewrite_ != nullptr) {
     persistence::aof::EncodeRecord(payload, &rewrite_->tail, type);
+  }
   return lsn;
 }
 

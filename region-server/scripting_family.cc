@@ -370,6 +370,8 @@ void FunctionCommand(CommandContext& ctx) {
                                   " is not supported by activekv"));
   } else if (EqualsIgnoreCase(sub, "help")) {
     if (argc != 2) return SubcommandArityError(ctx);
+    // Redis's help text, its long lines split to fit ours (adjacent literals, not missing commas).
+    // NOLINTBEGIN(bugprone-suspicious-missing-comma)
     static const char* kHelp[] = {
         "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "LOAD [REPLACE] <FUNCTION CODE>",
@@ -417,6 +419,7 @@ void FunctionCommand(CommandContext& ctx) {
         "      in case of functions name collision with another library).",
         "HELP",
         "    Prints this help."};
+    // NOLINTEND(bugprone-suspicious-missing-comma)
     ctx.reply->ArrayLen(std::size(kHelp));
     for (const char* line : kHelp) ctx.reply->SimpleString(line);
   } else {
@@ -509,10 +512,8 @@ bool ScriptRun::Interrupt() {
 
 void ScriptRun::Log(int level, std::string_view message) {
   switch (level) {
-    case 0:
-      spdlog::debug("{}", message);
-      break;
-    case 1:
+    case 0:  // LOG_DEBUG
+    case 1:  // LOG_VERBOSE
       spdlog::debug("{}", message);
       break;
     case 2:

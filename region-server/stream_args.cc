@@ -31,7 +31,7 @@ bool ParseU64(const std::string& s, uint64_t* v) {
   }
   errno = 0;
   char* end = nullptr;
-  const unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+  const uint64_t x = std::strtoull(s.c_str(), &end, 10);
   if (errno == EINVAL || errno == ERANGE || s.empty() || *end != '\0') return false;
   *v = x;
   return true;

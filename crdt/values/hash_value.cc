@@ -156,6 +156,9 @@ absl::Status HashValue::FromState(const v1::HashState& in, const std::vector<Reg
     if (writes.empty() && incs.empty()) {
       return absl::InvalidArgumentError("hash state: field without a value");
     }
+    if (!Register::DistinctTags(writes, incs)) {
+      return absl::InvalidArgumentError("hash state: a value instance appears twice");
+    }
     Field* f = out->GetOrAdd(s.name());
     f->reg.Assign(std::move(writes), std::move(incs), regions);
     out->digest_.Add(ElementDigest(f->name, f->reg.Value(regions)));

@@ -412,6 +412,33 @@ void BasicRegister<Arith>::Join(const BasicRegister& remote,
   Compact(stable);
 }
 
+template <typename Arith>
+bool BasicRegister<Arith>::DistinctTags(const absl::InlinedVector<Write, 1>& writes,
+                                        const std::vector<Increment>& incs) {
+  const size_t n = writes.size() + incs.size();
+  if (n <= 1) return true;  // almost every register: no allocation on a snapshot's load
+  auto tag = [&](size_t i) -> const Tag& {
+    return i < writes.size() ? writes[i].tag : incs[i - writes.size()].tag;
+  };
+  if (n <= 16) {
+    for (size_t i = 1; i < n; ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (tag(i) == tag(j)) return false;
+      }
+    }
+    return true;
+  }
+  absl::flat_hash_set<Tag> seen;
+  seen.reserve(writes.size() + incs.size());
+  for (const Write& w : writes) {
+    if (!seen.insert(w.tag).second) return false;
+  }
+  for (const Increment& i : incs) {
+    if (!seen.insert(i.tag).second) return false;
+  }
+  return true;
+}
+
 template class BasicRegister<StringArith>;
 template class BasicRegister<ScoreArith>;
 

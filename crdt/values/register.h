@@ -116,6 +116,12 @@ class BasicRegister {
   // Sorted by (hlc, region name, seq, idx).
   const std::deque<Increment>* increments() const { return pending_ ? &pending_->incs : nullptr; }
 
+  // A snapshot's elements hold each instance once: no two writes, no two increments and no write
+  // and increment share a tag (a write with an increment's tag is that increment folded: the join
+  // drops the increment, so a state holding both would change when merged again). FromState
+  // refuses a state for which this is false.
+  static bool DistinctTags(const absl::InlinedVector<Write, 1>& writes,
+                           const std::vector<Increment>& incs);
   // Rebuilds from snapshot elements (any order). `regions` orders increments. (A vector: most
   // registers have no increment, and an empty std::deque allocates.)
   void Assign(absl::InlinedVector<Write, 1> writes, std::vector<Increment> incs,

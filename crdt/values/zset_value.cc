@@ -166,6 +166,9 @@ absl::Status ZsetValue::FromState(const v1::ZsetState& in, const std::vector<Reg
     if (writes.empty() && incs.empty()) {
       return absl::InvalidArgumentError("zset state: member without a score");
     }
+    if (!ScoreRegister::DistinctTags(writes, incs)) {
+      return absl::InvalidArgumentError("zset state: a score instance appears twice");
+    }
     Member* m = out->GetOrAdd(s.name());
     m->reg.Assign(std::move(writes), std::move(incs), regions);
     out->After(Change{}, m, regions);

@@ -127,6 +127,13 @@ inline std::string VisibleOf(const crdt::Keyspace& ks) {
   return out + " keys " + std::to_string(ks.key_count());
 }
 
+// a == b for two VisibleOf results; when they differ, both go to stderr first.
+inline bool SameVisible(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  std::fprintf(stderr, "visible 1: %s\nvisible 2: %s\n", a.c_str(), b.c_str());
+  return false;
+}
+
 // a == b for two StateOf results; when they differ, both go to stderr (readable) first.
 inline bool SameState(const std::string& a, const std::string& b) {
   if (a == b) return true;

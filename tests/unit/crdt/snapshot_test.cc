@@ -783,7 +783,8 @@ TEST(SnapshotMerge, MalformedSnapshotIsRejectedAndChangesNothing) {
   b.Incr("c", 3);
   SetWithExpiry(b, "e", "v", v1::ExpiryChange::DEADLINE, 5'000'000);
   b.Set("w", "x");
-  a.Set("mine", "a");  // b has not seen it
+  b.ZIncr("z", "m", 1.5);  // a pending score increment
+  a.Set("mine", "a");      // b has not seen it
   const std::vector<v1::Snapshot> good = TakeSnapshot(b.ks(), [] { return size_t{1}; });
   ASSERT_GE(good.size(), 3u);
 
@@ -799,6 +800,9 @@ TEST(SnapshotMerge, MalformedSnapshotIsRejectedAndChangesNothing) {
   auto with_write = [](const v1::KeyState& k) { return k.writes_size() > 0; };
   auto with_inc = [](const v1::KeyState& k) { return k.increments_size() > 0; };
   auto with_exp = [](const v1::KeyState& k) { return k.expiries_size() > 0; };
+  auto with_zinc = [](const v1::KeyState& k) {
+    return k.has_zset() && k.zset().members_size() > 0 && k.zset().members(0).increments_size() > 0;
+  };
   auto with_float = [](const v1::KeyState& k) {
     for (const auto& i : k.increments()) {
       if (!i.float_delta().empty()) return true;
@@ -850,6 +854,31 @@ TEST(SnapshotMerge, MalformedSnapshotIsRejectedAndChangesNothing) {
       {"float increment with trailing junk", set_float("0x1p-1junk")},
       {"float increment that overflows", set_float("0x1p+999999")},
       {"float increment that is NaN", set_float("nan")},
+      // An increment folded into a write (the write carries its dot) and still pending: merging
+      // such a state twice changed it (docs/fuzzing.md, finding 9).
+      {"an increment that is also a write",
+       [&](auto* s) {
+         v1::KeyState* k = last_with(s, with_inc);
+         v1::KeyState::Write* w = k->add_writes();
+         w->set_region(k->increments(0).region());
+         w->set_seq(k->increments(0).seq());
+         w->set_hlc(k->increments(0).hlc());
+         w->set_value("3");
+         w->set_folds(1);
+       }},
+      {"an increment twice",
+       [&](auto* s) {
+         v1::KeyState* k = last_with(s, with_inc);
+         *k->add_increments() = k->increments(0);
+       }},
+      {"a score increment that is also a score write",
+       [&](auto* s) {
+         v1::ZsetState::Member* m = last_with(s, with_zinc)->mutable_zset()->mutable_members(0);
+         v1::ZsetState::Write* w = m->add_writes();
+         *w->mutable_tag() = m->increments(0).tag();
+         w->set_score(1.5);
+         w->set_folds(1);
+       }},
   };
   const std::string digest = a.ks().Digest();
   const NamedVV applied = Named(a.ks());
