@@ -85,6 +85,15 @@ def _run(exe, port, test_args, n, clients, pipeline, keyspace, command):
     return rps
 
 
+def median_of(runs, test):
+    """The median of `test`'s rps over the rounds that measured it (None if none did)."""
+    values = sorted(r[test] for r in runs if r.get(test))
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,6 +108,9 @@ def main():
     ap.add_argument("--target", choices=["activekv", "redis"], default=None,
                     help="server compared with redis (default: activekv; env AKV_TARGET)")
     ap.add_argument("--bin-dir", default=None, help="where activekv-server is (AKV_BIN_DIR)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="runs per server and case, alternating which server goes first; the "
+                    "median of each is compared (default 1)")
     ap.add_argument("--keep", action="store_true", help="keep server logs and data afterwards")
     args = ap.parse_args()
     if args.target:
@@ -112,9 +124,11 @@ def main():
     pipelines = [int(p) for p in args.pipelines.split(",")]
     tests = [t.strip().upper() for t in args.tests.split(",")]
 
-    print("# redis-benchmark -t %s -n %d -c %d%s; target=%s (%s); logs in %s" % (
-        args.tests, args.n, args.clients, " -r %d" % args.keyspace if args.keyspace else "",
-        target_name, akv.bin_dir() if target_name == "activekv" else "redis-server", tmp))
+    server = akv.bin_dir() if target_name == "activekv" else "redis-server"
+    print("# redis-benchmark -t %s -n %d -c %d%s, median of %d alternating round(s); "
+          "target=%s (%s); logs in %s" % (
+              args.tests, args.n, args.clients, " -r %d" % args.keyspace if args.keyspace else "",
+              max(1, args.rounds), target_name, server, tmp))
     header = "%-9s %-10s %8s %14s %14s %7s" % ("policy", "test", "pipeline", "redis ops/s",
                                                 target_name + " ops/s", "ratio")
     print(header)
@@ -127,12 +141,18 @@ def main():
                                      policy).start()
             try:
                 for pipeline in pipelines:
-                    r1 = run_benchmark(bench, redis.port, args.tests, args.n, args.clients,
-                                       pipeline, args.keyspace)
-                    r2 = run_benchmark(bench, target.port, args.tests, args.n, args.clients,
-                                       pipeline, args.keyspace)
+                    runs1, runs2 = [], []
+                    for rnd in range(max(1, args.rounds)):
+                        # Alternate who goes first: a server warmed (or slowed) by the one
+                        # before it must not favour the same side every round.
+                        order = [(redis, runs1), (target, runs2)]
+                        if rnd % 2 == 1:
+                            order.reverse()
+                        for server, runs in order:
+                            runs.append(run_benchmark(bench, server.port, args.tests, args.n,
+                                                      args.clients, pipeline, args.keyspace))
                     for t in tests:
-                        a, b = r1.get(t), r2.get(t)
+                        a, b = median_of(runs1, t), median_of(runs2, t)
                         ratio = "%.2f" % (b / a) if a and b else "-"
                         print("%-9s %-10s %8d %14s %14s %7s" % (
                             policy, t, pipeline, "%.0f" % a if a else "-",
