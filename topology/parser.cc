@@ -650,7 +650,11 @@ class Parser {
     if (path.is_relative()) path = base_dir_ / path;
     path = path.lexically_normal();
     if (!path.has_filename() && path != path.root_path()) path = path.parent_path();
-    return path.string();
+    std::string out = path.string();
+    // libstdc++ 12 leaves "//" and "///" as they are (it folds "//a" to "/a"): the root.
+    // (Found by topology_fuzz: a region with data_dir "/" and one with "//" were distinct.)
+    if (out.find_first_not_of('/') == std::string::npos) out = "/";
+    return out;
   }
 
   // The character at `mark` (a blank past the end of the text).

@@ -304,6 +304,9 @@ TEST(TopologyDataDirTest, AbsoluteDirIsKeptButNormalised) {
   EXPECT_EQ(DataDirOf("/var/lib/activekv/", "/srv/topo"), "/var/lib/activekv");
   EXPECT_EQ(DataDirOf("/var/lib/../tmp/a", "/srv/topo"), "/var/tmp/a");
   EXPECT_EQ(DataDirOf("/", "/srv/topo"), "/");
+  EXPECT_EQ(DataDirOf("//", "/srv/topo"), "/");
+  EXPECT_EQ(DataDirOf("///", "/srv/topo"), "/");
+  EXPECT_EQ(DataDirOf("//a//", "/srv/topo"), "/a");
 }
 
 TEST(TopologyDataDirTest, RelativeOrEmptyBaseDirIsTakenFromTheCurrentDirectory) {
