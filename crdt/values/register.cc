@@ -429,7 +429,7 @@ bool BasicRegister<Arith>::DistinctTags(const absl::InlinedVector<Write, 1>& wri
     return true;
   }
   absl::flat_hash_set<Tag> seen;
-  seen.reserve(writes.size() + incs.size());
+  seen.reserve(n);
   for (const Write& w : writes) {
     if (!seen.insert(w.tag).second) return false;
   }
