@@ -19,6 +19,7 @@ INCR, SET, GET) loaded on each server first, as `redis-benchmark ... EVALSHA <sh
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,11 +88,8 @@ def _run(exe, port, test_args, n, clients, pipeline, keyspace, command):
 
 def median_of(runs, test):
     """The median of `test`'s rps over the rounds that measured it (None if none did)."""
-    values = sorted(r[test] for r in runs if r.get(test))
-    if not values:
-        return None
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    values = [r[test] for r in runs if r.get(test)]
+    return statistics.median(values) if values else None
 
 
 def main():
